@@ -1,0 +1,17 @@
+package dev.vigil.schemas;
+
+/** Why a consumer refused a record and sent it to the dead-letter topic (header {@link DeadLetterHeaders#REASON}). */
+public enum DeadLetterReason {
+    /** Not Avro single-object encoding, or the body does not decode with the announced schema. */
+    MALFORMED,
+    /** Single-object encoding whose schema fingerprint matches no released version. */
+    UNKNOWN_SCHEMA,
+    /** A required field is absent or blank. */
+    MISSING_FIELD,
+    /** The event's timestamp is too far in the past or the future. */
+    TIMESTAMP_OUT_OF_RANGE,
+    /** The record is larger than the consumer's size limit. */
+    OVERSIZED,
+    /** The envelope names a tenant the consumer does not serve. */
+    UNKNOWN_TENANT
+}

@@ -1,0 +1,93 @@
+package dev.vigil.schemas;
+
+import dev.vigil.schemas.agent.AgentEvent;
+import dev.vigil.schemas.agent.AgentSamples;
+import dev.vigil.schemas.agent.ArtifactManifest;
+import dev.vigil.schemas.agent.CommandBody;
+import dev.vigil.schemas.agent.CommandResult;
+import dev.vigil.schemas.agent.SignedCommand;
+import dev.vigil.schemas.agent.UserFeedback;
+import dev.vigil.schemas.crash.CrashReported;
+import dev.vigil.schemas.crash.CrashTriaged;
+import dev.vigil.schemas.energy.EnergyFinding;
+import java.time.Duration;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.stream.Stream;
+import org.apache.avro.specific.SpecificRecord;
+
+/**
+ * The single source of Vigil's topics: producers, consumers, the devstack and the Helm chart all read
+ * names, keys, partitions and retention from here.
+ */
+public final class TopicCatalog {
+
+    public static final Topic AGENT_EVENTS =
+            new Topic("vigil.agent.events.v1", "vm id", 6, Duration.ofDays(14), CleanupPolicy.DELETE, AgentEvent.class);
+    public static final Topic AGENT_SAMPLES = new Topic(
+            "vigil.agent.samples.v1", "host id", 6, Duration.ofDays(3), CleanupPolicy.DELETE, AgentSamples.class);
+    public static final Topic AGENT_ARTIFACTS = new Topic(
+            "vigil.agent.artifacts.v1",
+            "vm id",
+            6,
+            Duration.ofDays(14),
+            CleanupPolicy.DELETE,
+            ArtifactManifest.class);
+    public static final Topic AGENT_FEEDBACK = new Topic(
+            "vigil.agent.feedback.v1", "vm id", 3, Duration.ofDays(30), CleanupPolicy.DELETE, UserFeedback.class);
+    public static final Topic AGENT_COMMANDS = new Topic(
+            "vigil.agent.commands.v1", "host id", 6, Duration.ofDays(7), CleanupPolicy.DELETE, SignedCommand.class);
+    public static final Topic AGENT_COMMAND_RESULTS = new Topic(
+            "vigil.agent.command-results.v1",
+            "command id",
+            3,
+            Duration.ofDays(30),
+            CleanupPolicy.DELETE,
+            CommandResult.class);
+    public static final Topic CRASH_REPORTED = new Topic(
+            "vigil.crash.reported.v1", "vm id", 6, Duration.ofDays(30), CleanupPolicy.DELETE, CrashReported.class);
+    public static final Topic CRASH_TRIAGED = new Topic(
+            "vigil.crash.triaged.v1", "bucket id", 3, Duration.ofDays(30), CleanupPolicy.DELETE, CrashTriaged.class);
+    public static final Topic ENERGY_FINDINGS = new Topic(
+            "vigil.energy.findings.v1", "host id", 3, Duration.ofDays(30), CleanupPolicy.DELETE, EnergyFinding.class);
+    public static final Topic INGESTION_DEAD_LETTER = new Topic(
+            "vigil.ingestion.dead-letter.v1", "original key", 3, Duration.ofDays(30), CleanupPolicy.DELETE, null);
+
+    private static final List<Topic> ALL = List.of(
+            AGENT_EVENTS,
+            AGENT_SAMPLES,
+            AGENT_ARTIFACTS,
+            AGENT_FEEDBACK,
+            AGENT_COMMANDS,
+            AGENT_COMMAND_RESULTS,
+            CRASH_REPORTED,
+            CRASH_TRIAGED,
+            ENERGY_FINDINGS,
+            INGESTION_DEAD_LETTER);
+
+    private TopicCatalog() {}
+
+    /** Every topic, in a stable order. */
+    public static List<Topic> all() {
+        return ALL;
+    }
+
+    /**
+     * Every record type whose schema is a released contract: topic values, plus the signed command body that
+     * travels inside {@code SignedCommand}.
+     */
+    public static List<Class<? extends SpecificRecord>> contractTypes() {
+        return Stream.concat(
+                        ALL.stream().map(Topic::valueType).filter(t -> t != null),
+                        Stream.<Class<? extends SpecificRecord>>of(CommandBody.class))
+                .toList();
+    }
+
+    /** The topic with this exact name. */
+    public static Topic byName(String name) {
+        return ALL.stream()
+                .filter(t -> t.name().equals(name))
+                .findFirst()
+                .orElseThrow(() -> new NoSuchElementException("no Vigil topic named " + name));
+    }
+}
