@@ -1,0 +1,141 @@
+package dev.vigil.devstack;
+
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The embedded real stack: an Apache Kafka KRaft broker, PostgreSQL and an S3 store on loopback, with the topic
+ * catalog's topics and Vigil's buckets created. Tests share one per JVM ({@link #shared()}); the local run starts
+ * one on fixed ports with kept data.
+ */
+public final class Devstack implements AutoCloseable {
+
+    private static Devstack shared;
+
+    private final DevstackConfig config;
+    private final KafkaBroker kafka;
+    private final PostgresServer postgres;
+    private final ObjectStore objectStore;
+    private final Map<String, Duration> startupTimes;
+
+    private Devstack(
+            DevstackConfig config,
+            KafkaBroker kafka,
+            PostgresServer postgres,
+            ObjectStore objectStore,
+            Map<String, Duration> startupTimes) {
+        this.config = config;
+        this.kafka = kafka;
+        this.postgres = postgres;
+        this.objectStore = objectStore;
+        this.startupTimes = Map.copyOf(startupTimes);
+    }
+
+    /** Starts every component; on failure stops what already started and throws {@link DevstackException}. */
+    public static Devstack start(DevstackConfig config) {
+        List<AutoCloseable> started = new ArrayList<>();
+        Map<String, Duration> times = new LinkedHashMap<>();
+        try {
+            long t0 = System.nanoTime();
+            PostgresServer postgres = PostgresServer.start(config);
+            started.add(postgres);
+            long t1 = System.nanoTime();
+            ObjectStore objectStore = ObjectStore.start(config);
+            started.add(objectStore);
+            long t2 = System.nanoTime();
+            KafkaBroker kafka = KafkaBroker.start(config);
+            started.add(kafka);
+            long t3 = System.nanoTime();
+            times.put("postgresql", Duration.ofNanos(t1 - t0));
+            times.put("s3", Duration.ofNanos(t2 - t1));
+            times.put("kafka", Duration.ofNanos(t3 - t2));
+            return new Devstack(config, kafka, postgres, objectStore, times);
+        } catch (RuntimeException e) {
+            closeAll(started);
+            throw e;
+        }
+    }
+
+    /** The stack shared by every test in this JVM: started on first use, stopped when the JVM exits. */
+    public static synchronized Devstack shared() {
+        if (shared == null) {
+            Devstack stack = start(DevstackConfig.forTests());
+            Runtime.getRuntime().addShutdownHook(new Thread(stack::close, "vigil-devstack-stop"));
+            shared = stack;
+        }
+        return shared;
+    }
+
+    public Endpoints endpoints() {
+        return new Endpoints(
+                kafka.bootstrapServers(),
+                postgres.jdbcUrl(),
+                PostgresServer.USER,
+                objectStore.endpoint(),
+                objectStore.accessKey(),
+                objectStore.secretKey(),
+                config.buckets());
+    }
+
+    /** How long each component took to start, in start order. */
+    public Map<String, Duration> startupTimes() {
+        return startupTimes;
+    }
+
+    public DevstackConfig config() {
+        return config;
+    }
+
+    /** Stops every component (Kafka first, so no client is left talking to a dead store) and wipes test data. */
+    @Override
+    public void close() {
+        closeAll(List.of(objectStore, postgres, kafka));
+        if (!config.keepData()) {
+            deleteTree(config.workDir());
+        }
+    }
+
+    /** Deletes a work directory: the local run's "wipe". */
+    public static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try {
+            Files.walkFileTree(root, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.delete(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
+                    Files.delete(dir);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            throw new DevstackException("cannot delete " + root + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void closeAll(List<AutoCloseable> components) {
+        // Reverse start order.
+        for (int i = components.size() - 1; i >= 0; i--) {
+            try {
+                components.get(i).close();
+            } catch (Exception e) {
+                System.err.println("devstack: stopping " + components.get(i).getClass().getSimpleName() + " failed: " + e);
+            }
+        }
+    }
+}

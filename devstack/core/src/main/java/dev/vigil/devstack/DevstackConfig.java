@@ -1,0 +1,94 @@
+package dev.vigil.devstack;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where the embedded stack keeps its data and which loopback ports it binds.
+ *
+ * @param workDir all data: Kafka logs, PostgreSQL cluster, object store files
+ * @param keepData whether data survives a stop (the local run) or is wiped (tests)
+ */
+public record DevstackConfig(
+        Path workDir,
+        int kafkaPort,
+        int controllerPort,
+        int postgresPort,
+        int s3Port,
+        boolean keepData,
+        List<String> buckets) {
+
+    /** Bucket for blobs uploaded by agents (enterprise side). */
+    public static final String ARTIFACTS_BUCKET = "vigil-artifacts";
+    /** Bucket for the policy-filtered copy the vendor sees. */
+    public static final String VENDOR_BUCKET = "vigil-vendor-artifacts";
+
+    static final int DEFAULT_KAFKA_PORT = 19092;
+    static final int DEFAULT_CONTROLLER_PORT = 19093;
+    static final int DEFAULT_POSTGRES_PORT = 15432;
+    static final int DEFAULT_S3_PORT = 19000;
+
+    public DevstackConfig {
+        buckets = List.copyOf(buckets);
+    }
+
+    /** A throw-away stack on free ports in a fresh temporary directory. */
+    public static DevstackConfig forTests() {
+        try {
+            return new DevstackConfig(
+                    Files.createTempDirectory("vigil-devstack-"),
+                    freePort(),
+                    freePort(),
+                    freePort(),
+                    freePort(),
+                    false,
+                    List.of(ARTIFACTS_BUCKET, VENDOR_BUCKET));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a temporary directory for the devstack", e);
+        }
+    }
+
+    /**
+     * The local run's stack: data kept under {@code workDir}, fixed ports unless overridden by
+     * {@code VIGIL_DEVSTACK_KAFKA_PORT}, {@code _CONTROLLER_PORT}, {@code _POSTGRES_PORT}, {@code _S3_PORT}.
+     */
+    public static DevstackConfig local(Path workDir, Map<String, String> env) {
+        return new DevstackConfig(
+                workDir,
+                port(env, "VIGIL_DEVSTACK_KAFKA_PORT", DEFAULT_KAFKA_PORT),
+                port(env, "VIGIL_DEVSTACK_CONTROLLER_PORT", DEFAULT_CONTROLLER_PORT),
+                port(env, "VIGIL_DEVSTACK_POSTGRES_PORT", DEFAULT_POSTGRES_PORT),
+                port(env, "VIGIL_DEVSTACK_S3_PORT", DEFAULT_S3_PORT),
+                true,
+                List.of(ARTIFACTS_BUCKET, VENDOR_BUCKET));
+    }
+
+    private static int port(Map<String, String> env, String key, int fallback) {
+        String value = env.get(key);
+        if (value == null || value.isBlank()) {
+            return fallback;
+        }
+        try {
+            int port = Integer.parseInt(value.trim());
+            if (port < 1 || port > 65535) {
+                throw new NumberFormatException();
+            }
+            return port;
+        } catch (NumberFormatException e) {
+            throw new DevstackException(key + "=" + value + " is not a TCP port: set it to a number from 1 to 65535");
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        }
+    }
+}

@@ -1,0 +1,150 @@
+package dev.vigil.devstack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.vigil.schemas.TopicCatalog;
+import io.minio.GetObjectArgs;
+import io.minio.MinioClient;
+import io.minio.PutObjectArgs;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(DevstackExtension.class)
+class DevstackIT {
+
+    @Test
+    void createsEveryCatalogTopicWithItsRetention(Endpoints endpoints) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers()))) {
+            var topic = TopicCatalog.AGENT_EVENTS;
+            var description = admin.describeTopics(List.of(topic.name())).allTopicNames().get().get(topic.name());
+            ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic.name());
+            Config config = admin.describeConfigs(List.of(resource)).all().get().get(resource);
+
+            assertThat(admin.listTopics().names().get())
+                    .containsAll(TopicCatalog.all().stream().map(t -> t.name()).toList());
+            assertThat(description.partitions()).hasSize(topic.partitions());
+            assertThat(config.get("retention.ms").value()).isEqualTo(String.valueOf(topic.retention().toMillis()));
+        }
+    }
+
+    @Test
+    void brokerStoresAndServesRecords(Endpoints endpoints) {
+        String topic = TopicCatalog.AGENT_FEEDBACK.name();
+        Properties producerProps = new Properties();
+        producerProps.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
+        try (var producer = new KafkaProducer<>(producerProps, new StringSerializer(), new StringSerializer())) {
+            producer.send(new ProducerRecord<>(topic, "vm-devstack-it", "hello broker"));
+            producer.flush();
+        }
+        Properties consumerProps = new Properties();
+        consumerProps.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        consumerProps.put(ConsumerConfig.GROUP_ID_CONFIG, "devstack-it");
+        consumerProps.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        try (var consumer = new KafkaConsumer<>(consumerProps, new StringDeserializer(), new StringDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            String seen = null;
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (seen == null && System.nanoTime() < deadline) {
+                ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(200));
+                for (var r : records) {
+                    if ("vm-devstack-it".equals(r.key())) {
+                        seen = r.value();
+                    }
+                }
+            }
+            assertThat(seen).isEqualTo("hello broker");
+        }
+    }
+
+    @Test
+    void postgresHoldsTheVigilDatabase(Endpoints endpoints) throws Exception {
+        try (Connection c = DriverManager.getConnection(endpoints.jdbcUrl(), endpoints.jdbcUser(), "");
+                Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS devstack_it (id int primary key, note text)");
+            s.execute("INSERT INTO devstack_it VALUES (1, 'kept') ON CONFLICT DO NOTHING");
+            try (ResultSet rs = s.executeQuery("SELECT current_database(), note FROM devstack_it WHERE id = 1")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo("vigil");
+                assertThat(rs.getString(2)).isEqualTo("kept");
+            }
+        }
+    }
+
+    @Test
+    void objectStoreKeepsBytesInVigilBuckets(Endpoints endpoints) throws Exception {
+        MinioClient client = MinioClient.builder()
+                .endpoint(endpoints.s3Endpoint())
+                .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey())
+                .build();
+        byte[] body = "dump bytes".getBytes(StandardCharsets.UTF_8);
+        client.putObject(PutObjectArgs.builder()
+                .bucket(DevstackConfig.ARTIFACTS_BUCKET)
+                .object("it/devstack.bin")
+                .stream(new ByteArrayInputStream(body), (long) body.length, -1L)
+                .build());
+        try (InputStream in = client.getObject(GetObjectArgs.builder()
+                .bucket(DevstackConfig.ARTIFACTS_BUCKET)
+                .object("it/devstack.bin")
+                .build())) {
+            assertThat(in.readAllBytes()).isEqualTo(body);
+        }
+    }
+
+    @Test
+    void refusesATakenPortNamingTheComponentAndTheFix() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            DevstackConfig fresh = DevstackConfig.forTests();
+            DevstackConfig clash = new DevstackConfig(
+                    fresh.workDir(),
+                    fresh.kafkaPort(),
+                    fresh.controllerPort(),
+                    taken.getLocalPort(),
+                    fresh.s3Port(),
+                    false,
+                    fresh.buckets());
+            try {
+                assertThatThrownBy(() -> Devstack.start(clash))
+                        .isInstanceOf(DevstackException.class)
+                        .hasMessageContaining("port " + taken.getLocalPort() + " for PostgreSQL is already in use")
+                        .hasMessageContaining("VIGIL_DEVSTACK_POSTGRES_PORT");
+            } finally {
+                Devstack.deleteTree(fresh.workDir());
+            }
+            assertThat(Files.exists(fresh.workDir())).isFalse();
+        }
+    }
+
+    @Test
+    void reportsEachComponentsStartupTime(Devstack stack) {
+        assertThat(stack.startupTimes()).containsOnlyKeys("postgresql", "s3", "kafka");
+        System.out.println("devstack start-up: " + stack.startupTimes());
+    }
+}
