@@ -1,0 +1,109 @@
+package dev.vigil.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.devstack.DevstackExtension;
+import dev.vigil.devstack.Endpoints;
+import dev.vigil.schemas.CloudEventHeaders;
+import dev.vigil.schemas.EventCodec;
+import dev.vigil.schemas.TopicCatalog;
+import dev.vigil.schemas.agent.AgentEvent;
+import dev.vigil.schemas.agent.AgentStatus;
+import dev.vigil.schemas.agent.AgentStatusKind;
+import dev.vigil.schemas.agent.Lifecycle;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.libvirt.Connect;
+import org.libvirt.Domain;
+
+/** libvirt's test hypervisor (a real libvirt, no daemon) → agent → the devstack's real Kafka. */
+@ExtendWith(DevstackExtension.class)
+class AgentLifecycleIT {
+
+    @Test
+    void publishesEachLifecycleTransitionWithItsReason(Endpoints endpoints) throws Exception {
+        String hostId = "host-" + UUID.randomUUID();
+        AgentConfig config = AgentConfig.load(Map.of(
+                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers(),
+                "VIGIL_AGENT_HOST_ID", hostId,
+                "VIGIL_AGENT_TENANT", "acme"));
+        String vmName = "it-" + UUID.randomUUID().toString().substring(0, 8);
+        List<ConsumerRecord<String, byte[]>> seen = new CopyOnWriteArrayList<>();
+
+        try (Agent agent = new Agent(config)) {
+            agent.start();
+            Connect hypervisor = new Connect("test:///default");
+            Domain domain = hypervisor.domainDefineXML("<domain type='test'><name>" + vmName
+                    + "</name><memory>65536</memory><os><type>hvm</type></os></domain>");
+            domain.create();
+            domain.suspend();
+            domain.resume();
+            domain.destroy();
+            String uuid = domain.getUUIDString();
+
+            try (KafkaConsumer<String, byte[]> consumer = consumer(endpoints)) {
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                    consumer.poll(Duration.ofMillis(200)).forEach(seen::add);
+                    assertThat(lifecycles(seen, uuid))
+                            .containsSubsequence("DEFINED/ADDED", "STARTED/BOOTED", "SUSPENDED/PAUSED",
+                                    "RESUMED/UNPAUSED", "STOPPED/DESTROYED");
+                });
+            }
+            hypervisor.close();
+        }
+
+        List<AgentEvent> fromHost = seen.stream()
+                .map(r -> EventCodec.of(AgentEvent.class).decode(r.value()))
+                .filter(e -> e.getEnvelope().getSource().getHostId().equals(hostId))
+                .toList();
+        assertThat(fromHost)
+                .filteredOn(e -> e.getPayload() instanceof AgentStatus)
+                .first()
+                .satisfies(e -> assertThat(((AgentStatus) e.getPayload()).getStatus()).isEqualTo(AgentStatusKind.STARTED));
+        assertThat(fromHost)
+                .filteredOn(e -> e.getVm() != null && e.getVm().getName().equals("test"))
+                .extracting(e -> ((Lifecycle) e.getPayload()).getReason())
+                .contains("DISCOVERED");
+        ConsumerRecord<String, byte[]> started = seen.stream()
+                .filter(r -> r.key().equals(fromHost.get(0).getEnvelope().getSource().getHostId()))
+                .findFirst()
+                .orElseThrow();
+        assertThat(CloudEventHeaders.read(started.headers(), CloudEventHeaders.TYPE)).isEqualTo("dev.vigil.agent.agent-status");
+        assertThat(CloudEventHeaders.read(started.headers(), CloudEventHeaders.SOURCE))
+                .isEqualTo("/vigil/hosts/" + hostId + "/agents/" + hostId + "-agent");
+        assertThat(CloudEventHeaders.read(started.headers(), CloudEventHeaders.SPEC_VERSION)).isEqualTo("1.0");
+    }
+
+    private static List<String> lifecycles(List<ConsumerRecord<String, byte[]>> records, String uuid) {
+        return records.stream()
+                .filter(r -> uuid.equals(r.key()))
+                .map(r -> EventCodec.of(AgentEvent.class).decode(r.value()))
+                .map(e -> (Lifecycle) e.getPayload())
+                .map(l -> l.getState() + "/" + l.getReason())
+                .toList();
+    }
+
+    private static KafkaConsumer<String, byte[]> consumer(Endpoints endpoints) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "agent-it-" + UUID.randomUUID());
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        KafkaConsumer<String, byte[]> consumer =
+                new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+        consumer.subscribe(List.of(TopicCatalog.AGENT_EVENTS.name()));
+        return consumer;
+    }
+}
