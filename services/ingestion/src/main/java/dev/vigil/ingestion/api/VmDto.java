@@ -1,0 +1,15 @@
+package dev.vigil.ingestion.api;
+
+import java.time.Instant;
+
+/** A VM as the inventory API shows it. */
+public record VmDto(
+        String id,
+        String name,
+        String hostId,
+        String tenant,
+        String state,
+        String stateReason,
+        Instant stateAt,
+        Instant firstSeen,
+        Instant lastSeen) {}

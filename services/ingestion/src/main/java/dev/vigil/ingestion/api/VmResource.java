@@ -1,0 +1,107 @@
+package dev.vigil.ingestion.api;
+
+import dev.vigil.ingestion.mapping.VmDtoMapper;
+import dev.vigil.ingestion.persistence.AgentEventRepository;
+import dev.vigil.ingestion.persistence.VmEntity;
+import dev.vigil.ingestion.persistence.VmRepository;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+/** The fleet's VMs and each VM's event timeline. */
+@Path("/api/v1/vms")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "VMs", description = "Fleet inventory and per-VM event timelines")
+public class VmResource {
+
+    static final int MAX_PAGE_SIZE = 500;
+
+    private final VmRepository vms;
+    private final AgentEventRepository events;
+    private final VmDtoMapper mapper;
+
+    VmResource(VmRepository vms, AgentEventRepository events, VmDtoMapper mapper) {
+        this.vms = vms;
+        this.events = events;
+        this.mapper = mapper;
+    }
+
+    @GET
+    @Operation(summary = "List VMs", description = "Most recently seen first.")
+    @APIResponse(responseCode = "200", description = "A page of VMs")
+    @APIResponse(
+            responseCode = "400",
+            description = "Bad page or size",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    public PageDto<VmDto> list(
+            @QueryParam("page") @DefaultValue("0") int page, @QueryParam("size") @DefaultValue("50") int size) {
+        checkPaging(page, size);
+        return new PageDto<>(
+                vms.page(page, size).stream().map(mapper::toDto).toList(), page, size, vms.count());
+    }
+
+    @GET
+    @Path("/{id}")
+    @Operation(summary = "One VM by its libvirt UUID")
+    @APIResponse(responseCode = "200", description = "The VM")
+    @APIResponse(
+            responseCode = "404",
+            description = "No VM with this id has reported",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    public Response get(@PathParam("id") String id) {
+        VmEntity vm = vms.findById(id);
+        return vm == null ? notFound(id) : Response.ok(mapper.toDto(vm)).build();
+    }
+
+    @GET
+    @Path("/{id}/events")
+    @Operation(summary = "A VM's events", description = "In the order they occurred on the host.")
+    @APIResponse(responseCode = "200", description = "A page of events")
+    @APIResponse(
+            responseCode = "400",
+            description = "Bad page or size",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    @APIResponse(
+            responseCode = "404",
+            description = "No VM with this id has reported",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    public Response events(
+            @PathParam("id") String id,
+            @QueryParam("page") @DefaultValue("0") int page,
+            @QueryParam("size") @DefaultValue("100") int size) {
+        checkPaging(page, size);
+        if (vms.findById(id) == null) {
+            return notFound(id);
+        }
+        PageDto<EventDto> body = new PageDto<>(
+                events.pageForVm(id, page, size).stream().map(mapper::toDto).toList(),
+                page,
+                size,
+                events.countForVm(id));
+        return Response.ok(body).build();
+    }
+
+    private static void checkPaging(int page, int size) {
+        if (page < 0 || size < 1 || size > MAX_PAGE_SIZE) {
+            throw new BadPagingException("page must be >= 0 and size between 1 and " + MAX_PAGE_SIZE
+                    + " (got page=" + page + ", size=" + size + ")");
+        }
+    }
+
+    private static Response notFound(String id) {
+        return Response.status(Response.Status.NOT_FOUND)
+                .type(MediaType.APPLICATION_JSON)
+                .entity(ProblemDto.of(404, "VM not found", "no VM with id " + id + " has reported"))
+                .build();
+    }
+}

@@ -1,0 +1,27 @@
+package dev.vigil.ingestion.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.Set;
+
+/** Ingestion's own settings ({@code vigil.ingestion.*}). */
+@ConfigMapping(prefix = "vigil.ingestion")
+public interface IngestionConfig {
+
+    /** Records larger than this many bytes are dead-lettered as OVERSIZED without being decoded. */
+    @WithDefault("1048576")
+    int maxRecordBytes();
+
+    /** Events that occurred longer ago than this are dead-lettered as TIMESTAMP_OUT_OF_RANGE. */
+    @WithDefault("P30D")
+    Duration maxEventAge();
+
+    /** Events stamped further in the future than this (agent clock skew) are dead-lettered too. */
+    @WithDefault("PT5M")
+    Duration maxClockSkew();
+
+    /** Tenants this deployment serves; {@code *} accepts any. Others are dead-lettered as UNKNOWN_TENANT. */
+    @WithDefault("*")
+    Set<String> tenants();
+}

@@ -1,0 +1,30 @@
+package dev.vigil.ingestion.mapping;
+
+import dev.vigil.ingestion.api.EventDto;
+import dev.vigil.ingestion.api.VmDto;
+import dev.vigil.ingestion.persistence.AgentEventEntity;
+import dev.vigil.ingestion.persistence.VmEntity;
+import jakarta.enterprise.context.ApplicationScoped;
+
+/** Entities to API DTOs: entities never leave the service. */
+@ApplicationScoped
+public class VmDtoMapper {
+
+    public VmDto toDto(VmEntity vm) {
+        return new VmDto(
+                vm.vmUuid, vm.name, vm.hostId, vm.tenant, vm.state, vm.stateReason, vm.stateAt, vm.firstSeen, vm.lastSeen);
+    }
+
+    public EventDto toDto(AgentEventEntity event) {
+        return new EventDto(
+                event.eventId,
+                event.eventType,
+                event.kind,
+                event.state,
+                event.reason,
+                event.hostId,
+                event.occurredAt,
+                event.receivedAt,
+                event.summary);
+    }
+}

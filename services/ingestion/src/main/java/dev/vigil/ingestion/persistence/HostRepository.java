@@ -1,0 +1,31 @@
+package dev.vigil.ingestion.persistence;
+
+import dev.vigil.ingestion.domain.RecordedEvent;
+import io.quarkus.hibernate.orm.panache.PanacheRepositoryBase;
+import jakarta.enterprise.context.ApplicationScoped;
+
+/** The host inventory. */
+@ApplicationScoped
+public class HostRepository implements PanacheRepositoryBase<HostEntity, String> {
+
+    /** Notes that a host's agent spoke; the agent identity follows the newest event. */
+    public void recordSeen(RecordedEvent event) {
+        getEntityManager()
+                .createNativeQuery(
+                        """
+                        INSERT INTO host (host_id, tenant, agent_id, agent_version, first_seen, last_seen)
+                        VALUES (:host, :tenant, :agent, :version, :at, :at)
+                        ON CONFLICT (host_id) DO UPDATE SET
+                            agent_id = CASE WHEN EXCLUDED.last_seen >= host.last_seen THEN EXCLUDED.agent_id ELSE host.agent_id END,
+                            agent_version = CASE WHEN EXCLUDED.last_seen >= host.last_seen
+                                                 THEN EXCLUDED.agent_version ELSE host.agent_version END,
+                            first_seen = LEAST(host.first_seen, EXCLUDED.first_seen),
+                            last_seen = GREATEST(host.last_seen, EXCLUDED.last_seen)""")
+                .setParameter("host", event.hostId())
+                .setParameter("tenant", event.tenant())
+                .setParameter("agent", event.agentId())
+                .setParameter("version", event.agentVersion())
+                .setParameter("at", event.occurredAt())
+                .executeUpdate();
+    }
+}

@@ -1,0 +1,40 @@
+package dev.vigil.ingestion;
+
+import dev.vigil.devstack.Endpoints;
+import dev.vigil.schemas.TopicCatalog;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/** Reads a topic from the beginning into a list, for assertions on what a consumer published. */
+final class DeadLetterReader implements AutoCloseable {
+
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final List<ConsumerRecord<byte[], byte[]>> records = new CopyOnWriteArrayList<>();
+
+    DeadLetterReader(Endpoints endpoints) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "dlq-reader-" + UUID.randomUUID());
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        consumer.subscribe(List.of(TopicCatalog.INGESTION_DEAD_LETTER.name()));
+    }
+
+    /** Polls once and returns everything read so far. */
+    List<ConsumerRecord<byte[], byte[]>> poll() {
+        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+        return records;
+    }
+
+    @Override
+    public void close() {
+        consumer.close();
+    }
+}

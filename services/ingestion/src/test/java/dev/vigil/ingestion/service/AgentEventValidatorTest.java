@@ -1,0 +1,122 @@
+package dev.vigil.ingestion.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.vigil.ingestion.AgentEventFixtures;
+import dev.vigil.ingestion.config.IngestionConfig;
+import dev.vigil.schemas.DeadLetterReason;
+import dev.vigil.schemas.agent.AgentEvent;
+import dev.vigil.schemas.agent.LifecycleState;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Set;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+class AgentEventValidatorTest {
+
+    private static final Instant NOW = Instant.parse("2026-11-24T12:00:00Z");
+    private final AgentEventValidator validator =
+            new AgentEventValidator(config(Set.of("acme")), Clock.fixed(NOW, ZoneOffset.UTC));
+    private final String vm = UUID.randomUUID().toString();
+
+    @Test
+    void acceptsAWellFormedEvent() throws Exception {
+        AgentEvent event = AgentEventFixtures.lifecycle(vm, LifecycleState.STARTED, "BOOTED", NOW.minusSeconds(3));
+
+        assertThat(validator.validate(AgentEventFixtures.encode(event))).isEqualTo(event);
+    }
+
+    @Test
+    void rejectsOversizedBeforeDecoding() {
+        assertThatThrownBy(() -> validator.validate(new byte[2049])).satisfies(e -> reason(e, DeadLetterReason.OVERSIZED));
+    }
+
+    @Test
+    void rejectsJsonAsMalformed() {
+        byte[] json = "{\"eventId\":\"x\"}".getBytes(StandardCharsets.UTF_8);
+
+        assertThatThrownBy(() -> validator.validate(json)).satisfies(e -> reason(e, DeadLetterReason.MALFORMED));
+    }
+
+    @Test
+    void rejectsABlankHostAsMissingField() {
+        AgentEvent event = AgentEventFixtures.lifecycle(vm, LifecycleState.STARTED, "BOOTED", NOW);
+        event.getEnvelope().getSource().put("hostId", " ");
+
+        assertThatThrownBy(() -> validator.validate(AgentEventFixtures.encode(event)))
+                .satisfies(e -> reason(e, DeadLetterReason.MISSING_FIELD))
+                .hasMessageContaining("envelope.source.hostId");
+    }
+
+    @Test
+    void rejectsANonUuidEventIdAsMalformed() {
+        AgentEvent event = AgentEventFixtures.lifecycle(vm, LifecycleState.STARTED, "BOOTED", NOW);
+        event.getEnvelope().put("eventId", "42");
+
+        assertThatThrownBy(() -> validator.validate(AgentEventFixtures.encode(event)))
+                .satisfies(e -> reason(e, DeadLetterReason.MALFORMED));
+    }
+
+    @Test
+    void rejectsTimestampsTooOldOrTooFarAhead() {
+        AgentEvent old = AgentEventFixtures.lifecycle(vm, LifecycleState.STARTED, "BOOTED", NOW.minus(Duration.ofDays(31)));
+        AgentEvent ahead = AgentEventFixtures.lifecycle(vm, LifecycleState.STARTED, "BOOTED", NOW.plus(Duration.ofMinutes(6)));
+
+        assertThatThrownBy(() -> validator.validate(AgentEventFixtures.encode(old)))
+                .satisfies(e -> reason(e, DeadLetterReason.TIMESTAMP_OUT_OF_RANGE));
+        assertThatThrownBy(() -> validator.validate(AgentEventFixtures.encode(ahead)))
+                .satisfies(e -> reason(e, DeadLetterReason.TIMESTAMP_OUT_OF_RANGE));
+    }
+
+    @Test
+    void rejectsATenantThisDeploymentDoesNotServe() {
+        AgentEvent event = AgentEventFixtures.lifecycle(vm, LifecycleState.STARTED, "BOOTED", NOW);
+        event.getEnvelope().put("tenant", "globex");
+
+        assertThatThrownBy(() -> validator.validate(AgentEventFixtures.encode(event)))
+                .satisfies(e -> reason(e, DeadLetterReason.UNKNOWN_TENANT));
+    }
+
+    @Test
+    void rejectsTextWithNulThatPostgresCannotStore() {
+        AgentEvent event = AgentEventFixtures.lifecycle(vm, LifecycleState.STARTED, "BOO\u0000TED", NOW);
+
+        assertThatThrownBy(() -> validator.validate(AgentEventFixtures.encode(event)))
+                .satisfies(e -> reason(e, DeadLetterReason.MALFORMED))
+                .hasMessageContaining("NUL");
+    }
+
+    private static void reason(Throwable e, DeadLetterReason expected) {
+        assertThat(e).isInstanceOf(ValidationException.class);
+        assertThat(((ValidationException) e).reason()).isEqualTo(expected);
+    }
+
+    private static IngestionConfig config(Set<String> tenants) {
+        return new IngestionConfig() {
+            @Override
+            public int maxRecordBytes() {
+                return 2048;
+            }
+
+            @Override
+            public Duration maxEventAge() {
+                return Duration.ofDays(30);
+            }
+
+            @Override
+            public Duration maxClockSkew() {
+                return Duration.ofMinutes(5);
+            }
+
+            @Override
+            public Set<String> tenants() {
+                return tenants;
+            }
+        };
+    }
+}
