@@ -37,9 +37,12 @@ class AgentLifecycleIT {
     void publishesEachLifecycleTransitionWithItsReason(Endpoints endpoints) throws Exception {
         String hostId = "host-" + UUID.randomUUID();
         AgentConfig config = AgentConfig.load(Map.of(
-                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers(),
-                "VIGIL_AGENT_HOST_ID", hostId,
-                "VIGIL_AGENT_TENANT", "acme"));
+                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
+                endpoints.kafkaBootstrapServers(),
+                "VIGIL_AGENT_HOST_ID",
+                hostId,
+                "VIGIL_AGENT_TENANT",
+                "acme"));
         String vmName = "it-" + UUID.randomUUID().toString().substring(0, 8);
         List<ConsumerRecord<String, byte[]>> seen = new CopyOnWriteArrayList<>();
 
@@ -58,8 +61,12 @@ class AgentLifecycleIT {
                 await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
                     consumer.poll(Duration.ofMillis(200)).forEach(seen::add);
                     assertThat(lifecycles(seen, uuid))
-                            .containsSubsequence("DEFINED/ADDED", "STARTED/BOOTED", "SUSPENDED/PAUSED",
-                                    "RESUMED/UNPAUSED", "STOPPED/DESTROYED");
+                            .containsSubsequence(
+                                    "DEFINED/ADDED",
+                                    "STARTED/BOOTED",
+                                    "SUSPENDED/PAUSED",
+                                    "RESUMED/UNPAUSED",
+                                    "STOPPED/DESTROYED");
                 });
             }
             hypervisor.close();
@@ -72,19 +79,23 @@ class AgentLifecycleIT {
         assertThat(fromHost)
                 .filteredOn(e -> e.getPayload() instanceof AgentStatus)
                 .first()
-                .satisfies(e -> assertThat(((AgentStatus) e.getPayload()).getStatus()).isEqualTo(AgentStatusKind.STARTED));
+                .satisfies(e ->
+                        assertThat(((AgentStatus) e.getPayload()).getStatus()).isEqualTo(AgentStatusKind.STARTED));
         assertThat(fromHost)
                 .filteredOn(e -> e.getVm() != null && e.getVm().getName().equals("test"))
                 .extracting(e -> ((Lifecycle) e.getPayload()).getReason())
                 .contains("DISCOVERED");
         ConsumerRecord<String, byte[]> started = seen.stream()
-                .filter(r -> r.key().equals(fromHost.get(0).getEnvelope().getSource().getHostId()))
+                .filter(r ->
+                        r.key().equals(fromHost.get(0).getEnvelope().getSource().getHostId()))
                 .findFirst()
                 .orElseThrow();
-        assertThat(CloudEventHeaders.read(started.headers(), CloudEventHeaders.TYPE)).isEqualTo("dev.vigil.agent.agent-status");
+        assertThat(CloudEventHeaders.read(started.headers(), CloudEventHeaders.TYPE))
+                .isEqualTo("dev.vigil.agent.agent-status");
         assertThat(CloudEventHeaders.read(started.headers(), CloudEventHeaders.SOURCE))
                 .isEqualTo("/vigil/hosts/" + hostId + "/agents/" + hostId + "-agent");
-        assertThat(CloudEventHeaders.read(started.headers(), CloudEventHeaders.SPEC_VERSION)).isEqualTo("1.0");
+        assertThat(CloudEventHeaders.read(started.headers(), CloudEventHeaders.SPEC_VERSION))
+                .isEqualTo("1.0");
     }
 
     private static List<String> lifecycles(List<ConsumerRecord<String, byte[]>> records, String uuid) {

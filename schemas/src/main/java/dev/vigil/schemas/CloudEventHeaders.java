@@ -35,9 +35,7 @@ public final class CloudEventHeaders {
     /** The last value of a header as UTF-8 text, or {@code null} when absent. */
     public static String read(Headers headers, String name) {
         Header header = headers.lastHeader(name);
-        return header == null || header.value() == null
-                ? null
-                : new String(header.value(), StandardCharsets.UTF_8);
+        return header == null || header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
 
     /** The CloudEvents source of an envelope: the agent on a host. */

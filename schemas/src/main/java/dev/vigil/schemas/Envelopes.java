@@ -41,7 +41,8 @@ public final class Envelopes {
     public static String eventType(Schema payloadSchema) {
         String namespace = payloadSchema.getNamespace();
         String domain = namespace.substring(namespace.lastIndexOf('.') + 1);
-        String kebab = payloadSchema.getName().replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
+        String kebab =
+                payloadSchema.getName().replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
         return "dev.vigil." + domain + "." + kebab;
     }
 }

@@ -27,12 +27,7 @@ public final class TopicCatalog {
     public static final Topic AGENT_SAMPLES = new Topic(
             "vigil.agent.samples.v1", "host id", 6, Duration.ofDays(3), CleanupPolicy.DELETE, AgentSamples.class);
     public static final Topic AGENT_ARTIFACTS = new Topic(
-            "vigil.agent.artifacts.v1",
-            "vm id",
-            6,
-            Duration.ofDays(14),
-            CleanupPolicy.DELETE,
-            ArtifactManifest.class);
+            "vigil.agent.artifacts.v1", "vm id", 6, Duration.ofDays(14), CleanupPolicy.DELETE, ArtifactManifest.class);
     public static final Topic AGENT_FEEDBACK = new Topic(
             "vigil.agent.feedback.v1", "vm id", 3, Duration.ofDays(30), CleanupPolicy.DELETE, UserFeedback.class);
     public static final Topic AGENT_COMMANDS = new Topic(

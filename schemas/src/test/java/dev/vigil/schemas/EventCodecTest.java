@@ -37,7 +37,8 @@ class EventCodecTest {
     void stampsTheReleasedVersionIntoTheEnvelope() {
         AgentEvent event = AgentEvents.lifecycle(LifecycleState.STARTED, "BOOTED");
 
-        assertThat(event.getEnvelope().getSchemaVersion()).isEqualTo(codec.released().size());
+        assertThat(event.getEnvelope().getSchemaVersion())
+                .isEqualTo(codec.released().size());
         assertThat(event.getEnvelope().getEventType()).isEqualTo("dev.vigil.agent.lifecycle");
     }
 
@@ -65,8 +66,9 @@ class EventCodecTest {
                 .parse("{\"type\":\"record\",\"name\":\"Rogue\",\"fields\":[{\"name\":\"x\",\"type\":\"string\"}]}");
         GenericRecord rogue = new GenericData.Record(other);
         rogue.put("x", "hello");
-        byte[] bytes =
-                new BinaryMessageEncoder<GenericRecord>(GenericData.get(), other).encode(rogue).array();
+        byte[] bytes = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), other)
+                .encode(rogue)
+                .array();
 
         assertThatThrownBy(() -> codec.decode(bytes))
                 .isInstanceOfSatisfying(
@@ -80,7 +82,8 @@ class EventCodecTest {
 
         assertThatThrownBy(() -> codec.decode(json))
                 .isInstanceOfSatisfying(
-                        EventDecodingException.class, e -> assertThat(e.reason()).isEqualTo(DeadLetterReason.MALFORMED));
+                        EventDecodingException.class,
+                        e -> assertThat(e.reason()).isEqualTo(DeadLetterReason.MALFORMED));
     }
 
     @Test
@@ -89,7 +92,8 @@ class EventCodecTest {
 
         assertThatThrownBy(() -> codec.decode(Arrays.copyOf(bytes, 30)))
                 .isInstanceOfSatisfying(
-                        EventDecodingException.class, e -> assertThat(e.reason()).isEqualTo(DeadLetterReason.MALFORMED));
+                        EventDecodingException.class,
+                        e -> assertThat(e.reason()).isEqualTo(DeadLetterReason.MALFORMED));
     }
 
     /** Property: whatever bytes arrive, decoding returns an event or a typed error, nothing else. */

@@ -49,12 +49,15 @@ class SchemaCompatibilityContractTest {
 
     @Test
     void detectsARequiredFieldAddedWithoutDefault() {
-        Schema released = EventCodec.of(dev.vigil.schemas.agent.UserFeedback.class).released().get(0);
-        String json = released.toString().replaceFirst(
-                "\"fields\":\\[", "\"fields\":[{\"name\":\"mood\",\"type\":\"string\"},");
+        Schema released = EventCodec.of(dev.vigil.schemas.agent.UserFeedback.class)
+                .released()
+                .get(0);
+        String json = released.toString()
+                .replaceFirst("\"fields\":\\[", "\"fields\":[{\"name\":\"mood\",\"type\":\"string\"},");
         Schema broken = new Schema.Parser().parse(json);
 
-        assertThat(incompatibilities(broken, released)).anySatisfy(m -> assertThat(m).contains("mood"));
+        assertThat(incompatibilities(broken, released))
+                .anySatisfy(m -> assertThat(m).contains("mood"));
     }
 
     @Test
@@ -72,8 +75,8 @@ class SchemaCompatibilityContractTest {
         for (Class<? extends SpecificRecord> type : contracts()) {
             EventCodec<?> codec = EventCodec.of(type);
             long current = SchemaNormalization.parsingFingerprint64(codec.schema());
-            boolean known = codec.released().stream()
-                    .anyMatch(s -> SchemaNormalization.parsingFingerprint64(s) == current);
+            boolean known =
+                    codec.released().stream().anyMatch(s -> SchemaNormalization.parsingFingerprint64(s) == current);
             if (!known) {
                 Path file = root.resolve(codec.schema().getFullName())
                         .resolve("v" + (codec.released().size() + 1) + ".avsc");

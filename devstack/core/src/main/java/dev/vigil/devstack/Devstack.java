@@ -134,7 +134,8 @@ public final class Devstack implements AutoCloseable {
             try {
                 components.get(i).close();
             } catch (Exception e) {
-                System.err.println("devstack: stopping " + components.get(i).getClass().getSimpleName() + " failed: " + e);
+                System.err.println(
+                        "devstack: stopping " + components.get(i).getClass().getSimpleName() + " failed: " + e);
             }
         }
     }

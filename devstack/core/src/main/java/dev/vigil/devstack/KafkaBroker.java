@@ -56,7 +56,8 @@ final class KafkaBroker implements AutoCloseable {
         try {
             Files.createDirectories(logDir);
             format(logDir);
-            KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(brokerProps(config, logDir), false), Time.SYSTEM);
+            KafkaRaftServer server =
+                    new KafkaRaftServer(new KafkaConfig(brokerProps(config, logDir), false), Time.SYSTEM);
             server.startup();
             KafkaBroker broker = new KafkaBroker(bootstrap, server);
             broker.createCatalogTopics();
@@ -159,7 +160,8 @@ final class KafkaBroker implements AutoCloseable {
     private static NewTopic newTopic(Topic topic) {
         return new NewTopic(topic.name(), topic.partitions(), (short) 1)
                 .configs(Map.of(
-                        TopicConfig.RETENTION_MS_CONFIG, String.valueOf(topic.retention().toMillis()),
+                        TopicConfig.RETENTION_MS_CONFIG,
+                                String.valueOf(topic.retention().toMillis()),
                         TopicConfig.CLEANUP_POLICY_CONFIG, topic.cleanupPolicy().kafkaName()));
     }
 }

@@ -41,16 +41,21 @@ class DevstackIT {
 
     @Test
     void createsEveryCatalogTopicWithItsRetention(Endpoints endpoints) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers()))) {
+        try (Admin admin =
+                Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers()))) {
             var topic = TopicCatalog.AGENT_EVENTS;
-            var description = admin.describeTopics(List.of(topic.name())).allTopicNames().get().get(topic.name());
+            var description = admin.describeTopics(List.of(topic.name()))
+                    .allTopicNames()
+                    .get()
+                    .get(topic.name());
             ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic.name());
             Config config = admin.describeConfigs(List.of(resource)).all().get().get(resource);
 
             assertThat(admin.listTopics().names().get())
                     .containsAll(TopicCatalog.all().stream().map(t -> t.name()).toList());
             assertThat(description.partitions()).hasSize(topic.partitions());
-            assertThat(config.get("retention.ms").value()).isEqualTo(String.valueOf(topic.retention().toMillis()));
+            assertThat(config.get("retention.ms").value())
+                    .isEqualTo(String.valueOf(topic.retention().toMillis()));
         }
     }
 
@@ -105,11 +110,10 @@ class DevstackIT {
                 .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey())
                 .build();
         byte[] body = "dump bytes".getBytes(StandardCharsets.UTF_8);
-        client.putObject(PutObjectArgs.builder()
-                .bucket(DevstackConfig.ARTIFACTS_BUCKET)
-                .object("it/devstack.bin")
-                .stream(new ByteArrayInputStream(body), (long) body.length, -1L)
-                .build());
+        client.putObject(
+                PutObjectArgs.builder().bucket(DevstackConfig.ARTIFACTS_BUCKET).object("it/devstack.bin").stream(
+                                new ByteArrayInputStream(body), (long) body.length, -1L)
+                        .build());
         try (InputStream in = client.getObject(GetObjectArgs.builder()
                 .bucket(DevstackConfig.ARTIFACTS_BUCKET)
                 .object("it/devstack.bin")

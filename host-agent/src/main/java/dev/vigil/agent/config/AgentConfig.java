@@ -71,7 +71,12 @@ public record AgentConfig(
         Map<String, String> values = new HashMap<>();
         // File keys are the variable names without the prefix, dotted and lower case: hypervisor.uri.
         props.forEach((k, v) -> values.put(
-                ENV_PREFIX + k.toString().trim().replace('.', '_').replace('-', '_').toUpperCase(Locale.ROOT),
+                ENV_PREFIX
+                        + k.toString()
+                                .trim()
+                                .replace('.', '_')
+                                .replace('-', '_')
+                                .toUpperCase(Locale.ROOT),
                 v.toString().trim()));
         return values;
     }
@@ -95,7 +100,8 @@ public record AgentConfig(
             return fallback;
         }
         try {
-            Duration parsed = value.matches("[0-9]+") ? Duration.ofSeconds(Long.parseLong(value)) : Duration.parse(value);
+            Duration parsed =
+                    value.matches("[0-9]+") ? Duration.ofSeconds(Long.parseLong(value)) : Duration.parse(value);
             if (parsed.isNegative() || parsed.isZero()) {
                 throw new IllegalArgumentException();
             }

@@ -30,8 +30,8 @@ class AgentConfigTest {
 
     @Test
     void rejectsANonPositiveHeartbeatWithTheAcceptedForms() {
-        assertThatThrownBy(() -> AgentConfig.load(Map.of(
-                        "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", "b:1", "VIGIL_AGENT_HEARTBEAT_INTERVAL", "-5s")))
+        assertThatThrownBy(() -> AgentConfig.load(
+                        Map.of("VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", "b:1", "VIGIL_AGENT_HEARTBEAT_INTERVAL", "-5s")))
                 .isInstanceOf(AgentConfigException.class)
                 .hasMessageContaining("VIGIL_AGENT_HEARTBEAT_INTERVAL=-5s")
                 .hasMessageContaining("PT30S");
@@ -40,10 +40,11 @@ class AgentConfigTest {
     @Test
     void environmentOverridesTheFile(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("agent.properties");
-        Files.writeString(file, "kafka.bootstrap.servers=file:9092\nhypervisor.uri=qemu:///system\nheartbeat-interval=PT5S\n");
+        Files.writeString(
+                file, "kafka.bootstrap.servers=file:9092\nhypervisor.uri=qemu:///system\nheartbeat-interval=PT5S\n");
 
-        AgentConfig config = AgentConfig.load(Map.of(
-                "VIGIL_AGENT_CONFIG_FILE", file.toString(), "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", "env:9092"));
+        AgentConfig config = AgentConfig.load(
+                Map.of("VIGIL_AGENT_CONFIG_FILE", file.toString(), "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", "env:9092"));
 
         assertThat(config.kafkaBootstrapServers()).isEqualTo("env:9092");
         assertThat(config.hypervisorUri()).isEqualTo("qemu:///system");

@@ -1,7 +1,7 @@
 package dev.vigil.ingestion;
 
-import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.Envelopes;
+import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.agent.AgentEvent;
 import dev.vigil.schemas.agent.Lifecycle;
 import dev.vigil.schemas.agent.LifecycleState;
@@ -27,7 +27,10 @@ public final class AgentEventFixtures {
                 .build();
         return AgentEvent.newBuilder()
                 .setEnvelope(Envelopes.create(AgentEvent.class, payload.getSchema(), source, "acme", occurredAt))
-                .setVm(VmRef.newBuilder().setUuid(vmUuid).setName("vm-" + vmUuid.substring(0, 8)).build())
+                .setVm(VmRef.newBuilder()
+                        .setUuid(vmUuid)
+                        .setName("vm-" + vmUuid.substring(0, 8))
+                        .build())
                 .setPayload(payload)
                 .build();
     }

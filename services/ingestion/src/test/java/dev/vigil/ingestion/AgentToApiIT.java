@@ -27,7 +27,8 @@ class AgentToApiIT {
     @Test
     void aDomainStartedInTheHypervisorShowsUpWithItsEvents() throws Exception {
         AgentConfig config = AgentConfig.load(Map.of(
-                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", Devstack.shared().endpoints().kafkaBootstrapServers(),
+                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
+                        Devstack.shared().endpoints().kafkaBootstrapServers(),
                 "VIGIL_AGENT_HOST_ID", "e2e-host",
                 "VIGIL_AGENT_TENANT", "acme"));
         String name = "e2e-" + UUID.randomUUID().toString().substring(0, 8);
@@ -41,16 +42,18 @@ class AgentToApiIT {
             domain.suspend();
             uuid = domain.getUUIDString();
 
-            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().get("/api/v1/vms/{id}/events", uuid)
-                    .then()
-                    .statusCode(200)
-                    .body("items.reason", hasItem("PAUSED")));
+            await().atMost(Duration.ofSeconds(60))
+                    .untilAsserted(() -> given().get("/api/v1/vms/{id}/events", uuid)
+                            .then()
+                            .statusCode(200)
+                            .body("items.reason", hasItem("PAUSED")));
             domain.destroy();
             domain.undefine();
             hypervisor.close();
         }
 
-        var timeline = given().get("/api/v1/vms/{id}/events", uuid).then().extract().jsonPath();
+        var timeline =
+                given().get("/api/v1/vms/{id}/events", uuid).then().extract().jsonPath();
         assertThat(timeline.getList("items.state")).containsSubsequence("DEFINED", "STARTED", "SUSPENDED");
         assertThat(timeline.getList("items.reason")).containsSubsequence("ADDED", "BOOTED", "PAUSED");
         assertThat(timeline.getList("items.hostId")).containsOnly("e2e-host");
@@ -79,7 +82,8 @@ class AgentToApiIT {
     @Test
     void servesHealthAndTheOpenApiDocument() {
         given().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"));
-        String openapi = given().get("/q/openapi").then().statusCode(200).extract().asString();
+        String openapi =
+                given().get("/q/openapi").then().statusCode(200).extract().asString();
         assertThat(openapi).contains("/api/v1/vms/{id}/events");
     }
 }

@@ -21,7 +21,11 @@ class ArchitectureTest {
                 .should()
                 .dependOnClassesThat()
                 .resideInAnyPackage(
-                        "jakarta.ws.rs..", "jakarta.persistence..", "org.apache.kafka..", "org.apache.avro..", "io.quarkus..")
+                        "jakarta.ws.rs..",
+                        "jakarta.persistence..",
+                        "org.apache.kafka..",
+                        "org.apache.avro..",
+                        "io.quarkus..")
                 .check(classes);
     }
 

@@ -50,9 +50,11 @@ class IngestionPipelineIT {
         byte[] key = vm.getBytes(StandardCharsets.UTF_8);
         Instant now = Instant.now();
         AgentEvent first = AgentEventFixtures.lifecycle(vm, LifecycleState.STARTED, "BOOTED", now.minusSeconds(20));
-        AgentEvent missingField = AgentEventFixtures.lifecycle(vm, LifecycleState.SUSPENDED, "PAUSED", now.minusSeconds(15));
+        AgentEvent missingField =
+                AgentEventFixtures.lifecycle(vm, LifecycleState.SUSPENDED, "PAUSED", now.minusSeconds(15));
         missingField.getEnvelope().getSource().put("agentId", "");
-        AgentEvent tooOld = AgentEventFixtures.lifecycle(vm, LifecycleState.SUSPENDED, "PAUSED", now.minus(Duration.ofDays(90)));
+        AgentEvent tooOld =
+                AgentEventFixtures.lifecycle(vm, LifecycleState.SUSPENDED, "PAUSED", now.minus(Duration.ofDays(90)));
         AgentEvent last = AgentEventFixtures.lifecycle(vm, LifecycleState.STOPPED, "DESTROYED", now.minusSeconds(5));
         byte[] oversized = new byte[100 * 1024];
         Arrays.fill(oversized, (byte) 7);
@@ -70,14 +72,17 @@ class IngestionPipelineIT {
             send(producer, key, "last", AgentEventFixtures.encode(last), sent, offsets);
         }
 
-        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().when()
-                .get("/api/v1/vms/{id}/events", vm)
-                .then()
-                .statusCode(200)
-                .body("total", equalTo(2)));
-        JsonPath timeline = given().get("/api/v1/vms/{id}/events", vm).then().extract().jsonPath();
+        await().atMost(Duration.ofSeconds(60))
+                .untilAsserted(() -> given().when()
+                        .get("/api/v1/vms/{id}/events", vm)
+                        .then()
+                        .statusCode(200)
+                        .body("total", equalTo(2)));
+        JsonPath timeline =
+                given().get("/api/v1/vms/{id}/events", vm).then().extract().jsonPath();
         assertThat(timeline.getList("items.eventId"))
-                .containsExactly(first.getEnvelope().getEventId(), last.getEnvelope().getEventId());
+                .containsExactly(
+                        first.getEnvelope().getEventId(), last.getEnvelope().getEventId());
         assertThat(timeline.getList("items.state")).containsExactly("STARTED", "STOPPED");
         given().get("/api/v1/vms/{id}", vm)
                 .then()
@@ -106,11 +111,13 @@ class IngestionPipelineIT {
                         .isEqualTo(TopicCatalog.AGENT_EVENTS.name());
                 assertThat(CloudEventHeaders.read(record.headers(), DeadLetterHeaders.SOURCE_OFFSET))
                         .isEqualTo(String.valueOf(offsets.get(label)));
-                assertThat(CloudEventHeaders.read(record.headers(), DeadLetterHeaders.DETAIL)).isNotBlank();
+                assertThat(CloudEventHeaders.read(record.headers(), DeadLetterHeaders.DETAIL))
+                        .isNotBlank();
             }
         }
 
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String metrics =
+                given().get("/q/metrics").then().statusCode(200).extract().asString();
         assertThat(counter(metrics, "vigil_ingestion_events_duplicate_total")).isGreaterThanOrEqualTo(1.0);
         assertThat(counter(metrics, "vigil_ingestion_events_rejected_total{reason=\"OVERSIZED\"}"))
                 .isGreaterThanOrEqualTo(1.0);
@@ -131,7 +138,7 @@ class IngestionPipelineIT {
     private static double counter(String prometheusText, String series) {
         return prometheusText
                 .lines()
-                .filter(l -> l.startsWith(series + " ") || l.startsWith(series.replace("}", ",") ))
+                .filter(l -> l.startsWith(series + " ") || l.startsWith(series.replace("}", ",")))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
                 .sum();
     }
@@ -142,7 +149,9 @@ class IngestionPipelineIT {
                         + "\"fields\":[{\"name\":\"eventId\",\"type\":\"string\"}]}");
         GenericRecord record = new GenericData.Record(rogue);
         record.put("eventId", UUID.randomUUID().toString());
-        return new BinaryMessageEncoder<GenericRecord>(GenericData.get(), rogue).encode(record).array();
+        return new BinaryMessageEncoder<GenericRecord>(GenericData.get(), rogue)
+                .encode(record)
+                .array();
     }
 
     private static void send(

@@ -46,8 +46,7 @@ public class VmResource {
     public PageDto<VmDto> list(
             @QueryParam("page") @DefaultValue("0") int page, @QueryParam("size") @DefaultValue("50") int size) {
         checkPaging(page, size);
-        return new PageDto<>(
-                vms.page(page, size).stream().map(mapper::toDto).toList(), page, size, vms.count());
+        return new PageDto<>(vms.page(page, size).stream().map(mapper::toDto).toList(), page, size, vms.count());
     }
 
     @GET
@@ -93,8 +92,8 @@ public class VmResource {
 
     private static void checkPaging(int page, int size) {
         if (page < 0 || size < 1 || size > MAX_PAGE_SIZE) {
-            throw new BadPagingException("page must be >= 0 and size between 1 and " + MAX_PAGE_SIZE
-                    + " (got page=" + page + ", size=" + size + ")");
+            throw new BadPagingException("page must be >= 0 and size between 1 and " + MAX_PAGE_SIZE + " (got page="
+                    + page + ", size=" + size + ")");
         }
     }
 

@@ -12,7 +12,15 @@ public class VmDtoMapper {
 
     public VmDto toDto(VmEntity vm) {
         return new VmDto(
-                vm.vmUuid, vm.name, vm.hostId, vm.tenant, vm.state, vm.stateReason, vm.stateAt, vm.firstSeen, vm.lastSeen);
+                vm.vmUuid,
+                vm.name,
+                vm.hostId,
+                vm.tenant,
+                vm.state,
+                vm.stateReason,
+                vm.stateAt,
+                vm.firstSeen,
+                vm.lastSeen);
     }
 
     public EventDto toDto(AgentEventEntity event) {

@@ -19,8 +19,7 @@ public class AgentEventRepository implements PanacheRepositoryBase<AgentEventEnt
      */
     public boolean insertIfAbsent(RecordedEvent event, Instant receivedAt) {
         int inserted = getEntityManager()
-                .createNativeQuery(
-                        """
+                .createNativeQuery("""
                         INSERT INTO agent_event (event_id, event_type, kind, tenant, host_id, vm_uuid, state, reason,
                             occurred_at, received_at, summary, kafka_topic, kafka_partition, kafka_offset)
                         VALUES (:id, :type, :kind, :tenant, :host, :vm, :state, :reason,

@@ -11,8 +11,7 @@ public class HostRepository implements PanacheRepositoryBase<HostEntity, String>
     /** Notes that a host's agent spoke; the agent identity follows the newest event. */
     public void recordSeen(RecordedEvent event) {
         getEntityManager()
-                .createNativeQuery(
-                        """
+                .createNativeQuery("""
                         INSERT INTO host (host_id, tenant, agent_id, agent_version, first_seen, last_seen)
                         VALUES (:host, :tenant, :agent, :version, :at, :at)
                         ON CONFLICT (host_id) DO UPDATE SET

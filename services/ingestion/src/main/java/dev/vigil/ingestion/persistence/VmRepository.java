@@ -17,8 +17,7 @@ public class VmRepository implements PanacheRepositoryBase<VmEntity, String> {
      */
     public void recordSeen(RecordedEvent event) {
         getEntityManager()
-                .createNativeQuery(
-                        """
+                .createNativeQuery("""
                         INSERT INTO vm (vm_uuid, name, host_id, tenant, state, state_reason, state_at, first_seen, last_seen)
                         VALUES (:vm, :name, :host, :tenant, :state, :reason, :stateAt, :at, :at)
                         ON CONFLICT (vm_uuid) DO UPDATE SET

@@ -6,7 +6,6 @@ import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.EventDecodingException;
 import dev.vigil.schemas.agent.AgentEvent;
 import dev.vigil.schemas.common.Envelope;
-import org.apache.avro.generic.IndexedRecord;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Clock;
@@ -14,6 +13,7 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.Map;
 import java.util.UUID;
+import org.apache.avro.generic.IndexedRecord;
 
 /**
  * Decides whether raw bytes from {@code vigil.agent.events.v1} are an event ingestion may record: size, schema,
@@ -72,7 +72,8 @@ public class AgentEventValidator {
                             + config.maxClockSkew() + "]");
         }
         if (!config.tenants().contains("*") && !config.tenants().contains(envelope.getTenant())) {
-            throw new ValidationException(DeadLetterReason.UNKNOWN_TENANT, "tenant " + envelope.getTenant() + " is not served here");
+            throw new ValidationException(
+                    DeadLetterReason.UNKNOWN_TENANT, "tenant " + envelope.getTenant() + " is not served here");
         }
         // PostgreSQL text cannot hold NUL: a hostile string must not stop the stream at insert time.
         if (containsNul(event)) {

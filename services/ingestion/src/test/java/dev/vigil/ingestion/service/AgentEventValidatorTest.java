@@ -33,7 +33,8 @@ class AgentEventValidatorTest {
 
     @Test
     void rejectsOversizedBeforeDecoding() {
-        assertThatThrownBy(() -> validator.validate(new byte[2049])).satisfies(e -> reason(e, DeadLetterReason.OVERSIZED));
+        assertThatThrownBy(() -> validator.validate(new byte[2049]))
+                .satisfies(e -> reason(e, DeadLetterReason.OVERSIZED));
     }
 
     @Test
@@ -64,8 +65,10 @@ class AgentEventValidatorTest {
 
     @Test
     void rejectsTimestampsTooOldOrTooFarAhead() {
-        AgentEvent old = AgentEventFixtures.lifecycle(vm, LifecycleState.STARTED, "BOOTED", NOW.minus(Duration.ofDays(31)));
-        AgentEvent ahead = AgentEventFixtures.lifecycle(vm, LifecycleState.STARTED, "BOOTED", NOW.plus(Duration.ofMinutes(6)));
+        AgentEvent old =
+                AgentEventFixtures.lifecycle(vm, LifecycleState.STARTED, "BOOTED", NOW.minus(Duration.ofDays(31)));
+        AgentEvent ahead =
+                AgentEventFixtures.lifecycle(vm, LifecycleState.STARTED, "BOOTED", NOW.plus(Duration.ofMinutes(6)));
 
         assertThatThrownBy(() -> validator.validate(AgentEventFixtures.encode(old)))
                 .satisfies(e -> reason(e, DeadLetterReason.TIMESTAMP_OUT_OF_RANGE));
