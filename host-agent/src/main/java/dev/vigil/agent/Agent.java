@@ -60,8 +60,8 @@ public final class Agent implements AutoCloseable {
                 TimeUnit.MILLISECONDS);
         LOG.log(
                 System.Logger.Level.INFO,
-                "agent " + config.agentId() + " watching " + config.hypervisorUri() + " (" + discovered.size()
-                        + " domains) publishing to " + config.kafkaBootstrapServers());
+                "agent " + config.agentId() + " watching " + config.hypervisorUri() +  (domains: " + discovered.size()
+                        + ") publishing to " + config.kafkaBootstrapServers());
     }
 
     public EventPublisher publisher() {

@@ -80,6 +80,10 @@ final class KafkaBroker implements AutoCloseable {
     }
 
     private static void format(Path logDir) throws Exception {
+        if (Files.exists(logDir.resolve("meta.properties"))) {
+            // A kept work dir: reuse its cluster id and metadata log.
+            return;
+        }
         new Formatter()
                 .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
                 .setClusterId(Uuid.randomUuid().toString())
@@ -89,8 +93,6 @@ final class KafkaBroker implements AutoCloseable {
                 .setReleaseVersion(MetadataVersion.latestProduction())
                 .setSupportedFeatures(Feature.PRODUCTION_FEATURES)
                 .setControllerListenerName(CONTROLLER_LISTENER)
-                // A kept work dir is already formatted: reuse its cluster.
-                .setIgnoreFormatted(true)
                 .run();
     }
 

@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.UUID;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
@@ -61,32 +62,9 @@ class DevstackIT {
 
     @Test
     void brokerStoresAndServesRecords(Endpoints endpoints) {
-        String topic = TopicCatalog.AGENT_FEEDBACK.name();
-        Properties producerProps = new Properties();
-        producerProps.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
-        producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
-        try (var producer = new KafkaProducer<>(producerProps, new StringSerializer(), new StringSerializer())) {
-            producer.send(new ProducerRecord<>(topic, "vm-devstack-it", "hello broker"));
-            producer.flush();
-        }
-        Properties consumerProps = new Properties();
-        consumerProps.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
-        consumerProps.put(ConsumerConfig.GROUP_ID_CONFIG, "devstack-it");
-        consumerProps.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        try (var consumer = new KafkaConsumer<>(consumerProps, new StringDeserializer(), new StringDeserializer())) {
-            consumer.subscribe(List.of(topic));
-            String seen = null;
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (seen == null && System.nanoTime() < deadline) {
-                ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(200));
-                for (var r : records) {
-                    if ("vm-devstack-it".equals(r.key())) {
-                        seen = r.value();
-                    }
-                }
-            }
-            assertThat(seen).isEqualTo("hello broker");
-        }
+        produce(endpoints, "vm-devstack-it", "hello broker");
+
+        assertThat(consumeValue(endpoints, "vm-devstack-it")).isEqualTo("hello broker");
     }
 
     @Test
@@ -105,10 +83,7 @@ class DevstackIT {
 
     @Test
     void objectStoreKeepsBytesInVigilBuckets(Endpoints endpoints) throws Exception {
-        MinioClient client = MinioClient.builder()
-                .endpoint(endpoints.s3Endpoint())
-                .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey())
-                .build();
+        MinioClient client = minio(endpoints);
         byte[] body = "dump bytes".getBytes(StandardCharsets.UTF_8);
         client.putObject(
                 PutObjectArgs.builder().bucket(DevstackConfig.ARTIFACTS_BUCKET).object("it/devstack.bin").stream(
@@ -147,8 +122,95 @@ class DevstackIT {
     }
 
     @Test
+    void keepsDataAcrossARestartWhenAskedTo() throws Exception {
+        DevstackConfig fresh = DevstackConfig.forTests();
+        DevstackConfig kept = new DevstackConfig(
+                fresh.workDir(),
+                fresh.kafkaPort(),
+                fresh.controllerPort(),
+                fresh.postgresPort(),
+                fresh.s3Port(),
+                true,
+                fresh.buckets());
+        byte[] body = "kept blob".getBytes(StandardCharsets.UTF_8);
+        try {
+            try (Devstack first = Devstack.start(kept)) {
+                Endpoints e = first.endpoints();
+                produce(e, "restart-key", "kept record");
+                try (Connection c = DriverManager.getConnection(e.jdbcUrl(), e.jdbcUser(), "");
+                        Statement s = c.createStatement()) {
+                    s.execute("CREATE TABLE kept (note text)");
+                    s.execute("INSERT INTO kept VALUES ('kept row')");
+                }
+                minio(e).putObject(
+                                PutObjectArgs.builder()
+                                        .bucket(DevstackConfig.ARTIFACTS_BUCKET)
+                                        .object("kept.bin")
+                                        .stream(new ByteArrayInputStream(body), (long) body.length, -1L)
+                                        .build());
+            }
+            try (Devstack second = Devstack.start(kept)) {
+                Endpoints e = second.endpoints();
+                assertThat(consumeValue(e, "restart-key")).isEqualTo("kept record");
+                try (Connection c = DriverManager.getConnection(e.jdbcUrl(), e.jdbcUser(), "");
+                        Statement s = c.createStatement();
+                        ResultSet rs = s.executeQuery("SELECT note FROM kept")) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getString(1)).isEqualTo("kept row");
+                }
+                try (InputStream in = minio(e).getObject(GetObjectArgs.builder()
+                        .bucket(DevstackConfig.ARTIFACTS_BUCKET)
+                        .object("kept.bin")
+                        .build())) {
+                    assertThat(in.readAllBytes()).isEqualTo(body);
+                }
+            }
+        } finally {
+            Devstack.deleteTree(fresh.workDir());
+        }
+    }
+
+    @Test
     void reportsEachComponentsStartupTime(Devstack stack) {
         assertThat(stack.startupTimes()).containsOnlyKeys("postgresql", "s3", "kafka");
         System.out.println("devstack start-up: " + stack.startupTimes());
+    }
+
+    private static MinioClient minio(Endpoints endpoints) {
+        return MinioClient.builder()
+                .endpoint(endpoints.s3Endpoint())
+                .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey())
+                .build();
+    }
+
+    private static void produce(Endpoints endpoints, String key, String value) {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        try (var producer = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
+            producer.send(new ProducerRecord<>(TopicCatalog.AGENT_FEEDBACK.name(), key, value));
+            producer.flush();
+        }
+    }
+
+    /** The value of the first record with this key on the feedback topic, or null within 30 s. */
+    private static String consumeValue(Endpoints endpoints, String key) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "devstack-it-" + UUID.randomUUID());
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        try (var consumer = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
+            consumer.subscribe(List.of(TopicCatalog.AGENT_FEEDBACK.name()));
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (System.nanoTime() < deadline) {
+                ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(200));
+                for (var r : records) {
+                    if (key.equals(r.key())) {
+                        return r.value();
+                    }
+                }
+            }
+            return null;
+        }
     }
 }

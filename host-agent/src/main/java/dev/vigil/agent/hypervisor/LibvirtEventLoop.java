@@ -1,7 +1,9 @@
 package dev.vigil.agent.hypervisor;
 
+import org.libvirt.Connect;
 import org.libvirt.Library;
 import org.libvirt.LibvirtException;
+import org.libvirt.jna.Libvirt;
 
 /**
  * Runs libvirt's default event loop on its own daemon thread; listeners registered on any connection opened after
@@ -10,6 +12,10 @@ import org.libvirt.LibvirtException;
 public final class LibvirtEventLoop implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(LibvirtEventLoop.class.getName());
+    // Held strongly: libvirt keeps only a native pointer. Errors also reach callers as LibvirtException, so
+    // libvirt's own printing to stderr is replaced by a debug line.
+    private static final Libvirt.VirErrorCallback ERRORS = (userData, error) ->
+            LOG.log(System.Logger.Level.DEBUG, "libvirt error " + error.code + ": " + error.message);
     private static LibvirtEventLoop running;
 
     private final Thread thread;
@@ -23,6 +29,7 @@ public final class LibvirtEventLoop implements AutoCloseable {
         if (running != null && running.thread.isAlive()) {
             return running;
         }
+        Connect.setErrorCallback(ERRORS);
         Library.initEventLoop();
         Thread thread = new Thread(LibvirtEventLoop::run, "libvirt-event-loop");
         thread.setDaemon(true);

@@ -1,0 +1,91 @@
+package dev.vigil.local;
+
+import dev.vigil.devstack.Endpoints;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** The ingestion service as a child JVM started from its Quarkus jar, pointed at the local stack. */
+final class IngestionProcess implements AutoCloseable {
+
+    private final Process process;
+    private final Path log;
+
+    private IngestionProcess(Process process, Path log) {
+        this.process = process;
+        this.log = log;
+    }
+
+    static IngestionProcess start(Path app, Endpoints endpoints, int httpPort, Path log) throws IOException {
+        if (!Files.isRegularFile(app)) {
+            throw new LocalPlatformException("the ingestion service is not built (" + app
+                    + " is missing): run ./mvnw install -Dquick, or start through devstack/run which builds it");
+        }
+        Files.createDirectories(log.getParent());
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Xmx512m");
+        for (Map.Entry<String, String> property : endpoints.quarkusProperties().entrySet()) {
+            command.add("-D" + property.getKey() + "=" + property.getValue());
+        }
+        command.add("-Dquarkus.http.port=" + httpPort);
+        command.add("-Dquarkus.http.host=127.0.0.1");
+        command.add("-jar");
+        command.add(app.toString());
+        Process process = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
+        return new IngestionProcess(process, log);
+    }
+
+    /** Waits until the service reports ready, or fails with the tail of its log. */
+    void awaitReady(String baseUrl, Duration timeout) throws InterruptedException {
+        HttpClient client =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        HttpRequest ready = HttpRequest.newBuilder(URI.create(baseUrl + "/q/health/ready"))
+                .timeout(Duration.ofSeconds(2))
+                .build();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new LocalPlatformException("ingestion exited with code " + process.exitValue() + ":\n" + tail());
+            }
+            try {
+                if (client.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                // Not listening yet.
+            }
+            TimeUnit.MILLISECONDS.sleep(250);
+        }
+        throw new LocalPlatformException("ingestion was not ready within " + timeout.toSeconds() + " s:\n" + tail());
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(15, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private String tail() {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+        } catch (IOException e) {
+            return "(log " + log + " unreadable: " + e.getMessage() + ")";
+        }
+    }
+}

@@ -1,0 +1,195 @@
+package dev.vigil.local;
+
+import dev.vigil.agent.Agent;
+import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.devstack.Devstack;
+import dev.vigil.devstack.DevstackConfig;
+import dev.vigil.devstack.DevstackException;
+import dev.vigil.devstack.Endpoints;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.LogManager;
+import org.libvirt.Connect;
+
+/**
+ * {@code devstack/run}: Vigil on the embedded stack on this machine. Starts Kafka, PostgreSQL and S3 (data kept under
+ * the work directory), the ingestion service, and a host agent on libvirt's test hypervisor; prints where to look;
+ * then lets a person drive the test hypervisor from the terminal.
+ *
+ * <p>Options: {@code --work-dir DIR} (default {@code .devstack}), {@code --wipe} (delete the work directory first).
+ * Ports: {@code VIGIL_DEVSTACK_*_PORT} for the stack, {@code VIGIL_LOCAL_HTTP_PORT} (default 8080) for ingestion.
+ */
+public final class LocalPlatform {
+
+    private static final String DEMO_VM = "demo-web-1";
+    private static int httpPort = 8080;
+
+    private LocalPlatform() {}
+
+    public static void main(String[] args) throws Exception {
+        configureLogging();
+        PrintStream out = System.out;
+        Path workDir = Path.of(".devstack");
+        boolean wipe = false;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--wipe" -> wipe = true;
+                case "--work-dir" -> workDir = Path.of(args[++i]);
+                default -> {
+                    System.err.println("usage: devstack/run [--work-dir DIR] [--wipe]");
+                    System.exit(2);
+                }
+            }
+        }
+        try {
+            run(workDir.toAbsolutePath(), wipe, out);
+        } catch (LocalPlatformException | DevstackException e) {
+            System.err.println("vigil: " + e.getMessage());
+            System.exit(1);
+        } catch (UnsatisfiedLinkError e) {
+            System.err.println(
+                    "vigil: libvirt's client library is missing: sudo apt-get install --no-install-recommends"
+                            + " libvirt0 (" + e.getMessage() + ")");
+            System.exit(1);
+        }
+    }
+
+    static int httpPort() {
+        return httpPort;
+    }
+
+    private static void run(Path workDir, boolean wipe, PrintStream out) throws Exception {
+        long started = System.nanoTime();
+        Map<String, String> env = System.getenv();
+        httpPort = parsePort(env.getOrDefault("VIGIL_LOCAL_HTTP_PORT", "8080"));
+        requireFree(httpPort);
+        Path ingestionApp = Path.of(System.getProperty(
+                "vigil.local.ingestion-app", "services/ingestion/target/quarkus-app/quarkus-run.jar"));
+        if (wipe) {
+            Devstack.deleteTree(workDir);
+            out.println("wiped " + workDir);
+        }
+
+        out.println("starting Kafka, PostgreSQL and S3 (data in " + workDir.resolve("stack") + ") ...");
+        Devstack stack = Devstack.start(DevstackConfig.local(workDir.resolve("stack"), env));
+        Endpoints endpoints = stack.endpoints();
+        out.println("  " + stack.startupTimes());
+
+        out.println("starting ingestion (log: " + workDir.resolve("logs/ingestion.log") + ") ...");
+        String baseUrl = "http://127.0.0.1:" + httpPort;
+        IngestionProcess ingestion =
+                IngestionProcess.start(ingestionApp, endpoints, httpPort, workDir.resolve("logs/ingestion.log"));
+        Agent agent = null;
+        try {
+            ingestion.awaitReady(baseUrl, Duration.ofSeconds(90));
+            out.println("starting a host agent on libvirt's test hypervisor ...");
+            agent = new Agent(AgentConfig.load(Map.of(
+                    "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers(),
+                    "VIGIL_AGENT_HYPERVISOR_URI", "test:///default",
+                    "VIGIL_AGENT_HOST_ID", "local-host",
+                    "VIGIL_AGENT_TENANT", "local")));
+            agent.start();
+        } catch (RuntimeException | InterruptedException e) {
+            ingestion.close();
+            stack.close();
+            throw e;
+        }
+        Connect hypervisor = new Connect("test:///default");
+        TestHypervisorConsole console = new TestHypervisorConsole(hypervisor, out);
+        String demoUuid = console.startDomain(DEMO_VM);
+
+        Agent runningAgent = agent;
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            out.println("\nstopping Vigil ...");
+                            runningAgent.close();
+                            try {
+                                ingestion.close();
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                            stack.close();
+                            out.println("stopped; data kept in " + workDir + " (devstack/run --wipe starts afresh)");
+                            stopped.countDown();
+                        },
+                        "vigil-local-stop"));
+
+        out.printf(
+                """
+
+                Vigil is up in %.1f s.
+                  VMs (ingestion API)  %s/api/v1/vms
+                  A VM's events        %s/api/v1/vms/%s/events
+                  OpenAPI / Swagger UI %s/q/openapi  %s/q/swagger-ui
+                  Health, metrics      %s/q/health  %s/q/metrics
+                  Kafka                %s
+                  PostgreSQL           %s (user %s)
+                  S3                   %s (keys in %s)
+
+                Try: curl -s %s/api/v1/vms/%s/events
+                Drive the test hypervisor here (%s); Ctrl-C stops everything.
+                """,
+                (System.nanoTime() - started) / 1e9,
+                baseUrl,
+                baseUrl,
+                demoUuid,
+                baseUrl,
+                baseUrl,
+                baseUrl,
+                baseUrl,
+                endpoints.kafkaBootstrapServers(),
+                endpoints.jdbcUrl(),
+                endpoints.jdbcUser(),
+                endpoints.s3Endpoint(),
+                workDir.resolve("stack/s3-credentials.properties"),
+                baseUrl,
+                demoUuid,
+                TestHypervisorConsole.HELP);
+        console.run(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)));
+        if (System.console() != null) {
+            // The person typed quit: stop now. With no terminal (input closed), keep serving until signalled.
+            System.exit(0);
+        }
+        stopped.await();
+    }
+
+    private static int parsePort(String value) {
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new LocalPlatformException("VIGIL_LOCAL_HTTP_PORT=" + value + " is not a TCP port");
+        }
+    }
+
+    private static void requireFree(int port) {
+        try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            socket.setReuseAddress(true);
+        } catch (IOException e) {
+            throw new LocalPlatformException(
+                    "port " + port + " for the ingestion API is already in use: stop what holds"
+                            + " it (ss -ltnp 'sport = :" + port + "') or set VIGIL_LOCAL_HTTP_PORT");
+        }
+    }
+
+    private static void configureLogging() throws IOException {
+        if (System.getProperty("java.util.logging.config.file") == null) {
+            try (InputStream in = LocalPlatform.class.getResourceAsStream("/dev/vigil/local/logging.properties")) {
+                if (in != null) {
+                    LogManager.getLogManager().readConfiguration(in);
+                }
+            }
+        }
+    }
+}
