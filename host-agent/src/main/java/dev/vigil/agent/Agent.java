@@ -60,7 +60,7 @@ public final class Agent implements AutoCloseable {
                 TimeUnit.MILLISECONDS);
         LOG.log(
                 System.Logger.Level.INFO,
-                "agent " + config.agentId() + " watching " + config.hypervisorUri() +  (domains: " + discovered.size()
+                "agent " + config.agentId() + " watching " + config.hypervisorUri() + " (domains: " + discovered.size()
                         + ") publishing to " + config.kafkaBootstrapServers());
     }
 
