@@ -98,6 +98,36 @@ class AgentLifecycleIT {
                 .isEqualTo("1.0");
     }
 
+    @Test
+    void aSecondAgentInTheSameProcessStillReceivesEvents(Endpoints endpoints) throws Exception {
+        Map<String, String> env = Map.of(
+                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
+                endpoints.kafkaBootstrapServers(),
+                "VIGIL_AGENT_HOST_ID",
+                "host-" + UUID.randomUUID());
+        try (Agent first = new Agent(AgentConfig.load(env))) {
+            first.start();
+        }
+        String vmName = "again-" + UUID.randomUUID().toString().substring(0, 8);
+        List<ConsumerRecord<String, byte[]>> seen = new CopyOnWriteArrayList<>();
+        try (Agent second = new Agent(AgentConfig.load(env))) {
+            second.start();
+            Connect hypervisor = new Connect("test:///default");
+            Domain domain = hypervisor.domainDefineXML("<domain type='test'><name>" + vmName
+                    + "</name><memory>65536</memory><os><type>hvm</type></os></domain>");
+            domain.create();
+            String uuid = domain.getUUIDString();
+            try (KafkaConsumer<String, byte[]> consumer = consumer(endpoints)) {
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                    consumer.poll(Duration.ofMillis(200)).forEach(seen::add);
+                    assertThat(lifecycles(seen, uuid)).contains("STARTED/BOOTED");
+                });
+            }
+            domain.destroy();
+            hypervisor.close();
+        }
+    }
+
     private static List<String> lifecycles(List<ConsumerRecord<String, byte[]>> records, String uuid) {
         return records.stream()
                 .filter(r -> uuid.equals(r.key()))
