@@ -1,13 +1,28 @@
 package dev.vigil.agent;
 
+import dev.vigil.agent.command.CommandService;
 import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.agent.feedback.FeedbackInbox;
+import dev.vigil.agent.health.AgentHttpServer;
 import dev.vigil.agent.hypervisor.DomainLifecycleChange;
 import dev.vigil.agent.hypervisor.DomainWatcher;
+import dev.vigil.agent.hypervisor.HypervisorEvent;
 import dev.vigil.agent.hypervisor.LibvirtEventLoop;
+import dev.vigil.agent.hypervisor.NativeDomainEvents;
+import dev.vigil.agent.hypervisor.VigilConnect;
 import dev.vigil.agent.mapping.AgentEventMapper;
-import dev.vigil.agent.publish.EventPublisher;
+import dev.vigil.agent.publish.SpoolPublisher;
+import dev.vigil.agent.sampling.Sampler;
+import dev.vigil.agent.spool.EventCapture;
+import dev.vigil.agent.spool.Lane;
+import dev.vigil.agent.spool.Spool;
+import dev.vigil.schemas.TopicCatalog;
 import dev.vigil.schemas.agent.AgentEvent;
 import dev.vigil.schemas.agent.AgentStatusKind;
+import dev.vigil.schemas.agent.ConnectionState;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -17,99 +32,275 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.libvirt.LibvirtException;
 
 /**
- * The host agent: watches the hypervisor's domains and publishes their lifecycle, plus its own start, heartbeat
- * and stop, to {@code vigil.agent.events.v1}.
+ * The host agent: captures what the hypervisor reports about its domains into a durable spool, samples them,
+ * executes signed commands, and drains the spool to Kafka.
  */
 public final class Agent implements AutoCloseable {
 
+    static final long SPOOL_SEGMENT_BYTES = 8L * 1024 * 1024;
     private static final System.Logger LOG = System.getLogger(Agent.class.getName());
-    private static final DomainLifecycleChange STOP = new DomainLifecycleChange("", "", "", "", null, false);
+    private static final HypervisorEvent STOP = new DomainLifecycleChange("", "", "", "", null, false);
+    private static final Duration SUPERVISION_PERIOD = Duration.ofSeconds(2);
+    // Evidence is fsynced on every append; samples are group-synced this often (and on segment roll and stop).
+    private static final Duration SAMPLES_SYNC_PERIOD = Duration.ofSeconds(1);
 
     private final AgentConfig config;
     private final AgentEventMapper mapper;
-    private final EventPublisher publisher;
-    private final BlockingQueue<DomainLifecycleChange> changes = new LinkedBlockingQueue<>();
+    private final AgentMetrics metrics = new AgentMetrics();
+    private final BlockingQueue<HypervisorEvent> hypervisorEvents = new LinkedBlockingQueue<>();
     private final AtomicInteger domainsSeen = new AtomicInteger();
-    private final ScheduledExecutorService heartbeat;
+    private final ScheduledExecutorService scheduler;
     private final Thread dispatcher;
+    private Spool spool;
+    private EventCapture capture;
+    private SpoolPublisher publisher;
     private LibvirtEventLoop eventLoop;
-    private DomainWatcher watcher;
+    private volatile DomainWatcher watcher;
+    private volatile NativeDomainEvents nativeEvents;
+    private volatile boolean connectionLost;
+    private Sampler sampler;
+    private CommandService commands;
+    private FeedbackInbox inbox;
+    private AgentHttpServer http;
 
     public Agent(AgentConfig config) {
         this.config = config;
         this.mapper = new AgentEventMapper(config.hostId(), config.agentId(), version(), config.tenant());
-        this.publisher = new EventPublisher(config.kafkaBootstrapServers(), config.agentId());
-        this.heartbeat = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "vigil-agent-heartbeat"));
+        this.scheduler = Executors.newScheduledThreadPool(2, r -> daemon(r, "vigil-agent-scheduler"));
         this.dispatcher = daemon(this::dispatch, "vigil-agent-dispatch");
     }
 
-    /** Connects to the hypervisor, reports the domains it finds, and starts publishing changes. */
-    public void start() throws LibvirtException {
+    /** Opens the spool, connects to the hypervisor, reports what exists, and starts every loop. */
+    public void start() throws LibvirtException, IOException {
+        spool = Spool.open(spoolDir(config), config.spoolMaxBytes(), SPOOL_SEGMENT_BYTES);
+        capture = new EventCapture(spool);
+        publisher =
+                new SpoolPublisher(spool, config.kafkaBootstrapServers(), config.agentId(), config.deliveryTimeout());
+        publisher.start();
+        metrics.bind(spool, publisher);
         eventLoop = LibvirtEventLoop.start();
-        watcher = DomainWatcher.open(config.hypervisorUri(), changes);
+        connect();
         var discovered = watcher.discover();
         domainsSeen.set(discovered.size());
-        publish(mapper.agentStatus(AgentStatusKind.STARTED, config.hypervisorUri(), discovered.size()));
-        discovered.forEach(changes::offer);
+        captureEvent(mapper.agentStatus(AgentStatusKind.STARTED, config.hypervisorUri(), discovered.size()));
+        discovered.forEach(hypervisorEvents::offer);
         dispatcher.start();
-        long period = config.heartbeatInterval().toMillis();
-        heartbeat.scheduleAtFixedRate(
-                () -> publish(mapper.agentStatus(AgentStatusKind.HEARTBEAT, config.hypervisorUri(), domainsSeen.get())),
-                period,
-                period,
-                TimeUnit.MILLISECONDS);
+        sampler = new Sampler(config, mapper, capture, metrics, () -> watcher);
+        schedule(sampler::sampleOnce, config.samplePeriod());
+        schedule(this::heartbeat, config.heartbeatInterval());
+        schedule(this::supervise, SUPERVISION_PERIOD);
+        schedule(this::syncSamples, SAMPLES_SYNC_PERIOD);
+        commands = CommandService.start(config, mapper, capture, metrics, () -> watcher, this::reportAll);
+        inbox = FeedbackInbox.start(inboxDir(config), capture, metrics);
+        http = AgentHttpServer.start(config.httpPort(), this, metrics);
         LOG.log(
                 System.Logger.Level.INFO,
                 "agent " + config.agentId() + " watching " + config.hypervisorUri() + " (domains: " + discovered.size()
-                        + ") publishing to " + config.kafkaBootstrapServers());
+                        + ") spooling in " + spoolDir(config) + ", publishing to " + config.kafkaBootstrapServers());
     }
 
-    public EventPublisher publisher() {
+    /** Where the spool lives under a state directory. */
+    public static Path spoolDir(AgentConfig config) {
+        return config.stateDir().resolve("spool");
+    }
+
+    /** Where {@code vigil-agent feedback} drops records for the running agent. */
+    public static Path inboxDir(AgentConfig config) {
+        return config.stateDir().resolve("inbox");
+    }
+
+    public SpoolPublisher publisher() {
         return publisher;
     }
 
-    /** Publishes what is queued, says it is stopping, and closes the connection, loop and producer. */
+    public Spool spool() {
+        return spool;
+    }
+
+    public AgentMetrics metrics() {
+        return metrics;
+    }
+
+    /** True while the hypervisor connection is up. */
+    public boolean hypervisorConnected() {
+        return !connectionLost;
+    }
+
+    /** Captures the current state of every domain (the on-demand report). */
+    public int reportAll() {
+        try {
+            var discovered = watcher.discover();
+            discovered.forEach(hypervisorEvents::offer);
+            return discovered.size();
+        } catch (LibvirtException e) {
+            LOG.log(System.Logger.Level.WARNING, "report failed: " + e.getMessage());
+            return -1;
+        }
+    }
+
+    /** Drops the hypervisor connection as a network or daemon failure would; supervision reconnects. */
+    void dropHypervisorConnection() {
+        DomainWatcher current = watcher;
+        if (nativeEvents != null) {
+            nativeEvents.close();
+        }
+        current.close();
+    }
+
+    /** Captures what is queued, says it is stopping, and closes every loop; unpublished events stay spooled. */
     @Override
     public void close() {
-        heartbeat.shutdownNow();
+        scheduler.shutdownNow();
+        closeQuietly(http);
+        closeQuietly(inbox);
+        closeQuietly(commands);
+        if (nativeEvents != null) {
+            nativeEvents.close();
+        }
         if (watcher != null) {
             watcher.close();
         }
         if (dispatcher.isAlive()) {
-            changes.offer(STOP);
+            hypervisorEvents.offer(STOP);
             try {
                 dispatcher.join(10_000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }
-        publish(mapper.agentStatus(AgentStatusKind.STOPPING, config.hypervisorUri(), domainsSeen.get()));
-        publisher.close();
+        if (capture != null) {
+            captureEvent(mapper.agentStatus(AgentStatusKind.STOPPING, config.hypervisorUri(), domainsSeen.get()));
+        }
+        if (publisher != null) {
+            awaitDrained(Duration.ofSeconds(5));
+            publisher.close();
+        }
+        if (spool != null) {
+            try {
+                spool.sync();
+                spool.close();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "closing the spool: " + e.getMessage());
+            }
+        }
         if (eventLoop != null) {
             eventLoop.close();
         }
         LOG.log(System.Logger.Level.INFO, "agent " + config.agentId() + " stopped");
     }
 
+    private void connect() throws LibvirtException {
+        watcher = DomainWatcher.open(config.hypervisorUri(), hypervisorEvents);
+        VigilConnect connection = watcher.connection();
+        nativeEvents = NativeDomainEvents.register(connection, hypervisorEvents);
+    }
+
+    private void supervise() {
+        boolean alive;
+        try {
+            alive = watcher.connection().isAlive();
+        } catch (LibvirtException | RuntimeException e) {
+            alive = false;
+        }
+        if (alive) {
+            return;
+        }
+        if (!connectionLost) {
+            connectionLost = true;
+            LOG.log(System.Logger.Level.WARNING, "lost the connection to " + config.hypervisorUri() + "; reconnecting");
+            captureEvent(mapper.connection(ConnectionState.LOST, config.hypervisorUri(), "connection not alive"));
+        }
+        try {
+            connect();
+            connectionLost = false;
+            LOG.log(System.Logger.Level.INFO, "reconnected to " + config.hypervisorUri());
+            captureEvent(mapper.connection(ConnectionState.RESTORED, config.hypervisorUri(), null));
+            reportAll();
+        } catch (LibvirtException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "reconnect failed: " + e.getMessage());
+        }
+    }
+
+    private void syncSamples() {
+        try {
+            spool.sync();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "syncing spooled samples: " + e.getMessage());
+        }
+    }
+
+    private void heartbeat() {
+        captureEvent(mapper.agentStatus(AgentStatusKind.HEARTBEAT, config.hypervisorUri(), domainsSeen.get()));
+    }
+
     private void dispatch() {
         while (true) {
             try {
-                DomainLifecycleChange change = changes.take();
-                if (change == STOP) {
+                HypervisorEvent event = hypervisorEvents.take();
+                if (event == STOP) {
                     return;
                 }
-                publish(mapper.lifecycle(change));
+                mapper.fromHypervisor(event).forEach(this::captureEvent);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
             } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "could not publish a lifecycle change: " + e);
+                LOG.log(System.Logger.Level.ERROR, "could not capture a hypervisor event: " + e);
             }
         }
     }
 
-    private void publish(AgentEvent event) {
-        publisher.publish(mapper.key(event), event);
+    private void captureEvent(AgentEvent event) {
+        try {
+            capture.capture(Lane.EVIDENCE, TopicCatalog.AGENT_EVENTS, mapper.key(event), event);
+            metrics.captured(Lane.EVIDENCE);
+        } catch (IOException e) {
+            // The disk refused the write: nothing else can keep it, so say so loudly with the event id.
+            metrics.captureFailed();
+            LOG.log(
+                    System.Logger.Level.ERROR,
+                    "could not spool event " + event.getEnvelope().getEventId() + ": " + e.getMessage());
+        }
+    }
+
+    private void awaitDrained(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline && publisher.connected() && !spool.drained()) {
+            try {
+                TimeUnit.MILLISECONDS.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private void schedule(Runnable task, Duration period) {
+        long millis = period.toMillis();
+        scheduler.scheduleAtFixedRate(
+                () -> {
+                    try {
+                        task.run();
+                    } catch (RuntimeException e) {
+                        LOG.log(System.Logger.Level.ERROR, "periodic task failed: " + e);
+                    }
+                },
+                millis,
+                millis,
+                TimeUnit.MILLISECONDS);
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        if (closeable == null) {
+            return;
+        }
+        try {
+            closeable.close();
+        } catch (Exception e) {
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "closing " + closeable.getClass().getSimpleName() + ": " + e);
+        }
     }
 
     private static Thread daemon(Runnable body, String name) {

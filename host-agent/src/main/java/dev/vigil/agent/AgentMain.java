@@ -2,14 +2,24 @@ package dev.vigil.agent;
 
 import dev.vigil.agent.config.AgentConfig;
 import dev.vigil.agent.config.AgentConfigException;
+import dev.vigil.agent.feedback.FeedbackCommand;
+import dev.vigil.agent.feedback.FeedbackException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.LogManager;
 import org.libvirt.LibvirtException;
 
-/** {@code java -jar vigil-host-agent.jar}: runs the agent until the process is told to stop. */
+/**
+ * {@code vigil-agent [run]} runs the agent until the process is told to stop; {@code vigil-agent feedback ...}
+ * records a user's comment about a VM for the running agent to publish.
+ */
 public final class AgentMain {
+
+    static final int EXIT_USAGE = 2;
+    static final int EXIT_HYPERVISOR = 3;
+    static final int EXIT_IO = 4;
 
     private AgentMain() {}
 
@@ -20,21 +30,40 @@ public final class AgentMain {
             config = AgentConfig.fromEnvironment();
         } catch (AgentConfigException e) {
             System.err.println("vigil-agent: " + e.getMessage());
-            System.exit(2);
+            System.exit(EXIT_USAGE);
             return;
         }
+        String command = args.length == 0 ? "run" : args[0];
+        switch (command) {
+            case "run" -> run(config);
+            case "feedback" -> feedback(Arrays.copyOfRange(args, 1, args.length), config);
+            default -> {
+                System.err.println("usage: vigil-agent [run] | vigil-agent feedback --vm VM \"text\" [--rating N]"
+                        + " [--category C] [--screenshot]");
+                System.exit(EXIT_USAGE);
+            }
+        }
+    }
+
+    private static void run(AgentConfig config) throws InterruptedException {
         Agent agent = new Agent(config);
         try {
             agent.start();
         } catch (LibvirtException e) {
             System.err.println("vigil-agent: cannot watch " + config.hypervisorUri() + ": " + e.getMessage());
             agent.close();
-            System.exit(3);
+            System.exit(EXIT_HYPERVISOR);
+            return;
+        } catch (IOException e) {
+            System.err.println("vigil-agent: cannot use the state directory " + config.stateDir() + ": "
+                    + e.getMessage() + " (set VIGIL_AGENT_STATE_DIR to a writable directory)");
+            agent.close();
+            System.exit(EXIT_IO);
             return;
         } catch (UnsatisfiedLinkError e) {
             System.err.println("vigil-agent: libvirt's client library is missing: apt-get install libvirt0 ("
                     + e.getMessage() + ")");
-            System.exit(3);
+            System.exit(EXIT_HYPERVISOR);
             return;
         }
         CountDownLatch stopped = new CountDownLatch(1);
@@ -46,6 +75,23 @@ public final class AgentMain {
                         },
                         "vigil-agent-stop"));
         stopped.await();
+    }
+
+    private static void feedback(String[] args, AgentConfig config) {
+        try {
+            String eventId = FeedbackCommand.run(args, config, Agent.version());
+            System.out.println("feedback " + eventId + " recorded; the agent publishes it");
+        } catch (FeedbackException e) {
+            System.err.println("vigil-agent feedback: " + e.getMessage());
+            System.exit(EXIT_USAGE);
+        } catch (LibvirtException e) {
+            System.err.println("vigil-agent feedback: hypervisor: " + e.getMessage());
+            System.exit(EXIT_HYPERVISOR);
+        } catch (IOException e) {
+            System.err.println(
+                    "vigil-agent feedback: cannot write to " + Agent.inboxDir(config) + ": " + e.getMessage());
+            System.exit(EXIT_IO);
+        }
     }
 
     /** The bundled logging defaults, unless the operator named a file with java.util.logging.config.file. */

@@ -37,6 +37,10 @@ class AgentLifecycleIT {
     void publishesEachLifecycleTransitionWithItsReason(Endpoints endpoints) throws Exception {
         String hostId = "host-" + UUID.randomUUID();
         AgentConfig config = AgentConfig.load(Map.of(
+                "VIGIL_AGENT_STATE_DIR",
+                java.nio.file.Files.createTempDirectory("vigil-agent-").toString(),
+                "VIGIL_AGENT_HTTP_PORT",
+                "0",
                 "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
                 endpoints.kafkaBootstrapServers(),
                 "VIGIL_AGENT_HOST_ID",
@@ -101,6 +105,10 @@ class AgentLifecycleIT {
     @Test
     void aSecondAgentInTheSameProcessStillReceivesEvents(Endpoints endpoints) throws Exception {
         Map<String, String> env = Map.of(
+                "VIGIL_AGENT_STATE_DIR",
+                java.nio.file.Files.createTempDirectory("vigil-agent-").toString(),
+                "VIGIL_AGENT_HTTP_PORT",
+                "0",
                 "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
                 endpoints.kafkaBootstrapServers(),
                 "VIGIL_AGENT_HOST_ID",

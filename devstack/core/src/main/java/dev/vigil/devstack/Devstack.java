@@ -22,7 +22,7 @@ public final class Devstack implements AutoCloseable {
     private static Devstack shared;
 
     private final DevstackConfig config;
-    private final KafkaBroker kafka;
+    private KafkaBroker kafka;
     private final PostgresServer postgres;
     private final ObjectStore objectStore;
     private final Map<String, Duration> startupTimes;
@@ -77,13 +77,28 @@ public final class Devstack implements AutoCloseable {
 
     public Endpoints endpoints() {
         return new Endpoints(
-                kafka.bootstrapServers(),
+                "127.0.0.1:" + config.kafkaPort(),
                 postgres.jdbcUrl(),
                 PostgresServer.USER,
                 objectStore.endpoint(),
                 objectStore.accessKey(),
                 objectStore.secretKey(),
                 config.buckets());
+    }
+
+    /** Stops only the broker (its data stays), as an outage would; {@link #startKafka()} brings it back. */
+    public synchronized void stopKafka() {
+        if (kafka != null) {
+            kafka.close();
+            kafka = null;
+        }
+    }
+
+    /** Starts the broker again on the same port with the data it had. */
+    public synchronized void startKafka() {
+        if (kafka == null) {
+            kafka = KafkaBroker.start(config);
+        }
     }
 
     /** How long each component took to start, in start order. */
@@ -98,7 +113,11 @@ public final class Devstack implements AutoCloseable {
     /** Stops every component (Kafka first, so no client is left talking to a dead store) and wipes test data. */
     @Override
     public void close() {
-        closeAll(List.of(objectStore, postgres, kafka));
+        List<AutoCloseable> running = new ArrayList<>(List.of(objectStore, postgres));
+        if (kafka != null) {
+            running.add(kafka);
+        }
+        closeAll(running);
         if (!config.keepData()) {
             deleteTree(config.workDir());
         }

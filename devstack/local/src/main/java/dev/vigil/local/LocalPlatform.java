@@ -94,10 +94,18 @@ public final class LocalPlatform {
             ingestion.awaitReady(baseUrl, Duration.ofSeconds(90));
             out.println("starting a host agent on libvirt's test hypervisor ...");
             agent = new Agent(AgentConfig.load(Map.of(
-                    "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers(),
-                    "VIGIL_AGENT_HYPERVISOR_URI", "test:///default",
-                    "VIGIL_AGENT_HOST_ID", "local-host",
-                    "VIGIL_AGENT_TENANT", "local")));
+                    "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
+                    endpoints.kafkaBootstrapServers(),
+                    "VIGIL_AGENT_HYPERVISOR_URI",
+                    "test:///default",
+                    "VIGIL_AGENT_STATE_DIR",
+                    workDir.resolve("agent").toString(),
+                    "VIGIL_AGENT_HTTP_PORT",
+                    env.getOrDefault("VIGIL_LOCAL_AGENT_HTTP_PORT", "9464"),
+                    "VIGIL_AGENT_HOST_ID",
+                    "local-host",
+                    "VIGIL_AGENT_TENANT",
+                    "local")));
             agent.start();
         } catch (RuntimeException | InterruptedException e) {
             ingestion.close();
@@ -134,6 +142,7 @@ public final class LocalPlatform {
                   A VM's events        %s/api/v1/vms/%s/events
                   OpenAPI / Swagger UI %s/q/openapi  %s/q/swagger-ui
                   Health, metrics      %s/q/health  %s/q/metrics
+                  Agent health/metrics http://127.0.0.1:%s/health  /metrics (spool in %s)
                   Kafka                %s
                   PostgreSQL           %s (user %s)
                   S3                   %s (keys in %s)
@@ -149,6 +158,8 @@ public final class LocalPlatform {
                 baseUrl,
                 baseUrl,
                 baseUrl,
+                env.getOrDefault("VIGIL_LOCAL_AGENT_HTTP_PORT", "9464"),
+                workDir.resolve("agent/spool"),
                 endpoints.kafkaBootstrapServers(),
                 endpoints.jdbcUrl(),
                 endpoints.jdbcUser(),

@@ -7,22 +7,36 @@ import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 
 /**
  * The host agent's whole configuration, read from {@code VIGIL_AGENT_*} environment variables over an optional
- * properties file ({@code VIGIL_AGENT_CONFIG_FILE}, keys such as {@code hypervisor.uri}), validated at start-up.
+ * properties file ({@code VIGIL_AGENT_CONFIG_FILE}, keys such as {@code hypervisor.uri}), validated at start-up
+ * with messages that name the key and the fix. The module README lists every key.
  *
- * @param kafkaBootstrapServers where agent topics live ({@code VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS}, required)
- * @param hypervisorUri the libvirt connection ({@code VIGIL_AGENT_HYPERVISOR_URI}, default {@code test:///default})
- * @param hostId this machine's id in events ({@code VIGIL_AGENT_HOST_ID}, default the host name)
- * @param agentId this agent's id ({@code VIGIL_AGENT_AGENT_ID}, default {@code <host id>-agent})
- * @param tenant the enterprise or beta programme this host belongs to ({@code VIGIL_AGENT_TENANT})
- * @param heartbeatInterval how often the agent says it is alive ({@code VIGIL_AGENT_HEARTBEAT_INTERVAL}, ISO-8601
- *     or seconds, default 60 s)
+ * @param kafkaBootstrapServers where agent topics live ({@code KAFKA_BOOTSTRAP_SERVERS}, required)
+ * @param hypervisorUri the libvirt connection ({@code HYPERVISOR_URI}, default {@code test:///default})
+ * @param hostId this machine's id in events ({@code HOST_ID}, default the host name)
+ * @param agentId this agent's id ({@code AGENT_ID}, default {@code <host id>-agent})
+ * @param tenant the enterprise or beta programme this host belongs to ({@code TENANT}, default {@code default})
+ * @param stateDir spool, feedback inbox and command state ({@code STATE_DIR}, default {@code /var/lib/vigil-agent})
+ * @param spoolMaxBytes the spool's bound ({@code SPOOL_MAX_BYTES}, default 256 MiB)
+ * @param heartbeatInterval how often the agent says it is alive ({@code HEARTBEAT_INTERVAL}, default 60 s)
+ * @param samplePeriod how often VMs and the host are sampled ({@code SAMPLE_PERIOD}, default 5 s)
+ * @param hangAfter how long a running VM's vCPU time may stay flat before it counts as hung ({@code HANG_AFTER},
+ *     default 60 s)
+ * @param deliveryTimeout how long Kafka retries a record before the spool resends it ({@code DELIVERY_TIMEOUT},
+ *     default 2 min)
+ * @param vendorKeys pinned vendor public keys for signed commands, key id to X.509-encoded Ed25519 key
+ *     ({@code VENDOR_KEYS}: {@code id=base64[,id=base64...]}); empty disables commands
+ * @param httpPort loopback port of the health and metrics endpoint ({@code HTTP_PORT}, default 9464; 0 disables)
+ * @param sysfsRoot where host power data is read ({@code SYSFS_ROOT}, default {@code /sys})
+ * @param procfsRoot where disk statistics are read ({@code PROCFS_ROOT}, default {@code /proc})
  */
 public record AgentConfig(
         String kafkaBootstrapServers,
@@ -30,9 +44,22 @@ public record AgentConfig(
         String hostId,
         String agentId,
         String tenant,
-        Duration heartbeatInterval) {
+        Path stateDir,
+        long spoolMaxBytes,
+        Duration heartbeatInterval,
+        Duration samplePeriod,
+        Duration hangAfter,
+        Duration deliveryTimeout,
+        Map<String, byte[]> vendorKeys,
+        int httpPort,
+        Path sysfsRoot,
+        Path procfsRoot) {
 
     static final String ENV_PREFIX = "VIGIL_AGENT_";
+
+    public AgentConfig {
+        vendorKeys = Map.copyOf(vendorKeys);
+    }
 
     /** Reads the process environment (and the file it names). */
     public static AgentConfig fromEnvironment() {
@@ -57,7 +84,16 @@ public record AgentConfig(
                 hostId,
                 optional(values, "AGENT_ID", hostId + "-agent"),
                 optional(values, "TENANT", "default"),
-                duration(values, "HEARTBEAT_INTERVAL", Duration.ofSeconds(60)));
+                Path.of(optional(values, "STATE_DIR", "/var/lib/vigil-agent")),
+                positiveLong(values, "SPOOL_MAX_BYTES", 256L * 1024 * 1024),
+                duration(values, "HEARTBEAT_INTERVAL", Duration.ofSeconds(60)),
+                duration(values, "SAMPLE_PERIOD", Duration.ofSeconds(5)),
+                duration(values, "HANG_AFTER", Duration.ofSeconds(60)),
+                duration(values, "DELIVERY_TIMEOUT", Duration.ofMinutes(2)),
+                vendorKeys(values),
+                port(values, "HTTP_PORT", 9464),
+                Path.of(optional(values, "SYSFS_ROOT", "/sys")),
+                Path.of(optional(values, "PROCFS_ROOT", "/proc")));
     }
 
     private static Map<String, String> readFile(Path path) {
@@ -110,6 +146,64 @@ public record AgentConfig(
             throw new AgentConfigException(ENV_PREFIX + key + "=" + value
                     + " is not a positive duration: use seconds (30) or ISO-8601 (PT30S)");
         }
+    }
+
+    private static long positiveLong(Map<String, String> values, String key, long fallback) {
+        String value = optional(values, key, null);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            long parsed = Long.parseLong(value);
+            if (parsed <= 0) {
+                throw new NumberFormatException();
+            }
+            return parsed;
+        } catch (NumberFormatException e) {
+            throw new AgentConfigException(ENV_PREFIX + key + "=" + value + " is not a positive whole number of bytes");
+        }
+    }
+
+    private static int port(Map<String, String> values, String key, int fallback) {
+        String value = optional(values, key, null);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            int parsed = Integer.parseInt(value);
+            if (parsed < 0 || parsed > 65535) {
+                throw new NumberFormatException();
+            }
+            return parsed;
+        } catch (NumberFormatException e) {
+            throw new AgentConfigException(
+                    ENV_PREFIX + key + "=" + value + " is not a TCP port: use 1-65535, or 0 to disable");
+        }
+    }
+
+    private static Map<String, byte[]> vendorKeys(Map<String, String> values) {
+        String value = optional(values, "VENDOR_KEYS", "");
+        Map<String, byte[]> keys = new LinkedHashMap<>();
+        if (value.isEmpty()) {
+            return keys;
+        }
+        for (String entry : value.split(",")) {
+            int eq = entry.indexOf('=');
+            if (eq <= 0) {
+                throw new AgentConfigException(ENV_PREFIX + "VENDOR_KEYS has an entry without a key id: use id=base64");
+            }
+            try {
+                keys.put(
+                        entry.substring(0, eq).trim(),
+                        Base64.getDecoder().decode(entry.substring(eq + 1).trim()));
+            } catch (IllegalArgumentException e) {
+                throw new AgentConfigException(
+                        ENV_PREFIX + "VENDOR_KEYS entry "
+                                + entry.substring(0, eq).trim()
+                                + " is not base64: give the X.509 (SubjectPublicKeyInfo) encoding of the Ed25519 key in base64");
+            }
+        }
+        return keys;
     }
 
     private static String defaultHostId() {

@@ -10,4 +10,5 @@ import java.time.Instant;
  * @param discovered true when the agent found the domain already in this state at start-up
  */
 public record DomainLifecycleChange(
-        String vmUuid, String vmName, String state, String detail, Instant observedAt, boolean discovered) {}
+        String vmUuid, String vmName, String state, String detail, Instant observedAt, boolean discovered)
+        implements HypervisorEvent {}

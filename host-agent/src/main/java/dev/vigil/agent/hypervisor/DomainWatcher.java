@@ -4,7 +4,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
-import org.libvirt.Connect;
 import org.libvirt.Domain;
 import org.libvirt.DomainInfo;
 import org.libvirt.LibvirtException;
@@ -20,19 +19,19 @@ public final class DomainWatcher implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(DomainWatcher.class.getName());
 
-    private final Connect connection;
-    private final BlockingQueue<DomainLifecycleChange> changes;
+    private final VigilConnect connection;
+    private final BlockingQueue<HypervisorEvent> changes;
     // Held strongly: libvirt keeps only a native reference to the callback.
     private final LifecycleListener listener = this::onLifecycleChange;
 
-    private DomainWatcher(Connect connection, BlockingQueue<DomainLifecycleChange> changes) {
+    private DomainWatcher(VigilConnect connection, BlockingQueue<HypervisorEvent> changes) {
         this.connection = connection;
         this.changes = changes;
     }
 
     /** Opens {@code uri} (the event loop must already run) and starts watching. */
-    public static DomainWatcher open(String uri, BlockingQueue<DomainLifecycleChange> changes) throws LibvirtException {
-        Connect connection = new Connect(uri);
+    public static DomainWatcher open(String uri, BlockingQueue<HypervisorEvent> changes) throws LibvirtException {
+        VigilConnect connection = new VigilConnect(uri);
         DomainWatcher watcher = new DomainWatcher(connection, changes);
         connection.addLifecycleListener(watcher.listener);
         return watcher;
@@ -52,6 +51,11 @@ public final class DomainWatcher implements AutoCloseable {
             found.add(new DomainLifecycleChange(domain.getUUIDString(), name, "DEFINED", "DISCOVERED", now, true));
         }
         return found;
+    }
+
+    /** The watched connection, for callers that also sample or act on domains. */
+    public VigilConnect connection() {
+        return connection;
     }
 
     public String uri() throws LibvirtException {

@@ -27,10 +27,16 @@ class AgentToApiIT {
     @Test
     void aDomainStartedInTheHypervisorShowsUpWithItsEvents() throws Exception {
         AgentConfig config = AgentConfig.load(Map.of(
+                "VIGIL_AGENT_STATE_DIR",
+                java.nio.file.Files.createTempDirectory("vigil-agent-").toString(),
+                "VIGIL_AGENT_HTTP_PORT",
+                "0",
                 "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
-                        Devstack.shared().endpoints().kafkaBootstrapServers(),
-                "VIGIL_AGENT_HOST_ID", "e2e-host",
-                "VIGIL_AGENT_TENANT", "acme"));
+                Devstack.shared().endpoints().kafkaBootstrapServers(),
+                "VIGIL_AGENT_HOST_ID",
+                "e2e-host",
+                "VIGIL_AGENT_TENANT",
+                "acme"));
         String name = "e2e-" + UUID.randomUUID().toString().substring(0, 8);
         String uuid;
         try (Agent agent = new Agent(config)) {

@@ -1,0 +1,103 @@
+package dev.vigil.agent;
+
+import dev.vigil.agent.publish.SpoolPublisher;
+import dev.vigil.agent.spool.Lane;
+import dev.vigil.agent.spool.Spool;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** Every metric the agent publishes on {@code /metrics}, declared once; tags are bounded enums. */
+public final class AgentMetrics {
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Map<Lane, Counter> captured = new EnumMap<>(Lane.class);
+    private final Counter captureFailures;
+    private final Counter feedback;
+    private final Timer sampling;
+    private final Map<String, Counter> commands = new ConcurrentHashMap<>();
+
+    public AgentMetrics() {
+        for (Lane lane : Lane.values()) {
+            captured.put(
+                    lane,
+                    Counter.builder("vigil.agent.events.captured")
+                            .description("Records made durable in the spool")
+                            .tag("lane", lane.name())
+                            .register(registry));
+        }
+        captureFailures = Counter.builder("vigil.agent.capture.failures")
+                .description("Records the spool's disk refused")
+                .register(registry);
+        feedback = Counter.builder("vigil.agent.feedback.received")
+                .description("User feedback records taken from the inbox")
+                .register(registry);
+        sampling = Timer.builder("vigil.agent.sampling.duration")
+                .description("Time to sample every VM and the host once")
+                .register(registry);
+    }
+
+    /** Exposes the spool's and the publisher's state. */
+    public void bind(Spool spool, SpoolPublisher publisher) {
+        for (Lane lane : Lane.values()) {
+            Gauge.builder("vigil.agent.spool.bytes", spool, s -> s.bytes(lane))
+                    .description("Bytes waiting in the spool")
+                    .tag("lane", lane.name())
+                    .register(registry);
+        }
+        FunctionCounter.builder("vigil.agent.spool.shed.records", spool, Spool::shedRecords)
+                .description("Samples refused because the spool was full")
+                .register(registry);
+        FunctionCounter.builder("vigil.agent.spool.shed.bytes", spool, Spool::shedBytes)
+                .description("Bytes of old samples deleted to make room")
+                .register(registry);
+        FunctionCounter.builder("vigil.agent.spool.dropped.bytes", spool, Spool::droppedBytes)
+                .description("Bytes lost to torn or corrupt spool files found at start")
+                .register(registry);
+        FunctionCounter.builder("vigil.agent.published", publisher, SpoolPublisher::publishedCount)
+                .description("Records acknowledged by Kafka")
+                .register(registry);
+        FunctionCounter.builder("vigil.agent.publish.failures", publisher, SpoolPublisher::failureCount)
+                .description("Sends that failed and were retried from the spool")
+                .register(registry);
+    }
+
+    public void captured(Lane lane) {
+        captured.get(lane).increment();
+    }
+
+    public void captureFailed() {
+        captureFailures.increment();
+    }
+
+    public void feedbackReceived() {
+        feedback.increment();
+    }
+
+    public void sampled(Duration took) {
+        sampling.record(took);
+    }
+
+    /** Counts a command outcome ({@code SUCCEEDED}, {@code FAILED}, {@code REFUSED}). */
+    public void command(String status) {
+        commands.computeIfAbsent(
+                        status,
+                        s -> Counter.builder("vigil.agent.commands")
+                                .description("Commands by outcome")
+                                .tag("status", s)
+                                .register(registry))
+                .increment();
+    }
+
+    /** The Prometheus text exposition. */
+    public String scrape() {
+        return registry.scrape();
+    }
+}

@@ -1,0 +1,133 @@
+package dev.vigil.agent.command;
+
+import dev.vigil.schemas.agent.CommandBody;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.format.DateTimeFormatter;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.IntSupplier;
+import org.libvirt.Connect;
+import org.libvirt.Domain;
+import org.libvirt.DomainSnapshot;
+import org.libvirt.LibvirtException;
+
+/**
+ * Carries out verified commands on the hypervisor. Snapshots the agent takes are named {@code vigil-<time>} and
+ * count as trusted; "the last trusted snapshot" is the newest of those.
+ */
+final class CommandExecutor {
+
+    static final String TRUSTED_PREFIX = "vigil-";
+    private static final DateTimeFormatter SNAPSHOT_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'");
+
+    private final Clock clock;
+    private final Path policyFile;
+    private final IntSupplier report;
+
+    CommandExecutor(Clock clock, Path policyFile, IntSupplier report) {
+        this.clock = clock;
+        this.policyFile = policyFile;
+        this.report = report;
+    }
+
+    /** Runs the command; returns what was done, or throws with what went wrong. */
+    String execute(Connect hypervisor, CommandBody command)
+            throws LibvirtException, IOException, CommandFailedException {
+        Map<String, String> args = command.getArguments();
+        return switch (command.getAction()) {
+            case TAKE_SNAPSHOT -> "took snapshot " + takeSnapshot(domain(hypervisor, command), args.get("snapshot"));
+            case REVERT_TO_SNAPSHOT ->
+                "reverted to " + revert(domain(hypervisor, command), args.get("snapshot"), false);
+            case RELAUNCH_FROM_SNAPSHOT ->
+                "relaunched from " + revert(domain(hypervisor, command), args.get("snapshot"), true);
+            case SUSPEND -> {
+                domain(hypervisor, command).suspend();
+                yield "suspended";
+            }
+            case SHUTDOWN -> {
+                domain(hypervisor, command).shutdown();
+                yield "shutdown requested";
+            }
+            case REPORT -> "reported " + report.getAsInt() + " domains";
+            case SET_COLLECTION_POLICY -> {
+                writePolicy(args);
+                yield "collection policy set: " + args;
+            }
+            default ->
+                throw new CommandFailedException("action " + command.getAction() + " is not known to this agent");
+        };
+    }
+
+    String takeSnapshot(Domain domain, String requestedName) throws LibvirtException {
+        String name = requestedName == null || requestedName.isBlank()
+                ? TRUSTED_PREFIX + SNAPSHOT_TIME.format(clock.instant().atZone(java.time.ZoneOffset.UTC))
+                : requestedName;
+        domain.snapshotCreateXML("<domainsnapshot><name>" + escape(name) + "</name></domainsnapshot>");
+        return name;
+    }
+
+    private String revert(Domain domain, String requestedName, boolean relaunch)
+            throws LibvirtException, CommandFailedException {
+        String name = requestedName == null || requestedName.isBlank() ? lastTrusted(domain) : requestedName;
+        DomainSnapshot snapshot;
+        try {
+            snapshot = domain.snapshotLookupByName(name);
+        } catch (LibvirtException e) {
+            throw new CommandFailedException("VM " + domain.getName() + " has no snapshot named " + name);
+        }
+        domain.revertToSnapshot(snapshot);
+        if (relaunch && domain.isActive() == 0) {
+            domain.create();
+        } else if (relaunch && domain.getInfo().state == org.libvirt.DomainInfo.DomainState.VIR_DOMAIN_PAUSED) {
+            domain.resume();
+        }
+        return name;
+    }
+
+    private static String lastTrusted(Domain domain) throws LibvirtException, CommandFailedException {
+        String[] names = domain.snapshotListNames();
+        return java.util.Arrays.stream(names)
+                .filter(n -> n.startsWith(TRUSTED_PREFIX))
+                .max(Comparator.naturalOrder())
+                .orElseThrow(() -> new CommandFailedException(
+                        "VM " + safeName(domain) + " has no trusted (vigil-) snapshot to return to"));
+    }
+
+    private static Domain domain(Connect hypervisor, CommandBody command) throws CommandFailedException {
+        if (command.getVm() == null) {
+            throw new CommandFailedException(command.getAction() + " needs a VM");
+        }
+        try {
+            return hypervisor.domainLookupByUUIDString(command.getVm().getUuid());
+        } catch (LibvirtException e) {
+            throw new CommandFailedException(
+                    "no VM with UUID " + command.getVm().getUuid() + " on this host");
+        }
+    }
+
+    private void writePolicy(Map<String, String> args) throws IOException {
+        Properties policy = new Properties();
+        policy.putAll(args);
+        Files.createDirectories(policyFile.getParent());
+        try (OutputStream out = Files.newOutputStream(policyFile)) {
+            policy.store(out, "Evidence collection policy set by a signed command");
+        }
+    }
+
+    private static String safeName(Domain domain) {
+        try {
+            return domain.getName();
+        } catch (LibvirtException e) {
+            return "?";
+        }
+    }
+
+    private static String escape(String text) {
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+    }
+}

@@ -1,0 +1,201 @@
+package dev.vigil.agent.command;
+
+import dev.vigil.agent.AgentMetrics;
+import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.agent.hypervisor.DomainWatcher;
+import dev.vigil.agent.mapping.AgentEventMapper;
+import dev.vigil.agent.spool.EventCapture;
+import dev.vigil.agent.spool.Lane;
+import dev.vigil.schemas.CommandSignatures;
+import dev.vigil.schemas.Envelopes;
+import dev.vigil.schemas.EventCodec;
+import dev.vigil.schemas.EventDecodingException;
+import dev.vigil.schemas.TopicCatalog;
+import dev.vigil.schemas.agent.CommandResult;
+import dev.vigil.schemas.agent.CommandStatus;
+import dev.vigil.schemas.agent.RefusalReason;
+import dev.vigil.schemas.agent.SignedCommand;
+import java.io.IOException;
+import java.security.GeneralSecurityException;
+import java.security.PublicKey;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.libvirt.LibvirtException;
+
+/**
+ * Reads {@code vigil.agent.commands.v1}, runs the commands addressed to this host that verify, refuses the rest
+ * with a reason, and spools a {@code CommandResult} for each. Offsets are committed after the result is spooled.
+ */
+public final class CommandService implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(CommandService.class.getName());
+
+    private final AgentConfig config;
+    private final AgentEventMapper mapper;
+    private final EventCapture capture;
+    private final AgentMetrics metrics;
+    private final Supplier<DomainWatcher> watcher;
+    private final CommandVerifier verifier;
+    private final CommandExecutor executor;
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final Thread thread;
+    private final AtomicBoolean running = new AtomicBoolean(true);
+
+    private CommandService(
+            AgentConfig config,
+            AgentEventMapper mapper,
+            EventCapture capture,
+            AgentMetrics metrics,
+            Supplier<DomainWatcher> watcher,
+            CommandVerifier verifier,
+            CommandExecutor executor) {
+        this.config = config;
+        this.mapper = mapper;
+        this.capture = capture;
+        this.metrics = metrics;
+        this.watcher = watcher;
+        this.verifier = verifier;
+        this.executor = executor;
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers());
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "vigil-agent-" + config.hostId());
+        props.put(ConsumerConfig.CLIENT_ID_CONFIG, config.agentId() + "-commands");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        // A new agent reads what is pending; expiry and sequence refuse anything stale.
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        this.consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+        this.thread = new Thread(this::run, "vigil-agent-commands");
+        this.thread.setDaemon(true);
+    }
+
+    /** Starts when vendor keys are pinned; without keys no command can verify, so none is read (returns null). */
+    public static CommandService start(
+            AgentConfig config,
+            AgentEventMapper mapper,
+            EventCapture capture,
+            AgentMetrics metrics,
+            Supplier<DomainWatcher> watcher,
+            IntSupplier report)
+            throws IOException {
+        if (config.vendorKeys().isEmpty()) {
+            LOG.log(System.Logger.Level.INFO, "no vendor keys pinned (VIGIL_AGENT_VENDOR_KEYS): commands are off");
+            return null;
+        }
+        Map<String, PublicKey> keys = new HashMap<>();
+        for (Map.Entry<String, byte[]> entry : config.vendorKeys().entrySet()) {
+            try {
+                keys.put(entry.getKey(), CommandSignatures.publicKey(entry.getValue()));
+            } catch (GeneralSecurityException e) {
+                throw new IOException(
+                        "VIGIL_AGENT_VENDOR_KEYS entry " + entry.getKey() + " is not an Ed25519 public key", e);
+            }
+        }
+        Clock clock = Clock.systemUTC();
+        CommandLedger ledger = CommandLedger.open(config.stateDir().resolve("commands.ledger"));
+        CommandService service = new CommandService(
+                config,
+                mapper,
+                capture,
+                metrics,
+                watcher,
+                new CommandVerifier(keys, config.hostId(), clock, ledger),
+                new CommandExecutor(clock, config.stateDir().resolve("collection-policy.properties"), report));
+        service.consumer.subscribe(List.of(TopicCatalog.AGENT_COMMANDS.name()));
+        service.thread.start();
+        return service;
+    }
+
+    @Override
+    public void close() {
+        running.set(false);
+        consumer.wakeup();
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void run() {
+        try {
+            while (running.get()) {
+                var records = consumer.poll(Duration.ofMillis(500));
+                for (ConsumerRecord<String, byte[]> record : records) {
+                    if (config.hostId().equals(record.key())) {
+                        handle(record.value());
+                    }
+                }
+                if (!records.isEmpty()) {
+                    consumer.commitSync();
+                }
+            }
+        } catch (WakeupException e) {
+            // Closing.
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "command consumer stopped: " + e);
+        } finally {
+            consumer.close(Duration.ofSeconds(2));
+        }
+    }
+
+    private void handle(byte[] value) throws IOException {
+        SignedCommand command;
+        try {
+            command = EventCodec.of(SignedCommand.class).decode(value);
+        } catch (EventDecodingException e) {
+            result("unreadable", CommandStatus.REFUSED, RefusalReason.MALFORMED, "not a signed command: " + e.reason());
+            return;
+        }
+        CommandVerifier.Verdict verdict = verifier.verify(command);
+        if (verdict.body() == null) {
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "refused command " + verdict.commandId() + ": " + verdict.refusal() + " (" + verdict.message()
+                            + ")");
+            result(verdict.commandId(), CommandStatus.REFUSED, verdict.refusal(), verdict.message());
+            return;
+        }
+        try {
+            String done = executor.execute(watcher.get().connection(), verdict.body());
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    "command " + verdict.commandId() + " " + verdict.body().getAction() + ": " + done);
+            result(verdict.commandId(), CommandStatus.SUCCEEDED, null, done);
+        } catch (CommandFailedException | LibvirtException e) {
+            LOG.log(System.Logger.Level.WARNING, "command " + verdict.commandId() + " failed: " + e.getMessage());
+            result(verdict.commandId(), CommandStatus.FAILED, null, String.valueOf(e.getMessage()));
+        }
+    }
+
+    private void result(String commandId, CommandStatus status, RefusalReason refusal, String message)
+            throws IOException {
+        CommandResult result = CommandResult.newBuilder()
+                .setEnvelope(Envelopes.create(
+                        CommandResult.class,
+                        CommandResult.getClassSchema(),
+                        mapper.source(),
+                        mapper.tenant(),
+                        java.time.Instant.now()))
+                .setCommandId(commandId)
+                .setStatus(status)
+                .setRefusal(refusal)
+                .setMessage(message)
+                .setCompletedAt(java.time.Instant.now())
+                .build();
+        capture.capture(Lane.EVIDENCE, TopicCatalog.AGENT_COMMAND_RESULTS, commandId, result);
+        metrics.command(status.name());
+    }
+}

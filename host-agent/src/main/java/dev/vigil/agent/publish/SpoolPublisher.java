@@ -1,0 +1,181 @@
+package dev.vigil.agent.publish;
+
+import dev.vigil.agent.spool.Spool;
+import dev.vigil.agent.spool.SpooledRecord;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Drains the spool to Kafka with an idempotent {@code acks=all} producer. A record is acknowledged in the spool
+ * only when the broker has it; when Kafka gives up on one (e.g. the cluster was unreachable past the delivery
+ * timeout) the publisher rewinds and sends everything unacknowledged again. Consumers dedupe by event id.
+ */
+public final class SpoolPublisher implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(SpoolPublisher.class.getName());
+    private static final int WINDOW = 1_000;
+
+    private final Spool spool;
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final Thread thread;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicBoolean rewindNeeded = new AtomicBoolean();
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final AtomicLong published = new AtomicLong();
+    private final AtomicLong failures = new AtomicLong();
+    private final AtomicLong rejected = new AtomicLong();
+    private volatile boolean connected = true;
+
+    public SpoolPublisher(Spool spool, String bootstrapServers, String clientId, Duration deliveryTimeout) {
+        this.spool = spool;
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
+        props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        int timeout = (int) deliveryTimeout.toMillis();
+        props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.max(1_000, Math.min(30_000, timeout / 2)));
+        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Math.max(timeout, 2_010));
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000);
+        props.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 5_000);
+        this.producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+        this.thread = new Thread(this::run, "vigil-agent-publisher");
+        this.thread.setDaemon(true);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    public long publishedCount() {
+        return published.get();
+    }
+
+    /** Sends that failed and will be retried from the spool. */
+    public long failureCount() {
+        return failures.get();
+    }
+
+    /** Records Kafka refused for good (e.g. too large for the broker); logged with their event id, acknowledged. */
+    public long rejectedCount() {
+        return rejected.get();
+    }
+
+    /** False from a failed send until the next success. */
+    public boolean connected() {
+        return connected;
+    }
+
+    /** Stops after a bounded flush of what is in flight; anything unacknowledged stays spooled for next time. */
+    @Override
+    public void close() {
+        running.set(false);
+        try {
+            thread.join(2_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        producer.close(Duration.ofSeconds(5));
+    }
+
+    private void run() {
+        while (running.get()) {
+            try {
+                if (rewindNeeded.get() && inFlight.get() == 0) {
+                    rewindNeeded.set(false);
+                    spool.rewind();
+                }
+                int room = WINDOW - inFlight.get();
+                List<SpooledRecord> batch = rewindNeeded.get() || room <= 0 ? List.of() : spool.next(room);
+                if (batch.isEmpty()) {
+                    spool.awaitAppend(100, TimeUnit.MILLISECONDS);
+                    continue;
+                }
+                for (SpooledRecord record : batch) {
+                    send(record);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "spool publisher: " + e);
+                rewindNeeded.set(true);
+                pause();
+            }
+        }
+    }
+
+    private void send(SpooledRecord spooled) {
+        var record = spooled.record();
+        ProducerRecord<byte[], byte[]> out =
+                new ProducerRecord<>(record.topic(), record.key().getBytes(StandardCharsets.UTF_8), record.value());
+        for (Map.Entry<String, byte[]> header : record.headers().entrySet()) {
+            out.headers().add(header.getKey(), header.getValue());
+        }
+        inFlight.incrementAndGet();
+        try {
+            producer.send(out, (metadata, error) -> onSent(spooled, error));
+        } catch (RuntimeException e) {
+            // send() itself can time out waiting for metadata while the cluster is away.
+            onSent(spooled, e);
+        }
+    }
+
+    private void onSent(SpooledRecord spooled, Exception error) {
+        try {
+            if (error == null) {
+                spool.ack(spooled);
+                published.incrementAndGet();
+                if (!connected) {
+                    connected = true;
+                    LOG.log(System.Logger.Level.INFO, "publishing again; spool holds " + spool.bytes() + " bytes");
+                }
+            } else if (error instanceof RetriableException || error.getCause() instanceof RetriableException) {
+                failures.incrementAndGet();
+                if (connected) {
+                    connected = false;
+                    LOG.log(
+                            System.Logger.Level.WARNING,
+                            "cannot publish (" + error.getMessage() + "): events stay in the spool and are resent");
+                }
+                rewindNeeded.set(true);
+            } else {
+                rejected.incrementAndGet();
+                LOG.log(
+                        System.Logger.Level.ERROR,
+                        "Kafka refused event " + spooled.record().eventId() + " on "
+                                + spooled.record().topic() + " for good: " + error.getMessage());
+                spool.ack(spooled);
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.ERROR, "spool acknowledgement failed: " + e.getMessage());
+            rewindNeeded.set(true);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    private static void pause() {
+        try {
+            TimeUnit.MILLISECONDS.sleep(500);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

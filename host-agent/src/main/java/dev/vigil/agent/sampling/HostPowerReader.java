@@ -1,0 +1,160 @@
+package dev.vigil.agent.sampling;
+
+import dev.vigil.schemas.agent.CpuSample;
+import dev.vigil.schemas.agent.DiskSample;
+import dev.vigil.schemas.agent.EnergyCounter;
+import dev.vigil.schemas.agent.GpuSample;
+import dev.vigil.schemas.agent.HostPowerSample;
+import dev.vigil.schemas.agent.IdleStateResidency;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Reads the host's power and CPU-mode state from Linux sysfs and procfs: per-CPU idle-state residency and frequency
+ * (cpuidle, cpufreq), RAPL energy counters (powercap), disk busy time ({@code /proc/diskstats}) and GPU busy
+ * percentage where the driver exposes it. A source the host lacks is named in {@code unavailable} on the first
+ * sample after start, not reported as an error every tick.
+ */
+public final class HostPowerReader {
+
+    static final String CPUFREQ = "cpufreq";
+    static final String CPUIDLE = "cpuidle";
+    static final String RAPL = "rapl";
+    static final String GPU = "gpu";
+    static final String DISK_SPIN = "disk-spin-state";
+    private static final Pattern CPU_DIR = Pattern.compile("cpu[0-9]+");
+    private static final Pattern WHOLE_DISK =
+            Pattern.compile("(sd[a-z]+|vd[a-z]+|hd[a-z]+|xvd[a-z]+|nvme[0-9]+n[0-9]+)");
+
+    private final Path sys;
+    private final Path proc;
+    private boolean unavailableReported;
+
+    public HostPowerReader(Path sysfsRoot, Path procfsRoot) {
+        this.sys = sysfsRoot;
+        this.proc = procfsRoot;
+    }
+
+    public HostPowerSample read() {
+        TreeSet<String> unavailable = new TreeSet<>(List.of(CPUFREQ, CPUIDLE, RAPL, GPU, DISK_SPIN));
+        List<CpuSample> cpus = new ArrayList<>();
+        for (Path cpu : children(sys.resolve("devices/system/cpu"), CPU_DIR)) {
+            Long khz = number(cpu.resolve("cpufreq/scaling_cur_freq"));
+            if (khz != null) {
+                unavailable.remove(CPUFREQ);
+            }
+            List<IdleStateResidency> states = new ArrayList<>();
+            for (Path state : children(cpu.resolve("cpuidle"), Pattern.compile("state[0-9]+"))) {
+                Long time = number(state.resolve("time"));
+                if (time != null) {
+                    unavailable.remove(CPUIDLE);
+                    states.add(IdleStateResidency.newBuilder()
+                            .setName(text(
+                                    state.resolve("name"), state.getFileName().toString()))
+                            .setResidencyMicros(time)
+                            .setEntries(orZero(number(state.resolve("usage"))))
+                            .build());
+                }
+            }
+            int index = Integer.parseInt(cpu.getFileName().toString().substring(3));
+            cpus.add(CpuSample.newBuilder()
+                    .setCpu(index)
+                    .setFrequencyKhz(khz)
+                    .setIdleStates(states)
+                    .build());
+        }
+        List<EnergyCounter> energy = new ArrayList<>();
+        for (Path zone : children(sys.resolve("class/powercap"), Pattern.compile("intel-rapl:[0-9:]+"))) {
+            Long microjoules = number(zone.resolve("energy_uj"));
+            if (microjoules != null) {
+                unavailable.remove(RAPL);
+                energy.add(EnergyCounter.newBuilder()
+                        .setDomain(text(zone.resolve("name"), zone.getFileName().toString()))
+                        .setMicrojoules(microjoules)
+                        .build());
+            }
+        }
+        List<GpuSample> gpus = new ArrayList<>();
+        for (Path card : children(sys.resolve("class/drm"), Pattern.compile("card[0-9]+"))) {
+            Long busy = number(card.resolve("device/gpu_busy_percent"));
+            if (busy != null) {
+                unavailable.remove(GPU);
+                gpus.add(GpuSample.newBuilder()
+                        .setIndex(Integer.parseInt(card.getFileName().toString().substring(4)))
+                        .setUtilizationPercent(busy.doubleValue())
+                        .build());
+            }
+        }
+        List<String> reported = unavailableReported ? List.of() : List.copyOf(unavailable);
+        unavailableReported = true;
+        return HostPowerSample.newBuilder()
+                .setCpus(cpus)
+                .setEnergy(energy)
+                .setDisks(disks())
+                .setGpus(gpus)
+                .setUnavailable(reported)
+                .build();
+    }
+
+    /** Whole disks from /proc/diskstats with their busy time; spin state needs SMART, which sysfs does not give. */
+    private List<DiskSample> disks() {
+        List<DiskSample> disks = new ArrayList<>();
+        Path stats = proc.resolve("diskstats");
+        if (!Files.isReadable(stats)) {
+            return disks;
+        }
+        try {
+            for (String line : Files.readAllLines(stats)) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length >= 13 && WHOLE_DISK.matcher(f[2]).matches()) {
+                    disks.add(DiskSample.newBuilder()
+                            .setDevice(f[2])
+                            .setIoMillis(Long.parseLong(f[12]))
+                            .build());
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return disks;
+        }
+        return disks;
+    }
+
+    private static List<Path> children(Path dir, Pattern name) {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> list = Files.list(dir)) {
+            return list.filter(p -> name.matcher(p.getFileName().toString()).matches())
+                    .sorted()
+                    .toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    private static Long number(Path file) {
+        try {
+            return Long.parseLong(Files.readString(file).trim());
+        } catch (IOException | NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private static String text(Path file, String fallback) {
+        try {
+            return Files.readString(file).trim();
+        } catch (IOException e) {
+            return fallback;
+        }
+    }
+
+    private static long orZero(Long value) {
+        return value == null ? 0 : value;
+    }
+}

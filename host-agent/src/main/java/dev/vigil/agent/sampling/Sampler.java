@@ -1,0 +1,125 @@
+package dev.vigil.agent.sampling;
+
+import dev.vigil.agent.AgentMetrics;
+import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.agent.hypervisor.DomainStats;
+import dev.vigil.agent.hypervisor.DomainStatsReader;
+import dev.vigil.agent.hypervisor.DomainWatcher;
+import dev.vigil.agent.mapping.AgentEventMapper;
+import dev.vigil.agent.spool.EventCapture;
+import dev.vigil.agent.spool.Lane;
+import dev.vigil.schemas.Envelopes;
+import dev.vigil.schemas.TopicCatalog;
+import dev.vigil.schemas.agent.AgentEvent;
+import dev.vigil.schemas.agent.AgentSamples;
+import dev.vigil.schemas.agent.HangDetector;
+import dev.vigil.schemas.agent.HostPowerSample;
+import dev.vigil.schemas.agent.VmSample;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.libvirt.LibvirtException;
+
+/**
+ * Each period: one all-domain statistics call for every VM plus the host's power state, spooled as one
+ * {@code AgentSamples} record (samples lane); a VM whose vCPU time stays flat while running yields a hang event
+ * (evidence lane).
+ */
+public final class Sampler {
+
+    private static final System.Logger LOG = System.getLogger(Sampler.class.getName());
+
+    private final AgentConfig config;
+    private final AgentEventMapper mapper;
+    private final EventCapture capture;
+    private final AgentMetrics metrics;
+    private final Supplier<DomainWatcher> watcher;
+    private final HostPowerReader power;
+    private final HangTracker hangs;
+
+    public Sampler(
+            AgentConfig config,
+            AgentEventMapper mapper,
+            EventCapture capture,
+            AgentMetrics metrics,
+            Supplier<DomainWatcher> watcher) {
+        this.config = config;
+        this.mapper = mapper;
+        this.capture = capture;
+        this.metrics = metrics;
+        this.watcher = watcher;
+        this.power = new HostPowerReader(config.sysfsRoot(), config.procfsRoot());
+        this.hangs = new HangTracker(config.hangAfter());
+    }
+
+    /** Samples once; never throws (a failed tick is logged and the next one tries again). */
+    public void sampleOnce() {
+        long started = System.nanoTime();
+        try {
+            Instant now = Instant.now();
+            DomainWatcher current = watcher.get();
+            List<DomainStats> stats = new DomainStatsReader(current.connection()).read();
+            List<VmSample> vms = new ArrayList<>(stats.size());
+            Set<String> seen = new HashSet<>();
+            for (DomainStats domain : stats) {
+                VmSample sample = VmSampleMapper.toSample(domain);
+                if (sample.getCpuTimeNanos() == null && "RUNNING".equals(sample.getState())) {
+                    // Some hypervisors (libvirt's test driver among them) report only state.*: fall back to getInfo.
+                    sample = VmSample.newBuilder(sample)
+                            .setCpuTimeNanos(cpuTimeFromInfo(current, domain.vmUuid()))
+                            .build();
+                }
+                vms.add(sample);
+                seen.add(domain.vmUuid());
+                Duration stalled = hangs.observe(
+                        domain.vmUuid(), "RUNNING".equals(sample.getState()), sample.getCpuTimeNanos(), now);
+                if (stalled != null) {
+                    AgentEvent hang = mapper.hang(
+                            domain.vmUuid(),
+                            domain.vmName(),
+                            HangDetector.VCPU_FLAT,
+                            stalled.toMillis(),
+                            "vCPU time flat at " + sample.getCpuTimeNanos() + " ns while running");
+                    capture.capture(Lane.EVIDENCE, TopicCatalog.AGENT_EVENTS, domain.vmUuid(), hang);
+                    metrics.captured(Lane.EVIDENCE);
+                    LOG.log(
+                            System.Logger.Level.WARNING,
+                            "VM " + domain.vmName() + " looks hung: vCPU time flat for " + stalled.toSeconds() + " s");
+                }
+            }
+            hangs.retain(seen);
+            HostPowerSample host = power.read();
+            if (!host.getUnavailable().isEmpty()) {
+                LOG.log(System.Logger.Level.INFO, "host power sources not available here: " + host.getUnavailable());
+            }
+            AgentSamples samples = AgentSamples.newBuilder()
+                    .setEnvelope(Envelopes.create(
+                            AgentSamples.class, AgentSamples.getClassSchema(), mapper.source(), mapper.tenant(), now))
+                    .setSampledAt(now)
+                    .setPeriodMillis((int) config.samplePeriod().toMillis())
+                    .setVms(vms)
+                    .setHost(host)
+                    .build();
+            if (capture.capture(Lane.SAMPLES, TopicCatalog.AGENT_SAMPLES, config.hostId(), samples)) {
+                metrics.captured(Lane.SAMPLES);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "sampling failed this tick: " + e.getMessage());
+        } finally {
+            metrics.sampled(Duration.ofNanos(System.nanoTime() - started));
+        }
+    }
+
+    private static Long cpuTimeFromInfo(DomainWatcher watcher, String uuid) {
+        try {
+            return watcher.connection().domainLookupByUUIDString(uuid).getInfo().cpuTime;
+        } catch (LibvirtException e) {
+            return null;
+        }
+    }
+}
