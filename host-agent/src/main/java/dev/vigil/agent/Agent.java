@@ -41,8 +41,9 @@ public final class Agent implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Agent.class.getName());
     private static final HypervisorEvent STOP = new DomainLifecycleChange("", "", "", "", null, false);
     private static final Duration SUPERVISION_PERIOD = Duration.ofSeconds(2);
-    // Evidence is fsynced on every append; samples are group-synced this often (and on segment roll and stop).
-    private static final Duration SAMPLES_SYNC_PERIOD = Duration.ofSeconds(1);
+    // Evidence is fsynced on every append; samples (the sheddable class) are group-synced this often, and on
+    // segment roll and stop: a power loss may cost up to this much of samples, never evidence.
+    private static final Duration SAMPLES_SYNC_PERIOD = Duration.ofSeconds(10);
 
     private final AgentConfig config;
     private final AgentEventMapper mapper;

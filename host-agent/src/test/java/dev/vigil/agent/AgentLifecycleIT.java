@@ -46,7 +46,9 @@ class AgentLifecycleIT {
                 "VIGIL_AGENT_HOST_ID",
                 hostId,
                 "VIGIL_AGENT_TENANT",
-                "acme"));
+                "acme",
+                "VIGIL_AGENT_HEARTBEAT_INTERVAL",
+                "PT0.2S"));
         String vmName = "it-" + UUID.randomUUID().toString().substring(0, 8);
         List<ConsumerRecord<String, byte[]>> seen = new CopyOnWriteArrayList<>();
 
@@ -59,6 +61,9 @@ class AgentLifecycleIT {
             domain.suspend();
             domain.resume();
             domain.destroy();
+            domain.create();
+            domain.shutdown();
+            domain.undefine();
             String uuid = domain.getUUIDString();
 
             try (KafkaConsumer<String, byte[]> consumer = consumer(endpoints)) {
@@ -70,10 +75,23 @@ class AgentLifecycleIT {
                                     "STARTED/BOOTED",
                                     "SUSPENDED/PAUSED",
                                     "RESUMED/UNPAUSED",
-                                    "STOPPED/DESTROYED");
+                                    "STOPPED/DESTROYED",
+                                    "STARTED/BOOTED",
+                                    "STOPPED/SHUTDOWN",
+                                    "UNDEFINED/REMOVED");
                 });
             }
             hypervisor.close();
+        }
+        // After a clean stop the agent has published its own STOPPING, and heartbeats before it.
+        try (KafkaConsumer<String, byte[]> consumer = consumer(endpoints)) {
+            seen.clear();
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(seen::add);
+                assertThat(statuses(seen, hostId)).contains(AgentStatusKind.HEARTBEAT, AgentStatusKind.STOPPING);
+            });
+            assertThat(statuses(seen, hostId)).first().isEqualTo(AgentStatusKind.STARTED);
+            assertThat(statuses(seen, hostId)).last().isEqualTo(AgentStatusKind.STOPPING);
         }
 
         List<AgentEvent> fromHost = seen.stream()
@@ -134,6 +152,15 @@ class AgentLifecycleIT {
             domain.destroy();
             hypervisor.close();
         }
+    }
+
+    private static List<AgentStatusKind> statuses(List<ConsumerRecord<String, byte[]>> records, String hostId) {
+        return records.stream()
+                .filter(r -> hostId.equals(r.key()))
+                .map(r -> EventCodec.of(AgentEvent.class).decode(r.value()))
+                .filter(e -> e.getPayload() instanceof AgentStatus)
+                .map(e -> ((AgentStatus) e.getPayload()).getStatus())
+                .toList();
     }
 
     private static List<String> lifecycles(List<ConsumerRecord<String, byte[]>> records, String uuid) {

@@ -11,6 +11,8 @@ import dev.vigil.schemas.agent.AgentEvent;
 import dev.vigil.schemas.agent.AgentSamples;
 import dev.vigil.schemas.agent.ConnectionState;
 import dev.vigil.schemas.agent.ConnectionStatus;
+import dev.vigil.schemas.agent.Hang;
+import dev.vigil.schemas.agent.HangDetector;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -23,6 +25,8 @@ import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.libvirt.Connect;
+import org.libvirt.Domain;
 
 /** Sampling, hypervisor reconnection and the local health/metrics endpoint, against the devstack's Kafka. */
 @ExtendWith(DevstackExtension.class)
@@ -50,6 +54,48 @@ class AgentOperationsIT {
                                 assertThat(s.getHost()).isNotNull();
                                 assertThat(s.getPeriodMillis()).isEqualTo(300);
                             }));
+        }
+    }
+
+    @Test
+    void reportsAVmBusyBehindAFrozenScreenAsHung(Endpoints endpoints) throws Exception {
+        String hostId = "frozen-" + UUID.randomUUID();
+        AgentConfig config = AgentConfig.load(Map.of(
+                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers(),
+                "VIGIL_AGENT_STATE_DIR",
+                        Files.createTempDirectory("vigil-agent-").toString(),
+                "VIGIL_AGENT_HTTP_PORT", "0",
+                "VIGIL_AGENT_HOST_ID", hostId,
+                "VIGIL_AGENT_SAMPLE_PERIOD", "PT0.2S",
+                "VIGIL_AGENT_FRAME_CHECK_PERIOD", "PT0.2S",
+                "VIGIL_AGENT_HANG_AFTER", "PT1S"));
+        Connect hypervisor = new Connect("test:///default");
+        // The test hypervisor's vCPU time runs with the clock (busy) and its screen is a fixed image (frozen).
+        Domain domain = hypervisor.domainDefineXML("<domain type='test'><name>frozen-"
+                + UUID.randomUUID().toString().substring(0, 8)
+                + "</name><memory>65536</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain>");
+        domain.create();
+        String uuid = domain.getUUIDString();
+        try (Agent agent = new Agent(config);
+                TopicReader<AgentEvent> reader =
+                        new TopicReader<>(endpoints, TopicCatalog.AGENT_EVENTS, AgentEvent.class)) {
+            agent.start();
+            await().atMost(Duration.ofSeconds(30))
+                    .untilAsserted(() -> assertThat(reader.poll())
+                            .filteredOn(
+                                    e -> e.getEnvelope().getSource().getHostId().equals(hostId))
+                            .filteredOn(e -> e.getPayload() instanceof Hang)
+                            .filteredOn(e -> e.getVm().getUuid().equals(uuid))
+                            .singleElement()
+                            .satisfies(e -> {
+                                assertThat(((Hang) e.getPayload()).getDetector())
+                                        .isEqualTo(HangDetector.FRAME_FROZEN);
+                                assertThat(((Hang) e.getPayload()).getStalledMillis())
+                                        .isGreaterThanOrEqualTo(1000L);
+                            }));
+        } finally {
+            domain.destroy();
+            hypervisor.close();
         }
     }
 

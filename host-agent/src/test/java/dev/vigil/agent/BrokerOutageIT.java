@@ -28,15 +28,7 @@ class BrokerOutageIT {
 
     @BeforeAll
     static void startOwnStack() {
-        DevstackConfig fresh = DevstackConfig.forTests();
-        config = new DevstackConfig(
-                fresh.workDir(),
-                fresh.kafkaPort(),
-                fresh.controllerPort(),
-                fresh.postgresPort(),
-                fresh.s3Port(),
-                true,
-                fresh.buckets());
+        config = DevstackConfig.forTests().keepingData();
         stack = Devstack.start(config);
     }
 

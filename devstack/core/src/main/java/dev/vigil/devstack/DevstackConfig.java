@@ -54,6 +54,11 @@ public record DevstackConfig(
         }
     }
 
+    /** The same stack, but its data survives {@link Devstack#close()} (for restart tests). */
+    public DevstackConfig keepingData() {
+        return new DevstackConfig(workDir, kafkaPort, controllerPort, postgresPort, s3Port, true, buckets);
+    }
+
     /**
      * The local run's stack: data kept under {@code workDir}, fixed ports unless overridden by
      * {@code VIGIL_DEVSTACK_KAFKA_PORT}, {@code _CONTROLLER_PORT}, {@code _POSTGRES_PORT}, {@code _S3_PORT}.

@@ -124,14 +124,7 @@ class DevstackIT {
     @Test
     void keepsDataAcrossARestartWhenAskedTo() throws Exception {
         DevstackConfig fresh = DevstackConfig.forTests();
-        DevstackConfig kept = new DevstackConfig(
-                fresh.workDir(),
-                fresh.kafkaPort(),
-                fresh.controllerPort(),
-                fresh.postgresPort(),
-                fresh.s3Port(),
-                true,
-                fresh.buckets());
+        DevstackConfig kept = fresh.keepingData();
         byte[] body = "kept blob".getBytes(StandardCharsets.UTF_8);
         try {
             try (Devstack first = Devstack.start(kept)) {

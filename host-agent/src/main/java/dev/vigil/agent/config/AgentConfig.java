@@ -30,6 +30,8 @@ import java.util.Properties;
  * @param samplePeriod how often VMs and the host are sampled ({@code SAMPLE_PERIOD}, default 5 s)
  * @param hangAfter how long a running VM's vCPU time may stay flat before it counts as hung ({@code HANG_AFTER},
  *     default 60 s)
+ * @param frameCheckPeriod how often busy VMs' screens are compared for the frozen-screen hang signal
+ *     ({@code FRAME_CHECK_PERIOD}, default 30 s; {@code 0} turns it off)
  * @param deliveryTimeout how long Kafka retries a record before the spool resends it ({@code DELIVERY_TIMEOUT},
  *     default 2 min)
  * @param vendorKeys pinned vendor public keys for signed commands, key id to X.509-encoded Ed25519 key
@@ -49,6 +51,7 @@ public record AgentConfig(
         Duration heartbeatInterval,
         Duration samplePeriod,
         Duration hangAfter,
+        Duration frameCheckPeriod,
         Duration deliveryTimeout,
         Map<String, byte[]> vendorKeys,
         int httpPort,
@@ -89,6 +92,9 @@ public record AgentConfig(
                 duration(values, "HEARTBEAT_INTERVAL", Duration.ofSeconds(60)),
                 duration(values, "SAMPLE_PERIOD", Duration.ofSeconds(5)),
                 duration(values, "HANG_AFTER", Duration.ofSeconds(60)),
+                "0".equals(optional(values, "FRAME_CHECK_PERIOD", null))
+                        ? Duration.ZERO
+                        : duration(values, "FRAME_CHECK_PERIOD", Duration.ofSeconds(30)),
                 duration(values, "DELIVERY_TIMEOUT", Duration.ofMinutes(2)),
                 vendorKeys(values),
                 port(values, "HTTP_PORT", 9464),

@@ -2,13 +2,13 @@ package dev.vigil.agent.feedback;
 
 import dev.vigil.agent.Agent;
 import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.agent.hypervisor.Screenshots;
 import dev.vigil.schemas.Envelopes;
 import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.agent.FeedbackCategory;
 import dev.vigil.schemas.agent.UserFeedback;
 import dev.vigil.schemas.common.Source;
 import dev.vigil.schemas.common.VmRef;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -23,7 +23,6 @@ import java.util.Locale;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
 import org.libvirt.LibvirtException;
-import org.libvirt.Stream;
 
 /**
  * {@code vigil-agent feedback --vm VM "text" [--rating 1-5] [--category speed|stability|interface|other]
@@ -123,19 +122,7 @@ public final class FeedbackCommand {
 
     private static String storeScreenshot(Connect hypervisor, Domain domain, Path stateDir)
             throws LibvirtException, IOException {
-        Stream stream = hypervisor.streamNew(0);
-        ByteArrayOutputStream png = new ByteArrayOutputStream();
-        try {
-            domain.screenshot(stream, 0);
-            byte[] buffer = new byte[64 * 1024];
-            for (int n = stream.receive(buffer); n > 0; n = stream.receive(buffer)) {
-                png.write(buffer, 0, n);
-            }
-            stream.finish();
-        } finally {
-            stream.free();
-        }
-        byte[] bytes = png.toByteArray();
+        byte[] bytes = Screenshots.capture(hypervisor, domain);
         String hash = sha256(bytes);
         String key = "sha256/" + hash.substring(0, 2) + "/" + hash;
         Path file = stateDir.resolve("blobs").resolve(key);

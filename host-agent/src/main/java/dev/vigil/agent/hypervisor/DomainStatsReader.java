@@ -1,5 +1,6 @@
 package dev.vigil.agent.hypervisor;
 
+import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.PointerByReference;
 import java.util.ArrayList;
@@ -16,8 +17,13 @@ public final class DomainStatsReader {
     private static final int PARAM_FIELD_BYTES = 80;
     private static final int PARAM_TYPE_OFFSET = 80;
     private static final int PARAM_VALUE_OFFSET = 88;
+    private static final int DOMAIN_INFO_BYTES = 40;
+    private static final int DOMAIN_INFO_CPU_TIME_OFFSET = 32;
+    private static final int DOMAIN_INFO_VCPUS_OFFSET = 24;
+    private static final long STATE_RUNNING = 1;
 
     private final VigilConnect connection;
+    private final Memory info = new Memory(DOMAIN_INFO_BYTES);
 
     public DomainStatsReader(VigilConnect connection) {
         this.connection = connection;
@@ -37,8 +43,14 @@ public final class DomainStatsReader {
                 Pointer dom = record.getPointer(0);
                 Pointer params = record.getPointer(RECORD_PARAMS_OFFSET);
                 int nparams = record.getInt(RECORD_NPARAMS_OFFSET);
-                stats.add(new DomainStats(
-                        NativeDomainEvents.uuid(dom), NativeDomainEvents.name(dom), decode(params, nparams)));
+                Map<String, Object> fields = decode(params, nparams);
+                if (!fields.containsKey("cpu.time")
+                        && Long.valueOf(STATE_RUNNING).equals(fields.get("state.state"))) {
+                    // Some hypervisors (libvirt's test driver among them) report only state.*: take the CPU time
+                    // from virDomainGetInfo on the same domain pointer.
+                    cpuTimeFromInfo(dom, fields);
+                }
+                stats.add(new DomainStats(NativeDomainEvents.uuid(dom), NativeDomainEvents.name(dom), fields));
             }
         } finally {
             if (records != null) {
@@ -46,6 +58,13 @@ public final class DomainStatsReader {
             }
         }
         return stats;
+    }
+
+    private void cpuTimeFromInfo(Pointer dom, Map<String, Object> fields) {
+        if (LibvirtNative.LIB.virDomainGetInfo(dom, info) == 0) {
+            fields.put("cpu.time", info.getLong(DOMAIN_INFO_CPU_TIME_OFFSET));
+            fields.putIfAbsent("vcpu.maximum", (long) (info.getShort(DOMAIN_INFO_VCPUS_OFFSET) & 0xFFFF));
+        }
     }
 
     private static Map<String, Object> decode(Pointer params, int count) {

@@ -44,6 +44,9 @@ interface LibvirtNative extends Library {
 
     int virDomainGetUUIDString(Pointer dom, byte[] buffer);
 
+    /** Fills a 40-byte {@code virDomainInfo}: state u8 at 0, maxMem at 8, memory at 16, nrVirtCpu at 24, cpuTime at 32. */
+    int virDomainGetInfo(Pointer dom, Pointer info);
+
     int virDomainGetState(Pointer dom, IntByReference state, IntByReference reason, int flags);
 
     int virConnectGetAllDomainStats(Pointer conn, int stats, PointerByReference records, int flags);

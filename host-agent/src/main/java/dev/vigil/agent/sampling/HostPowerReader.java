@@ -9,8 +9,11 @@ import dev.vigil.schemas.agent.IdleStateResidency;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -29,12 +32,23 @@ public final class HostPowerReader {
     static final String GPU = "gpu";
     static final String DISK_SPIN = "disk-spin-state";
     private static final Pattern CPU_DIR = Pattern.compile("cpu[0-9]+");
+    private static final Pattern IDLE_STATE = Pattern.compile("state[0-9]+");
+    private static final Pattern RAPL_ZONE = Pattern.compile("intel-rapl:[0-9:]+");
+    private static final Pattern GPU_CARD = Pattern.compile("card[0-9]+");
     private static final Pattern WHOLE_DISK =
             Pattern.compile("(sd[a-z]+|vd[a-z]+|hd[a-z]+|xvd[a-z]+|nvme[0-9]+n[0-9]+)");
+
+    /** How long the discovered layout (CPUs, idle states, RAPL zones, GPUs) is reused before a rescan. */
+    static final Duration RESCAN = Duration.ofMinutes(1);
 
     private final Path sys;
     private final Path proc;
     private boolean unavailableReported;
+    private Layout layout;
+    private long layoutAt;
+
+    /** Where the sources are on this host; directory listings are the expensive part of a read. */
+    private record Layout(List<Path> cpus, Map<Path, List<Path>> idleStates, List<Path> raplZones, List<Path> gpus) {}
 
     public HostPowerReader(Path sysfsRoot, Path procfsRoot) {
         this.sys = sysfsRoot;
@@ -42,15 +56,16 @@ public final class HostPowerReader {
     }
 
     public HostPowerSample read() {
+        Layout layout = layout();
         TreeSet<String> unavailable = new TreeSet<>(List.of(CPUFREQ, CPUIDLE, RAPL, GPU, DISK_SPIN));
         List<CpuSample> cpus = new ArrayList<>();
-        for (Path cpu : children(sys.resolve("devices/system/cpu"), CPU_DIR)) {
+        for (Path cpu : layout.cpus()) {
             Long khz = number(cpu.resolve("cpufreq/scaling_cur_freq"));
             if (khz != null) {
                 unavailable.remove(CPUFREQ);
             }
             List<IdleStateResidency> states = new ArrayList<>();
-            for (Path state : children(cpu.resolve("cpuidle"), Pattern.compile("state[0-9]+"))) {
+            for (Path state : layout.idleStates().get(cpu)) {
                 Long time = number(state.resolve("time"));
                 if (time != null) {
                     unavailable.remove(CPUIDLE);
@@ -70,7 +85,7 @@ public final class HostPowerReader {
                     .build());
         }
         List<EnergyCounter> energy = new ArrayList<>();
-        for (Path zone : children(sys.resolve("class/powercap"), Pattern.compile("intel-rapl:[0-9:]+"))) {
+        for (Path zone : layout.raplZones()) {
             Long microjoules = number(zone.resolve("energy_uj"));
             if (microjoules != null) {
                 unavailable.remove(RAPL);
@@ -81,7 +96,7 @@ public final class HostPowerReader {
             }
         }
         List<GpuSample> gpus = new ArrayList<>();
-        for (Path card : children(sys.resolve("class/drm"), Pattern.compile("card[0-9]+"))) {
+        for (Path card : layout.gpus()) {
             Long busy = number(card.resolve("device/gpu_busy_percent"));
             if (busy != null) {
                 unavailable.remove(GPU);
@@ -100,6 +115,24 @@ public final class HostPowerReader {
                 .setGpus(gpus)
                 .setUnavailable(reported)
                 .build();
+    }
+
+    private Layout layout() {
+        long now = System.nanoTime();
+        if (layout == null || now - layoutAt > RESCAN.toNanos()) {
+            List<Path> cpus = children(sys.resolve("devices/system/cpu"), CPU_DIR);
+            Map<Path, List<Path>> idle = new HashMap<>();
+            for (Path cpu : cpus) {
+                idle.put(cpu, children(cpu.resolve("cpuidle"), IDLE_STATE));
+            }
+            layout = new Layout(
+                    cpus,
+                    idle,
+                    children(sys.resolve("class/powercap"), RAPL_ZONE),
+                    children(sys.resolve("class/drm"), GPU_CARD));
+            layoutAt = now;
+        }
+        return layout;
     }
 
     /** Whole disks from /proc/diskstats with their busy time; spin state needs SMART, which sysfs does not give. */

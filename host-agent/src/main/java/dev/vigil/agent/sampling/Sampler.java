@@ -5,6 +5,7 @@ import dev.vigil.agent.config.AgentConfig;
 import dev.vigil.agent.hypervisor.DomainStats;
 import dev.vigil.agent.hypervisor.DomainStatsReader;
 import dev.vigil.agent.hypervisor.DomainWatcher;
+import dev.vigil.agent.hypervisor.Screenshots;
 import dev.vigil.agent.mapping.AgentEventMapper;
 import dev.vigil.agent.spool.EventCapture;
 import dev.vigil.agent.spool.Lane;
@@ -16,11 +17,15 @@ import dev.vigil.schemas.agent.HangDetector;
 import dev.vigil.schemas.agent.HostPowerSample;
 import dev.vigil.schemas.agent.VmSample;
 import java.io.IOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.libvirt.LibvirtException;
@@ -41,6 +46,9 @@ public final class Sampler {
     private final Supplier<DomainWatcher> watcher;
     private final HostPowerReader power;
     private final HangTracker hangs;
+    private final FrameWatch frames;
+    private final Map<String, long[]> cpuAtFrameCheck = new HashMap<>();
+    private Instant lastFrameCheck;
 
     public Sampler(
             AgentConfig config,
@@ -55,6 +63,7 @@ public final class Sampler {
         this.watcher = watcher;
         this.power = new HostPowerReader(config.sysfsRoot(), config.procfsRoot());
         this.hangs = new HangTracker(config.hangAfter());
+        this.frames = new FrameWatch(config.hangAfter());
     }
 
     /** Samples once; never throws (a failed tick is logged and the next one tries again). */
@@ -68,12 +77,6 @@ public final class Sampler {
             Set<String> seen = new HashSet<>();
             for (DomainStats domain : stats) {
                 VmSample sample = VmSampleMapper.toSample(domain);
-                if (sample.getCpuTimeNanos() == null && "RUNNING".equals(sample.getState())) {
-                    // Some hypervisors (libvirt's test driver among them) report only state.*: fall back to getInfo.
-                    sample = VmSample.newBuilder(sample)
-                            .setCpuTimeNanos(cpuTimeFromInfo(current, domain.vmUuid()))
-                            .build();
-                }
                 vms.add(sample);
                 seen.add(domain.vmUuid());
                 Duration stalled = hangs.observe(
@@ -93,6 +96,11 @@ public final class Sampler {
                 }
             }
             hangs.retain(seen);
+            if (!config.frameCheckPeriod().isZero()
+                    && (lastFrameCheck == null || !now.isBefore(lastFrameCheck.plus(config.frameCheckPeriod())))) {
+                lastFrameCheck = now;
+                checkFrames(current, stats, vms, now);
+            }
             HostPowerSample host = power.read();
             if (!host.getUnavailable().isEmpty()) {
                 LOG.log(System.Logger.Level.INFO, "host power sources not available here: " + host.getUnavailable());
@@ -115,11 +123,57 @@ public final class Sampler {
         }
     }
 
-    private static Long cpuTimeFromInfo(DomainWatcher watcher, String uuid) {
+    /** Screenshots only VMs whose vCPUs were busy since the last check, and feeds the frozen-screen detector. */
+    private void checkFrames(DomainWatcher current, List<DomainStats> stats, List<VmSample> vms, Instant now)
+            throws IOException {
+        long nowNanos = System.nanoTime();
+        Set<String> running = new HashSet<>();
+        for (int i = 0; i < vms.size(); i++) {
+            VmSample sample = vms.get(i);
+            DomainStats domain = stats.get(i);
+            if (!"RUNNING".equals(sample.getState()) || sample.getCpuTimeNanos() == null) {
+                continue;
+            }
+            String uuid = domain.vmUuid();
+            running.add(uuid);
+            long[] previous = cpuAtFrameCheck.put(uuid, new long[] {sample.getCpuTimeNanos(), nowNanos});
+            long vcpus = Math.max(1, firstNonNull(domain.number("vcpu.current"), domain.number("vcpu.maximum"), 1L));
+            boolean busy = previous != null
+                    && nowNanos > previous[1]
+                    && (sample.getCpuTimeNanos() - previous[0]) / (double) ((nowNanos - previous[1]) * vcpus)
+                            >= FrameWatch.BUSY;
+            byte[] frame = busy ? frameHash(current, uuid) : null;
+            Duration stalled = frames.observe(uuid, busy, frame, now);
+            if (stalled != null) {
+                AgentEvent hang = mapper.hang(
+                        uuid,
+                        domain.vmName(),
+                        HangDetector.FRAME_FROZEN,
+                        stalled.toMillis(),
+                        "vCPUs busy while the screen has not changed");
+                capture.capture(Lane.EVIDENCE, TopicCatalog.AGENT_EVENTS, uuid, hang);
+                metrics.captured(Lane.EVIDENCE);
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "VM " + domain.vmName() + " looks hung: busy behind a frozen screen for " + stalled.toSeconds()
+                                + " s");
+            }
+        }
+        cpuAtFrameCheck.keySet().retainAll(running);
+        frames.retain(running);
+    }
+
+    private static byte[] frameHash(DomainWatcher watcher, String uuid) {
         try {
-            return watcher.connection().domainLookupByUUIDString(uuid).getInfo().cpuTime;
-        } catch (LibvirtException e) {
+            byte[] png = Screenshots.capture(
+                    watcher.connection(), watcher.connection().domainLookupByUUIDString(uuid));
+            return MessageDigest.getInstance("SHA-256").digest(png);
+        } catch (LibvirtException | NoSuchAlgorithmException e) {
             return null;
         }
+    }
+
+    private static long firstNonNull(Long a, Long b, long fallback) {
+        return a != null ? a : b != null ? b : fallback;
     }
 }

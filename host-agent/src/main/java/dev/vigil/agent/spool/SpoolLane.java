@@ -224,11 +224,7 @@ final class SpoolLane implements AutoCloseable {
             cursor = new SpoolPosition(segmentSizes.firstKey(), 0);
         }
         readPosition = cursor;
-        active = FileChannel.open(
-                segmentPath(activeSegment),
-                StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE,
-                StandardOpenOption.READ);
+        active = openForAppend(activeSegment);
     }
 
     /** Keeps the newest segment's valid prefix; a record cut by a crash (or garbage after it) is dropped. */
@@ -322,11 +318,7 @@ final class SpoolLane implements AutoCloseable {
         active.close();
         activeSegment++;
         segmentSizes.put(activeSegment, 0L);
-        active = FileChannel.open(
-                segmentPath(activeSegment),
-                StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE,
-                StandardOpenOption.READ);
+        active = openForAppend(activeSegment);
     }
 
     private void deleteSegmentsBefore(long segment) throws IOException {
@@ -384,5 +376,10 @@ final class SpoolLane implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private FileChannel openForAppend(long segment) throws IOException {
+        return FileChannel.open(
+                segmentPath(segment), StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
     }
 }

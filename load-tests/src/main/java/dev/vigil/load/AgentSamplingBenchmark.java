@@ -1,0 +1,224 @@
+package dev.vigil.load;
+
+import dev.vigil.devstack.Devstack;
+import dev.vigil.devstack.DevstackConfig;
+import dev.vigil.devstack.Endpoints;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The agent's cost of sampling N VMs once a second, measured against a baseline in the same run: the packaged
+ * agent runs as a child process on libvirt's test hypervisor loaded with N running domains, publishing to the
+ * devstack's real Kafka, first with sampling effectively off and then at the period under test. CPU comes from
+ * {@code /proc/<pid>/stat} over a window after warm-up; memory is the process's resident set.
+ *
+ * <p>Usage: {@code java -cp ... dev.vigil.load.AgentSamplingBenchmark [vms=50] [period=PT1S] [window-seconds=60]
+ * [jvm options...]}.
+ */
+public final class AgentSamplingBenchmark {
+
+    private static final Path AGENT_JAR = Path.of("host-agent/target/vigil-host-agent.jar");
+    private static final Duration WARM_UP = Duration.ofSeconds(60);
+
+    private AgentSamplingBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        int vms = args.length > 0 ? Integer.parseInt(args[0]) : 50;
+        Duration period = args.length > 1 ? Duration.parse(args[1]) : Duration.ofSeconds(1);
+        int window = args.length > 2 ? Integer.parseInt(args[2]) : 60;
+        List<String> jvmOptions =
+                args.length > 3 ? List.of(args).subList(3, args.length) : List.of("-Xmx64m", "-XX:+UseSerialGC");
+        if (!Files.exists(AGENT_JAR)) {
+            throw new IllegalStateException(
+                    AGENT_JAR + " is missing: run ./mvnw install -Dquick first (from the repository root)");
+        }
+        long ticksPerSecond = ticksPerSecond();
+        Path work = Files.createTempDirectory("vigil-bench-");
+        Path node = writeNode(work.resolve("node.xml"), vms);
+        try (Devstack stack = Devstack.start(DevstackConfig.forTests())) {
+            Endpoints endpoints = stack.endpoints();
+            Result baseline = run(
+                    "baseline (sampling off)",
+                    endpoints,
+                    node,
+                    Duration.ofHours(1),
+                    window,
+                    work,
+                    jvmOptions,
+                    ticksPerSecond);
+            Result sampling =
+                    run("sampling every " + period, endpoints, node, period, window, work, jvmOptions, ticksPerSecond);
+            double cost = sampling.cpuPercent - baseline.cpuPercent;
+            System.out.printf(
+                    Locale.ROOT,
+                    "%n| run | CPU (%% of one core) | RSS (MiB) | sampling ticks | mean tick (ms) |%n|---|---|---|---|---|%n");
+            for (Result r : List.of(baseline, sampling)) {
+                System.out.printf(
+                        Locale.ROOT,
+                        "| %s | %.3f | %.1f | %d | %.2f |%n",
+                        r.label,
+                        r.cpuPercent,
+                        r.rssKib / 1024.0,
+                        r.ticks,
+                        r.meanTickMillis);
+            }
+            System.out.printf(
+                    Locale.ROOT,
+                    "%nsampling %d VMs every %s costs %.3f%% of one core (target < 1%%); JVM options %s; window %d s%n",
+                    vms,
+                    period,
+                    cost,
+                    jvmOptions,
+                    window);
+        } finally {
+            deleteQuietly(work);
+        }
+    }
+
+    private record Result(String label, double cpuPercent, long rssKib, long ticks, double meanTickMillis) {}
+
+    private static Result run(
+            String label,
+            Endpoints endpoints,
+            Path node,
+            Duration period,
+            int window,
+            Path work,
+            List<String> jvmOptions,
+            long ticksPerSecond)
+            throws Exception {
+        int httpPort = freePort();
+        Path state = Files.createTempDirectory(work, "agent-");
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.add("-jar");
+        command.add(AGENT_JAR.toString());
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(
+                        state.resolve("agent.log").toFile()));
+        builder.environment().put("VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers());
+        builder.environment().put("VIGIL_AGENT_HYPERVISOR_URI", "test://" + node.toAbsolutePath());
+        builder.environment().put("VIGIL_AGENT_STATE_DIR", state.toString());
+        builder.environment().put("VIGIL_AGENT_HTTP_PORT", String.valueOf(httpPort));
+        builder.environment().put("VIGIL_AGENT_HOST_ID", "bench-" + label.replaceAll("[^a-z0-9]+", "-"));
+        builder.environment().put("VIGIL_AGENT_SAMPLE_PERIOD", period.toString());
+        Process agent = builder.start();
+        try {
+            TimeUnit.MILLISECONDS.sleep(WARM_UP.toMillis());
+            if (!agent.isAlive()) {
+                throw new IllegalStateException("agent exited: see " + state.resolve("agent.log"));
+            }
+            long cpuBefore = cpuTicks(agent.pid());
+            double[] tickBefore = tickStats(httpPort);
+            long started = System.nanoTime();
+            TimeUnit.SECONDS.sleep(window);
+            long cpuAfter = cpuTicks(agent.pid());
+            double elapsed = (System.nanoTime() - started) / 1e9;
+            double[] tickAfter = tickStats(httpPort);
+            long rss = rssKib(agent.pid());
+            double cpuPercent = 100.0 * (cpuAfter - cpuBefore) / ticksPerSecond / elapsed;
+            long ticks = Math.round(tickAfter[0] - tickBefore[0]);
+            double mean = ticks == 0 ? 0 : 1000.0 * (tickAfter[1] - tickBefore[1]) / ticks;
+            System.out.printf(
+                    Locale.ROOT,
+                    "%s: cpu %.3f%%, rss %d KiB, %d ticks, mean tick %.2f ms%n",
+                    label,
+                    cpuPercent,
+                    rss,
+                    ticks,
+                    mean);
+            return new Result(label, cpuPercent, rss, ticks, mean);
+        } finally {
+            agent.destroy();
+            agent.waitFor(15, TimeUnit.SECONDS);
+        }
+    }
+
+    /** A libvirt test-driver node file with {@code count} running domains. */
+    static Path writeNode(Path file, int count) throws IOException {
+        StringBuilder xml = new StringBuilder("<node>\n");
+        for (int i = 0; i < count; i++) {
+            xml.append(String.format(
+                    Locale.ROOT,
+                    "  <domain type='test'><name>bench-%03d</name><memory>1048576</memory><vcpu>2</vcpu>"
+                            + "<os><type>hvm</type></os></domain>%n",
+                    i));
+        }
+        xml.append("</node>\n");
+        Files.writeString(file, xml);
+        return file;
+    }
+
+    private static long cpuTicks(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        // utime and stime are fields 14 and 15 of /proc/<pid>/stat; after the command name they are at 11 and 12.
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+    }
+
+    private static long rssKib(long pid) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return -1;
+    }
+
+    /** {count, sum seconds} of the agent's sampling timer, from its /metrics. */
+    private static double[] tickStats(int port) throws Exception {
+        String metrics = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
+        return new double[] {
+            value(metrics, "vigil_agent_sampling_duration_seconds_count"),
+            value(metrics, "vigil_agent_sampling_duration_seconds_sum")
+        };
+    }
+
+    private static double value(String metrics, String series) {
+        Matcher m = Pattern.compile("^" + series + "(\\{[^}]*\\})? ([0-9.eE+-]+)$", Pattern.MULTILINE)
+                .matcher(metrics);
+        return m.find() ? Double.parseDouble(m.group(2)) : 0;
+    }
+
+    private static long ticksPerSecond() throws Exception {
+        Process getconf = new ProcessBuilder("getconf", "CLK_TCK").start();
+        String out = new String(getconf.getInputStream().readAllBytes()).trim();
+        getconf.waitFor();
+        return out.isEmpty() ? 100 : Long.parseLong(out);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try {
+            Devstack.deleteTree(dir);
+        } catch (RuntimeException e) {
+            System.err.println("could not delete " + dir + ": " + e.getMessage());
+        }
+    }
+}
