@@ -16,9 +16,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * The agent's cost of sampling N VMs once a second, measured against a baseline in the same run: the packaged
@@ -125,6 +129,7 @@ public final class AgentSamplingBenchmark {
                 throw new IllegalStateException("agent exited: see " + state.resolve("agent.log"));
             }
             long cpuBefore = cpuTicks(agent.pid());
+            Map<String, Long> threadsBefore = threadTicks(agent.pid());
             double[] tickBefore = tickStats(httpPort);
             long started = System.nanoTime();
             TimeUnit.SECONDS.sleep(window);
@@ -132,6 +137,16 @@ public final class AgentSamplingBenchmark {
             double elapsed = (System.nanoTime() - started) / 1e9;
             double[] tickAfter = tickStats(httpPort);
             long rss = rssKib(agent.pid());
+            Map<String, Long> threadsAfter = threadTicks(agent.pid());
+            String top = threadsAfter.entrySet().stream()
+                    .map(e -> Map.entry(e.getKey(), e.getValue() - threadsBefore.getOrDefault(e.getKey(), 0L)))
+                    .filter(e -> e.getValue() > 0)
+                    .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                    .limit(6)
+                    .map(e -> String.format(
+                            Locale.ROOT, "%s %.3f%%", e.getKey(), 100.0 * e.getValue() / ticksPerSecond / elapsed))
+                    .collect(Collectors.joining(", "));
+            System.out.println("  by thread: " + top);
             double cpuPercent = 100.0 * (cpuAfter - cpuBefore) / ticksPerSecond / elapsed;
             long ticks = Math.round(tickAfter[0] - tickBefore[0]);
             double mean = ticks == 0 ? 0 : 1000.0 * (tickAfter[1] - tickBefore[1]) / ticks;
@@ -170,6 +185,25 @@ public final class AgentSamplingBenchmark {
         String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         // utime and stime are fields 14 and 15 of /proc/<pid>/stat; after the command name they are at 11 and 12.
         return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+    }
+
+    /** CPU ticks per thread name (threads of one name summed), from /proc/<pid>/task/<tid>/stat. */
+    private static Map<String, Long> threadTicks(long pid) throws IOException {
+        Map<String, Long> byName = new TreeMap<>();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", String.valueOf(pid), "task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+                            .replaceAll("[0-9]+$", "");
+                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    byName.merge(name, Long.parseLong(fields[11]) + Long.parseLong(fields[12]), Long::sum);
+                } catch (IOException e) {
+                    // The thread ended between listing and reading.
+                }
+            }
+        }
+        return byName;
     }
 
     private static long rssKib(long pid) throws IOException {

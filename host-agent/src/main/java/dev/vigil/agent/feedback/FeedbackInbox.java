@@ -9,12 +9,15 @@ import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.TopicCatalog;
 import dev.vigil.schemas.agent.UserFeedback;
 import java.io.IOException;
+import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.kafka.common.header.Header;
@@ -28,29 +31,48 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 public final class FeedbackInbox implements AutoCloseable {
 
     static final String SUFFIX = ".feedback";
+    private static final Duration FALLBACK_POLL = Duration.ofSeconds(5);
     private static final System.Logger LOG = System.getLogger(FeedbackInbox.class.getName());
 
     private final Path dir;
     private final EventCapture capture;
     private final AgentMetrics metrics;
-    private final ScheduledExecutorService poller;
+    private final WatchService watcher;
+    private final Thread thread;
+    private volatile boolean running = true;
 
-    private FeedbackInbox(Path dir, EventCapture capture, AgentMetrics metrics) {
+    private FeedbackInbox(Path dir, EventCapture capture, AgentMetrics metrics) throws IOException {
         this.dir = dir;
         this.capture = capture;
         this.metrics = metrics;
-        this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread thread = new Thread(r, "vigil-agent-inbox");
-            thread.setDaemon(true);
-            return thread;
-        });
+        this.watcher = dir.getFileSystem().newWatchService();
+        dir.register(watcher, StandardWatchEventKinds.ENTRY_CREATE);
+        this.thread = new Thread(this::run, "vigil-agent-inbox");
+        this.thread.setDaemon(true);
     }
 
     public static FeedbackInbox start(Path dir, EventCapture capture, AgentMetrics metrics) throws IOException {
         Files.createDirectories(dir);
         FeedbackInbox inbox = new FeedbackInbox(dir, capture, metrics);
-        inbox.poller.scheduleWithFixedDelay(inbox::drain, 0, 200, TimeUnit.MILLISECONDS);
+        inbox.thread.start();
         return inbox;
+    }
+
+    /** Woken by the file system when a file arrives (inotify); a slow poll covers events it may drop. */
+    private void run() {
+        drain();
+        while (running) {
+            try {
+                WatchKey key = watcher.poll(FALLBACK_POLL.toMillis(), TimeUnit.MILLISECONDS);
+                if (key != null) {
+                    key.pollEvents();
+                    key.reset();
+                }
+                drain();
+            } catch (InterruptedException | ClosedWatchServiceException e) {
+                return;
+            }
+        }
     }
 
     /** Moves every waiting file into the spool; returns how many. */
@@ -99,8 +121,10 @@ public final class FeedbackInbox implements AutoCloseable {
     }
 
     @Override
-    public void close() {
-        poller.shutdownNow();
+    public void close() throws IOException {
+        running = false;
+        watcher.close();
+        thread.interrupt();
     }
 
     private static void reject(Path file, RuntimeException cause) {

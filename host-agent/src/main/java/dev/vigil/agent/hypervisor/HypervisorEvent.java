@@ -5,6 +5,7 @@ import java.time.Instant;
 /** Something the hypervisor reported about a domain, copied out of a native callback. */
 public sealed interface HypervisorEvent
         permits DomainLifecycleChange,
+                GuestPanic,
                 HypervisorEvent.Watchdog,
                 HypervisorEvent.IoError,
                 HypervisorEvent.BlockThreshold,

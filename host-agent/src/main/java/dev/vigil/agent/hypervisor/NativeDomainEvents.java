@@ -23,6 +23,8 @@ public final class NativeDomainEvents implements AutoCloseable {
     final LibvirtNative.IoErrorReasonCallback ioError = this::onIoError;
     final LibvirtNative.BlockThresholdCallback blockThreshold = this::onBlockThreshold;
     final LibvirtNative.MemoryFailureCallback memoryFailure = this::onMemoryFailure;
+    final LibvirtQemuNative.MonitorEventCallback guestPanicked = this::onGuestPanicked;
+    private int panicCallbackId = -1;
 
     NativeDomainEvents(VigilConnect connection, BlockingQueue<HypervisorEvent> events) {
         this.connection = connection;
@@ -36,6 +38,7 @@ public final class NativeDomainEvents implements AutoCloseable {
         registration.add(LibvirtNative.EVENT_ID_IO_ERROR_REASON, registration.ioError);
         registration.add(LibvirtNative.EVENT_ID_BLOCK_THRESHOLD, registration.blockThreshold);
         registration.add(LibvirtNative.EVENT_ID_MEMORY_FAILURE, registration.memoryFailure);
+        registration.addGuestPanicked();
         return registration;
     }
 
@@ -44,8 +47,17 @@ public final class NativeDomainEvents implements AutoCloseable {
         return callbackIds.size();
     }
 
+    /** Whether QEMU's GUEST_PANICKED (panic registers and STOP codes) is being received. */
+    public boolean receivesPanicData() {
+        return panicCallbackId >= 0;
+    }
+
     @Override
     public void close() {
+        if (panicCallbackId >= 0) {
+            LibvirtQemuNative.LIB.virConnectDomainQemuMonitorEventDeregister(connection.pointer(), panicCallbackId);
+            panicCallbackId = -1;
+        }
         for (int id : callbackIds) {
             LibvirtNative.LIB.virConnectDomainEventDeregisterAny(connection.pointer(), id);
         }
@@ -60,6 +72,25 @@ public final class NativeDomainEvents implements AutoCloseable {
         } else {
             callbackIds.add(id);
         }
+    }
+
+    private void addGuestPanicked() {
+        try {
+            panicCallbackId = LibvirtQemuNative.LIB.virConnectDomainQemuMonitorEventRegister(
+                    connection.pointer(), Pointer.NULL, "GUEST_PANICKED", guestPanicked, Pointer.NULL, Pointer.NULL, 0);
+        } catch (UnsatisfiedLinkError e) {
+            panicCallbackId = -1;
+        }
+        if (panicCallbackId < 0) {
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    "this hypervisor relays no QEMU monitor events: crashes carry no panic data");
+        }
+    }
+
+    void onGuestPanicked(
+            Pointer conn, Pointer dom, String event, long seconds, int micros, String details, Pointer opaque) {
+        events.offer(GuestPanic.parse(uuid(dom), name(dom), details, Instant.now()));
     }
 
     void onWatchdog(Pointer conn, Pointer dom, int action, Pointer opaque) {

@@ -1,6 +1,7 @@
 package dev.vigil.agent.mapping;
 
 import dev.vigil.agent.hypervisor.DomainLifecycleChange;
+import dev.vigil.agent.hypervisor.GuestPanic;
 import dev.vigil.agent.hypervisor.HypervisorEvent;
 import dev.vigil.schemas.Envelopes;
 import dev.vigil.schemas.agent.AgentEvent;
@@ -21,6 +22,7 @@ import dev.vigil.schemas.agent.MemoryFailureAction;
 import dev.vigil.schemas.agent.MemoryFailureRecipient;
 import dev.vigil.schemas.agent.Watchdog;
 import dev.vigil.schemas.agent.WatchdogAction;
+import dev.vigil.schemas.common.PanicInfo;
 import dev.vigil.schemas.common.Source;
 import dev.vigil.schemas.common.VmRef;
 import java.time.Instant;
@@ -77,7 +79,19 @@ public final class AgentEventMapper {
             return List.of(lifecycle);
         }
         SpecificRecord payload;
-        if (event instanceof HypervisorEvent.Watchdog w) {
+        if (event instanceof GuestPanic panic) {
+            payload = Crash.newBuilder()
+                    .setReason("GUEST_PANICKED")
+                    .setPanic(PanicInfo.newBuilder()
+                            .setPanicType(panic.type())
+                            .setBugcheckCode(panic.bugcheckCode())
+                            .setBugcheckParameters(panic.bugcheckParameters())
+                            .setInstructionPointer(panic.instructionPointer())
+                            .setStackPointer(null)
+                            .setMessage(panic.message())
+                            .build())
+                    .build();
+        } else if (event instanceof HypervisorEvent.Watchdog w) {
             payload =
                     Watchdog.newBuilder().setAction(watchdogAction(w.action())).build();
         } else if (event instanceof HypervisorEvent.IoError e) {

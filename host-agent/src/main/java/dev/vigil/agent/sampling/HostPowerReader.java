@@ -43,6 +43,7 @@ public final class HostPowerReader {
 
     private final Path sys;
     private final Path proc;
+    private final HostTools tools;
     private boolean unavailableReported;
     private Layout layout;
     private long layoutAt;
@@ -51,8 +52,13 @@ public final class HostPowerReader {
     private record Layout(List<Path> cpus, Map<Path, List<Path>> idleStates, List<Path> raplZones, List<Path> gpus) {}
 
     public HostPowerReader(Path sysfsRoot, Path procfsRoot) {
+        this(sysfsRoot, procfsRoot, new HostTools(System.getenv("PATH")));
+    }
+
+    HostPowerReader(Path sysfsRoot, Path procfsRoot, HostTools tools) {
         this.sys = sysfsRoot;
         this.proc = procfsRoot;
+        this.tools = tools;
     }
 
     public HostPowerSample read() {
@@ -106,12 +112,33 @@ public final class HostPowerReader {
                         .build());
             }
         }
+        List<DiskSample> disks = disks();
+        tools.refresh(disks.stream()
+                .map(DiskSample::getDevice)
+                .filter(d -> d.startsWith("sd"))
+                .toList());
+        if (gpus.isEmpty() && tools.gpuToolAvailable() && !tools.gpus().isEmpty()) {
+            gpus = tools.gpus();
+            unavailable.remove(GPU);
+        }
+        if (tools.diskToolsAvailable()) {
+            unavailable.remove(DISK_SPIN);
+            disks = disks.stream()
+                    .map(d -> {
+                        HostTools.DiskFacts facts = tools.disk(d.getDevice());
+                        return DiskSample.newBuilder(d)
+                                .setStartStopCount(facts.startStopCount())
+                                .setSpinning(facts.spinning())
+                                .build();
+                    })
+                    .toList();
+        }
         List<String> reported = unavailableReported ? List.of() : List.copyOf(unavailable);
         unavailableReported = true;
         return HostPowerSample.newBuilder()
                 .setCpus(cpus)
                 .setEnergy(energy)
-                .setDisks(disks())
+                .setDisks(disks)
                 .setGpus(gpus)
                 .setUnavailable(reported)
                 .build();

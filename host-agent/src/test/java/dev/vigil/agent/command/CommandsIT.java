@@ -158,6 +158,62 @@ class CommandsIT {
                     .filteredOn(r -> r.getCommandId().equals(id("forged")))
                     .singleElement()
                     .satisfies(r -> assertThat(r.getMessage()).contains("signature does not match"));
+
+            // Relaunch a destroyed VM from its last trusted snapshot, report, then suspend (license expiry).
+            domain.destroy();
+            send(
+                    producer,
+                    sign(
+                            body(
+                                    "relaunch",
+                                    11,
+                                    CommandAction.RELAUNCH_FROM_SNAPSHOT,
+                                    vm,
+                                    Instant.now().plusSeconds(300)),
+                            vendor));
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> status(results.poll(), "relaunch") == CommandStatus.SUCCEEDED);
+            assertThat(domain.getInfo().state).isEqualTo(DomainState.VIR_DOMAIN_RUNNING);
+            send(
+                    producer,
+                    sign(
+                            body(
+                                    "report",
+                                    12,
+                                    CommandAction.REPORT,
+                                    null,
+                                    Instant.now().plusSeconds(300)),
+                            vendor));
+            send(
+                    producer,
+                    sign(
+                            body(
+                                    "suspend",
+                                    13,
+                                    CommandAction.SUSPEND,
+                                    vm,
+                                    Instant.now().plusSeconds(300)),
+                            vendor));
+            CommandBody missing = CommandBody.newBuilder(body(
+                            "missing",
+                            14,
+                            CommandAction.REVERT_TO_SNAPSHOT,
+                            vm,
+                            Instant.now().plusSeconds(300)))
+                    .setArguments(Map.of("snapshot", "no-such-snapshot"))
+                    .build();
+            send(producer, sign(missing, vendor));
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                List<CommandResult> seen = results.poll();
+                assertThat(status(seen, "report")).isEqualTo(CommandStatus.SUCCEEDED);
+                assertThat(status(seen, "suspend")).isEqualTo(CommandStatus.SUCCEEDED);
+                assertThat(status(seen, "missing")).isEqualTo(CommandStatus.FAILED);
+            });
+            assertThat(domain.getInfo().state).isEqualTo(DomainState.VIR_DOMAIN_PAUSED);
+            assertThat(results.poll())
+                    .filteredOn(r -> r.getCommandId().equals(id("missing")))
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.getMessage()).contains("no snapshot named no-such-snapshot"));
         } finally {
             domain.destroy();
             hypervisor.close();

@@ -33,7 +33,8 @@ class HostPowerReaderTest {
                    7       0 loop0 1 0 2 0 0 0 0 0 0 1 0 0 0 0 0
                 """);
 
-        HostPowerSample sample = new HostPowerReader(root.resolve("sys"), root.resolve("proc")).read();
+        HostPowerSample sample =
+                new HostPowerReader(root.resolve("sys"), root.resolve("proc"), new HostTools("")).read();
 
         assertThat(sample.getCpus()).hasSize(2);
         assertThat(sample.getCpus().get(0).getFrequencyKhz()).isEqualTo(2_400_000L);
@@ -56,7 +57,8 @@ class HostPowerReaderTest {
 
     @Test
     void namesMissingSourcesOnceNotEveryTick() {
-        HostPowerReader reader = new HostPowerReader(root.resolve("nothing"), root.resolve("nothing"));
+        HostPowerReader reader =
+                new HostPowerReader(root.resolve("nothing"), root.resolve("nothing"), new HostTools(""));
 
         assertThat(reader.read().getUnavailable())
                 .containsExactly("cpufreq", "cpuidle", "disk-spin-state", "gpu", "rapl");
