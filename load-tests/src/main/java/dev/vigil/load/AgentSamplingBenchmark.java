@@ -30,22 +30,22 @@ import java.util.stream.Stream;
  * devstack's real Kafka, first with sampling effectively off and then at the period under test. CPU comes from
  * {@code /proc/<pid>/stat} over a window after warm-up; memory is the process's resident set.
  *
- * <p>Usage: {@code java -cp ... dev.vigil.load.AgentSamplingBenchmark [vms=50] [period=PT1S] [window-seconds=60]
- * [jvm options...]}.
+ * <p>Usage: {@code java -cp ... dev.vigil.load.AgentSamplingBenchmark [vms=50] [period=PT1S] [window-seconds=120]
+ * [warm-up-seconds=60] [jvm options...]}.
  */
 public final class AgentSamplingBenchmark {
 
     private static final Path AGENT_JAR = Path.of("host-agent/target/vigil-host-agent.jar");
-    private static final Duration WARM_UP = Duration.ofSeconds(60);
 
     private AgentSamplingBenchmark() {}
 
     public static void main(String[] args) throws Exception {
         int vms = args.length > 0 ? Integer.parseInt(args[0]) : 50;
         Duration period = args.length > 1 ? Duration.parse(args[1]) : Duration.ofSeconds(1);
-        int window = args.length > 2 ? Integer.parseInt(args[2]) : 60;
+        int window = args.length > 2 ? Integer.parseInt(args[2]) : 120;
+        Duration warmUp = Duration.ofSeconds(args.length > 3 ? Integer.parseInt(args[3]) : 60);
         List<String> jvmOptions =
-                args.length > 3 ? List.of(args).subList(3, args.length) : List.of("-Xmx64m", "-XX:+UseSerialGC");
+                args.length > 4 ? List.of(args).subList(4, args.length) : List.of("-Xmx64m", "-XX:+UseSerialGC");
         if (!Files.exists(AGENT_JAR)) {
             throw new IllegalStateException(
                     AGENT_JAR + " is missing: run ./mvnw install -Dquick first (from the repository root)");
@@ -61,11 +61,20 @@ public final class AgentSamplingBenchmark {
                     node,
                     Duration.ofHours(1),
                     window,
+                    warmUp,
                     work,
                     jvmOptions,
                     ticksPerSecond);
-            Result sampling =
-                    run("sampling every " + period, endpoints, node, period, window, work, jvmOptions, ticksPerSecond);
+            Result sampling = run(
+                    "sampling every " + period,
+                    endpoints,
+                    node,
+                    period,
+                    window,
+                    warmUp,
+                    work,
+                    jvmOptions,
+                    ticksPerSecond);
             double cost = sampling.cpuPercent - baseline.cpuPercent;
             System.out.printf(
                     Locale.ROOT,
@@ -82,11 +91,12 @@ public final class AgentSamplingBenchmark {
             }
             System.out.printf(
                     Locale.ROOT,
-                    "%nsampling %d VMs every %s costs %.3f%% of one core (target < 1%%); JVM options %s; window %d s%n",
+                    "%nsampling %d VMs every %s costs %.3f%% of one core (target < 1%%); JVM options %s; warm-up %d s, window %d s%n",
                     vms,
                     period,
                     cost,
                     jvmOptions,
+                    warmUp.toSeconds(),
                     window);
         } finally {
             deleteQuietly(work);
@@ -101,6 +111,7 @@ public final class AgentSamplingBenchmark {
             Path node,
             Duration period,
             int window,
+            Duration warmUp,
             Path work,
             List<String> jvmOptions,
             long ticksPerSecond)
@@ -124,7 +135,7 @@ public final class AgentSamplingBenchmark {
         builder.environment().put("VIGIL_AGENT_SAMPLE_PERIOD", period.toString());
         Process agent = builder.start();
         try {
-            TimeUnit.MILLISECONDS.sleep(WARM_UP.toMillis());
+            TimeUnit.MILLISECONDS.sleep(warmUp.toMillis());
             if (!agent.isAlive()) {
                 throw new IllegalStateException("agent exited: see " + state.resolve("agent.log"));
             }
