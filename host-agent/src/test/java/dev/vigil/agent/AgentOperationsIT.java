@@ -90,6 +90,8 @@ class AgentOperationsIT {
                             .satisfies(e -> {
                                 assertThat(((Hang) e.getPayload()).getDetector())
                                         .isEqualTo(HangDetector.FRAME_FROZEN);
+                                // The test hypervisor has no guest agent to answer for the guest.
+                                assertThat(((Hang) e.getPayload()).getDetail()).contains("guest agent is silent");
                                 assertThat(((Hang) e.getPayload()).getStalledMillis())
                                         .isGreaterThanOrEqualTo(1000L);
                             }));

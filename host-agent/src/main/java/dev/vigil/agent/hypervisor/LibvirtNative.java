@@ -40,6 +40,8 @@ interface LibvirtNative extends Library {
 
     Pointer virDomainLookupByName(Pointer conn, String name);
 
+    Pointer virDomainLookupByUUIDString(Pointer conn, String uuid);
+
     int virDomainFree(Pointer dom);
 
     int virDomainGetUUIDString(Pointer dom, byte[] buffer);

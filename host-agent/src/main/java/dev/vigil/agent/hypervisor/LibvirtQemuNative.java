@@ -21,6 +21,9 @@ interface LibvirtQemuNative extends Library {
 
     int virConnectDomainQemuMonitorEventDeregister(Pointer conn, int callbackId);
 
+    /** Runs a guest-agent command; returns a malloc'ed JSON reply (free it) or NULL on failure or timeout. */
+    Pointer virDomainQemuAgentCommand(Pointer dom, String command, int timeoutSeconds, int flags);
+
     /** virConnectDomainQemuMonitorEventCallback: the event's name, time and JSON details. */
     interface MonitorEventCallback extends Callback {
         void invoke(Pointer conn, Pointer dom, String event, long seconds, int micros, String details, Pointer opaque);

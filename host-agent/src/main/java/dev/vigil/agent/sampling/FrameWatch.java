@@ -56,6 +56,11 @@ final class FrameWatch {
         return null;
     }
 
+    /** Starts the VM's episode over (the guest proved alive another way). */
+    void forget(String vmUuid) {
+        byVm.remove(vmUuid);
+    }
+
     /** Forgets VMs that no longer exist. */
     void retain(Set<String> vmUuids) {
         byVm.keySet().retainAll(vmUuids);

@@ -5,6 +5,7 @@ import dev.vigil.agent.config.AgentConfig;
 import dev.vigil.agent.hypervisor.DomainStats;
 import dev.vigil.agent.hypervisor.DomainStatsReader;
 import dev.vigil.agent.hypervisor.DomainWatcher;
+import dev.vigil.agent.hypervisor.GuestAgent;
 import dev.vigil.agent.hypervisor.Screenshots;
 import dev.vigil.agent.mapping.AgentEventMapper;
 import dev.vigil.agent.spool.EventCapture;
@@ -144,13 +145,21 @@ public final class Sampler {
                             >= FrameWatch.BUSY;
             byte[] frame = busy ? frameHash(current, uuid) : null;
             Duration stalled = frames.observe(uuid, busy, frame, now);
+            if (stalled != null && GuestAgent.answers(current.connection(), uuid)) {
+                // A static screen over busy vCPUs, but the guest agent answers: alive (e.g. a compute job).
+                frames.forget(uuid);
+                LOG.log(
+                        System.Logger.Level.DEBUG,
+                        "VM " + domain.vmName() + " screen frozen but its guest agent answers");
+                stalled = null;
+            }
             if (stalled != null) {
                 AgentEvent hang = mapper.hang(
                         uuid,
                         domain.vmName(),
                         HangDetector.FRAME_FROZEN,
                         stalled.toMillis(),
-                        "vCPUs busy while the screen has not changed");
+                        "vCPUs busy while the screen has not changed and the guest agent is silent");
                 capture.capture(Lane.EVIDENCE, TopicCatalog.AGENT_EVENTS, uuid, hang);
                 metrics.captured(Lane.EVIDENCE);
                 LOG.log(
