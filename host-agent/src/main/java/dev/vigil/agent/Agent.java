@@ -141,11 +141,11 @@ public final class Agent implements AutoCloseable {
 
     /** Drops the hypervisor connection as a network or daemon failure would; supervision reconnects. */
     void dropHypervisorConnection() {
-        DomainWatcher current = watcher;
         if (nativeEvents != null) {
             nativeEvents.close();
+            nativeEvents = null;
         }
-        current.close();
+        watcher.close();
     }
 
     /** Captures what is queued, says it is stopping, and closes every loop; unpublished events stay spooled. */
@@ -191,6 +191,14 @@ public final class Agent implements AutoCloseable {
     }
 
     private void connect() throws LibvirtException {
+        // A dead connection is released before a new one replaces it.
+        if (nativeEvents != null) {
+            nativeEvents.close();
+            nativeEvents = null;
+        }
+        if (watcher != null) {
+            watcher.close();
+        }
         watcher = DomainWatcher.open(config.hypervisorUri(), hypervisorEvents);
         VigilConnect connection = watcher.connection();
         nativeEvents = NativeDomainEvents.register(connection, hypervisorEvents);

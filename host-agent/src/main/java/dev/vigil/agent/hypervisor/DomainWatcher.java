@@ -23,6 +23,7 @@ public final class DomainWatcher implements AutoCloseable {
     private final BlockingQueue<HypervisorEvent> changes;
     // Held strongly: libvirt keeps only a native reference to the callback.
     private final LifecycleListener listener = this::onLifecycleChange;
+    private boolean closed;
 
     private DomainWatcher(VigilConnect connection, BlockingQueue<HypervisorEvent> changes) {
         this.connection = connection;
@@ -63,11 +64,15 @@ public final class DomainWatcher implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         try {
             connection.removeLifecycleListener(listener);
             connection.close();
-        } catch (LibvirtException e) {
+        } catch (LibvirtException | RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "closing the libvirt connection failed: " + e.getMessage());
         }
     }

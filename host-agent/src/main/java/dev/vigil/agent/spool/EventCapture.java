@@ -5,7 +5,6 @@ import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.Topic;
 import dev.vigil.schemas.common.Envelope;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
@@ -43,9 +42,5 @@ public final class EventCapture {
     /** Raw spooling for records already encoded elsewhere (e.g. feedback files dropped by the CLI). */
     public boolean capture(Lane lane, SpoolRecord record) throws IOException {
         return spool.append(lane, record);
-    }
-
-    static byte[] utf8(String text) {
-        return text.getBytes(StandardCharsets.UTF_8);
     }
 }
