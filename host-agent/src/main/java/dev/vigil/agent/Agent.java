@@ -67,7 +67,8 @@ public final class Agent implements AutoCloseable {
     public Agent(AgentConfig config) {
         this.config = config;
         this.mapper = new AgentEventMapper(config.hostId(), config.agentId(), version(), config.tenant());
-        this.scheduler = Executors.newScheduledThreadPool(2, r -> daemon(r, "vigil-agent-scheduler"));
+        // One thread: sampling and reconnection never overlap, so no native call uses a connection being closed.
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "vigil-agent-scheduler"));
         this.dispatcher = daemon(this::dispatch, "vigil-agent-dispatch");
     }
 
@@ -151,7 +152,15 @@ public final class Agent implements AutoCloseable {
     /** Captures what is queued, says it is stopping, and closes every loop; unpublished events stay spooled. */
     @Override
     public void close() {
-        scheduler.shutdownNow();
+        // No interrupts: an interrupted thread inside a FileChannel write closes the spool's channel.
+        scheduler.shutdown();
+        try {
+            if (!scheduler.awaitTermination(10, TimeUnit.SECONDS)) {
+                LOG.log(System.Logger.Level.WARNING, "a periodic task did not finish within 10 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         closeQuietly(http);
         closeQuietly(inbox);
         closeQuietly(commands);
@@ -290,7 +299,8 @@ public final class Agent implements AutoCloseable {
                 () -> {
                     try {
                         task.run();
-                    } catch (RuntimeException e) {
+                    } catch (RuntimeException | LinkageError e) {
+                        // Never let one failure cancel a periodic task for good.
                         LOG.log(System.Logger.Level.ERROR, "periodic task failed: " + e);
                     }
                 },

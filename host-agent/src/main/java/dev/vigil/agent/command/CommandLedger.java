@@ -64,6 +64,10 @@ final class CommandLedger {
             channel.force(true);
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        // The rename itself must survive a power loss, or an older ledger could let a command run twice.
+        try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
+            dir.force(true);
+        }
     }
 
     private void remember(String commandId) {

@@ -135,7 +135,7 @@ public final class CommandService implements AutoCloseable {
                 var records = consumer.poll(Duration.ofMillis(500));
                 for (ConsumerRecord<String, byte[]> record : records) {
                     if (config.hostId().equals(record.key())) {
-                        handle(record.value());
+                        handleSafely(record.value());
                     }
                 }
                 if (!records.isEmpty()) {
@@ -144,10 +144,28 @@ public final class CommandService implements AutoCloseable {
             }
         } catch (WakeupException e) {
             // Closing.
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "command consumer stopped: " + e);
         } finally {
             consumer.close(Duration.ofSeconds(2));
+        }
+    }
+
+    /** One bad command (or a full disk) must not stop the consumer: report FAILED where possible and go on. */
+    private void handleSafely(byte[] value) {
+        try {
+            handle(value);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "a command could not be handled: " + e);
+            try {
+                result(
+                        "unknown",
+                        CommandStatus.FAILED,
+                        null,
+                        "the agent could not handle the command: " + e.getMessage());
+            } catch (IOException | RuntimeException again) {
+                LOG.log(System.Logger.Level.ERROR, "its result could not be spooled either: " + again);
+            }
         }
     }
 
@@ -174,7 +192,7 @@ public final class CommandService implements AutoCloseable {
                     System.Logger.Level.INFO,
                     "command " + verdict.commandId() + " " + verdict.body().getAction() + ": " + done);
             result(verdict.commandId(), CommandStatus.SUCCEEDED, null, done);
-        } catch (CommandFailedException | LibvirtException e) {
+        } catch (CommandFailedException | LibvirtException | IOException e) {
             LOG.log(System.Logger.Level.WARNING, "command " + verdict.commandId() + " failed: " + e.getMessage());
             result(verdict.commandId(), CommandStatus.FAILED, null, String.valueOf(e.getMessage()));
         }

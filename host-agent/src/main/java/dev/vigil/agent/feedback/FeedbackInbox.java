@@ -123,8 +123,13 @@ public final class FeedbackInbox implements AutoCloseable {
     @Override
     public void close() throws IOException {
         running = false;
+        // Closing the watch service wakes the thread; an interrupt could land in a spool write.
         watcher.close();
-        thread.interrupt();
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void reject(Path file, RuntimeException cause) {

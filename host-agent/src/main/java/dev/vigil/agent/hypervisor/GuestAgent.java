@@ -15,20 +15,21 @@ public final class GuestAgent {
      * (libvirt's test driver, non-QEMU hypervisors).
      */
     public static boolean answers(VigilConnect connection, String vmUuid) {
+        LibvirtQemuNative qemu = LibvirtQemuNative.lib();
+        if (qemu == null) {
+            return false;
+        }
         Pointer dom = LibvirtNative.LIB.virDomainLookupByUUIDString(connection.pointer(), vmUuid);
         if (dom == null) {
             return false;
         }
         try {
-            Pointer reply = LibvirtQemuNative.LIB.virDomainQemuAgentCommand(
-                    dom, "{\"execute\":\"guest-ping\"}", TIMEOUT_SECONDS, 0);
+            Pointer reply = qemu.virDomainQemuAgentCommand(dom, "{\"execute\":\"guest-ping\"}", TIMEOUT_SECONDS, 0);
             if (reply == null) {
                 return false;
             }
             Native.free(Pointer.nativeValue(reply));
             return true;
-        } catch (UnsatisfiedLinkError e) {
-            return false;
         } finally {
             LibvirtNative.LIB.virDomainFree(dom);
         }

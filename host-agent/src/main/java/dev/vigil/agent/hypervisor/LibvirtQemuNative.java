@@ -5,10 +5,31 @@ import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 
-/** {@code libvirt-qemu.so.0}: QEMU monitor events relayed by libvirt (QEMU/KVM connections only). */
+/**
+ * {@code libvirt-qemu.so.0}: QEMU monitor events and guest-agent commands relayed by libvirt (QEMU/KVM only).
+ * Use {@link #lib()}: the library is optional, and a failed load must not become a class-initialization error.
+ */
 interface LibvirtQemuNative extends Library {
 
-    LibvirtQemuNative LIB = Native.load("virt-qemu", LibvirtQemuNative.class);
+    /** The loaded library, or null where it is not installed. */
+    static LibvirtQemuNative lib() {
+        return Holder.LIB;
+    }
+
+    /** Loads once; remembers absence instead of failing every later use. */
+    final class Holder {
+        static final LibvirtQemuNative LIB = load();
+
+        private Holder() {}
+
+        private static LibvirtQemuNative load() {
+            try {
+                return Native.load("virt-qemu", LibvirtQemuNative.class);
+            } catch (LinkageError e) {
+                return null;
+            }
+        }
+    }
 
     int virConnectDomainQemuMonitorEventRegister(
             Pointer conn,

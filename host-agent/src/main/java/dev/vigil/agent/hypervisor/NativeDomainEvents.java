@@ -55,7 +55,7 @@ public final class NativeDomainEvents implements AutoCloseable {
     @Override
     public void close() {
         if (panicCallbackId >= 0) {
-            LibvirtQemuNative.LIB.virConnectDomainQemuMonitorEventDeregister(connection.pointer(), panicCallbackId);
+            LibvirtQemuNative.lib().virConnectDomainQemuMonitorEventDeregister(connection.pointer(), panicCallbackId);
             panicCallbackId = -1;
         }
         for (int id : callbackIds) {
@@ -75,12 +75,17 @@ public final class NativeDomainEvents implements AutoCloseable {
     }
 
     private void addGuestPanicked() {
-        try {
-            panicCallbackId = LibvirtQemuNative.LIB.virConnectDomainQemuMonitorEventRegister(
-                    connection.pointer(), Pointer.NULL, "GUEST_PANICKED", guestPanicked, Pointer.NULL, Pointer.NULL, 0);
-        } catch (UnsatisfiedLinkError e) {
-            panicCallbackId = -1;
-        }
+        LibvirtQemuNative qemu = LibvirtQemuNative.lib();
+        panicCallbackId = qemu == null
+                ? -1
+                : qemu.virConnectDomainQemuMonitorEventRegister(
+                        connection.pointer(),
+                        Pointer.NULL,
+                        "GUEST_PANICKED",
+                        guestPanicked,
+                        Pointer.NULL,
+                        Pointer.NULL,
+                        0);
         if (panicCallbackId < 0) {
             LOG.log(
                     System.Logger.Level.INFO,

@@ -15,7 +15,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.InvalidRecordException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -27,6 +29,8 @@ public final class SpoolPublisher implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(SpoolPublisher.class.getName());
     private static final int WINDOW = 1_000;
+    // Acks only move the cursor in memory (they arrive on Kafka's network thread); it is written this often.
+    private static final long CURSOR_PERSIST_NANOS = 200_000_000L;
 
     private final Spool spool;
     private final KafkaProducer<byte[], byte[]> producer;
@@ -87,7 +91,8 @@ public final class SpoolPublisher implements AutoCloseable {
     public void close() {
         running.set(false);
         try {
-            thread.join(2_000);
+            // A send blocks at most max.block.ms (5 s): wait for the thread so nothing reads a closed spool.
+            thread.join(10_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -95,8 +100,13 @@ public final class SpoolPublisher implements AutoCloseable {
     }
 
     private void run() {
+        long lastPersist = System.nanoTime();
         while (running.get()) {
             try {
+                if (System.nanoTime() - lastPersist > CURSOR_PERSIST_NANOS) {
+                    spool.persistCursors();
+                    lastPersist = System.nanoTime();
+                }
                 if (rewindNeeded.get() && inFlight.get() == 0) {
                     rewindNeeded.set(false);
                     spool.rewind();
@@ -139,6 +149,11 @@ public final class SpoolPublisher implements AutoCloseable {
 
     private void onSent(SpooledRecord spooled, Exception error) {
         try {
+            if (!running.get() && error != null) {
+                // Closing: the producer aborts what it still holds. Those records stay unacknowledged in the
+                // spool and are sent again after the next start.
+                return;
+            }
             if (error == null) {
                 spool.ack(spooled);
                 published.incrementAndGet();
@@ -146,7 +161,7 @@ public final class SpoolPublisher implements AutoCloseable {
                     connected = true;
                     LOG.log(System.Logger.Level.INFO, "publishing again; spool holds " + spool.bytes() + " bytes");
                 }
-            } else if (error instanceof RetriableException || error.getCause() instanceof RetriableException) {
+            } else if (!isPermanent(error)) {
                 failures.incrementAndGet();
                 if (connected) {
                     connected = false;
@@ -163,12 +178,19 @@ public final class SpoolPublisher implements AutoCloseable {
                                 + spooled.record().topic() + " for good: " + error.getMessage());
                 spool.ack(spooled);
             }
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.ERROR, "spool acknowledgement failed: " + e.getMessage());
-            rewindNeeded.set(true);
         } finally {
             inFlight.decrementAndGet();
         }
+    }
+
+    /**
+     * Errors no resend can cure: the record itself is unacceptable to Kafka. Everything else (unreachable cluster,
+     * timeouts, authentication or authorization being fixed, a closing producer) is retried from the spool.
+     */
+    private static boolean isPermanent(Exception error) {
+        return error instanceof RecordTooLargeException
+                || error instanceof InvalidRecordException
+                || error instanceof SerializationException;
     }
 
     private static void pause() {

@@ -100,8 +100,16 @@ public final class Spool implements AutoCloseable {
         }
     }
 
-    public void ack(SpooledRecord record) throws IOException {
+    /** Marks a record published (in memory; see {@link #persistCursors()}). */
+    public void ack(SpooledRecord record) {
         lanes.get(record.lane()).ack(record.position());
+    }
+
+    /** Makes acknowledgements durable and deletes fully published segments; the publisher calls it periodically. */
+    public void persistCursors() throws IOException {
+        for (SpoolLane lane : lanes.values()) {
+            lane.persistCursor();
+        }
     }
 
     /** Re-reads every lane from its cursor: what was in flight will be published again. */
@@ -140,8 +148,16 @@ public final class Spool implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        IOException first = null;
         for (SpoolLane lane : lanes.values()) {
-            lane.close();
+            try {
+                lane.close();
+            } catch (IOException e) {
+                first = first == null ? e : first;
+            }
+        }
+        if (first != null) {
+            throw first;
         }
     }
 

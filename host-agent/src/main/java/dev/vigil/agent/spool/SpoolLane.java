@@ -47,6 +47,7 @@ final class SpoolLane implements AutoCloseable {
     private SpoolPosition cursor;
     private SpoolPosition readPosition;
     private long droppedBytes;
+    private boolean cursorDirty;
 
     private SpoolLane(Path dir, Lane lane, long segmentBytes, int maxRecordBytes) {
         this.dir = dir;
@@ -128,14 +129,28 @@ final class SpoolLane implements AutoCloseable {
         return batch;
     }
 
-    /** Marks a record published; moves the durable cursor past every record below the oldest still in flight. */
-    synchronized void ack(SpoolPosition position) throws IOException {
+    /**
+     * Marks a record published; moves the cursor (in memory) past every record below the oldest still in flight.
+     * Called from Kafka's callback thread, so it does no I/O: {@link #persistCursor()} writes it.
+     */
+    synchronized void ack(SpoolPosition position) {
         inFlight.remove(position);
-        SpoolPosition newCursor = inFlight.isEmpty() ? readPosition : inFlight.first();
+        SpoolPosition newCursor = normalize(inFlight.isEmpty() ? readPosition : inFlight.first());
         if (newCursor.compareTo(cursor) > 0) {
             cursor = newCursor;
+            cursorDirty = true;
+        }
+    }
+
+    /**
+     * Writes the cursor and deletes fully published segments. A cursor older than the truth only means some
+     * records are sent again after a crash (at least once); it is never ahead of what Kafka acknowledged.
+     */
+    synchronized void persistCursor() throws IOException {
+        if (cursorDirty) {
             writeCursor();
             deleteSegmentsBefore(cursor.segment());
+            cursorDirty = false;
         }
     }
 
@@ -147,7 +162,20 @@ final class SpoolLane implements AutoCloseable {
 
     /** True when every appended record has been acknowledged. */
     synchronized boolean drained() {
-        return cursor.segment() == activeSegment && cursor.offset() >= segmentSizes.get(activeSegment);
+        SpoolPosition end = normalize(cursor);
+        return end.segment() == activeSegment && end.offset() >= segmentSizes.get(activeSegment);
+    }
+
+    /** The end of a segment is the start of the next one, when there is a next one. */
+    private SpoolPosition normalize(SpoolPosition position) {
+        Long size = segmentSizes.get(position.segment());
+        if (size != null && position.offset() >= size) {
+            Long next = segmentSizes.higherKey(position.segment());
+            if (next != null) {
+                return new SpoolPosition(next, 0);
+            }
+        }
+        return position;
     }
 
     /** Bytes on disk that are not yet behind the cursor (whole segments). */
@@ -194,6 +222,7 @@ final class SpoolLane implements AutoCloseable {
 
     @Override
     public synchronized void close() throws IOException {
+        persistCursor();
         active.force(false);
         active.close();
         closeReaderOf(readerSegment);
@@ -231,13 +260,20 @@ final class SpoolLane implements AutoCloseable {
     private void truncateTornTail(long segment) throws IOException {
         long size = segmentSizes.get(segment);
         long offset = segment == cursor.segment() ? Math.min(cursor.offset(), size) : 0;
+        long validEnd = offset;
         while (offset < size) {
             Read read = readAt(segment, offset, size);
-            if (read.record == null) {
+            if (read.record != null) {
+                offset = read.nextOffset;
+                validEnd = offset;
+            } else if (read.nextOffset < size) {
+                // Corruption with good records after it: keep them; reading skips the bad bytes (and counts them).
+                offset = read.nextOffset;
+            } else {
                 break;
             }
-            offset = read.nextOffset;
         }
+        offset = validEnd;
         closeReaderOf(segment);
         if (offset < size) {
             try (FileChannel channel = FileChannel.open(segmentPath(segment), StandardOpenOption.WRITE)) {
@@ -379,7 +415,15 @@ final class SpoolLane implements AutoCloseable {
     }
 
     private FileChannel openForAppend(long segment) throws IOException {
-        return FileChannel.open(
+        boolean created = !Files.exists(segmentPath(segment));
+        FileChannel channel = FileChannel.open(
                 segmentPath(segment), StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+        if (created) {
+            // The new file's directory entry must be durable too, or fsynced evidence in it could vanish.
+            try (FileChannel directory = FileChannel.open(dir, StandardOpenOption.READ)) {
+                directory.force(true);
+            }
+        }
+        return channel;
     }
 }

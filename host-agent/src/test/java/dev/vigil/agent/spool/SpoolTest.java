@@ -63,6 +63,8 @@ class SpoolTest {
             for (SpooledRecord r : spool.next(100)) {
                 spool.ack(r);
             }
+            assertThat(spool.drained()).isTrue();
+            spool.persistCursors();
             assertThat(segments(Lane.EVIDENCE)).hasSize(1);
             assertThat(spool.next(10)).isEmpty();
         }
@@ -102,6 +104,24 @@ class SpoolTest {
         try (Spool spool = Spool.open(dir, 64 * MIB, 2048)) {
             List<String> read = ids(spool.next(100));
             assertThat(read).doesNotContain("e0").contains("e1", "e11").hasSize(11);
+            assertThat(spool.droppedBytes()).isPositive();
+        }
+    }
+
+    @Test
+    void keepsRecordsAfterCorruptionInTheNewestSegment() throws IOException {
+        try (Spool spool = Spool.open(dir, 64 * MIB, MIB)) {
+            for (int i = 0; i < 6; i++) {
+                spool.append(Lane.EVIDENCE, record("e" + i, 200));
+            }
+        }
+        Path segment = segments(Lane.EVIDENCE).get(0);
+        try (RandomAccessFile file = new RandomAccessFile(segment.toFile(), "rw")) {
+            file.seek(SpoolLane.HEADER_BYTES + 40);
+            file.write(new byte[] {9, 9, 9, 9});
+        }
+        try (Spool spool = Spool.open(dir, 64 * MIB, MIB)) {
+            assertThat(ids(spool.next(10))).containsExactly("e1", "e2", "e3", "e4", "e5");
             assertThat(spool.droppedBytes()).isPositive();
         }
     }
