@@ -2,6 +2,7 @@ package dev.vigil.ingestion.api;
 
 import dev.vigil.ingestion.mapping.VmDtoMapper;
 import dev.vigil.ingestion.persistence.AgentEventRepository;
+import dev.vigil.ingestion.persistence.FeedbackRepository;
 import dev.vigil.ingestion.persistence.VmEntity;
 import dev.vigil.ingestion.persistence.VmRepository;
 import jakarta.ws.rs.DefaultValue;
@@ -28,11 +29,13 @@ public class VmResource {
 
     private final VmRepository vms;
     private final AgentEventRepository events;
+    private final FeedbackRepository feedback;
     private final VmDtoMapper mapper;
 
-    VmResource(VmRepository vms, AgentEventRepository events, VmDtoMapper mapper) {
+    VmResource(VmRepository vms, AgentEventRepository events, FeedbackRepository feedback, VmDtoMapper mapper) {
         this.vms = vms;
         this.events = events;
+        this.feedback = feedback;
         this.mapper = mapper;
     }
 
@@ -90,7 +93,35 @@ public class VmResource {
         return Response.ok(body).build();
     }
 
-    private static void checkPaging(int page, int size) {
+    @GET
+    @Path("/{id}/feedback")
+    @Operation(summary = "Users' comments about a VM", description = "Newest first.")
+    @APIResponse(responseCode = "200", description = "A page of feedback")
+    @APIResponse(
+            responseCode = "400",
+            description = "Bad page or size",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    @APIResponse(
+            responseCode = "404",
+            description = "No VM with this id has reported",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    public Response feedback(
+            @PathParam("id") String id,
+            @QueryParam("page") @DefaultValue("0") int page,
+            @QueryParam("size") @DefaultValue("50") int size) {
+        checkPaging(page, size);
+        if (vms.findById(id) == null && feedback.countForVm(id) == 0) {
+            return notFound(id);
+        }
+        PageDto<FeedbackDto> body = new PageDto<>(
+                feedback.pageForVm(id, page, size).stream().map(mapper::toDto).toList(),
+                page,
+                size,
+                feedback.countForVm(id));
+        return Response.ok(body).build();
+    }
+
+    static void checkPaging(int page, int size) {
         if (page < 0 || size < 1 || size > MAX_PAGE_SIZE) {
             throw new BadPagingException("page must be >= 0 and size between 1 and " + MAX_PAGE_SIZE + " (got page="
                     + page + ", size=" + size + ")");

@@ -1,12 +1,16 @@
 package dev.vigil.ingestion.mapping;
 
 import dev.vigil.ingestion.api.EventDto;
+import dev.vigil.ingestion.api.FeedbackDto;
+import dev.vigil.ingestion.api.HostDto;
 import dev.vigil.ingestion.api.VmDto;
 import dev.vigil.ingestion.persistence.AgentEventEntity;
+import dev.vigil.ingestion.persistence.FeedbackEntity;
+import dev.vigil.ingestion.persistence.HostEntity;
 import dev.vigil.ingestion.persistence.VmEntity;
 import jakarta.enterprise.context.ApplicationScoped;
 
-/** Entities to API DTOs: entities never leave the service. */
+/** Entities to API DTOs (VMs, hosts, events, feedback): entities never leave the service. */
 @ApplicationScoped
 public class VmDtoMapper {
 
@@ -21,6 +25,20 @@ public class VmDtoMapper {
                 vm.stateAt,
                 vm.firstSeen,
                 vm.lastSeen);
+    }
+
+    public HostDto toDto(HostEntity host) {
+        return new HostDto(host.hostId, host.tenant, host.agentId, host.agentVersion, host.firstSeen, host.lastSeen);
+    }
+
+    public FeedbackDto toDto(FeedbackEntity feedback) {
+        return new FeedbackDto(
+                feedback.eventId,
+                feedback.text,
+                feedback.rating,
+                feedback.category,
+                feedback.screenshotKey,
+                feedback.occurredAt);
     }
 
     public EventDto toDto(AgentEventEntity event) {

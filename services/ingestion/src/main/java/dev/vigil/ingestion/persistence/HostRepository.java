@@ -2,7 +2,11 @@ package dev.vigil.ingestion.persistence;
 
 import dev.vigil.ingestion.domain.RecordedEvent;
 import io.quarkus.hibernate.orm.panache.PanacheRepositoryBase;
+import io.quarkus.panache.common.Page;
+import io.quarkus.panache.common.Sort;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import java.util.List;
 
 /** The host inventory. */
 @ApplicationScoped
@@ -10,6 +14,11 @@ public class HostRepository implements PanacheRepositoryBase<HostEntity, String>
 
     /** Notes that a host's agent spoke; the agent identity follows the newest event. */
     public void recordSeen(RecordedEvent event) {
+        recordSeen(event.hostId(), event.tenant(), event.agentId(), event.agentVersion(), event.occurredAt());
+    }
+
+    /** Notes that a host's agent spoke at {@code at}. */
+    public void recordSeen(String hostId, String tenant, String agentId, String agentVersion, Instant at) {
         getEntityManager()
                 .createNativeQuery("""
                         INSERT INTO host (host_id, tenant, agent_id, agent_version, first_seen, last_seen)
@@ -20,11 +29,17 @@ public class HostRepository implements PanacheRepositoryBase<HostEntity, String>
                                                  THEN EXCLUDED.agent_version ELSE host.agent_version END,
                             first_seen = LEAST(host.first_seen, EXCLUDED.first_seen),
                             last_seen = GREATEST(host.last_seen, EXCLUDED.last_seen)""")
-                .setParameter("host", event.hostId())
-                .setParameter("tenant", event.tenant())
-                .setParameter("agent", event.agentId())
-                .setParameter("version", event.agentVersion())
-                .setParameter("at", event.occurredAt())
+                .setParameter("host", hostId)
+                .setParameter("tenant", tenant)
+                .setParameter("agent", agentId)
+                .setParameter("version", agentVersion)
+                .setParameter("at", at)
                 .executeUpdate();
+    }
+
+    public List<HostEntity> page(int page, int size) {
+        return findAll(Sort.by("lastSeen", Sort.Direction.Descending).and("hostId"))
+                .page(Page.of(page, size))
+                .list();
     }
 }

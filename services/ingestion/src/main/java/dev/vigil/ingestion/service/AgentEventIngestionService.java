@@ -1,5 +1,6 @@
 package dev.vigil.ingestion.service;
 
+import dev.vigil.ingestion.domain.IngestionResult;
 import dev.vigil.ingestion.domain.RecordedEvent;
 import dev.vigil.ingestion.domain.Rejection;
 import dev.vigil.ingestion.mapping.AgentEventMapper;
@@ -19,7 +20,7 @@ public class AgentEventIngestionService {
 
     private static final System.Logger LOG = System.getLogger(AgentEventIngestionService.class.getName());
 
-    private final AgentEventValidator validator;
+    private final RecordValidator validator;
     private final AgentEventMapper mapper;
     private final AgentEventRepository events;
     private final VmRepository vms;
@@ -28,7 +29,7 @@ public class AgentEventIngestionService {
     private final Clock clock = Clock.systemUTC();
 
     AgentEventIngestionService(
-            AgentEventValidator validator,
+            RecordValidator validator,
             AgentEventMapper mapper,
             AgentEventRepository events,
             VmRepository vms,
@@ -42,39 +43,29 @@ public class AgentEventIngestionService {
         this.metrics = metrics;
     }
 
-    /** What became of a record. */
-    public enum Outcome {
-        STORED,
-        DUPLICATE,
-        REJECTED
-    }
-
-    /** The outcome, and for a rejection its reason. */
-    public record Result(Outcome outcome, Rejection rejection) {}
-
     /** Must run inside the caller's transaction: the event row and the inventory change commit together. */
-    public Result ingest(byte[] value, String topic, int partition, long offset) {
-        metrics.consumed();
+    public IngestionResult ingest(byte[] value, String topic, int partition, long offset) {
+        metrics.consumed(topic);
         AgentEvent event;
         try {
             event = validator.validate(value);
         } catch (ValidationException e) {
-            metrics.rejected(e.reason());
+            metrics.rejected(topic, e.reason());
             LOG.log(
                     System.Logger.Level.INFO,
                     "rejected " + topic + "-" + partition + "@" + offset + " " + e.reason() + ": " + e.getMessage());
-            return new Result(Outcome.REJECTED, new Rejection(e.reason().name(), e.getMessage()));
+            return IngestionResult.rejected(new Rejection(e.reason().name(), e.getMessage()));
         }
         RecordedEvent recorded = mapper.toRecorded(event, topic, partition, offset);
         if (!events.insertIfAbsent(recorded, clock.instant())) {
-            metrics.duplicate();
-            return new Result(Outcome.DUPLICATE, null);
+            metrics.duplicate(topic);
+            return IngestionResult.duplicate();
         }
         hosts.recordSeen(recorded);
         if (recorded.vmUuid() != null) {
             vms.recordSeen(recorded);
         }
-        metrics.stored();
-        return new Result(Outcome.STORED, null);
+        metrics.stored(topic);
+        return IngestionResult.stored();
     }
 }

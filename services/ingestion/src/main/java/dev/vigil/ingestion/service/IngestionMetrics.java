@@ -4,51 +4,52 @@ import dev.vigil.schemas.DeadLetterReason;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.util.EnumMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
-/** Every metric ingestion publishes, declared once; tags are bounded (a topic, a reason). */
+/** Every metric ingestion publishes, declared once; tags are bounded (a catalog topic, a reason). */
 @ApplicationScoped
 public class IngestionMetrics {
 
-    private final Counter consumed;
-    private final Counter stored;
-    private final Counter duplicates;
-    private final Map<DeadLetterReason, Counter> rejected = new EnumMap<>(DeadLetterReason.class);
+    private final MeterRegistry registry;
+    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
 
     IngestionMetrics(MeterRegistry registry) {
-        this.consumed = Counter.builder("vigil.ingestion.events.consumed")
-                .description("Records read from vigil.agent.events.v1")
-                .register(registry);
-        this.stored = Counter.builder("vigil.ingestion.events.stored")
-                .description("Events recorded for the first time")
-                .register(registry);
-        this.duplicates = Counter.builder("vigil.ingestion.events.duplicate")
-                .description("Events whose id was already recorded; acknowledged and dropped")
-                .register(registry);
-        for (DeadLetterReason reason : DeadLetterReason.values()) {
-            rejected.put(
-                    reason,
-                    Counter.builder("vigil.ingestion.events.rejected")
-                            .description("Records sent to the dead-letter topic")
-                            .tag("reason", reason.name())
-                            .register(registry));
-        }
+        this.registry = registry;
     }
 
-    void consumed() {
-        consumed.increment();
+    void consumed(String topic) {
+        counter("vigil.ingestion.events.consumed", "Records read from an agent topic", topic, null)
+                .increment();
     }
 
-    void stored() {
-        stored.increment();
+    void stored(String topic) {
+        counter("vigil.ingestion.events.stored", "Records kept for the first time", topic, null)
+                .increment();
     }
 
-    void duplicate() {
-        duplicates.increment();
+    void duplicate(String topic) {
+        counter(
+                        "vigil.ingestion.events.duplicate",
+                        "Records whose event id was already kept; acknowledged and dropped",
+                        topic,
+                        null)
+                .increment();
     }
 
-    void rejected(DeadLetterReason reason) {
-        rejected.get(reason).increment();
+    void rejected(String topic, DeadLetterReason reason) {
+        counter("vigil.ingestion.events.rejected", "Records sent to the dead-letter topic", topic, reason)
+                .increment();
+    }
+
+    private Counter counter(String name, String description, String topic, DeadLetterReason reason) {
+        return counters.computeIfAbsent(name + '|' + topic + '|' + reason, k -> {
+            Counter.Builder builder =
+                    Counter.builder(name).description(description).tag("topic", topic);
+            if (reason != null) {
+                builder.tag("reason", reason.name());
+            }
+            return builder.register(registry);
+        });
     }
 }

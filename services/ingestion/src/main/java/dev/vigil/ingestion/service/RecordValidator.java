@@ -13,30 +13,52 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Function;
 import org.apache.avro.generic.IndexedRecord;
+import org.apache.avro.specific.SpecificRecord;
 
 /**
- * Decides whether raw bytes from {@code vigil.agent.events.v1} are an event ingestion may record: size, schema,
- * required fields, sane timestamps, known tenant, and text PostgreSQL can store.
+ * Decides whether raw bytes from an agent topic are a record ingestion may keep: size, schema (any released
+ * version), the envelope's and the kind's required fields, a sane timestamp, a known tenant, and text PostgreSQL
+ * can store.
  */
 @ApplicationScoped
-public class AgentEventValidator {
+public class RecordValidator {
 
     private final IngestionConfig config;
     private final Clock clock;
-    private final EventCodec<AgentEvent> codec = EventCodec.of(AgentEvent.class);
 
     @Inject
-    AgentEventValidator(IngestionConfig config) {
+    RecordValidator(IngestionConfig config) {
         this(config, Clock.systemUTC());
     }
 
-    AgentEventValidator(IngestionConfig config, Clock clock) {
+    RecordValidator(IngestionConfig config, Clock clock) {
         this.config = config;
         this.clock = clock;
     }
 
+    /** Validates an agent event (a VM, when present, needs its UUID and name). */
     public AgentEvent validate(byte[] value) throws ValidationException {
+        return validate(
+                value,
+                AgentEvent.class,
+                event -> event.getVm() == null
+                        ? Map.of()
+                        : Map.of(
+                                "vm.uuid",
+                                event.getVm().getUuid(),
+                                "vm.name",
+                                event.getVm().getName()));
+    }
+
+    /**
+     * Validates a record of any contract type that carries the common envelope.
+     *
+     * @param required the kind's own required fields (name to value), checked to be present and not blank
+     */
+    public <T extends SpecificRecord> T validate(byte[] value, Class<T> type, Function<T, Map<String, String>> required)
+            throws ValidationException {
         if (value == null) {
             throw new ValidationException(DeadLetterReason.MALFORMED, "record has no value");
         }
@@ -45,22 +67,22 @@ public class AgentEventValidator {
                     DeadLetterReason.OVERSIZED,
                     "record is " + value.length + " bytes; the limit is " + config.maxRecordBytes());
         }
-        AgentEvent event;
+        T event;
         try {
-            event = codec.decode(value);
+            event = EventCodec.of(type).decode(value);
         } catch (EventDecodingException e) {
             throw new ValidationException(e.reason(), e.getMessage());
         }
-        Envelope envelope = event.getEnvelope();
+        Envelope envelope =
+                (Envelope) event.get(event.getSchema().getField("envelope").pos());
         requireUuid(envelope.getEventId(), "envelope.eventId");
         require(envelope.getEventType(), "envelope.eventType");
         require(envelope.getTenant(), "envelope.tenant");
         require(envelope.getSource().getHostId(), "envelope.source.hostId");
         require(envelope.getSource().getAgentId(), "envelope.source.agentId");
         require(envelope.getSource().getAgentVersion(), "envelope.source.agentVersion");
-        if (event.getVm() != null) {
-            require(event.getVm().getUuid(), "vm.uuid");
-            require(event.getVm().getName(), "vm.name");
+        for (Map.Entry<String, String> field : required.apply(event).entrySet()) {
+            require(field.getValue(), field.getKey());
         }
         Instant now = clock.instant();
         Instant occurredAt = envelope.getOccurredAt();
@@ -95,7 +117,7 @@ public class AgentEventValidator {
             return false;
         }
         if (value instanceof Collection<?> items) {
-            return items.stream().anyMatch(AgentEventValidator::containsNul);
+            return items.stream().anyMatch(RecordValidator::containsNul);
         }
         if (value instanceof Map<?, ?> map) {
             return map.entrySet().stream().anyMatch(e -> containsNul(e.getKey()) || containsNul(e.getValue()));

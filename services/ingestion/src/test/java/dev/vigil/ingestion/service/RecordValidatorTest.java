@@ -17,11 +17,11 @@ import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
-class AgentEventValidatorTest {
+class RecordValidatorTest {
 
     private static final Instant NOW = Instant.parse("2026-11-24T12:00:00Z");
-    private final AgentEventValidator validator =
-            new AgentEventValidator(config(Set.of("acme")), Clock.fixed(NOW, ZoneOffset.UTC));
+    private final RecordValidator validator =
+            new RecordValidator(config(Set.of("acme")), Clock.fixed(NOW, ZoneOffset.UTC));
     private final String vm = UUID.randomUUID().toString();
 
     @Test

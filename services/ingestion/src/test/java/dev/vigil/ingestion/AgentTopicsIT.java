@@ -1,0 +1,190 @@
+package dev.vigil.ingestion;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+
+import dev.vigil.devstack.Devstack;
+import dev.vigil.devstack.DevstackTestResource;
+import dev.vigil.devstack.Endpoints;
+import dev.vigil.schemas.CloudEventHeaders;
+import dev.vigil.schemas.DeadLetterHeaders;
+import dev.vigil.schemas.Envelopes;
+import dev.vigil.schemas.EventCodec;
+import dev.vigil.schemas.Topic;
+import dev.vigil.schemas.TopicCatalog;
+import dev.vigil.schemas.agent.ArtifactManifest;
+import dev.vigil.schemas.agent.CommandResult;
+import dev.vigil.schemas.agent.CommandStatus;
+import dev.vigil.schemas.agent.FeedbackCategory;
+import dev.vigil.schemas.agent.RefusalReason;
+import dev.vigil.schemas.agent.UserFeedback;
+import dev.vigil.schemas.common.ArtifactKind;
+import dev.vigil.schemas.common.Source;
+import dev.vigil.schemas.common.VmRef;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+
+/** Artifact manifests, feedback and command results: each kept once, or dead-lettered with its reason. */
+@QuarkusTest
+@QuarkusTestResource(DevstackTestResource.class)
+class AgentTopicsIT {
+
+    private final String hostId = "topics-" + UUID.randomUUID();
+    private final String vm = UUID.randomUUID().toString();
+    private final Endpoints endpoints = Devstack.shared().endpoints();
+
+    @Test
+    void keepsEachKindOnceAndDeadLettersBadOnes() throws Exception {
+        ArtifactManifest artifact = artifact("ab".repeat(32));
+        ArtifactManifest noHash = artifact(" ");
+        UserFeedback feedback = feedback("the installer froze at 80%");
+        UserFeedback empty = feedback("");
+        CommandResult result = result("cmd-1");
+
+        try (KafkaProducer<byte[], byte[]> producer = producer()) {
+            send(producer, TopicCatalog.AGENT_ARTIFACTS, artifact);
+            send(producer, TopicCatalog.AGENT_ARTIFACTS, artifact);
+            send(producer, TopicCatalog.AGENT_ARTIFACTS, noHash);
+            send(producer, TopicCatalog.AGENT_FEEDBACK, feedback);
+            send(producer, TopicCatalog.AGENT_FEEDBACK, empty);
+            send(producer, TopicCatalog.AGENT_COMMAND_RESULTS, result);
+            producer.send(new ProducerRecord<>(
+                            TopicCatalog.AGENT_COMMAND_RESULTS.name(),
+                            hostId.getBytes(StandardCharsets.UTF_8),
+                            "garbage".getBytes(StandardCharsets.UTF_8)))
+                    .get();
+        }
+
+        await().atMost(Duration.ofSeconds(60))
+                .untilAsserted(() -> given().get("/api/v1/vms/{id}/feedback", vm)
+                        .then()
+                        .statusCode(200)
+                        .body("total", equalTo(1))
+                        .body("items[0].text", equalTo("the installer froze at 80%"))
+                        .body("items[0].rating", equalTo(2))
+                        .body("items[0].category", equalTo("STABILITY")));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(count("SELECT count(*) FROM ingestion.artifact WHERE vm_uuid = ?", vm))
+                    .isEqualTo(1);
+            assertThat(count("SELECT count(*) FROM ingestion.command_result WHERE host_id = ?", hostId))
+                    .isEqualTo(1);
+        });
+        assertThat(count(
+                        "SELECT count(*) FROM ingestion.artifact WHERE vm_uuid = ? AND status = 'UNVERIFIED'"
+                                + " AND size_bytes = 4096 AND kind = 'MEMORY_DUMP'",
+                        vm))
+                .isEqualTo(1);
+        given().get("/api/v1/hosts?size=500").then().statusCode(200).body("items.id", hasItem(hostId));
+
+        try (DeadLetterReader dlq = new DeadLetterReader(endpoints)) {
+            await().atMost(Duration.ofSeconds(30))
+                    .untilAsserted(() -> assertThat(dlq.poll().stream()
+                                    .filter(r -> Arrays.equals(r.key(), hostId.getBytes(StandardCharsets.UTF_8))
+                                            || Arrays.equals(r.key(), vm.getBytes(StandardCharsets.UTF_8)))
+                                    .map(r -> CloudEventHeaders.read(r.headers(), DeadLetterHeaders.SOURCE_TOPIC) + " "
+                                            + CloudEventHeaders.read(r.headers(), DeadLetterHeaders.REASON))
+                                    .toList())
+                            .containsExactlyInAnyOrder(
+                                    "vigil.agent.artifacts.v1 MISSING_FIELD",
+                                    "vigil.agent.feedback.v1 MISSING_FIELD",
+                                    "vigil.agent.command-results.v1 MALFORMED"));
+        }
+    }
+
+    private long count(String sql, String value) throws Exception {
+        try (Connection c = DriverManager.getConnection(endpoints.jdbcUrl(), endpoints.jdbcUser(), "");
+                PreparedStatement s = c.prepareStatement(sql)) {
+            s.setString(1, value);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    private Source source() {
+        return Source.newBuilder()
+                .setHostId(hostId)
+                .setAgentId(hostId + "-agent")
+                .setAgentVersion("0.1.0")
+                .build();
+    }
+
+    private VmRef vmRef() {
+        return VmRef.newBuilder().setUuid(vm).setName("vm-topics").build();
+    }
+
+    private ArtifactManifest artifact(String sha256) {
+        return ArtifactManifest.newBuilder()
+                .setEnvelope(Envelopes.create(
+                        ArtifactManifest.class, ArtifactManifest.getClassSchema(), source(), "acme", Instant.now()))
+                .setVm(vmRef())
+                .setIncidentId(UUID.randomUUID().toString())
+                .setKind(ArtifactKind.MEMORY_DUMP)
+                .setBucket("vigil-artifacts")
+                .setObjectKey("sha256/ab/" + "ab".repeat(32))
+                .setSha256(sha256)
+                .setSizeBytes(4096)
+                .setFormat("kdump-compressed")
+                .setEncryption(null)
+                .build();
+    }
+
+    private UserFeedback feedback(String text) {
+        return UserFeedback.newBuilder()
+                .setEnvelope(Envelopes.create(
+                        UserFeedback.class, UserFeedback.getClassSchema(), source(), "acme", Instant.now()))
+                .setVm(vmRef())
+                .setText(text)
+                .setRating(2)
+                .setCategory(FeedbackCategory.STABILITY)
+                .setScreenshotKey(null)
+                .build();
+    }
+
+    private CommandResult result(String commandId) {
+        return CommandResult.newBuilder()
+                .setEnvelope(Envelopes.create(
+                        CommandResult.class, CommandResult.getClassSchema(), source(), "acme", Instant.now()))
+                .setCommandId(commandId)
+                .setStatus(CommandStatus.REFUSED)
+                .setRefusal(RefusalReason.EXPIRED)
+                .setMessage("the command expired")
+                .setCompletedAt(Instant.now())
+                .build();
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private void send(KafkaProducer<byte[], byte[]> producer, Topic topic, SpecificRecord record) throws Exception {
+        String key = topic == TopicCatalog.AGENT_COMMAND_RESULTS ? hostId : vm;
+        byte[] value = ((EventCodec) EventCodec.of(record.getClass())).encode(record);
+        producer.send(new ProducerRecord<>(topic.name(), key.getBytes(StandardCharsets.UTF_8), value))
+                .get();
+    }
+
+    private KafkaProducer<byte[], byte[]> producer() {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+}
