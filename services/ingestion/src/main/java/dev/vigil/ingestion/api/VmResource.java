@@ -2,6 +2,7 @@ package dev.vigil.ingestion.api;
 
 import dev.vigil.ingestion.mapping.VmDtoMapper;
 import dev.vigil.ingestion.persistence.AgentEventRepository;
+import dev.vigil.ingestion.persistence.ArtifactRepository;
 import dev.vigil.ingestion.persistence.FeedbackRepository;
 import dev.vigil.ingestion.persistence.VmEntity;
 import dev.vigil.ingestion.persistence.VmRepository;
@@ -30,12 +31,19 @@ public class VmResource {
     private final VmRepository vms;
     private final AgentEventRepository events;
     private final FeedbackRepository feedback;
+    private final ArtifactRepository artifacts;
     private final VmDtoMapper mapper;
 
-    VmResource(VmRepository vms, AgentEventRepository events, FeedbackRepository feedback, VmDtoMapper mapper) {
+    VmResource(
+            VmRepository vms,
+            AgentEventRepository events,
+            FeedbackRepository feedback,
+            ArtifactRepository artifacts,
+            VmDtoMapper mapper) {
         this.vms = vms;
         this.events = events;
         this.feedback = feedback;
+        this.artifacts = artifacts;
         this.mapper = mapper;
     }
 
@@ -118,6 +126,32 @@ public class VmResource {
                 page,
                 size,
                 feedback.countForVm(id));
+        return Response.ok(body).build();
+    }
+
+    @GET
+    @Path("/{id}/artifacts")
+    @Operation(summary = "A VM's uploaded evidence", description = "Newest first, with each object's check status.")
+    @APIResponse(responseCode = "200", description = "A page of artifacts")
+    @APIResponse(
+            responseCode = "400",
+            description = "Bad page or size",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    @APIResponse(
+            responseCode = "404",
+            description = "Nothing has reported for this VM",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    public Response artifacts(
+            @PathParam("id") String id,
+            @QueryParam("page") @DefaultValue("0") int page,
+            @QueryParam("size") @DefaultValue("50") int size) {
+        checkPaging(page, size);
+        long total = artifacts.countForVm(id);
+        if (total == 0 && vms.findById(id) == null) {
+            return notFound(id);
+        }
+        PageDto<ArtifactDto> body = new PageDto<>(
+                artifacts.pageForVm(id, page, size).stream().map(mapper::toDto).toList(), page, size, total);
         return Response.ok(body).build();
     }
 

@@ -21,6 +21,18 @@ public interface IngestionConfig {
     @WithDefault("PT5M")
     Duration maxClockSkew();
 
+    /** How often unverified artifacts are checked against the object store (a Quarkus scheduler interval). */
+    @WithDefault("10s")
+    String artifactVerifyEvery();
+
+    /** How many unverified artifacts one verification round checks. */
+    @WithDefault("20")
+    int artifactVerifyBatch();
+
+    /** How long an artifact's object may be absent before it is marked MISSING (uploads can lag a little). */
+    @WithDefault("PT5M")
+    Duration artifactMissingGrace();
+
     /** Tenants this deployment serves; {@code *} accepts any. Others are dead-lettered as UNKNOWN_TENANT. */
     @WithDefault("*")
     Set<String> tenants();

@@ -1,10 +1,12 @@
 package dev.vigil.ingestion.mapping;
 
+import dev.vigil.ingestion.api.ArtifactDto;
 import dev.vigil.ingestion.api.EventDto;
 import dev.vigil.ingestion.api.FeedbackDto;
 import dev.vigil.ingestion.api.HostDto;
 import dev.vigil.ingestion.api.VmDto;
 import dev.vigil.ingestion.persistence.AgentEventEntity;
+import dev.vigil.ingestion.persistence.ArtifactEntity;
 import dev.vigil.ingestion.persistence.FeedbackEntity;
 import dev.vigil.ingestion.persistence.HostEntity;
 import dev.vigil.ingestion.persistence.VmEntity;
@@ -25,6 +27,20 @@ public class VmDtoMapper {
                 vm.stateAt,
                 vm.firstSeen,
                 vm.lastSeen);
+    }
+
+    public ArtifactDto toDto(ArtifactEntity a) {
+        return new ArtifactDto(
+                a.eventId,
+                a.incidentId,
+                a.kind,
+                a.objectKey,
+                a.sha256,
+                a.sizeBytes,
+                a.format,
+                a.status,
+                a.statusDetail,
+                a.occurredAt);
     }
 
     public HostDto toDto(HostEntity host) {

@@ -117,6 +117,21 @@ class RecordValidatorTest {
             }
 
             @Override
+            public String artifactVerifyEvery() {
+                return "10s";
+            }
+
+            @Override
+            public int artifactVerifyBatch() {
+                return 20;
+            }
+
+            @Override
+            public Duration artifactMissingGrace() {
+                return Duration.ofMinutes(5);
+            }
+
+            @Override
             public Set<String> tenants() {
                 return tenants;
             }
