@@ -33,6 +33,10 @@ public interface IngestionConfig {
     @WithDefault("PT5M")
     Duration artifactMissingGrace();
 
+    /** How long raw VM samples are kept (the energy service keeps its own aggregates). */
+    @WithDefault("P7D")
+    Duration sampleRetention();
+
     /** Tenants this deployment serves; {@code *} accepts any. Others are dead-lettered as UNKNOWN_TENANT. */
     @WithDefault("*")
     Set<String> tenants();

@@ -117,6 +117,11 @@ class RecordValidatorTest {
             }
 
             @Override
+            public Duration sampleRetention() {
+                return Duration.ofDays(7);
+            }
+
+            @Override
             public String artifactVerifyEvery() {
                 return "10s";
             }

@@ -1,0 +1,46 @@
+package dev.vigil.ingestion.messaging;
+
+import dev.vigil.ingestion.domain.Rejection;
+import dev.vigil.ingestion.service.SampleIngestionService;
+import io.smallrye.common.annotation.Blocking;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.transaction.Transactional;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+
+/**
+ * Consumes {@code vigil.agent.samples.v1} in batches (the bulk of agent traffic): one bulk write per poll. The
+ * batch's offsets are committed after the write commits and every refused record is acked on the dead-letter topic.
+ */
+@ApplicationScoped
+public class SampleConsumer {
+
+    static final String SAMPLES = "agent-samples";
+
+    private final SampleIngestionService ingestion;
+    private final DeadLetterPublisher deadLetter;
+
+    SampleConsumer(SampleIngestionService ingestion, DeadLetterPublisher deadLetter) {
+        this.ingestion = ingestion;
+        this.deadLetter = deadLetter;
+    }
+
+    @Incoming(SAMPLES)
+    @Blocking
+    @Transactional
+    public void consume(ConsumerRecords<byte[], byte[]> batch) {
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>(batch.count());
+        batch.forEach(records::add);
+        if (records.isEmpty()) {
+            return;
+        }
+        Map<Integer, Rejection> refused = ingestion.ingestBatch(
+                records.stream().map(ConsumerRecord::value).toList(),
+                records.get(0).topic());
+        refused.forEach((index, rejection) -> deadLetter.send(records.get(index), rejection));
+    }
+}

@@ -1,0 +1,143 @@
+package dev.vigil.ingestion.persistence;
+
+import dev.vigil.schemas.agent.AgentSamples;
+import dev.vigil.schemas.agent.BlockSample;
+import dev.vigil.schemas.agent.NetSample;
+import dev.vigil.schemas.agent.VmSample;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.EntityManager;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.hibernate.Session;
+
+/**
+ * Stores samples compactly and in bulk: a batch of sample records is two statements (array parameters with
+ * {@code unnest}), whatever its size; never one insert per sample.
+ */
+@ApplicationScoped
+public class SampleRepository {
+
+    private final EntityManager entityManager;
+
+    SampleRepository(EntityManager entityManager) {
+        this.entityManager = entityManager;
+    }
+
+    /**
+     * Records the batch; sample records whose event id is already stored are skipped.
+     *
+     * @return how many sample records were new
+     */
+    public int insertBatch(List<AgentSamples> batch, Instant receivedAt) {
+        if (batch.isEmpty()) {
+            return 0;
+        }
+        return entityManager.unwrap(Session.class).doReturningWork(connection -> {
+            Set<String> fresh = insertIndex(connection, batch, receivedAt);
+            insertVmRows(connection, batch, fresh);
+            return fresh.size();
+        });
+    }
+
+    /** Deletes raw VM rows and their index older than {@code before}; returns the VM rows deleted. */
+    public int deleteOlderThan(Instant before) {
+        entityManager
+                .createNativeQuery("DELETE FROM sample_batch WHERE sampled_at < :before")
+                .setParameter("before", before)
+                .executeUpdate();
+        return entityManager
+                .createNativeQuery("DELETE FROM vm_sample WHERE sampled_at < :before")
+                .setParameter("before", before)
+                .executeUpdate();
+    }
+
+    private static Set<String> insertIndex(Connection connection, List<AgentSamples> batch, Instant receivedAt)
+            throws SQLException {
+        int n = batch.size();
+        String[] ids = new String[n];
+        String[] hosts = new String[n];
+        Timestamp[] times = new Timestamp[n];
+        Integer[] counts = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            AgentSamples s = batch.get(i);
+            ids[i] = s.getEnvelope().getEventId();
+            hosts[i] = s.getEnvelope().getSource().getHostId();
+            times[i] = Timestamp.from(s.getSampledAt());
+            counts[i] = s.getVms().size();
+        }
+        Set<String> fresh = new HashSet<>();
+        try (PreparedStatement insert = connection.prepareStatement("""
+                INSERT INTO sample_batch (event_id, host_id, sampled_at, vm_count, received_at)
+                SELECT u.id, u.host, u.at, u.n, ? FROM unnest(?::text[], ?::text[], ?::timestamptz[], ?::int[])
+                    AS u(id, host, at, n)
+                ON CONFLICT (event_id) DO NOTHING
+                RETURNING event_id""")) {
+            insert.setTimestamp(1, Timestamp.from(receivedAt));
+            insert.setArray(2, connection.createArrayOf("text", ids));
+            insert.setArray(3, connection.createArrayOf("text", hosts));
+            insert.setArray(4, connection.createArrayOf("timestamptz", times));
+            insert.setArray(5, connection.createArrayOf("int4", counts));
+            try (ResultSet rs = insert.executeQuery()) {
+                while (rs.next()) {
+                    fresh.add(rs.getString(1));
+                }
+            }
+        }
+        return fresh;
+    }
+
+    private static void insertVmRows(Connection connection, List<AgentSamples> batch, Set<String> fresh)
+            throws SQLException {
+        List<Object[]> rows = new ArrayList<>();
+        for (AgentSamples s : batch) {
+            if (!fresh.contains(s.getEnvelope().getEventId())) {
+                continue;
+            }
+            for (VmSample vm : s.getVms()) {
+                rows.add(new Object[] {
+                    vm.getVm().getUuid(),
+                    Timestamp.from(s.getSampledAt()),
+                    s.getEnvelope().getSource().getHostId(),
+                    vm.getState(),
+                    vm.getCpuTimeNanos(),
+                    vm.getBlocks().stream().mapToLong(BlockSample::getReadBytes).sum(),
+                    vm.getBlocks().stream()
+                            .mapToLong(BlockSample::getWriteBytes)
+                            .sum(),
+                    vm.getNets().stream().mapToLong(NetSample::getRxBytes).sum(),
+                    vm.getNets().stream().mapToLong(NetSample::getTxBytes).sum(),
+                    vm.getBalloonCurrentKib()
+                });
+            }
+        }
+        if (rows.isEmpty()) {
+            return;
+        }
+        String[] types = {"text", "timestamptz", "text", "text", "int8", "int8", "int8", "int8", "int8", "int8"};
+        try (PreparedStatement insert = connection.prepareStatement("""
+                INSERT INTO vm_sample (vm_uuid, sampled_at, host_id, state, cpu_time_ns, read_bytes, write_bytes,
+                    rx_bytes, tx_bytes, balloon_kib)
+                SELECT * FROM unnest(?::text[], ?::timestamptz[], ?::text[], ?::text[], ?::int8[], ?::int8[],
+                    ?::int8[], ?::int8[], ?::int8[], ?::int8[])
+                ON CONFLICT (vm_uuid, sampled_at) DO NOTHING""")) {
+            for (int column = 0; column < types.length; column++) {
+                Object[] values = new Object[rows.size()];
+                for (int r = 0; r < rows.size(); r++) {
+                    values[r] = rows.get(r)[column];
+                }
+                Array array = connection.createArrayOf(types[column], values);
+                insert.setArray(column + 1, array);
+            }
+            insert.executeUpdate();
+        }
+    }
+}

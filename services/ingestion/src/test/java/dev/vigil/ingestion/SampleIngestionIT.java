@@ -1,0 +1,149 @@
+package dev.vigil.ingestion;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.vigil.devstack.Devstack;
+import dev.vigil.devstack.DevstackTestResource;
+import dev.vigil.devstack.Endpoints;
+import dev.vigil.schemas.CloudEventHeaders;
+import dev.vigil.schemas.DeadLetterHeaders;
+import dev.vigil.schemas.Envelopes;
+import dev.vigil.schemas.EventCodec;
+import dev.vigil.schemas.TopicCatalog;
+import dev.vigil.schemas.agent.AgentSamples;
+import dev.vigil.schemas.agent.BlockSample;
+import dev.vigil.schemas.agent.VmSample;
+import dev.vigil.schemas.common.Source;
+import dev.vigil.schemas.common.VmRef;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+
+/** Samples in bulk: every VM row of every new sample record stored once; a duplicate skipped; garbage dead-lettered. */
+@QuarkusTest
+@QuarkusTestResource(DevstackTestResource.class)
+class SampleIngestionIT {
+
+    private static final int RECORDS = 100;
+    private static final int VMS = 10;
+    private final Endpoints endpoints = Devstack.shared().endpoints();
+    private final String hostId = "samples-" + UUID.randomUUID();
+
+    @Test
+    void storesEveryVmOfEverySampleOnceAndDeadLettersGarbage() throws Exception {
+        List<String> vms = new ArrayList<>();
+        for (int v = 0; v < VMS; v++) {
+            vms.add(UUID.randomUUID().toString());
+        }
+        Instant start = Instant.now().minusSeconds(RECORDS);
+        byte[] key = hostId.getBytes(StandardCharsets.UTF_8);
+        try (KafkaProducer<byte[], byte[]> producer = producer()) {
+            byte[] first = null;
+            for (int i = 0; i < RECORDS; i++) {
+                byte[] value = EventCodec.of(AgentSamples.class).encode(samples(vms, start.plusSeconds(i)));
+                first = first == null ? value : first;
+                producer.send(new ProducerRecord<>(TopicCatalog.AGENT_SAMPLES.name(), key, value));
+            }
+            producer.send(new ProducerRecord<>(TopicCatalog.AGENT_SAMPLES.name(), key, first));
+            producer.send(new ProducerRecord<>(
+                    TopicCatalog.AGENT_SAMPLES.name(), key, "{\"not\":\"avro\"}".getBytes(StandardCharsets.UTF_8)));
+            producer.flush();
+        }
+
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            assertThat(count("SELECT count(*) FROM ingestion.vm_sample WHERE host_id = ?"))
+                    .isEqualTo(RECORDS * VMS);
+            assertThat(count("SELECT count(*) FROM ingestion.sample_batch WHERE host_id = ?"))
+                    .isEqualTo(RECORDS);
+        });
+        assertThat(count("SELECT count(*) FROM ingestion.vm_sample WHERE host_id = ? AND state = 'RUNNING'"
+                        + " AND read_bytes = 3000 AND cpu_time_ns > 0"))
+                .isEqualTo(RECORDS * VMS);
+        try (DeadLetterReader dlq = new DeadLetterReader(endpoints)) {
+            await().atMost(Duration.ofSeconds(30))
+                    .untilAsserted(() -> assertThat(dlq.poll().stream()
+                                    .filter(r -> Arrays.equals(r.key(), key))
+                                    .map(r -> CloudEventHeaders.read(r.headers(), DeadLetterHeaders.REASON))
+                                    .toList())
+                            .containsExactly("MALFORMED"));
+        }
+    }
+
+    private AgentSamples samples(List<String> vms, Instant at) {
+        Source source = Source.newBuilder()
+                .setHostId(hostId)
+                .setAgentId(hostId + "-agent")
+                .setAgentVersion("0.1.0")
+                .build();
+        List<VmSample> rows = new ArrayList<>();
+        for (int v = 0; v < vms.size(); v++) {
+            rows.add(VmSample.newBuilder()
+                    .setVm(VmRef.newBuilder()
+                            .setUuid(vms.get(v))
+                            .setName("vm-" + v)
+                            .build())
+                    .setState("RUNNING")
+                    .setCpuTimeNanos(at.toEpochMilli() * 1_000_000L)
+                    .setVcpus(List.of())
+                    .setBlocks(List.of(block("vda", 1000), block("vdb", 2000)))
+                    .setNets(List.of())
+                    .setBalloonCurrentKib(null)
+                    .setBalloonRssKib(null)
+                    .build());
+        }
+        return AgentSamples.newBuilder()
+                .setEnvelope(Envelopes.create(AgentSamples.class, AgentSamples.getClassSchema(), source, "acme", at))
+                .setSampledAt(at)
+                .setPeriodMillis(1000)
+                .setVms(rows)
+                .setHost(null)
+                .build();
+    }
+
+    private static BlockSample block(String device, long readBytes) {
+        return BlockSample.newBuilder()
+                .setDevice(device)
+                .setReadBytes(readBytes)
+                .setWriteBytes(0)
+                .setReadRequests(1)
+                .setWriteRequests(0)
+                .setAllocationBytes(null)
+                .setCapacityBytes(null)
+                .build();
+    }
+
+    private long count(String sql) throws Exception {
+        try (Connection c = DriverManager.getConnection(endpoints.jdbcUrl(), endpoints.jdbcUser(), "");
+                PreparedStatement s = c.prepareStatement(sql)) {
+            s.setString(1, hostId);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    private KafkaProducer<byte[], byte[]> producer() {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+}
