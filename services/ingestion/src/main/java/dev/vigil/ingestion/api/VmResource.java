@@ -14,6 +14,9 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.util.List;
+import java.util.function.Function;
+import java.util.function.ToLongFunction;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
@@ -89,16 +92,7 @@ public class VmResource {
             @PathParam("id") String id,
             @QueryParam("page") @DefaultValue("0") int page,
             @QueryParam("size") @DefaultValue("100") int size) {
-        checkPaging(page, size);
-        if (vms.findById(id) == null) {
-            return notFound(id);
-        }
-        PageDto<EventDto> body = new PageDto<>(
-                events.pageForVm(id, page, size).stream().map(mapper::toDto).toList(),
-                page,
-                size,
-                events.countForVm(id));
-        return Response.ok(body).build();
+        return vmPage(id, page, size, events::countForVm, events::pageForVm, mapper::toDto);
     }
 
     @GET
@@ -117,16 +111,7 @@ public class VmResource {
             @PathParam("id") String id,
             @QueryParam("page") @DefaultValue("0") int page,
             @QueryParam("size") @DefaultValue("50") int size) {
-        checkPaging(page, size);
-        if (vms.findById(id) == null && feedback.countForVm(id) == 0) {
-            return notFound(id);
-        }
-        PageDto<FeedbackDto> body = new PageDto<>(
-                feedback.pageForVm(id, page, size).stream().map(mapper::toDto).toList(),
-                page,
-                size,
-                feedback.countForVm(id));
-        return Response.ok(body).build();
+        return vmPage(id, page, size, feedback::countForVm, feedback::pageForVm, mapper::toDto);
     }
 
     @GET
@@ -145,14 +130,25 @@ public class VmResource {
             @PathParam("id") String id,
             @QueryParam("page") @DefaultValue("0") int page,
             @QueryParam("size") @DefaultValue("50") int size) {
+        return vmPage(id, page, size, artifacts::countForVm, artifacts::pageForVm, mapper::toDto);
+    }
+
+    /** One page of something a VM has (events, feedback, artifacts); 404 when the VM is unknown and has none. */
+    private <E, D> Response vmPage(
+            String id, int page, int size, ToLongFunction<String> count, PageQuery<E> query, Function<E, D> toDto) {
         checkPaging(page, size);
-        long total = artifacts.countForVm(id);
+        long total = count.applyAsLong(id);
         if (total == 0 && vms.findById(id) == null) {
             return notFound(id);
         }
-        PageDto<ArtifactDto> body = new PageDto<>(
-                artifacts.pageForVm(id, page, size).stream().map(mapper::toDto).toList(), page, size, total);
-        return Response.ok(body).build();
+        List<D> items = query.page(id, page, size).stream().map(toDto).toList();
+        return Response.ok(new PageDto<>(items, page, size, total)).build();
+    }
+
+    /** A repository's page of a VM's rows. */
+    @FunctionalInterface
+    private interface PageQuery<E> {
+        List<E> page(String vmUuid, int page, int size);
     }
 
     static void checkPaging(int page, int size) {
