@@ -4,6 +4,7 @@ import dev.vigil.agent.command.CommandService;
 import dev.vigil.agent.config.AgentConfig;
 import dev.vigil.agent.feedback.FeedbackInbox;
 import dev.vigil.agent.health.AgentHttpServer;
+import dev.vigil.agent.hypervisor.DomainImageLabels;
 import dev.vigil.agent.hypervisor.DomainLifecycleChange;
 import dev.vigil.agent.hypervisor.DomainWatcher;
 import dev.vigil.agent.hypervisor.HypervisorEvent;
@@ -46,6 +47,7 @@ public final class Agent implements AutoCloseable {
     private static final Duration SAMPLES_SYNC_PERIOD = Duration.ofSeconds(10);
 
     private final AgentConfig config;
+    private final DomainImageLabels images;
     private final AgentEventMapper mapper;
     private final AgentMetrics metrics = new AgentMetrics();
     private final BlockingQueue<HypervisorEvent> hypervisorEvents = new LinkedBlockingQueue<>();
@@ -66,7 +68,8 @@ public final class Agent implements AutoCloseable {
 
     public Agent(AgentConfig config) {
         this.config = config;
-        this.mapper = new AgentEventMapper(config.hostId(), config.agentId(), version(), config.tenant());
+        this.images = new DomainImageLabels(() -> watcher);
+        this.mapper = new AgentEventMapper(config.hostId(), config.agentId(), version(), config.tenant(), images);
         // One thread: sampling and reconnection never overlap, so no native call uses a connection being closed.
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "vigil-agent-scheduler"));
         this.dispatcher = daemon(this::dispatch, "vigil-agent-dispatch");
@@ -258,7 +261,13 @@ public final class Agent implements AutoCloseable {
                 if (event == STOP) {
                     return;
                 }
+                if (event instanceof DomainLifecycleChange change && redefines(change)) {
+                    images.forget(change.vmUuid());
+                }
                 mapper.fromHypervisor(event).forEach(this::captureEvent);
+                if (event instanceof DomainLifecycleChange change && "UNDEFINED".equals(change.state())) {
+                    images.forget(change.vmUuid());
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -266,6 +275,11 @@ public final class Agent implements AutoCloseable {
                 LOG.log(System.Logger.Level.ERROR, "could not capture a hypervisor event: " + e);
             }
         }
+    }
+
+    /** A (re)definition or a fresh report may carry new image metadata. */
+    private static boolean redefines(DomainLifecycleChange change) {
+        return change.discovered() || "DEFINED".equals(change.state());
     }
 
     private void captureEvent(AgentEvent event) {

@@ -10,9 +10,11 @@ import dev.vigil.schemas.CloudEventHeaders;
 import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.TopicCatalog;
 import dev.vigil.schemas.agent.AgentEvent;
+import dev.vigil.schemas.agent.AgentSamples;
 import dev.vigil.schemas.agent.AgentStatus;
 import dev.vigil.schemas.agent.AgentStatusKind;
 import dev.vigil.schemas.agent.Lifecycle;
+import dev.vigil.schemas.agent.LifecycleState;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -150,6 +152,58 @@ class AgentLifecycleIT {
                 });
             }
             domain.destroy();
+            hypervisor.close();
+        }
+    }
+
+    @Test
+    void eventsAndSamplesNameTheProductAndReleaseTheImageDeclares(Endpoints endpoints) throws Exception {
+        Map<String, String> env = Map.of(
+                "VIGIL_AGENT_STATE_DIR",
+                java.nio.file.Files.createTempDirectory("vigil-agent-").toString(),
+                "VIGIL_AGENT_HTTP_PORT",
+                "0",
+                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
+                endpoints.kafkaBootstrapServers(),
+                "VIGIL_AGENT_HOST_ID",
+                "host-" + UUID.randomUUID(),
+                "VIGIL_AGENT_SAMPLE_PERIOD",
+                "PT0.2S");
+        String vmName = "labelled-" + UUID.randomUUID().toString().substring(0, 8);
+        Connect hypervisor = new Connect("test:///default");
+        try (Agent agent = new Agent(AgentConfig.load(env));
+                TopicReader<AgentEvent> events =
+                        new TopicReader<>(endpoints, TopicCatalog.AGENT_EVENTS, AgentEvent.class);
+                TopicReader<AgentSamples> samples =
+                        new TopicReader<>(endpoints, TopicCatalog.AGENT_SAMPLES, AgentSamples.class)) {
+            agent.start();
+            Domain domain = hypervisor.domainDefineXML("<domain type='test'><name>" + vmName + "</name>"
+                    + "<metadata><vigil:image xmlns:vigil='urn:vigil:image:1' product='AcmeOS'"
+                    + " release='12.0-beta3'/></metadata>"
+                    + "<memory>65536</memory><os><type>hvm</type></os></domain>");
+            domain.create();
+            String uuid = domain.getUUIDString();
+
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                assertThat(events.poll())
+                        .filteredOn(
+                                e -> e.getVm() != null && e.getVm().getUuid().equals(uuid))
+                        .filteredOn(
+                                e -> e.getPayload() instanceof Lifecycle l && l.getState() == LifecycleState.STARTED)
+                        .singleElement()
+                        .satisfies(e -> assertThat(List.of(
+                                        String.valueOf(e.getVm().getProduct()),
+                                        String.valueOf(e.getVm().getRelease())))
+                                .containsExactly("AcmeOS", "12.0-beta3"));
+                assertThat(samples.poll())
+                        .flatMap(AgentSamples::getVms)
+                        .filteredOn(v -> v.getVm().getUuid().equals(uuid))
+                        .isNotEmpty()
+                        .allSatisfy(v -> assertThat(v.getVm().getRelease()).isEqualTo("12.0-beta3"));
+            });
+            domain.destroy();
+            domain.undefine();
+        } finally {
             hypervisor.close();
         }
     }

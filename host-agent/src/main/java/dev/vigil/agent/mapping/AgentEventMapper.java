@@ -34,8 +34,14 @@ public final class AgentEventMapper {
 
     private final Source source;
     private final String tenant;
+    private final ImageLabels images;
 
     public AgentEventMapper(String hostId, String agentId, String agentVersion, String tenant) {
+        this(hostId, agentId, agentVersion, tenant, ImageLabels.NONE);
+    }
+
+    public AgentEventMapper(String hostId, String agentId, String agentVersion, String tenant, ImageLabels images) {
+        this.images = images;
         this.source = Source.newBuilder()
                 .setHostId(hostId)
                 .setAgentId(agentId)
@@ -52,21 +58,12 @@ public final class AgentEventMapper {
                 // A pause can be the first sign of a crash a few milliseconds later: not the VM's final word.
                 .setSettled(state != LifecycleState.SUSPENDED)
                 .build();
-        return event(
-                payload,
-                change.observedAt(),
-                VmRef.newBuilder()
-                        .setUuid(change.vmUuid())
-                        .setName(change.vmName())
-                        .build());
+        return event(payload, change.observedAt(), vmRef(change.vmUuid(), change.vmName()));
     }
 
     /** The events one hypervisor report becomes (a crash is also a {@code Crash} event for incident correlation). */
     public List<AgentEvent> fromHypervisor(HypervisorEvent event) {
-        VmRef vm = VmRef.newBuilder()
-                .setUuid(event.vmUuid())
-                .setName(event.vmName())
-                .build();
+        VmRef vm = vmRef(event.vmUuid(), event.vmName());
         if (event instanceof DomainLifecycleChange change) {
             AgentEvent lifecycle = lifecycle(change);
             if (lifecycleState(change.state()) == LifecycleState.CRASHED && !change.discovered()) {
@@ -131,10 +128,7 @@ public final class AgentEventMapper {
                 .setStalledMillis(stalledMillis)
                 .setDetail(detail)
                 .build();
-        return event(
-                payload,
-                Instant.now(),
-                VmRef.newBuilder().setUuid(vmUuid).setName(vmName).build());
+        return event(payload, Instant.now(), vmRef(vmUuid, vmName));
     }
 
     public AgentEvent connection(ConnectionState state, String hypervisorUri, String reason) {
@@ -144,6 +138,17 @@ public final class AgentEventMapper {
                 .setReason(reason)
                 .build();
         return event(payload, Instant.now(), null);
+    }
+
+    /** A reference to a VM with the product and release its master image declares, when it declares them. */
+    public VmRef vmRef(String vmUuid, String vmName) {
+        ImageLabel image = images.of(vmUuid);
+        return VmRef.newBuilder()
+                .setUuid(vmUuid)
+                .setName(vmName)
+                .setProduct(image.product())
+                .setRelease(image.release())
+                .build();
     }
 
     /** The envelope source every record from this agent carries. */

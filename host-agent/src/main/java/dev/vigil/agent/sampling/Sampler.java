@@ -77,7 +77,7 @@ public final class Sampler {
             List<VmSample> vms = new ArrayList<>(stats.size());
             Set<String> seen = new HashSet<>();
             for (DomainStats domain : stats) {
-                VmSample sample = VmSampleMapper.toSample(domain);
+                VmSample sample = VmSampleMapper.toSample(domain, mapper.vmRef(domain.vmUuid(), domain.vmName()));
                 vms.add(sample);
                 seen.add(domain.vmUuid());
                 Duration stalled = hangs.observe(

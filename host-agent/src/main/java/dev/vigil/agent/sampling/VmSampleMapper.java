@@ -24,7 +24,7 @@ final class VmSampleMapper {
         return state == null || state < 0 || state >= STATES.length ? "UNKNOWN" : STATES[state.intValue()];
     }
 
-    static VmSample toSample(DomainStats stats) {
+    static VmSample toSample(DomainStats stats, VmRef vm) {
         List<VcpuSample> vcpus = new ArrayList<>();
         long vcpuCount = orZero(stats.number("vcpu.current"));
         for (int i = 0; i < vcpuCount; i++) {
@@ -58,10 +58,7 @@ final class VmSampleMapper {
                     .build());
         }
         return VmSample.newBuilder()
-                .setVm(VmRef.newBuilder()
-                        .setUuid(stats.vmUuid())
-                        .setName(stats.vmName())
-                        .build())
+                .setVm(vm)
                 .setState(state(stats))
                 .setCpuTimeNanos(stats.number("cpu.time"))
                 .setVcpus(vcpus)

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.vigil.agent.hypervisor.DomainStats;
 import dev.vigil.schemas.agent.VmSample;
+import dev.vigil.schemas.common.VmRef;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -30,7 +31,9 @@ class VmSampleMapperTest {
                 Map.entry("net.0.tx.bytes", 200L),
                 Map.entry("balloon.current", 262_144L));
 
-        VmSample sample = VmSampleMapper.toSample(new DomainStats("uuid-1", "web-1", fields));
+        VmSample sample = VmSampleMapper.toSample(
+                new DomainStats("uuid-1", "web-1", fields),
+                VmRef.newBuilder().setUuid("uuid-1").setName("web-1").build());
 
         assertThat(sample.getState()).isEqualTo("RUNNING");
         assertThat(sample.getCpuTimeNanos()).isEqualTo(5_000_000_000L);
@@ -49,7 +52,9 @@ class VmSampleMapperTest {
 
     @Test
     void aStateOnlyRecordStillMaps() {
-        VmSample sample = VmSampleMapper.toSample(new DomainStats("u", "n", Map.of("state.state", 3L)));
+        VmSample sample = VmSampleMapper.toSample(
+                new DomainStats("u", "n", Map.of("state.state", 3L)),
+                VmRef.newBuilder().setUuid("u").setName("n").build());
 
         assertThat(sample.getState()).isEqualTo("PAUSED");
         assertThat(sample.getCpuTimeNanos()).isNull();
