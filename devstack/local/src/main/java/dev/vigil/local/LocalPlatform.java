@@ -6,6 +6,7 @@ import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackConfig;
 import dev.vigil.devstack.DevstackException;
 import dev.vigil.devstack.Endpoints;
+import dev.vigil.devstack.ServiceProcess;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -87,8 +88,8 @@ public final class LocalPlatform {
 
         out.println("starting ingestion (log: " + workDir.resolve("logs/ingestion.log") + ") ...");
         String baseUrl = "http://127.0.0.1:" + httpPort;
-        IngestionProcess ingestion =
-                IngestionProcess.start(ingestionApp, endpoints, httpPort, workDir.resolve("logs/ingestion.log"));
+        ServiceProcess ingestion = ServiceProcess.start(
+                ingestionApp, endpoints, httpPort, Map.of(), workDir.resolve("logs/ingestion.log"));
         Agent agent = null;
         try {
             ingestion.awaitReady(baseUrl, Duration.ofSeconds(90));

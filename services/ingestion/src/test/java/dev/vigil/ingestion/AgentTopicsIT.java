@@ -95,7 +95,7 @@ class AgentTopicsIT {
                 .isEqualTo(1);
         given().get("/api/v1/hosts?size=500").then().statusCode(200).body("items.id", hasItem(hostId));
 
-        try (DeadLetterReader dlq = new DeadLetterReader(endpoints)) {
+        try (TopicTail dlq = new TopicTail(endpoints, TopicCatalog.INGESTION_DEAD_LETTER)) {
             await().atMost(Duration.ofSeconds(30))
                     .untilAsserted(() -> assertThat(dlq.poll().stream()
                                     .filter(r -> Arrays.equals(r.key(), hostId.getBytes(StandardCharsets.UTF_8))

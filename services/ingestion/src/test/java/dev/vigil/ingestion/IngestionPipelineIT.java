@@ -55,6 +55,8 @@ class IngestionPipelineIT {
         missingField.getEnvelope().getSource().put("agentId", "");
         AgentEvent tooOld =
                 AgentEventFixtures.lifecycle(vm, LifecycleState.SUSPENDED, "PAUSED", now.minus(Duration.ofDays(90)));
+        AgentEvent foreign = AgentEventFixtures.lifecycle(vm, LifecycleState.SUSPENDED, "PAUSED", now.minusSeconds(10));
+        foreign.getEnvelope().put("tenant", "globex");
         AgentEvent last = AgentEventFixtures.lifecycle(vm, LifecycleState.STOPPED, "DESTROYED", now.minusSeconds(5));
         byte[] oversized = new byte[100 * 1024];
         Arrays.fill(oversized, (byte) 7);
@@ -69,6 +71,7 @@ class IngestionPipelineIT {
             send(producer, key, "oversized", oversized, sent, offsets);
             send(producer, key, "malformed", "not avro at all".getBytes(StandardCharsets.UTF_8), sent, offsets);
             send(producer, key, "too-old", AgentEventFixtures.encode(tooOld), sent, offsets);
+            send(producer, key, "foreign-tenant", AgentEventFixtures.encode(foreign), sent, offsets);
             send(producer, key, "last", AgentEventFixtures.encode(last), sent, offsets);
         }
 
@@ -95,8 +98,9 @@ class IngestionPipelineIT {
                 "unknown-schema", "UNKNOWN_SCHEMA",
                 "oversized", "OVERSIZED",
                 "malformed", "MALFORMED",
-                "too-old", "TIMESTAMP_OUT_OF_RANGE");
-        try (DeadLetterReader dlq = new DeadLetterReader(endpoints)) {
+                "too-old", "TIMESTAMP_OUT_OF_RANGE",
+                "foreign-tenant", "UNKNOWN_TENANT");
+        try (TopicTail dlq = new TopicTail(endpoints, TopicCatalog.INGESTION_DEAD_LETTER)) {
             await().atMost(Duration.ofSeconds(30))
                     .until(() -> ours(dlq.poll(), key).size() >= expectedReasons.size());
             List<ConsumerRecord<byte[], byte[]>> dead = ours(dlq.poll(), key);
@@ -121,6 +125,17 @@ class IngestionPipelineIT {
         assertThat(counter(metrics, "vigil_ingestion_events_duplicate_total")).isGreaterThanOrEqualTo(1.0);
         assertThat(counter(metrics, "vigil_ingestion_events_rejected_total{reason=\"OVERSIZED\"}"))
                 .isGreaterThanOrEqualTo(1.0);
+        // From the agent's publish to the commit that made the record durable, per topic, with its p99.
+        assertThat(counter(
+                        metrics,
+                        "vigil_ingestion_publish_to_durable_seconds_count{topic=\"" + TopicCatalog.AGENT_EVENTS.name()
+                                + "\"}"))
+                .isGreaterThanOrEqualTo(9.0);
+        assertThat(metrics)
+                .contains("vigil_ingestion_publish_to_durable_seconds{topic=\"" + TopicCatalog.AGENT_EVENTS.name()
+                        + "\",quantile=\"0.99\"}")
+                // Consumer lag, from the Kafka client's own metrics.
+                .contains("kafka_consumer_fetch_manager_records_lag_max");
     }
 
     @Test

@@ -76,7 +76,7 @@ class SampleIngestionIT {
         assertThat(count("SELECT count(*) FROM ingestion.vm_sample WHERE host_id = ? AND state = 'RUNNING'"
                         + " AND read_bytes = 3000 AND cpu_time_ns > 0"))
                 .isEqualTo(RECORDS * VMS);
-        try (DeadLetterReader dlq = new DeadLetterReader(endpoints)) {
+        try (TopicTail dlq = new TopicTail(endpoints, TopicCatalog.INGESTION_DEAD_LETTER)) {
             await().atMost(Duration.ofSeconds(30))
                     .untilAsserted(() -> assertThat(dlq.poll().stream()
                                     .filter(r -> Arrays.equals(r.key(), key))

@@ -8,8 +8,11 @@ public record VmDto(
         String name,
         String hostId,
         String tenant,
+        String product,
+        String release,
         String state,
         String stateReason,
         Instant stateAt,
+        boolean running,
         Instant firstSeen,
         Instant lastSeen) {}

@@ -153,7 +153,7 @@ public class VmResource {
 
     static void checkPaging(int page, int size) {
         if (page < 0 || size < 1 || size > MAX_PAGE_SIZE) {
-            throw new BadPagingException("page must be >= 0 and size between 1 and " + MAX_PAGE_SIZE + " (got page="
+            throw new BadQueryException("page must be >= 0 and size between 1 and " + MAX_PAGE_SIZE + " (got page="
                     + page + ", size=" + size + ")");
         }
     }

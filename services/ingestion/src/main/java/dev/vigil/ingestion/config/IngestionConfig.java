@@ -3,6 +3,7 @@ package dev.vigil.ingestion.config;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 
 /** Ingestion's own settings ({@code vigil.ingestion.*}). */
@@ -36,6 +37,38 @@ public interface IngestionConfig {
     /** How long raw VM samples are kept (the energy service keeps its own aggregates). */
     @WithDefault("P7D")
     Duration sampleRetention();
+
+    /** How long an incident waits for its evidence before its crash report goes out incomplete. */
+    @WithDefault("PT10M")
+    Duration incidentDeadline();
+
+    /** Triggers of one kind on one VM this close together are one incident (a panic, then libvirt's crash). */
+    @WithDefault("PT30S")
+    Duration incidentCoalesceWindow();
+
+    /** How often open incidents are checked for a due crash report (a Quarkus scheduler interval). */
+    @WithDefault("2s")
+    String incidentCheckEvery();
+
+    /** Evidence a crash's report waits for when the agent does not announce its capture plan. */
+    @WithDefault("SCREENSHOT,CONSOLE_TEXT,MEMORY_DUMP,DOMAIN_XML")
+    List<String> crashEvidence();
+
+    /** Evidence a hang's report waits for when the agent does not announce its capture plan. */
+    @WithDefault("SCREENSHOT,CONSOLE_TEXT,DOMAIN_XML")
+    List<String> hangEvidence();
+
+    /** Evidence a watchdog's report waits for when the agent does not announce its capture plan. */
+    @WithDefault("SCREENSHOT,CONSOLE_TEXT,DOMAIN_XML,SNAPSHOT_REF")
+    List<String> watchdogEvidence();
+
+    /** Evidence the report of a pause on an I/O error waits for when the agent does not announce its plan. */
+    @WithDefault("SCREENSHOT,CONSOLE_TEXT,DOMAIN_XML,SNAPSHOT_REF")
+    List<String> ioErrorEvidence();
+
+    /** The longest silence about a running VM that is still credited as uptime. */
+    @WithDefault("PT5M")
+    Duration uptimeMaxGap();
 
     /** Tenants this deployment serves; {@code *} accepts any. Others are dead-lettered as UNKNOWN_TENANT. */
     @WithDefault("*")

@@ -2,8 +2,14 @@ package dev.vigil.ingestion.mapping;
 
 import dev.vigil.ingestion.domain.RecordedEvent;
 import dev.vigil.schemas.agent.AgentEvent;
+import dev.vigil.schemas.agent.Crash;
+import dev.vigil.schemas.agent.Hang;
+import dev.vigil.schemas.agent.IoError;
+import dev.vigil.schemas.agent.IoErrorAction;
 import dev.vigil.schemas.agent.Lifecycle;
+import dev.vigil.schemas.agent.Watchdog;
 import dev.vigil.schemas.common.Envelope;
+import dev.vigil.schemas.crash.IncidentTrigger;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.apache.avro.specific.SpecificRecord;
 
@@ -28,12 +34,36 @@ public class AgentEventMapper {
                 envelope.getSource().getAgentVersion(),
                 event.getVm() == null ? null : event.getVm().getUuid(),
                 event.getVm() == null ? null : event.getVm().getName(),
+                event.getVm() == null ? null : event.getVm().getProduct(),
+                event.getVm() == null ? null : event.getVm().getRelease(),
                 lifecycle == null ? null : lifecycle.getState().name(),
                 lifecycle == null ? null : lifecycle.getReason(),
                 envelope.getOccurredAt(),
                 summary.length() > MAX_SUMMARY ? summary.substring(0, MAX_SUMMARY) : summary,
                 topic,
                 partition,
-                offset);
+                offset,
+                trigger(payload),
+                payload instanceof Crash crash && crash.getPanic() != null);
+    }
+
+    /**
+     * The kind of incident an event opens: a crash, a hang, a watchdog firing, or an I/O error the hypervisor paused
+     * the guest on (errors reported to the guest are the guest's to handle and are only recorded).
+     */
+    static String trigger(SpecificRecord payload) {
+        if (payload instanceof Crash) {
+            return IncidentTrigger.CRASH.name();
+        }
+        if (payload instanceof Hang) {
+            return IncidentTrigger.HANG.name();
+        }
+        if (payload instanceof Watchdog) {
+            return IncidentTrigger.WATCHDOG.name();
+        }
+        if (payload instanceof IoError io && io.getAction() == IoErrorAction.PAUSE) {
+            return IncidentTrigger.IO_ERROR.name();
+        }
+        return null;
     }
 }

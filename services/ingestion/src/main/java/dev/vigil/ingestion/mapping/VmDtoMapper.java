@@ -4,13 +4,16 @@ import dev.vigil.ingestion.api.ArtifactDto;
 import dev.vigil.ingestion.api.EventDto;
 import dev.vigil.ingestion.api.FeedbackDto;
 import dev.vigil.ingestion.api.HostDto;
+import dev.vigil.ingestion.api.IncidentDto;
 import dev.vigil.ingestion.api.VmDto;
 import dev.vigil.ingestion.persistence.AgentEventEntity;
 import dev.vigil.ingestion.persistence.ArtifactEntity;
 import dev.vigil.ingestion.persistence.FeedbackEntity;
 import dev.vigil.ingestion.persistence.HostEntity;
+import dev.vigil.ingestion.persistence.IncidentEntity;
 import dev.vigil.ingestion.persistence.VmEntity;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.List;
 
 /** Entities to API DTOs (VMs, hosts, events, feedback): entities never leave the service. */
 @ApplicationScoped
@@ -22,9 +25,12 @@ public class VmDtoMapper {
                 vm.name,
                 vm.hostId,
                 vm.tenant,
+                vm.product,
+                vm.release,
                 vm.state,
                 vm.stateReason,
                 vm.stateAt,
+                vm.running,
                 vm.firstSeen,
                 vm.lastSeen);
     }
@@ -41,6 +47,25 @@ public class VmDtoMapper {
                 a.status,
                 a.statusDetail,
                 a.occurredAt);
+    }
+
+    public IncidentDto toDto(IncidentEntity i, List<ArtifactDto> artifacts) {
+        return new IncidentDto(
+                i.incidentId,
+                i.vmUuid,
+                i.vmName,
+                i.hostId,
+                i.product,
+                i.release,
+                i.trigger,
+                i.detectedAt,
+                i.openedAt,
+                i.deadline,
+                i.reportedAt,
+                i.reportEventId,
+                i.complete,
+                i.missing == null ? List.of() : List.of(i.missing),
+                artifacts);
     }
 
     public HostDto toDto(HostEntity host) {

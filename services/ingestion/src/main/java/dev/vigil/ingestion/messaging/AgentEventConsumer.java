@@ -3,15 +3,17 @@ package dev.vigil.ingestion.messaging;
 import dev.vigil.ingestion.domain.IngestionResult;
 import dev.vigil.ingestion.domain.IngestionResult.Outcome;
 import dev.vigil.ingestion.service.AgentEventIngestionService;
+import dev.vigil.ingestion.service.IngestionMetrics;
+import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.transaction.Transactional;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
 /**
  * Consumes {@code vigil.agent.events.v1}. The offset is acknowledged (and, with the throttled strategy, committed)
- * only after this method returns: after the transaction commits, or after the dead-letter record is acked.
+ * only after this method returns: after the transaction commits (the publish-to-durable latency is measured
+ * then), or after the dead-letter record is acked.
  */
 @ApplicationScoped
 public class AgentEventConsumer {
@@ -20,19 +22,24 @@ public class AgentEventConsumer {
 
     private final AgentEventIngestionService ingestion;
     private final DeadLetterPublisher deadLetter;
+    private final IngestionMetrics metrics;
 
-    AgentEventConsumer(AgentEventIngestionService ingestion, DeadLetterPublisher deadLetter) {
+    AgentEventConsumer(AgentEventIngestionService ingestion, DeadLetterPublisher deadLetter, IngestionMetrics metrics) {
         this.ingestion = ingestion;
         this.deadLetter = deadLetter;
+        this.metrics = metrics;
     }
 
     @Incoming(AGENT_EVENTS)
     @Blocking
-    @Transactional
     public void consume(ConsumerRecord<byte[], byte[]> record) {
-        IngestionResult result = ingestion.ingest(record.value(), record.topic(), record.partition(), record.offset());
-        if (result.outcome() == Outcome.REJECTED) {
-            deadLetter.send(record, result.rejection());
-        }
+        QuarkusTransaction.requiringNew().run(() -> {
+            IngestionResult result =
+                    ingestion.ingest(record.value(), record.topic(), record.partition(), record.offset());
+            if (result.outcome() == Outcome.REJECTED) {
+                deadLetter.send(record, result.rejection());
+            }
+        });
+        metrics.durable(record.topic(), record.timestamp());
     }
 }

@@ -3,9 +3,11 @@ package dev.vigil.ingestion.messaging;
 import dev.vigil.ingestion.domain.IngestionResult;
 import dev.vigil.ingestion.domain.IngestionResult.Outcome;
 import dev.vigil.ingestion.service.AgentRecordIngestionService;
+import dev.vigil.ingestion.service.IngestionMetrics;
+import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.transaction.Transactional;
+import java.util.function.BiFunction;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
@@ -23,36 +25,40 @@ public class AgentRecordConsumer {
 
     private final AgentRecordIngestionService ingestion;
     private final DeadLetterPublisher deadLetter;
+    private final IngestionMetrics metrics;
 
-    AgentRecordConsumer(AgentRecordIngestionService ingestion, DeadLetterPublisher deadLetter) {
+    AgentRecordConsumer(
+            AgentRecordIngestionService ingestion, DeadLetterPublisher deadLetter, IngestionMetrics metrics) {
         this.ingestion = ingestion;
         this.deadLetter = deadLetter;
+        this.metrics = metrics;
     }
 
     @Incoming(ARTIFACTS)
     @Blocking
-    @Transactional
     public void artifact(ConsumerRecord<byte[], byte[]> record) {
-        settle(record, ingestion.artifact(record.value(), record.topic()));
+        settle(record, ingestion::artifact);
     }
 
     @Incoming(FEEDBACK)
     @Blocking
-    @Transactional
     public void feedback(ConsumerRecord<byte[], byte[]> record) {
-        settle(record, ingestion.feedback(record.value(), record.topic()));
+        settle(record, ingestion::feedback);
     }
 
     @Incoming(COMMAND_RESULTS)
     @Blocking
-    @Transactional
     public void commandResult(ConsumerRecord<byte[], byte[]> record) {
-        settle(record, ingestion.commandResult(record.value(), record.topic()));
+        settle(record, ingestion::commandResult);
     }
 
-    private void settle(ConsumerRecord<byte[], byte[]> record, IngestionResult result) {
-        if (result.outcome() == Outcome.REJECTED) {
-            deadLetter.send(record, result.rejection());
-        }
+    private void settle(ConsumerRecord<byte[], byte[]> record, BiFunction<byte[], String, IngestionResult> ingest) {
+        QuarkusTransaction.requiringNew().run(() -> {
+            IngestionResult result = ingest.apply(record.value(), record.topic());
+            if (result.outcome() == Outcome.REJECTED) {
+                deadLetter.send(record, result.rejection());
+            }
+        });
+        metrics.durable(record.topic(), record.timestamp());
     }
 }

@@ -1,10 +1,11 @@
 package dev.vigil.ingestion.messaging;
 
 import dev.vigil.ingestion.domain.Rejection;
+import dev.vigil.ingestion.service.IngestionMetrics;
 import dev.vigil.ingestion.service.SampleIngestionService;
+import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.transaction.Transactional;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,24 +24,28 @@ public class SampleConsumer {
 
     private final SampleIngestionService ingestion;
     private final DeadLetterPublisher deadLetter;
+    private final IngestionMetrics metrics;
 
-    SampleConsumer(SampleIngestionService ingestion, DeadLetterPublisher deadLetter) {
+    SampleConsumer(SampleIngestionService ingestion, DeadLetterPublisher deadLetter, IngestionMetrics metrics) {
         this.ingestion = ingestion;
         this.deadLetter = deadLetter;
+        this.metrics = metrics;
     }
 
     @Incoming(SAMPLES)
     @Blocking
-    @Transactional
     public void consume(ConsumerRecords<byte[], byte[]> batch) {
         List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>(batch.count());
         batch.forEach(records::add);
         if (records.isEmpty()) {
             return;
         }
-        Map<Integer, Rejection> refused = ingestion.ingestBatch(
-                records.stream().map(ConsumerRecord::value).toList(),
-                records.get(0).topic());
-        refused.forEach((index, rejection) -> deadLetter.send(records.get(index), rejection));
+        QuarkusTransaction.requiringNew().run(() -> {
+            Map<Integer, Rejection> refused = ingestion.ingestBatch(
+                    records.stream().map(ConsumerRecord::value).toList(),
+                    records.get(0).topic());
+            refused.forEach((index, rejection) -> deadLetter.send(records.get(index), rejection));
+        });
+        records.forEach(r -> metrics.durable(r.topic(), r.timestamp()));
     }
 }

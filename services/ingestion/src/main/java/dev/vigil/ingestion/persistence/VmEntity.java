@@ -32,6 +32,20 @@ public class VmEntity {
     @Column(name = "state_at")
     public Instant stateAt;
 
+    /** The product the VM's master image declares, or null. */
+    public String product;
+
+    /** The release the VM's master image declares, or null. */
+    public String release;
+
+    /** Whether the VM's newest lifecycle state counts as running. */
+    @Column(nullable = false)
+    public boolean running;
+
+    /** Up to when the VM's running time has been credited to the uptime ledger. */
+    @Column(name = "counted_until")
+    public Instant countedUntil;
+
     @Column(name = "first_seen", nullable = false)
     public Instant firstSeen;
 

@@ -5,6 +5,7 @@ import io.quarkus.hibernate.orm.panache.PanacheRepositoryBase;
 import io.quarkus.panache.common.Page;
 import io.quarkus.panache.common.Sort;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.LockModeType;
 import java.util.List;
 
 /** The VM inventory. */
@@ -18,11 +19,16 @@ public class VmRepository implements PanacheRepositoryBase<VmEntity, String> {
     public void recordSeen(RecordedEvent event) {
         getEntityManager()
                 .createNativeQuery("""
-                        INSERT INTO vm (vm_uuid, name, host_id, tenant, state, state_reason, state_at, first_seen, last_seen)
-                        VALUES (:vm, :name, :host, :tenant, :state, :reason, :stateAt, :at, :at)
+                        INSERT INTO vm (vm_uuid, name, host_id, tenant, product, release, state, state_reason, state_at,
+                            first_seen, last_seen)
+                        VALUES (:vm, :name, :host, :tenant, :product, :release, :state, :reason, :stateAt, :at, :at)
                         ON CONFLICT (vm_uuid) DO UPDATE SET
                             name = EXCLUDED.name,
                             host_id = EXCLUDED.host_id,
+                            product = CASE WHEN EXCLUDED.last_seen >= vm.last_seen AND EXCLUDED.product IS NOT NULL
+                                           THEN EXCLUDED.product ELSE vm.product END,
+                            release = CASE WHEN EXCLUDED.last_seen >= vm.last_seen AND EXCLUDED.release IS NOT NULL
+                                           THEN EXCLUDED.release ELSE vm.release END,
                             first_seen = LEAST(vm.first_seen, EXCLUDED.first_seen),
                             last_seen = GREATEST(vm.last_seen, EXCLUDED.last_seen),
                             state = CASE WHEN EXCLUDED.state IS NOT NULL
@@ -38,11 +44,25 @@ public class VmRepository implements PanacheRepositoryBase<VmEntity, String> {
                 .setParameter("name", event.vmName())
                 .setParameter("host", event.hostId())
                 .setParameter("tenant", event.tenant())
+                .setParameter("product", event.product())
+                .setParameter("release", event.release())
                 .setParameter("state", event.state())
                 .setParameter("reason", event.reason())
                 .setParameter("stateAt", event.state() == null ? null : event.occurredAt())
                 .setParameter("at", event.occurredAt())
                 .executeUpdate();
+    }
+
+    /** The VM's row, locked until the transaction ends (its uptime is being counted). */
+    public VmEntity lock(String vmUuid) {
+        return findById(vmUuid, LockModeType.PESSIMISTIC_WRITE);
+    }
+
+    /** A host's running VMs, locked until the transaction ends. */
+    public List<VmEntity> lockRunningOn(String hostId) {
+        return find("hostId = ?1 and running = true", Sort.by("vmUuid"), hostId)
+                .withLock(LockModeType.PESSIMISTIC_WRITE)
+                .list();
     }
 
     public List<VmEntity> page(int page, int size) {

@@ -26,6 +26,8 @@ public class AgentEventIngestionService {
     private final VmRepository vms;
     private final HostRepository hosts;
     private final IngestionMetrics metrics;
+    private final UptimeLedger uptime;
+    private final IncidentService incidents;
     private final Clock clock = Clock.systemUTC();
 
     AgentEventIngestionService(
@@ -34,13 +36,17 @@ public class AgentEventIngestionService {
             AgentEventRepository events,
             VmRepository vms,
             HostRepository hosts,
-            IngestionMetrics metrics) {
+            IngestionMetrics metrics,
+            UptimeLedger uptime,
+            IncidentService incidents) {
         this.validator = validator;
         this.mapper = mapper;
         this.events = events;
         this.vms = vms;
         this.hosts = hosts;
         this.metrics = metrics;
+        this.uptime = uptime;
+        this.incidents = incidents;
     }
 
     /** Must run inside the caller's transaction: the event row and the inventory change commit together. */
@@ -64,6 +70,12 @@ public class AgentEventIngestionService {
         hosts.recordSeen(recorded);
         if (recorded.vmUuid() != null) {
             vms.recordSeen(recorded);
+            uptime.vmEvent(recorded);
+            if (recorded.trigger() != null) {
+                incidents.triggerArrived(recorded, value, clock.instant());
+            }
+        } else if ("AgentStatus".equals(recorded.kind())) {
+            uptime.hostAlive(recorded.hostId(), recorded.occurredAt());
         }
         metrics.stored(topic);
         return IngestionResult.stored();

@@ -29,14 +29,20 @@ public class AgentRecordIngestionService {
     private final AgentRecordRepository records;
     private final HostRepository hosts;
     private final IngestionMetrics metrics;
+    private final IncidentService incidents;
     private final Clock clock = Clock.systemUTC();
 
     AgentRecordIngestionService(
-            RecordValidator validator, AgentRecordRepository records, HostRepository hosts, IngestionMetrics metrics) {
+            RecordValidator validator,
+            AgentRecordRepository records,
+            HostRepository hosts,
+            IngestionMetrics metrics,
+            IncidentService incidents) {
         this.validator = validator;
         this.records = records;
         this.hosts = hosts;
         this.metrics = metrics;
+        this.incidents = incidents;
     }
 
     public IngestionResult artifact(byte[] value, String topic) {
@@ -50,7 +56,13 @@ public class AgentRecordIngestionService {
                         "objectKey", m.getObjectKey(),
                         "sha256", m.getSha256(),
                         "format", m.getFormat()),
-                records::insertIfAbsent);
+                (m, at) -> {
+                    if (!records.insertIfAbsent(m, at)) {
+                        return false;
+                    }
+                    incidents.artifactArrived(m, at);
+                    return true;
+                });
     }
 
     public IngestionResult feedback(byte[] value, String topic) {

@@ -38,7 +38,8 @@ public class ArtifactVerificationService {
 
     @Scheduled(
             every = "${vigil.ingestion.artifact-verify-every:10s}",
-            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
+            skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     void verifyPending() {
         List<ArtifactEntity> pending =
                 QuarkusTransaction.requiringNew().call(() -> artifacts.unverified(config.artifactVerifyBatch()));

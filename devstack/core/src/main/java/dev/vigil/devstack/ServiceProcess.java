@@ -1,6 +1,5 @@
-package dev.vigil.local;
+package dev.vigil.devstack;
 
-import dev.vigil.devstack.Endpoints;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -14,20 +13,28 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** The ingestion service as a child JVM started from its Quarkus jar, pointed at the local stack. */
-final class IngestionProcess implements AutoCloseable {
+/**
+ * A Vigil service as a child JVM started from its Quarkus jar and pointed at a stack: how {@code devstack/run} runs
+ * the platform, and how tests stop and restart a service (or kill it outright) while its data lives on.
+ */
+public final class ServiceProcess implements AutoCloseable {
 
     private final Process process;
     private final Path log;
 
-    private IngestionProcess(Process process, Path log) {
+    private ServiceProcess(Process process, Path log) {
         this.process = process;
         this.log = log;
     }
 
-    static IngestionProcess start(Path app, Endpoints endpoints, int httpPort, Path log) throws IOException {
+    /**
+     * Starts {@code app} (a {@code quarkus-run.jar}) on {@code httpPort} with the stack's endpoints and {@code extra}
+     * system properties, its output appended to {@code log}.
+     */
+    public static ServiceProcess start(Path app, Endpoints endpoints, int httpPort, Map<String, String> extra, Path log)
+            throws IOException {
         if (!Files.isRegularFile(app)) {
-            throw new LocalPlatformException("the ingestion service is not built (" + app
+            throw new DevstackException("the service is not built (" + app
                     + " is missing): run ./mvnw install -Dquick, or start through devstack/run which builds it");
         }
         Files.createDirectories(log.getParent());
@@ -35,6 +42,9 @@ final class IngestionProcess implements AutoCloseable {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx512m");
         for (Map.Entry<String, String> property : endpoints.quarkusProperties().entrySet()) {
+            command.add("-D" + property.getKey() + "=" + property.getValue());
+        }
+        for (Map.Entry<String, String> property : extra.entrySet()) {
             command.add("-D" + property.getKey() + "=" + property.getValue());
         }
         command.add("-Dquarkus.http.port=" + httpPort);
@@ -45,11 +55,11 @@ final class IngestionProcess implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
-        return new IngestionProcess(process, log);
+        return new ServiceProcess(process, log);
     }
 
     /** Waits until the service reports ready, or fails with the tail of its log. */
-    void awaitReady(String baseUrl, Duration timeout) throws InterruptedException {
+    public void awaitReady(String baseUrl, Duration timeout) throws InterruptedException {
         HttpClient client =
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         HttpRequest ready = HttpRequest.newBuilder(URI.create(baseUrl + "/q/health/ready"))
@@ -58,7 +68,7 @@ final class IngestionProcess implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
-                throw new LocalPlatformException("ingestion exited with code " + process.exitValue() + ":\n" + tail());
+                throw new DevstackException("the service exited with code " + process.exitValue() + ":\n" + tail());
             }
             try {
                 if (client.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
@@ -69,9 +79,15 @@ final class IngestionProcess implements AutoCloseable {
             }
             TimeUnit.MILLISECONDS.sleep(250);
         }
-        throw new LocalPlatformException("ingestion was not ready within " + timeout.toSeconds() + " s:\n" + tail());
+        throw new DevstackException("the service was not ready within " + timeout.toSeconds() + " s:\n" + tail());
     }
 
+    /** Kills the process without warning (SIGKILL), as a crash or an OOM kill would, and waits for it to go. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(15, TimeUnit.SECONDS);
+    }
+
+    /** Asks the process to stop (SIGTERM) and waits for it; kills it if it does not stop within 15 s. */
     @Override
     public void close() throws InterruptedException {
         process.destroy();

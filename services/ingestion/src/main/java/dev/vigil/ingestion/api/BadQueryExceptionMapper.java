@@ -7,10 +7,10 @@ import jakarta.ws.rs.ext.Provider;
 
 /** Answers out-of-range paging with a 400 problem body. */
 @Provider
-public class BadPagingExceptionMapper implements ExceptionMapper<BadPagingException> {
+public class BadQueryExceptionMapper implements ExceptionMapper<BadQueryException> {
 
     @Override
-    public Response toResponse(BadPagingException e) {
+    public Response toResponse(BadQueryException e) {
         return Response.status(Response.Status.BAD_REQUEST)
                 .type(MediaType.APPLICATION_JSON)
                 .entity(ProblemDto.of(400, "Bad paging", e.getMessage()))

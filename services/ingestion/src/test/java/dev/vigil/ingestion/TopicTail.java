@@ -1,7 +1,7 @@
 package dev.vigil.ingestion;
 
 import dev.vigil.devstack.Endpoints;
-import dev.vigil.schemas.TopicCatalog;
+import dev.vigil.schemas.Topic;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
@@ -13,18 +13,18 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /** Reads a topic from the beginning into a list, for assertions on what a consumer published. */
-final class DeadLetterReader implements AutoCloseable {
+final class TopicTail implements AutoCloseable {
 
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final List<ConsumerRecord<byte[], byte[]>> records = new CopyOnWriteArrayList<>();
 
-    DeadLetterReader(Endpoints endpoints) {
+    TopicTail(Endpoints endpoints, Topic topic) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, "dlq-reader-" + UUID.randomUUID());
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "tail-" + UUID.randomUUID());
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        consumer.subscribe(List.of(TopicCatalog.INGESTION_DEAD_LETTER.name()));
+        consumer.subscribe(List.of(topic.name()));
     }
 
     /** Polls once and returns everything read so far. */

@@ -1,0 +1,69 @@
+package dev.vigil.ingestion.api;
+
+import dev.vigil.ingestion.persistence.UptimeRepository;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import java.time.LocalDate;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+/** The fleet's books: the uptime ledger behind crash rates. */
+@Path("/api/v1/fleet")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "Fleet", description = "Uptime per release: the denominator of crash rates")
+public class FleetResource {
+
+    static final int MAX_DAYS = 366;
+
+    private final UptimeRepository uptime;
+
+    FleetResource(UptimeRepository uptime) {
+        this.uptime = uptime;
+    }
+
+    @GET
+    @Path("/uptime")
+    @Operation(
+            summary = "VM-hours per UTC day, tenant, product and release",
+            description = "From VMs' lifecycle events and their hosts' heartbeats. An empty product or release is a"
+                    + " VM whose image does not declare one.")
+    @APIResponse(responseCode = "200", description = "Ledger rows by day")
+    @APIResponse(
+            responseCode = "400",
+            description = "Bad dates or a range over a year",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    public List<UptimeDto> uptime(
+            @QueryParam("from") String from,
+            @QueryParam("to") String to,
+            @QueryParam("product") String product,
+            @QueryParam("release") String release) {
+        LocalDate first = day("from", from);
+        LocalDate last = day("to", to);
+        if (last.isBefore(first) || ChronoUnit.DAYS.between(first, last) >= MAX_DAYS) {
+            throw new BadQueryException("to must not be before from, and the range at most " + MAX_DAYS + " days");
+        }
+        return uptime.between(first, last, product, release).stream()
+                .map(r -> new UptimeDto(r.day(), r.tenant(), r.product(), r.release(), r.vmSeconds() / 3600.0))
+                .toList();
+    }
+
+    private static LocalDate day(String name, String value) {
+        if (value == null) {
+            throw new BadQueryException(name + " is required, as an ISO date such as 2026-11-24");
+        }
+        try {
+            return LocalDate.parse(value);
+        } catch (DateTimeParseException e) {
+            throw new BadQueryException(name + " must be an ISO date such as 2026-11-24 (got " + value + ")");
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package dev.vigil.ingestion.api;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * An incident and the state of its crash report.
+ *
+ * @param trigger CRASH, HANG, WATCHDOG or IO_ERROR; null while only its artifacts have arrived
+ * @param complete whether every expected kind of evidence was verified; null until reported
+ * @param missing the expected kinds without verified evidence when reported
+ */
+public record IncidentDto(
+        String id,
+        String vmUuid,
+        String vmName,
+        String hostId,
+        String product,
+        String release,
+        String trigger,
+        Instant detectedAt,
+        Instant openedAt,
+        Instant deadline,
+        Instant reportedAt,
+        String reportEventId,
+        Boolean complete,
+        List<String> missing,
+        List<ArtifactDto> artifacts) {}

@@ -1,0 +1,146 @@
+package dev.vigil.ingestion.service;
+
+import dev.vigil.ingestion.config.IngestionConfig;
+import dev.vigil.ingestion.domain.EvidenceVerdict;
+import dev.vigil.ingestion.mapping.CrashReportMapper;
+import dev.vigil.ingestion.messaging.CrashReportPublisher;
+import dev.vigil.ingestion.persistence.ArtifactEntity;
+import dev.vigil.ingestion.persistence.IncidentEntity;
+import dev.vigil.ingestion.persistence.IncidentRepository;
+import dev.vigil.ingestion.persistence.VmEntity;
+import dev.vigil.ingestion.persistence.VmRepository;
+import dev.vigil.schemas.crash.CrashReported;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Publishes one {@code vigil.crash.reported.v1} per incident, when its evidence is complete or its deadline has
+ * passed. Each report is decided under a row lock ({@code FOR UPDATE SKIP LOCKED}, so replicas never report the same
+ * incident) and marked reported in the transaction that saw the broker's acknowledgement. State lives only in the
+ * database: a restart or a rebalance loses nothing and repeats nothing. The one window left (acknowledged, then the
+ * commit fails) republishes the same event id, which consumers dedupe.
+ */
+@ApplicationScoped
+public class CrashReportAssembler {
+
+    private static final System.Logger LOG = System.getLogger(CrashReportAssembler.class.getName());
+    private static final int SCAN_LIMIT = 500;
+
+    private final IncidentRepository incidents;
+    private final VmRepository vms;
+    private final CrashReportMapper mapper;
+    private final CrashReportPublisher publisher;
+    private final IngestionConfig config;
+    private final IngestionMetrics metrics;
+    private final AtomicInteger open = new AtomicInteger();
+    private final Clock clock = Clock.systemUTC();
+
+    CrashReportAssembler(
+            IncidentRepository incidents,
+            VmRepository vms,
+            CrashReportMapper mapper,
+            CrashReportPublisher publisher,
+            IngestionConfig config,
+            IngestionMetrics metrics,
+            MeterRegistry registry) {
+        this.incidents = incidents;
+        this.vms = vms;
+        this.mapper = mapper;
+        this.publisher = publisher;
+        this.config = config;
+        this.metrics = metrics;
+        registry.gauge("vigil.ingestion.incidents.open", open);
+    }
+
+    @Scheduled(
+            every = "${vigil.ingestion.incident-check-every:2s}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
+            skipExecutionIf = Scheduled.ApplicationNotRunning.class)
+    void reportDue() {
+        Instant now = clock.instant();
+        List<String> due = QuarkusTransaction.requiringNew().call(() -> {
+            List<IncidentEntity> pending = incidents.open(SCAN_LIMIT);
+            open.set(pending.size());
+            List<String> ids = new ArrayList<>();
+            for (IncidentEntity incident : pending) {
+                if (verdict(incident, incidents.artifacts(incident.incidentId), now)
+                        .due()) {
+                    ids.add(incident.incidentId);
+                }
+            }
+            return ids;
+        });
+        for (String id : due) {
+            try {
+                QuarkusTransaction.requiringNew().run(() -> reportIfDue(id, now));
+            } catch (RuntimeException e) {
+                // The transaction rolled back: the incident stays open and the next round tries again.
+                LOG.log(System.Logger.Level.WARNING, "crash report for incident " + id + " not published: " + e);
+            }
+        }
+    }
+
+    private void reportIfDue(String incidentId, Instant now) {
+        IncidentEntity incident = incidents.claim(incidentId).orElse(null);
+        if (incident == null) {
+            return;
+        }
+        List<ArtifactEntity> artifacts = incidents.artifacts(incidentId);
+        EvidenceVerdict verdict = verdict(incident, artifacts, now);
+        if (!verdict.due()) {
+            return;
+        }
+        VmEntity vm = vms.findById(incident.vmUuid);
+        CrashReported report = mapper.toReport(
+                incident, artifacts, verdict, vm == null ? null : vm.product, vm == null ? null : vm.release);
+        publisher.publish(report);
+        incident.reportedAt = clock.instant();
+        incident.reportEventId = report.getEnvelope().getEventId();
+        incident.complete = verdict.complete();
+        incident.missing = verdict.missing().toArray(String[]::new);
+        metrics.crashReported(verdict.complete());
+        LOG.log(
+                System.Logger.Level.INFO,
+                "crash report for incident " + incidentId + " (" + incident.trigger + " on " + incident.vmUuid + ") "
+                        + (verdict.complete() ? "complete" : "at its deadline, missing " + verdict.missing())
+                        + " after "
+                        + Duration.between(incident.openedAt, incident.reportedAt)
+                                .toMillis() + " ms");
+    }
+
+    private EvidenceVerdict verdict(IncidentEntity incident, List<ArtifactEntity> artifacts, Instant now) {
+        Map<String, Set<String>> statuses = new HashMap<>();
+        for (ArtifactEntity artifact : artifacts) {
+            statuses.computeIfAbsent(artifact.kind, k -> new HashSet<>()).add(artifact.status);
+        }
+        return EvidenceVerdict.assess(incident.trigger != null, incident.deadline, expected(incident), statuses, now);
+    }
+
+    private List<String> expected(IncidentEntity incident) {
+        if (incident.capturePlan != null) {
+            return Arrays.asList(incident.capturePlan);
+        }
+        if (incident.trigger == null) {
+            return List.of();
+        }
+        return switch (incident.trigger) {
+            case "CRASH" -> config.crashEvidence();
+            case "HANG" -> config.hangEvidence();
+            case "WATCHDOG" -> config.watchdogEvidence();
+            default -> config.ioErrorEvidence();
+        };
+    }
+}

@@ -1,0 +1,61 @@
+package dev.vigil.ingestion.service;
+
+import dev.vigil.ingestion.config.IngestionConfig;
+import dev.vigil.ingestion.domain.RecordedEvent;
+import dev.vigil.ingestion.domain.UptimeSpan;
+import dev.vigil.ingestion.persistence.UptimeRepository;
+import dev.vigil.ingestion.persistence.VmEntity;
+import dev.vigil.ingestion.persistence.VmRepository;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+
+/**
+ * Counts VM-hours per release per day, the denominator of crash rates. A VM's running time is credited from the
+ * moment it was last accounted for to the next thing heard about it: its own events, or its host's agent status
+ * reports (heartbeats). Silence longer than {@code vigil.ingestion.uptime-max-gap} is not credited: a host that went
+ * quiet may have been off.
+ */
+@ApplicationScoped
+public class UptimeLedger {
+
+    private final VmRepository vms;
+    private final UptimeRepository ledger;
+    private final IngestionConfig config;
+
+    UptimeLedger(VmRepository vms, UptimeRepository ledger, IngestionConfig config) {
+        this.vms = vms;
+        this.ledger = ledger;
+        this.config = config;
+    }
+
+    /** After the VM's inventory row took the event; must run in the same transaction. */
+    void vmEvent(RecordedEvent event) {
+        VmEntity vm = vms.lock(event.vmUuid());
+        if (vm == null) {
+            return;
+        }
+        advance(vm, event.occurredAt());
+        if (event.state() != null) {
+            // The inventory keeps the newest state, so an out-of-order event changes nothing here.
+            vm.running = "STARTED".equals(vm.state) || "RESUMED".equals(vm.state);
+        }
+    }
+
+    /** The host's agent spoke at {@code at}: its running VMs ran until then. */
+    void hostAlive(String hostId, Instant at) {
+        for (VmEntity vm : vms.lockRunningOn(hostId)) {
+            advance(vm, at);
+        }
+    }
+
+    private void advance(VmEntity vm, Instant at) {
+        if (vm.countedUntil != null && !at.isAfter(vm.countedUntil)) {
+            return;
+        }
+        if (vm.countedUntil != null && vm.running) {
+            UptimeSpan.perDay(vm.countedUntil, at, config.uptimeMaxGap())
+                    .forEach((day, seconds) -> ledger.credit(day, vm.tenant, vm.product, vm.release, seconds));
+        }
+        vm.countedUntil = at;
+    }
+}

@@ -1,0 +1,170 @@
+package dev.vigil.ingestion;
+
+import dev.vigil.devstack.Endpoints;
+import dev.vigil.schemas.Envelopes;
+import dev.vigil.schemas.EventCodec;
+import dev.vigil.schemas.TopicCatalog;
+import dev.vigil.schemas.agent.AgentEvent;
+import dev.vigil.schemas.agent.AgentStatus;
+import dev.vigil.schemas.agent.AgentStatusKind;
+import dev.vigil.schemas.agent.ArtifactManifest;
+import dev.vigil.schemas.agent.Crash;
+import dev.vigil.schemas.agent.Lifecycle;
+import dev.vigil.schemas.agent.LifecycleState;
+import dev.vigil.schemas.common.ArtifactKind;
+import dev.vigil.schemas.common.PanicInfo;
+import dev.vigil.schemas.common.Source;
+import dev.vigil.schemas.common.VmRef;
+import io.minio.MinioClient;
+import io.minio.PutObjectArgs;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Properties;
+import java.util.Random;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/** What one host agent sends about a VM, built and published as the agent would: records to Kafka, blobs to S3. */
+final class AgentTraffic implements AutoCloseable {
+
+    static final String BUCKET = "vigil-artifacts";
+
+    private final String hostId;
+    private final VmRef vm;
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final MinioClient s3;
+    private final Random random = new Random();
+
+    AgentTraffic(Endpoints endpoints, String hostId, VmRef vm) {
+        this.hostId = hostId;
+        this.vm = vm;
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        this.producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+        this.s3 = MinioClient.builder()
+                .endpoint(endpoints.s3Endpoint())
+                .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey())
+                .build();
+    }
+
+    static VmRef vm(String uuid, String product, String release) {
+        return VmRef.newBuilder()
+                .setUuid(uuid)
+                .setName("vm-" + uuid.substring(0, 8))
+                .setProduct(product)
+                .setRelease(release)
+                .build();
+    }
+
+    Source source() {
+        return Source.newBuilder()
+                .setHostId(hostId)
+                .setAgentId(hostId + "-agent")
+                .setAgentVersion("1.4.0")
+                .build();
+    }
+
+    AgentEvent lifecycle(LifecycleState state, String reason, Instant at) {
+        return event(
+                Lifecycle.newBuilder()
+                        .setState(state)
+                        .setReason(reason)
+                        .setSettled(true)
+                        .build(),
+                at,
+                vm);
+    }
+
+    AgentEvent heartbeat(Instant at) {
+        return event(
+                AgentStatus.newBuilder()
+                        .setStatus(AgentStatusKind.HEARTBEAT)
+                        .setHypervisorUri("qemu:///system")
+                        .setDomainsWatched(1)
+                        .build(),
+                at,
+                null);
+    }
+
+    /** A crash as libvirt reports it (no panic data) or as QEMU's GUEST_PANICKED does (with a STOP code). */
+    AgentEvent crash(Instant at, Long bugcheck) {
+        PanicInfo panic = bugcheck == null
+                ? null
+                : PanicInfo.newBuilder()
+                        .setPanicType("hyperv")
+                        .setBugcheckCode(bugcheck)
+                        .setBugcheckParameters(List.of(1L, 2L, 3L, 4L))
+                        .build();
+        return event(
+                Crash.newBuilder()
+                        .setReason(bugcheck == null ? "PANICKED" : "GUEST_PANICKED")
+                        .setPanic(panic)
+                        .build(),
+                at,
+                vm);
+    }
+
+    AgentEvent event(SpecificRecord payload, Instant at, VmRef about) {
+        return AgentEvent.newBuilder()
+                .setEnvelope(Envelopes.create(AgentEvent.class, payload.getSchema(), source(), "acme", at))
+                .setVm(about)
+                .setPayload(payload)
+                .build();
+    }
+
+    /** Uploads a random blob of {@code size} bytes and returns its manifest, naming {@code incidentId}. */
+    ArtifactManifest artifact(String incidentId, ArtifactKind kind, int size, List<ArtifactKind> plan)
+            throws Exception {
+        byte[] blob = new byte[size];
+        random.nextBytes(blob);
+        String sha =
+                HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(blob));
+        String key = "sha256/" + sha.substring(0, 2) + "/" + sha;
+        s3.putObject(PutObjectArgs.builder().bucket(BUCKET).object(key).stream(
+                        new ByteArrayInputStream(blob), (long) blob.length, -1L)
+                .build());
+        return ArtifactManifest.newBuilder()
+                .setEnvelope(Envelopes.create(
+                        ArtifactManifest.class, ArtifactManifest.getClassSchema(), source(), "acme", Instant.now()))
+                .setVm(vm)
+                .setIncidentId(incidentId)
+                .setKind(kind)
+                .setBucket(BUCKET)
+                .setObjectKey(key)
+                .setSha256(sha)
+                .setSizeBytes(size)
+                .setFormat(kind == ArtifactKind.SCREENSHOT ? "png" : "application/octet-stream")
+                .setCapturePlan(plan)
+                .build();
+    }
+
+    void send(AgentEvent event) throws Exception {
+        String key = event.getVm() == null ? hostId : event.getVm().getUuid();
+        producer.send(new ProducerRecord<>(
+                        TopicCatalog.AGENT_EVENTS.name(),
+                        key.getBytes(StandardCharsets.UTF_8),
+                        EventCodec.of(AgentEvent.class).encode(event)))
+                .get();
+    }
+
+    void send(ArtifactManifest manifest) throws Exception {
+        producer.send(new ProducerRecord<>(
+                        TopicCatalog.AGENT_ARTIFACTS.name(),
+                        vm.getUuid().getBytes(StandardCharsets.UTF_8),
+                        EventCodec.of(ArtifactManifest.class).encode(manifest)))
+                .get();
+    }
+
+    @Override
+    public void close() {
+        producer.close();
+    }
+}

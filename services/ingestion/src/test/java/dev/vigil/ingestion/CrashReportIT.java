@@ -1,0 +1,205 @@
+package dev.vigil.ingestion;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.vigil.devstack.Devstack;
+import dev.vigil.devstack.DevstackTestResource;
+import dev.vigil.devstack.Endpoints;
+import dev.vigil.ingestion.mapping.CrashReportMapper;
+import dev.vigil.schemas.CloudEventHeaders;
+import dev.vigil.schemas.EventCodec;
+import dev.vigil.schemas.TopicCatalog;
+import dev.vigil.schemas.agent.AgentEvent;
+import dev.vigil.schemas.agent.IoError;
+import dev.vigil.schemas.agent.IoErrorAction;
+import dev.vigil.schemas.common.ArtifactKind;
+import dev.vigil.schemas.crash.ArtifactRef;
+import dev.vigil.schemas.crash.ArtifactStatus;
+import dev.vigil.schemas.crash.CrashReported;
+import dev.vigil.schemas.crash.IncidentTrigger;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Crash, hang, watchdog and I/O-error events and their artifacts, in any order and timing, end in exactly one
+ * {@code vigil.crash.reported.v1} per incident (tests run with a 6 s deadline).
+ */
+@QuarkusTest
+@QuarkusTestResource(DevstackTestResource.class)
+class CrashReportIT {
+
+    private static final List<ArtifactKind> CRASH_EVIDENCE = List.of(
+            ArtifactKind.SCREENSHOT, ArtifactKind.CONSOLE_TEXT, ArtifactKind.MEMORY_DUMP, ArtifactKind.DOMAIN_XML);
+
+    private final Endpoints endpoints = Devstack.shared().endpoints();
+    private final String vmUuid = UUID.randomUUID().toString();
+    private final AgentTraffic agent =
+            new AgentTraffic(endpoints, "crash-host", AgentTraffic.vm(vmUuid, "AcmeOS", "12.0-beta3"));
+    private final TopicTail reports = new TopicTail(endpoints, TopicCatalog.CRASH_REPORTED);
+
+    @AfterEach
+    void close() {
+        agent.close();
+        reports.close();
+    }
+
+    @Test
+    void aPanicAndTheCrashAfterItAreOneIncidentReportedOnceWhenItsEvidenceIsVerified() throws Exception {
+        Instant at = Instant.now();
+        AgentEvent crashed = agent.crash(at, null);
+        AgentEvent panicked = agent.crash(at.plusMillis(4), 0x50L);
+        agent.send(crashed);
+        agent.send(panicked);
+        // The agent's capture names the panic event: it still belongs to the incident the crash opened.
+        for (ArtifactKind kind : CRASH_EVIDENCE) {
+            agent.send(agent.artifact(panicked.getEnvelope().getEventId(), kind, 20_000, null));
+        }
+
+        ConsumerRecord<byte[], byte[]> record =
+                theOnlyReportFor(crashed.getEnvelope().getEventId());
+        CrashReported report = EventCodec.of(CrashReported.class).decode(record.value());
+
+        assertThat(new String(record.key(), StandardCharsets.UTF_8)).isEqualTo(vmUuid);
+        assertThat(report.getEnvelope().getEventId())
+                .isEqualTo(CrashReportMapper.reportEventId(crashed.getEnvelope().getEventId()))
+                .isEqualTo(CloudEventHeaders.read(record.headers(), CloudEventHeaders.ID));
+        assertThat(report.getTrigger()).isEqualTo(IncidentTrigger.CRASH);
+        assertThat(report.getComplete()).isTrue();
+        assertThat(report.getMissing()).isEmpty();
+        assertThat(report.getPanic().getBugcheckCode()).isEqualTo(0x50L);
+        assertThat(report.getProduct()).isEqualTo("AcmeOS");
+        assertThat(report.getRelease()).isEqualTo("12.0-beta3");
+        assertThat(report.getArtifacts())
+                .extracting(ArtifactRef::getKind)
+                .containsExactlyInAnyOrderElementsOf(CRASH_EVIDENCE);
+        assertThat(report.getArtifacts()).extracting(ArtifactRef::getStatus).containsOnly(ArtifactStatus.VERIFIED);
+
+        // Either trigger's id finds the incident.
+        given().get("/api/v1/incidents/{id}", panicked.getEnvelope().getEventId())
+                .then()
+                .statusCode(200)
+                .body("id", org.hamcrest.Matchers.equalTo(crashed.getEnvelope().getEventId()))
+                .body("complete", org.hamcrest.Matchers.equalTo(true))
+                .body("artifacts.size()", org.hamcrest.Matchers.equalTo(4));
+    }
+
+    @Test
+    void artifactsThatOvertakeTheirTriggerWaitForItAndFollowTheAnnouncedCapturePlan() throws Exception {
+        AgentEvent crashed = agent.crash(Instant.now(), null);
+        String incident = crashed.getEnvelope().getEventId();
+        List<ArtifactKind> plan = List.of(ArtifactKind.SCREENSHOT, ArtifactKind.CONSOLE_TEXT);
+        agent.send(agent.artifact(incident, ArtifactKind.SCREENSHOT, 5_000, plan));
+        agent.send(agent.artifact(incident, ArtifactKind.CONSOLE_TEXT, 5_000, plan));
+        // Every artifact is verified, yet with no trigger there is no report: the incident waits for it.
+        await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> given().get("/api/v1/incidents/{id}", incident)
+                        .then()
+                        .statusCode(200)
+                        .body("trigger", org.hamcrest.Matchers.nullValue())
+                        .body(
+                                "artifacts.status",
+                                org.hamcrest.Matchers.everyItem(org.hamcrest.Matchers.equalTo("VERIFIED")))
+                        .body("artifacts.size()", org.hamcrest.Matchers.equalTo(2)));
+        assertThat(reportsFor(incident)).isEmpty();
+
+        agent.send(crashed);
+
+        CrashReported report = EventCodec.of(CrashReported.class)
+                .decode(theOnlyReportFor(incident).value());
+        assertThat(report.getTrigger()).isEqualTo(IncidentTrigger.CRASH);
+        assertThat(report.getComplete()).isTrue();
+        assertThat(report.getArtifacts()).extracting(ArtifactRef::getKind).containsExactlyInAnyOrderElementsOf(plan);
+    }
+
+    @Test
+    void theDeadlineReportsWhatIsMissingAndALateArtifactMakesNoSecondReport() throws Exception {
+        AgentEvent crashed = agent.crash(Instant.now(), null);
+        String incident = crashed.getEnvelope().getEventId();
+        agent.send(crashed);
+        agent.send(agent.artifact(incident, ArtifactKind.SCREENSHOT, 5_000, null));
+
+        CrashReported report = EventCodec.of(CrashReported.class)
+                .decode(theOnlyReportFor(incident).value());
+        assertThat(report.getComplete()).isFalse();
+        assertThat(report.getMissing())
+                .containsExactly(ArtifactKind.CONSOLE_TEXT, ArtifactKind.MEMORY_DUMP, ArtifactKind.DOMAIN_XML);
+        assertThat(report.getArtifacts()).extracting(ArtifactRef::getKind).containsExactly(ArtifactKind.SCREENSHOT);
+
+        agent.send(agent.artifact(incident, ArtifactKind.CONSOLE_TEXT, 5_000, null));
+        await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> given().get("/api/v1/incidents/{id}", incident)
+                        .then()
+                        .statusCode(200)
+                        .body("artifacts.size()", org.hamcrest.Matchers.equalTo(2))
+                        .body("complete", org.hamcrest.Matchers.equalTo(false))
+                        .body("missing", org.hamcrest.Matchers.hasItem("CONSOLE_TEXT")));
+        assertThat(theOnlyReportFor(incident)).isNotNull();
+    }
+
+    @Test
+    void anIoErrorTheGuestIsToldAboutOpensNoIncidentButAPauseOnOneDoes() throws Exception {
+        AgentEvent reported = agent.event(
+                ioError(IoErrorAction.REPORT),
+                Instant.now(),
+                agent.lifecycle(dev.vigil.schemas.agent.LifecycleState.STARTED, "BOOTED", Instant.now())
+                        .getVm());
+        AgentEvent paused =
+                agent.event(ioError(IoErrorAction.PAUSE), Instant.now().plusMillis(1), reported.getVm());
+        agent.send(reported);
+        agent.send(paused);
+
+        await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> given().get(
+                                "/api/v1/incidents/{id}", paused.getEnvelope().getEventId())
+                        .then()
+                        .statusCode(200)
+                        .body("trigger", org.hamcrest.Matchers.equalTo("IO_ERROR")));
+        given().get("/api/v1/incidents/{id}", reported.getEnvelope().getEventId())
+                .then()
+                .statusCode(404)
+                .body("title", org.hamcrest.Matchers.equalTo("Incident not found"));
+    }
+
+    private static IoError ioError(IoErrorAction action) {
+        return IoError.newBuilder()
+                .setDevice("vda")
+                .setPath("/var/lib/libvirt/images/beta.qcow2")
+                .setAction(action)
+                .setReason("enospc")
+                .build();
+    }
+
+    /**
+     * Waits for the incident's report, then keeps reading through several more assembler rounds (1 s apart in
+     * tests) to make sure no second one follows.
+     */
+    private ConsumerRecord<byte[], byte[]> theOnlyReportFor(String incidentId) {
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> !reportsFor(incidentId).isEmpty());
+        long until = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+        while (System.nanoTime() < until) {
+            reports.poll();
+        }
+        assertThat(reportsFor(incidentId)).hasSize(1);
+        return reportsFor(incidentId).get(0);
+    }
+
+    private List<ConsumerRecord<byte[], byte[]>> reportsFor(String incidentId) {
+        return reports.poll().stream()
+                .filter(r -> EventCodec.of(CrashReported.class)
+                        .decode(r.value())
+                        .getIncidentId()
+                        .equals(incidentId))
+                .toList();
+    }
+}
