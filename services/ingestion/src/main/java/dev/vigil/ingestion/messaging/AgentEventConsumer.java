@@ -8,10 +8,11 @@ import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
 /**
- * Consumes {@code vigil.agent.events.v1}. The offset is acknowledged (and, with the throttled strategy, committed)
+ * Consumes {@code vigil.agent.events.v1} a poll at a time. The offsets are acknowledged (and, with the throttled strategy, committed)
  * only after this method returns: after the transaction commits (the publish-to-durable latency is measured
  * then), or after the dead-letter record is acked.
  */
@@ -32,14 +33,20 @@ public class AgentEventConsumer {
 
     @Incoming(AGENT_EVENTS)
     @Blocking
-    public void consume(ConsumerRecord<byte[], byte[]> record) {
+    public void consume(ConsumerRecords<byte[], byte[]> batch) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        // One transaction per poll: records are still taken one by one, in partition order, but commit together.
         QuarkusTransaction.requiringNew().run(() -> {
-            IngestionResult result =
-                    ingestion.ingest(record.value(), record.topic(), record.partition(), record.offset());
-            if (result.outcome() == Outcome.REJECTED) {
-                deadLetter.send(record, result.rejection());
+            for (ConsumerRecord<byte[], byte[]> record : batch) {
+                IngestionResult result =
+                        ingestion.ingest(record.value(), record.topic(), record.partition(), record.offset());
+                if (result.outcome() == Outcome.REJECTED) {
+                    deadLetter.send(record, result.rejection());
+                }
             }
         });
-        metrics.durable(record.topic(), record.timestamp());
+        batch.forEach(record -> metrics.durable(record.topic(), record.timestamp()));
     }
 }

@@ -5,8 +5,12 @@ import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import java.time.Instant;
+import org.hibernate.annotations.DynamicUpdate;
 
 /** A VM of the fleet inventory, with the latest lifecycle state reported for it. */
+// Only changed columns are written: the inventory's other columns move through native upserts in the same
+// transaction, and a full-row update from a stale instance would undo them.
+@DynamicUpdate
 @Entity
 @Table(name = "vm")
 public class VmEntity {

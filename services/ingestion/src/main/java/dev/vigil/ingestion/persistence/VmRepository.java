@@ -55,7 +55,12 @@ public class VmRepository implements PanacheRepositoryBase<VmEntity, String> {
 
     /** The VM's row, locked until the transaction ends (its uptime is being counted). */
     public VmEntity lock(String vmUuid) {
-        return findById(vmUuid, LockModeType.PESSIMISTIC_WRITE);
+        VmEntity vm = findById(vmUuid);
+        if (vm != null) {
+            // Reloaded: an upsert earlier in this transaction may have moved its state.
+            getEntityManager().refresh(vm, LockModeType.PESSIMISTIC_WRITE);
+        }
+        return vm;
     }
 
     /** A host's running VMs, locked until the transaction ends. */

@@ -8,6 +8,10 @@ import dev.vigil.ingestion.persistence.VmEntity;
 import dev.vigil.ingestion.persistence.VmRepository;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Counts VM-hours per release per day, the denominator of crash rates. A VM's running time is credited from the
@@ -39,23 +43,58 @@ public class UptimeLedger {
             // The inventory keeps the newest state, so an out-of-order event changes nothing here.
             vm.running = "STARTED".equals(vm.state) || "RESUMED".equals(vm.state);
         }
+        // Written now: the next record of the batch may upsert this row with a native statement.
+        vms.flush();
     }
 
-    /** The host's agent spoke at {@code at}: its running VMs ran until then. */
+    /** The host's agent spoke at {@code at}: its running VMs ran until then (one ledger write per release). */
     void hostAlive(String hostId, Instant at) {
+        Map<Key, Double> credits = new TreeMap<>();
         for (VmEntity vm : vms.lockRunningOn(hostId)) {
-            advance(vm, at);
+            advance(vm, at, credits);
         }
+        flush(credits);
+        vms.flush();
     }
 
     private void advance(VmEntity vm, Instant at) {
+        Map<Key, Double> credits = new TreeMap<>();
+        advance(vm, at, credits);
+        flush(credits);
+    }
+
+    private void advance(VmEntity vm, Instant at, Map<Key, Double> credits) {
         if (vm.countedUntil != null && !at.isAfter(vm.countedUntil)) {
             return;
         }
         if (vm.countedUntil != null && vm.running) {
             UptimeSpan.perDay(vm.countedUntil, at, config.uptimeMaxGap())
-                    .forEach((day, seconds) -> ledger.credit(day, vm.tenant, vm.product, vm.release, seconds));
+                    .forEach((day, seconds) -> credits.merge(
+                            new Key(day, vm.tenant, nullToEmpty(vm.product), nullToEmpty(vm.release)),
+                            seconds,
+                            Double::sum));
         }
         vm.countedUntil = at;
+    }
+
+    // Written in key order, so concurrent writers lock ledger rows in the same order.
+    private void flush(Map<Key, Double> credits) {
+        credits.forEach((k, seconds) -> ledger.credit(k.day(), k.tenant(), k.product(), k.release(), seconds));
+    }
+
+    private static String nullToEmpty(String value) {
+        return value == null ? UptimeRepository.UNDECLARED : value;
+    }
+
+    private record Key(LocalDate day, String tenant, String product, String release) implements Comparable<Key> {
+        private static final Comparator<Key> ORDER = Comparator.comparing(Key::day)
+                .thenComparing(Key::tenant)
+                .thenComparing(Key::product)
+                .thenComparing(Key::release);
+
+        @Override
+        public int compareTo(Key other) {
+            return ORDER.compare(this, other);
+        }
     }
 }

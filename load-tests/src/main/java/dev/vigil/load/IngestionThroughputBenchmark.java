@@ -1,0 +1,468 @@
+package dev.vigil.load;
+
+import dev.vigil.devstack.Devstack;
+import dev.vigil.devstack.DevstackConfig;
+import dev.vigil.devstack.Endpoints;
+import dev.vigil.devstack.ServiceProcess;
+import dev.vigil.schemas.Envelopes;
+import dev.vigil.schemas.EventCodec;
+import dev.vigil.schemas.TopicCatalog;
+import dev.vigil.schemas.agent.AgentEvent;
+import dev.vigil.schemas.agent.AgentSamples;
+import dev.vigil.schemas.agent.AgentStatus;
+import dev.vigil.schemas.agent.AgentStatusKind;
+import dev.vigil.schemas.agent.ArtifactManifest;
+import dev.vigil.schemas.agent.BlockSample;
+import dev.vigil.schemas.agent.Lifecycle;
+import dev.vigil.schemas.agent.LifecycleState;
+import dev.vigil.schemas.agent.NetSample;
+import dev.vigil.schemas.agent.VcpuSample;
+import dev.vigil.schemas.agent.VmSample;
+import dev.vigil.schemas.common.ArtifactKind;
+import dev.vigil.schemas.common.Source;
+import dev.vigil.schemas.common.VmRef;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.tools.ProducerPerformance;
+
+/**
+ * Ingestion's throughput and publish-to-durable latency under mixed agent traffic, against Kafka's own
+ * {@code ProducerPerformance} on the same broker in the same run.
+ *
+ * <p>Usage: {@code load-tests/run IngestionThroughputBenchmark [records] [vms-per-sample-record] [paced-rate]}.
+ * Records are encoded before sending starts. Three phases on one devstack: (1) {@code ProducerPerformance} writes {@code records} records of the mix's mean
+ * size to a topic with the agent topics' partitioning, acks=all; (2) the packaged ingestion service runs while a
+ * producer sends {@code records} mixed agent records as fast as it can; ingestion's rate is records over the time
+ * from the first send until the last record is durable in PostgreSQL, and every event id is counted there; (3) a
+ * fresh ingestion process takes traffic paced at {@code paced-rate} records/s for 60 s and its publish-to-durable
+ * p99 is read from its own metric.
+ */
+public final class IngestionThroughputBenchmark {
+
+    private static final Path APP = Path.of("services/ingestion/target/quarkus-app/quarkus-run.jar");
+    // Per 100 records: 88 sample records (one per host per period), 10 events (lifecycle, heartbeats), 2 artifacts.
+    private static final int SAMPLES_PER_100 = 88;
+    private static final int EVENTS_PER_100 = 10;
+    private static final int HOSTS = 200;
+    private static final int VMS_PER_HOST_TOTAL = 20;
+
+    private IngestionThroughputBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        int records = args.length > 0 ? Integer.parseInt(args[0]) : 300_000;
+        int vmsPerSample = args.length > 1 ? Integer.parseInt(args[1]) : 10;
+        int pacedRate = args.length > 2 ? Integer.parseInt(args[2]) : 5_000;
+        if (!Files.exists(APP)) {
+            throw new IllegalStateException(APP + " is missing: run ./mvnw install -Dquick first");
+        }
+        Path logs = Files.createTempDirectory("vigil-ingestion-bench-");
+        try (Devstack stack = Devstack.start(DevstackConfig.forTests())) {
+            Endpoints endpoints = stack.endpoints();
+            Traffic traffic = new Traffic(vmsPerSample);
+            int meanSize = traffic.meanRecordBytes();
+
+            double rawRate = producerPerformance(endpoints, records, meanSize);
+
+            Result drain;
+            int port = freePort();
+            try (ServiceProcess ingestion =
+                    ServiceProcess.start(APP, endpoints, port, Map.of(), logs.resolve("a.log"))) {
+                ingestion.awaitReady("http://127.0.0.1:" + port, Duration.ofSeconds(120));
+                drain = sendAndAwaitDurable(endpoints, traffic, records, 0);
+            }
+            String p99;
+            int pacedPort = freePort();
+            try (ServiceProcess ingestion =
+                    ServiceProcess.start(APP, endpoints, pacedPort, Map.of(), logs.resolve("b.log"))) {
+                ingestion.awaitReady("http://127.0.0.1:" + pacedPort, Duration.ofSeconds(120));
+                sendAndAwaitDurable(endpoints, traffic, pacedRate * 60, pacedRate);
+                p99 = quantiles(pacedPort);
+            }
+
+            System.out.printf(
+                    Locale.ROOT,
+                    "%nmix per 100 records: %d sample records of %d VMs, %d events, %d artifact manifests;"
+                            + " mean record %d bytes%n",
+                    SAMPLES_PER_100,
+                    vmsPerSample,
+                    EVENTS_PER_100,
+                    100 - SAMPLES_PER_100 - EVENTS_PER_100,
+                    meanSize);
+            System.out.printf(Locale.ROOT, "| run | records/s |%n|---|---|%n");
+            System.out.printf(
+                    Locale.ROOT,
+                    "| Kafka ProducerPerformance, %d records of %d bytes, acks=all | %.0f |%n",
+                    records,
+                    meanSize,
+                    rawRate);
+            System.out.printf(
+                    Locale.ROOT, "| mixed agent traffic sent by the benchmark's producer | %.0f |%n", drain.sendRate());
+            System.out.printf(
+                    Locale.ROOT,
+                    "| ingestion: first send to last record durable in PostgreSQL | %.0f |%n",
+                    drain.durableRate());
+            System.out.printf(
+                    Locale.ROOT,
+                    "%nratio ingestion / ProducerPerformance = %.3f; VM samples stored/s = %.0f;"
+                            + " records accounted for: %d of %d (dead-lettered: %d)%n",
+                    drain.durableRate() / rawRate,
+                    drain.durableRate() * SAMPLES_PER_100 / 100.0 * vmsPerSample,
+                    drain.durable(),
+                    records,
+                    drain.deadLettered());
+            System.out.printf(Locale.ROOT, "publish-to-durable at %d records/s for 60 s: %s%n", pacedRate, p99);
+        } finally {
+            System.out.println("service logs: " + logs);
+        }
+    }
+
+    /** Runs Kafka's ProducerPerformance in-process and returns its records/s. */
+    private static double producerPerformance(Endpoints endpoints, int records, int recordSize) throws Exception {
+        String topic = "bench.producer-performance";
+        Properties admin = new Properties();
+        admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        try (Admin client = Admin.create(admin)) {
+            client.createTopics(List.of(new NewTopic(topic, TopicCatalog.AGENT_SAMPLES.partitions(), (short) 1)))
+                    .all()
+                    .get();
+        }
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            ProducerPerformance.main(new String[] {
+                "--topic",
+                topic,
+                "--num-records",
+                String.valueOf(records),
+                "--record-size",
+                String.valueOf(recordSize),
+                "--throughput",
+                "-1",
+                "--producer-props",
+                "bootstrap.servers=" + endpoints.kafkaBootstrapServers(),
+                "acks=all",
+                "linger.ms=5",
+                "batch.size=131072"
+            });
+        } finally {
+            System.setOut(original);
+        }
+        String output = captured.toString(StandardCharsets.UTF_8);
+        Matcher m =
+                Pattern.compile("(\\d+) records sent, ([0-9.]+) records/sec").matcher(output);
+        double rate = -1;
+        while (m.find()) {
+            rate = Double.parseDouble(m.group(2));
+        }
+        System.out.println(
+                "ProducerPerformance: " + output.lines().reduce((a, b) -> b).orElse(""));
+        return rate;
+    }
+
+    private record Result(double sendRate, double durableRate, long durable, long deadLettered) {}
+
+    /**
+     * Sends {@code records} mixed records (paced at {@code rate} records/s, or as fast as possible when 0) and waits
+     * until every one of them is durable in ingestion's tables.
+     */
+    private static Result sendAndAwaitDurable(Endpoints endpoints, Traffic traffic, int records, int rate)
+            throws Exception {
+        long before = durable(endpoints);
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        props.put(ProducerConfig.BATCH_SIZE_CONFIG, "131072");
+        AtomicLong failed = new AtomicLong();
+        AtomicReference<Exception> firstFailure = new AtomicReference<>();
+        // Encoded before the clock starts: the benchmark measures ingestion, not the load generator's Avro.
+        List<ProducerRecord<byte[], byte[]>> encoded = new ArrayList<>(records);
+        for (int i = 0; i < records; i++) {
+            encoded.add(traffic.next(i));
+        }
+        long start = System.nanoTime();
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (int i = 0; i < records; i++) {
+                if (rate > 0) {
+                    long due = start + (long) i * 1_000_000_000L / rate;
+                    while (System.nanoTime() < due) {
+                        Thread.onSpinWait();
+                    }
+                }
+                producer.send(encoded.get(i), (metadata, e) -> {
+                    if (e != null) {
+                        failed.incrementAndGet();
+                        firstFailure.compareAndSet(null, e);
+                    }
+                });
+            }
+            producer.flush();
+        }
+        if (failed.get() > 0) {
+            throw new IllegalStateException(failed.get() + " sends failed", firstFailure.get());
+        }
+        double sendSeconds = (System.nanoTime() - start) / 1e9;
+        long target = before + records;
+        long durable = before;
+        long lastProgress = System.nanoTime();
+        while (durable < target
+                && System.nanoTime() - lastProgress < Duration.ofSeconds(60).toNanos()) {
+            Thread.sleep(200);
+            long now = durable(endpoints);
+            if (now > durable) {
+                lastProgress = System.nanoTime();
+            }
+            durable = now;
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return new Result(
+                records / sendSeconds, (durable - before) / seconds, durable - before, deadLettered(endpoints));
+    }
+
+    /** Records durable in ingestion's tables: one row per event id, whichever table its kind lands in. */
+    private static long durable(Endpoints endpoints) throws Exception {
+        try (Connection c = DriverManager.getConnection(endpoints.jdbcUrl(), endpoints.jdbcUser(), "");
+                Statement s = c.createStatement()) {
+            try (ResultSet r = s.executeQuery("SELECT (SELECT count(*) FROM ingestion.sample_batch)"
+                    + " + (SELECT count(*) FROM ingestion.agent_event)"
+                    + " + (SELECT count(*) FROM ingestion.artifact)")) {
+                r.next();
+                return r.getLong(1);
+            }
+        } catch (java.sql.SQLException e) {
+            return 0; // The schema is not migrated yet.
+        }
+    }
+
+    private static long deadLettered(Endpoints endpoints) throws Exception {
+        Properties admin = new Properties();
+        admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        try (Admin client = Admin.create(admin)) {
+            var partitions = client.describeTopics(List.of(TopicCatalog.INGESTION_DEAD_LETTER.name()))
+                    .allTopicNames()
+                    .get()
+                    .get(TopicCatalog.INGESTION_DEAD_LETTER.name())
+                    .partitions();
+            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest =
+                    new java.util.HashMap<>();
+            partitions.forEach(p -> latest.put(
+                    new org.apache.kafka.common.TopicPartition(
+                            TopicCatalog.INGESTION_DEAD_LETTER.name(), p.partition()),
+                    org.apache.kafka.clients.admin.OffsetSpec.latest()));
+            return client.listOffsets(latest).all().get().values().stream()
+                    .mapToLong(o -> o.offset())
+                    .sum();
+        }
+    }
+
+    private static String quantiles(int port) throws IOException, InterruptedException {
+        String metrics = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/metrics"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
+        StringBuilder out = new StringBuilder();
+        metrics.lines()
+                .filter(l -> l.startsWith("vigil_ingestion_publish_to_durable_seconds{"))
+                .forEach(l -> out.append("\n  ").append(l));
+        return out.toString();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** The mixed agent traffic of a fleet: {@code HOSTS} hosts, each with its VMs. */
+    private static final class Traffic {
+
+        private final int vmsPerSample;
+        private final List<Source> sources = new ArrayList<>();
+        private final List<List<VmRef>> vms = new ArrayList<>();
+
+        Traffic(int vmsPerSample) {
+            this.vmsPerSample = vmsPerSample;
+            for (int h = 0; h < HOSTS; h++) {
+                String host = "bench-host-" + h;
+                sources.add(Source.newBuilder()
+                        .setHostId(host)
+                        .setAgentId(host + "-agent")
+                        .setAgentVersion("1.4.0")
+                        .build());
+                List<VmRef> own = new ArrayList<>();
+                for (int v = 0; v < Math.max(vmsPerSample, VMS_PER_HOST_TOTAL); v++) {
+                    own.add(VmRef.newBuilder()
+                            .setUuid(UUID.randomUUID().toString())
+                            .setName(host + "-vm-" + v)
+                            .setProduct("AcmeOS")
+                            .setRelease("12.0-beta" + (v % 3))
+                            .build());
+                }
+                vms.add(own);
+            }
+        }
+
+        int meanRecordBytes() {
+            long total = 0;
+            for (int i = 0; i < 100; i++) {
+                total += next(i).value().length;
+            }
+            return (int) (total / 100);
+        }
+
+        ProducerRecord<byte[], byte[]> next(int i) {
+            int slot = i % 100;
+            int host = (i / 100) % HOSTS;
+            Source source = sources.get(host);
+            Instant now = Instant.now();
+            if (slot < SAMPLES_PER_100) {
+                List<VmSample> rows = new ArrayList<>(vmsPerSample);
+                for (int v = 0; v < vmsPerSample; v++) {
+                    rows.add(sample(vms.get(host).get(v), i));
+                }
+                AgentSamples samples = AgentSamples.newBuilder()
+                        .setEnvelope(Envelopes.create(
+                                AgentSamples.class, AgentSamples.getClassSchema(), source, "acme", now))
+                        .setSampledAt(now.minusMillis(i % 1000))
+                        .setPeriodMillis(5000)
+                        .setVms(rows)
+                        .setHost(null)
+                        .build();
+                return record(
+                        TopicCatalog.AGENT_SAMPLES.name(),
+                        source.getHostId(),
+                        EventCodec.of(AgentSamples.class).encode(samples));
+            }
+            VmRef vm = vms.get(host).get(i % VMS_PER_HOST_TOTAL);
+            if (slot < SAMPLES_PER_100 + EVENTS_PER_100) {
+                AgentEvent event = slot % 3 == 0
+                        ? event(
+                                Lifecycle.newBuilder()
+                                        .setState(LifecycleState.STARTED)
+                                        .setReason("BOOTED")
+                                        .setSettled(true)
+                                        .build(),
+                                source,
+                                vm,
+                                now)
+                        : event(
+                                AgentStatus.newBuilder()
+                                        .setStatus(AgentStatusKind.HEARTBEAT)
+                                        .setHypervisorUri("qemu:///system")
+                                        .setDomainsWatched(VMS_PER_HOST_TOTAL)
+                                        .build(),
+                                source,
+                                null,
+                                now);
+                String key = event.getVm() == null ? source.getHostId() : vm.getUuid();
+                return record(
+                        TopicCatalog.AGENT_EVENTS.name(),
+                        key,
+                        EventCodec.of(AgentEvent.class).encode(event));
+            }
+            String sha = String.format(Locale.ROOT, "%064x", i);
+            ArtifactManifest manifest = ArtifactManifest.newBuilder()
+                    .setEnvelope(Envelopes.create(
+                            ArtifactManifest.class, ArtifactManifest.getClassSchema(), source, "acme", now))
+                    .setVm(vm)
+                    .setIncidentId(null)
+                    .setKind(ArtifactKind.SCREENSHOT)
+                    .setBucket("vigil-artifacts")
+                    .setObjectKey("sha256/" + sha.substring(0, 2) + "/" + sha)
+                    .setSha256(sha)
+                    .setSizeBytes(4096)
+                    .setFormat("png")
+                    .build();
+            return record(
+                    TopicCatalog.AGENT_ARTIFACTS.name(),
+                    vm.getUuid(),
+                    EventCodec.of(ArtifactManifest.class).encode(manifest));
+        }
+
+        private static VmSample sample(VmRef vm, int i) {
+            return VmSample.newBuilder()
+                    .setVm(vm)
+                    .setState("RUNNING")
+                    .setCpuTimeNanos(1_000_000_000L * i)
+                    .setVcpus(List.of(
+                            VcpuSample.newBuilder()
+                                    .setIndex(0)
+                                    .setTimeNanos(500_000_000L * i)
+                                    .build(),
+                            VcpuSample.newBuilder()
+                                    .setIndex(1)
+                                    .setTimeNanos(400_000_000L * i)
+                                    .build()))
+                    .setBlocks(List.of(BlockSample.newBuilder()
+                            .setDevice("vda")
+                            .setReadBytes(4096L * i)
+                            .setWriteBytes(8192L * i)
+                            .setReadRequests(i)
+                            .setWriteRequests(2L * i)
+                            .setAllocationBytes(10_737_418_240L)
+                            .setCapacityBytes(21_474_836_480L)
+                            .build()))
+                    .setNets(List.of(NetSample.newBuilder()
+                            .setDevice("vnet0")
+                            .setRxBytes(1500L * i)
+                            .setTxBytes(900L * i)
+                            .setRxDrops(0)
+                            .setTxDrops(0)
+                            .build()))
+                    .setBalloonCurrentKib(4_194_304L)
+                    .setBalloonRssKib(2_097_152L)
+                    .build();
+        }
+
+        private static AgentEvent event(Object payload, Source source, VmRef vm, Instant at) {
+            org.apache.avro.specific.SpecificRecord record = (org.apache.avro.specific.SpecificRecord) payload;
+            return AgentEvent.newBuilder()
+                    .setEnvelope(Envelopes.create(AgentEvent.class, record.getSchema(), source, "acme", at))
+                    .setVm(vm)
+                    .setPayload(payload)
+                    .build();
+        }
+
+        private static ProducerRecord<byte[], byte[]> record(String topic, String key, byte[] value) {
+            return new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value);
+        }
+    }
+}
