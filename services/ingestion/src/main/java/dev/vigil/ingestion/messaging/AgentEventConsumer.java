@@ -3,6 +3,7 @@ package dev.vigil.ingestion.messaging;
 import dev.vigil.ingestion.domain.IngestionResult;
 import dev.vigil.ingestion.domain.IngestionResult.Outcome;
 import dev.vigil.ingestion.service.AgentEventIngestionService;
+import dev.vigil.ingestion.service.HostSightings;
 import dev.vigil.ingestion.service.IngestionMetrics;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.smallrye.common.annotation.Blocking;
@@ -39,13 +40,15 @@ public class AgentEventConsumer {
         }
         // One transaction per poll: records are still taken one by one, in partition order, but commit together.
         QuarkusTransaction.requiringNew().run(() -> {
+            HostSightings hosts = new HostSightings();
             for (ConsumerRecord<byte[], byte[]> record : batch) {
                 IngestionResult result =
-                        ingestion.ingest(record.value(), record.topic(), record.partition(), record.offset());
+                        ingestion.ingest(record.value(), record.topic(), record.partition(), record.offset(), hosts);
                 if (result.outcome() == Outcome.REJECTED) {
                     deadLetter.send(record, result.rejection());
                 }
             }
+            ingestion.recordHosts(hosts);
         });
         batch.forEach(record -> metrics.durable(record.topic(), record.timestamp()));
     }

@@ -6,6 +6,7 @@ import io.quarkus.panache.common.Page;
 import io.quarkus.panache.common.Sort;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.LockModeType;
+import java.time.Instant;
 import java.util.List;
 
 /** The VM inventory. */
@@ -63,11 +64,39 @@ public class VmRepository implements PanacheRepositoryBase<VmEntity, String> {
         return vm;
     }
 
-    /** A host's running VMs, locked until the transaction ends. */
-    public List<VmEntity> lockRunningOn(String hostId) {
-        return find("hostId = ?1 and running = true", Sort.by("vmUuid"), hostId)
-                .withLock(LockModeType.PESSIMISTIC_WRITE)
-                .list();
+    /** How far a running VM's time had been counted before {@link #advanceRunningOn} moved it. */
+    public record Counted(String tenant, String product, String release, Instant from) {}
+
+    /**
+     * Moves every running VM of a host that is counted to before {@code at} up to {@code at}, in one statement,
+     * and returns where each was counted to before.
+     */
+    @SuppressWarnings("unchecked")
+    public List<Counted> advanceRunningOn(String hostId, Instant at) {
+        List<Object[]> rows = getEntityManager()
+                .createNativeQuery("""
+                        WITH prev AS (
+                            SELECT vm_uuid, counted_until, tenant, product, release FROM vm
+                            WHERE host_id = :host AND running AND counted_until < :at
+                            ORDER BY vm_uuid FOR UPDATE)
+                        UPDATE vm SET counted_until = :at FROM prev WHERE vm.vm_uuid = prev.vm_uuid
+                        RETURNING prev.tenant, prev.product, prev.release, prev.counted_until""")
+                .setParameter("host", hostId)
+                .setParameter("at", at)
+                .getResultList();
+        return rows.stream()
+                .map(r -> new Counted((String) r[0], (String) r[1], (String) r[2], instant(r[3])))
+                .toList();
+    }
+
+    private static Instant instant(Object value) {
+        if (value instanceof Instant i) {
+            return i;
+        }
+        if (value instanceof java.time.OffsetDateTime o) {
+            return o.toInstant();
+        }
+        return ((java.sql.Timestamp) value).toInstant();
     }
 
     public List<VmEntity> page(int page, int size) {

@@ -49,8 +49,12 @@ public class AgentEventIngestionService {
         this.incidents = incidents;
     }
 
-    /** Must run inside the caller's transaction: the event row and the inventory change commit together. */
-    public IngestionResult ingest(byte[] value, String topic, int partition, long offset) {
+    /**
+     * One record of a batch, inside the caller's transaction (the event row and the inventory change commit
+     * together); the hosts it names are noted in {@code sightings} and written once for the whole
+     * batch by {@link #recordHosts}, so a batch holds each host row's lock only at its very end.
+     */
+    public IngestionResult ingest(byte[] value, String topic, int partition, long offset, HostSightings sightings) {
         metrics.consumed(topic);
         AgentEvent event;
         try {
@@ -67,7 +71,7 @@ public class AgentEventIngestionService {
             metrics.duplicate(topic);
             return IngestionResult.duplicate();
         }
-        hosts.recordSeen(recorded);
+        sightings.note(recorded);
         if (recorded.vmUuid() != null) {
             vms.recordSeen(recorded);
             uptime.vmEvent(recorded);
@@ -79,5 +83,10 @@ public class AgentEventIngestionService {
         }
         metrics.stored(topic);
         return IngestionResult.stored();
+    }
+
+    /** Writes the batch's host sightings, in host order (concurrent batches lock host rows in the same order). */
+    public void recordHosts(HostSightings sightings) {
+        sightings.newest().forEach(hosts::recordSeen);
     }
 }

@@ -49,30 +49,31 @@ public class UptimeLedger {
 
     /** The host's agent spoke at {@code at}: its running VMs ran until then (one ledger write per release). */
     void hostAlive(String hostId, Instant at) {
+        // Pending entity changes first: the statement below reads and moves the same rows.
+        vms.flush();
         Map<Key, Double> credits = new TreeMap<>();
-        for (VmEntity vm : vms.lockRunningOn(hostId)) {
-            advance(vm, at, credits);
+        for (VmRepository.Counted vm : vms.advanceRunningOn(hostId, at)) {
+            UptimeSpan.perDay(vm.from(), at, config.uptimeMaxGap())
+                    .forEach((day, seconds) -> credits.merge(
+                            new Key(day, vm.tenant(), nullToEmpty(vm.product()), nullToEmpty(vm.release())),
+                            seconds,
+                            Double::sum));
         }
         flush(credits);
-        vms.flush();
     }
 
     private void advance(VmEntity vm, Instant at) {
-        Map<Key, Double> credits = new TreeMap<>();
-        advance(vm, at, credits);
-        flush(credits);
-    }
-
-    private void advance(VmEntity vm, Instant at, Map<Key, Double> credits) {
         if (vm.countedUntil != null && !at.isAfter(vm.countedUntil)) {
             return;
         }
         if (vm.countedUntil != null && vm.running) {
+            Map<Key, Double> credits = new TreeMap<>();
             UptimeSpan.perDay(vm.countedUntil, at, config.uptimeMaxGap())
                     .forEach((day, seconds) -> credits.merge(
                             new Key(day, vm.tenant, nullToEmpty(vm.product), nullToEmpty(vm.release)),
                             seconds,
                             Double::sum));
+            flush(credits);
         }
         vm.countedUntil = at;
     }
