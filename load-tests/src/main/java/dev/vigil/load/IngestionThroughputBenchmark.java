@@ -143,7 +143,7 @@ public final class IngestionThroughputBenchmark {
                     drain.durableRate());
             System.out.printf(
                     Locale.ROOT,
-                    "%nratio ingestion / ProducerPerformance = %.3f; VM samples stored/s = %.0f;"
+                    "%nratio ingestion / ProducerPerformance = %.3f; VM samples taken in/s = %.0f;"
                             + " records accounted for: %d of %d (dead-lettered: %d)%n",
                     drain.durableRate() / rawRate,
                     drain.durableRate() * SAMPLES_PER_100 / 100.0 * vmsPerSample,

@@ -36,7 +36,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
-/** Samples in bulk: every VM row of every new sample record stored once; a duplicate skipped; garbage dead-lettered. */
+/**
+ * Samples in bulk: each new sample record indexed once, one VM row per VM per minute (the earliest sample of it), a
+ * duplicate skipped, garbage dead-lettered.
+ */
 @QuarkusTest
 @QuarkusTestResource(DevstackTestResource.class)
 class SampleIngestionIT {
@@ -47,12 +50,19 @@ class SampleIngestionIT {
     private final String hostId = "samples-" + UUID.randomUUID();
 
     @Test
-    void storesEveryVmOfEverySampleOnceAndDeadLettersGarbage() throws Exception {
+    void keepsEachVmsFirstSampleOfEveryMinuteOnceAndDeadLettersGarbage() throws Exception {
         List<String> vms = new ArrayList<>();
         for (int v = 0; v < VMS; v++) {
             vms.add(UUID.randomUUID().toString());
         }
-        Instant start = Instant.now().minusSeconds(RECORDS);
+        Instant start = Instant.now().minusSeconds(RECORDS).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        // The default resolution keeps one row per VM per minute: the earliest sample of each minute.
+        java.util.TreeMap<Instant, Instant> firstOfMinute = new java.util.TreeMap<>();
+        for (int i = 0; i < RECORDS; i++) {
+            Instant at = start.plusSeconds(i);
+            firstOfMinute.merge(
+                    at.truncatedTo(java.time.temporal.ChronoUnit.MINUTES), at, (a, b) -> a.isBefore(b) ? a : b);
+        }
         byte[] key = hostId.getBytes(StandardCharsets.UTF_8);
         try (KafkaProducer<byte[], byte[]> producer = producer()) {
             byte[] first = null;
@@ -68,14 +78,15 @@ class SampleIngestionIT {
         }
 
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-            assertThat(count("SELECT count(*) FROM ingestion.vm_sample WHERE host_id = ?"))
-                    .isEqualTo(RECORDS * VMS);
             assertThat(count("SELECT count(*) FROM ingestion.sample_batch WHERE host_id = ?"))
                     .isEqualTo(RECORDS);
+            assertThat(count("SELECT count(*) FROM ingestion.vm_sample WHERE host_id = ?"))
+                    .isEqualTo((long) firstOfMinute.size() * VMS);
         });
         assertThat(count("SELECT count(*) FROM ingestion.vm_sample WHERE host_id = ? AND state = 'RUNNING'"
                         + " AND read_bytes = 3000 AND cpu_time_ns > 0"))
-                .isEqualTo(RECORDS * VMS);
+                .isEqualTo((long) firstOfMinute.size() * VMS);
+        assertThat(sampleTimes(vms.get(0))).containsExactlyElementsOf(firstOfMinute.values());
         try (TopicTail dlq = new TopicTail(endpoints, TopicCatalog.INGESTION_DEAD_LETTER)) {
             await().atMost(Duration.ofSeconds(30))
                     .untilAsserted(() -> assertThat(dlq.poll().stream()
@@ -127,6 +138,21 @@ class SampleIngestionIT {
                 .setAllocationBytes(null)
                 .setCapacityBytes(null)
                 .build();
+    }
+
+    private List<Instant> sampleTimes(String vm) throws Exception {
+        try (Connection c = DriverManager.getConnection(endpoints.jdbcUrl(), endpoints.jdbcUser(), "");
+                PreparedStatement s = c.prepareStatement(
+                        "SELECT sampled_at FROM ingestion.vm_sample WHERE vm_uuid = ? ORDER BY sampled_at")) {
+            s.setString(1, vm);
+            List<Instant> times = new ArrayList<>();
+            try (java.sql.ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    times.add(r.getTimestamp(1).toInstant());
+                }
+            }
+            return times;
+        }
     }
 
     private long count(String sql) throws Exception {

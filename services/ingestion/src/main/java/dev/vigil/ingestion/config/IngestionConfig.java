@@ -34,6 +34,13 @@ public interface IngestionConfig {
     @WithDefault("PT5M")
     Duration artifactMissingGrace();
 
+    /**
+     * One VM row is kept per VM per bucket of this length: the first sample in it (counters are cumulative, so rates
+     * per bucket stay exact). Zero keeps every sample; the full-resolution stream is the energy service's.
+     */
+    @WithDefault("PT1M")
+    Duration vmSampleResolution();
+
     /** How long raw VM samples are kept (the energy service keeps its own aggregates). */
     @WithDefault("P7D")
     Duration sampleRetention();

@@ -12,10 +12,13 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.hibernate.Session;
 
@@ -37,15 +40,29 @@ public class SampleRepository {
      *
      * @return how many sample records were new
      */
-    public int insertBatch(List<AgentSamples> batch, Instant receivedAt) {
+    /**
+     * @param resolution one VM row is kept per VM per bucket of this length (the earliest sample in it); zero keeps
+     *     every sample
+     */
+    public int insertBatch(List<AgentSamples> batch, Instant receivedAt, Duration resolution) {
         if (batch.isEmpty()) {
             return 0;
         }
         return entityManager.unwrap(Session.class).doReturningWork(connection -> {
             Set<String> fresh = insertIndex(connection, batch, receivedAt);
-            insertVmRows(connection, batch, fresh);
+            insertVmRows(connection, batch, fresh, resolution);
             return fresh.size();
         });
+    }
+
+    /** The start of the bucket {@code at} falls in. */
+    static Instant bucket(Instant at, Duration resolution) {
+        long size = resolution.toMillis();
+        if (size <= 0) {
+            return at;
+        }
+        long millis = at.toEpochMilli();
+        return Instant.ofEpochMilli(millis - Math.floorMod(millis, size));
     }
 
     /** Deletes raw VM rows and their index older than {@code before}; returns the VM rows deleted. */
@@ -95,15 +112,18 @@ public class SampleRepository {
         return fresh;
     }
 
-    private static void insertVmRows(Connection connection, List<AgentSamples> batch, Set<String> fresh)
+    private static void insertVmRows(
+            Connection connection, List<AgentSamples> batch, Set<String> fresh, Duration resolution)
             throws SQLException {
-        List<Object[]> rows = new ArrayList<>();
+        // The earliest sample of each VM and bucket in this batch; earlier batches' rows win in the database.
+        Map<String, Object[]> kept = new HashMap<>();
         for (AgentSamples s : batch) {
             if (!fresh.contains(s.getEnvelope().getEventId())) {
                 continue;
             }
+            Instant bucket = bucket(s.getSampledAt(), resolution);
             for (VmSample vm : s.getVms()) {
-                rows.add(new Object[] {
+                Object[] row = new Object[] {
                     vm.getVm().getUuid(),
                     Timestamp.from(s.getSampledAt()),
                     s.getEnvelope().getSource().getHostId(),
@@ -115,20 +135,28 @@ public class SampleRepository {
                             .sum(),
                     vm.getNets().stream().mapToLong(NetSample::getRxBytes).sum(),
                     vm.getNets().stream().mapToLong(NetSample::getTxBytes).sum(),
-                    vm.getBalloonCurrentKib()
-                });
+                    vm.getBalloonCurrentKib(),
+                    Timestamp.from(bucket)
+                };
+                kept.merge(
+                        vm.getVm().getUuid() + '|' + bucket,
+                        row,
+                        (a, b) -> ((Timestamp) a[1]).after((Timestamp) b[1]) ? b : a);
             }
         }
+        List<Object[]> rows = new ArrayList<>(kept.values());
         if (rows.isEmpty()) {
             return;
         }
-        String[] types = {"text", "timestamptz", "text", "text", "int8", "int8", "int8", "int8", "int8", "int8"};
+        String[] types = {
+            "text", "timestamptz", "text", "text", "int8", "int8", "int8", "int8", "int8", "int8", "timestamptz"
+        };
         try (PreparedStatement insert = connection.prepareStatement("""
                 INSERT INTO vm_sample (vm_uuid, sampled_at, host_id, state, cpu_time_ns, read_bytes, write_bytes,
-                    rx_bytes, tx_bytes, balloon_kib)
+                    rx_bytes, tx_bytes, balloon_kib, bucket)
                 SELECT * FROM unnest(?::text[], ?::timestamptz[], ?::text[], ?::text[], ?::int8[], ?::int8[],
-                    ?::int8[], ?::int8[], ?::int8[], ?::int8[])
-                ON CONFLICT (vm_uuid, sampled_at) DO NOTHING""")) {
+                    ?::int8[], ?::int8[], ?::int8[], ?::int8[], ?::timestamptz[])
+                ON CONFLICT (vm_uuid, bucket) DO NOTHING""")) {
             for (int column = 0; column < types.length; column++) {
                 Object[] values = new Object[rows.size()];
                 for (int r = 0; r < rows.size(); r++) {

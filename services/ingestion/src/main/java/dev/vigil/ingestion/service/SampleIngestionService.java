@@ -54,7 +54,7 @@ public class SampleIngestionService {
                 refused.put(i, new Rejection(e.reason().name(), e.getMessage()));
             }
         }
-        int fresh = samples.insertBatch(valid, clock.instant());
+        int fresh = samples.insertBatch(valid, clock.instant(), config.vmSampleResolution());
         for (int i = 0; i < fresh; i++) {
             metrics.stored(topic);
         }
