@@ -3,11 +3,12 @@ package dev.vigil.ingestion.messaging;
 import dev.vigil.ingestion.domain.IngestionResult;
 import dev.vigil.ingestion.domain.IngestionResult.Outcome;
 import dev.vigil.ingestion.service.AgentEventIngestionService;
-import dev.vigil.ingestion.service.HostSightings;
 import dev.vigil.ingestion.service.IngestionMetrics;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -38,17 +39,18 @@ public class AgentEventConsumer {
         if (batch.isEmpty()) {
             return;
         }
-        // One transaction per poll: records are still taken one by one, in partition order, but commit together.
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>(batch.count());
+        batch.forEach(records::add);
+        // One transaction per poll: records are still taken in partition order, but commit together.
         QuarkusTransaction.requiringNew().run(() -> {
-            HostSightings hosts = new HostSightings();
-            for (ConsumerRecord<byte[], byte[]> record : batch) {
-                IngestionResult result =
-                        ingestion.ingest(record.value(), record.topic(), record.partition(), record.offset(), hosts);
-                if (result.outcome() == Outcome.REJECTED) {
-                    deadLetter.send(record, result.rejection());
+            List<IngestionResult> results = ingestion.ingestAll(records.stream()
+                    .map(r -> new AgentEventIngestionService.Incoming(r.value(), r.topic(), r.partition(), r.offset()))
+                    .toList());
+            for (int i = 0; i < records.size(); i++) {
+                if (results.get(i).outcome() == Outcome.REJECTED) {
+                    deadLetter.send(records.get(i), results.get(i).rejection());
                 }
             }
-            ingestion.recordHosts(hosts);
         });
         batch.forEach(record -> metrics.durable(record.topic(), record.timestamp()));
     }

@@ -10,6 +10,11 @@ import dev.vigil.ingestion.persistence.VmRepository;
 import dev.vigil.schemas.agent.AgentEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
 
 /**
  * Takes one raw agent-event record to its end: recorded once (event index and inventory), dropped as a duplicate,
@@ -49,44 +54,65 @@ public class AgentEventIngestionService {
         this.incidents = incidents;
     }
 
-    /**
-     * One record of a batch, inside the caller's transaction (the event row and the inventory change commit
-     * together); the hosts it names are noted in {@code sightings} and written once for the whole
-     * batch by {@link #recordHosts}, so a batch holds each host row's lock only at its very end.
-     */
-    public IngestionResult ingest(byte[] value, String topic, int partition, long offset, HostSightings sightings) {
-        metrics.consumed(topic);
-        AgentEvent event;
-        try {
-            event = validator.validate(value);
-        } catch (ValidationException e) {
-            metrics.rejected(topic, e.reason());
-            LOG.log(
-                    System.Logger.Level.INFO,
-                    "rejected " + topic + "-" + partition + "@" + offset + " " + e.reason() + ": " + e.getMessage());
-            return IngestionResult.rejected(new Rejection(e.reason().name(), e.getMessage()));
-        }
-        RecordedEvent recorded = mapper.toRecorded(event, topic, partition, offset);
-        if (!events.insertIfAbsent(recorded, clock.instant())) {
-            metrics.duplicate(topic);
-            return IngestionResult.duplicate();
-        }
-        sightings.note(recorded);
-        if (recorded.vmUuid() != null) {
-            vms.recordSeen(recorded);
-            uptime.vmEvent(recorded);
-            if (recorded.trigger() != null) {
-                incidents.triggerArrived(recorded, value, clock.instant());
-            }
-        } else if ("AgentStatus".equals(recorded.kind())) {
-            uptime.hostAlive(recorded.hostId(), recorded.occurredAt());
-        }
-        metrics.stored(topic);
-        return IngestionResult.stored();
-    }
+    /** One polled record. */
+    public record Incoming(byte[] value, String topic, int partition, long offset) {}
 
-    /** Writes the batch's host sightings, in host order (concurrent batches lock host rows in the same order). */
-    public void recordHosts(HostSightings sightings) {
+    /**
+     * A poll's records, inside the caller's transaction (event rows, inventory and uptime commit together). The
+     * event rows go in with one statement; each new event then moves its VM, uptime and incident in poll order,
+     * and the hosts heard from are written once, in host order, at the end (so a batch holds each host row's lock
+     * only at its very end).
+     *
+     * @return each record's outcome, in order
+     */
+    public List<IngestionResult> ingestAll(List<Incoming> batch) {
+        List<IngestionResult> results = new ArrayList<>(batch.size());
+        List<RecordedEvent> valid = new ArrayList<>(batch.size());
+        for (Incoming in : batch) {
+            metrics.consumed(in.topic());
+            try {
+                AgentEvent event = validator.validate(in.value());
+                valid.add(mapper.toRecorded(event, in.topic(), in.partition(), in.offset()));
+                results.add(null);
+            } catch (ValidationException e) {
+                metrics.rejected(in.topic(), e.reason());
+                LOG.log(
+                        System.Logger.Level.INFO,
+                        "rejected " + in.topic() + "-" + in.partition() + "@" + in.offset() + " " + e.reason() + ": "
+                                + e.getMessage());
+                valid.add(null);
+                results.add(IngestionResult.rejected(new Rejection(e.reason().name(), e.getMessage())));
+            }
+        }
+        Instant now = clock.instant();
+        Set<String> fresh =
+                events.insertAllIfAbsent(valid.stream().filter(Objects::nonNull).toList(), now);
+        HostSightings sightings = new HostSightings();
+        for (int i = 0; i < batch.size(); i++) {
+            RecordedEvent recorded = valid.get(i);
+            if (recorded == null) {
+                continue;
+            }
+            // remove(): a second copy of an event id in the same poll is a duplicate too.
+            if (!fresh.remove(recorded.eventId())) {
+                metrics.duplicate(recorded.topic());
+                results.set(i, IngestionResult.duplicate());
+                continue;
+            }
+            sightings.note(recorded);
+            if (recorded.vmUuid() != null) {
+                vms.recordSeen(recorded);
+                uptime.vmEvent(recorded);
+                if (recorded.trigger() != null) {
+                    incidents.triggerArrived(recorded, batch.get(i).value(), now);
+                }
+            } else if ("AgentStatus".equals(recorded.kind())) {
+                uptime.hostAlive(recorded.hostId(), recorded.occurredAt());
+            }
+            metrics.stored(recorded.topic());
+            results.set(i, IngestionResult.stored());
+        }
         sightings.newest().forEach(hosts::recordSeen);
+        return results;
     }
 }

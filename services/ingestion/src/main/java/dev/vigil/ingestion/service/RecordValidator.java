@@ -11,9 +11,13 @@ import jakarta.inject.Inject;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import org.apache.avro.Schema;
 import org.apache.avro.generic.IndexedRecord;
 import org.apache.avro.specific.SpecificRecord;
 
@@ -104,25 +108,83 @@ public class RecordValidator {
         return event;
     }
 
-    private static boolean containsNul(Object value) {
+    private static final Map<Schema, Boolean> CAN_HOLD_TEXT = new ConcurrentHashMap<>();
+
+    /** Walks only the parts of the record whose schema can hold text: counters and enums are skipped unboxed. */
+    private static boolean containsNul(IndexedRecord record) {
+        Schema schema = record.getSchema();
+        for (Schema.Field field : schema.getFields()) {
+            if (canHoldText(field.schema()) && containsNul(record.get(field.pos()), field.schema())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean containsNul(Object value, Schema schema) {
+        if (value == null) {
+            return false;
+        }
         if (value instanceof CharSequence text) {
             return text.toString().indexOf('\u0000') >= 0;
         }
         if (value instanceof IndexedRecord record) {
-            for (int i = 0; i < record.getSchema().getFields().size(); i++) {
-                if (containsNul(record.get(i))) {
+            return canHoldText(record.getSchema()) && containsNul(record);
+        }
+        if (value instanceof Collection<?> items) {
+            Schema element = branch(schema, Schema.Type.ARRAY).getElementType();
+            if (!canHoldText(element)) {
+                return false;
+            }
+            for (Object item : items) {
+                if (containsNul(item, element)) {
                     return true;
                 }
             }
             return false;
         }
-        if (value instanceof Collection<?> items) {
-            return items.stream().anyMatch(RecordValidator::containsNul);
-        }
         if (value instanceof Map<?, ?> map) {
-            return map.entrySet().stream().anyMatch(e -> containsNul(e.getKey()) || containsNul(e.getValue()));
+            Schema values = branch(schema, Schema.Type.MAP).getValueType();
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                if (containsNul(e.getKey(), values) || containsNul(e.getValue(), values)) {
+                    return true;
+                }
+            }
+            return false;
         }
         return false;
+    }
+
+    private static Schema branch(Schema schema, Schema.Type type) {
+        if (schema.getType() != Schema.Type.UNION) {
+            return schema;
+        }
+        return schema.getTypes().stream()
+                .filter(s -> s.getType() == type)
+                .findFirst()
+                .orElseThrow();
+    }
+
+    /** Whether a value of this schema can contain a string anywhere (computed once per schema). */
+    static boolean canHoldText(Schema schema) {
+        Boolean known = CAN_HOLD_TEXT.get(schema);
+        if (known == null) {
+            known = canHoldText(schema, new HashSet<>());
+            CAN_HOLD_TEXT.put(schema, known);
+        }
+        return known;
+    }
+
+    private static boolean canHoldText(Schema schema, Set<String> visiting) {
+        return switch (schema.getType()) {
+            case STRING, MAP -> true;
+            case ARRAY -> canHoldText(schema.getElementType(), visiting);
+            case UNION -> schema.getTypes().stream().anyMatch(s -> canHoldText(s, visiting));
+            case RECORD ->
+                visiting.add(schema.getFullName())
+                        && schema.getFields().stream().anyMatch(f -> canHoldText(f.schema(), visiting));
+            default -> false;
+        };
     }
 
     private static void require(String value, String field) throws ValidationException {

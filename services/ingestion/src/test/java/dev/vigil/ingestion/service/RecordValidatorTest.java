@@ -6,14 +6,24 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.vigil.ingestion.AgentEventFixtures;
 import dev.vigil.ingestion.config.IngestionConfig;
 import dev.vigil.schemas.DeadLetterReason;
+import dev.vigil.schemas.Envelopes;
+import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.agent.AgentEvent;
+import dev.vigil.schemas.agent.AgentSamples;
 import dev.vigil.schemas.agent.LifecycleState;
+import dev.vigil.schemas.agent.NetSample;
+import dev.vigil.schemas.agent.VcpuSample;
+import dev.vigil.schemas.agent.VmSample;
+import dev.vigil.schemas.common.Source;
+import dev.vigil.schemas.common.VmRef;
 import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -93,6 +103,54 @@ class RecordValidatorTest {
         assertThatThrownBy(() -> validator.validate(AgentEventFixtures.encode(event)))
                 .satisfies(e -> reason(e, DeadLetterReason.MALFORMED))
                 .hasMessageContaining("NUL");
+    }
+
+    @Test
+    void findsNulDeepInsideSamplesAndSkipsPartsThatHoldNoText() throws Exception {
+        VmSample clean = VmSample.newBuilder()
+                .setVm(VmRef.newBuilder().setUuid(vm).setName("web-1").build())
+                .setState("RUNNING")
+                .setCpuTimeNanos(1L)
+                .setVcpus(List.of(
+                        VcpuSample.newBuilder().setIndex(0).setTimeNanos(5).build()))
+                .setBlocks(List.of())
+                .setNets(List.of(NetSample.newBuilder()
+                        .setDevice("vnet0")
+                        .setRxBytes(1)
+                        .setTxBytes(1)
+                        .setRxDrops(0)
+                        .setTxDrops(0)
+                        .build()))
+                .build();
+        VmSample hostile = VmSample.newBuilder(clean)
+                .setNets(List.of(NetSample.newBuilder(clean.getNets().get(0))
+                        .setDevice("vnet\u00000")
+                        .build()))
+                .build();
+
+        assertThat(validator.validate(samples(clean), AgentSamples.class, s -> Map.of()))
+                .isNotNull();
+        assertThatThrownBy(() -> validator.validate(samples(hostile), AgentSamples.class, s -> Map.of()))
+                .satisfies(e -> reason(e, DeadLetterReason.MALFORMED));
+        assertThat(RecordValidator.canHoldText(VcpuSample.getClassSchema())).isFalse();
+        assertThat(RecordValidator.canHoldText(NetSample.getClassSchema())).isTrue();
+    }
+
+    private static byte[] samples(VmSample vm) {
+        Source source = Source.newBuilder()
+                .setHostId("h")
+                .setAgentId("a")
+                .setAgentVersion("1")
+                .build();
+        return EventCodec.of(AgentSamples.class)
+                .encode(AgentSamples.newBuilder()
+                        .setEnvelope(Envelopes.create(
+                                AgentSamples.class, AgentSamples.getClassSchema(), source, "acme", NOW))
+                        .setSampledAt(NOW)
+                        .setPeriodMillis(5000)
+                        .setVms(List.of(vm))
+                        .setHost(null)
+                        .build());
     }
 
     private static void reason(Throwable e, DeadLetterReason expected) {
