@@ -108,6 +108,35 @@ class UptimeIT {
     }
 
     @Test
+    void theBooksCountVmsPerReleaseAndHostsPerAgentVersion() throws Exception {
+        String host = "books-host-" + UUID.randomUUID();
+        Instant now = Instant.now();
+        for (int i = 0; i < 2; i++) {
+            String vm = UUID.randomUUID().toString();
+            try (AgentTraffic agent = new AgentTraffic(endpoints, host, AgentTraffic.vm(vm, "AcmeOS", release))) {
+                agent.send(agent.lifecycle(LifecycleState.DEFINED, "ADDED", now.minusSeconds(10)));
+                if (i == 0) {
+                    agent.send(agent.lifecycle(LifecycleState.STARTED, "BOOTED", now.minusSeconds(5)));
+                }
+            }
+        }
+
+        await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> given().get("/api/v1/fleet/releases")
+                        .then()
+                        .statusCode(200)
+                        .body("find { it.release == '" + release + "' }.vms", equalTo(2))
+                        .body("find { it.release == '" + release + "' }.running", equalTo(1))
+                        .body("find { it.release == '" + release + "' }.product", equalTo("AcmeOS")));
+        given().get("/api/v1/fleet/agent-versions")
+                .then()
+                .statusCode(200)
+                .body(
+                        "find { it.agentVersion == '1.4.0' && it.tenant == 'acme' }.hosts",
+                        org.hamcrest.Matchers.greaterThanOrEqualTo(1));
+    }
+
+    @Test
     void badDatesAreA400WithTheReason() {
         given().queryParam("from", "yesterday")
                 .queryParam("to", "2026-11-24")

@@ -1,5 +1,6 @@
 package dev.vigil.ingestion.api;
 
+import dev.vigil.ingestion.persistence.FleetRepository;
 import dev.vigil.ingestion.persistence.UptimeRepository;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -16,18 +17,40 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
-/** The fleet's books: the uptime ledger behind crash rates. */
+/** The fleet's books: releases and agent versions in the fleet, and the uptime ledger behind crash rates. */
 @Path("/api/v1/fleet")
 @Produces(MediaType.APPLICATION_JSON)
-@Tag(name = "Fleet", description = "Uptime per release: the denominator of crash rates")
+@Tag(name = "Fleet", description = "Releases, agent versions, and uptime per release: the denominator of crash rates")
 public class FleetResource {
 
     static final int MAX_DAYS = 366;
 
     private final UptimeRepository uptime;
+    private final FleetRepository fleet;
 
-    FleetResource(UptimeRepository uptime) {
+    FleetResource(UptimeRepository uptime, FleetRepository fleet) {
         this.uptime = uptime;
+        this.fleet = fleet;
+    }
+
+    @GET
+    @Path("/releases")
+    @Operation(
+            summary = "VMs per tenant, product and release",
+            description = "How many VMs run each release (as their images declare it) and how many are running now.")
+    @APIResponse(responseCode = "200", description = "One row per tenant, product and release")
+    public List<FleetRepository.ReleaseCount> releases() {
+        return fleet.releases();
+    }
+
+    @GET
+    @Path("/agent-versions")
+    @Operation(
+            summary = "Hosts per tenant and agent version",
+            description = "Which agent versions the fleet runs, and when a host on each was last heard from.")
+    @APIResponse(responseCode = "200", description = "One row per tenant and agent version")
+    public List<FleetRepository.AgentVersionCount> agentVersions() {
+        return fleet.agentVersions();
     }
 
     @GET
