@@ -1,102 +1,120 @@
 package dev.vigil.ingestion.persistence;
 
-import dev.vigil.ingestion.domain.RecordedEvent;
+import dev.vigil.ingestion.domain.VmRow;
 import io.quarkus.hibernate.orm.panache.PanacheRepositoryBase;
 import io.quarkus.panache.common.Page;
 import io.quarkus.panache.common.Sort;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.persistence.LockModeType;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import org.hibernate.Session;
 
 /** The VM inventory. */
 @ApplicationScoped
 public class VmRepository implements PanacheRepositoryBase<VmEntity, String> {
 
     /**
-     * Notes that a VM was seen; a lifecycle event moves its state only if it is not older than the state it has
-     * (events may arrive out of order across agent restarts).
+     * The rows of the given VMs and of every running VM on the given hosts, locked until the transaction ends (in
+     * UUID order, so concurrent polls lock them in one order).
      */
-    public void recordSeen(RecordedEvent event) {
-        getEntityManager()
-                .createNativeQuery("""
-                        INSERT INTO vm (vm_uuid, name, host_id, tenant, product, release, state, state_reason, state_at,
-                            first_seen, last_seen)
-                        VALUES (:vm, :name, :host, :tenant, :product, :release, :state, :reason, :stateAt, :at, :at)
-                        ON CONFLICT (vm_uuid) DO UPDATE SET
-                            name = EXCLUDED.name,
-                            host_id = EXCLUDED.host_id,
-                            product = CASE WHEN EXCLUDED.last_seen >= vm.last_seen AND EXCLUDED.product IS NOT NULL
-                                           THEN EXCLUDED.product ELSE vm.product END,
-                            release = CASE WHEN EXCLUDED.last_seen >= vm.last_seen AND EXCLUDED.release IS NOT NULL
-                                           THEN EXCLUDED.release ELSE vm.release END,
-                            first_seen = LEAST(vm.first_seen, EXCLUDED.first_seen),
-                            last_seen = GREATEST(vm.last_seen, EXCLUDED.last_seen),
-                            state = CASE WHEN EXCLUDED.state IS NOT NULL
-                                          AND (vm.state_at IS NULL OR EXCLUDED.state_at >= vm.state_at)
-                                         THEN EXCLUDED.state ELSE vm.state END,
-                            state_reason = CASE WHEN EXCLUDED.state IS NOT NULL
-                                          AND (vm.state_at IS NULL OR EXCLUDED.state_at >= vm.state_at)
-                                         THEN EXCLUDED.state_reason ELSE vm.state_reason END,
-                            state_at = CASE WHEN EXCLUDED.state IS NOT NULL
-                                          AND (vm.state_at IS NULL OR EXCLUDED.state_at >= vm.state_at)
-                                         THEN EXCLUDED.state_at ELSE vm.state_at END""")
-                .setParameter("vm", event.vmUuid())
-                .setParameter("name", event.vmName())
-                .setParameter("host", event.hostId())
-                .setParameter("tenant", event.tenant())
-                .setParameter("product", event.product())
-                .setParameter("release", event.release())
-                .setParameter("state", event.state())
-                .setParameter("reason", event.reason())
-                .setParameter("stateAt", event.state() == null ? null : event.occurredAt())
-                .setParameter("at", event.occurredAt())
-                .executeUpdate();
+    public Map<String, VmRow> lockForPoll(Collection<String> vmUuids, Collection<String> hostIds) {
+        Map<String, VmRow> rows = new HashMap<>();
+        if (vmUuids.isEmpty() && hostIds.isEmpty()) {
+            return rows;
+        }
+        getEntityManager().unwrap(Session.class).doWork(connection -> {
+            try (PreparedStatement select = connection.prepareStatement("""
+                    SELECT vm_uuid, name, host_id, tenant, product, release, state, state_reason, state_at, running,
+                        counted_until, first_seen, last_seen
+                    FROM vm WHERE vm_uuid = ANY(?) OR (host_id = ANY(?) AND running)
+                    ORDER BY vm_uuid FOR UPDATE""")) {
+                select.setArray(1, connection.createArrayOf("text", vmUuids.toArray()));
+                select.setArray(2, connection.createArrayOf("text", hostIds.toArray()));
+                try (ResultSet rs = select.executeQuery()) {
+                    while (rs.next()) {
+                        VmRow row = new VmRow(rs.getString(1));
+                        row.name = rs.getString(2);
+                        row.hostId = rs.getString(3);
+                        row.tenant = rs.getString(4);
+                        row.product = rs.getString(5);
+                        row.release = rs.getString(6);
+                        row.state = rs.getString(7);
+                        row.stateReason = rs.getString(8);
+                        row.stateAt = instant(rs.getTimestamp(9));
+                        row.running = rs.getBoolean(10);
+                        row.countedUntil = instant(rs.getTimestamp(11));
+                        row.firstSeen = instant(rs.getTimestamp(12));
+                        row.lastSeen = instant(rs.getTimestamp(13));
+                        rows.put(row.vmUuid, row);
+                    }
+                }
+            }
+        });
+        return rows;
     }
 
-    /** The VM's row, locked until the transaction ends (its uptime is being counted). */
-    public VmEntity lock(String vmUuid) {
-        VmEntity vm = findById(vmUuid);
-        if (vm != null) {
-            // Reloaded: an upsert earlier in this transaction may have moved its state.
-            getEntityManager().refresh(vm, LockModeType.PESSIMISTIC_WRITE);
+    /** Writes back the rows a poll changed, new ones included, with one statement. */
+    public void writeBack(Collection<VmRow> rows) {
+        List<VmRow> changed = rows.stream().filter(r -> r.changed).toList();
+        if (changed.isEmpty()) {
+            return;
         }
-        return vm;
+        int n = changed.size();
+        String[][] text = new String[8][n];
+        Timestamp[][] times = new Timestamp[4][n];
+        Boolean[] running = new Boolean[n];
+        for (int i = 0; i < n; i++) {
+            VmRow r = changed.get(i);
+            text[0][i] = r.vmUuid;
+            text[1][i] = r.name;
+            text[2][i] = r.hostId;
+            text[3][i] = r.tenant;
+            text[4][i] = r.product;
+            text[5][i] = r.release;
+            text[6][i] = r.state;
+            text[7][i] = r.stateReason;
+            times[0][i] = timestamp(r.stateAt);
+            times[1][i] = timestamp(r.countedUntil);
+            times[2][i] = timestamp(r.firstSeen);
+            times[3][i] = timestamp(r.lastSeen);
+            running[i] = r.running;
+        }
+        getEntityManager().unwrap(Session.class).doWork(connection -> {
+            try (PreparedStatement upsert = connection.prepareStatement("""
+                    INSERT INTO vm (vm_uuid, name, host_id, tenant, product, release, state, state_reason, state_at,
+                        counted_until, first_seen, last_seen, running)
+                    SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+                        ?::text[], ?::timestamptz[], ?::timestamptz[], ?::timestamptz[], ?::timestamptz[], ?::bool[])
+                    ON CONFLICT (vm_uuid) DO UPDATE SET
+                        name = EXCLUDED.name, host_id = EXCLUDED.host_id, product = EXCLUDED.product,
+                        release = EXCLUDED.release, state = EXCLUDED.state, state_reason = EXCLUDED.state_reason,
+                        state_at = EXCLUDED.state_at, counted_until = EXCLUDED.counted_until,
+                        first_seen = LEAST(vm.first_seen, EXCLUDED.first_seen),
+                        last_seen = GREATEST(vm.last_seen, EXCLUDED.last_seen), running = EXCLUDED.running""")) {
+                for (int c = 0; c < text.length; c++) {
+                    upsert.setArray(1 + c, connection.createArrayOf("text", text[c]));
+                }
+                for (int c = 0; c < times.length; c++) {
+                    upsert.setArray(9 + c, connection.createArrayOf("timestamptz", times[c]));
+                }
+                upsert.setArray(13, connection.createArrayOf("bool", running));
+                upsert.executeUpdate();
+            }
+        });
     }
 
-    /** How far a running VM's time had been counted before {@link #advanceRunningOn} moved it. */
-    public record Counted(String tenant, String product, String release, Instant from) {}
-
-    /**
-     * Moves every running VM of a host that is counted to before {@code at} up to {@code at}, in one statement,
-     * and returns where each was counted to before.
-     */
-    @SuppressWarnings("unchecked")
-    public List<Counted> advanceRunningOn(String hostId, Instant at) {
-        List<Object[]> rows = getEntityManager()
-                .createNativeQuery("""
-                        WITH prev AS (
-                            SELECT vm_uuid, counted_until, tenant, product, release FROM vm
-                            WHERE host_id = :host AND running AND counted_until < :at
-                            ORDER BY vm_uuid FOR UPDATE)
-                        UPDATE vm SET counted_until = :at FROM prev WHERE vm.vm_uuid = prev.vm_uuid
-                        RETURNING prev.tenant, prev.product, prev.release, prev.counted_until""")
-                .setParameter("host", hostId)
-                .setParameter("at", at)
-                .getResultList();
-        return rows.stream()
-                .map(r -> new Counted((String) r[0], (String) r[1], (String) r[2], instant(r[3])))
-                .toList();
+    private static Instant instant(Timestamp value) {
+        return value == null ? null : value.toInstant();
     }
 
-    private static Instant instant(Object value) {
-        if (value instanceof Instant i) {
-            return i;
-        }
-        if (value instanceof java.time.OffsetDateTime o) {
-            return o.toInstant();
-        }
-        return ((java.sql.Timestamp) value).toInstant();
+    private static Timestamp timestamp(Instant value) {
+        return value == null ? null : Timestamp.from(value);
     }
 
     public List<VmEntity> page(int page, int size) {

@@ -6,7 +6,6 @@ import dev.vigil.ingestion.domain.Rejection;
 import dev.vigil.ingestion.mapping.AgentEventMapper;
 import dev.vigil.ingestion.persistence.AgentEventRepository;
 import dev.vigil.ingestion.persistence.HostRepository;
-import dev.vigil.ingestion.persistence.VmRepository;
 import dev.vigil.schemas.agent.AgentEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
@@ -28,10 +27,9 @@ public class AgentEventIngestionService {
     private final RecordValidator validator;
     private final AgentEventMapper mapper;
     private final AgentEventRepository events;
-    private final VmRepository vms;
     private final HostRepository hosts;
     private final IngestionMetrics metrics;
-    private final UptimeLedger uptime;
+    private final FleetBooks books;
     private final IncidentService incidents;
     private final Clock clock = Clock.systemUTC();
 
@@ -39,18 +37,16 @@ public class AgentEventIngestionService {
             RecordValidator validator,
             AgentEventMapper mapper,
             AgentEventRepository events,
-            VmRepository vms,
             HostRepository hosts,
             IngestionMetrics metrics,
-            UptimeLedger uptime,
+            FleetBooks books,
             IncidentService incidents) {
         this.validator = validator;
         this.mapper = mapper;
         this.events = events;
-        this.vms = vms;
         this.hosts = hosts;
         this.metrics = metrics;
-        this.uptime = uptime;
+        this.books = books;
         this.incidents = incidents;
     }
 
@@ -59,9 +55,9 @@ public class AgentEventIngestionService {
 
     /**
      * A poll's records, inside the caller's transaction (event rows, inventory and uptime commit together). The
-     * event rows go in with one statement; each new event then moves its VM, uptime and incident in poll order,
-     * and the hosts heard from are written once, in host order, at the end (so a batch holds each host row's lock
-     * only at its very end).
+     * event rows go in with one statement; the poll's new events then open or join incidents, move the VM
+     * inventory and uptime ledger ({@link FleetBooks}, a few statements per poll), and the hosts heard from are
+     * written once, in host order, at the end (so a poll holds each host row's lock only at its very end).
      *
      * @return each record's outcome, in order
      */
@@ -88,6 +84,7 @@ public class AgentEventIngestionService {
         Set<String> fresh =
                 events.insertAllIfAbsent(valid.stream().filter(Objects::nonNull).toList(), now);
         HostSightings sightings = new HostSightings();
+        List<RecordedEvent> stored = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             RecordedEvent recorded = valid.get(i);
             if (recorded == null) {
@@ -100,18 +97,14 @@ public class AgentEventIngestionService {
                 continue;
             }
             sightings.note(recorded);
-            if (recorded.vmUuid() != null) {
-                vms.recordSeen(recorded);
-                uptime.vmEvent(recorded);
-                if (recorded.trigger() != null) {
-                    incidents.triggerArrived(recorded, batch.get(i).value(), now);
-                }
-            } else if ("AgentStatus".equals(recorded.kind())) {
-                uptime.hostAlive(recorded.hostId(), recorded.occurredAt());
+            stored.add(recorded);
+            if (recorded.vmUuid() != null && recorded.trigger() != null) {
+                incidents.triggerArrived(recorded, batch.get(i).value(), now);
             }
             metrics.stored(recorded.topic());
             results.set(i, IngestionResult.stored());
         }
+        books.apply(stored);
         sightings.newest().forEach(hosts::recordSeen);
         return results;
     }
