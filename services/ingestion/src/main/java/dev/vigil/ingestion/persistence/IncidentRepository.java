@@ -2,9 +2,19 @@ package dev.vigil.ingestion.persistence;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
+import java.sql.Array;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import org.hibernate.Session;
 
 /**
  * Incidents and the trigger events that belong to them. Every statement is idempotent, so a record delivered twice
@@ -175,14 +185,58 @@ public class IncidentRepository {
         return entityManager.find(IncidentEntity.class, incidentId);
     }
 
-    /** Open incidents, soonest deadline first. */
-    public List<IncidentEntity> open(int limit) {
-        return entityManager
-                .createQuery(
-                        "FROM IncidentEntity WHERE reportedAt IS NULL ORDER BY deadline, incidentId",
-                        IncidentEntity.class)
-                .setMaxResults(limit)
-                .getResultList();
+    /**
+     * What deciding whether an open incident's report is due needs, and nothing more (no trigger records).
+     *
+     * @param trigger null while only artifacts have arrived
+     * @param capturePlan null when the agent announced none
+     * @param statuses artifact kind to the verification statuses of the incident's artifacts of that kind
+     */
+    public record OpenIncident(
+            String incidentId,
+            String trigger,
+            Instant deadline,
+            List<String> capturePlan,
+            Map<String, Set<String>> statuses) {}
+
+    /** Open incidents, soonest deadline first, with their artifacts' statuses: one query. */
+    public List<OpenIncident> openWithEvidence(int limit) {
+        return entityManager.unwrap(Session.class).doReturningWork(connection -> {
+            Map<String, OpenIncident> open = new LinkedHashMap<>();
+            try (PreparedStatement select = connection.prepareStatement("""
+                    WITH o AS (
+                        SELECT incident_id, trigger, deadline, capture_plan FROM incident
+                        WHERE reported_at IS NULL ORDER BY deadline, incident_id LIMIT ?)
+                    SELECT o.incident_id, o.trigger, o.deadline, o.capture_plan, a.kind, a.status
+                    FROM o LEFT JOIN incident_trigger t ON t.incident_id = o.incident_id
+                        LEFT JOIN artifact a ON a.incident_id = t.event_id
+                    ORDER BY o.deadline, o.incident_id""")) {
+                select.setInt(1, limit);
+                try (ResultSet rs = select.executeQuery()) {
+                    while (rs.next()) {
+                        Array plan = rs.getArray(4);
+                        OpenIncident incident = open.computeIfAbsent(rs.getString(1), id -> {
+                            try {
+                                return new OpenIncident(
+                                        id,
+                                        rs.getString(2),
+                                        rs.getTimestamp(3).toInstant(),
+                                        plan == null ? null : List.of((String[]) plan.getArray()),
+                                        new HashMap<>());
+                            } catch (SQLException e) {
+                                throw new IllegalStateException(e);
+                            }
+                        });
+                        if (rs.getString(5) != null) {
+                            incident.statuses()
+                                    .computeIfAbsent(rs.getString(5), k -> new HashSet<>())
+                                    .add(rs.getString(6));
+                        }
+                    }
+                }
+            }
+            return List.copyOf(open.values());
+        });
     }
 
     /** An open incident, locked for reporting; empty if another replica holds it or it was reported. */

@@ -5,12 +5,11 @@ import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import java.time.Instant;
-import org.hibernate.annotations.DynamicUpdate;
 
-/** A VM of the fleet inventory, with the latest lifecycle state reported for it. */
-// Only changed columns are written: the inventory's other columns move through native upserts in the same
-// transaction, and a full-row update from a stale instance would undo them.
-@DynamicUpdate
+/**
+ * A VM of the fleet inventory, with the latest lifecycle state reported for it. Read here; written only by
+ * {@link VmRepository#writeBack}, one statement per poll of events.
+ */
 @Entity
 @Table(name = "vm")
 public class VmEntity {
@@ -45,10 +44,6 @@ public class VmEntity {
     /** Whether the VM's newest lifecycle state counts as running. */
     @Column(nullable = false)
     public boolean running;
-
-    /** Up to when the VM's running time has been credited to the uptime ledger. */
-    @Column(name = "counted_until")
-    public Instant countedUntil;
 
     @Column(name = "first_seen", nullable = false)
     public Instant firstSeen;

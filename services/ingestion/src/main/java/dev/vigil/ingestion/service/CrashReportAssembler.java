@@ -72,13 +72,14 @@ public class CrashReportAssembler {
     void reportDue() {
         Instant now = clock.instant();
         List<String> due = QuarkusTransaction.requiringNew().call(() -> {
-            List<IncidentEntity> pending = incidents.open(SCAN_LIMIT);
+            List<IncidentRepository.OpenIncident> pending = incidents.openWithEvidence(SCAN_LIMIT);
             open.set(pending.size());
             List<String> ids = new ArrayList<>();
-            for (IncidentEntity incident : pending) {
-                if (verdict(incident, incidents.artifacts(incident.incidentId), now)
-                        .due()) {
-                    ids.add(incident.incidentId);
+            for (IncidentRepository.OpenIncident incident : pending) {
+                EvidenceVerdict verdict = verdict(
+                        incident.trigger(), incident.deadline(), incident.capturePlan(), incident.statuses(), now);
+                if (verdict.due()) {
+                    ids.add(incident.incidentId());
                 }
             }
             return ids;
@@ -99,7 +100,16 @@ public class CrashReportAssembler {
             return;
         }
         List<ArtifactEntity> artifacts = incidents.artifacts(incidentId);
-        EvidenceVerdict verdict = verdict(incident, artifacts, now);
+        Map<String, Set<String>> statuses = new HashMap<>();
+        for (ArtifactEntity artifact : artifacts) {
+            statuses.computeIfAbsent(artifact.kind, k -> new HashSet<>()).add(artifact.status);
+        }
+        EvidenceVerdict verdict = verdict(
+                incident.trigger,
+                incident.deadline,
+                incident.capturePlan == null ? null : Arrays.asList(incident.capturePlan),
+                statuses,
+                now);
         if (!verdict.due()) {
             return;
         }
@@ -121,22 +131,19 @@ public class CrashReportAssembler {
                                 .toMillis() + " ms");
     }
 
-    private EvidenceVerdict verdict(IncidentEntity incident, List<ArtifactEntity> artifacts, Instant now) {
-        Map<String, Set<String>> statuses = new HashMap<>();
-        for (ArtifactEntity artifact : artifacts) {
-            statuses.computeIfAbsent(artifact.kind, k -> new HashSet<>()).add(artifact.status);
-        }
-        return EvidenceVerdict.assess(incident.trigger != null, incident.deadline, expected(incident), statuses, now);
+    private EvidenceVerdict verdict(
+            String trigger, Instant deadline, List<String> plan, Map<String, Set<String>> statuses, Instant now) {
+        return EvidenceVerdict.assess(trigger != null, deadline, expected(trigger, plan), statuses, now);
     }
 
-    private List<String> expected(IncidentEntity incident) {
-        if (incident.capturePlan != null) {
-            return Arrays.asList(incident.capturePlan);
+    private List<String> expected(String trigger, List<String> plan) {
+        if (plan != null) {
+            return plan;
         }
-        if (incident.trigger == null) {
+        if (trigger == null) {
             return List.of();
         }
-        return switch (incident.trigger) {
+        return switch (trigger) {
             case "CRASH" -> config.crashEvidence();
             case "HANG" -> config.hangEvidence();
             case "WATCHDOG" -> config.watchdogEvidence();

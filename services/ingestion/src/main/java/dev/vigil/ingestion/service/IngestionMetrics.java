@@ -22,12 +22,12 @@ public class IngestionMetrics {
     }
 
     void consumed(String topic) {
-        counter("vigil.ingestion.events.consumed", "Records read from an agent topic", topic, null)
+        counter("vigil.ingestion.events.consumed", "Records read from an agent topic", "topic", topic)
                 .increment();
     }
 
     void stored(String topic) {
-        counter("vigil.ingestion.events.stored", "Records kept for the first time", topic, null)
+        counter("vigil.ingestion.events.stored", "Records kept for the first time", "topic", topic)
                 .increment();
     }
 
@@ -35,41 +35,43 @@ public class IngestionMetrics {
         counter(
                         "vigil.ingestion.events.duplicate",
                         "Records whose event id was already kept; acknowledged and dropped",
-                        topic,
-                        null)
+                        "topic",
+                        topic)
                 .increment();
     }
 
     void rejected(String topic, DeadLetterReason reason) {
-        counter("vigil.ingestion.events.rejected", "Records sent to the dead-letter topic", topic, reason)
+        counter(
+                        "vigil.ingestion.events.rejected",
+                        "Records sent to the dead-letter topic",
+                        "topic",
+                        topic,
+                        "reason",
+                        reason.name())
                 .increment();
     }
 
     void incidentOpened(String trigger) {
-        tagged("vigil.ingestion.incidents.opened", "Incidents opened, by what opened them", "trigger", trigger)
+        counter("vigil.ingestion.incidents.opened", "Incidents opened, by what opened them", "trigger", trigger)
                 .increment();
     }
 
     void incidentCoalesced() {
-        tagged(
+        counter(
                         "vigil.ingestion.incidents.coalesced",
-                        "Trigger events that joined an open incident of the same kind on the same VM",
-                        null,
-                        null)
+                        "Trigger events that joined an open incident of the same kind on the same VM")
                 .increment();
     }
 
     void lateArtifact() {
-        tagged(
+        counter(
                         "vigil.ingestion.incidents.late.artifacts",
-                        "Artifacts that arrived after their incident's crash report went out",
-                        null,
-                        null)
+                        "Artifacts that arrived after their incident's crash report went out")
                 .increment();
     }
 
     void crashReported(boolean complete) {
-        tagged(
+        counter(
                         "vigil.ingestion.crash.reports",
                         "Crash reports published, complete or at their deadline",
                         "complete",
@@ -93,24 +95,10 @@ public class IngestionMetrics {
         }
     }
 
-    private Counter tagged(String name, String description, String tag, String value) {
-        return counters.computeIfAbsent(name + '|' + tag + '|' + value, k -> {
-            Counter.Builder builder = Counter.builder(name).description(description);
-            if (tag != null) {
-                builder.tag(tag, value);
-            }
-            return builder.register(registry);
-        });
-    }
-
-    private Counter counter(String name, String description, String topic, DeadLetterReason reason) {
-        return counters.computeIfAbsent(name + '|' + topic + '|' + reason, k -> {
-            Counter.Builder builder =
-                    Counter.builder(name).description(description).tag("topic", topic);
-            if (reason != null) {
-                builder.tag("reason", reason.name());
-            }
-            return builder.register(registry);
-        });
+    /** One counter per name and tag values, registered on first use; {@code tags} are key, value pairs. */
+    private Counter counter(String name, String description, String... tags) {
+        return counters.computeIfAbsent(
+                name + '|' + String.join("|", tags),
+                k -> Counter.builder(name).description(description).tags(tags).register(registry));
     }
 }
