@@ -1,5 +1,10 @@
 package dev.vigil.agent;
 
+import dev.vigil.agent.capture.ArtifactStage;
+import dev.vigil.agent.capture.ArtifactUploader;
+import dev.vigil.agent.capture.CaptureService;
+import dev.vigil.agent.capture.CaptureSettings;
+import dev.vigil.agent.capture.FlightRecorder;
 import dev.vigil.agent.command.CommandService;
 import dev.vigil.agent.config.AgentConfig;
 import dev.vigil.agent.feedback.FeedbackInbox;
@@ -23,6 +28,7 @@ import dev.vigil.schemas.agent.AgentStatusKind;
 import dev.vigil.schemas.agent.ConnectionState;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executors;
@@ -65,6 +71,10 @@ public final class Agent implements AutoCloseable {
     private CommandService commands;
     private FeedbackInbox inbox;
     private AgentHttpServer http;
+    private FlightRecorder recorder;
+    private ArtifactStage artifactStage;
+    private ArtifactUploader uploader;
+    private CaptureService captures;
 
     public Agent(AgentConfig config) {
         this.config = config;
@@ -83,6 +93,13 @@ public final class Agent implements AutoCloseable {
                 new SpoolPublisher(spool, config.kafkaBootstrapServers(), config.agentId(), config.deliveryTimeout());
         publisher.start();
         metrics.bind(spool, publisher);
+        if (config.capture().enabled()) {
+            startCapture();
+        } else {
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "no object store configured (VIGIL_AGENT_S3_ENDPOINT): crashes are" + " reported without evidence");
+        }
         eventLoop = LibvirtEventLoop.start();
         connect();
         var discovered = watcher.discover();
@@ -102,6 +119,30 @@ public final class Agent implements AutoCloseable {
                 System.Logger.Level.INFO,
                 "agent " + config.agentId() + " watching " + config.hypervisorUri() + " (domains: " + discovered.size()
                         + ") spooling in " + spoolDir(config) + ", publishing to " + config.kafkaBootstrapServers());
+    }
+
+    private void startCapture() throws IOException {
+        CaptureSettings settings = config.capture();
+        recorder = new FlightRecorder(settings.flightRecorderWindow());
+        artifactStage = new ArtifactStage(config.stateDir().resolve("artifacts"), settings.maxBytes());
+        uploader = new ArtifactUploader(artifactStage, settings, capture, mapper.source(), mapper.tenant());
+        captures = new CaptureService(
+                settings,
+                () -> watcher,
+                artifactStage,
+                uploader::wake,
+                recorder,
+                config.stateDir().resolve("collection-policy.properties"),
+                config.stateDir().resolve("snapshots"),
+                Clock.systemUTC());
+        capture.observe(record -> {
+            recorder.record(record);
+            if (record instanceof AgentEvent event) {
+                captures.onEvent(event);
+            }
+        });
+        metrics.bind(captures, uploader, artifactStage);
+        uploader.start();
     }
 
     /** Where the spool lives under a state directory. */
@@ -167,6 +208,7 @@ public final class Agent implements AutoCloseable {
         closeQuietly(http);
         closeQuietly(inbox);
         closeQuietly(commands);
+        closeQuietly(captures);
         if (nativeEvents != null) {
             nativeEvents.close();
         }
@@ -184,6 +226,7 @@ public final class Agent implements AutoCloseable {
         if (capture != null) {
             captureEvent(mapper.agentStatus(AgentStatusKind.STOPPING, config.hypervisorUri(), domainsSeen.get()));
         }
+        closeQuietly(uploader);
         if (publisher != null) {
             awaitDrained(Duration.ofSeconds(5));
             publisher.close();
@@ -267,6 +310,9 @@ public final class Agent implements AutoCloseable {
                 mapper.fromHypervisor(event).forEach(this::captureEvent);
                 if (event instanceof DomainLifecycleChange change && "UNDEFINED".equals(change.state())) {
                     images.forget(change.vmUuid());
+                    if (recorder != null) {
+                        recorder.forget(change.vmUuid());
+                    }
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -1,5 +1,8 @@
 package dev.vigil.agent;
 
+import dev.vigil.agent.capture.ArtifactStage;
+import dev.vigil.agent.capture.ArtifactUploader;
+import dev.vigil.agent.capture.CaptureService;
 import dev.vigil.agent.publish.SpoolPublisher;
 import dev.vigil.agent.spool.Lane;
 import dev.vigil.agent.spool.Spool;
@@ -66,6 +69,37 @@ public final class AgentMetrics {
                 .register(registry);
         FunctionCounter.builder("vigil.agent.publish.failures", publisher, SpoolPublisher::failureCount)
                 .description("Sends that failed and were retried from the spool")
+                .register(registry);
+    }
+
+    /** Exposes crash capture and artifact upload. */
+    public void bind(CaptureService captures, ArtifactUploader uploader, ArtifactStage stage) {
+        FunctionCounter.builder("vigil.agent.crash.captures", captures, CaptureService::captureCount)
+                .description("Crash, hang, watchdog and I/O-error captures started")
+                .register(registry);
+        FunctionCounter.builder("vigil.agent.crash.capture.failed.steps", captures, CaptureService::failedStepCount)
+                .description("Capture steps that failed or ran out of time (each capture's report says which)")
+                .register(registry);
+        FunctionCounter.builder("vigil.agent.artifacts.uploaded", uploader, ArtifactUploader::uploadedCount)
+                .description("Artifacts stored and announced")
+                .register(registry);
+        FunctionCounter.builder("vigil.agent.artifacts.uploaded.bytes", uploader, ArtifactUploader::uploadedBytes)
+                .description("Bytes sent to the object store (blobs already stored are not sent again)")
+                .register(registry);
+        FunctionCounter.builder("vigil.agent.artifacts.deduplicated", uploader, ArtifactUploader::deduplicatedCount)
+                .description("Artifacts whose content the object store already had")
+                .register(registry);
+        FunctionCounter.builder("vigil.agent.artifacts.upload.failures", uploader, ArtifactUploader::failureCount)
+                .description("Upload rounds that failed and will be retried")
+                .register(registry);
+        Gauge.builder("vigil.agent.artifacts.staged.bytes", stage, s -> {
+                    try {
+                        return s.bytes();
+                    } catch (java.io.IOException e) {
+                        return Double.NaN;
+                    }
+                })
+                .description("Bytes of captured artifacts on this host awaiting upload")
                 .register(registry);
     }
 

@@ -1,5 +1,6 @@
 package dev.vigil.agent.command;
 
+import dev.vigil.agent.hypervisor.TrustedSnapshots;
 import dev.vigil.schemas.agent.CommandBody;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -7,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.format.DateTimeFormatter;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.Properties;
 import java.util.function.IntSupplier;
@@ -22,7 +22,7 @@ import org.libvirt.LibvirtException;
  */
 final class CommandExecutor {
 
-    static final String TRUSTED_PREFIX = "vigil-";
+    static final String TRUSTED_PREFIX = TrustedSnapshots.TRUSTED_PREFIX;
     private static final DateTimeFormatter SNAPSHOT_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'");
 
     private final Clock clock;
@@ -90,10 +90,7 @@ final class CommandExecutor {
     }
 
     private static String lastTrusted(Domain domain) throws LibvirtException, CommandFailedException {
-        String[] names = domain.snapshotListNames();
-        return java.util.Arrays.stream(names)
-                .filter(n -> n.startsWith(TRUSTED_PREFIX))
-                .max(Comparator.naturalOrder())
+        return TrustedSnapshots.last(domain)
                 .orElseThrow(() -> new CommandFailedException(
                         "VM " + safeName(domain) + " has no trusted (vigil-) snapshot to return to"));
     }

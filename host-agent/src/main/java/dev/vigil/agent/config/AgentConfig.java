@@ -1,5 +1,9 @@
 package dev.vigil.agent.config;
 
+import dev.vigil.agent.capture.CaptureSettings;
+import dev.vigil.agent.capture.DumpPolicy;
+import dev.vigil.agent.capture.OnCrashAction;
+import dev.vigil.agent.capture.TriggerKind;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -8,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -39,6 +44,7 @@ import java.util.Properties;
  * @param httpPort loopback port of the health and metrics endpoint ({@code HTTP_PORT}, default 9464; 0 disables)
  * @param sysfsRoot where host power data is read ({@code SYSFS_ROOT}, default {@code /sys})
  * @param procfsRoot where disk statistics are read ({@code PROCFS_ROOT}, default {@code /proc})
+ * @param capture crash capture and artifact upload (see {@link CaptureSettings} for its keys)
  */
 public record AgentConfig(
         String kafkaBootstrapServers,
@@ -56,7 +62,8 @@ public record AgentConfig(
         Map<String, byte[]> vendorKeys,
         int httpPort,
         Path sysfsRoot,
-        Path procfsRoot) {
+        Path procfsRoot,
+        CaptureSettings capture) {
 
     static final String ENV_PREFIX = "VIGIL_AGENT_";
 
@@ -99,7 +106,58 @@ public record AgentConfig(
                 vendorKeys(values),
                 port(values, "HTTP_PORT", 9464),
                 Path.of(optional(values, "SYSFS_ROOT", "/sys")),
-                Path.of(optional(values, "PROCFS_ROOT", "/proc")));
+                Path.of(optional(values, "PROCFS_ROOT", "/proc")),
+                capture(values));
+    }
+
+    private static CaptureSettings capture(Map<String, String> values) {
+        String endpoint = optional(values, "S3_ENDPOINT", null);
+        if (endpoint != null) {
+            required(values, "S3_ACCESS_KEY", "the object store's access key (S3_ENDPOINT is set)");
+            required(values, "S3_SECRET_KEY", "the object store's secret key (S3_ENDPOINT is set)");
+        }
+        byte[] key = null;
+        String encoded = optional(values, "ARTIFACT_ENCRYPTION_KEY", null);
+        if (encoded != null) {
+            try {
+                key = Base64.getDecoder().decode(encoded);
+            } catch (IllegalArgumentException e) {
+                key = new byte[0];
+            }
+            if (key.length != 32) {
+                throw new AgentConfigException(ENV_PREFIX
+                        + "ARTIFACT_ENCRYPTION_KEY is not a 256-bit key in base64: generate one with"
+                        + " `head -c 32 /dev/urandom | base64`");
+            }
+        }
+        Map<TriggerKind, DumpPolicy> policies = new EnumMap<>(TriggerKind.class);
+        String policyList = optional(values, "DUMP_POLICY", "");
+        for (String entry : policyList.isEmpty() ? new String[0] : policyList.split(",")) {
+            String[] pair = entry.split("=", 2);
+            var trigger = TriggerKind.fromConfigName(pair[0]);
+            var policy = pair.length == 2 ? DumpPolicy.parse(pair[1]) : java.util.Optional.<DumpPolicy>empty();
+            if (trigger.isEmpty() || policy.isEmpty()) {
+                throw new AgentConfigException(ENV_PREFIX + "DUMP_POLICY entry '" + entry.trim()
+                        + "' is not trigger=policy: triggers are crash, hang, watchdog, io-error;"
+                        + " policies full, kernel, none");
+            }
+            policies.put(trigger.get(), policy.get());
+        }
+        String action = optional(values, "ON_CRASH", "preserve");
+        return new CaptureSettings(
+                endpoint,
+                optional(values, "S3_ACCESS_KEY", null),
+                optional(values, "S3_SECRET_KEY", null),
+                optional(values, "S3_BUCKET", CaptureSettings.DEFAULT_BUCKET),
+                key,
+                positiveLong(values, "ARTIFACT_MAX_BYTES", 8L << 30),
+                duration(values, "CAPTURE_TIMEOUT", Duration.ofMinutes(5)),
+                policies,
+                OnCrashAction.parse(action)
+                        .orElseThrow(() -> new AgentConfigException(
+                                ENV_PREFIX + "ON_CRASH=" + action + " is not preserve, restart or relaunch")),
+                duration(values, "FLIGHT_RECORDER_WINDOW", Duration.ofMinutes(10)),
+                (int) Math.min(positiveLong(values, "CONSOLE_TAIL_BYTES", 256 * 1024), 64L << 20));
     }
 
     private static Map<String, String> readFile(Path path) {

@@ -2,20 +2,11 @@ package dev.vigil.agent.hypervisor;
 
 import dev.vigil.agent.mapping.ImageLabel;
 import dev.vigil.agent.mapping.ImageLabels;
-import java.io.IOException;
-import java.io.StringReader;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
-import javax.xml.XMLConstants;
-import javax.xml.parsers.DocumentBuilder;
-import javax.xml.parsers.DocumentBuilderFactory;
-import javax.xml.parsers.ParserConfigurationException;
 import org.libvirt.LibvirtException;
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;
-import org.xml.sax.InputSource;
-import org.xml.sax.SAXException;
-import org.xml.sax.helpers.DefaultHandler;
 
 /**
  * The product and release a VM runs, read from its domain XML, where the vendor's master image definition declares
@@ -32,7 +23,6 @@ import org.xml.sax.helpers.DefaultHandler;
 public final class DomainImageLabels implements ImageLabels {
 
     public static final String NAMESPACE = "urn:vigil:image:1";
-    static final int MAX_XML_CHARS = 1 << 20;
     static final int MAX_VALUE_CHARS = 128;
 
     private static final System.Logger LOG = System.getLogger(DomainImageLabels.class.getName());
@@ -75,27 +65,20 @@ public final class DomainImageLabels implements ImageLabels {
      * well-formed, carries a DTD or is larger than a domain definition can reasonably be.
      */
     public static ImageLabel parse(String xml) {
-        if (xml == null || xml.length() > MAX_XML_CHARS) {
-            return ImageLabel.NONE;
-        }
-        try {
-            Element domain =
-                    parser().parse(new InputSource(new StringReader(xml))).getDocumentElement();
-            for (Node m = domain.getFirstChild(); m != null; m = m.getNextSibling()) {
-                if (m instanceof Element metadata && "metadata".equals(metadata.getLocalName())) {
-                    for (Node n = metadata.getFirstChild(); n != null; n = n.getNextSibling()) {
-                        if (n instanceof Element image
-                                && NAMESPACE.equals(image.getNamespaceURI())
-                                && "image".equals(image.getLocalName())) {
-                            return new ImageLabel(value(image, "product"), value(image, "release"));
-                        }
-                    }
+        return DomainXml.parse(xml).map(DomainImageLabels::labels).orElse(ImageLabel.NONE);
+    }
+
+    private static ImageLabel labels(DomainXml xml) {
+        for (Element metadata : DomainXml.children(xml.root(), "metadata")) {
+            for (Node n = metadata.getFirstChild(); n != null; n = n.getNextSibling()) {
+                if (n instanceof Element image
+                        && NAMESPACE.equals(image.getNamespaceURI())
+                        && "image".equals(image.getLocalName())) {
+                    return new ImageLabel(value(image, "product"), value(image, "release"));
                 }
             }
-            return ImageLabel.NONE;
-        } catch (SAXException | IOException | ParserConfigurationException e) {
-            return ImageLabel.NONE;
         }
+        return ImageLabel.NONE;
     }
 
     private static String value(Element image, String attribute) {
@@ -104,20 +87,5 @@ public final class DomainImageLabels implements ImageLabels {
             return null;
         }
         return value;
-    }
-
-    private static DocumentBuilder parser() throws ParserConfigurationException {
-        DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
-        factory.setNamespaceAware(true);
-        factory.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
-        factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
-        factory.setXIncludeAware(false);
-        factory.setExpandEntityReferences(false);
-        factory.setAttribute(XMLConstants.ACCESS_EXTERNAL_DTD, "");
-        factory.setAttribute(XMLConstants.ACCESS_EXTERNAL_SCHEMA, "");
-        DocumentBuilder builder = factory.newDocumentBuilder();
-        // Fatal errors throw; nothing is printed to stderr.
-        builder.setErrorHandler(new DefaultHandler());
-        return builder;
     }
 }

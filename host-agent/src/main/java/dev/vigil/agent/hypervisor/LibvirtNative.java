@@ -55,6 +55,12 @@ interface LibvirtNative extends Library {
 
     void virDomainStatsRecordListFree(Pointer records);
 
+    /** virDomainCoreDumpWithFormat: {@code format} is a virDomainCoreDumpFormat, {@code flags} virDomainCoreDumpFlags. */
+    int virDomainCoreDumpWithFormat(Pointer dom, String to, int format, int flags);
+
+    /** The calling thread's last libvirt error message (never null). */
+    String virGetLastErrorMessage();
+
     /** VIR_DOMAIN_EVENT_ID_WATCHDOG. */
     interface WatchdogCallback extends Callback {
         void invoke(Pointer conn, Pointer dom, int action, Pointer opaque);

@@ -11,6 +11,47 @@ public final class VigilConnect extends Connect {
         super(uri);
     }
 
+    /** Guest memory dump formats (libvirt's virDomainCoreDumpFormat). */
+    public enum DumpFormat {
+        ELF(0, "elf"),
+        KDUMP_ZLIB(1, "kdump-compressed"),
+        WIN_DMP(4, "win-dmp");
+
+        final int code;
+        private final String format;
+
+        DumpFormat(int code, String format) {
+            this.code = code;
+            this.format = format;
+        }
+
+        /** The artifact format name a manifest carries. */
+        public String format() {
+            return format;
+        }
+    }
+
+    private static final int DUMP_MEMORY_ONLY = 16;
+
+    /**
+     * Writes the guest's memory to {@code to} in {@code format} (memory only: the guest's RAM, not the device state).
+     * The domain keeps its state; hold it still first if it is running.
+     */
+    public void dumpMemory(String vmUuid, java.nio.file.Path to, DumpFormat format) {
+        Pointer dom = LibvirtNative.LIB.virDomainLookupByUUIDString(pointer(), vmUuid);
+        if (dom == null) {
+            throw new HypervisorException("no domain " + vmUuid + ": " + LibvirtNative.LIB.virGetLastErrorMessage());
+        }
+        try {
+            if (LibvirtNative.LIB.virDomainCoreDumpWithFormat(dom, to.toString(), format.code, DUMP_MEMORY_ONLY) != 0) {
+                throw new HypervisorException(
+                        format.format + " dump failed: " + LibvirtNative.LIB.virGetLastErrorMessage());
+            }
+        } finally {
+            LibvirtNative.LIB.virDomainFree(dom);
+        }
+    }
+
     /** The {@code virConnectPtr}; valid until {@link #close()}. */
     Pointer pointer() {
         return vcp.getPointer();

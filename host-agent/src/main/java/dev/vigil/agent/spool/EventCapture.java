@@ -7,6 +7,7 @@ import dev.vigil.schemas.common.Envelope;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -15,9 +16,15 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 public final class EventCapture {
 
     private final Spool spool;
+    private volatile Consumer<SpecificRecord> observer = record -> {};
 
     public EventCapture(Spool spool) {
         this.spool = spool;
+    }
+
+    /** Shown every record once it is durable (the flight recorder and crash capture watch here); must not block. */
+    public void observe(Consumer<SpecificRecord> observer) {
+        this.observer = observer;
     }
 
     /**
@@ -36,7 +43,11 @@ public final class EventCapture {
             headerMap.put(header.key(), header.value());
         }
         byte[] value = ((EventCodec) EventCodec.of(event.getClass())).encode(event);
-        return spool.append(lane, new SpoolRecord(topic.name(), key, envelope.getEventId(), headerMap, value));
+        boolean kept = spool.append(lane, new SpoolRecord(topic.name(), key, envelope.getEventId(), headerMap, value));
+        if (kept) {
+            observer.accept(event);
+        }
+        return kept;
     }
 
     /** Raw spooling for records already encoded elsewhere (e.g. feedback files dropped by the CLI). */

@@ -1,0 +1,181 @@
+package dev.vigil.agent.capture;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Artifacts on local disk between capture and upload: {@code <dir>/<incident id>/<kind>.blob} and its ticket
+ * {@code <kind>.json}. A ticket is written (and fsynced) after its blob, so a ticket names a complete blob; a blob
+ * without a ticket is an interrupted capture's leftover and is removed at start. {@code <dir>/.work} holds captures
+ * in progress.
+ */
+public final class ArtifactStage {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final System.Logger LOG = System.getLogger(ArtifactStage.class.getName());
+
+    private final Path dir;
+    private final long maxBytes;
+
+    public ArtifactStage(Path dir, long maxBytes) throws IOException {
+        this.dir = dir;
+        this.maxBytes = maxBytes;
+        Files.createDirectories(dir);
+        deleteTree(workDir());
+        Files.createDirectories(workDir());
+        for (Path incident : incidents()) {
+            try (Stream<Path> files = Files.list(incident)) {
+                for (Path blob :
+                        files.filter(f -> f.toString().endsWith(".blob")).toList()) {
+                    String kind = blob.getFileName().toString().replace(".blob", "");
+                    if (!Files.exists(incident.resolve(kind + ".json"))) {
+                        LOG.log(System.Logger.Level.WARNING, "removing " + blob + ": its capture did not finish");
+                        Files.delete(blob);
+                    }
+                }
+            }
+        }
+    }
+
+    /** A fresh directory for a capture in progress. */
+    public Path newWorkDir(String incidentId) throws IOException {
+        return Files.createTempDirectory(workDir(), safe(incidentId) + "-");
+    }
+
+    /** Bytes staged and in progress, against {@link #maxBytes()}. */
+    public long bytes() throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            return files.filter(Files::isRegularFile)
+                    .mapToLong(f -> {
+                        try {
+                            return Files.size(f);
+                        } catch (IOException e) {
+                            return 0;
+                        }
+                    })
+                    .sum();
+        }
+    }
+
+    public long maxBytes() {
+        return maxBytes;
+    }
+
+    /** Moves a captured blob into the stage under its ticket; the blob is durable when this returns. */
+    public void commit(StagedArtifact artifact, Path blob) throws IOException {
+        Path incident = Files.createDirectories(dir.resolve(safe(artifact.incidentId())));
+        Path target = incident.resolve(artifact.blobName());
+        fsync(blob);
+        move(blob, target);
+        Path ticket = incident.resolve(artifact.ticketName() + ".tmp");
+        Files.write(ticket, JSON.writeValueAsBytes(artifact));
+        fsync(ticket);
+        move(ticket, incident.resolve(artifact.ticketName()));
+        fsync(incident);
+    }
+
+    /** Every staged artifact, oldest incident first. */
+    public List<StagedArtifact> pending() throws IOException {
+        List<StagedArtifact> staged = new ArrayList<>();
+        for (Path incident : incidents()) {
+            try (DirectoryStream<Path> tickets = Files.newDirectoryStream(incident, "*.json")) {
+                for (Path ticket : tickets) {
+                    try {
+                        staged.add(JSON.readValue(ticket.toFile(), StagedArtifact.class));
+                    } catch (IOException e) {
+                        LOG.log(System.Logger.Level.ERROR, "unreadable artifact ticket " + ticket + ": " + e);
+                    }
+                }
+            }
+        }
+        return staged;
+    }
+
+    public Path blob(StagedArtifact artifact) {
+        return dir.resolve(safe(artifact.incidentId())).resolve(artifact.blobName());
+    }
+
+    /** A file beside the blob for what upload derives from it (the encrypted form). */
+    Path derived(StagedArtifact artifact, String suffix) {
+        return dir.resolve(safe(artifact.incidentId())).resolve(artifact.blobName() + suffix);
+    }
+
+    /** Drops an uploaded and announced artifact, and its incident directory once empty. */
+    public void remove(StagedArtifact artifact) throws IOException {
+        Path incident = dir.resolve(safe(artifact.incidentId()));
+        Files.deleteIfExists(incident.resolve(artifact.ticketName()));
+        try (Stream<Path> files = Files.list(incident)) {
+            for (Path f : files.filter(f -> f.getFileName().toString().startsWith(artifact.blobName()))
+                    .toList()) {
+                Files.deleteIfExists(f);
+            }
+        }
+        try (Stream<Path> rest = Files.list(incident)) {
+            if (rest.findAny().isEmpty()) {
+                Files.deleteIfExists(incident);
+            }
+        }
+    }
+
+    private List<Path> incidents() throws IOException {
+        try (Stream<Path> entries = Files.list(dir)) {
+            return entries.filter(Files::isDirectory)
+                    .filter(p -> !p.equals(workDir()))
+                    .sorted(Comparator.comparing(ArtifactStage::modified))
+                    .toList();
+        }
+    }
+
+    private Path workDir() {
+        return dir.resolve(".work");
+    }
+
+    private static long modified(Path p) {
+        try {
+            return Files.getLastModifiedTime(p).toMillis();
+        } catch (IOException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    /** Incident ids are UUIDs; anything else is made safe to use as a file name. */
+    static String safe(String id) {
+        return id.replaceAll("[^A-Za-z0-9._-]", "_");
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    private static void fsync(Path path) throws IOException {
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+            channel.force(true);
+        }
+    }
+
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

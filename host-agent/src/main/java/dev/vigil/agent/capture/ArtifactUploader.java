@@ -1,0 +1,252 @@
+package dev.vigil.agent.capture;
+
+import dev.vigil.agent.spool.EventCapture;
+import dev.vigil.agent.spool.Lane;
+import dev.vigil.schemas.Envelopes;
+import dev.vigil.schemas.TopicCatalog;
+import dev.vigil.schemas.agent.ArtifactManifest;
+import dev.vigil.schemas.common.ArtifactKind;
+import dev.vigil.schemas.common.Envelope;
+import dev.vigil.schemas.common.Source;
+import dev.vigil.schemas.common.VmRef;
+import io.minio.MinioClient;
+import io.minio.StatObjectArgs;
+import io.minio.UploadObjectArgs;
+import io.minio.errors.ErrorResponseException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Moves staged artifacts to the object store and announces each one. An object's key is the SHA-256 of its stored
+ * bytes ({@code sha256/<2 hex>/<hash>}), so a blob stored before is not sent again; large blobs go in 16 MiB parts.
+ * The manifest is spooled (fsynced) only after the store has the whole object, and the staged files are removed
+ * only after that: a restart or an outage at any point repeats a step, never skips one. A manifest's event id is
+ * derived from its incident and kind, so a repeated announcement is deduplicated downstream.
+ */
+public final class ArtifactUploader implements AutoCloseable {
+
+    static final long PART_BYTES = 16L << 20;
+    private static final System.Logger LOG = System.getLogger(ArtifactUploader.class.getName());
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+    private final ArtifactStage stage;
+    private final MinioClient s3;
+    private final String bucket;
+    private final ConvergentEncryption encryption;
+    private final EventCapture capture;
+    private final Source source;
+    private final String tenant;
+    private final Thread thread;
+    private final Object wake = new Object();
+    private final AtomicLong uploaded = new AtomicLong();
+    private final AtomicLong uploadedBytes = new AtomicLong();
+    private final AtomicLong deduplicated = new AtomicLong();
+    private final AtomicLong failures = new AtomicLong();
+    private volatile boolean running = true;
+    private boolean woken;
+
+    public ArtifactUploader(
+            ArtifactStage stage, CaptureSettings settings, EventCapture capture, Source source, String tenant) {
+        this.stage = stage;
+        this.s3 = MinioClient.builder()
+                .endpoint(settings.s3Endpoint())
+                .credentials(settings.s3AccessKey(), settings.s3SecretKey())
+                .build();
+        this.bucket = settings.bucket();
+        this.encryption = settings.encryptionKey() == null ? null : new ConvergentEncryption(settings.encryptionKey());
+        this.capture = capture;
+        this.source = source;
+        this.tenant = tenant;
+        this.thread = new Thread(this::run, "vigil-agent-artifact-upload");
+        this.thread.setDaemon(true);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    /** Asks the uploader to look at the stage now (a capture just committed). */
+    public void wake() {
+        synchronized (wake) {
+            woken = true;
+            wake.notifyAll();
+        }
+    }
+
+    public long uploadedCount() {
+        return uploaded.get();
+    }
+
+    public long uploadedBytes() {
+        return uploadedBytes.get();
+    }
+
+    public long deduplicatedCount() {
+        return deduplicated.get();
+    }
+
+    public long failureCount() {
+        return failures.get();
+    }
+
+    private void run() {
+        long backoffMillis = 500;
+        while (running) {
+            boolean failed = false;
+            try {
+                List<StagedArtifact> pending = stage.pending();
+                for (StagedArtifact artifact : pending) {
+                    if (!running) {
+                        return;
+                    }
+                    deliver(artifact);
+                }
+            } catch (IOException | RuntimeException e) {
+                failed = true;
+                failures.incrementAndGet();
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "artifact upload failed, retrying in " + backoffMillis + " ms: " + e.getMessage());
+            }
+            synchronized (wake) {
+                if (!woken && running) {
+                    try {
+                        wake.wait(failed ? backoffMillis : 5_000);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+                woken = false;
+            }
+            backoffMillis = failed ? Math.min(backoffMillis * 2, MAX_BACKOFF.toMillis()) : 500;
+        }
+    }
+
+    /** Uploads, announces and removes one staged artifact. */
+    void deliver(StagedArtifact artifact) throws IOException {
+        Path blob = stage.blob(artifact);
+        Path stored = blob;
+        if (encryption != null) {
+            stored = stage.derived(artifact, ".sealed");
+            if (!Files.exists(stored)) {
+                Path tmp = stage.derived(artifact, ".sealing");
+                encryption.encrypt(blob, tmp);
+                Files.move(tmp, stored, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
+        }
+        String sha256 = HexFormat.of().formatHex(ConvergentEncryption.sha256(stored));
+        long size = Files.size(stored);
+        String key = "sha256/" + sha256.substring(0, 2) + "/" + sha256;
+        if (storedAlready(key, size)) {
+            deduplicated.incrementAndGet();
+        } else {
+            try {
+                s3.uploadObject(UploadObjectArgs.builder()
+                        .bucket(bucket)
+                        .object(key)
+                        .filename(stored.toString(), PART_BYTES)
+                        .contentType(contentType(artifact.format()))
+                        .build());
+            } catch (Exception e) {
+                throw new IOException(
+                        "storing " + artifact.kind() + " of incident " + artifact.incidentId() + " in " + bucket + ": "
+                                + e.getMessage(),
+                        e);
+            }
+            uploadedBytes.addAndGet(size);
+        }
+        ArtifactManifest manifest = manifest(artifact, key, sha256, size);
+        capture.capture(Lane.EVIDENCE, TopicCatalog.AGENT_ARTIFACTS, artifact.vmUuid(), manifest);
+        stage.remove(artifact);
+        uploaded.incrementAndGet();
+        LOG.log(
+                System.Logger.Level.INFO,
+                "stored " + artifact.kind() + " of incident " + artifact.incidentId() + " (" + size + " bytes) as "
+                        + key);
+    }
+
+    private boolean storedAlready(String key, long size) throws IOException {
+        try {
+            return s3.statObject(StatObjectArgs.builder()
+                                    .bucket(bucket)
+                                    .object(key)
+                                    .build())
+                            .size()
+                    == size;
+        } catch (ErrorResponseException e) {
+            if ("NoSuchKey".equals(e.errorResponse().code())
+                    || "NoSuchObject".equals(e.errorResponse().code())
+                    || e.response().code() == 404) {
+                return false;
+            }
+            throw new IOException("asking " + bucket + " for " + key + ": " + e.getMessage(), e);
+        } catch (Exception e) {
+            throw new IOException("asking " + bucket + " for " + key + ": " + e.getMessage(), e);
+        }
+    }
+
+    ArtifactManifest manifest(StagedArtifact artifact, String key, String sha256, long size) {
+        Envelope envelope = Envelope.newBuilder(Envelopes.create(
+                        ArtifactManifest.class,
+                        ArtifactManifest.getClassSchema(),
+                        source,
+                        tenant,
+                        Instant.ofEpochMilli(artifact.capturedAtMillis())))
+                .setEventId(UUID.nameUUIDFromBytes(("artifact:" + artifact.incidentId() + ":" + artifact.kind())
+                                .getBytes(StandardCharsets.UTF_8))
+                        .toString())
+                .build();
+        return ArtifactManifest.newBuilder()
+                .setEnvelope(envelope)
+                .setVm(VmRef.newBuilder()
+                        .setUuid(artifact.vmUuid())
+                        .setName(artifact.vmName())
+                        .setProduct(artifact.product())
+                        .setRelease(artifact.release())
+                        .build())
+                .setIncidentId(artifact.incidentId())
+                .setKind(ArtifactKind.valueOf(artifact.kind()))
+                .setBucket(bucket)
+                .setObjectKey(key)
+                .setSha256(sha256)
+                .setSizeBytes(size)
+                .setFormat(artifact.format())
+                .setEncryption(encryption == null ? null : ConvergentEncryption.SCHEME)
+                .setPartial(artifact.partial())
+                .setCapturePlan(artifact.capturePlan().stream()
+                        .map(ArtifactKind::valueOf)
+                        .toList())
+                .build();
+    }
+
+    private static String contentType(String format) {
+        return switch (format) {
+            case "png" -> "image/png";
+            case "text/plain" -> "text/plain; charset=utf-8";
+            case "xml" -> "application/xml";
+            case "json", "application/x-ndjson" -> "application/json";
+            default -> "application/octet-stream";
+        };
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        wake();
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,507 @@
+package dev.vigil.agent.capture;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vigil.agent.hypervisor.DomainWatcher;
+import dev.vigil.agent.hypervisor.DomainXml;
+import dev.vigil.agent.hypervisor.Screenshots;
+import dev.vigil.agent.hypervisor.TrustedSnapshots;
+import dev.vigil.agent.hypervisor.VigilConnect;
+import dev.vigil.agent.hypervisor.VigilConnect.DumpFormat;
+import dev.vigil.schemas.agent.AgentEvent;
+import dev.vigil.schemas.common.ArtifactKind;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.libvirt.Domain;
+import org.libvirt.DomainInfo.DomainState;
+import org.libvirt.LibvirtException;
+
+/**
+ * Captures the evidence of a crash, hang, watchdog expiry or I/O-error pause, off the libvirt event thread: a
+ * snapshot of the disks as the failure left them, a screenshot, the tail of the console file, the domain XML, a
+ * memory dump under the trigger's {@link DumpPolicy}, a reference to the VM's snapshots, and the flight recorder
+ * with this capture's own report (what each step did, how long it took, what failed). A running VM (a hang) is
+ * paused while this happens. Then the configured {@link OnCrashAction} applies.
+ *
+ * <p>Each capture is bounded by {@link CaptureSettings#timeout()} (a memory dump still running at the deadline is
+ * aborted) and by {@link CaptureSettings#maxBytes()} of staged artifacts (a dump that would not fit is skipped).
+ * What was captured is staged durably and uploaded by {@link ArtifactUploader}; every manifest names the kinds this
+ * capture staged. A second trigger of the same kind for the same VM within {@link #COALESCE_WINDOW} (a guest panic
+ * reported both by QEMU and by libvirt's lifecycle) is part of the same incident and captures nothing more.
+ */
+public final class CaptureService implements AutoCloseable {
+
+    public static final Duration COALESCE_WINDOW = Duration.ofSeconds(30);
+    static final String FAILURE_SNAPSHOT_PREFIX = "failure-";
+    private static final System.Logger LOG = System.getLogger(CaptureService.class.getName());
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final DateTimeFormatter SNAPSHOT_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'");
+    private static final int SNAPSHOT_DISK_ONLY = 16;
+    private static final int SNAPSHOT_ATOMIC = 128;
+
+    private final CaptureSettings settings;
+    private final Supplier<DomainWatcher> watcher;
+    private final ArtifactStage stage;
+    private final Runnable staged;
+    private final FlightRecorder recorder;
+    private final Path policyFile;
+    private final Path snapshotDir;
+    private final Clock clock;
+    private final ExecutorService worker;
+    private final ExecutorService dumper;
+    private final Map<String, Instant> lastTrigger = new ConcurrentHashMap<>();
+    private final AtomicLong captures = new AtomicLong();
+    private final AtomicLong failedSteps = new AtomicLong();
+
+    /**
+     * @param staged called after a capture's artifacts are staged (wakes the uploader)
+     * @param policyFile the collection policy a signed command set, overriding the configured dump policies
+     * @param snapshotDir where external snapshot overlays are created
+     */
+    public CaptureService(
+            CaptureSettings settings,
+            Supplier<DomainWatcher> watcher,
+            ArtifactStage stage,
+            Runnable staged,
+            FlightRecorder recorder,
+            Path policyFile,
+            Path snapshotDir,
+            Clock clock) {
+        this.settings = settings;
+        this.watcher = watcher;
+        this.stage = stage;
+        this.staged = staged;
+        this.recorder = recorder;
+        this.policyFile = policyFile;
+        this.snapshotDir = snapshotDir;
+        this.clock = clock;
+        this.worker = Executors.newSingleThreadExecutor(r -> daemon(r, "vigil-agent-capture"));
+        this.dumper = Executors.newCachedThreadPool(r -> daemon(r, "vigil-agent-memory-dump"));
+    }
+
+    /** Starts a capture if {@code event} is a trigger; returns at once. */
+    public void onEvent(AgentEvent event) {
+        Optional<TriggerKind> kind = TriggerKind.of(event);
+        if (kind.isEmpty()) {
+            return;
+        }
+        String vmUuid = event.getVm().getUuid();
+        Instant at = event.getEnvelope().getOccurredAt();
+        String key = vmUuid + "/" + kind.get();
+        Instant previous = lastTrigger.get(key);
+        if (previous != null && Duration.between(previous, at).abs().compareTo(COALESCE_WINDOW) <= 0) {
+            LOG.log(
+                    System.Logger.Level.DEBUG,
+                    "coalescing " + kind.get() + " " + event.getEnvelope().getEventId() + " into the capture of "
+                            + vmUuid + " at " + previous);
+            return;
+        }
+        lastTrigger.put(key, at);
+        worker.execute(() -> {
+            try {
+                capture(event, kind.get());
+            } catch (RuntimeException e) {
+                LOG.log(
+                        System.Logger.Level.ERROR,
+                        "capture of " + event.getEnvelope().getEventId() + " failed: " + e);
+            }
+        });
+    }
+
+    public long captureCount() {
+        return captures.get();
+    }
+
+    public long failedStepCount() {
+        return failedSteps.get();
+    }
+
+    /** The dump policy for a trigger: a signed collection policy command's, else the configured one. */
+    DumpPolicy policyFor(TriggerKind kind) {
+        if (Files.exists(policyFile)) {
+            Properties policy = new Properties();
+            try (InputStream in = Files.newInputStream(policyFile)) {
+                policy.load(in);
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "unreadable collection policy " + policyFile + ": " + e);
+            }
+            String value = policy.getProperty("dump." + kind.configName(), policy.getProperty("dump"));
+            if (value != null) {
+                Optional<DumpPolicy> parsed = DumpPolicy.parse(value);
+                if (parsed.isPresent()) {
+                    return parsed.get();
+                }
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "collection policy dump=" + value + " is not full, kernel or none");
+            }
+        }
+        return settings.dumpPolicies().get(kind);
+    }
+
+    /** One step of a capture, as its report tells it. */
+    private record Step(String name, String outcome, long millis, String detail) {}
+
+    /** What a capture produced: the blob in the work directory and how to describe it. */
+    private record Captured(ArtifactKind kind, Path blob, String format, boolean partial) {}
+
+    private void capture(AgentEvent trigger, TriggerKind kind) {
+        captures.incrementAndGet();
+        String incidentId = trigger.getEnvelope().getEventId();
+        String vmUuid = trigger.getVm().getUuid();
+        Instant started = clock.instant();
+        Instant deadline = started.plus(settings.timeout());
+        List<Step> steps = new ArrayList<>();
+        Map<ArtifactKind, Captured> captured = new LinkedHashMap<>();
+        Path work;
+        VigilConnect connection;
+        Domain domain;
+        try {
+            work = stage.newWorkDir(incidentId);
+            connection = watcher.get().connection();
+            domain = connection.domainLookupByUUIDString(vmUuid);
+        } catch (IOException | LibvirtException | RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "cannot capture incident " + incidentId + " of " + vmUuid + ": " + e);
+            return;
+        }
+        String xml = run(steps, "domain-xml", deadline, () -> {
+            String text = domain.getXMLDesc(0);
+            Path blob = write(work.resolve("domain.xml"), text.getBytes(StandardCharsets.UTF_8));
+            captured.put(ArtifactKind.DOMAIN_XML, new Captured(ArtifactKind.DOMAIN_XML, blob, "xml", false));
+            return text;
+        });
+        DomainXml definition = xml == null ? null : DomainXml.parse(xml).orElse(null);
+        Boolean heldByUs = run(steps, "hold", deadline, () -> hold(domain));
+        String failureSnapshot =
+                run(steps, "failure-snapshot", deadline, () -> failureSnapshot(domain, definition, incidentId));
+        run(steps, "screenshot", deadline, () -> {
+            Path blob = write(work.resolve("screen.png"), Screenshots.capture(connection, domain));
+            captured.put(ArtifactKind.SCREENSHOT, new Captured(ArtifactKind.SCREENSHOT, blob, "png", false));
+            return blob;
+        });
+        run(steps, "console", deadline, () -> {
+            Path console = definition == null ? null : definition.consoleFile().orElse(null);
+            if (console == null) {
+                throw new IOException("the domain has no file-backed serial console");
+            }
+            Path blob = write(work.resolve("console.txt"), tail(console, settings.consoleTailBytes()));
+            captured.put(ArtifactKind.CONSOLE_TEXT, new Captured(ArtifactKind.CONSOLE_TEXT, blob, "text/plain", false));
+            return blob;
+        });
+        DumpPolicy policy = policyFor(kind);
+        if (policy == DumpPolicy.NONE) {
+            steps.add(new Step("memory-dump", "skipped", 0, "policy none for " + kind.configName()));
+        } else {
+            run(steps, "memory-dump", deadline, () -> {
+                Captured dump = dumpMemory(connection, domain, definition, policy, work, deadline);
+                captured.put(ArtifactKind.MEMORY_DUMP, dump);
+                return dump;
+            });
+        }
+        run(steps, "snapshot-ref", deadline, () -> {
+            Path blob = write(work.resolve("snapshots.json"), snapshotRef(domain, failureSnapshot));
+            captured.put(ArtifactKind.SNAPSHOT_REF, new Captured(ArtifactKind.SNAPSHOT_REF, blob, "json", false));
+            return blob;
+        });
+        run(steps, "on-crash-action", null, () -> afterCapture(domain, Boolean.TRUE.equals(heldByUs)));
+
+        // The flight recorder goes last: its trailer is this capture's own report.
+        try {
+            List<String> plan = new ArrayList<>();
+            captured.keySet().forEach(k -> plan.add(k.name()));
+            plan.add(ArtifactKind.FLIGHT_RECORDER.name());
+            byte[] history = recorder.dump(
+                    vmUuid, trigger.getEnvelope().getOccurredAt(), report(trigger, kind, policy, started, steps, plan));
+            Path blob = write(work.resolve("flight-recorder.ndjson"), history);
+            captured.put(
+                    ArtifactKind.FLIGHT_RECORDER,
+                    new Captured(ArtifactKind.FLIGHT_RECORDER, blob, "application/x-ndjson", false));
+            for (Captured c : captured.values()) {
+                stage.commit(
+                        new StagedArtifact(
+                                incidentId,
+                                c.kind().name(),
+                                c.format(),
+                                c.partial(),
+                                plan,
+                                vmUuid,
+                                trigger.getVm().getName(),
+                                trigger.getVm().getProduct(),
+                                trigger.getVm().getRelease(),
+                                trigger.getEnvelope().getOccurredAt().toEpochMilli()),
+                        c.blob());
+            }
+            ArtifactStage.deleteTree(work);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.ERROR, "could not stage the evidence of incident " + incidentId + ": " + e);
+            return;
+        }
+        staged.run();
+        LOG.log(
+                System.Logger.Level.INFO,
+                "captured " + kind.configName() + " incident " + incidentId + " of "
+                        + trigger.getVm().getName() + " in "
+                        + Duration.between(started, clock.instant()).toMillis() + " ms: " + captured.keySet());
+    }
+
+    @FunctionalInterface
+    private interface StepBody<T> {
+        T run() throws Exception;
+    }
+
+    /** Runs one step, recording its outcome; a failure or the deadline skips only this step. */
+    private <T> T run(List<Step> steps, String name, Instant deadline, StepBody<T> body) {
+        long start = System.nanoTime();
+        if (deadline != null && !clock.instant().isBefore(deadline)) {
+            steps.add(new Step(name, "skipped", 0, "capture deadline passed"));
+            failedSteps.incrementAndGet();
+            return null;
+        }
+        try {
+            T result = body.run();
+            steps.add(new Step(name, "ok", (System.nanoTime() - start) / 1_000_000, null));
+            return result;
+        } catch (Exception e) {
+            failedSteps.incrementAndGet();
+            String detail = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            steps.add(new Step(name, "failed", (System.nanoTime() - start) / 1_000_000, detail));
+            LOG.log(System.Logger.Level.WARNING, "capture step " + name + " failed: " + detail);
+            return null;
+        }
+    }
+
+    /** Pauses a VM still running (a hung guest) so its screen, memory and disks agree; true if this paused it. */
+    private static boolean hold(Domain domain) throws LibvirtException {
+        if (domain.getInfo().state == DomainState.VIR_DOMAIN_RUNNING) {
+            domain.suspend();
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * An external disk-only snapshot of every file-backed disk, taken before anything else touches the VM: the
+     * files the VM ran on stay exactly as the failure left them, and the VM continues on new overlays.
+     */
+    private String failureSnapshot(Domain domain, DomainXml definition, String incidentId) throws Exception {
+        if (definition == null || definition.disks().isEmpty()) {
+            throw new IOException("the domain has no file-backed disks to snapshot");
+        }
+        String name =
+                FAILURE_SNAPSHOT_PREFIX + SNAPSHOT_TIME.format(clock.instant().atZone(ZoneOffset.UTC)) + "-"
+                        + incidentId.substring(0, Math.min(8, incidentId.length()));
+        Path dir = Files.createDirectories(snapshotDir.resolve(domain.getUUIDString()));
+        StringBuilder xml = new StringBuilder("<domainsnapshot><name>")
+                .append(name)
+                .append("</name><description>Vigil: the disks as incident ")
+                .append(escape(incidentId))
+                .append(" left them</description><disks>");
+        for (DomainXml.Disk disk : definition.disks()) {
+            xml.append("<disk name='")
+                    .append(escape(disk.target()))
+                    .append("' snapshot='external'><driver type='qcow2'/><source file='")
+                    .append(escape(
+                            dir.resolve(name + "-" + disk.target() + ".qcow2").toString()))
+                    .append("'/></disk>");
+        }
+        xml.append("</disks></domainsnapshot>");
+        domain.snapshotCreateXML(xml.toString(), SNAPSHOT_DISK_ONLY | SNAPSHOT_ATOMIC);
+        return name;
+    }
+
+    private byte[] snapshotRef(Domain domain, String failureSnapshot) throws Exception {
+        ObjectNode ref = JSON.createObjectNode();
+        ref.put("vm", domain.getUUIDString());
+        ref.put("failureSnapshot", failureSnapshot);
+        ref.put("lastTrusted", TrustedSnapshots.last(domain).orElse(null));
+        ArrayNode all = ref.putArray("snapshots");
+        for (String name : domain.snapshotListNames()) {
+            all.add(name);
+        }
+        return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(ref);
+    }
+
+    private Captured dumpMemory(
+            VigilConnect connection,
+            Domain domain,
+            DomainXml definition,
+            DumpPolicy policy,
+            Path work,
+            Instant deadline)
+            throws Exception {
+        long memoryBytes = domain.getInfo().maxMem * 1024L;
+        long free = stage.maxBytes() - stage.bytes();
+        if (memoryBytes > free) {
+            throw new IOException("a dump of " + memoryBytes + " bytes would not fit in ARTIFACT_MAX_BYTES (" + free
+                    + " bytes free)");
+        }
+        List<DumpFormat> formats = new ArrayList<>();
+        if (policy == DumpPolicy.KERNEL) {
+            formats.add(definition != null && definition.windowsGuest() ? DumpFormat.WIN_DMP : DumpFormat.KDUMP_ZLIB);
+        }
+        formats.add(DumpFormat.ELF);
+        String vmUuid = domain.getUUIDString();
+        List<String> failures = new ArrayList<>();
+        for (DumpFormat format : formats) {
+            Path target = work.resolve("memory." + format.name().toLowerCase());
+            Path raw = target;
+            Future<?> dump = dumper.submit(() -> {
+                connection.dumpMemory(vmUuid, target, format);
+                return null;
+            });
+            try {
+                dump.get(Math.max(1, Duration.between(clock.instant(), deadline).toMillis()), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                domain.abortJob();
+                Files.deleteIfExists(raw);
+                throw new IOException("the " + format.format() + " dump did not finish before the capture deadline");
+            } catch (java.util.concurrent.ExecutionException e) {
+                failures.add(format.format() + ": " + e.getCause().getMessage());
+                Files.deleteIfExists(raw);
+                continue;
+            }
+            if (format == DumpFormat.KDUMP_ZLIB && KdumpFlattened.isFlattened(raw)) {
+                Path regular = work.resolve("memory.kdump");
+                KdumpFlattened.unflatten(raw, regular, 2 * memoryBytes + (64L << 20));
+                Files.delete(raw);
+                raw = regular;
+            }
+            return new Captured(ArtifactKind.MEMORY_DUMP, raw, format.format(), false);
+        }
+        throw new IOException("no memory dump format worked: " + String.join("; ", failures));
+    }
+
+    private String afterCapture(Domain domain, boolean heldByUs) throws LibvirtException {
+        switch (settings.onCrash()) {
+            case RESTART -> {
+                if (domain.isActive() == 1) {
+                    domain.destroy();
+                }
+                domain.create();
+                return "restarted";
+            }
+            case RELAUNCH -> {
+                String trusted = TrustedSnapshots.last(domain)
+                        .orElseThrow(() -> new IllegalStateException("no trusted (vigil-) snapshot to relaunch from"));
+                domain.revertToSnapshot(domain.snapshotLookupByName(trusted));
+                if (domain.isActive() == 0) {
+                    domain.create();
+                } else if (domain.getInfo().state == DomainState.VIR_DOMAIN_PAUSED) {
+                    domain.resume();
+                }
+                return "relaunched from " + trusted;
+            }
+            default -> {
+                if (heldByUs) {
+                    domain.resume();
+                    return "resumed";
+                }
+                return "preserved";
+            }
+        }
+    }
+
+    private String report(
+            AgentEvent trigger,
+            TriggerKind kind,
+            DumpPolicy policy,
+            Instant started,
+            List<Step> steps,
+            List<String> plan)
+            throws IOException {
+        ObjectNode report = JSON.createObjectNode();
+        ObjectNode capture = report.putObject("capture");
+        capture.put("incidentId", trigger.getEnvelope().getEventId());
+        capture.put("trigger", kind.configName());
+        capture.put("dumpPolicy", policy.name().toLowerCase());
+        capture.put("onCrash", settings.onCrash().name().toLowerCase());
+        capture.put("startedAt", started.toString());
+        capture.put("tookMillis", Duration.between(started, clock.instant()).toMillis());
+        ArrayNode stepList = capture.putArray("steps");
+        for (Step step : steps) {
+            ObjectNode s = stepList.addObject();
+            s.put("step", step.name());
+            s.put("outcome", step.outcome());
+            s.put("millis", step.millis());
+            if (step.detail() != null) {
+                s.put("detail", step.detail());
+            }
+        }
+        ArrayNode planned = capture.putArray("artifacts");
+        plan.forEach(planned::add);
+        return JSON.writeValueAsString(report);
+    }
+
+    /** The last {@code maxBytes} of a file, starting at a line boundary when one is near. */
+    static byte[] tail(Path file, int maxBytes) throws IOException {
+        try (RandomAccessFile in = new RandomAccessFile(file.toFile(), "r")) {
+            long length = in.length();
+            long from = Math.max(0, length - maxBytes);
+            byte[] bytes = new byte[(int) (length - from)];
+            in.seek(from);
+            in.readFully(bytes);
+            if (from > 0) {
+                for (int i = 0; i < Math.min(bytes.length, 4096); i++) {
+                    if (bytes[i] == '\n') {
+                        return java.util.Arrays.copyOfRange(bytes, i + 1, bytes.length);
+                    }
+                }
+            }
+            return bytes;
+        }
+    }
+
+    private static Path write(Path file, byte[] bytes) throws IOException {
+        return Files.write(file, bytes);
+    }
+
+    private static String escape(String text) {
+        return text.replace("&", "&amp;")
+                .replace("<", "&lt;")
+                .replace(">", "&gt;")
+                .replace("'", "&apos;");
+    }
+
+    private static Thread daemon(Runnable body, String name) {
+        Thread thread = new Thread(body, name);
+        thread.setDaemon(true);
+        return thread;
+    }
+
+    @Override
+    public void close() {
+        worker.shutdown();
+        try {
+            if (!worker.awaitTermination(30, TimeUnit.SECONDS)) {
+                LOG.log(System.Logger.Level.WARNING, "a capture was still running at stop; it resumes nothing");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        dumper.shutdownNow();
+    }
+}

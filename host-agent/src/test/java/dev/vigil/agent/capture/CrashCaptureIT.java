@@ -1,0 +1,274 @@
+package dev.vigil.agent.capture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vigil.agent.Agent;
+import dev.vigil.agent.TopicReader;
+import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.devstack.DevstackExtension;
+import dev.vigil.devstack.Endpoints;
+import dev.vigil.schemas.TopicCatalog;
+import dev.vigil.schemas.agent.AgentEvent;
+import dev.vigil.schemas.agent.ArtifactManifest;
+import dev.vigil.schemas.agent.Crash;
+import dev.vigil.schemas.agent.IoError;
+import dev.vigil.schemas.agent.Lifecycle;
+import dev.vigil.schemas.agent.Watchdog;
+import dev.vigil.schemas.common.ArtifactKind;
+import io.minio.GetObjectArgs;
+import io.minio.MinioClient;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The crash path on a real hypervisor: a Linux guest under QEMU panics (pvpanic), trips its watchdog, or fills its
+ * disk; the agent sees it, captures the evidence, stores it in the devstack's S3 store and announces it on Kafka. The
+ * assertions read the stored bytes back.
+ */
+@ExtendWith(DevstackExtension.class)
+class CrashCaptureIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @BeforeAll
+    static void hypervisor() {
+        TestGuest.requireHypervisor();
+    }
+
+    @Test
+    void aKernelPanicLeavesAScreenshotItsConsoleTextAKdumpAndASnapshot(Endpoints endpoints) throws Exception {
+        try (TestGuest guest = new TestGuest("panic");
+                Agent agent = new Agent(config(endpoints, Map.of()));
+                TopicReader<AgentEvent> events =
+                        new TopicReader<>(endpoints, TopicCatalog.AGENT_EVENTS, AgentEvent.class);
+                TopicReader<ArtifactManifest> artifacts =
+                        new TopicReader<>(endpoints, TopicCatalog.AGENT_ARTIFACTS, ArtifactManifest.class)) {
+            agent.start();
+            String uuid = guest.start(guest.xml("vigil.scenario=panic vigil.delay=1", guest.overlayDisk(), ""))
+                    .getUUIDString();
+
+            List<ArtifactManifest> manifests = awaitCapture(artifacts, uuid, 6);
+            List<AgentEvent> crashes = events.poll().stream()
+                    .filter(e -> e.getVm() != null && uuid.equals(e.getVm().getUuid()))
+                    .filter(e -> e.getPayload() instanceof Crash)
+                    .toList();
+            assertThat(crashes).isNotEmpty();
+            String incident = manifests.get(0).getIncidentId().toString();
+            assertThat(crashes.stream().map(e -> e.getEnvelope().getEventId().toString()))
+                    .contains(incident);
+            assertThat(events.poll().stream()
+                            .filter(e ->
+                                    e.getVm() != null && uuid.equals(e.getVm().getUuid()))
+                            .filter(e -> e.getPayload() instanceof Lifecycle)
+                            .map(e -> ((Lifecycle) e.getPayload()).getState() + "/"
+                                    + ((Lifecycle) e.getPayload()).getReason()))
+                    .contains("CRASHED/PANICKED");
+
+            Map<ArtifactKind, ArtifactManifest> byKind = byKind(manifests);
+            assertThat(byKind.keySet())
+                    .containsExactlyInAnyOrder(
+                            ArtifactKind.DOMAIN_XML,
+                            ArtifactKind.SCREENSHOT,
+                            ArtifactKind.CONSOLE_TEXT,
+                            ArtifactKind.MEMORY_DUMP,
+                            ArtifactKind.SNAPSHOT_REF,
+                            ArtifactKind.FLIGHT_RECORDER);
+            for (ArtifactManifest m : manifests) {
+                assertThat(m.getIncidentId().toString()).isEqualTo(incident);
+                assertThat(m.getCapturePlan()).containsExactlyInAnyOrderElementsOf(byKind.keySet());
+                assertThat(m.getVm().getProduct().toString()).isEqualTo("TinyLinux");
+            }
+
+            byte[] png = fetch(endpoints, byKind.get(ArtifactKind.SCREENSHOT));
+            assertThat(png).startsWith(0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a);
+
+            String console =
+                    new String(fetch(endpoints, byKind.get(ArtifactKind.CONSOLE_TEXT)), StandardCharsets.UTF_8);
+            assertThat(console).contains("Kernel panic - not syncing: sysrq triggered crash");
+
+            ArtifactManifest dumpManifest = byKind.get(ArtifactKind.MEMORY_DUMP);
+            assertThat(dumpManifest.getFormat().toString()).isEqualTo("kdump-compressed");
+            byte[] dump = fetch(endpoints, dumpManifest);
+            assertThat(new String(dump, 0, 8, StandardCharsets.US_ASCII)).isEqualTo("KDUMP   ");
+            // new_utsname follows the 8-byte signature and the 4-byte header version; QEMU fills in its machine.
+            assertThat(new String(dump, 12 + 4 * 65, 6, StandardCharsets.US_ASCII))
+                    .isEqualTo("x86_64");
+            // The guest's VMCOREINFO (through qemu_fw_cfg and <vmcoreinfo/>) names the kernel that crashed.
+            String head = new String(dump, 0, Math.min(dump.length, 1 << 20), StandardCharsets.ISO_8859_1);
+            assertThat(head).containsPattern("OSRELEASE=6\\.1\\.[0-9]+-[0-9]+-amd64");
+            assertThat(new String(fetch(endpoints, byKind.get(ArtifactKind.DOMAIN_XML)), StandardCharsets.UTF_8))
+                    .contains("<name>" + guest.name + "</name>");
+
+            JsonNode snapshots = JSON.readTree(fetch(endpoints, byKind.get(ArtifactKind.SNAPSHOT_REF)));
+            String failureSnapshot = snapshots.path("failureSnapshot").asText();
+            assertThat(failureSnapshot).startsWith("failure-");
+            // The overlay the guest crashed on is frozen: the VM now writes to the snapshot's new overlay.
+            var connect = new org.libvirt.Connect(TestGuest.URI);
+            try {
+                var domain = connect.domainLookupByUUIDString(uuid);
+                assertThat(domain.snapshotListNames()).contains(failureSnapshot);
+                assertThat(domain.getXMLDesc(0)).contains(failureSnapshot + "-vda.qcow2");
+            } finally {
+                connect.close();
+            }
+
+            String recorder =
+                    new String(fetch(endpoints, byKind.get(ArtifactKind.FLIGHT_RECORDER)), StandardCharsets.UTF_8);
+            JsonNode report = JSON.readTree(recorder.lines().reduce((a, b) -> b).orElseThrow());
+            assertThat(report.at("/capture/incidentId").asText()).isEqualTo(incident);
+            assertThat(report.at("/capture/steps").findValuesAsText("outcome")).containsOnly("ok");
+            assertThat(recorder).contains("PANICKED");
+        }
+    }
+
+    @Test
+    void aWatchdogExpiryPausesTheGuestAndItsEvidenceIsCaptured(Endpoints endpoints) throws Exception {
+        try (TestGuest guest = new TestGuest("watchdog");
+                Agent agent = new Agent(config(endpoints, Map.of("VIGIL_AGENT_DUMP_POLICY", "watchdog=full")));
+                TopicReader<AgentEvent> events =
+                        new TopicReader<>(endpoints, TopicCatalog.AGENT_EVENTS, AgentEvent.class);
+                TopicReader<ArtifactManifest> artifacts =
+                        new TopicReader<>(endpoints, TopicCatalog.AGENT_ARTIFACTS, ArtifactManifest.class)) {
+            agent.start();
+            String uuid = guest.start(guest.xml(
+                            "vigil.scenario=watchdog",
+                            guest.overlayDisk(),
+                            "<watchdog model='i6300esb' action='pause'/>"))
+                    .getUUIDString();
+
+            List<ArtifactManifest> manifests = awaitCapture(artifacts, uuid, 6);
+            AgentEvent watchdog = events.poll().stream()
+                    .filter(e -> e.getVm() != null && uuid.equals(e.getVm().getUuid()))
+                    .filter(e -> e.getPayload() instanceof Watchdog)
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(manifests.get(0).getIncidentId().toString())
+                    .isEqualTo(watchdog.getEnvelope().getEventId().toString());
+            Map<ArtifactKind, ArtifactManifest> byKind = byKind(manifests);
+            ArtifactManifest dump = byKind.get(ArtifactKind.MEMORY_DUMP);
+            assertThat(dump.getFormat().toString()).isEqualTo("elf");
+            byte[] elf = fetch(endpoints, dump);
+            assertThat(elf).startsWith(0x7f, 'E', 'L', 'F');
+            assertThat(elf[16]).as("ET_CORE").isEqualTo((byte) 4);
+            assertThat(new String(fetch(endpoints, byKind.get(ArtifactKind.CONSOLE_TEXT)), StandardCharsets.UTF_8))
+                    .contains("arming the watchdog");
+        }
+    }
+
+    @Test
+    void aFullHostDiskPausesTheGuestOnAnIoErrorAndItsEvidenceIsCaptured(Endpoints endpoints) throws Exception {
+        try (TestGuest guest = new TestGuest("diskfull");
+                Agent agent = new Agent(config(endpoints, Map.of()));
+                TopicReader<AgentEvent> events =
+                        new TopicReader<>(endpoints, TopicCatalog.AGENT_EVENTS, AgentEvent.class);
+                TopicReader<ArtifactManifest> artifacts =
+                        new TopicReader<>(endpoints, TopicCatalog.AGENT_ARTIFACTS, ArtifactManifest.class)) {
+            // A 64 MiB sparse disk on a 4 MiB file system: the guest's writes run out of host space.
+            var small = Files.createDirectories(guest.dir.resolve("small-fs"));
+            TestGuest.run("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", small.toString());
+            guest.onClose(() -> {
+                try {
+                    TestGuest.run("umount", "-l", small.toString());
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            var disk = small.resolve("data.raw");
+            try (var file = new java.io.RandomAccessFile(disk.toFile(), "rw")) {
+                file.setLength(64L << 20);
+            }
+            agent.start();
+            String uuid = guest.start(guest.xml(
+                            "vigil.scenario=diskfull",
+                            "<disk type='file' device='disk'><driver name='qemu' type='raw' error_policy='stop'/>"
+                                    + "<source file='" + disk + "'/><target dev='vda' bus='virtio'/></disk>",
+                            ""))
+                    .getUUIDString();
+
+            List<ArtifactManifest> manifests = awaitCapture(artifacts, uuid, 5);
+            AgentEvent ioError = events.poll().stream()
+                    .filter(e -> e.getVm() != null && uuid.equals(e.getVm().getUuid()))
+                    .filter(e -> e.getPayload() instanceof IoError)
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(((IoError) ioError.getPayload()).getReason().toString()).isEqualTo("enospc");
+            assertThat(manifests.get(0).getIncidentId().toString())
+                    .isEqualTo(ioError.getEnvelope().getEventId().toString());
+            // I/O-error pauses take no memory dump by default; the disks are snapshotted before anything else.
+            Map<ArtifactKind, ArtifactManifest> byKind = byKind(manifests);
+            assertThat(byKind).doesNotContainKey(ArtifactKind.MEMORY_DUMP);
+            JsonNode snapshots = JSON.readTree(fetch(endpoints, byKind.get(ArtifactKind.SNAPSHOT_REF)));
+            assertThat(snapshots.path("failureSnapshot").asText()).startsWith("failure-");
+            assertThat(new String(fetch(endpoints, byKind.get(ArtifactKind.CONSOLE_TEXT)), StandardCharsets.UTF_8))
+                    .contains("filling /dev/vda");
+        }
+    }
+
+    static AgentConfig config(Endpoints endpoints, Map<String, String> extra) throws Exception {
+        Map<String, String> env = new HashMap<>(Map.of(
+                "VIGIL_AGENT_STATE_DIR",
+                        Files.createTempDirectory("vigil-agent-").toString(),
+                "VIGIL_AGENT_HTTP_PORT", "0",
+                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers(),
+                "VIGIL_AGENT_HYPERVISOR_URI", TestGuest.URI,
+                "VIGIL_AGENT_HOST_ID", "host-" + UUID.randomUUID(),
+                "VIGIL_AGENT_TENANT", "acme",
+                "VIGIL_AGENT_S3_ENDPOINT", endpoints.s3Endpoint(),
+                "VIGIL_AGENT_S3_ACCESS_KEY", endpoints.s3AccessKey(),
+                "VIGIL_AGENT_S3_SECRET_KEY", endpoints.s3SecretKey()));
+        env.putAll(extra);
+        return AgentConfig.load(env);
+    }
+
+    /** Waits for {@code count} manifests of one incident of the VM. */
+    static List<ArtifactManifest> awaitCapture(TopicReader<ArtifactManifest> artifacts, String uuid, int count) {
+        return await().atMost(Duration.ofSeconds(120))
+                .pollInterval(Duration.ofMillis(500))
+                .until(
+                        () -> artifacts.poll().stream()
+                                .filter(m -> uuid.equals(m.getVm().getUuid().toString()))
+                                .toList(),
+                        list -> list.size() >= count);
+    }
+
+    static Map<ArtifactKind, ArtifactManifest> byKind(List<ArtifactManifest> manifests) {
+        return manifests.stream().collect(Collectors.toMap(ArtifactManifest::getKind, m -> m, (a, b) -> a));
+    }
+
+    /** The stored object's bytes, checked against the manifest's size and SHA-256. */
+    static byte[] fetch(Endpoints endpoints, ArtifactManifest manifest) throws Exception {
+        MinioClient s3 = MinioClient.builder()
+                .endpoint(endpoints.s3Endpoint())
+                .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey())
+                .build();
+        try (InputStream in = s3.getObject(GetObjectArgs.builder()
+                .bucket(manifest.getBucket().toString())
+                .object(manifest.getObjectKey().toString())
+                .build())) {
+            byte[] bytes = in.readAllBytes();
+            assertThat((long) bytes.length).isEqualTo(manifest.getSizeBytes());
+            assertThat(HexFormat.of()
+                            .formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)))
+                    .isEqualTo(manifest.getSha256().toString());
+            assertThat(manifest.getObjectKey().toString())
+                    .isEqualTo(
+                            "sha256/" + manifest.getSha256().toString().substring(0, 2) + "/" + manifest.getSha256());
+            return bytes;
+        }
+    }
+}
