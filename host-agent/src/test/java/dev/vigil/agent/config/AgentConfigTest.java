@@ -3,6 +3,10 @@ package dev.vigil.agent.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.vigil.agent.capture.CaptureSettings;
+import dev.vigil.agent.capture.DumpPolicy;
+import dev.vigil.agent.capture.OnCrashAction;
+import dev.vigil.agent.capture.TriggerKind;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,6 +39,62 @@ class AgentConfigTest {
                 .isInstanceOf(AgentConfigException.class)
                 .hasMessageContaining("VIGIL_AGENT_HEARTBEAT_INTERVAL=-5s")
                 .hasMessageContaining("PT30S");
+    }
+
+    @Test
+    void captureIsOffWithoutAnObjectStoreAndReadsItsPoliciesWhenOneIsSet() {
+        assertThat(AgentConfig.load(Map.of("VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", "b:1"))
+                        .capture()
+                        .enabled())
+                .isFalse();
+
+        CaptureSettings capture = AgentConfig.load(Map.of(
+                        "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", "b:1",
+                        "VIGIL_AGENT_S3_ENDPOINT", "http://s3:9000",
+                        "VIGIL_AGENT_S3_ACCESS_KEY", "a",
+                        "VIGIL_AGENT_S3_SECRET_KEY", "s",
+                        "VIGIL_AGENT_DUMP_POLICY", "crash=full, io-error=kernel",
+                        "VIGIL_AGENT_ON_CRASH", "Relaunch",
+                        "VIGIL_AGENT_ARTIFACT_ENCRYPTION_KEY",
+                                java.util.Base64.getEncoder().encodeToString(new byte[32])))
+                .capture();
+        assertThat(capture.enabled()).isTrue();
+        assertThat(capture.bucket()).isEqualTo("vigil-artifacts");
+        assertThat(capture.dumpPolicies())
+                .containsEntry(TriggerKind.CRASH, DumpPolicy.FULL)
+                .containsEntry(TriggerKind.IO_ERROR, DumpPolicy.KERNEL)
+                .containsEntry(TriggerKind.HANG, DumpPolicy.KERNEL);
+        assertThat(capture.onCrash()).isEqualTo(OnCrashAction.RELAUNCH);
+        assertThat(capture.encryptionKey()).hasSize(32);
+    }
+
+    @Test
+    void badCaptureSettingsNameTheKeyAndTheFix() {
+        Map<String, String> base = Map.of(
+                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", "b:1",
+                "VIGIL_AGENT_S3_ENDPOINT", "http://s3:9000",
+                "VIGIL_AGENT_S3_ACCESS_KEY", "a",
+                "VIGIL_AGENT_S3_SECRET_KEY", "s");
+        assertThatThrownBy(() -> AgentConfig.load(with(base, "VIGIL_AGENT_DUMP_POLICY", "panic=full")))
+                .isInstanceOf(AgentConfigException.class)
+                .hasMessageContaining("'panic=full'")
+                .hasMessageContaining("crash, hang, watchdog, io-error");
+        assertThatThrownBy(() -> AgentConfig.load(with(base, "VIGIL_AGENT_ARTIFACT_ENCRYPTION_KEY", "c2hvcnQ=")))
+                .isInstanceOf(AgentConfigException.class)
+                .hasMessageContaining("256-bit");
+        assertThatThrownBy(() -> AgentConfig.load(with(base, "VIGIL_AGENT_ON_CRASH", "reboot")))
+                .isInstanceOf(AgentConfigException.class)
+                .hasMessageContaining("preserve, restart or relaunch");
+        assertThatThrownBy(() -> AgentConfig.load(Map.of(
+                        "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", "b:1", "VIGIL_AGENT_S3_ENDPOINT", "http://s3:9000")))
+                .isInstanceOf(AgentConfigException.class)
+                .hasMessageContaining("VIGIL_AGENT_S3_ACCESS_KEY");
+    }
+
+    private static Map<String, String> with(Map<String, String> base, String key, String value) {
+        Map<String, String> copy = new java.util.HashMap<>(base);
+        copy.put(key, value);
+        return copy;
     }
 
     @Test

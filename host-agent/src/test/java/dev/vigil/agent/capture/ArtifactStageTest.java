@@ -1,0 +1,43 @@
+package dev.vigil.agent.capture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ArtifactStageTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void committedArtifactsSurviveARestartAndUnfinishedOnesAreCleanedUp() throws Exception {
+        ArtifactStage stage = new ArtifactStage(dir, 1 << 20);
+        Path work = stage.newWorkDir("incident-1");
+        Path blob = Files.writeString(work.resolve("screen.png"), "png bytes");
+        StagedArtifact artifact = artifact("SCREENSHOT");
+        stage.commit(artifact, blob);
+        // A capture that died between its blob and its ticket, and one still in progress.
+        Files.writeString(dir.resolve("incident-1").resolve("memory_dump.blob"), "half a dump");
+        Files.writeString(stage.newWorkDir("incident-2").resolve("x"), "in progress");
+
+        ArtifactStage restarted = new ArtifactStage(dir, 1 << 20);
+        assertThat(restarted.pending()).containsExactly(artifact);
+        assertThat(Files.readString(restarted.blob(artifact))).isEqualTo("png bytes");
+        assertThat(dir.resolve("incident-1").resolve("memory_dump.blob")).doesNotExist();
+        assertThat(restarted.bytes())
+                .isEqualTo("png bytes".length() + Files.size(dir.resolve("incident-1/screenshot.json")));
+
+        restarted.remove(artifact);
+        assertThat(restarted.pending()).isEmpty();
+        assertThat(dir.resolve("incident-1")).doesNotExist();
+    }
+
+    private static StagedArtifact artifact(String kind) {
+        return new StagedArtifact(
+                "incident-1", kind, "png", false, List.of(kind), "vm-1", "vm", "AcmeOS", "1.0", 1_700_000_000_000L);
+    }
+}
