@@ -147,7 +147,8 @@ public final class ArtifactUploader implements AutoCloseable {
         String sha256 = HexFormat.of().formatHex(ConvergentEncryption.sha256(stored));
         long size = Files.size(stored);
         String key = "sha256/" + sha256.substring(0, 2) + "/" + sha256;
-        if (storedAlready(key, size)) {
+        boolean known = storedAlready(key, size);
+        if (known) {
             deduplicated.incrementAndGet();
         } else {
             try {
@@ -171,8 +172,8 @@ public final class ArtifactUploader implements AutoCloseable {
         uploaded.incrementAndGet();
         LOG.log(
                 System.Logger.Level.INFO,
-                "stored " + artifact.kind() + " of incident " + artifact.incidentId() + " (" + size + " bytes) as "
-                        + key);
+                (known ? "the store already had " : "stored ") + artifact.kind() + " of incident "
+                        + artifact.incidentId() + " (" + size + " bytes) as " + key);
     }
 
     private boolean storedAlready(String key, long size) throws IOException {
