@@ -43,7 +43,8 @@ import org.libvirt.LibvirtException;
 /**
  * Captures the evidence of a crash, hang, watchdog expiry or I/O-error pause, off the libvirt event thread: a
  * snapshot of the disks as the failure left them, a screenshot, the tail of the console file, the domain XML, a
- * memory dump under the trigger's {@link DumpPolicy}, a reference to the VM's snapshots, and the flight recorder
+ * memory dump under the trigger's {@link DumpPolicy}, the disks' delta against the vendor's master image
+ * ({@link DiskDelta}, from the overlays the snapshot froze), a reference to the VM's snapshots, and the flight recorder
  * with this capture's own report (what each step did, how long it took, what failed). A running VM (a hang) is
  * paused while this happens. Then the configured {@link OnCrashAction} applies.
  *
@@ -222,6 +223,28 @@ public final class CaptureService implements AutoCloseable {
                 return dump;
             });
         }
+        List<DiskDelta.Disk> overlays = new ArrayList<>();
+        if (definition != null) {
+            for (DomainXml.Disk disk : definition.disks()) {
+                if ("qcow2".equals(disk.format())) {
+                    overlays.add(new DiskDelta.Disk(disk.target(), disk.file()));
+                }
+            }
+        }
+        if (overlays.isEmpty()) {
+            steps.add(new Step("disk-delta", "skipped", 0, "no disk runs on a qcow2 overlay of a master image"));
+        } else if (failureSnapshot == null) {
+            steps.add(new Step("disk-delta", "skipped", 0, "without a failure snapshot the overlays are still live"));
+            failedSteps.incrementAndGet();
+        } else {
+            run(steps, "disk-delta", deadline, () -> {
+                Path blob = work.resolve("disk.delta");
+                DiskDelta.Stats stats = DiskDelta.write(overlays, blob, stage.maxBytes() - stage.bytes());
+                captured.put(
+                        ArtifactKind.DISK_DELTA, new Captured(ArtifactKind.DISK_DELTA, blob, DiskDelta.FORMAT, false));
+                return stats;
+            });
+        }
         run(steps, "snapshot-ref", deadline, () -> {
             Path blob = write(work.resolve("snapshots.json"), snapshotRef(domain, failureSnapshot));
             captured.put(ArtifactKind.SNAPSHOT_REF, new Captured(ArtifactKind.SNAPSHOT_REF, blob, "json", false));
@@ -283,7 +306,11 @@ public final class CaptureService implements AutoCloseable {
         }
         try {
             T result = body.run();
-            steps.add(new Step(name, "ok", (System.nanoTime() - start) / 1_000_000, null));
+            steps.add(new Step(
+                    name,
+                    "ok",
+                    (System.nanoTime() - start) / 1_000_000,
+                    result instanceof DiskDelta.Stats stats ? stats.toString() : null));
             return result;
         } catch (Exception e) {
             failedSteps.incrementAndGet();

@@ -23,6 +23,7 @@ import io.minio.MinioClient;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HashMap;
@@ -59,10 +60,14 @@ class CrashCaptureIT {
                 TopicReader<ArtifactManifest> artifacts =
                         new TopicReader<>(endpoints, TopicCatalog.AGENT_ARTIFACTS, ArtifactManifest.class)) {
             agent.start();
-            String uuid = guest.start(guest.xml("vigil.scenario=panic vigil.delay=1", guest.overlayDisk(), ""))
+            // Before it panics, the guest writes 64 blocks of 0xAB at block 100 and 3 blocks of 0xCD at block 5000.
+            String uuid = guest.start(guest.xml(
+                            "vigil.scenario=panic vigil.delay=1 vigil.write=100:64:171 vigil.write2=5000:3:205",
+                            guest.overlayDisk(),
+                            ""))
                     .getUUIDString();
 
-            List<ArtifactManifest> manifests = awaitCapture(artifacts, uuid, 6);
+            List<ArtifactManifest> manifests = awaitCapture(artifacts, uuid, 7);
             List<AgentEvent> crashes = events.poll().stream()
                     .filter(e -> e.getVm() != null && uuid.equals(e.getVm().getUuid()))
                     .filter(e -> e.getPayload() instanceof Crash)
@@ -87,6 +92,7 @@ class CrashCaptureIT {
                             ArtifactKind.CONSOLE_TEXT,
                             ArtifactKind.MEMORY_DUMP,
                             ArtifactKind.SNAPSHOT_REF,
+                            ArtifactKind.DISK_DELTA,
                             ArtifactKind.FLIGHT_RECORDER);
             for (ArtifactManifest m : manifests) {
                 assertThat(m.getIncidentId().toString()).isEqualTo(incident);
@@ -217,6 +223,10 @@ class CrashCaptureIT {
             assertThat(new String(fetch(endpoints, byKind.get(ArtifactKind.CONSOLE_TEXT)), StandardCharsets.UTF_8))
                     .contains("filling /dev/vda");
         }
+    }
+
+    static String sha256(Path file) throws Exception {
+        return HexFormat.of().formatHex(ConvergentEncryption.sha256(file));
     }
 
     static AgentConfig config(Endpoints endpoints, Map<String, String> extra) throws Exception {
