@@ -5,6 +5,7 @@ import dev.vigil.agent.capture.ArtifactUploader;
 import dev.vigil.agent.capture.CaptureService;
 import dev.vigil.agent.capture.CaptureSettings;
 import dev.vigil.agent.capture.FlightRecorder;
+import dev.vigil.agent.capture.RollingSnapshots;
 import dev.vigil.agent.command.CommandService;
 import dev.vigil.agent.config.AgentConfig;
 import dev.vigil.agent.feedback.FeedbackInbox;
@@ -75,6 +76,7 @@ public final class Agent implements AutoCloseable {
     private ArtifactStage artifactStage;
     private ArtifactUploader uploader;
     private CaptureService captures;
+    private RollingSnapshots snapshots;
 
     public Agent(AgentConfig config) {
         this.config = config;
@@ -112,6 +114,9 @@ public final class Agent implements AutoCloseable {
         schedule(this::heartbeat, config.heartbeatInterval());
         schedule(this::supervise, SUPERVISION_PERIOD);
         schedule(this::syncSamples, SAMPLES_SYNC_PERIOD);
+        if (snapshots != null && !config.capture().snapshotEvery().isZero()) {
+            schedule(snapshots::round, config.capture().snapshotEvery());
+        }
         commands = CommandService.start(config, mapper, capture, metrics, () -> watcher, this::reportAll);
         inbox = FeedbackInbox.start(inboxDir(config), capture, metrics);
         http = AgentHttpServer.start(config.httpPort(), this, metrics);
@@ -141,7 +146,13 @@ public final class Agent implements AutoCloseable {
                 captures.onEvent(event);
             }
         });
-        metrics.bind(captures, uploader, artifactStage);
+        snapshots = new RollingSnapshots(
+                () -> watcher,
+                config.stateDir().resolve("snapshots"),
+                settings.snapshotKeep(),
+                settings.snapshotMemory(),
+                Clock.systemUTC());
+        metrics.bind(captures, uploader, artifactStage, snapshots);
         uploader.start();
     }
 

@@ -3,6 +3,7 @@ package dev.vigil.agent;
 import dev.vigil.agent.capture.ArtifactStage;
 import dev.vigil.agent.capture.ArtifactUploader;
 import dev.vigil.agent.capture.CaptureService;
+import dev.vigil.agent.capture.RollingSnapshots;
 import dev.vigil.agent.publish.SpoolPublisher;
 import dev.vigil.agent.spool.Lane;
 import dev.vigil.agent.spool.Spool;
@@ -73,7 +74,17 @@ public final class AgentMetrics {
     }
 
     /** Exposes crash capture and artifact upload. */
-    public void bind(CaptureService captures, ArtifactUploader uploader, ArtifactStage stage) {
+    public void bind(
+            CaptureService captures, ArtifactUploader uploader, ArtifactStage stage, RollingSnapshots snapshots) {
+        FunctionCounter.builder("vigil.agent.snapshots.taken", snapshots, RollingSnapshots::takenCount)
+                .description("Periodic trusted snapshots taken")
+                .register(registry);
+        FunctionCounter.builder("vigil.agent.snapshots.pruned", snapshots, RollingSnapshots::prunedCount)
+                .description("Old snapshots deleted (their overlays merged down the chain)")
+                .register(registry);
+        FunctionCounter.builder("vigil.agent.snapshots.failures", snapshots, RollingSnapshots::failureCount)
+                .description("Periodic snapshots or prunings that failed")
+                .register(registry);
         FunctionCounter.builder("vigil.agent.crash.captures", captures, CaptureService::captureCount)
                 .description("Crash, hang, watchdog and I/O-error captures started")
                 .register(registry);

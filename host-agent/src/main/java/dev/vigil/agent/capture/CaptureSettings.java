@@ -24,6 +24,11 @@ import java.util.Map;
  *     ({@code FLIGHT_RECORDER_WINDOW}, 10 min)
  * @param consoleTailBytes how much of the end of the VM's console file a capture keeps ({@code CONSOLE_TAIL_BYTES},
  *     256 KiB)
+ * @param snapshotEvery how often running VMs on qcow2 overlays get a trusted snapshot ({@code SNAPSHOT_EVERY}, 6 h;
+ *     {@code 0} turns it off)
+ * @param snapshotKeep how many trusted (and how many failure) snapshots each VM keeps ({@code SNAPSHOT_KEEP}, 3)
+ * @param snapshotMemory whether periodic snapshots include the memory state ({@code SNAPSHOT_MEMORY}, false: disk
+ *     only)
  */
 public record CaptureSettings(
         String s3Endpoint,
@@ -36,7 +41,10 @@ public record CaptureSettings(
         Map<TriggerKind, DumpPolicy> dumpPolicies,
         OnCrashAction onCrash,
         Duration flightRecorderWindow,
-        int consoleTailBytes) {
+        int consoleTailBytes,
+        Duration snapshotEvery,
+        int snapshotKeep,
+        boolean snapshotMemory) {
 
     public static final String DEFAULT_BUCKET = "vigil-artifacts";
 

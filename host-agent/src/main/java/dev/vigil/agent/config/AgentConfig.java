@@ -157,7 +157,12 @@ public record AgentConfig(
                         .orElseThrow(() -> new AgentConfigException(
                                 ENV_PREFIX + "ON_CRASH=" + action + " is not preserve, restart or relaunch")),
                 duration(values, "FLIGHT_RECORDER_WINDOW", Duration.ofMinutes(10)),
-                (int) Math.min(positiveLong(values, "CONSOLE_TAIL_BYTES", 256 * 1024), 64L << 20));
+                (int) Math.min(positiveLong(values, "CONSOLE_TAIL_BYTES", 256 * 1024), 64L << 20),
+                "0".equals(optional(values, "SNAPSHOT_EVERY", null))
+                        ? Duration.ZERO
+                        : duration(values, "SNAPSHOT_EVERY", Duration.ofHours(6)),
+                (int) Math.min(positiveLong(values, "SNAPSHOT_KEEP", 3), 100),
+                bool(values, "SNAPSHOT_MEMORY"));
     }
 
     private static Map<String, String> readFile(Path path) {
@@ -210,6 +215,14 @@ public record AgentConfig(
             throw new AgentConfigException(ENV_PREFIX + key + "=" + value
                     + " is not a positive duration: use seconds (30) or ISO-8601 (PT30S)");
         }
+    }
+
+    private static boolean bool(Map<String, String> values, String key) {
+        String value = optional(values, key, "false");
+        if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
+            throw new AgentConfigException(ENV_PREFIX + key + "=" + value + " is not true or false");
+        }
+        return Boolean.parseBoolean(value);
     }
 
     private static long positiveLong(Map<String, String> values, String key, long fallback) {
