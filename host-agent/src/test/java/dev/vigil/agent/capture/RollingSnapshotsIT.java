@@ -87,7 +87,7 @@ class RollingSnapshotsIT {
                 byte[] disk = Files.readAllBytes(flat);
                 assertThat(disk[10 * 4096]).isEqualTo((byte) 17);
                 assertThat(disk[14 * 4096 - 1]).isEqualTo((byte) 17);
-                assertThat(new String(disk, 4096, 25)).isEqualTo("the vendor's master image");
+                assertThat(new String(disk, 4096, 25)).isEqualTo(dev.vigil.devstack.GuestDomain.MASTER_MARK);
             }
         }
     }

@@ -3,28 +3,23 @@ package dev.vigil.agent.capture;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.vigil.devstack.GuestDomain;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
 import org.libvirt.LibvirtException;
 
-/**
- * A tiny Linux guest on the real hypervisor (libvirtd + QEMU under TCG), built by {@code devstack/hypervisor/setup}:
- * a Debian kernel and a busybox initramfs whose init panics, trips its watchdog or fills its disk on request. Its
- * disk is a qcow2 overlay on a raw master image, as a vendor's beta VM is.
- */
+/** A {@link GuestDomain} started on the real hypervisor for one test, and everything removed after it. */
 final class TestGuest implements AutoCloseable {
 
-    static final String URI = "qemu:///system";
-    static final Path GUEST_DIR = Path.of(System.getenv().getOrDefault("VIGIL_GUEST_DIR", "/var/cache/vigil-guest"));
-    static final long MASTER_BYTES = 32L << 20;
+    static final String URI = GuestDomain.URI;
+    static final Path GUEST_DIR = GuestDomain.GUEST_DIR;
 
+    final GuestDomain definition;
     final Path dir;
     final Path master;
     final Path overlay;
@@ -56,55 +51,21 @@ final class TestGuest implements AutoCloseable {
     }
 
     TestGuest(String scenario) throws IOException, InterruptedException {
-        this.name = "vigil-it-" + scenario + "-" + UUID.randomUUID().toString().substring(0, 8);
         this.dir = Files.createTempDirectory("vigil-guest-");
-        this.master = dir.resolve("master.raw");
-        this.overlay = dir.resolve("overlay.qcow2");
-        this.console = dir.resolve("console.log");
-        try (var file = new java.io.RandomAccessFile(master.toFile(), "rw")) {
-            file.setLength(MASTER_BYTES);
-            file.seek(4096);
-            file.write("the vendor's master image".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        }
-        run("qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", master.toString(), overlay.toString());
+        this.definition = new GuestDomain("it-" + scenario, dir);
+        this.name = definition.name();
+        this.master = definition.master();
+        this.overlay = definition.overlay();
+        this.console = definition.console();
+        definition.createDisks();
     }
 
-    /** The domain definition: kernel command line {@code vigil.*} arguments pick the scenario. */
     String xml(String cmdline, String diskXml, String extraDevices) {
-        return """
-                <domain type='qemu'>
-                  <name>%s</name>
-                  <memory unit='MiB'>256</memory>
-                  <vcpu>1</vcpu>
-                  <metadata><vigil:image xmlns:vigil="urn:vigil:image:1" product="TinyLinux" release="6.1-it"/></metadata>
-                  <os><type arch='x86_64' machine='pc'>hvm</type>
-                    <kernel>%s</kernel><initrd>%s</initrd>
-                    <cmdline>console=ttyS0 panic=0 %s</cmdline></os>
-                  <features><acpi/><vmcoreinfo state='on'/></features>
-                  <on_crash>preserve</on_crash>
-                  <devices>
-                    %s
-                    <serial type='file'><source path='%s'/><target port='0'/></serial>
-                    <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>
-                    <video><model type='vga'/></video>
-                    <panic model='isa'/>
-                    %s
-                  </devices>
-                </domain>
-                """.formatted(
-                        name,
-                        GUEST_DIR.resolve("vmlinuz"),
-                        GUEST_DIR.resolve("initrd.img"),
-                        cmdline,
-                        diskXml,
-                        console,
-                        extraDevices);
+        return definition.xml(cmdline, diskXml, extraDevices);
     }
 
-    /** A qcow2 overlay disk whose errors pause the VM. */
     String overlayDisk() {
-        return "<disk type='file' device='disk'><driver name='qemu' type='qcow2' error_policy='stop'/>"
-                + "<source file='" + overlay + "'/><target dev='vda' bus='virtio'/></disk>";
+        return definition.overlayDisk();
     }
 
     Domain start(String xml) throws LibvirtException {
@@ -123,11 +84,7 @@ final class TestGuest implements AutoCloseable {
     }
 
     static void run(String... command) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes());
-        if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
-            throw new IOException(String.join(" ", command) + " failed: " + output);
-        }
+        GuestDomain.run(command);
     }
 
     @Override

@@ -1,0 +1,115 @@
+package dev.vigil.devstack;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The tiny Linux guest {@code devstack/hypervisor/setup} builds, as a libvirt domain definition for the real
+ * hypervisor (QEMU under TCG): a Debian kernel and a busybox initramfs whose init panics, trips its watchdog, fills
+ * its disk or idles on request (kernel command line {@code vigil.*}, see {@code devstack/hypervisor/guest-init}).
+ * Its disk is a qcow2 overlay on a raw master image, as a vendor's beta VM is; its console goes to a file.
+ */
+public final class GuestDomain {
+
+    public static final String URI = "qemu:///system";
+    public static final Path GUEST_DIR =
+            Path.of(System.getenv().getOrDefault("VIGIL_GUEST_DIR", "/var/cache/vigil-guest"));
+    public static final long MASTER_BYTES = 32L << 20;
+    /** Written at 4 KiB into every master, so tests can tell master content from guest writes. */
+    public static final String MASTER_MARK = "the vendor's master image";
+
+    private final String name;
+    private final Path dir;
+
+    public GuestDomain(String scenario, Path dir) {
+        this.name = "vigil-" + scenario + "-" + UUID.randomUUID().toString().substring(0, 8);
+        this.dir = dir;
+    }
+
+    /** True when the setup has built the guest here. */
+    public static boolean built() {
+        return Files.exists(GUEST_DIR.resolve("ready"));
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Path master() {
+        return dir.resolve("master.raw");
+    }
+
+    public Path overlay() {
+        return dir.resolve("overlay.qcow2");
+    }
+
+    public Path console() {
+        return dir.resolve("console.log");
+    }
+
+    /** Creates the master (sparse, with {@link #MASTER_MARK}) and the qcow2 overlay the VM runs on. */
+    public void createDisks() throws IOException, InterruptedException {
+        try (RandomAccessFile file = new RandomAccessFile(master().toFile(), "rw")) {
+            file.setLength(MASTER_BYTES);
+            file.seek(4096);
+            file.write(MASTER_MARK.getBytes(StandardCharsets.US_ASCII));
+        }
+        run(
+                "qemu-img",
+                "create",
+                "-q",
+                "-f",
+                "qcow2",
+                "-F",
+                "raw",
+                "-b",
+                master().toString(),
+                overlay().toString());
+    }
+
+    /** A qcow2 overlay disk whose errors pause the VM. */
+    public String overlayDisk() {
+        return "<disk type='file' device='disk'><driver name='qemu' type='qcow2' error_policy='stop'/>"
+                + "<source file='" + overlay() + "'/><target dev='vda' bus='virtio'/></disk>";
+    }
+
+    /** The domain definition: {@code cmdline} picks the scenario; {@code disk} and {@code devices} are XML. */
+    public String xml(String cmdline, String disk, String devices) {
+        return """
+                <domain type='qemu'>
+                  <name>%s</name>
+                  <memory unit='MiB'>256</memory>
+                  <vcpu>1</vcpu>
+                  <metadata><vigil:image xmlns:vigil="urn:vigil:image:1" product="TinyLinux" release="6.1-it"/></metadata>
+                  <os><type arch='x86_64' machine='pc'>hvm</type>
+                    <kernel>%s</kernel><initrd>%s</initrd>
+                    <cmdline>console=ttyS0 panic=0 %s</cmdline></os>
+                  <features><acpi/><vmcoreinfo state='on'/></features>
+                  <on_crash>preserve</on_crash>
+                  <devices>
+                    %s
+                    <serial type='file'><source path='%s'/><target port='0'/></serial>
+                    <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>
+                    <video><model type='vga'/></video>
+                    <panic model='isa'/>
+                    %s
+                  </devices>
+                </domain>
+                """.formatted(
+                name, GUEST_DIR.resolve("vmlinuz"), GUEST_DIR.resolve("initrd.img"), cmdline, disk, console(), devices);
+    }
+
+    /** Runs a command, failing with its output when it fails. */
+    public static void run(String... command) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!process.waitFor(5, TimeUnit.MINUTES) || process.exitValue() != 0) {
+            throw new IOException(String.join(" ", command) + " failed: " + output);
+        }
+    }
+}
