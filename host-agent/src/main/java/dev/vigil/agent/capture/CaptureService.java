@@ -74,6 +74,7 @@ public final class CaptureService implements AutoCloseable {
     private final Clock clock;
     private final ExecutorService worker;
     private final ExecutorService dumper;
+    private final SnapshotRelaunch relaunch;
     private final Map<String, Instant> lastTrigger = new ConcurrentHashMap<>();
     private final AtomicLong captures = new AtomicLong();
     private final AtomicLong failedSteps = new AtomicLong();
@@ -102,6 +103,7 @@ public final class CaptureService implements AutoCloseable {
         this.clock = clock;
         this.worker = Executors.newSingleThreadExecutor(r -> daemon(r, "vigil-agent-capture"));
         this.dumper = Executors.newCachedThreadPool(r -> daemon(r, "vigil-agent-memory-dump"));
+        this.relaunch = new SnapshotRelaunch(snapshotDir, clock);
     }
 
     /** Starts a capture if {@code event} is a trigger; returns at once. */
@@ -422,7 +424,7 @@ public final class CaptureService implements AutoCloseable {
         throw new IOException("no memory dump format worked: " + String.join("; ", failures));
     }
 
-    private String afterCapture(Domain domain, boolean heldByUs) throws LibvirtException {
+    private String afterCapture(Domain domain, boolean heldByUs) throws LibvirtException, IOException {
         switch (settings.onCrash()) {
             case RESTART -> {
                 if (domain.isActive() == 1) {
@@ -434,13 +436,7 @@ public final class CaptureService implements AutoCloseable {
             case RELAUNCH -> {
                 String trusted = TrustedSnapshots.last(domain)
                         .orElseThrow(() -> new IllegalStateException("no trusted (vigil-) snapshot to relaunch from"));
-                domain.revertToSnapshot(domain.snapshotLookupByName(trusted));
-                if (domain.isActive() == 0) {
-                    domain.create();
-                } else if (domain.getInfo().state == DomainState.VIR_DOMAIN_PAUSED) {
-                    domain.resume();
-                }
-                return "relaunched from " + trusted;
+                return relaunch.revert(domain, trusted, true);
             }
             default -> {
                 if (heldByUs) {

@@ -1,5 +1,6 @@
 package dev.vigil.agent.command;
 
+import dev.vigil.agent.capture.SnapshotRelaunch;
 import dev.vigil.agent.hypervisor.TrustedSnapshots;
 import dev.vigil.schemas.agent.CommandBody;
 import java.io.IOException;
@@ -13,7 +14,6 @@ import java.util.Properties;
 import java.util.function.IntSupplier;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
-import org.libvirt.DomainSnapshot;
 import org.libvirt.LibvirtException;
 
 /**
@@ -28,9 +28,11 @@ final class CommandExecutor {
     private final Clock clock;
     private final Path policyFile;
     private final IntSupplier report;
+    private final SnapshotRelaunch snapshots;
 
-    CommandExecutor(Clock clock, Path policyFile, IntSupplier report) {
+    CommandExecutor(Clock clock, Path policyFile, Path snapshotDir, IntSupplier report) {
         this.clock = clock;
+        this.snapshots = new SnapshotRelaunch(snapshotDir, clock);
         this.policyFile = policyFile;
         this.report = report;
     }
@@ -72,20 +74,14 @@ final class CommandExecutor {
     }
 
     private String revert(Domain domain, String requestedName, boolean relaunch)
-            throws LibvirtException, CommandFailedException {
+            throws LibvirtException, IOException, CommandFailedException {
         String name = requestedName == null || requestedName.isBlank() ? lastTrusted(domain) : requestedName;
-        DomainSnapshot snapshot;
         try {
-            snapshot = domain.snapshotLookupByName(name);
+            domain.snapshotLookupByName(name);
         } catch (LibvirtException e) {
             throw new CommandFailedException("VM " + domain.getName() + " has no snapshot named " + name);
         }
-        domain.revertToSnapshot(snapshot);
-        if (relaunch && domain.isActive() == 0) {
-            domain.create();
-        } else if (relaunch && domain.getInfo().state == org.libvirt.DomainInfo.DomainState.VIR_DOMAIN_PAUSED) {
-            domain.resume();
-        }
+        snapshots.revert(domain, name, relaunch);
         return name;
     }
 

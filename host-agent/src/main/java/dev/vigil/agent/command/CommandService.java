@@ -112,7 +112,11 @@ public final class CommandService implements AutoCloseable {
                 metrics,
                 watcher,
                 new CommandVerifier(keys, config.hostId(), clock, ledger),
-                new CommandExecutor(clock, config.stateDir().resolve("collection-policy.properties"), report));
+                new CommandExecutor(
+                        clock,
+                        config.stateDir().resolve("collection-policy.properties"),
+                        config.stateDir().resolve("snapshots"),
+                        report));
         service.consumer.subscribe(List.of(TopicCatalog.AGENT_COMMANDS.name()));
         service.thread.start();
         return service;

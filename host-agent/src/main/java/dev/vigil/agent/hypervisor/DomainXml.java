@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import javax.xml.XMLConstants;
 import javax.xml.parsers.DocumentBuilder;
@@ -116,6 +118,35 @@ public final class DomainXml {
             }
         }
         return disks;
+    }
+
+    /**
+     * For a {@code <domainsnapshot>} document: the overlay each disk got when the snapshot was external, by disk
+     * name; empty for an internal snapshot.
+     */
+    public Map<String, Path> snapshotOverlays() {
+        Map<String, Path> overlays = new LinkedHashMap<>();
+        for (Element disks : children(domain, "disks")) {
+            for (Element disk : children(disks, "disk")) {
+                String file = first(disk, "source", "file");
+                if ("external".equals(disk.getAttribute("snapshot")) && !file.isEmpty()) {
+                    overlays.put(disk.getAttribute("name"), Path.of(file));
+                }
+            }
+        }
+        return overlays;
+    }
+
+    /** For a {@code <domainsnapshot>} document: its creation time in epoch seconds, or -1. */
+    public long snapshotCreationTime() {
+        for (Element time : children(domain, "creationTime")) {
+            try {
+                return Long.parseLong(time.getTextContent().strip());
+            } catch (NumberFormatException e) {
+                return -1;
+            }
+        }
+        return -1;
     }
 
     private static String first(Element parent, String child, String attribute) {

@@ -225,6 +225,73 @@ class CrashCaptureIT {
         }
     }
 
+    @Test
+    void aCrashedVmIsRelaunchedFromItsLastTrustedSnapshotAfterItsEvidenceIsTaken(Endpoints endpoints) throws Exception {
+        try (TestGuest guest = new TestGuest("relaunch")) {
+            AgentConfig config = config(
+                    endpoints, Map.of("VIGIL_AGENT_ON_CRASH", "relaunch", "VIGIL_AGENT_DUMP_POLICY", "crash=none"));
+            try (Agent agent = new Agent(config);
+                    TopicReader<ArtifactManifest> artifacts =
+                            new TopicReader<>(endpoints, TopicCatalog.AGENT_ARTIFACTS, ArtifactManifest.class)) {
+                agent.start();
+                // Healthy: 4 blocks of 17 at block 10. Then a trusted snapshot. Then the beta writes 4 blocks of 34
+                // at block 20 and panics.
+                var domain = guest.start(guest.xml(
+                        "vigil.scenario=panic vigil.write=10:4:17 vigil.delay=15 vigil.late=20:4:34",
+                        guest.overlayDisk(),
+                        ""));
+                String uuid = domain.getUUIDString();
+                await().atMost(Duration.ofSeconds(60))
+                        .pollInterval(Duration.ofMillis(200))
+                        .until(() -> guest.consoleText().contains("wrote 4 blocks of 17 at block 10"));
+                String trusted = new RollingSnapshots(
+                                () -> null,
+                                config.stateDir().resolve("snapshots"),
+                                3,
+                                false,
+                                java.time.Clock.systemUTC())
+                        .take(
+                                domain,
+                                dev.vigil.agent.hypervisor.DomainXml.parse(domain.getXMLDesc(0))
+                                        .orElseThrow(),
+                                false);
+
+                List<ArtifactManifest> manifests = awaitCapture(artifacts, uuid, 6);
+                // The evidence holds the crashed disk, with the beta's late write.
+                Path delta = Files.write(
+                        guest.dir.resolve("delta"),
+                        fetch(endpoints, byKind(manifests).get(ArtifactKind.DISK_DELTA)));
+                byte[] crashed = Files.readAllBytes(DiskDelta.rebuild(
+                                delta,
+                                Map.of("vda", guest.master),
+                                Files.createDirectories(guest.dir.resolve("rebuilt")))
+                        .get("vda"));
+                assertThat(crashed[20 * 4096]).isEqualTo((byte) 34);
+
+                // The VM runs again, on a fresh overlay over the disks as they were at the trusted snapshot.
+                await().atMost(Duration.ofSeconds(30))
+                        .pollInterval(Duration.ofMillis(200))
+                        .until(() -> domain.getXMLDesc(0).contains("/relaunch-") && domain.isActive() == 1);
+                assertThat(domain.getInfo().state).isEqualTo(org.libvirt.DomainInfo.DomainState.VIR_DOMAIN_RUNNING);
+                assertThat(domain.snapshotListNames()).doesNotContain(trusted);
+                String disk = domain.getXMLDesc(0)
+                        .lines()
+                        .filter(l -> l.contains("<source file=") && l.contains("/relaunch-"))
+                        .findFirst()
+                        .orElseThrow()
+                        .replaceAll(".*file='([^']*)'.*", "$1");
+                Path now = guest.dir.resolve("relaunched.raw");
+                TestGuest.run("qemu-img", "convert", "-U", "-O", "raw", disk, now.toString());
+                byte[] relaunched = Files.readAllBytes(now);
+                assertThat(relaunched[10 * 4096]).isEqualTo((byte) 17);
+                assertThat(relaunched[20 * 4096])
+                        .as("the write after the trusted snapshot is gone")
+                        .isZero();
+                assertThat(sha256(guest.master)).isEqualTo(sha256(guest.definition.master()));
+            }
+        }
+    }
+
     static String sha256(Path file) throws Exception {
         return HexFormat.of().formatHex(ConvergentEncryption.sha256(file));
     }
