@@ -21,6 +21,8 @@ public final class TcpForwarder implements AutoCloseable {
     private final int port;
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private volatile ServerSocket server;
+    private volatile long cutAfter = Long.MAX_VALUE;
+    private final java.util.concurrent.atomic.AtomicLong relayed = new java.util.concurrent.atomic.AtomicLong();
 
     /** Relays to the host and port of {@code url}; starts down. */
     public TcpForwarder(String url) throws IOException {
@@ -49,6 +51,12 @@ public final class TcpForwarder implements AutoCloseable {
         acceptor.start();
     }
 
+    /** Goes down once this many more bytes have been relayed towards the server (a connection lost mid-transfer). */
+    public void cutAfter(long bytes) {
+        relayed.set(0);
+        cutAfter = bytes;
+    }
+
     public synchronized void down() throws IOException {
         if (server == null) {
             return;
@@ -68,20 +76,28 @@ public final class TcpForwarder implements AutoCloseable {
                 Socket upstream = new Socket(target.getAddress(), target.getPort());
                 open.add(client);
                 open.add(upstream);
-                pump(client, upstream);
-                pump(upstream, client);
+                pump(client, upstream, true);
+                pump(upstream, client, false);
             } catch (IOException e) {
                 // closed by down(), or the target refused: the client sees a reset
             }
         }
     }
 
-    private void pump(Socket from, Socket to) {
+    private void pump(Socket from, Socket to, boolean towardsServer) {
         Thread thread = new Thread(
                 () -> {
                     try (InputStream in = from.getInputStream();
                             OutputStream out = to.getOutputStream()) {
-                        in.transferTo(out);
+                        byte[] buffer = new byte[64 * 1024];
+                        for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+                            out.write(buffer, 0, n);
+                            if (towardsServer && relayed.addAndGet(n) > cutAfter) {
+                                cutAfter = Long.MAX_VALUE;
+                                down();
+                                return;
+                            }
+                        }
                     } catch (IOException e) {
                         // connection cut
                     } finally {

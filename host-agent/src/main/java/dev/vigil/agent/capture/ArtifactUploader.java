@@ -9,6 +9,7 @@ import dev.vigil.schemas.common.ArtifactKind;
 import dev.vigil.schemas.common.Envelope;
 import dev.vigil.schemas.common.Source;
 import dev.vigil.schemas.common.VmRef;
+import io.minio.MinioAsyncClient;
 import io.minio.MinioClient;
 import io.minio.StatObjectArgs;
 import io.minio.UploadObjectArgs;
@@ -28,19 +29,20 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Moves staged artifacts to the object store and announces each one. An object's key is the SHA-256 of its stored
  * bytes ({@code sha256/<2 hex>/<hash>}), so a blob stored before is not sent again; large blobs go in 16 MiB parts.
+ * A multipart upload resumes from the last part the store holds ({@link ResumableUpload}), after a restart too.
  * The manifest is spooled (fsynced) only after the store has the whole object, and the staged files are removed
  * only after that: a restart or an outage at any point repeats a step, never skips one. A manifest's event id is
  * derived from its incident and kind, so a repeated announcement is deduplicated downstream.
  */
 public final class ArtifactUploader implements AutoCloseable {
 
-    static final long PART_BYTES = 16L << 20;
     private static final System.Logger LOG = System.getLogger(ArtifactUploader.class.getName());
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
     private final ArtifactStage stage;
     private final MinioClient s3;
     private final String bucket;
+    private final ResumableUpload multipart;
     private final ConvergentEncryption encryption;
     private final EventCapture capture;
     private final Source source;
@@ -62,6 +64,12 @@ public final class ArtifactUploader implements AutoCloseable {
                 .credentials(settings.s3AccessKey(), settings.s3SecretKey())
                 .build();
         this.bucket = settings.bucket();
+        this.multipart = new ResumableUpload(
+                MinioAsyncClient.builder()
+                        .endpoint(settings.s3Endpoint())
+                        .credentials(settings.s3AccessKey(), settings.s3SecretKey())
+                        .build(),
+                bucket);
         this.encryption = settings.encryptionKey() == null ? null : new ConvergentEncryption(settings.encryptionKey());
         this.capture = capture;
         this.source = source;
@@ -150,12 +158,21 @@ public final class ArtifactUploader implements AutoCloseable {
         boolean known = storedAlready(key, size);
         if (known) {
             deduplicated.incrementAndGet();
+        } else if (size > ResumableUpload.PART_BYTES) {
+            try {
+                uploadedBytes.addAndGet(multipart.upload(stored, key, stage.derived(artifact, ".upload")));
+            } catch (IOException e) {
+                throw new IOException(
+                        "storing " + artifact.kind() + " of incident " + artifact.incidentId() + " in " + bucket
+                                + " (resumes from the last stored part): " + e.getMessage(),
+                        e);
+            }
         } else {
             try {
                 s3.uploadObject(UploadObjectArgs.builder()
                         .bucket(bucket)
                         .object(key)
-                        .filename(stored.toString(), PART_BYTES)
+                        .filename(stored.toString())
                         .contentType(contentType(artifact.format()))
                         .build());
             } catch (Exception e) {

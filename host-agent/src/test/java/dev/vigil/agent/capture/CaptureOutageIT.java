@@ -32,10 +32,16 @@ import org.libvirt.Domain;
 
 /**
  * Evidence captured while the object store is unreachable waits on the host's disk, survives an agent restart,
- * and is stored and announced once the store is back, through a broker outage too. The trigger is a hang on
+ * and is stored (encrypted) and announced once the store is back, through a broker outage too. The trigger is a hang on
  * libvirt's test hypervisor (busy vCPUs behind a frozen screen), which needs no QEMU.
  */
 class CaptureOutageIT {
+
+    private static final byte[] KEY = new byte[32];
+
+    static {
+        new java.security.SecureRandom().nextBytes(KEY);
+    }
 
     private static Devstack stack;
     private static DevstackConfig config;
@@ -116,8 +122,14 @@ class CaptureOutageIT {
                     assertThat(manifests.stream().map(m -> m.getKind().name().toLowerCase() + ".json"))
                             .containsExactlyInAnyOrderElementsOf(stagedKinds);
                     for (ArtifactManifest m : manifests) {
-                        CrashCaptureIT.fetch(endpoints, m);
+                        byte[] sealed = CrashCaptureIT.fetch(endpoints, m);
                         assertThat(m.getCapturePlan()).hasSize(stagedKinds.size());
+                        // Stored encrypted: only the key holder reads the evidence.
+                        assertThat(m.getEncryption().toString()).isEqualTo(ConvergentEncryption.SCHEME);
+                        byte[] plain = new ConvergentEncryption(KEY).decrypt(sealed);
+                        if (m.getKind() == ArtifactKind.SCREENSHOT) {
+                            assertThat(plain).startsWith(0x89, 'P', 'N', 'G');
+                        }
                     }
                     assertThat(manifests.stream().map(ArtifactManifest::getKind))
                             .contains(ArtifactKind.SCREENSHOT, ArtifactKind.FLIGHT_RECORDER);
@@ -155,6 +167,9 @@ class CaptureOutageIT {
                 Map.entry("VIGIL_AGENT_HANG_AFTER", "PT1S"),
                 Map.entry("VIGIL_AGENT_S3_ENDPOINT", s3),
                 Map.entry("VIGIL_AGENT_S3_ACCESS_KEY", endpoints.s3AccessKey()),
-                Map.entry("VIGIL_AGENT_S3_SECRET_KEY", endpoints.s3SecretKey())));
+                Map.entry("VIGIL_AGENT_S3_SECRET_KEY", endpoints.s3SecretKey()),
+                Map.entry(
+                        "VIGIL_AGENT_ARTIFACT_ENCRYPTION_KEY",
+                        java.util.Base64.getEncoder().encodeToString(KEY))));
     }
 }
