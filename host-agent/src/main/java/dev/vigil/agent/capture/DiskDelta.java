@@ -23,7 +23,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * What a crashed VM's disk holds beyond the vendor's master image, so the vendor can rebuild that disk exactly
@@ -64,7 +63,7 @@ public final class DiskDelta {
         private final long virtualSize;
 
         GuestView(Path top) throws IOException {
-            JsonNode chain = qemuImg("info", "-U", "--backing-chain", "--output=json", top.toString());
+            JsonNode chain = QemuImg.json("info", "-U", "--backing-chain", "--output=json", top.toString());
             if (!chain.isArray()) {
                 chain = JSON.createArrayNode().add(chain);
             }
@@ -73,7 +72,7 @@ public final class DiskDelta {
             }
             this.virtualSize = chain.get(0).path("virtual-size").asLong();
             this.extents = new ArrayList<>();
-            for (JsonNode e : qemuImg("map", "-U", "--output=json", top.toString())) {
+            for (JsonNode e : QemuImg.json("map", "-U", "--output=json", top.toString())) {
                 boolean data = e.path("data").asBoolean();
                 if (data && !e.has("offset")) {
                     throw new IOException(top.getFileName() + " has compressed or encrypted clusters at "
@@ -177,7 +176,7 @@ public final class DiskDelta {
         try (OutputStream dataOut = Files.newOutputStream(data)) {
             for (Disk disk : disks) {
                 try (GuestView top = new GuestView(disk.top())) {
-                    JsonNode chain = qemuImg(
+                    JsonNode chain = QemuImg.json(
                             "info",
                             "-U",
                             "--backing-chain",
@@ -387,30 +386,5 @@ public final class DiskDelta {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static JsonNode qemuImg(String... args) throws IOException {
-        List<String> command = new ArrayList<>();
-        command.add("qemu-img");
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectErrorStream(false).start();
-        byte[] out;
-        String err;
-        try {
-            out = process.getInputStream().readAllBytes();
-            err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            if (!process.waitFor(5, TimeUnit.MINUTES)) {
-                process.destroyForcibly();
-                throw new IOException("qemu-img " + args[0] + " did not finish in 5 minutes");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-            throw new IOException("interrupted waiting for qemu-img", e);
-        }
-        if (process.exitValue() != 0) {
-            throw new IOException("qemu-img " + String.join(" ", args) + " failed: " + err);
-        }
-        return JSON.readTree(out);
     }
 }

@@ -1,10 +1,8 @@
 package dev.vigil.agent.capture;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vigil.agent.hypervisor.DomainXml;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -13,7 +11,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.libvirt.Domain;
 import org.libvirt.DomainSnapshot;
 import org.libvirt.LibvirtException;
@@ -29,7 +26,6 @@ import org.libvirt.LibvirtException;
 public final class SnapshotRelaunch {
 
     private static final System.Logger LOG = System.getLogger(SnapshotRelaunch.class.getName());
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int METADATA_ONLY = 2;
 
     private final Path dir;
@@ -64,7 +60,8 @@ public final class SnapshotRelaunch {
         String definition = domain.getXMLDesc(2); // VIR_DOMAIN_XML_INACTIVE: the persistent definition
         Map<String, Path> fresh = new LinkedHashMap<>();
         for (var entry : overlays.entrySet()) {
-            JsonNode info = qemuImgInfo(entry.getValue());
+            JsonNode info =
+                    QemuImg.json("info", "-U", "--output=json", entry.getValue().toString());
             String base = info.path("full-backing-filename")
                     .asText(info.path("backing-filename").asText());
             if (base.isEmpty()) {
@@ -72,7 +69,7 @@ public final class SnapshotRelaunch {
             }
             String baseFormat = info.path("backing-filename-format").asText("qcow2");
             Path overlay = vmDir.resolve("relaunch-" + stamp + "-" + entry.getKey() + ".qcow2");
-            run("qemu-img", "create", "-q", "-f", "qcow2", "-F", baseFormat, "-b", base, overlay.toString());
+            QemuImg.run("create", "-q", "-f", "qcow2", "-F", baseFormat, "-b", base, overlay.toString());
             fresh.put(entry.getKey(), overlay);
         }
         String vmName = domain.getName();
@@ -143,34 +140,5 @@ public final class SnapshotRelaunch {
     /** The overlay each disk got when an external snapshot was taken, by target; empty for an internal one. */
     static Map<String, Path> externalOverlays(String snapshotXml) {
         return DomainXml.parse(snapshotXml).map(DomainXml::snapshotOverlays).orElse(Map.of());
-    }
-
-    private static JsonNode qemuImgInfo(Path image) throws IOException {
-        Process process = new ProcessBuilder("qemu-img", "info", "-U", "--output=json", image.toString()).start();
-        try {
-            byte[] out = process.getInputStream().readAllBytes();
-            String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
-                throw new IOException("qemu-img info " + image + " failed: " + err.strip());
-            }
-            return JSON.readTree(out);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        }
-    }
-
-    private static void run(String... command) throws IOException {
-        try {
-            Process process =
-                    new ProcessBuilder(command).redirectErrorStream(true).start();
-            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
-                throw new IOException(String.join(" ", command) + " failed: " + output.strip());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        }
     }
 }
