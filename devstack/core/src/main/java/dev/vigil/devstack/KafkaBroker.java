@@ -141,13 +141,22 @@ final class KafkaBroker implements AutoCloseable {
             // Metadata propagates asynchronously: wait until every topic has a leader before handing out the stack.
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (true) {
-                var described = admin.describeTopics(
-                                TopicCatalog.all().stream().map(Topic::name).toList())
-                        .allTopicNames()
-                        .get();
-                boolean ready = described.values().stream()
-                        .flatMap(d -> d.partitions().stream())
-                        .allMatch(p -> p.leader() != null && !p.leader().isEmpty());
+                boolean ready;
+                try {
+                    var described = admin.describeTopics(
+                                    TopicCatalog.all().stream().map(Topic::name).toList())
+                            .allTopicNames()
+                            .get();
+                    ready = described.values().stream()
+                            .flatMap(d -> d.partitions().stream())
+                            .allMatch(p -> p.leader() != null && !p.leader().isEmpty());
+                } catch (ExecutionException e) {
+                    // A topic just created can be unknown to the broker's metadata for a moment: ask again.
+                    if (!(e.getCause() instanceof org.apache.kafka.common.errors.RetriableException)) {
+                        throw e;
+                    }
+                    ready = false;
+                }
                 if (ready) {
                     return;
                 }
