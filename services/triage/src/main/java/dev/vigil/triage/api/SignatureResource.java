@@ -1,0 +1,116 @@
+package dev.vigil.triage.api;
+
+import dev.vigil.triage.evidence.LinuxConsoleParser;
+import dev.vigil.triage.evidence.WindowsDumpHeader;
+import dev.vigil.triage.signature.Signature;
+import dev.vigil.triage.signature.SignatureRules;
+import dev.vigil.triage.signature.Signatures;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+/** Signatures of raw evidence, for analysts pasting a crash and for tools. Stateless: nothing is stored. */
+@Path("/api/v1/signatures")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "Signatures", description = "Parse a crash and get its title and keys")
+public class SignatureResource {
+
+    /** Larger bodies are refused; a console capture around a crash is far smaller. */
+    static final int MAX_BYTES = 4 << 20;
+
+    private final Signatures signatures = new Signatures(SignatureRules.current());
+
+    @POST
+    @Consumes(MediaType.TEXT_PLAIN)
+    @Operation(
+            summary = "Signature of Linux kernel console text",
+            description = "The first kernel report in the text (Oops, BUG, WARNING, general protection fault, page"
+                    + " fault, KASAN/KFENCE/UBSAN, hung task, soft/hard lockup, RCU stall, or a panic): the facts"
+                    + " read from it, its title and its keys. Timestamps and surrounding noise are fine.")
+    @APIResponse(responseCode = "200", description = "The signature")
+    @APIResponse(
+            responseCode = "400",
+            description = "No kernel report in the text",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    @APIResponse(
+            responseCode = "413",
+            description = "Over 4 MiB",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    public Response console(
+            byte[] body,
+            @Parameter(description = "The release of the image the crash came from, for the instant key")
+                    @QueryParam("release")
+                    String release) {
+        if (body.length > MAX_BYTES) {
+            return problem(413, "Evidence too large", "send at most " + MAX_BYTES + " bytes around the crash");
+        }
+        String text = new String(body, StandardCharsets.UTF_8);
+        return LinuxConsoleParser.parse(text)
+                .map(report -> ok("linux-console", report, signatures.of(report, release)))
+                .orElseGet(() -> problem(
+                        400,
+                        "Unrecognized evidence",
+                        "no kernel report (Oops, BUG, WARNING, panic, ...) found in " + body.length
+                                + " bytes of text"));
+    }
+
+    @POST
+    @Consumes(MediaType.APPLICATION_OCTET_STREAM)
+    @Operation(
+            summary = "Signature of a Windows crash-dump header",
+            description = "The first 8 KiB of a 64-bit Windows crash dump (PAGEDU64) or more: the bugcheck, its"
+                    + " parameters, the processor count and the crash time, with the title and keys.")
+    @APIResponse(responseCode = "200", description = "The signature")
+    @APIResponse(
+            responseCode = "400",
+            description = "Not a 64-bit Windows crash-dump header",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    @APIResponse(
+            responseCode = "413",
+            description = "Over 4 MiB",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    public Response dumpHeader(byte[] body, @QueryParam("release") String release) {
+        if (body.length > MAX_BYTES) {
+            return problem(413, "Evidence too large", "send the first 8 KiB of the dump, at most " + MAX_BYTES);
+        }
+        return WindowsDumpHeader.parse(body)
+                .map(header -> ok("windows-dump-header", header, signatures.of(header, release)))
+                .orElseGet(() -> problem(
+                        400,
+                        "Unrecognized evidence",
+                        WindowsDumpHeader.looksLikeOne(body)
+                                ? "a PAGEDU64 header needs at least 96 bytes, got " + body.length
+                                : "not a 64-bit Windows crash dump: it does not start with PAGEDU64"));
+    }
+
+    private static Response ok(String evidence, Object facts, Signature s) {
+        return Response.ok(new SignatureDto(
+                        evidence,
+                        facts,
+                        s.title(),
+                        Map.of("instant", s.instantKey(), "symbolic", s.symbolicKey()),
+                        s.symbolicText(),
+                        s.frames(),
+                        s.rulesVersion()))
+                .build();
+    }
+
+    private static Response problem(int status, String title, String detail) {
+        return Response.status(status)
+                .type(MediaType.APPLICATION_JSON)
+                .entity(ProblemDto.of(status, title, detail))
+                .build();
+    }
+}

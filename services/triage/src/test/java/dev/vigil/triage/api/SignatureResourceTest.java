@@ -1,0 +1,75 @@
+package dev.vigil.triage.api;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.startsWith;
+
+import dev.vigil.triage.evidence.LinuxConsoleParserTest;
+import io.quarkus.test.junit.QuarkusTest;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+class SignatureResourceTest {
+
+    @Test
+    void consoleTextGetsItsFactsTitleAndKeys() {
+        given().contentType("text/plain")
+                .queryParam("release", "6.1-it")
+                .body(LinuxConsoleParserTest.SYSRQ_PANIC)
+                .post("/api/v1/signatures")
+                .then()
+                .statusCode(200)
+                .body("evidence", equalTo("linux-console"))
+                .body("title", equalTo("kernel panic: sysrq triggered crash in sysrq_handle_crash"))
+                .body("facts.crashClass", equalTo("panic"))
+                .body("facts.release", equalTo("6.1.0-56-amd64"))
+                .body("keys.symbolic", startsWith("s1-"))
+                .body("keys.instant", startsWith("i1-"))
+                .body("frames[0]", equalTo("sysrq_handle_crash"))
+                .body("rulesVersion", equalTo(1));
+    }
+
+    @Test
+    void aWindowsDumpHeaderGetsItsBugcheck() {
+        ByteBuffer header = ByteBuffer.allocate(0x2000).order(ByteOrder.LITTLE_ENDIAN);
+        header.put("PAGEDU64".getBytes());
+        header.putInt(0x34, 2);
+        header.putInt(0x38, 0xD1);
+        header.putLong(0x40, 0x28L);
+        given().contentType("application/octet-stream")
+                .body(header.array())
+                .post("/api/v1/signatures")
+                .then()
+                .statusCode(200)
+                .body("evidence", equalTo("windows-dump-header"))
+                .body("title", equalTo("BUGCHECK 0xD1 DRIVER_IRQL_NOT_LESS_OR_EQUAL"))
+                .body("facts.processors", equalTo(2))
+                .body("facts.parameters[0]", equalTo(40));
+    }
+
+    @Test
+    void evidenceWithoutACrashOrTooLargeGetsAProblemThatSaysWhy() {
+        given().contentType("text/plain")
+                .body("[    0.000000] Linux version 6.1.0\nall is well\n")
+                .post("/api/v1/signatures")
+                .then()
+                .statusCode(400)
+                .body("title", equalTo("Unrecognized evidence"))
+                .body("detail", containsString("no kernel report"));
+        given().contentType("application/octet-stream")
+                .body(new byte[] {'M', 'Z', 0, 0})
+                .post("/api/v1/signatures")
+                .then()
+                .statusCode(400)
+                .body("detail", containsString("PAGEDU64"));
+        given().contentType("text/plain")
+                .body(new byte[(4 << 20) + 1])
+                .post("/api/v1/signatures")
+                .then()
+                .statusCode(413)
+                .body("title", equalTo("Evidence too large"));
+    }
+}

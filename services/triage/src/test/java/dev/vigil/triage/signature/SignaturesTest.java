@@ -1,0 +1,62 @@
+package dev.vigil.triage.signature;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.vigil.triage.evidence.LinuxConsoleParser;
+import dev.vigil.triage.evidence.LinuxConsoleParserTest;
+import dev.vigil.triage.evidence.WindowsDumpHeader;
+import org.junit.jupiter.api.Test;
+
+class SignaturesTest {
+
+    private final Signatures signatures = new Signatures(SignatureRules.current());
+
+    @Test
+    void thePanicOfTheCrashCaptureGuestIsTitledByTheFunctionThatPanicked() {
+        Signature s = signatures.of(
+                LinuxConsoleParser.parse(LinuxConsoleParserTest.SYSRQ_PANIC).orElseThrow(), "6.1-it");
+        assertThat(s.title()).isEqualTo("kernel panic: sysrq triggered crash in sysrq_handle_crash");
+        assertThat(s.frames()).containsExactly("sysrq_handle_crash", "__handle_sysrq", "write_sysrq_trigger");
+        assertThat(s.symbolicText())
+                .isEqualTo("panic:sysrq triggered crash|sysrq_handle_crash|__handle_sysrq|write_sysrq_trigger");
+        assertThat(s.symbolicKey()).startsWith("s1-").hasSize(3 + 24);
+        assertThat(s.instantKey()).startsWith("i1-");
+    }
+
+    @Test
+    void compilerSuffixesAndAddressesDoNotSplitABug() {
+        String other = LinuxConsoleParserTest.GPF
+                .replace("acme_list_del.isra.0+0x12/0x40", "acme_list_del.constprop.0.cold+0x19/0x44")
+                .replace("0xdead000000000122", "0xdead000000000100")
+                .replace("431.12", "9.99")
+                .replace("PID: 4242", "PID: 17");
+        Signature a = signatures.of(
+                LinuxConsoleParser.parse(LinuxConsoleParserTest.GPF).orElseThrow(), "1.0");
+        Signature b = signatures.of(LinuxConsoleParser.parse(other).orElseThrow(), "1.0");
+        assertThat(a.title()).isEqualTo("general protection fault in acme_list_del");
+        assertThat(b.symbolicKey()).isEqualTo(a.symbolicKey());
+        assertThat(b.instantKey()).isEqualTo(a.instantKey());
+        assertThat(a.symbolicText()).isEqualTo("gpf|acme_list_del|acme_flush_work|process_one_work");
+    }
+
+    @Test
+    void aFaultInsideAHelperBlamesItsCaller() {
+        String inMemcpy = LinuxConsoleParserTest.GPF
+                .replace("RIP: 0010:acme_list_del.isra.0+0x12/0x40 [acme]", "RIP: 0010:memcpy_orig+0x19/0x120")
+                .replace(
+                        "  acme_list_del.isra.0+0x12/0x40 [acme]",
+                        "  memcpy_orig+0x19/0x120\n[  431.123495]  acme_copy+0x40/0x90 [acme]");
+        Signature s = signatures.of(LinuxConsoleParser.parse(inMemcpy).orElseThrow(), null);
+        assertThat(s.title()).isEqualTo("general protection fault in acme_copy");
+    }
+
+    @Test
+    void aWindowsBugcheckIsTitledByItsCodeAndName() {
+        byte[] header = new byte[0x2000];
+        System.arraycopy("PAGEDU64".getBytes(), 0, header, 0, 8);
+        header[0x38] = 0x50;
+        Signature s = signatures.of(WindowsDumpHeader.parse(header).orElseThrow(), "11-beta");
+        assertThat(s.title()).isEqualTo("BUGCHECK 0x50 PAGE_FAULT_IN_NONPAGED_AREA");
+        assertThat(s.symbolicText()).isEqualTo("windows|bugcheck|0x50");
+    }
+}
