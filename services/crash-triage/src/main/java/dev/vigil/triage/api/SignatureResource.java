@@ -1,6 +1,7 @@
 package dev.vigil.triage.api;
 
 import dev.vigil.triage.evidence.LinuxConsoleParser;
+import dev.vigil.triage.evidence.VmcoreParser;
 import dev.vigil.triage.evidence.WindowsDumpHeader;
 import dev.vigil.triage.signature.Signature;
 import dev.vigil.triage.signature.SignatureRules;
@@ -69,13 +70,15 @@ public class SignatureResource {
     @POST
     @Consumes(MediaType.APPLICATION_OCTET_STREAM)
     @Operation(
-            summary = "Signature of a Windows crash-dump header",
-            description = "The first 8 KiB of a 64-bit Windows crash dump (PAGEDU64) or more: the bugcheck, its"
-                    + " parameters, the processor count and the crash time, with the title and keys.")
+            summary = "Signature of the head of a crash dump",
+            description = "The first 8 KiB (or more) of a 64-bit Windows crash dump (PAGEDU64): the bugcheck, its"
+                    + " parameters, the processor count and the crash time. Or the head of a Linux memory dump, a"
+                    + " kdump-compressed file or an ELF core (up to the end of its notes): the kernel release, the"
+                    + " KASLR offset, and each CPU's instruction pointer. With the title and keys.")
     @APIResponse(responseCode = "200", description = "The signature")
     @APIResponse(
             responseCode = "400",
-            description = "Not a 64-bit Windows crash-dump header",
+            description = "Not the head of a dump Vigil reads",
             content = @Content(schema = @Schema(implementation = ProblemDto.class)))
     @APIResponse(
             responseCode = "413",
@@ -85,6 +88,18 @@ public class SignatureResource {
         if (body.length > MAX_BYTES) {
             return problem(413, "Evidence too large", "send the first 8 KiB of the dump, at most " + MAX_BYTES);
         }
+        if (VmcoreParser.recognizes(body)) {
+            return VmcoreParser.parse(body)
+                    .map(facts -> ok("linux-vmcore", facts, signatures.of(facts, release)))
+                    .orElseGet(() -> problem(400, "Unrecognized evidence", "a damaged or truncated dump header"));
+        }
+        if (body.length >= 12 && new String(body, 0, 12, StandardCharsets.US_ASCII).equals("makedumpfile")) {
+            return problem(
+                    400,
+                    "Unrecognized evidence",
+                    "a flattened kdump stream: rebuild the file with `makedumpfile -R` (Vigil's agent stores regular"
+                            + " kdump files)");
+        }
         return WindowsDumpHeader.parse(body)
                 .map(header -> ok("windows-dump-header", header, signatures.of(header, release)))
                 .orElseGet(() -> problem(
@@ -92,7 +107,7 @@ public class SignatureResource {
                         "Unrecognized evidence",
                         WindowsDumpHeader.looksLikeOne(body)
                                 ? "a PAGEDU64 header needs at least 96 bytes, got " + body.length
-                                : "not a 64-bit Windows crash dump: it does not start with PAGEDU64"));
+                                : "not a crash dump Vigil reads: expected PAGEDU64 (Windows), KDUMP or an ELF core"));
     }
 
     private static Response ok(String evidence, Object facts, Signature s) {

@@ -22,10 +22,12 @@ public final class LinuxConsoleParser {
     private static final int TOLERATED_NOISE = 3;
 
     private static final Pattern PREFIX = Pattern.compile(
-            "^(?:<\\d{1,2}>)?(?:[A-Z][a-z]{2} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d \\S{1,64} kernel: ?)?(?:kernel: )?"
+            "^(?:<\\d{1,2}>)?(?:[A-Z][a-z]{2} {1,2}\\d{1,2} \\d\\d:\\d\\d:\\d\\d \\S{1,64} kernel: ?)?(?:kernel: )?"
                     + "(?:\\[ {0,12}\\d{1,12}\\.\\d{1,9}\\])?(?:\\[ {0,8}[TC]\\d{1,9}\\])? ?");
 
-    private static final String SYMBOL = "([A-Za-z_$][\\w.$]{0,255})";
+    /** A symbol; ppc64 ELFv1 prints function descriptors' dot names ({@code .foo}), read as {@code foo}. */
+    private static final String SYMBOL = "\\.?([A-Za-z_$][\\w.$]{0,255})";
+
     private static final String OFFSET = "\\+0x[0-9a-f]{1,16}(?:/0x[0-9a-f]{1,16})?";
     private static final String MODULE = "(?:\\s{1,4}\\[([\\w-]{1,64})(?:\\s[^\\]]{0,64})?\\])?";
 
@@ -34,6 +36,7 @@ public final class LinuxConsoleParser {
     /** Report starts, most specific first: a line is matched against them in this order. */
     private static final List<Start> STARTS = List.of(
             new Start(Pattern.compile("BUG: KASAN: ([\\w-]{1,64}) in " + SYMBOL), "kasan"),
+            new Start(Pattern.compile("BUG: AddressSanitizer: ([\\w -]{1,64}?)(?: access)? in " + SYMBOL), "kasan"),
             new Start(
                     Pattern.compile("BUG: KFENCE: ([\\w-]{1,64}(?: [\\w-]{1,64})?) (read|write) in " + SYMBOL),
                     "kfence"),
@@ -61,16 +64,41 @@ public final class LinuxConsoleParser {
             new Start(Pattern.compile("^(?:Oops|Internal error: Oops)"), "oops"));
 
     private static final Pattern PANIC = Pattern.compile("Kernel panic - not syncing: ?(.{0,512}?)(?:\\s*\\]---)?$");
-    private static final Pattern ACCESS = Pattern.compile("^(Read|Write) of size \\d{1,10} at addr");
+    private static final Pattern ACCESS = Pattern.compile("^(Read|Write) of size \\d{1,10}");
     private static final Pattern IP = Pattern.compile(
             "(?:RIP: [0-9a-f]{4}:(?:\\[<[0-9a-f]{1,16}>\\]\\s{1,4}\\[<[0-9a-f]{1,16}>\\]\\s{1,4})?|^pc : |^EIP: "
-                    + "(?:\\[<[0-9a-f]{1,16}>\\] )?|^NIP \\[[0-9a-f]{1,16}\\] )"
+                    + "(?:\\[<[0-9a-f]{1,16}>\\] )?|^NIP \\[[0-9a-f]{1,16}\\] |^PC is at |^EIP is at )"
                     + SYMBOL + OFFSET + MODULE);
     private static final Pattern FRAME = Pattern.compile(
             "^\\s{0,16}(?:\\[<[0-9a-f]{1,16}>\\]\\s{1,4})?(\\?\\s{1,4})?" + SYMBOL + OFFSET + MODULE + "\\s*$");
+    /** ARM's older unwinder: {@code [<c0912bd0>] (callee) from [<c0913274>] (caller+0x78/0xf4)}. */
+    private static final Pattern ARM_FRAME = Pattern.compile(
+            "^\\s{0,16}\\[<[0-9a-f]{1,16}>\\] \\(" + SYMBOL + "(?:" + OFFSET + ")?\\) from \\[<[0-9a-f]{1,16}>\\]");
+
+    private static final Pattern UBSAN_DETAIL = Pattern.compile(
+            "^(?:(shift exponent|left shift of)|(index \\S{1,32} is out of range)|(signed integer overflow)"
+                    + "|(division by zero|division of)|(load of value)|(member access within null pointer)"
+                    + "|(null pointer passed))");
+    private static final String[] UBSAN_KINDS = {
+        "shift-out-of-bounds",
+        "array-index-out-of-bounds",
+        "signed-integer-overflow",
+        "divide-by-zero",
+        "invalid-load",
+        "null-ptr-deref",
+        "null-ptr-deref"
+    };
     private static final Pattern TRACE_START =
             Pattern.compile("^\\s{0,8}(?:Call Trace:|Call trace:|Backtrace:|stack backtrace:)");
     private static final Pattern MARKER = Pattern.compile("^\\s{0,8}</?(IRQ|TASK|NMI|SOFTIRQ|EOI)>\\s*$");
+    /**
+     * Inside a trace, an interrupt's entry is followed by the interrupted context's RIP and registers, then that
+     * context's frames: the RIP is a frame, the registers are not noise.
+     */
+    private static final Pattern INTERRUPTED = Pattern.compile("^\\s{0,8}RIP: [0-9a-f]{4}:" + SYMBOL + OFFSET + MODULE);
+
+    private static final Pattern REGISTERS =
+            Pattern.compile("^\\s{0,8}(?:RIP|Code|RSP|RAX|RBX|RDX|RBP|R08|R10|R13|FS|CS|CR2|DR0|DR3|DR6):");
     private static final Pattern TRACE_END = Pattern.compile(
             "^\\s{0,8}(?:Modules linked in:|---\\[ end|RIP: |Code: |CR2: |Kernel panic|RSP: |pc : |NIP )");
     private static final Pattern CPU_LINE = Pattern.compile(
@@ -131,9 +159,13 @@ public final class LinuxConsoleParser {
                     reported = matched.group(2);
                 }
             }
-            case "ubsan" -> subtype = matched.groupCount() >= 1 ? matched.group(1) : "undefined-behaviour";
+            case "ubsan" -> subtype = matched.groupCount() >= 1 ? matched.group(1) : ubsanKind(lines, start);
             case "warning" -> reported = matched.group(2);
             default -> {}
+        }
+        if (kind.crashClass().equals("kasan") && subtype != null) {
+            // The oldest KASAN (AddressSanitizer) said "out of bounds access".
+            subtype = subtype.strip().replace(' ', '-');
         }
         return Optional.of(
                 read(lines, start, kind.crashClass(), subtype, access, reported, lines.get(start), panicMessage));
@@ -201,8 +233,11 @@ public final class LinuxConsoleParser {
                     }
                 }
             }
-            if (frames.isEmpty() && TRACE_START.matcher(line).find()) {
-                i = readTrace(lines, i + 1, end, frames) - 1;
+        }
+        for (int i = start; i < end && frames.isEmpty(); i++) {
+            if (TRACE_START.matcher(lines.get(i)).find()) {
+                boolean frameItself = ARM_FRAME.matcher(lines.get(i)).find();
+                readTrace(lines, frameItself ? i : i + 1, end, frames);
             }
         }
         return new KernelReport(
@@ -220,6 +255,21 @@ public final class LinuxConsoleParser {
                 panicMessage);
     }
 
+    /** Old UBSAN reports say only "Undefined behaviour"; the line after names the kind. */
+    private static String ubsanKind(List<String> lines, int start) {
+        for (int i = start + 1; i < Math.min(lines.size(), start + 3); i++) {
+            Matcher m = UBSAN_DETAIL.matcher(lines.get(i).strip());
+            if (m.find()) {
+                for (int g = 1; g <= m.groupCount(); g++) {
+                    if (m.group(g) != null) {
+                        return UBSAN_KINDS[g - 1];
+                    }
+                }
+            }
+        }
+        return "undefined-behaviour";
+    }
+
     /** Reads a call trace from {@code from}; returns the first line after it. */
     private static int readTrace(List<String> lines, int from, int end, List<Frame> frames) {
         String context = "task";
@@ -232,6 +282,21 @@ public final class LinuxConsoleParser {
                 String tag = marker.group(1).toLowerCase(java.util.Locale.ROOT);
                 context = line.contains("</") || tag.equals("eoi") ? "task" : tag;
                 noise = 0;
+                continue;
+            }
+            Matcher interrupted = INTERRUPTED.matcher(line);
+            if (interrupted.find() && !frames.isEmpty()) {
+                frames.add(new Frame(interrupted.group(1), interrupted.group(2), true, "task"));
+                noise = 0;
+                continue;
+            }
+            if (REGISTERS.matcher(line).find() && !frames.isEmpty()) {
+                continue;
+            }
+            Matcher arm = ARM_FRAME.matcher(line);
+            if (arm.find()) {
+                noise = 0;
+                frames.add(new Frame(arm.group(1), null, true, context));
                 continue;
             }
             Matcher frame = FRAME.matcher(line);

@@ -3,6 +3,7 @@ package dev.vigil.triage.signature;
 import dev.vigil.triage.evidence.Bugchecks;
 import dev.vigil.triage.evidence.Frame;
 import dev.vigil.triage.evidence.KernelReport;
+import dev.vigil.triage.evidence.VmcoreFacts;
 import dev.vigil.triage.evidence.WindowsDumpHeader;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -35,7 +36,7 @@ public final class Signatures {
         List<String> frames = keyFrames(report, blamed);
         String title = title(report, blamed);
         String classText = report.crashClass()
-                + (report.subtype() == null ? "" : ":" + report.subtype())
+                + (report.subtype() == null ? "" : ":" + family(report.subtype()))
                 + (report.access() == null ? "" : ":" + report.access().toLowerCase(Locale.ROOT));
         if (report.crashClass().equals("panic") && report.panicMessage() != null) {
             classText += ":" + mask(report.panicMessage());
@@ -54,6 +55,20 @@ public final class Signatures {
         String title = "BUGCHECK " + code + (name == null ? "" : " " + name);
         String symbolic = "windows|bugcheck|" + code;
         String instant = "windows|" + code + "|?|" + (release == null ? "?" : release);
+        return new Signature(title, key("i", instant), key("s", symbolic), symbolic, List.of(), rules.version());
+    }
+
+    /**
+     * The signature of a memory dump's head when no console text came with it: without symbols the site is the
+     * crashing CPU's instruction pointer (without the KASLR slide), which is stable within one kernel build.
+     */
+    public Signature of(VmcoreFacts facts, String release) {
+        Long ip = facts.unslidInstructionPointer();
+        String site = ip == null ? "?" : "0x" + Long.toHexString(ip);
+        String kernel = facts.osRelease() == null ? "unknown kernel" : facts.osRelease();
+        String title = "Linux crash dump (" + kernel + ") at " + site;
+        String symbolic = "linux|vmcore|" + kernel + "|" + site;
+        String instant = "linux|vmcore|" + site + "|" + kernel + "|" + (release == null ? "?" : release);
         return new Signature(title, key("i", instant), key("s", symbolic), symbolic, List.of(), rules.version());
     }
 
@@ -137,6 +152,20 @@ public final class Signatures {
             case "panic" -> "kernel panic: " + mask(r.panicMessage() == null ? "" : r.panicMessage()) + in;
             default -> "Oops" + in;
         };
+    }
+
+    /**
+     * A sanitizer's bug type by family for keys: slab-, global- and stack-out-of-bounds at the same site and
+     * access are one bug found through different objects; the title keeps the precise type.
+     */
+    static String family(String subtype) {
+        if (subtype.contains("out-of-bounds")) {
+            return subtype.startsWith("array-index") ? "array-index-out-of-bounds" : "out-of-bounds";
+        }
+        if (subtype.contains("use-after-free")) {
+            return "use-after-free";
+        }
+        return subtype;
     }
 
     /** Numbers and addresses out of a message, so the same panic with other values reads the same. */

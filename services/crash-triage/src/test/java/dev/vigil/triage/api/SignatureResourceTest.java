@@ -51,6 +51,23 @@ class SignatureResourceTest {
     }
 
     @Test
+    void theHeadOfAKdumpFromTheCaptureGuestGetsItsKernelAndSite() throws Exception {
+        byte[] head;
+        try (var in = getClass().getResourceAsStream("/evidence/kdump-head-6.1.bin")) {
+            head = in.readAllBytes();
+        }
+        given().contentType("application/octet-stream")
+                .body(head)
+                .post("/api/v1/signatures")
+                .then()
+                .statusCode(200)
+                .body("evidence", equalTo("linux-vmcore"))
+                .body("facts.osRelease", equalTo("6.1.0-56-amd64"))
+                .body("facts.cpus", equalTo(1))
+                .body("title", startsWith("Linux crash dump (6.1.0-56-amd64) at 0xffffffffc0"));
+    }
+
+    @Test
     void evidenceWithoutACrashOrTooLargeGetsAProblemThatSaysWhy() {
         given().contentType("text/plain")
                 .body("[    0.000000] Linux version 6.1.0\nall is well\n")
@@ -65,6 +82,12 @@ class SignatureResourceTest {
                 .then()
                 .statusCode(400)
                 .body("detail", containsString("PAGEDU64"));
+        given().contentType("application/octet-stream")
+                .body("makedumpfile\0\0\0\0".getBytes())
+                .post("/api/v1/signatures")
+                .then()
+                .statusCode(400)
+                .body("detail", containsString("makedumpfile -R"));
         given().contentType("text/plain")
                 .body(new byte[(4 << 20) + 1])
                 .post("/api/v1/signatures")
