@@ -50,8 +50,13 @@ public final class Signatures {
 
     /** The signature of a Windows crash-dump header (the faulting module needs symbols, which a header lacks). */
     public Signature of(WindowsDumpHeader header, String release) {
-        String code = String.format("0x%X", header.bugcheckCode());
-        String name = Bugchecks.name(header.bugcheckCode());
+        return ofBugcheck(header.bugcheckCode(), release);
+    }
+
+    /** The signature of a Windows STOP code alone (from a dump header, or the hypervisor's Hyper-V crash MSRs). */
+    public Signature ofBugcheck(long bugcheckCode, String release) {
+        String code = String.format("0x%X", bugcheckCode);
+        String name = Bugchecks.name(bugcheckCode);
         String title = "BUGCHECK " + code + (name == null ? "" : " " + name);
         String symbolic = "windows|bugcheck|" + code;
         String instant = "windows|" + code + "|?|" + (release == null ? "?" : release);
@@ -69,6 +74,18 @@ public final class Signatures {
         String title = "Linux crash dump (" + kernel + ") at " + site;
         String symbolic = "linux|vmcore|" + kernel + "|" + site;
         String instant = "linux|vmcore|" + site + "|" + kernel + "|" + (release == null ? "?" : release);
+        return new Signature(title, key("i", instant), key("s", symbolic), symbolic, List.of(), rules.version());
+    }
+
+    /**
+     * The signature of an incident whose evidence says nothing readable (no console text, no dump, no panic data):
+     * what the hypervisor saw, per product. Coarse on purpose: such buckets are where collection should improve.
+     */
+    public Signature ofHypervisor(String trigger, String product, String release) {
+        String what = trigger.toLowerCase(Locale.ROOT).replace('_', ' ');
+        String title = what + " with no readable evidence" + (product == null ? "" : " (" + product + ")");
+        String symbolic = "hypervisor|" + trigger + "|" + (product == null ? "?" : product);
+        String instant = symbolic + "|" + (release == null ? "?" : release);
         return new Signature(title, key("i", instant), key("s", symbolic), symbolic, List.of(), rules.version());
     }
 

@@ -12,7 +12,8 @@ import java.nio.ByteOrder;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
-class SignatureResourceTest {
+@io.quarkus.test.common.QuarkusTestResource(dev.vigil.devstack.DevstackTestResource.class)
+class SignatureResourceIT {
 
     @Test
     void consoleTextGetsItsFactsTitleAndKeys() {

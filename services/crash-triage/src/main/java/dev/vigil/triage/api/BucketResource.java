@@ -1,0 +1,198 @@
+package dev.vigil.triage.api;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vigil.triage.bucket.BucketRepository;
+import dev.vigil.triage.bucket.BucketRepository.BucketRow;
+import dev.vigil.triage.bucket.BucketRepository.ReportRow;
+import dev.vigil.triage.bucket.EvidenceStore;
+import io.agroal.api.AgroalDataSource;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+/** Crash buckets for analysts: the top ones for a release and time window, and one with its reports. */
+@Path("/api/v1/buckets")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "Buckets", description = "One bucket per crash signature, with its reports and evidence links")
+public class BucketResource {
+
+    static final int MAX_LIMIT = 200;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final AgroalDataSource db;
+    private final EvidenceStore store;
+
+    BucketResource(AgroalDataSource db, EvidenceStore store) {
+        this.db = db;
+        this.store = store;
+    }
+
+    /** A page of buckets. */
+    public record BucketPage(List<BucketRow> items, int limit, int offset) {}
+
+    /** One artifact of a report, with a link that works for a short while. */
+    public record ArtifactDto(String kind, String format, long sizeBytes, String sha256, String status, String url) {}
+
+    /** One report of a bucket. */
+    public record ReportDto(
+            String incidentId,
+            String title,
+            String evidence,
+            String product,
+            String release,
+            String vmUuid,
+            String vmName,
+            String hostId,
+            String trigger,
+            Instant detectedAt,
+            boolean complete,
+            List<ArtifactDto> artifacts) {}
+
+    /** A bucket with its latest reports. */
+    public record BucketDetail(
+            UUID id,
+            String title,
+            String symbolicKey,
+            int rulesVersion,
+            long reports,
+            long hosts,
+            long vms,
+            Instant firstSeen,
+            Instant lastSeen,
+            List<ReportDto> latest) {}
+
+    @GET
+    @Operation(
+            summary = "Top buckets",
+            description = "Buckets by the number of reports detected in [from, to) (default: the last 7 days),"
+                    + " optionally for one product and release, most first.")
+    @APIResponse(responseCode = "200", description = "A page of buckets")
+    @APIResponse(
+            responseCode = "400",
+            description = "A bad time, limit or offset",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    public Response top(
+            @QueryParam("product") String product,
+            @QueryParam("release") String release,
+            @QueryParam("from") String from,
+            @QueryParam("to") String to,
+            @QueryParam("limit") @DefaultValue("50") int limit,
+            @QueryParam("offset") @DefaultValue("0") int offset)
+            throws SQLException {
+        if (limit < 1 || limit > MAX_LIMIT || offset < 0) {
+            return problem(400, "Bad paging", "limit must be 1-" + MAX_LIMIT + " and offset at least 0");
+        }
+        Instant end;
+        Instant start;
+        try {
+            end = to == null ? Instant.now() : Instant.parse(to);
+            start = from == null ? end.minusSeconds(7 * 24 * 3600) : Instant.parse(from);
+        } catch (DateTimeParseException e) {
+            return problem(400, "Bad time", "from and to are ISO-8601 instants, e.g. 2026-11-25T00:00:00Z");
+        }
+        try (Connection c = db.getConnection()) {
+            return Response.ok(new BucketPage(
+                            BucketRepository.top(c, product, release, start, end, limit, offset), limit, offset))
+                    .build();
+        }
+    }
+
+    @GET
+    @Path("/{id}")
+    @Operation(
+            summary = "One bucket",
+            description = "The bucket, its counts and its latest 50 reports, each with its evidence and links to"
+                    + " the stored artifacts that work for a short while (vigil.triage.link-ttl).")
+    @APIResponse(responseCode = "200", description = "The bucket")
+    @APIResponse(
+            responseCode = "404",
+            description = "No such bucket",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    public Response one(@PathParam("id") String id) throws SQLException, IOException {
+        UUID uuid;
+        try {
+            uuid = UUID.fromString(id);
+        } catch (IllegalArgumentException e) {
+            return problem(404, "No such bucket", "bucket ids are UUIDs");
+        }
+        try (Connection c = db.getConnection()) {
+            BucketRow b = BucketRepository.bucket(c, uuid);
+            if (b == null) {
+                return problem(404, "No such bucket", "no bucket " + id);
+            }
+            List<ReportDto> reports = new ArrayList<>();
+            for (ReportRow r : BucketRepository.reports(c, uuid, 50)) {
+                reports.add(new ReportDto(
+                        r.incidentId(),
+                        r.title(),
+                        r.evidence(),
+                        r.product(),
+                        r.release(),
+                        r.vmUuid(),
+                        r.vmName(),
+                        r.hostId(),
+                        r.trigger(),
+                        r.detectedAt(),
+                        r.complete(),
+                        artifacts(r.artifactsJson())));
+            }
+            return Response.ok(new BucketDetail(
+                            b.id(),
+                            b.title(),
+                            b.symbolicKey(),
+                            b.rulesVersion(),
+                            b.reports(),
+                            b.hosts(),
+                            b.vms(),
+                            b.firstSeen(),
+                            b.lastSeen(),
+                            reports))
+                    .build();
+        }
+    }
+
+    private List<ArtifactDto> artifacts(String json) throws IOException {
+        List<ArtifactDto> list = new ArrayList<>();
+        for (Map<String, Object> a :
+                JSON.readValue(json, new TypeReference<List<LinkedHashMap<String, Object>>>() {})) {
+            String status = String.valueOf(a.get("status"));
+            String key = String.valueOf(a.get("objectKey"));
+            list.add(new ArtifactDto(
+                    String.valueOf(a.get("kind")),
+                    String.valueOf(a.get("format")),
+                    ((Number) a.get("sizeBytes")).longValue(),
+                    String.valueOf(a.get("sha256")),
+                    status,
+                    "VERIFIED".equals(status) ? store.link(key) : null));
+        }
+        return list;
+    }
+
+    private static Response problem(int status, String title, String detail) {
+        return Response.status(status)
+                .type(MediaType.APPLICATION_JSON)
+                .entity(ProblemDto.of(status, title, detail))
+                .build();
+    }
+}

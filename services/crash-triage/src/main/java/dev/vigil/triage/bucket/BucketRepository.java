@@ -1,0 +1,217 @@
+package dev.vigil.triage.bucket;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/** Buckets and their reports in PostgreSQL (schema {@code triage}), in plain SQL on a caller's connection. */
+public final class BucketRepository {
+
+    private BucketRepository() {}
+
+    /** A bucket as the API shows it. */
+    public record BucketRow(
+            UUID id,
+            String title,
+            String symbolicKey,
+            int rulesVersion,
+            long reports,
+            long hosts,
+            long vms,
+            Instant firstSeen,
+            Instant lastSeen) {}
+
+    /** A report as the API shows it. */
+    public record ReportRow(
+            String incidentId,
+            String title,
+            String evidence,
+            String instantKey,
+            String product,
+            String release,
+            String vmUuid,
+            String vmName,
+            String hostId,
+            String trigger,
+            Instant detectedAt,
+            boolean complete,
+            String artifactsJson) {}
+
+    /** The report's fields to store. */
+    public record NewReport(
+            String incidentId,
+            String title,
+            String instantKey,
+            String symbolicKey,
+            String evidence,
+            String product,
+            String release,
+            String vmUuid,
+            String vmName,
+            String hostId,
+            String trigger,
+            Instant detectedAt,
+            boolean complete,
+            String factsJson,
+            String artifactsJson) {}
+
+    /** The bucket of a symbolic key: its id is derived from the key, so a replay finds the same one. */
+    public static UUID bucketId(String symbolicKey) {
+        return UUID.nameUUIDFromBytes(("bucket:" + symbolicKey).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Counts a stored report into its bucket (the row lock serializes concurrent reports of one bucket).
+     *
+     * @return true when this was the bucket's first report
+     */
+    static boolean countInto(Connection c, NewReport r, int rulesVersion) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(
+                "UPDATE bucket SET report_count = report_count + 1, first_seen = least(first_seen, ?),"
+                        + " last_seen = greatest(last_seen, ?) WHERE id = ? RETURNING report_count")) {
+            s.setTimestamp(1, Timestamp.from(r.detectedAt()));
+            s.setTimestamp(2, Timestamp.from(r.detectedAt()));
+            s.setObject(3, bucketId(r.symbolicKey()));
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getLong(1) == 1;
+            }
+        }
+    }
+
+    /**
+     * Stores a report unless its incident is already stored (making sure its bucket row exists first); returns
+     * whether it was new. The bucket is counted afterwards by {@link #countInto}.
+     */
+    static boolean insertIfAbsent(Connection c, NewReport r, int rulesVersion) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(
+                "INSERT INTO bucket (id, symbolic_key, title, rules_version, report_count, first_seen, last_seen)"
+                        + " VALUES (?, ?, ?, ?, 0, ?, ?) ON CONFLICT (symbolic_key) DO NOTHING")) {
+            s.setObject(1, bucketId(r.symbolicKey()));
+            s.setString(2, r.symbolicKey());
+            s.setString(3, r.title());
+            s.setInt(4, rulesVersion);
+            s.setTimestamp(5, Timestamp.from(r.detectedAt()));
+            s.setTimestamp(6, Timestamp.from(r.detectedAt()));
+            s.executeUpdate();
+        }
+        return insert(c, r);
+    }
+
+    private static boolean insert(Connection c, NewReport r) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(
+                "INSERT INTO report (incident_id, bucket_id, title, instant_key, symbolic_key, evidence, product,"
+                        + " release, vm_uuid, vm_name, host_id, trigger, detected_at, complete, facts, artifacts)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+            s.setString(1, r.incidentId());
+            s.setObject(2, bucketId(r.symbolicKey()));
+            s.setString(3, r.title());
+            s.setString(4, r.instantKey());
+            s.setString(5, r.symbolicKey());
+            s.setString(6, r.evidence());
+            s.setString(7, r.product());
+            s.setString(8, r.release());
+            s.setString(9, r.vmUuid());
+            s.setString(10, r.vmName());
+            s.setString(11, r.hostId());
+            s.setString(12, r.trigger());
+            s.setTimestamp(13, Timestamp.from(r.detectedAt()));
+            s.setBoolean(14, r.complete());
+            s.setString(15, r.factsJson());
+            s.setString(16, r.artifactsJson());
+            return s.executeUpdate() == 1;
+        }
+    }
+
+    /** Buckets by reports in a window, most first, optionally for one product and release. */
+    public static List<BucketRow> top(
+            Connection c, String product, String release, Instant from, Instant to, int limit, int offset)
+            throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(
+                "SELECT b.id, b.title, b.symbolic_key, b.rules_version, count(*), count(DISTINCT r.host_id),"
+                        + " count(DISTINCT r.vm_uuid), min(r.detected_at), max(r.detected_at)"
+                        + " FROM report r JOIN bucket b ON b.id = r.bucket_id"
+                        + " WHERE r.detected_at >= ? AND r.detected_at < ?"
+                        + " AND (?::text IS NULL OR r.product = ?) AND (?::text IS NULL OR r.release = ?)"
+                        + " GROUP BY b.id, b.title, b.symbolic_key, b.rules_version"
+                        + " ORDER BY count(*) DESC, max(r.detected_at) DESC, b.id LIMIT ? OFFSET ?")) {
+            s.setTimestamp(1, Timestamp.from(from));
+            s.setTimestamp(2, Timestamp.from(to));
+            s.setString(3, product);
+            s.setString(4, product);
+            s.setString(5, release);
+            s.setString(6, release);
+            s.setInt(7, limit);
+            s.setInt(8, offset);
+            List<BucketRow> rows = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    rows.add(bucket(rs));
+                }
+            }
+            return rows;
+        }
+    }
+
+    public static BucketRow bucket(Connection c, UUID id) throws SQLException {
+        try (PreparedStatement s =
+                c.prepareStatement("SELECT b.id, b.title, b.symbolic_key, b.rules_version, b.report_count,"
+                        + " (SELECT count(DISTINCT host_id) FROM report WHERE bucket_id = b.id),"
+                        + " (SELECT count(DISTINCT vm_uuid) FROM report WHERE bucket_id = b.id), b.first_seen, b.last_seen"
+                        + " FROM bucket b WHERE b.id = ?")) {
+            s.setObject(1, id);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? bucket(rs) : null;
+            }
+        }
+    }
+
+    public static List<ReportRow> reports(Connection c, UUID bucket, int limit) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(
+                "SELECT incident_id, title, evidence, instant_key, product, release, vm_uuid, vm_name, host_id,"
+                        + " trigger, detected_at, complete, artifacts FROM report WHERE bucket_id = ?"
+                        + " ORDER BY detected_at DESC, incident_id LIMIT ?")) {
+            s.setObject(1, bucket);
+            s.setInt(2, limit);
+            List<ReportRow> rows = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    rows.add(new ReportRow(
+                            rs.getString(1),
+                            rs.getString(2),
+                            rs.getString(3),
+                            rs.getString(4),
+                            rs.getString(5),
+                            rs.getString(6),
+                            rs.getString(7),
+                            rs.getString(8),
+                            rs.getString(9),
+                            rs.getString(10),
+                            rs.getTimestamp(11).toInstant(),
+                            rs.getBoolean(12),
+                            rs.getString(13)));
+                }
+            }
+            return rows;
+        }
+    }
+
+    private static BucketRow bucket(ResultSet rs) throws SQLException {
+        return new BucketRow(
+                rs.getObject(1, UUID.class),
+                rs.getString(2),
+                rs.getString(3),
+                rs.getInt(4),
+                rs.getLong(5),
+                rs.getLong(6),
+                rs.getLong(7),
+                rs.getTimestamp(8).toInstant(),
+                rs.getTimestamp(9).toInstant());
+    }
+}

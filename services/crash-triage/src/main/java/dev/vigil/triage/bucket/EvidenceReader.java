@@ -1,0 +1,92 @@
+package dev.vigil.triage.bucket;
+
+import dev.vigil.schemas.common.ArtifactKind;
+import dev.vigil.schemas.crash.ArtifactRef;
+import dev.vigil.schemas.crash.ArtifactStatus;
+import dev.vigil.schemas.crash.CrashReported;
+import dev.vigil.triage.evidence.LinuxConsoleParser;
+import dev.vigil.triage.evidence.VmcoreParser;
+import dev.vigil.triage.evidence.WindowsDumpHeader;
+import dev.vigil.triage.signature.SignatureRules;
+import dev.vigil.triage.signature.Signatures;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import org.jboss.logging.Logger;
+
+/**
+ * Picks the best evidence of an incident and signs it: the console text (the kernel's own report), else the head
+ * of the memory dump, else the hypervisor's panic data (a Windows STOP code), else only what the hypervisor saw.
+ * Evidence that is missing, corrupt, encrypted or unreadable is passed over, never fatal.
+ */
+@ApplicationScoped
+public class EvidenceReader {
+
+    private static final Logger LOG = Logger.getLogger(EvidenceReader.class);
+    private static final byte[] SEALED = "VGE1".getBytes(StandardCharsets.US_ASCII);
+
+    private final EvidenceStore store;
+    private final Signatures signatures = new Signatures(SignatureRules.current());
+
+    EvidenceReader(EvidenceStore store) {
+        this.store = store;
+    }
+
+    public Evidence read(CrashReported report) {
+        String release =
+                report.getRelease() == null ? null : report.getRelease().toString();
+        Optional<byte[]> console = verified(report, ArtifactKind.CONSOLE_TEXT);
+        if (console.isPresent()) {
+            var parsed = LinuxConsoleParser.parse(new String(console.get(), StandardCharsets.UTF_8));
+            if (parsed.isPresent()) {
+                return new Evidence("linux-console", parsed.get(), signatures.of(parsed.get(), release));
+            }
+        }
+        Optional<byte[]> dump = verified(report, ArtifactKind.MEMORY_DUMP);
+        if (dump.isPresent()) {
+            var windows = WindowsDumpHeader.parse(dump.get());
+            if (windows.isPresent()) {
+                return new Evidence("windows-dump-header", windows.get(), signatures.of(windows.get(), release));
+            }
+            var vmcore = VmcoreParser.parse(dump.get());
+            if (vmcore.isPresent()) {
+                return new Evidence("linux-vmcore", vmcore.get(), signatures.of(vmcore.get(), release));
+            }
+        }
+        if (report.getPanic() != null && report.getPanic().getBugcheckCode() != null) {
+            return new Evidence(
+                    "hypervisor-panic",
+                    report.getPanic().toString(),
+                    signatures.ofBugcheck(report.getPanic().getBugcheckCode(), release));
+        }
+        return new Evidence(
+                "hypervisor",
+                null,
+                signatures.ofHypervisor(
+                        report.getTrigger().name(),
+                        report.getProduct() == null ? null : report.getProduct().toString(),
+                        release));
+    }
+
+    private Optional<byte[]> verified(CrashReported report, ArtifactKind kind) {
+        for (ArtifactRef artifact : report.getArtifacts()) {
+            if (artifact.getKind() != kind || artifact.getStatus() != ArtifactStatus.VERIFIED) {
+                continue;
+            }
+            try {
+                byte[] bytes = store.head(artifact.getObjectKey().toString());
+                if (bytes.length >= SEALED.length && java.util.Arrays.equals(bytes, 0, 4, SEALED, 0, 4)) {
+                    LOG.infof(
+                            "incident %s: %s is encrypted on the host; triage cannot read it",
+                            report.getIncidentId(), kind);
+                    return Optional.empty();
+                }
+                return Optional.of(bytes);
+            } catch (IOException e) {
+                LOG.warnf("incident %s: %s unreadable: %s", report.getIncidentId(), kind, e.getMessage());
+            }
+        }
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,162 @@
+package dev.vigil.triage.bucket;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vigil.schemas.Envelopes;
+import dev.vigil.schemas.EventCodec;
+import dev.vigil.schemas.common.Envelope;
+import dev.vigil.schemas.crash.ArtifactRef;
+import dev.vigil.schemas.crash.CrashReported;
+import dev.vigil.schemas.crash.CrashTriaged;
+import dev.vigil.schemas.crash.TriageKind;
+import dev.vigil.triage.messaging.TriagePublisher;
+import io.agroal.api.AgroalDataSource;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.jboss.logging.Logger;
+
+/**
+ * Files each crash report into the bucket of its signature, once per incident: the bucket is created by its first
+ * report (and announced as {@code NEW_BUCKET} on {@code vigil.crash.triaged.v1}), and every later report counts
+ * into it. A report seen again (a redelivery, a replay) changes nothing.
+ */
+@ApplicationScoped
+public class TriageService {
+
+    private static final Logger LOG = Logger.getLogger(TriageService.class);
+    private static final ObjectMapper JSON = new ObjectMapper().findAndRegisterModules();
+
+    private final AgroalDataSource db;
+    private final EvidenceReader evidence;
+    private final TriagePublisher publisher;
+    private final MeterRegistry metrics;
+
+    TriageService(AgroalDataSource db, EvidenceReader evidence, TriagePublisher publisher, MeterRegistry metrics) {
+        this.db = db;
+        this.evidence = evidence;
+        this.publisher = publisher;
+        this.metrics = metrics;
+    }
+
+    /** Files one report; returns its bucket id. */
+    public UUID triage(CrashReported report) throws SQLException {
+        Evidence read = evidence.read(report);
+        var s = read.signature();
+        BucketRepository.NewReport row = new BucketRepository.NewReport(
+                report.getIncidentId().toString(),
+                s.title(),
+                s.instantKey(),
+                s.symbolicKey(),
+                read.kind(),
+                text(report.getProduct()),
+                text(report.getRelease()),
+                report.getVm().getUuid().toString(),
+                text(report.getVm().getName()),
+                report.getHostId().toString(),
+                report.getTrigger().name(),
+                report.getDetectedAt(),
+                report.getComplete(),
+                json(read.facts()),
+                json(artifacts(report.getArtifacts())));
+        UUID bucket = BucketRepository.bucketId(s.symbolicKey());
+        boolean created;
+        try (Connection c = db.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                if (!BucketRepository.insertIfAbsent(c, row, s.rulesVersion())) {
+                    c.rollback();
+                    metrics.counter("vigil.triage.reports", "outcome", "duplicate")
+                            .increment();
+                    return bucket;
+                }
+                created = BucketRepository.countInto(c, row, s.rulesVersion());
+                if (created) {
+                    // Announced before the commit: a failure here retries the whole report, and the event id is
+                    // derived from the bucket, so a second announcement is deduplicated downstream.
+                    publisher.publish(newBucket(report, row, bucket, s.symbolicKey(), s.instantKey()));
+                }
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        }
+        metrics.counter("vigil.triage.reports", "outcome", "filed", "evidence", read.kind())
+                .increment();
+        if (created) {
+            metrics.counter("vigil.triage.buckets.created").increment();
+            LOG.infof("new bucket %s: %s", bucket, s.title());
+        }
+        return bucket;
+    }
+
+    private static CrashTriaged newBucket(
+            CrashReported report, BucketRepository.NewReport row, UUID bucket, String symbolic, String instant) {
+        // Built field by field: Avro's deep copy (newBuilder(other)) resolves classes through a class loader that
+        // is not Quarkus's and fails on generated records.
+        Envelope from = report.getEnvelope();
+        Envelope envelope = Envelope.newBuilder()
+                .setEventId(UUID.nameUUIDFromBytes(("triaged:new:" + bucket).getBytes(StandardCharsets.UTF_8))
+                        .toString())
+                .setEventType(Envelopes.eventType(CrashTriaged.getClassSchema()))
+                .setOccurredAt(from.getOccurredAt())
+                .setSource(dev.vigil.schemas.common.Source.newBuilder()
+                        .setHostId(from.getSource().getHostId())
+                        .setAgentId(from.getSource().getAgentId())
+                        .setAgentVersion(from.getSource().getAgentVersion())
+                        .build())
+                .setTenant(from.getTenant())
+                .setSchemaVersion(EventCodec.of(CrashTriaged.class).currentVersion())
+                .build();
+        return CrashTriaged.newBuilder()
+                .setEnvelope(envelope)
+                .setBucketId(bucket.toString())
+                .setKind(TriageKind.NEW_BUCKET)
+                .setTitle(row.title())
+                .setSignatureKeys(Map.of("symbolic", symbolic, "instant", instant))
+                .setProduct(row.product())
+                .setRelease(row.release())
+                .setReportCount(1L)
+                .setRatePer1000VmHours(null)
+                .setPreviousReleaseRate(null)
+                .build();
+    }
+
+    private static List<Map<String, Object>> artifacts(List<ArtifactRef> refs) {
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (ArtifactRef a : refs) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("kind", a.getKind().name());
+            m.put("objectKey", a.getObjectKey().toString());
+            m.put("sha256", a.getSha256().toString());
+            m.put("sizeBytes", a.getSizeBytes());
+            m.put("format", a.getFormat().toString());
+            m.put("status", a.getStatus().name());
+            list.add(m);
+        }
+        return list;
+    }
+
+    private static String json(Object value) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            return null;
+        }
+    }
+
+    private static String text(CharSequence value) {
+        return value == null ? null : value.toString();
+    }
+}

@@ -1,0 +1,223 @@
+package dev.vigil.triage.api;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.vigil.devstack.Devstack;
+import dev.vigil.devstack.DevstackConfig;
+import dev.vigil.devstack.DevstackTestResource;
+import dev.vigil.devstack.Endpoints;
+import dev.vigil.schemas.Envelopes;
+import dev.vigil.schemas.EventCodec;
+import dev.vigil.schemas.TopicCatalog;
+import dev.vigil.schemas.common.ArtifactKind;
+import dev.vigil.schemas.common.Source;
+import dev.vigil.schemas.common.VmRef;
+import dev.vigil.schemas.crash.ArtifactRef;
+import dev.vigil.schemas.crash.ArtifactStatus;
+import dev.vigil.schemas.crash.CrashReported;
+import dev.vigil.schemas.crash.CrashTriaged;
+import dev.vigil.schemas.crash.IncidentTrigger;
+import dev.vigil.schemas.crash.TriageKind;
+import dev.vigil.triage.evidence.LinuxConsoleParserTest;
+import io.minio.MinioClient;
+import io.minio.PutObjectArgs;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+
+/** Crash reports from the real devstack's Kafka, evidence from its S3 store, buckets through the API. */
+@QuarkusTest
+@QuarkusTestResource(DevstackTestResource.class)
+class BucketIT {
+
+    private final Endpoints endpoints = Devstack.shared().endpoints();
+
+    @Test
+    void reportsOfOnePanicShareABucketOnceEachWithWorkingEvidenceLinks() throws Exception {
+        // The same panic on two VMs: other timestamps, same bug.
+        String first = LinuxConsoleParserTest.SYSRQ_PANIC;
+        String second = first.replace("3.52", "7.77").replace("PID: 1 ", "PID: 1 ");
+        String release = "rel-" + UUID.randomUUID();
+        ArtifactRef a = store(first);
+        ArtifactRef b = store(second);
+        CrashReported one = report(release, "AcmeOS", a);
+        CrashReported two = report(release, "AcmeOS", b);
+        send(one);
+        send(two);
+        send(one); // redelivered: counts once
+
+        JsonPath bucket = await().atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(300))
+                .until(
+                        () -> given().queryParam("release", release)
+                                .get("/api/v1/buckets")
+                                .then()
+                                .statusCode(200)
+                                .extract()
+                                .jsonPath(),
+                        page -> page.getList("items").size() == 1 && page.getInt("items[0].reports") == 2);
+        assertThat(bucket.getString("items[0].title"))
+                .isEqualTo("kernel panic: sysrq triggered crash in sysrq_handle_crash");
+        assertThat(bucket.getInt("items[0].vms")).isEqualTo(2);
+        String id = bucket.getString("items[0].id");
+
+        JsonPath detail = given().get("/api/v1/buckets/" + id)
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
+        assertThat(detail.getList("latest")).hasSize(2);
+        assertThat(detail.getString("latest[0].evidence")).isEqualTo("linux-console");
+        String url = detail.getString("latest[0].artifacts[0].url");
+        HttpResponse<String> evidence = HttpClient.newHttpClient()
+                .send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(evidence.statusCode()).isEqualTo(200);
+        assertThat(evidence.body()).contains("Kernel panic - not syncing: sysrq triggered crash");
+
+        // The bucket is announced once, as new.
+        List<CrashTriaged> announced = triaged(id);
+        assertThat(announced).singleElement().satisfies(t -> {
+            assertThat(t.getKind()).isEqualTo(TriageKind.NEW_BUCKET);
+            assertThat(t.getTitle().toString()).isEqualTo("kernel panic: sysrq triggered crash in sysrq_handle_crash");
+            assertThat(t.getRelease().toString()).isEqualTo(release);
+        });
+    }
+
+    @Test
+    void aReportWithNothingReadableLandsInABucketOfWhatTheHypervisorSaw() {
+        String release = "rel-" + UUID.randomUUID();
+        send(report(release, "BetaOS", null, IncidentTrigger.HANG));
+        JsonPath page = await().atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(300))
+                .until(
+                        () -> given().queryParam("release", release)
+                                .get("/api/v1/buckets")
+                                .then()
+                                .extract()
+                                .jsonPath(),
+                        p -> p.getList("items").size() == 1);
+        assertThat(page.getString("items[0].title")).isEqualTo("hang with no readable evidence (BetaOS)");
+    }
+
+    @Test
+    void badQueriesAndUnknownBucketsGetProblems() {
+        given().queryParam("limit", 0).get("/api/v1/buckets").then().statusCode(400);
+        given().queryParam("from", "yesterday").get("/api/v1/buckets").then().statusCode(400);
+        given().get("/api/v1/buckets/" + UUID.randomUUID()).then().statusCode(404);
+        given().get("/api/v1/buckets/not-a-uuid").then().statusCode(404);
+    }
+
+    private ArtifactRef store(String text) throws Exception {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        String sha =
+                HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        String key = "sha256/" + sha.substring(0, 2) + "/" + sha;
+        MinioClient.builder()
+                .endpoint(endpoints.s3Endpoint())
+                .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey())
+                .build()
+                .putObject(PutObjectArgs.builder().bucket(DevstackConfig.ARTIFACTS_BUCKET).object(key).stream(
+                                new ByteArrayInputStream(bytes), (long) bytes.length, -1L)
+                        .build());
+        return ArtifactRef.newBuilder()
+                .setKind(ArtifactKind.CONSOLE_TEXT)
+                .setObjectKey(key)
+                .setSha256(sha)
+                .setSizeBytes(bytes.length)
+                .setFormat("text/plain")
+                .setStatus(ArtifactStatus.VERIFIED)
+                .build();
+    }
+
+    private static CrashReported report(String release, String product, ArtifactRef console) {
+        return report(release, product, console, IncidentTrigger.CRASH);
+    }
+
+    private static CrashReported report(String release, String product, ArtifactRef console, IncidentTrigger trigger) {
+        String incident = UUID.randomUUID().toString();
+        Source source = Source.newBuilder()
+                .setHostId("host-1")
+                .setAgentId("agent-1")
+                .setAgentVersion("test")
+                .build();
+        return CrashReported.newBuilder()
+                .setEnvelope(Envelopes.create(
+                        CrashReported.class, CrashReported.getClassSchema(), source, "acme", Instant.now()))
+                .setIncidentId(incident)
+                .setVm(VmRef.newBuilder()
+                        .setUuid(UUID.randomUUID().toString())
+                        .setName("beta-vm")
+                        .setProduct(product)
+                        .setRelease(release)
+                        .build())
+                .setHostId("host-1")
+                .setTrigger(trigger)
+                .setTriggerEventId(incident)
+                .setDetectedAt(Instant.now())
+                .setProduct(product)
+                .setRelease(release)
+                .setPanic(null)
+                .setArtifacts(console == null ? List.of() : List.of(console))
+                .setComplete(console != null)
+                .setMissing(List.of())
+                .build();
+    }
+
+    private void send(CrashReported report) {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(
+                    TopicCatalog.CRASH_REPORTED.name(),
+                    report.getVm().getUuid().toString().getBytes(StandardCharsets.UTF_8),
+                    EventCodec.of(CrashReported.class).encode(report)));
+        }
+    }
+
+    private List<CrashTriaged> triaged(String bucketId) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        List<CrashTriaged> found = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(TopicCatalog.CRASH_TRIAGED.name()));
+            long end = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+            while (System.nanoTime() < end) {
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> {
+                    CrashTriaged t = EventCodec.of(CrashTriaged.class).decode(r.value());
+                    if (t.getBucketId().toString().equals(bucketId)) {
+                        found.add(t);
+                    }
+                });
+            }
+        }
+        return found;
+    }
+}
