@@ -24,8 +24,28 @@ public final class Envelopes {
             Source source,
             String tenant,
             Instant occurredAt) {
+        return create(
+                recordType,
+                payloadSchema,
+                source,
+                tenant,
+                occurredAt,
+                UUID.randomUUID().toString());
+    }
+
+    /**
+     * An envelope with a given event id: for events whose id is derived from what they describe, so that a repeat
+     * is recognized downstream.
+     */
+    public static Envelope create(
+            Class<? extends SpecificRecord> recordType,
+            Schema payloadSchema,
+            Source source,
+            String tenant,
+            Instant occurredAt,
+            String eventId) {
         return Envelope.newBuilder()
-                .setEventId(UUID.randomUUID().toString())
+                .setEventId(eventId)
                 .setEventType(eventType(payloadSchema))
                 .setOccurredAt(occurredAt)
                 .setSource(source)

@@ -214,16 +214,16 @@ public final class ArtifactUploader implements AutoCloseable {
     }
 
     ArtifactManifest manifest(StagedArtifact artifact, String key, String sha256, long size) {
-        Envelope envelope = Envelope.newBuilder(Envelopes.create(
-                        ArtifactManifest.class,
-                        ArtifactManifest.getClassSchema(),
-                        source,
-                        tenant,
-                        Instant.ofEpochMilli(artifact.capturedAtMillis())))
-                .setEventId(UUID.nameUUIDFromBytes(("artifact:" + artifact.incidentId() + ":" + artifact.kind())
+        // Avro's deep copy (newBuilder(other)) is avoided: it resolves classes through a class loader of its own.
+        Envelope envelope = Envelopes.create(
+                ArtifactManifest.class,
+                ArtifactManifest.getClassSchema(),
+                source,
+                tenant,
+                Instant.ofEpochMilli(artifact.capturedAtMillis()),
+                UUID.nameUUIDFromBytes(("artifact:" + artifact.incidentId() + ":" + artifact.kind())
                                 .getBytes(StandardCharsets.UTF_8))
-                        .toString())
-                .build();
+                        .toString());
         return ArtifactManifest.newBuilder()
                 .setEnvelope(envelope)
                 .setVm(VmRef.newBuilder()

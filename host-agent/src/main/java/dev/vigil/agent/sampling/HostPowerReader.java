@@ -126,7 +126,10 @@ public final class HostPowerReader {
             disks = disks.stream()
                     .map(d -> {
                         HostTools.DiskFacts facts = tools.disk(d.getDevice());
-                        return DiskSample.newBuilder(d)
+                        // Field by field rather than Avro's deep copy, which loads classes its own way.
+                        return DiskSample.newBuilder()
+                                .setDevice(d.getDevice())
+                                .setIoMillis(d.getIoMillis())
                                 .setStartStopCount(facts.startStopCount())
                                 .setSpinning(facts.spinning())
                                 .build();

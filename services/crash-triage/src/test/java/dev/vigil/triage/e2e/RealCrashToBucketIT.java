@@ -1,0 +1,157 @@
+package dev.vigil.triage.e2e;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.vigil.agent.Agent;
+import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.devstack.Devstack;
+import dev.vigil.devstack.DevstackTestResource;
+import dev.vigil.devstack.Endpoints;
+import dev.vigil.devstack.GuestDomain;
+import dev.vigil.devstack.ServiceProcess;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.libvirt.Connect;
+import org.libvirt.Domain;
+
+/**
+ * The whole path on real components: a Linux guest under QEMU panics; the host agent captures its evidence into
+ * S3 and announces it; the packaged ingestion service assembles the crash report; crash triage (this service)
+ * files it into a bucket whose title names the function that panicked, with working links to the evidence.
+ */
+@QuarkusTest
+@QuarkusTestResource(DevstackTestResource.class)
+class RealCrashToBucketIT {
+
+    private static final Path INGESTION = Path.of("../ingestion/target/quarkus-app/quarkus-run.jar");
+
+    @Test
+    void aPanicOnRealQemuLandsInABucketNamedAfterTheFailingFunction() throws Exception {
+        requireHypervisor();
+        assertThat(INGESTION)
+                .as("the packaged ingestion service (build services/ingestion first)")
+                .exists();
+        Endpoints endpoints = Devstack.shared().endpoints();
+        Path work = Files.createTempDirectory("vigil-e2e-");
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        GuestDomain guest = new GuestDomain("e2e", work);
+        guest.createDisks();
+        Connect hypervisor = new Connect(GuestDomain.URI);
+        Domain domain = null;
+        try (ServiceProcess ingestion = ServiceProcess.start(
+                        INGESTION,
+                        endpoints,
+                        port,
+                        Map.of(
+                                "vigil.ingestion.tenants", "acme",
+                                "vigil.ingestion.incident-check-every", "1s",
+                                "vigil.ingestion.artifact-verify-every", "1s"),
+                        work.resolve("ingestion.log"));
+                Agent agent = new Agent(AgentConfig.load(Map.of(
+                        "VIGIL_AGENT_STATE_DIR", work.resolve("agent").toString(),
+                        "VIGIL_AGENT_HTTP_PORT", "0",
+                        "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers(),
+                        "VIGIL_AGENT_HYPERVISOR_URI", GuestDomain.URI,
+                        "VIGIL_AGENT_HOST_ID", "e2e-" + UUID.randomUUID(),
+                        "VIGIL_AGENT_TENANT", "acme",
+                        "VIGIL_AGENT_S3_ENDPOINT", endpoints.s3Endpoint(),
+                        "VIGIL_AGENT_S3_ACCESS_KEY", endpoints.s3AccessKey(),
+                        "VIGIL_AGENT_S3_SECRET_KEY", endpoints.s3SecretKey())))) {
+            ingestion.awaitReady("http://127.0.0.1:" + port, Duration.ofSeconds(90));
+            agent.start();
+            domain = hypervisor.domainDefineXML(
+                    guest.xml("vigil.scenario=panic vigil.delay=1", guest.overlayDisk(), ""));
+            domain.create();
+
+            String title = "kernel panic: sysrq triggered crash in sysrq_handle_crash";
+            JsonPath page = await().atMost(Duration.ofSeconds(120))
+                    .pollInterval(Duration.ofSeconds(1))
+                    .until(
+                            () -> given().queryParam("product", "TinyLinux")
+                                    .get("/api/v1/buckets")
+                                    .then()
+                                    .statusCode(200)
+                                    .extract()
+                                    .jsonPath(),
+                            p -> p.getList("items.title").contains(title));
+            String id = page.getString("items.find { it.title == '" + title + "' }.id");
+
+            JsonPath bucket = given().get("/api/v1/buckets/" + id)
+                    .then()
+                    .statusCode(200)
+                    .extract()
+                    .jsonPath();
+            String vmUuid = domain.getUUIDString();
+            List<Map<String, Object>> reports = bucket.getList("latest");
+            Map<String, Object> report = reports.stream()
+                    .filter(r -> vmUuid.equals(r.get("vmUuid")))
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(report.get("evidence")).isEqualTo("linux-console");
+            assertThat(report.get("release")).isEqualTo("6.1-it");
+            assertThat(report.get("complete")).isEqualTo(true);
+            @SuppressWarnings("unchecked")
+            List<Map<String, Object>> artifacts = (List<Map<String, Object>>) report.get("artifacts");
+            assertThat(artifacts)
+                    .extracting(a -> a.get("kind"))
+                    .contains("CONSOLE_TEXT", "MEMORY_DUMP", "SCREENSHOT", "DISK_DELTA", "FLIGHT_RECORDER");
+            String console = (String) artifacts.stream()
+                    .filter(a -> "CONSOLE_TEXT".equals(a.get("kind")))
+                    .findFirst()
+                    .orElseThrow()
+                    .get("url");
+            HttpResponse<String> evidence = HttpClient.newHttpClient()
+                    .send(HttpRequest.newBuilder(URI.create(console)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(evidence.statusCode()).isEqualTo(200);
+            assertThat(evidence.body()).contains("Kernel panic - not syncing: sysrq triggered crash");
+        } finally {
+            if (domain != null) {
+                if (domain.isActive() == 1) {
+                    domain.destroy();
+                }
+                for (String snapshot : domain.snapshotListNames()) {
+                    domain.snapshotLookupByName(snapshot).delete(2);
+                }
+                domain.undefine();
+            }
+            hypervisor.close();
+            Devstack.deleteTree(work);
+        }
+    }
+
+    private static void requireHypervisor() {
+        boolean ready = GuestDomain.built();
+        if (ready) {
+            try {
+                new Connect(GuestDomain.URI).close();
+            } catch (Exception e) {
+                ready = false;
+            }
+        }
+        String why = "no real hypervisor here: run devstack/hypervisor/setup";
+        if ("1".equals(System.getenv("VIGIL_REQUIRE_HYPERVISOR")) && !ready) {
+            fail(why);
+        }
+        assumeTrue(ready, why);
+    }
+}
