@@ -6,6 +6,7 @@ import dev.vigil.triage.bucket.BucketRepository;
 import dev.vigil.triage.bucket.BucketRepository.BucketRow;
 import dev.vigil.triage.bucket.BucketRepository.ReportRow;
 import dev.vigil.triage.bucket.EvidenceStore;
+import dev.vigil.triage.bucket.UptimeClient;
 import io.agroal.api.AgroalDataSource;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
@@ -19,6 +20,7 @@ import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -42,14 +44,35 @@ public class BucketResource {
 
     private final AgroalDataSource db;
     private final EvidenceStore store;
+    private final UptimeClient uptime;
 
-    BucketResource(AgroalDataSource db, EvidenceStore store) {
+    BucketResource(AgroalDataSource db, EvidenceStore store, UptimeClient uptime) {
         this.db = db;
         this.store = store;
+        this.uptime = uptime;
     }
 
-    /** A page of buckets. */
-    public record BucketPage(List<BucketRow> items, int limit, int offset) {}
+    /**
+     * A bucket in a list, with its crash rate when the query names a release and ingestion knows its uptime.
+     *
+     * @param ratePer1000VmHours reports in the window per 1,000 VM-hours of the release in the window's days
+     */
+    public record BucketDto(
+            UUID id,
+            String title,
+            long reports,
+            long hosts,
+            long vms,
+            Instant firstSeen,
+            Instant lastSeen,
+            Double ratePer1000VmHours) {}
+
+    /**
+     * A page of buckets.
+     *
+     * @param vmHours the release's VM-hours over the window's UTC days, when known
+     */
+    public record BucketPage(List<BucketDto> items, Double vmHours, int limit, int offset) {}
 
     /** One artifact of a report, with a link that works for a short while. */
     public record ArtifactDto(String kind, String format, long sizeBytes, String sha256, String status, String url) {}
@@ -86,7 +109,9 @@ public class BucketResource {
     @Operation(
             summary = "Top buckets",
             description = "Buckets by the number of reports detected in [from, to) (default: the last 7 days),"
-                    + " optionally for one product and release, most first.")
+                    + " optionally for one product and release, most first. With a release, and ingestion's uptime"
+                    + " ledger reachable (vigil.triage.uptime-url), each carries its crash rate per 1,000 VM-hours"
+                    + " of that release over the window's UTC days.")
     @APIResponse(responseCode = "200", description = "A page of buckets")
     @APIResponse(
             responseCode = "400",
@@ -112,9 +137,21 @@ public class BucketResource {
             return problem(400, "Bad time", "from and to are ISO-8601 instants, e.g. 2026-11-25T00:00:00Z");
         }
         try (Connection c = db.getConnection()) {
-            return Response.ok(new BucketPage(
-                            BucketRepository.top(c, product, release, start, end, limit, offset), limit, offset))
-                    .build();
+            Double hours = release == null
+                    ? null
+                    : uptime.vmHours(
+                                    product,
+                                    release,
+                                    start.atZone(ZoneOffset.UTC).toLocalDate(),
+                                    end.atZone(ZoneOffset.UTC).toLocalDate())
+                            .orElse(null);
+            List<BucketDto> items = new ArrayList<>();
+            for (BucketRow b : BucketRepository.top(c, product, release, start, end, limit, offset)) {
+                Double rate = hours == null || hours <= 0 ? null : b.reports() * 1000.0 / hours;
+                items.add(new BucketDto(
+                        b.id(), b.title(), b.reports(), b.hosts(), b.vms(), b.firstSeen(), b.lastSeen(), rate));
+            }
+            return Response.ok(new BucketPage(items, hours, limit, offset)).build();
         }
     }
 

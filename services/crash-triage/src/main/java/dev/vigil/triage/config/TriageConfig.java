@@ -37,5 +37,9 @@ public interface TriageConfig {
         /** The most evidence bytes read for one report (console text, the head of a dump). */
         @WithName("max-evidence-bytes")
         int maxEvidenceBytes();
+
+        /** Ingestion's base URL, for the uptime ledger behind crash rates; unset means no rates. */
+        @WithName("uptime-url")
+        java.util.Optional<String> uptimeUrl();
     }
 }

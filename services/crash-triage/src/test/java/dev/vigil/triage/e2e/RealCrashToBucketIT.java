@@ -12,11 +12,9 @@ import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
 import dev.vigil.devstack.Endpoints;
 import dev.vigil.devstack.GuestDomain;
-import dev.vigil.devstack.ServiceProcess;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -38,46 +36,28 @@ import org.libvirt.Domain;
  */
 @QuarkusTest
 @QuarkusTestResource(DevstackTestResource.class)
+@QuarkusTestResource(value = IngestionProcess.class, restrictToAnnotatedClass = true)
 class RealCrashToBucketIT {
-
-    private static final Path INGESTION = Path.of("../ingestion/target/quarkus-app/quarkus-run.jar");
 
     @Test
     void aPanicOnRealQemuLandsInABucketNamedAfterTheFailingFunction() throws Exception {
         requireHypervisor();
-        assertThat(INGESTION)
-                .as("the packaged ingestion service (build services/ingestion first)")
-                .exists();
         Endpoints endpoints = Devstack.shared().endpoints();
         Path work = Files.createTempDirectory("vigil-e2e-");
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
         GuestDomain guest = new GuestDomain("e2e", work);
         guest.createDisks();
         Connect hypervisor = new Connect(GuestDomain.URI);
         Domain domain = null;
-        try (ServiceProcess ingestion = ServiceProcess.start(
-                        INGESTION,
-                        endpoints,
-                        port,
-                        Map.of(
-                                "vigil.ingestion.tenants", "acme",
-                                "vigil.ingestion.incident-check-every", "1s",
-                                "vigil.ingestion.artifact-verify-every", "1s"),
-                        work.resolve("ingestion.log"));
-                Agent agent = new Agent(AgentConfig.load(Map.of(
-                        "VIGIL_AGENT_STATE_DIR", work.resolve("agent").toString(),
-                        "VIGIL_AGENT_HTTP_PORT", "0",
-                        "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers(),
-                        "VIGIL_AGENT_HYPERVISOR_URI", GuestDomain.URI,
-                        "VIGIL_AGENT_HOST_ID", "e2e-" + UUID.randomUUID(),
-                        "VIGIL_AGENT_TENANT", "acme",
-                        "VIGIL_AGENT_S3_ENDPOINT", endpoints.s3Endpoint(),
-                        "VIGIL_AGENT_S3_ACCESS_KEY", endpoints.s3AccessKey(),
-                        "VIGIL_AGENT_S3_SECRET_KEY", endpoints.s3SecretKey())))) {
-            ingestion.awaitReady("http://127.0.0.1:" + port, Duration.ofSeconds(90));
+        try (Agent agent = new Agent(AgentConfig.load(Map.of(
+                "VIGIL_AGENT_STATE_DIR", work.resolve("agent").toString(),
+                "VIGIL_AGENT_HTTP_PORT", "0",
+                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers(),
+                "VIGIL_AGENT_HYPERVISOR_URI", GuestDomain.URI,
+                "VIGIL_AGENT_HOST_ID", "e2e-" + UUID.randomUUID(),
+                "VIGIL_AGENT_TENANT", "acme",
+                "VIGIL_AGENT_S3_ENDPOINT", endpoints.s3Endpoint(),
+                "VIGIL_AGENT_S3_ACCESS_KEY", endpoints.s3AccessKey(),
+                "VIGIL_AGENT_S3_SECRET_KEY", endpoints.s3SecretKey())))) {
             agent.start();
             domain = hypervisor.domainDefineXML(
                     guest.xml("vigil.scenario=panic vigil.delay=1", guest.overlayDisk(), ""));
@@ -124,6 +104,22 @@ class RealCrashToBucketIT {
                     .send(HttpRequest.newBuilder(URI.create(console)).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(evidence.statusCode()).isEqualTo(200);
             assertThat(evidence.body()).contains("Kernel panic - not syncing: sysrq triggered crash");
+
+            // The crash rate per 1,000 VM-hours of the release, from ingestion's uptime ledger of this very run.
+            JsonPath rated = given().queryParam("product", "TinyLinux")
+                    .queryParam("release", "6.1-it")
+                    .get("/api/v1/buckets")
+                    .then()
+                    .statusCode(200)
+                    .extract()
+                    .jsonPath();
+            double vmHours = rated.getDouble("vmHours");
+            assertThat(vmHours).isPositive();
+            int reportsInBucket = rated.getInt("items.find { it.title == '" + title + "' }.reports");
+            assertThat(rated.getDouble("items.find { it.title == '" + title + "' }.ratePer1000VmHours"))
+                    .isCloseTo(
+                            reportsInBucket * 1000.0 / vmHours,
+                            org.assertj.core.data.Offset.offset(1e-6 * reportsInBucket * 1000.0 / vmHours));
         } finally {
             if (domain != null) {
                 if (domain.isActive() == 1) {

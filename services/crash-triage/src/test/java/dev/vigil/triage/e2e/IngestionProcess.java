@@ -1,0 +1,58 @@
+package dev.vigil.triage.e2e;
+
+import dev.vigil.devstack.Devstack;
+import dev.vigil.devstack.ServiceProcess;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * The packaged ingestion service on the devstack, started before crash triage so triage is configured with its
+ * URL (the uptime ledger behind crash rates).
+ */
+public final class IngestionProcess implements QuarkusTestResourceLifecycleManager {
+
+    static final Path APP = Path.of("../ingestion/target/quarkus-app/quarkus-run.jar");
+    private ServiceProcess process;
+
+    @Override
+    public Map<String, String> start() {
+        if (!Files.exists(APP)) {
+            throw new IllegalStateException(APP + " is missing: build services/ingestion first");
+        }
+        try {
+            int port;
+            try (ServerSocket socket = new ServerSocket(0)) {
+                port = socket.getLocalPort();
+            }
+            Path log = Files.createTempFile("vigil-e2e-ingestion-", ".log");
+            process = ServiceProcess.start(
+                    APP,
+                    Devstack.shared().endpoints(),
+                    port,
+                    Map.of(
+                            "vigil.ingestion.tenants", "acme",
+                            "vigil.ingestion.incident-check-every", "1s",
+                            "vigil.ingestion.artifact-verify-every", "1s"),
+                    log);
+            process.awaitReady("http://127.0.0.1:" + port, Duration.ofSeconds(90));
+            return Map.of("vigil.triage.uptime-url", "http://127.0.0.1:" + port);
+        } catch (Exception e) {
+            throw new IllegalStateException("ingestion did not start: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void stop() {
+        if (process != null) {
+            try {
+                process.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
