@@ -129,34 +129,68 @@ public final class BucketRepository {
         }
     }
 
-    /** Buckets by reports in a window, most first, optionally for one product and release. */
+    /**
+     * Buckets by reports in a window, most first, optionally for one product and release. Two steps: rank buckets
+     * by a plain count (a hash aggregate over the window), then read hosts, VMs and first/last seen for the page's
+     * buckets only, whose distinct counts are what cost.
+     */
     public static List<BucketRow> top(
             Connection c, String product, String release, Instant from, Instant to, int limit, int offset)
             throws SQLException {
+        String filters = " WHERE detected_at >= ? AND detected_at < ?" + (product == null ? "" : " AND product = ?")
+                + (release == null ? "" : " AND release = ?");
+        List<UUID> ranked = new ArrayList<>();
+        try (PreparedStatement s = c.prepareStatement("SELECT bucket_id FROM report" + filters
+                + " GROUP BY bucket_id ORDER BY count(*) DESC, max(detected_at) DESC, bucket_id LIMIT ? OFFSET ?")) {
+            int n = bindWindow(s, product, release, from, to);
+            s.setInt(n++, limit);
+            s.setInt(n, offset);
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    ranked.add(rs.getObject(1, UUID.class));
+                }
+            }
+        }
+        if (ranked.isEmpty()) {
+            return List.of();
+        }
+        java.util.Map<UUID, BucketRow> rows = new java.util.HashMap<>();
         try (PreparedStatement s = c.prepareStatement(
                 "SELECT b.id, b.title, b.symbolic_key, b.rules_version, count(*), count(DISTINCT r.host_id),"
                         + " count(DISTINCT r.vm_uuid), min(r.detected_at), max(r.detected_at)"
-                        + " FROM report r JOIN bucket b ON b.id = r.bucket_id"
-                        + " WHERE r.detected_at >= ? AND r.detected_at < ?"
-                        + " AND (?::text IS NULL OR r.product = ?) AND (?::text IS NULL OR r.release = ?)"
-                        + " GROUP BY b.id, b.title, b.symbolic_key, b.rules_version"
-                        + " ORDER BY count(*) DESC, max(r.detected_at) DESC, b.id LIMIT ? OFFSET ?")) {
-            s.setTimestamp(1, Timestamp.from(from));
-            s.setTimestamp(2, Timestamp.from(to));
-            s.setString(3, product);
-            s.setString(4, product);
-            s.setString(5, release);
-            s.setString(6, release);
-            s.setInt(7, limit);
-            s.setInt(8, offset);
-            List<BucketRow> rows = new ArrayList<>();
+                        + " FROM bucket b JOIN report r ON r.bucket_id = b.id"
+                        + filters.replace("detected_at", "r.detected_at")
+                                .replace("product", "r.product")
+                                .replace("release", "r.release")
+                        + " AND b.id = ANY (?) GROUP BY b.id, b.title, b.symbolic_key, b.rules_version")) {
+            int n = bindWindow(s, product, release, from, to);
+            s.setArray(n, c.createArrayOf("uuid", ranked.toArray()));
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
-                    rows.add(bucket(rs));
+                    BucketRow row = bucket(rs);
+                    rows.put(row.id(), row);
                 }
             }
-            return rows;
         }
+        List<BucketRow> page = new ArrayList<>();
+        for (UUID id : ranked) {
+            page.add(rows.get(id));
+        }
+        return page;
+    }
+
+    private static int bindWindow(PreparedStatement s, String product, String release, Instant from, Instant to)
+            throws SQLException {
+        int n = 1;
+        s.setTimestamp(n++, Timestamp.from(from));
+        s.setTimestamp(n++, Timestamp.from(to));
+        if (product != null) {
+            s.setString(n++, product);
+        }
+        if (release != null) {
+            s.setString(n++, release);
+        }
+        return n;
     }
 
     public static BucketRow bucket(Connection c, UUID id) throws SQLException {
