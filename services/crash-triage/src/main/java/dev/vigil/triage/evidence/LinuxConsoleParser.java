@@ -115,6 +115,9 @@ public final class LinuxConsoleParser {
         Start kind = null;
         Matcher matched = null;
         for (int i = 0; i < lines.size() && start < 0; i++) {
+            if (!mayStart(lines.get(i))) {
+                continue;
+            }
             for (Start s : STARTS) {
                 Matcher m = s.pattern().matcher(lines.get(i));
                 if (m.find()) {
@@ -128,6 +131,9 @@ public final class LinuxConsoleParser {
         String panicMessage = null;
         int panicLine = -1;
         for (int i = 0; i < lines.size(); i++) {
+            if (!lines.get(i).contains("Kernel panic")) {
+                continue;
+            }
             Matcher m = PANIC.matcher(lines.get(i));
             if (m.find()) {
                 panicMessage = m.group(1).strip();
@@ -314,7 +320,23 @@ public final class LinuxConsoleParser {
         return i;
     }
 
+    /** Every report start holds one of these words: lines without any skip the patterns (most lines). */
+    private static final List<String> START_WORDS = List.of(
+            "BUG", "UBSAN", "Unable to handle", "general protection fault", "WARNING", "INFO: ", "LOCKUP", "Oops");
+
+    private static boolean mayStart(String line) {
+        for (String word : START_WORDS) {
+            if (line.contains(word)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static boolean startsReport(String line) {
+        if (!mayStart(line)) {
+            return false;
+        }
         for (Start s : STARTS) {
             if (!s.crashClass().equals("oops") && s.pattern().matcher(line).find()) {
                 return true;
