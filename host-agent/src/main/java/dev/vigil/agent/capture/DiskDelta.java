@@ -61,12 +61,11 @@ public final class DiskDelta {
         private final List<FileChannel> files = new ArrayList<>();
         private final List<Extent> extents;
         private final long virtualSize;
+        private final JsonNode chain;
 
         GuestView(Path top) throws IOException {
-            JsonNode chain = QemuImg.json("info", "-U", "--backing-chain", "--output=json", top.toString());
-            if (!chain.isArray()) {
-                chain = JSON.createArrayNode().add(chain);
-            }
+            JsonNode info = QemuImg.json("info", "-U", "--backing-chain", "--output=json", top.toString());
+            this.chain = info.isArray() ? info : JSON.createArrayNode().add(info);
             for (JsonNode image : chain) {
                 files.add(FileChannel.open(Path.of(image.path("filename").asText()), StandardOpenOption.READ));
             }
@@ -88,8 +87,9 @@ public final class DiskDelta {
             }
         }
 
-        int depths() {
-            return files.size();
+        /** The image at the bottom of the chain: the master. */
+        JsonNode master() {
+            return chain.get(chain.size() - 1);
         }
 
         /** Fills {@code buffer} with guest bytes from {@code position}. */
@@ -176,13 +176,7 @@ public final class DiskDelta {
         try (OutputStream dataOut = Files.newOutputStream(data)) {
             for (Disk disk : disks) {
                 try (GuestView top = new GuestView(disk.top())) {
-                    JsonNode chain = QemuImg.json(
-                            "info",
-                            "-U",
-                            "--backing-chain",
-                            "--output=json",
-                            disk.top().toString());
-                    JsonNode masterInfo = chain.get(chain.size() - 1);
+                    JsonNode masterInfo = top.master();
                     Path masterFile = Path.of(masterInfo.path("filename").asText());
                     ObjectNode d = described.addObject();
                     d.put("target", disk.target());

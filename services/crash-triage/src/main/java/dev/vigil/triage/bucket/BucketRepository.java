@@ -137,11 +137,10 @@ public final class BucketRepository {
     public static List<BucketRow> top(
             Connection c, String product, String release, Instant from, Instant to, int limit, int offset)
             throws SQLException {
-        String filters = " WHERE detected_at >= ? AND detected_at < ?" + (product == null ? "" : " AND product = ?")
-                + (release == null ? "" : " AND release = ?");
         List<UUID> ranked = new ArrayList<>();
-        try (PreparedStatement s = c.prepareStatement("SELECT bucket_id FROM report" + filters
-                + " GROUP BY bucket_id ORDER BY count(*) DESC, max(detected_at) DESC, bucket_id LIMIT ? OFFSET ?")) {
+        try (PreparedStatement s = c.prepareStatement(
+                "SELECT r.bucket_id FROM report r" + filters(product, release)
+                        + " GROUP BY r.bucket_id ORDER BY count(*) DESC, max(r.detected_at) DESC, r.bucket_id LIMIT ? OFFSET ?")) {
             int n = bindWindow(s, product, release, from, to);
             s.setInt(n++, limit);
             s.setInt(n, offset);
@@ -159,9 +158,7 @@ public final class BucketRepository {
                 "SELECT b.id, b.title, b.symbolic_key, b.rules_version, count(*), count(DISTINCT r.host_id),"
                         + " count(DISTINCT r.vm_uuid), min(r.detected_at), max(r.detected_at)"
                         + " FROM bucket b JOIN report r ON r.bucket_id = b.id"
-                        + filters.replace("detected_at", "r.detected_at")
-                                .replace("product", "r.product")
-                                .replace("release", "r.release")
+                        + filters(product, release)
                         + " AND b.id = ANY (?) GROUP BY b.id, b.title, b.symbolic_key, b.rules_version")) {
             int n = bindWindow(s, product, release, from, to);
             s.setArray(n, c.createArrayOf("uuid", ranked.toArray()));
@@ -177,6 +174,12 @@ public final class BucketRepository {
             page.add(rows.get(id));
         }
         return page;
+    }
+
+    /** The window and the filters that are given (an absent one is left out, so the planner can use indexes). */
+    private static String filters(String product, String release) {
+        return " WHERE r.detected_at >= ? AND r.detected_at < ?" + (product == null ? "" : " AND r.product = ?")
+                + (release == null ? "" : " AND r.release = ?");
     }
 
     private static int bindWindow(PreparedStatement s, String product, String release, Instant from, Instant to)

@@ -124,6 +124,58 @@ class BucketIT {
     }
 
     @Test
+    void aReportThatDoesNotDecodeIsDeadLetteredWithItsReasonAndTheNextOneIsFiled() throws Exception {
+        String key = "garbage-" + UUID.randomUUID();
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(
+                            TopicCatalog.CRASH_REPORTED.name(),
+                            key.getBytes(StandardCharsets.UTF_8),
+                            "not a crash report".getBytes(StandardCharsets.UTF_8)))
+                    .get();
+        }
+        String release = "rel-" + UUID.randomUUID();
+        send(report(release, "AcmeOS", store(LinuxConsoleParserTest.GPF)));
+
+        Properties consumerProps = new Properties();
+        consumerProps.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        consumerProps.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
+        consumerProps.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(consumerProps, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(TopicCatalog.INGESTION_DEAD_LETTER.name()));
+            List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> seen = new ArrayList<>();
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(seen::add);
+                return seen.stream().anyMatch(r -> key.equals(new String(r.key(), StandardCharsets.UTF_8)));
+            });
+            var refused = seen.stream()
+                    .filter(r -> key.equals(new String(r.key(), StandardCharsets.UTF_8)))
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(new String(
+                            refused.headers().lastHeader("vigil_dlq_reason").value(), StandardCharsets.UTF_8))
+                    .isEqualTo("MALFORMED");
+            assertThat(new String(
+                            refused.headers().lastHeader("vigil_dlq_consumer").value(), StandardCharsets.UTF_8))
+                    .isEqualTo("vigil-crash-triage");
+            assertThat(new String(refused.value(), StandardCharsets.UTF_8)).isEqualTo("not a crash report");
+        }
+        JsonPath page = await().atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(300))
+                .until(
+                        () -> given().queryParam("release", release)
+                                .get("/api/v1/buckets")
+                                .then()
+                                .extract()
+                                .jsonPath(),
+                        p -> p.getList("items").size() == 1);
+        assertThat(page.getString("items[0].title")).isEqualTo("general protection fault in acme_list_del");
+    }
+
+    @Test
     void badQueriesAndUnknownBucketsGetProblems() {
         given().queryParam("limit", 0).get("/api/v1/buckets").then().statusCode(400);
         given().queryParam("from", "yesterday").get("/api/v1/buckets").then().statusCode(400);
