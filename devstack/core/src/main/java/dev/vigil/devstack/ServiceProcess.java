@@ -41,6 +41,14 @@ public final class ServiceProcess implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx512m");
+        // Extra JVM options for every service the stack starts, e.g. a flight recording while a benchmark runs;
+        // {log} stands for the service's log file, so each process can write its own recording beside it.
+        String options = System.getenv("VIGIL_SERVICE_JVM_OPTIONS");
+        if (options != null && !options.isBlank()) {
+            for (String option : options.trim().split("\\s+")) {
+                command.add(option.replace("{log}", log.toString()));
+            }
+        }
         for (Map.Entry<String, String> property : endpoints.quarkusProperties().entrySet()) {
             command.add("-D" + property.getKey() + "=" + property.getValue());
         }

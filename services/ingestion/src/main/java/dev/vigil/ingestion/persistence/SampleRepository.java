@@ -123,25 +123,36 @@ public class SampleRepository {
             }
             Instant bucket = bucket(s.getSampledAt(), resolution);
             for (VmSample vm : s.getVms()) {
-                Object[] row = new Object[] {
+                String key = vm.getVm().getUuid() + '|' + bucket.toEpochMilli();
+                Object[] earlier = kept.get(key);
+                if (earlier != null && !((Timestamp) earlier[1]).toInstant().isAfter(s.getSampledAt())) {
+                    continue;
+                }
+                long read = 0;
+                long written = 0;
+                for (BlockSample block : vm.getBlocks()) {
+                    read += block.getReadBytes();
+                    written += block.getWriteBytes();
+                }
+                long received = 0;
+                long sent = 0;
+                for (NetSample net : vm.getNets()) {
+                    received += net.getRxBytes();
+                    sent += net.getTxBytes();
+                }
+                kept.put(key, new Object[] {
                     vm.getVm().getUuid(),
                     Timestamp.from(s.getSampledAt()),
                     s.getEnvelope().getSource().getHostId(),
                     vm.getState(),
                     vm.getCpuTimeNanos(),
-                    vm.getBlocks().stream().mapToLong(BlockSample::getReadBytes).sum(),
-                    vm.getBlocks().stream()
-                            .mapToLong(BlockSample::getWriteBytes)
-                            .sum(),
-                    vm.getNets().stream().mapToLong(NetSample::getRxBytes).sum(),
-                    vm.getNets().stream().mapToLong(NetSample::getTxBytes).sum(),
+                    read,
+                    written,
+                    received,
+                    sent,
                     vm.getBalloonCurrentKib(),
                     Timestamp.from(bucket)
-                };
-                kept.merge(
-                        vm.getVm().getUuid() + '|' + bucket,
-                        row,
-                        (a, b) -> ((Timestamp) a[1]).after((Timestamp) b[1]) ? b : a);
+                });
             }
         }
         List<Object[]> rows = new ArrayList<>(kept.values());
