@@ -150,6 +150,12 @@ public final class IngestionThroughputBenchmark {
                     drain.durable(),
                     records,
                     drain.deadLettered());
+            System.out.printf(
+                    Locale.ROOT,
+                    "last record durable, seconds after the first send: samples %.1f, events %.1f, artifacts %.1f%n",
+                    drain.lastDurableSeconds()[0],
+                    drain.lastDurableSeconds()[1],
+                    drain.lastDurableSeconds()[2]);
             System.out.printf(Locale.ROOT, "publish-to-durable at %d records/s for 60 s: %s%n", pacedRate, p99);
         } finally {
             System.out.println("service logs: " + logs);
@@ -200,7 +206,12 @@ public final class IngestionThroughputBenchmark {
         return rate;
     }
 
-    private record Result(double sendRate, double durableRate, long durable, long deadLettered) {}
+    /**
+     * @param lastDurableSeconds per table (samples, events, artifacts): when its last record of the round became
+     *     durable, in seconds from the first send; which channel sets the pace
+     */
+    private record Result(
+            double sendRate, double durableRate, long durable, long deadLettered, double[] lastDurableSeconds) {}
 
     /**
      * Sends {@code records} mixed records (paced at {@code rate} records/s, or as fast as possible when 0) and waits
@@ -208,7 +219,7 @@ public final class IngestionThroughputBenchmark {
      */
     private static Result sendAndAwaitDurable(Endpoints endpoints, Traffic traffic, int records, int rate)
             throws Exception {
-        long before = durable(endpoints);
+        long[] before = durable(endpoints);
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -246,35 +257,46 @@ public final class IngestionThroughputBenchmark {
             throw new IllegalStateException(failed.get() + " sends failed", firstFailure.get());
         }
         double sendSeconds = (System.nanoTime() - start) / 1e9;
-        long target = before + records;
-        long durable = before;
+        long target = sum(before) + records;
+        long[] durable = before;
+        double[] lastDurable = new double[before.length];
         long lastProgress = System.nanoTime();
-        while (durable < target
+        while (sum(durable) < target
                 && System.nanoTime() - lastProgress < Duration.ofSeconds(60).toNanos()) {
             Thread.sleep(200);
-            long now = durable(endpoints);
-            if (now > durable) {
-                lastProgress = System.nanoTime();
+            long[] now = durable(endpoints);
+            for (int t = 0; t < now.length; t++) {
+                if (now[t] > durable[t]) {
+                    lastProgress = System.nanoTime();
+                    lastDurable[t] = (lastProgress - start) / 1e9;
+                }
             }
             durable = now;
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        return new Result(
-                records / sendSeconds, (durable - before) / seconds, durable - before, deadLettered(endpoints));
+        long counted = sum(durable) - sum(before);
+        return new Result(records / sendSeconds, counted / seconds, counted, deadLettered(endpoints), lastDurable);
     }
 
-    /** Records durable in ingestion's tables: one row per event id, whichever table its kind lands in. */
-    private static long durable(Endpoints endpoints) throws Exception {
+    private static long sum(long[] counts) {
+        long total = 0;
+        for (long c : counts) {
+            total += c;
+        }
+        return total;
+    }
+
+    /** Records durable in ingestion's tables, one row per event id: sample records, events, artifact manifests. */
+    private static long[] durable(Endpoints endpoints) throws Exception {
         try (Connection c = DriverManager.getConnection(endpoints.jdbcUrl(), endpoints.jdbcUser(), "");
                 Statement s = c.createStatement()) {
-            try (ResultSet r = s.executeQuery("SELECT (SELECT count(*) FROM ingestion.sample_batch)"
-                    + " + (SELECT count(*) FROM ingestion.agent_event)"
-                    + " + (SELECT count(*) FROM ingestion.artifact)")) {
+            try (ResultSet r = s.executeQuery("SELECT (SELECT count(*) FROM ingestion.sample_batch),"
+                    + " (SELECT count(*) FROM ingestion.agent_event), (SELECT count(*) FROM ingestion.artifact)")) {
                 r.next();
-                return r.getLong(1);
+                return new long[] {r.getLong(1), r.getLong(2), r.getLong(3)};
             }
         } catch (java.sql.SQLException e) {
-            return 0; // The schema is not migrated yet.
+            return new long[3]; // The schema is not migrated yet.
         }
     }
 

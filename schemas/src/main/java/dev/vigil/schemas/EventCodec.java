@@ -5,16 +5,23 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
-import org.apache.avro.message.BadHeaderException;
-import org.apache.avro.message.BinaryMessageDecoder;
+import org.apache.avro.data.TimeConversions;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumReader;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryDecoder;
+import org.apache.avro.io.DatumReader;
+import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.message.BinaryMessageEncoder;
-import org.apache.avro.message.MissingSchemaException;
 import org.apache.avro.specific.SpecificData;
+import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
@@ -28,6 +35,12 @@ public final class EventCodec<T extends SpecificRecord> {
     static final String RELEASED_ROOT = "dev/vigil/schemas/released/";
     /** No Vigil record holds a string or byte field this large; a forged length must not allocate it. */
     private static final String MAX_FIELD_BYTES = String.valueOf(16 * 1024 * 1024);
+    /** Nor an array or map this long; a forged item count must not allocate it. */
+    private static final String MAX_COLLECTION_ITEMS = String.valueOf(1024 * 1024);
+    /** Single-object encoding: {@code C3 01}, then the writer schema's 64-bit parsing fingerprint, little-endian. */
+    private static final int HEADER_BYTES = 10;
+
+    private static final ThreadLocal<BinaryDecoder> DECODERS = new ThreadLocal<>();
 
     private static final ConcurrentMap<Class<?>, EventCodec<?>> CODECS = new ConcurrentHashMap<>();
 
@@ -36,7 +49,8 @@ public final class EventCodec<T extends SpecificRecord> {
     private final List<Schema> released;
     private final int currentVersion;
     private final BinaryMessageEncoder<T> encoder;
-    private final BinaryMessageDecoder<T> decoder;
+    /** A reader per writer schema (every released version and this build's), by fingerprint. */
+    private final Map<Long, DatumReader<T>> readers;
 
     static {
         // Avro reads these once; keep an operator's explicit setting.
@@ -45,6 +59,9 @@ public final class EventCodec<T extends SpecificRecord> {
         }
         if (System.getProperty("org.apache.avro.limits.bytes.maxLength") == null) {
             System.setProperty("org.apache.avro.limits.bytes.maxLength", MAX_FIELD_BYTES);
+        }
+        if (System.getProperty("org.apache.avro.limits.collectionItems.maxLength") == null) {
+            System.setProperty("org.apache.avro.limits.collectionItems.maxLength", MAX_COLLECTION_ITEMS);
         }
     }
 
@@ -56,10 +73,18 @@ public final class EventCodec<T extends SpecificRecord> {
         this.released = loadReleased(type, schema.getFullName());
         this.currentVersion = versionOf(schema, released);
         this.encoder = new BinaryMessageEncoder<>(model, schema);
-        this.decoder = new BinaryMessageDecoder<>(model, schema);
-        for (Schema old : released) {
-            decoder.addSchema(old);
+        Map<Long, DatumReader<T>> byFingerprint = new HashMap<>();
+        for (Schema writer : writers()) {
+            byFingerprint.put(
+                    SchemaNormalization.parsingFingerprint64(writer), new SpecificDatumReader<>(writer, schema, model));
         }
+        this.readers = Map.copyOf(byFingerprint);
+    }
+
+    private List<Schema> writers() {
+        List<Schema> writers = new ArrayList<>(released);
+        writers.add(schema);
+        return writers;
     }
 
     /** The shared codec of a generated contract class. */
@@ -105,23 +130,91 @@ public final class EventCodec<T extends SpecificRecord> {
      *     {@link DeadLetterReason#MALFORMED} for anything else that does not decode
      */
     public T decode(byte[] bytes) {
+        return decode(bytes, readers, schema.getName());
+    }
+
+    /**
+     * A decoder of this contract into a projection of it: a reader schema that keeps only the named fields, so
+     * Avro's schema resolution skips the rest of every released version without building it. A consumer that
+     * stores a few fields of a large, frequent record (samples) decodes a fraction of it.
+     *
+     * @param keep dotted field paths from the record's root; a path names a field to keep whole, and its prefixes
+     *     are kept as far as needed to reach it ({@code "vms.blocks.readBytes"} keeps only {@code readBytes} of each
+     *     block of each VM sample)
+     * @throws IllegalArgumentException for a path that names no field
+     */
+    public Projection projection(List<String> keep) {
+        Schema reader = Projections.keep(schema, keep);
+        GenericData model = new GenericData(type.getClassLoader());
+        // The contracts' only logical type: timestamps read as Instants, as in the generated classes.
+        model.addLogicalTypeConversion(new TimeConversions.TimestampMillisConversion());
+        Map<Long, DatumReader<GenericRecord>> byFingerprint = new HashMap<>();
+        for (Schema writer : writers()) {
+            byFingerprint.put(
+                    SchemaNormalization.parsingFingerprint64(writer), new GenericDatumReader<>(writer, reader, model));
+        }
+        return new Projection(reader, Map.copyOf(byFingerprint), schema.getName());
+    }
+
+    /** Decodes bytes written with any released version into the projection's reader schema. */
+    public static final class Projection {
+
+        private final Schema schema;
+        private final Map<Long, DatumReader<GenericRecord>> readers;
+        private final String name;
+
+        private Projection(Schema schema, Map<Long, DatumReader<GenericRecord>> readers, String name) {
+            this.schema = schema;
+            this.readers = readers;
+            this.name = name;
+        }
+
+        /** The reader schema: the contract with only the kept fields. */
+        public Schema schema() {
+            return schema;
+        }
+
+        /** As {@link EventCodec#decode(byte[])}, with the same typed errors. */
+        public GenericRecord decode(byte[] bytes) {
+            return EventCodec.decode(bytes, readers, name);
+        }
+    }
+
+    /**
+     * Single-object decoding straight from the array: a buffered decoder over the bytes, reused per thread (Avro's
+     * own message decoder reads through a stream one byte at a time).
+     */
+    private static <D> D decode(byte[] bytes, Map<Long, DatumReader<D>> readers, String name) {
         if (bytes == null) {
             throw new EventDecodingException(DeadLetterReason.MALFORMED, "record has no value", null);
         }
-        try {
-            return decoder.decode(bytes);
-        } catch (MissingSchemaException e) {
+        if (bytes.length < HEADER_BYTES || bytes[0] != (byte) 0xC3 || bytes[1] != (byte) 0x01) {
+            throw new EventDecodingException(
+                    DeadLetterReason.MALFORMED,
+                    "not Avro single-object encoding: the record does not start with C3 01 and a schema fingerprint",
+                    null);
+        }
+        long fingerprint = 0;
+        for (int i = HEADER_BYTES - 1; i >= 2; i--) {
+            fingerprint = (fingerprint << 8) | (bytes[i] & 0xFF);
+        }
+        DatumReader<D> reader = readers.get(fingerprint);
+        if (reader == null) {
             throw new EventDecodingException(
                     DeadLetterReason.UNKNOWN_SCHEMA,
-                    "no released " + schema.getName() + " schema has the record's fingerprint",
-                    e);
-        } catch (BadHeaderException e) {
-            throw new EventDecodingException(
-                    DeadLetterReason.MALFORMED, "not Avro single-object encoding: " + e.getMessage(), e);
+                    "no released " + name + " schema has the record's fingerprint "
+                            + String.format("%016x", fingerprint),
+                    null);
+        }
+        try {
+            BinaryDecoder decoder = DecoderFactory.get()
+                    .binaryDecoder(bytes, HEADER_BYTES, bytes.length - HEADER_BYTES, DECODERS.get());
+            DECODERS.set(decoder);
+            return reader.read(null, decoder);
         } catch (IOException | RuntimeException e) {
             // Untrusted bytes: whatever the decoder trips on (limits, bounds, bad unions) means MALFORMED.
             throw new EventDecodingException(
-                    DeadLetterReason.MALFORMED, "body does not decode as " + schema.getName() + ": " + e, e);
+                    DeadLetterReason.MALFORMED, "body does not decode as " + name + ": " + e, e);
         }
     }
 

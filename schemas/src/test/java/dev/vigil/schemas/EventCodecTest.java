@@ -7,6 +7,7 @@ import dev.vigil.schemas.agent.AgentEvent;
 import dev.vigil.schemas.agent.LifecycleState;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
@@ -114,6 +115,63 @@ class EventCodecTest {
             }
         }
         assertThat(decoded + rejected).isEqualTo(20_000);
+        assertThat(rejected).isPositive();
+    }
+
+    @Test
+    void aProjectionReadsOnlyTheFieldsItKeepsFromEveryReleasedVersion() throws Exception {
+        EventCodec.Projection projection =
+                codec.projection(List.of("envelope.eventId", "envelope.occurredAt", "vm.name"));
+        AgentEvent event = AgentEvents.lifecycle(LifecycleState.CRASHED, "PANICKED");
+        GenericData model = new GenericData();
+        model.addLogicalTypeConversion(new TimeConversions.TimestampMillisConversion());
+        byte[] writtenByV1 = new BinaryMessageEncoder<GenericRecord>(
+                        model, codec.released().get(0))
+                .encode((GenericRecord) model.deepCopy(codec.schema(), event))
+                .array();
+
+        for (byte[] bytes : List.of(codec.encode(event), writtenByV1)) {
+            GenericRecord read = projection.decode(bytes);
+
+            assertThat(read.getSchema().getFields())
+                    .extracting(Schema.Field::name)
+                    .containsExactly("envelope", "vm");
+            GenericRecord envelope = (GenericRecord) read.get("envelope");
+            assertThat(envelope.getSchema().getFields())
+                    .extracting(Schema.Field::name)
+                    .containsExactly("eventId", "occurredAt");
+            assertThat(envelope.get("eventId").toString())
+                    .isEqualTo(event.getEnvelope().getEventId());
+            assertThat(envelope.get("occurredAt")).isEqualTo(event.getEnvelope().getOccurredAt());
+            assertThat(((GenericRecord) read.get("vm")).get("name").toString()).isEqualTo("web-1");
+        }
+    }
+
+    @Test
+    void aProjectionOfAFieldThatDoesNotExistIsRefusedWithItsName() {
+        assertThatThrownBy(() -> codec.projection(List.of("envelope.nonsense")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'nonsense'");
+        assertThatThrownBy(() -> codec.projection(List.of("envelope.eventId.deeper")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("eventId");
+    }
+
+    /** Property: a projection's decoder fails on hostile bytes only with a typed reason, as the full one does. */
+    @Test
+    void hostileBytesThroughAProjectionOnlyEverFailWithATypedReason() {
+        EventCodec.Projection projection = codec.projection(List.of("envelope", "vm.uuid"));
+        byte[] valid = codec.encode(AgentEvents.lifecycle(LifecycleState.CRASHED, "PANICKED"));
+        Random random = new Random(20261125L);
+        int rejected = 0;
+        for (int i = 0; i < 20_000; i++) {
+            try {
+                projection.decode(mutate(valid, random));
+            } catch (EventDecodingException e) {
+                assertThat(e.reason()).isIn(DeadLetterReason.MALFORMED, DeadLetterReason.UNKNOWN_SCHEMA);
+                rejected++;
+            }
+        }
         assertThat(rejected).isPositive();
     }
 

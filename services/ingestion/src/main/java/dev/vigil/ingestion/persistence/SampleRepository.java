@@ -1,9 +1,5 @@
 package dev.vigil.ingestion.persistence;
 
-import dev.vigil.schemas.agent.AgentSamples;
-import dev.vigil.schemas.agent.BlockSample;
-import dev.vigil.schemas.agent.NetSample;
-import dev.vigil.schemas.agent.VmSample;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
 import java.sql.Array;
@@ -35,16 +31,28 @@ public class SampleRepository {
         this.entityManager = entityManager;
     }
 
+    /** What ingestion keeps of one sample record. */
+    public record SampleRecord(String eventId, String hostId, Instant sampledAt, List<VmRow> vms) {}
+
+    /** What ingestion keeps of one VM's sample: its state and the counters summed over its devices. */
+    public record VmRow(
+            String uuid,
+            String state,
+            Long cpuTimeNanos,
+            long readBytes,
+            long writeBytes,
+            long rxBytes,
+            long txBytes,
+            Long balloonKib) {}
+
     /**
      * Records the batch; sample records whose event id is already stored are skipped.
      *
-     * @return how many sample records were new
-     */
-    /**
      * @param resolution one VM row is kept per VM per bucket of this length (the earliest sample in it); zero keeps
      *     every sample
+     * @return how many sample records were new
      */
-    public int insertBatch(List<AgentSamples> batch, Instant receivedAt, Duration resolution) {
+    public int insertBatch(List<SampleRecord> batch, Instant receivedAt, Duration resolution) {
         if (batch.isEmpty()) {
             return 0;
         }
@@ -77,7 +85,7 @@ public class SampleRepository {
                 .executeUpdate();
     }
 
-    private static Set<String> insertIndex(Connection connection, List<AgentSamples> batch, Instant receivedAt)
+    private static Set<String> insertIndex(Connection connection, List<SampleRecord> batch, Instant receivedAt)
             throws SQLException {
         int n = batch.size();
         String[] ids = new String[n];
@@ -85,11 +93,11 @@ public class SampleRepository {
         Timestamp[] times = new Timestamp[n];
         Integer[] counts = new Integer[n];
         for (int i = 0; i < n; i++) {
-            AgentSamples s = batch.get(i);
-            ids[i] = s.getEnvelope().getEventId();
-            hosts[i] = s.getEnvelope().getSource().getHostId();
-            times[i] = Timestamp.from(s.getSampledAt());
-            counts[i] = s.getVms().size();
+            SampleRecord s = batch.get(i);
+            ids[i] = s.eventId();
+            hosts[i] = s.hostId();
+            times[i] = Timestamp.from(s.sampledAt());
+            counts[i] = s.vms().size();
         }
         Set<String> fresh = new HashSet<>();
         try (PreparedStatement insert = connection.prepareStatement("""
@@ -113,44 +121,32 @@ public class SampleRepository {
     }
 
     private static void insertVmRows(
-            Connection connection, List<AgentSamples> batch, Set<String> fresh, Duration resolution)
+            Connection connection, List<SampleRecord> batch, Set<String> fresh, Duration resolution)
             throws SQLException {
         // The earliest sample of each VM and bucket in this batch; earlier batches' rows win in the database.
         Map<String, Object[]> kept = new HashMap<>();
-        for (AgentSamples s : batch) {
-            if (!fresh.contains(s.getEnvelope().getEventId())) {
+        for (SampleRecord s : batch) {
+            if (!fresh.contains(s.eventId())) {
                 continue;
             }
-            Instant bucket = bucket(s.getSampledAt(), resolution);
-            for (VmSample vm : s.getVms()) {
-                String key = vm.getVm().getUuid() + '|' + bucket.toEpochMilli();
+            Instant bucket = bucket(s.sampledAt(), resolution);
+            for (VmRow vm : s.vms()) {
+                String key = vm.uuid() + '|' + bucket.toEpochMilli();
                 Object[] earlier = kept.get(key);
-                if (earlier != null && !((Timestamp) earlier[1]).toInstant().isAfter(s.getSampledAt())) {
+                if (earlier != null && !((Timestamp) earlier[1]).toInstant().isAfter(s.sampledAt())) {
                     continue;
                 }
-                long read = 0;
-                long written = 0;
-                for (BlockSample block : vm.getBlocks()) {
-                    read += block.getReadBytes();
-                    written += block.getWriteBytes();
-                }
-                long received = 0;
-                long sent = 0;
-                for (NetSample net : vm.getNets()) {
-                    received += net.getRxBytes();
-                    sent += net.getTxBytes();
-                }
                 kept.put(key, new Object[] {
-                    vm.getVm().getUuid(),
-                    Timestamp.from(s.getSampledAt()),
-                    s.getEnvelope().getSource().getHostId(),
-                    vm.getState(),
-                    vm.getCpuTimeNanos(),
-                    read,
-                    written,
-                    received,
-                    sent,
-                    vm.getBalloonCurrentKib(),
+                    vm.uuid(),
+                    Timestamp.from(s.sampledAt()),
+                    s.hostId(),
+                    vm.state(),
+                    vm.cpuTimeNanos(),
+                    vm.readBytes(),
+                    vm.writeBytes(),
+                    vm.rxBytes(),
+                    vm.txBytes(),
+                    vm.balloonKib(),
                     Timestamp.from(bucket)
                 });
             }

@@ -5,7 +5,6 @@ import dev.vigil.schemas.DeadLetterReason;
 import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.EventDecodingException;
 import dev.vigil.schemas.agent.AgentEvent;
-import dev.vigil.schemas.common.Envelope;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Clock;
@@ -18,6 +17,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
 import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.generic.IndexedRecord;
 import org.apache.avro.specific.SpecificRecord;
 
@@ -63,6 +63,23 @@ public class RecordValidator {
      */
     public <T extends SpecificRecord> T validate(byte[] value, Class<T> type, Function<T, Map<String, String>> required)
             throws ValidationException {
+        T event = check(value, EventCodec.of(type)::decode);
+        for (Map.Entry<String, String> field : required.apply(event).entrySet()) {
+            require(field.getValue(), field.getKey());
+        }
+        return event;
+    }
+
+    /**
+     * Validates a record decoded through a projection of its contract: the same checks, on the fields the
+     * projection keeps (it must keep the envelope). Text it skips is not read, so not checked for NUL either: the
+     * NUL check protects what this service stores.
+     */
+    public GenericRecord validate(byte[] value, EventCodec.Projection projection) throws ValidationException {
+        return check(value, projection::decode);
+    }
+
+    private <T extends IndexedRecord> T check(byte[] value, Function<byte[], T> decoder) throws ValidationException {
         if (value == null) {
             throw new ValidationException(DeadLetterReason.MALFORMED, "record has no value");
         }
@@ -73,23 +90,21 @@ public class RecordValidator {
         }
         T event;
         try {
-            event = EventCodec.of(type).decode(value);
+            event = decoder.apply(value);
         } catch (EventDecodingException e) {
             throw new ValidationException(e.reason(), e.getMessage());
         }
-        Envelope envelope =
-                (Envelope) event.get(event.getSchema().getField("envelope").pos());
-        requireUuid(envelope.getEventId(), "envelope.eventId");
-        require(envelope.getEventType(), "envelope.eventType");
-        require(envelope.getTenant(), "envelope.tenant");
-        require(envelope.getSource().getHostId(), "envelope.source.hostId");
-        require(envelope.getSource().getAgentId(), "envelope.source.agentId");
-        require(envelope.getSource().getAgentVersion(), "envelope.source.agentVersion");
-        for (Map.Entry<String, String> field : required.apply(event).entrySet()) {
-            require(field.getValue(), field.getKey());
-        }
+        IndexedRecord envelope = (IndexedRecord) field(event, "envelope");
+        IndexedRecord source = (IndexedRecord) field(envelope, "source");
+        String tenant = text(envelope, "tenant");
+        requireUuid(text(envelope, "eventId"), "envelope.eventId");
+        require(text(envelope, "eventType"), "envelope.eventType");
+        require(tenant, "envelope.tenant");
+        require(text(source, "hostId"), "envelope.source.hostId");
+        require(text(source, "agentId"), "envelope.source.agentId");
+        require(text(source, "agentVersion"), "envelope.source.agentVersion");
         Instant now = clock.instant();
-        Instant occurredAt = envelope.getOccurredAt();
+        Instant occurredAt = (Instant) field(envelope, "occurredAt");
         if (occurredAt.isBefore(now.minus(config.maxEventAge()))
                 || occurredAt.isAfter(now.plus(config.maxClockSkew()))) {
             throw new ValidationException(
@@ -97,15 +112,23 @@ public class RecordValidator {
                     "occurredAt " + occurredAt + " is outside [now - " + config.maxEventAge() + ", now + "
                             + config.maxClockSkew() + "]");
         }
-        if (!config.tenants().contains("*") && !config.tenants().contains(envelope.getTenant())) {
-            throw new ValidationException(
-                    DeadLetterReason.UNKNOWN_TENANT, "tenant " + envelope.getTenant() + " is not served here");
+        if (!config.tenants().contains("*") && !config.tenants().contains(tenant)) {
+            throw new ValidationException(DeadLetterReason.UNKNOWN_TENANT, "tenant " + tenant + " is not served here");
         }
         // PostgreSQL text cannot hold NUL: a hostile string must not stop the stream at insert time.
         if (containsNul(event)) {
             throw new ValidationException(DeadLetterReason.MALFORMED, "a text field contains a NUL character");
         }
         return event;
+    }
+
+    private static Object field(IndexedRecord record, String name) {
+        return record.get(record.getSchema().getField(name).pos());
+    }
+
+    private static String text(IndexedRecord record, String name) {
+        Object value = field(record, name);
+        return value == null ? null : value.toString();
     }
 
     /**

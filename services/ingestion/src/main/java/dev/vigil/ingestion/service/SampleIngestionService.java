@@ -3,7 +3,7 @@ package dev.vigil.ingestion.service;
 import dev.vigil.ingestion.config.IngestionConfig;
 import dev.vigil.ingestion.domain.Rejection;
 import dev.vigil.ingestion.persistence.SampleRepository;
-import dev.vigil.schemas.agent.AgentSamples;
+import dev.vigil.ingestion.persistence.SampleRepository.SampleRecord;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
@@ -43,12 +43,12 @@ public class SampleIngestionService {
      * @return the refused ones, by index into {@code values}
      */
     public Map<Integer, Rejection> ingestBatch(List<byte[]> values, String topic) {
-        List<AgentSamples> valid = new ArrayList<>(values.size());
+        List<SampleRecord> valid = new ArrayList<>(values.size());
         Map<Integer, Rejection> refused = new LinkedHashMap<>();
         for (int i = 0; i < values.size(); i++) {
             metrics.consumed(topic);
             try {
-                valid.add(validator.validate(values.get(i), AgentSamples.class, s -> Map.of()));
+                valid.add(SampleProjection.of(validator.validate(values.get(i), SampleProjection.PROJECTION)));
             } catch (ValidationException e) {
                 metrics.rejected(topic, e.reason());
                 refused.put(i, new Rejection(e.reason().name(), e.getMessage()));

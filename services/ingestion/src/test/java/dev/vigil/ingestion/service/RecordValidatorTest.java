@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.vigil.ingestion.AgentEventFixtures;
 import dev.vigil.ingestion.config.IngestionConfig;
+import dev.vigil.ingestion.persistence.SampleRepository;
 import dev.vigil.schemas.DeadLetterReason;
 import dev.vigil.schemas.Envelopes;
 import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.agent.AgentEvent;
 import dev.vigil.schemas.agent.AgentSamples;
+import dev.vigil.schemas.agent.BlockSample;
 import dev.vigil.schemas.agent.LifecycleState;
 import dev.vigil.schemas.agent.NetSample;
 import dev.vigil.schemas.agent.VcpuSample;
@@ -134,6 +136,52 @@ class RecordValidatorTest {
                 .satisfies(e -> reason(e, DeadLetterReason.MALFORMED));
         assertThat(RecordValidator.canHoldText(VcpuSample.getClassSchema())).isFalse();
         assertThat(RecordValidator.canHoldText(NetSample.getClassSchema())).isTrue();
+    }
+
+    @Test
+    void theSamplesProjectionRefusesNulInWhatIngestionStoresAndKeepsItsCounters() throws Exception {
+        VmSample clean = VmSample.newBuilder()
+                .setVm(VmRef.newBuilder().setUuid(vm).setName("web-1").build())
+                .setState("RUNNING")
+                .setCpuTimeNanos(7L)
+                .setVcpus(List.of(
+                        VcpuSample.newBuilder().setIndex(0).setTimeNanos(5).build()))
+                .setBlocks(List.of(block("vda", 100, 10), block("vdb", 20, 2)))
+                .setNets(List.of(net("vnet0", 1000, 300), net("vnet1", 1, 2)))
+                .setBalloonCurrentKib(4096L)
+                .build();
+        VmSample hostile = VmSample.newBuilder(clean).setState("RUN\u0000NING").build();
+
+        var stored = SampleProjection.of(validator.validate(samples(clean), SampleProjection.PROJECTION));
+
+        assertThat(stored.hostId()).isEqualTo("h");
+        assertThat(stored.sampledAt()).isEqualTo(NOW);
+        assertThat(stored.vms())
+                .containsExactly(new SampleRepository.VmRow(vm, "RUNNING", 7L, 120, 12, 1001, 302, 4096L));
+        assertThatThrownBy(() -> validator.validate(samples(hostile), SampleProjection.PROJECTION))
+                .satisfies(e -> reason(e, DeadLetterReason.MALFORMED));
+    }
+
+    private static BlockSample block(String device, long read, long written) {
+        return BlockSample.newBuilder()
+                .setDevice(device)
+                .setReadBytes(read)
+                .setWriteBytes(written)
+                .setReadRequests(1)
+                .setWriteRequests(1)
+                .setAllocationBytes(null)
+                .setCapacityBytes(null)
+                .build();
+    }
+
+    private static NetSample net(String device, long rx, long tx) {
+        return NetSample.newBuilder()
+                .setDevice(device)
+                .setRxBytes(rx)
+                .setTxBytes(tx)
+                .setRxDrops(0)
+                .setTxDrops(0)
+                .build();
     }
 
     private static byte[] samples(VmSample vm) {
