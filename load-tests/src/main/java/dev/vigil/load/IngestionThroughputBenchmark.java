@@ -101,13 +101,16 @@ public final class IngestionThroughputBenchmark {
             double rawRate = producerPerformance(endpoints, records, meanSize);
 
             Result drain;
+            String busy;
             int port = freePort();
             try (ServiceProcess ingestion =
                     ServiceProcess.start(APP, endpoints, port, Map.of(), logs.resolve("a.log"))) {
                 ingestion.awaitReady("http://127.0.0.1:" + port, Duration.ofSeconds(120));
                 // Warm-up: the same traffic, unmeasured, until the JIT has compiled the hot paths.
                 sendAndAwaitDurable(endpoints, traffic, records, 0);
+                Map<String, Double> before = batchMetrics(port);
                 drain = sendAndAwaitDurable(endpoints, traffic, records, 0);
+                busy = busyChannels(before, batchMetrics(port));
             }
             String p99;
             int pacedPort = freePort();
@@ -156,6 +159,7 @@ public final class IngestionThroughputBenchmark {
                     drain.lastDurableSeconds()[0],
                     drain.lastDurableSeconds()[1],
                     drain.lastDurableSeconds()[2]);
+            System.out.printf(Locale.ROOT, "time spent in polled batches during the measured round: %s%n", busy);
             System.out.printf(Locale.ROOT, "publish-to-durable at %d records/s for 60 s: %s%n", pacedRate, p99);
         } finally {
             System.out.println("service logs: " + logs);
@@ -321,13 +325,58 @@ public final class IngestionThroughputBenchmark {
         }
     }
 
-    private static String quantiles(int port) throws IOException, InterruptedException {
-        String metrics = HttpClient.newHttpClient()
+    /** The batch timers' sums and counts and the records counted, by metric line name (with its topic tag). */
+    private static Map<String, Double> batchMetrics(int port) throws IOException, InterruptedException {
+        Map<String, Double> values = new java.util.TreeMap<>();
+        metrics(port)
+                .lines()
+                .filter(l -> l.startsWith("vigil_ingestion_batch_"))
+                .forEach(l -> {
+                    int space = l.lastIndexOf(' ');
+                    values.put(l.substring(0, space), Double.parseDouble(l.substring(space + 1)));
+                });
+        return values;
+    }
+
+    /** Per topic: seconds inside batches, batches, and records per batch, between two scrapes. */
+    private static String busyChannels(Map<String, Double> before, Map<String, Double> after) {
+        StringBuilder out = new StringBuilder();
+        for (String topic : List.of(
+                TopicCatalog.AGENT_SAMPLES.name(),
+                TopicCatalog.AGENT_EVENTS.name(),
+                TopicCatalog.AGENT_ARTIFACTS.name())) {
+            String tag = "{topic=\"" + topic + "\"}";
+            double seconds = delta(before, after, "vigil_ingestion_batch_seconds_sum" + tag);
+            double batches = delta(before, after, "vigil_ingestion_batch_seconds_count" + tag);
+            double records = delta(before, after, "vigil_ingestion_batch_records_total" + tag);
+            if (batches > 0) {
+                out.append(String.format(
+                        Locale.ROOT,
+                        "%n  %s: %.1f s in %.0f batches of %.0f records on average",
+                        topic,
+                        seconds,
+                        batches,
+                        records / batches));
+            }
+        }
+        return out.toString();
+    }
+
+    private static double delta(Map<String, Double> before, Map<String, Double> after, String line) {
+        return after.getOrDefault(line, 0.0) - before.getOrDefault(line, 0.0);
+    }
+
+    private static String metrics(int port) throws IOException, InterruptedException {
+        return HttpClient.newHttpClient()
                 .send(
                         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/metrics"))
                                 .build(),
                         HttpResponse.BodyHandlers.ofString())
                 .body();
+    }
+
+    private static String quantiles(int port) throws IOException, InterruptedException {
+        String metrics = metrics(port);
         StringBuilder out = new StringBuilder();
         metrics.lines()
                 .filter(l -> l.startsWith("vigil_ingestion_publish_to_durable_seconds{"))

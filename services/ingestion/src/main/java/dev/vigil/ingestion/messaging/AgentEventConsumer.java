@@ -42,6 +42,7 @@ public class AgentEventConsumer {
         List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>(batch.count());
         batch.forEach(records::add);
         // One transaction per poll: records are still taken in partition order, but commit together.
+        long started = System.nanoTime();
         QuarkusTransaction.requiringNew().run(() -> {
             List<IngestionResult> results = ingestion.ingestAll(records.stream()
                     .map(r -> new AgentEventIngestionService.Incoming(r.value(), r.topic(), r.partition(), r.offset()))
@@ -52,6 +53,7 @@ public class AgentEventConsumer {
                 }
             }
         });
+        metrics.batch(records.get(0).topic(), records.size(), System.nanoTime() - started);
         batch.forEach(record -> metrics.durable(record.topic(), record.timestamp()));
     }
 }

@@ -40,12 +40,14 @@ public class SampleConsumer {
         if (records.isEmpty()) {
             return;
         }
+        long started = System.nanoTime();
         QuarkusTransaction.requiringNew().run(() -> {
             Map<Integer, Rejection> refused = ingestion.ingestBatch(
                     records.stream().map(ConsumerRecord::value).toList(),
                     records.get(0).topic());
             refused.forEach((index, rejection) -> deadLetter.send(records.get(index), rejection));
         });
+        metrics.batch(records.get(0).topic(), records.size(), System.nanoTime() - started);
         records.forEach(r -> metrics.durable(r.topic(), r.timestamp()));
     }
 }

@@ -16,6 +16,7 @@ public class IngestionMetrics {
     private final MeterRegistry registry;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+    private final Map<String, Timer> batchTimers = new ConcurrentHashMap<>();
 
     IngestionMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -93,6 +94,23 @@ public class IngestionMetrics {
                                     .register(registry))
                     .record(lag, TimeUnit.MILLISECONDS);
         }
+    }
+
+    /**
+     * One polled batch of a channel, from its first decode to its commit: with the wall clock, how busy a channel
+     * is (a channel busy all the time sets the pace; one that is not waits for records).
+     */
+    public void batch(String topic, int records, long nanos) {
+        batchTimers
+                .computeIfAbsent(
+                        topic,
+                        t -> Timer.builder("vigil.ingestion.batch")
+                                .description("Time to validate, store and commit one polled batch of a topic")
+                                .tag("topic", t)
+                                .register(registry))
+                .record(nanos, TimeUnit.NANOSECONDS);
+        counter("vigil.ingestion.batch.records", "Records in the polled batches of a topic", "topic", topic)
+                .increment(records);
     }
 
     /** One counter per name and tag values, registered on first use; {@code tags} are key, value pairs. */
