@@ -4,7 +4,7 @@ import dev.vigil.ingestion.domain.Rejection;
 import dev.vigil.ingestion.service.IngestionMetrics;
 import dev.vigil.ingestion.service.SampleIngestionService;
 import io.quarkus.narayana.jta.QuarkusTransaction;
-import io.smallrye.common.annotation.Blocking;
+import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +21,12 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 public class SampleConsumer {
 
     static final String SAMPLES = "agent-samples";
+    /**
+     * The worker pool batches are written on, {@code smallrye.messaging.worker.sample-writers.max-concurrency} at a
+     * time: one batch decodes while another waits on PostgreSQL. Writers lock rows in key order, so they cannot
+     * deadlock; a VM keeps the first row of each bucket that commits.
+     */
+    static final String WRITERS = "sample-writers";
 
     private final SampleIngestionService ingestion;
     private final DeadLetterPublisher deadLetter;
@@ -33,7 +39,7 @@ public class SampleConsumer {
     }
 
     @Incoming(SAMPLES)
-    @Blocking
+    @Blocking(value = WRITERS, ordered = false)
     public void consume(ConsumerRecords<byte[], byte[]> batch) {
         List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>(batch.count());
         batch.forEach(records::add);

@@ -14,6 +14,7 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -123,6 +124,10 @@ public class SampleRepository {
 
     private static Set<String> insertIndex(Connection connection, List<SampleRecord> batch, Instant receivedAt)
             throws SQLException {
+        // In key order: concurrent writers then take row locks in the same order and cannot deadlock.
+        List<SampleRecord> sorted = new ArrayList<>(batch);
+        sorted.sort(Comparator.comparing(SampleRecord::eventId));
+        batch = sorted;
         int n = batch.size();
         String[] ids = new String[n];
         String[] hosts = new String[n];
@@ -190,7 +195,9 @@ public class SampleRepository {
                 });
             }
         }
+        // In key order, as the index rows: concurrent writers lock (VM, bucket) rows in the same order.
         List<Object[]> rows = new ArrayList<>(kept.values());
+        rows.sort(Comparator.<Object[], String>comparing(r -> (String) r[0]).thenComparing(r -> (Timestamp) r[10]));
         if (rows.isEmpty()) {
             return;
         }
