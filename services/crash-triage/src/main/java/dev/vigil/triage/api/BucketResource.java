@@ -8,7 +8,7 @@ import dev.vigil.triage.bucket.BucketRepository.ReportRow;
 import dev.vigil.triage.bucket.EvidenceStore;
 import dev.vigil.triage.bucket.UptimeClient;
 import io.agroal.api.AgroalDataSource;
-import jakarta.ws.rs.DefaultValue;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -30,16 +30,31 @@ import java.util.UUID;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** Crash buckets for analysts: the top ones for a release and time window, and one with its reports. */
 @Path("/api/v1/buckets")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Buckets", description = "One bucket per crash signature, with its reports and evidence links")
+@RolesAllowed({Roles.ANALYST, Roles.ADMIN})
+@SecurityRequirement(name = "jwt")
+@APIResponse(
+        responseCode = "401",
+        description = "No valid bearer token",
+        content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+@APIResponse(
+        responseCode = "403",
+        description = "The token has neither the analyst nor the admin role",
+        content = @Content(schema = @Schema(implementation = ProblemDto.class)))
 public class BucketResource {
 
     static final int MAX_LIMIT = 200;
+    /** Longer search terms are no bucket's title or function. */
+    static final int MAX_TERM = 200;
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final AgroalDataSource db;
@@ -92,6 +107,20 @@ public class BucketResource {
             boolean complete,
             List<ArtifactDto> artifacts) {}
 
+    /** A bucket found by a search. */
+    public record SearchDto(
+            UUID id,
+            String title,
+            long reports,
+            Instant firstSeen,
+            Instant lastSeen,
+            List<String> functions,
+            String module,
+            String bugcheck) {}
+
+    /** A page of search results. */
+    public record SearchPage(List<SearchDto> items, int limit, int offset) {}
+
     /** A bucket with its latest reports. */
     public record BucketDetail(
             UUID id,
@@ -122,12 +151,12 @@ public class BucketResource {
             @QueryParam("release") String release,
             @QueryParam("from") String from,
             @QueryParam("to") String to,
-            @QueryParam("limit") @DefaultValue("50") int limit,
-            @QueryParam("offset") @DefaultValue("0") int offset)
+            @QueryParam("limit") String limitText,
+            @QueryParam("offset") String offsetText)
             throws SQLException {
-        if (limit < 1 || limit > MAX_LIMIT || offset < 0) {
-            return problem(400, "Bad paging", "limit must be 1-" + MAX_LIMIT + " and offset at least 0");
-        }
+        PageParams paging = PageParams.parse(limitText, offsetText, 50, MAX_LIMIT);
+        int limit = paging.limit();
+        int offset = paging.offset();
         Instant end;
         Instant start;
         try {
@@ -152,6 +181,80 @@ public class BucketResource {
                         b.id(), b.title(), b.reports(), b.hosts(), b.vms(), b.firstSeen(), b.lastSeen(), rate));
             }
             return Response.ok(new BucketPage(items, hours, limit, offset)).build();
+        }
+    }
+
+    @GET
+    @Path("/search")
+    @Operation(
+            summary = "Search buckets",
+            description = "Buckets matching every given criterion, most reports first: q (text in the title,"
+                    + " case-insensitive), function (a function in the signature, e.g. acme_list_del), module (the"
+                    + " faulting kernel module), bugcheck (a Windows STOP code in hex, e.g. 0xD1 or d1), product and"
+                    + " release (the bucket has reports from it).")
+    @APIResponse(responseCode = "200", description = "A page of buckets")
+    @APIResponse(
+            responseCode = "400",
+            description = "A bad term, bugcheck, limit or offset",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    public SearchPage search(
+            @Parameter(description = "Text in the title") @QueryParam("q") String text,
+            @Parameter(description = "A function in the signature") @QueryParam("function") String function,
+            @Parameter(description = "The faulting kernel module") @QueryParam("module") String module,
+            @Parameter(description = "A Windows STOP code in hex") @QueryParam("bugcheck") String bugcheck,
+            @QueryParam("product") String product,
+            @QueryParam("release") String release,
+            @Parameter(description = "1-200, default 50") @QueryParam("limit") String limit,
+            @Parameter(description = "0-10000, default 0") @QueryParam("offset") String offset)
+            throws SQLException {
+        PageParams paging = PageParams.parse(limit, offset, 50, MAX_LIMIT);
+        var query = new BucketRepository.SearchQuery(
+                term("q", text),
+                term("function", function),
+                term("module", module),
+                bugcheck(bugcheck),
+                term("product", product),
+                term("release", release));
+        try (Connection c = db.getConnection()) {
+            List<SearchDto> items = new ArrayList<>();
+            for (var b : BucketRepository.search(c, query, paging.limit(), paging.offset())) {
+                items.add(new SearchDto(
+                        b.id(),
+                        b.title(),
+                        b.reports(),
+                        b.firstSeen(),
+                        b.lastSeen(),
+                        b.functions(),
+                        b.module(),
+                        b.bugcheck()));
+            }
+            return new SearchPage(items, paging.limit(), paging.offset());
+        }
+    }
+
+    private static String term(String name, String value) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        if (value.length() > MAX_TERM) {
+            throw ProblemException.badRequest("Bad search", name + " is at most " + MAX_TERM + " characters");
+        }
+        return value.strip();
+    }
+
+    /** A STOP code as the bucket stores it ({@code 0xD1}), from {@code 0xd1}, {@code D1} or {@code 0x000000D1}. */
+    private static String bugcheck(String value) {
+        String hex = term("bugcheck", value);
+        if (hex == null) {
+            return null;
+        }
+        if (hex.startsWith("0x") || hex.startsWith("0X")) {
+            hex = hex.substring(2);
+        }
+        try {
+            return String.format("0x%X", Long.parseUnsignedLong(hex, 16));
+        } catch (NumberFormatException e) {
+            throw ProblemException.badRequest("Bad search", "bugcheck is a hex STOP code such as 0xD1, got " + value);
         }
     }
 

@@ -6,6 +6,7 @@ import dev.vigil.triage.evidence.WindowsDumpHeader;
 import dev.vigil.triage.signature.Signature;
 import dev.vigil.triage.signature.SignatureRules;
 import dev.vigil.triage.signature.Signatures;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -20,12 +21,23 @@ import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** Signatures of raw evidence, for analysts pasting a crash and for tools. Stateless: nothing is stored. */
 @Path("/api/v1/signatures")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Signatures", description = "Parse a crash and get its title and keys")
+@RolesAllowed({Roles.ANALYST, Roles.ADMIN})
+@SecurityRequirement(name = "jwt")
+@APIResponse(
+        responseCode = "401",
+        description = "No valid bearer token",
+        content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+@APIResponse(
+        responseCode = "403",
+        description = "The token has neither the analyst nor the admin role",
+        content = @Content(schema = @Schema(implementation = ProblemDto.class)))
 public class SignatureResource {
 
     /** Larger bodies are refused; a console capture around a crash is far smaller. */

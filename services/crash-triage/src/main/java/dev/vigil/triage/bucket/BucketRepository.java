@@ -61,6 +61,30 @@ public final class BucketRepository {
             String factsJson,
             String artifactsJson) {}
 
+    /**
+     * What a bucket is searched by, from the signature that made it.
+     *
+     * @param functions the signature's frames, blamed function first
+     * @param module the faulting module (Linux), or null for the core kernel or when unknown
+     * @param bugcheck the Windows STOP code as {@code 0x50}, or null
+     */
+    public record SearchFacts(List<String> functions, String module, String bugcheck) {}
+
+    /** A bucket found by a search. */
+    public record SearchRow(
+            UUID id,
+            String title,
+            long reports,
+            Instant firstSeen,
+            Instant lastSeen,
+            List<String> functions,
+            String module,
+            String bugcheck) {}
+
+    /** The criteria of a bucket search; null ones are left out. */
+    public record SearchQuery(
+            String text, String function, String module, String bugcheck, String product, String release) {}
+
     /** The bucket of a symbolic key: its id is derived from the key, so a replay finds the same one. */
     public static UUID bucketId(String symbolicKey) {
         return UUID.nameUUIDFromBytes(("bucket:" + symbolicKey).getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -72,6 +96,18 @@ public final class BucketRepository {
      * @return true when this was the bucket's first report
      */
     static boolean countInto(Connection c, NewReport r, int rulesVersion) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(
+                "INSERT INTO bucket_release AS br (bucket_id, product, release, report_count, first_seen, last_seen)"
+                        + " VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (bucket_id, product, release) DO UPDATE SET"
+                        + " report_count = br.report_count + 1, first_seen = least(br.first_seen, excluded.first_seen),"
+                        + " last_seen = greatest(br.last_seen, excluded.last_seen)")) {
+            s.setObject(1, bucketId(r.symbolicKey()));
+            s.setString(2, r.product() == null ? "" : r.product());
+            s.setString(3, r.release() == null ? "" : r.release());
+            s.setTimestamp(4, Timestamp.from(r.detectedAt()));
+            s.setTimestamp(5, Timestamp.from(r.detectedAt()));
+            s.executeUpdate();
+        }
         try (PreparedStatement s = c.prepareStatement(
                 "UPDATE bucket SET report_count = report_count + 1, first_seen = least(first_seen, ?),"
                         + " last_seen = greatest(last_seen, ?) WHERE id = ? RETURNING report_count")) {
@@ -89,16 +125,20 @@ public final class BucketRepository {
      * Stores a report unless its incident is already stored (making sure its bucket row exists first); returns
      * whether it was new. The bucket is counted afterwards by {@link #countInto}.
      */
-    static boolean insertIfAbsent(Connection c, NewReport r, int rulesVersion) throws SQLException {
+    static boolean insertIfAbsent(Connection c, NewReport r, int rulesVersion, SearchFacts facts) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(
-                "INSERT INTO bucket (id, symbolic_key, title, rules_version, report_count, first_seen, last_seen)"
-                        + " VALUES (?, ?, ?, ?, 0, ?, ?) ON CONFLICT (symbolic_key) DO NOTHING")) {
+                "INSERT INTO bucket (id, symbolic_key, title, rules_version, report_count, first_seen, last_seen,"
+                        + " functions, module, bugcheck) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?)"
+                        + " ON CONFLICT (symbolic_key) DO NOTHING")) {
             s.setObject(1, bucketId(r.symbolicKey()));
             s.setString(2, r.symbolicKey());
             s.setString(3, r.title());
             s.setInt(4, rulesVersion);
             s.setTimestamp(5, Timestamp.from(r.detectedAt()));
             s.setTimestamp(6, Timestamp.from(r.detectedAt()));
+            s.setArray(7, c.createArrayOf("text", facts.functions().toArray()));
+            s.setString(8, facts.module());
+            s.setString(9, facts.bugcheck());
             s.executeUpdate();
         }
         return insert(c, r);
@@ -194,6 +234,72 @@ public final class BucketRepository {
             s.setString(n++, release);
         }
         return n;
+    }
+
+    /**
+     * Buckets matching every given criterion, most reports first. Each criterion has its index: title text by
+     * trigrams, functions by a GIN array index, module and bugcheck by b-trees, release through
+     * {@code bucket_release}.
+     */
+    public static List<SearchRow> search(Connection c, SearchQuery q, int limit, int offset) throws SQLException {
+        StringBuilder sql = new StringBuilder("SELECT b.id, b.title, b.report_count, b.first_seen, b.last_seen,"
+                + " b.functions, b.module, b.bugcheck FROM bucket b WHERE b.report_count > 0");
+        List<Object> args = new ArrayList<>();
+        if (q.text() != null) {
+            sql.append(" AND lower(b.title) LIKE ? ESCAPE '\\'");
+            args.add("%" + likeEscaped(q.text().toLowerCase(java.util.Locale.ROOT)) + "%");
+        }
+        if (q.function() != null) {
+            sql.append(" AND b.functions @> ARRAY[?]::text[]");
+            args.add(q.function());
+        }
+        if (q.module() != null) {
+            sql.append(" AND b.module = ?");
+            args.add(q.module());
+        }
+        if (q.bugcheck() != null) {
+            sql.append(" AND b.bugcheck = ?");
+            args.add(q.bugcheck());
+        }
+        if (q.product() != null || q.release() != null) {
+            sql.append(" AND EXISTS (SELECT 1 FROM bucket_release br WHERE br.bucket_id = b.id");
+            if (q.product() != null) {
+                sql.append(" AND br.product = ?");
+                args.add(q.product());
+            }
+            if (q.release() != null) {
+                sql.append(" AND br.release = ?");
+                args.add(q.release());
+            }
+            sql.append(")");
+        }
+        sql.append(" ORDER BY b.report_count DESC, b.id LIMIT ? OFFSET ?");
+        args.add(limit);
+        args.add(offset);
+        try (PreparedStatement s = c.prepareStatement(sql.toString())) {
+            for (int i = 0; i < args.size(); i++) {
+                s.setObject(i + 1, args.get(i));
+            }
+            List<SearchRow> rows = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    rows.add(new SearchRow(
+                            rs.getObject(1, UUID.class),
+                            rs.getString(2),
+                            rs.getLong(3),
+                            rs.getTimestamp(4).toInstant(),
+                            rs.getTimestamp(5).toInstant(),
+                            List.of((String[]) rs.getArray(6).getArray()),
+                            rs.getString(7),
+                            rs.getString(8)));
+                }
+            }
+            return rows;
+        }
+    }
+
+    private static String likeEscaped(String text) {
+        return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
     }
 
     public static BucketRow bucket(Connection c, UUID id) throws SQLException {

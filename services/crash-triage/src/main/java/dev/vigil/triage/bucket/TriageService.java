@@ -9,6 +9,8 @@ import dev.vigil.schemas.crash.ArtifactRef;
 import dev.vigil.schemas.crash.CrashReported;
 import dev.vigil.schemas.crash.CrashTriaged;
 import dev.vigil.schemas.crash.TriageKind;
+import dev.vigil.triage.evidence.KernelReport;
+import dev.vigil.triage.evidence.WindowsDumpHeader;
 import dev.vigil.triage.messaging.TriagePublisher;
 import io.agroal.api.AgroalDataSource;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -71,7 +73,7 @@ public class TriageService {
         try (Connection c = db.getConnection()) {
             c.setAutoCommit(false);
             try {
-                if (!BucketRepository.insertIfAbsent(c, row, s.rulesVersion())) {
+                if (!BucketRepository.insertIfAbsent(c, row, s.rulesVersion(), searchFacts(read, report))) {
                     c.rollback();
                     metrics.counter("vigil.triage.reports", "outcome", "duplicate")
                             .increment();
@@ -128,6 +130,19 @@ public class TriageService {
                 .setRatePer1000VmHours(null)
                 .setPreviousReleaseRate(null)
                 .build();
+    }
+
+    /** What the new bucket is searched by: its frames, the faulting module, the STOP code. */
+    private static BucketRepository.SearchFacts searchFacts(Evidence read, CrashReported report) {
+        String module = read.facts() instanceof KernelReport k ? k.faultingModule() : null;
+        Long bugcheck = null;
+        if (read.facts() instanceof WindowsDumpHeader w) {
+            bugcheck = w.bugcheckCode();
+        } else if ("hypervisor-panic".equals(read.kind())) {
+            bugcheck = report.getPanic().getBugcheckCode();
+        }
+        return new BucketRepository.SearchFacts(
+                read.signature().frames(), module, bugcheck == null ? null : String.format("0x%X", bugcheck));
     }
 
     private static List<Map<String, Object>> artifacts(List<ArtifactRef> refs) {
