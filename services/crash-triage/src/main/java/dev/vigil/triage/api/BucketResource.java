@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vigil.triage.bucket.BucketRepository;
 import dev.vigil.triage.bucket.BucketRepository.BucketRow;
 import dev.vigil.triage.bucket.BucketRepository.ReportRow;
+import dev.vigil.triage.bucket.CurationService;
 import dev.vigil.triage.bucket.EvidenceStore;
 import dev.vigil.triage.bucket.UptimeClient;
 import io.agroal.api.AgroalDataSource;
@@ -52,6 +53,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 public class BucketResource {
 
     static final int MAX_LIMIT = 200;
+    static final int MAX_NOTES = 100;
     /** Longer search terms are no bucket's title or function. */
     static final int MAX_TERM = 200;
 
@@ -121,7 +123,14 @@ public class BucketResource {
     /** A page of search results. */
     public record SearchPage(List<SearchDto> items, int limit, int offset) {}
 
-    /** A bucket with its latest reports. */
+    /**
+     * A bucket with its latest reports.
+     *
+     * @param mergedInto the merge that makes its reports count in another bucket, or null
+     * @param mergedFrom the buckets merged into it
+     * @param notes analysts' latest 100 notes, newest first
+     * @param links analysts' latest 100 links, newest first
+     */
     public record BucketDetail(
             UUID id,
             String title,
@@ -132,6 +141,10 @@ public class BucketResource {
             long vms,
             Instant firstSeen,
             Instant lastSeen,
+            CurationResource.MergeDto mergedInto,
+            List<UUID> mergedFrom,
+            List<CurationResource.NoteDto> notes,
+            List<CurationResource.NoteDto> links,
             List<ReportDto> latest) {}
 
     @GET
@@ -297,6 +310,15 @@ public class BucketResource {
                         r.complete(),
                         artifacts(r.artifactsJson())));
             }
+            CurationService.Merge merge = CurationService.mergeOf(c, uuid);
+            List<CurationResource.NoteDto> notes = new ArrayList<>();
+            List<CurationResource.NoteDto> links = new ArrayList<>();
+            for (CurationService.Note n : CurationService.notes(c, uuid, "note", MAX_NOTES)) {
+                notes.add(note(n));
+            }
+            for (CurationService.Note n : CurationService.notes(c, uuid, "link", MAX_NOTES)) {
+                links.add(note(n));
+            }
             return Response.ok(new BucketDetail(
                             b.id(),
                             b.title(),
@@ -307,9 +329,25 @@ public class BucketResource {
                             b.vms(),
                             b.firstSeen(),
                             b.lastSeen(),
+                            merge == null
+                                    ? null
+                                    : new CurationResource.MergeDto(
+                                            merge.source(),
+                                            merge.target(),
+                                            merge.mergedBy(),
+                                            merge.mergedAt(),
+                                            merge.reason(),
+                                            0),
+                            CurationService.mergedFrom(c, uuid),
+                            notes,
+                            links,
                             reports))
                     .build();
         }
+    }
+
+    private static CurationResource.NoteDto note(CurationService.Note n) {
+        return new CurationResource.NoteDto(n.id(), n.kind(), n.text(), n.url(), n.author(), n.createdAt());
     }
 
     private List<ArtifactDto> artifacts(String json) throws IOException {

@@ -95,13 +95,13 @@ public final class BucketRepository {
      *
      * @return true when this was the bucket's first report
      */
-    static boolean countInto(Connection c, NewReport r, int rulesVersion) throws SQLException {
+    static boolean countInto(Connection c, NewReport r, UUID bucket) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(
                 "INSERT INTO bucket_release AS br (bucket_id, product, release, report_count, first_seen, last_seen)"
                         + " VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (bucket_id, product, release) DO UPDATE SET"
                         + " report_count = br.report_count + 1, first_seen = least(br.first_seen, excluded.first_seen),"
                         + " last_seen = greatest(br.last_seen, excluded.last_seen)")) {
-            s.setObject(1, bucketId(r.symbolicKey()));
+            s.setObject(1, bucket);
             s.setString(2, r.product() == null ? "" : r.product());
             s.setString(3, r.release() == null ? "" : r.release());
             s.setTimestamp(4, Timestamp.from(r.detectedAt()));
@@ -113,7 +113,7 @@ public final class BucketRepository {
                         + " last_seen = greatest(last_seen, ?) WHERE id = ? RETURNING report_count")) {
             s.setTimestamp(1, Timestamp.from(r.detectedAt()));
             s.setTimestamp(2, Timestamp.from(r.detectedAt()));
-            s.setObject(3, bucketId(r.symbolicKey()));
+            s.setObject(3, bucket);
             try (ResultSet rs = s.executeQuery()) {
                 rs.next();
                 return rs.getLong(1) == 1;
@@ -122,10 +122,11 @@ public final class BucketRepository {
     }
 
     /**
-     * Stores a report unless its incident is already stored (making sure its bucket row exists first); returns
-     * whether it was new. The bucket is counted afterwards by {@link #countInto}.
+     * Stores a report unless its incident is already stored, making sure the bucket of its signature exists first,
+     * into that bucket or the one an admin merged it into; returns the bucket it counts in, or null when the report
+     * was stored before. The bucket is counted afterwards by {@link #countInto}.
      */
-    static boolean insertIfAbsent(Connection c, NewReport r, int rulesVersion, SearchFacts facts) throws SQLException {
+    static UUID insertIfAbsent(Connection c, NewReport r, int rulesVersion, SearchFacts facts) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(
                 "INSERT INTO bucket (id, symbolic_key, title, rules_version, report_count, first_seen, last_seen,"
                         + " functions, module, bugcheck) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?)"
@@ -141,16 +142,39 @@ public final class BucketRepository {
             s.setString(9, facts.bugcheck());
             s.executeUpdate();
         }
-        return insert(c, r);
+        UUID origin = bucketId(r.symbolicKey());
+        UUID merged = mergedInto(c, origin);
+        UUID bucket = merged == null ? origin : merged;
+        return insert(c, r, origin, bucket) ? bucket : null;
     }
 
-    private static boolean insert(Connection c, NewReport r) throws SQLException {
+    /**
+     * The bucket a bucket was merged into, or null. Takes a share lock on the bucket first, so a merge in progress
+     * (which locks it for update) is waited for and then seen: no report lands in a bucket being merged away.
+     */
+    static UUID mergedInto(Connection c, UUID bucket) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM bucket WHERE id = ? FOR SHARE")) {
+            s.setObject(1, bucket);
+            s.executeQuery().close();
+        }
+        // A new statement, so a new snapshot under READ COMMITTED: it sees a merge committed while we waited.
+        try (PreparedStatement s =
+                c.prepareStatement("SELECT target_bucket_id FROM bucket_merge WHERE source_bucket_id = ?")) {
+            s.setObject(1, bucket);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? rs.getObject(1, UUID.class) : null;
+            }
+        }
+    }
+
+    private static boolean insert(Connection c, NewReport r, UUID origin, UUID bucket) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(
                 "INSERT INTO report (incident_id, bucket_id, title, instant_key, symbolic_key, evidence, product,"
-                        + " release, vm_uuid, vm_name, host_id, trigger, detected_at, complete, facts, artifacts)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+                        + " release, vm_uuid, vm_name, host_id, trigger, detected_at, complete, facts, artifacts,"
+                        + " origin_bucket_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                        + " ON CONFLICT DO NOTHING")) {
             s.setString(1, r.incidentId());
-            s.setObject(2, bucketId(r.symbolicKey()));
+            s.setObject(2, bucket);
             s.setString(3, r.title());
             s.setString(4, r.instantKey());
             s.setString(5, r.symbolicKey());
@@ -165,6 +189,7 @@ public final class BucketRepository {
             s.setBoolean(14, r.complete());
             s.setString(15, r.factsJson());
             s.setString(16, r.artifactsJson());
+            s.setObject(17, origin);
             return s.executeUpdate() == 1;
         }
     }
@@ -300,6 +325,33 @@ public final class BucketRepository {
 
     private static String likeEscaped(String text) {
         return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
+    }
+
+    /**
+     * Recounts a bucket and its per-release rows from its reports (after a merge or unmerge moved some); first and
+     * last seen stay as they were when no report is left.
+     */
+    static void recount(Connection c, UUID bucket) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("UPDATE bucket b SET report_count = x.n,"
+                + " first_seen = coalesce(x.f, b.first_seen), last_seen = coalesce(x.l, b.last_seen)"
+                + " FROM (SELECT count(*) AS n, min(detected_at) AS f, max(detected_at) AS l FROM report"
+                + " WHERE bucket_id = ?) x WHERE b.id = ?")) {
+            s.setObject(1, bucket);
+            s.setObject(2, bucket);
+            s.executeUpdate();
+        }
+        try (PreparedStatement s = c.prepareStatement("DELETE FROM bucket_release WHERE bucket_id = ?")) {
+            s.setObject(1, bucket);
+            s.executeUpdate();
+        }
+        try (PreparedStatement s = c.prepareStatement(
+                "INSERT INTO bucket_release (bucket_id, product, release, report_count, first_seen, last_seen)"
+                        + " SELECT bucket_id, coalesce(product, ''), coalesce(release, ''), count(*),"
+                        + " min(detected_at), max(detected_at) FROM report WHERE bucket_id = ?"
+                        + " GROUP BY bucket_id, coalesce(product, ''), coalesce(release, '')")) {
+            s.setObject(1, bucket);
+            s.executeUpdate();
+        }
     }
 
     public static BucketRow bucket(Connection c, UUID id) throws SQLException {

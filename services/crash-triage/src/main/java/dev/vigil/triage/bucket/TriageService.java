@@ -68,18 +68,19 @@ public class TriageService {
                 report.getComplete(),
                 json(read.facts()),
                 json(artifacts(report.getArtifacts())));
-        UUID bucket = BucketRepository.bucketId(s.symbolicKey());
+        UUID bucket;
         boolean created;
         try (Connection c = db.getConnection()) {
             c.setAutoCommit(false);
             try {
-                if (!BucketRepository.insertIfAbsent(c, row, s.rulesVersion(), searchFacts(read, report))) {
+                bucket = BucketRepository.insertIfAbsent(c, row, s.rulesVersion(), searchFacts(read, report));
+                if (bucket == null) {
                     c.rollback();
                     metrics.counter("vigil.triage.reports", "outcome", "duplicate")
                             .increment();
-                    return bucket;
+                    return BucketRepository.bucketId(s.symbolicKey());
                 }
-                created = BucketRepository.countInto(c, row, s.rulesVersion());
+                created = BucketRepository.countInto(c, row, bucket);
                 if (created) {
                     // Announced before the commit: a failure here retries the whole report, and the event id is
                     // derived from the bucket, so a second announcement is deduplicated downstream.
