@@ -8,6 +8,8 @@ import dev.vigil.triage.bucket.BucketRepository.ReportRow;
 import dev.vigil.triage.bucket.CurationService;
 import dev.vigil.triage.bucket.EvidenceStore;
 import dev.vigil.triage.bucket.UptimeClient;
+import dev.vigil.triage.regression.RegressionRepository;
+import dev.vigil.triage.regression.RegressionService;
 import io.agroal.api.AgroalDataSource;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.GET;
@@ -73,6 +75,7 @@ public class BucketResource {
      * A bucket in a list, with its crash rate when the query names a release and ingestion knows its uptime.
      *
      * @param ratePer1000VmHours reports in the window per 1,000 VM-hours of the release in the window's days
+     * @param regression the bucket's regression verdict in the queried release, or null
      */
     public record BucketDto(
             UUID id,
@@ -82,7 +85,48 @@ public class BucketResource {
             long vms,
             Instant firstSeen,
             Instant lastSeen,
-            Double ratePer1000VmHours) {}
+            Double ratePer1000VmHours,
+            RegressionDto regression) {}
+
+    /**
+     * A regression verdict of a bucket in a release, recorded once when first judged.
+     *
+     * @param kind {@code NEW_IN_RELEASE} (no report in an earlier release of the product) or {@code RATE_INCREASE}
+     * @param previousRelease the release compared with: the product's release whose first report came last before
+     * @param reports the bucket's reports in the release when judged
+     * @param vmHours the release's VM-hours (last 365 days) when judged, if known
+     * @param pValue the rate comparison's one-sided p-value ({@code RATE_INCREASE} only)
+     */
+    public record RegressionDto(
+            String kind,
+            String product,
+            String release,
+            String previousRelease,
+            long reports,
+            Double vmHours,
+            Double ratePer1000VmHours,
+            long previousReports,
+            Double previousVmHours,
+            Double previousRatePer1000VmHours,
+            Double pValue,
+            Instant detectedAt) {
+
+        static RegressionDto of(RegressionRepository.Verdict v) {
+            return new RegressionDto(
+                    v.kind(),
+                    v.product(),
+                    v.release(),
+                    v.previousRelease(),
+                    v.reports(),
+                    v.vmHours(),
+                    RegressionService.rate(v.reports(), v.vmHours()),
+                    v.previousReports(),
+                    v.previousVmHours(),
+                    RegressionService.rate(v.previousReports(), v.previousVmHours()),
+                    v.pValue(),
+                    v.detectedAt());
+        }
+    }
 
     /**
      * A page of buckets.
@@ -130,6 +174,7 @@ public class BucketResource {
      * @param mergedFrom the buckets merged into it
      * @param notes analysts' latest 100 notes, newest first
      * @param links analysts' latest 100 links, newest first
+     * @param regressions its regression verdicts in every release, newest first
      */
     public record BucketDetail(
             UUID id,
@@ -145,6 +190,7 @@ public class BucketResource {
             List<UUID> mergedFrom,
             List<CurationResource.NoteDto> notes,
             List<CurationResource.NoteDto> links,
+            List<RegressionDto> regressions,
             List<ReportDto> latest) {}
 
     @GET
@@ -188,10 +234,26 @@ public class BucketResource {
                                     end.atZone(ZoneOffset.UTC).toLocalDate())
                             .orElse(null);
             List<BucketDto> items = new ArrayList<>();
-            for (BucketRow b : BucketRepository.top(c, product, release, start, end, limit, offset)) {
+            List<BucketRow> rows = BucketRepository.top(c, product, release, start, end, limit, offset);
+            Map<UUID, RegressionDto> regressions = new java.util.HashMap<>();
+            if (release != null && !rows.isEmpty()) {
+                for (var v : RegressionRepository.verdicts(
+                        c, rows.stream().map(BucketRow::id).toList(), product, release)) {
+                    regressions.putIfAbsent(v.bucket(), RegressionDto.of(v));
+                }
+            }
+            for (BucketRow b : rows) {
                 Double rate = hours == null || hours <= 0 ? null : b.reports() * 1000.0 / hours;
                 items.add(new BucketDto(
-                        b.id(), b.title(), b.reports(), b.hosts(), b.vms(), b.firstSeen(), b.lastSeen(), rate));
+                        b.id(),
+                        b.title(),
+                        b.reports(),
+                        b.hosts(),
+                        b.vms(),
+                        b.firstSeen(),
+                        b.lastSeen(),
+                        rate,
+                        regressions.get(b.id())));
             }
             return Response.ok(new BucketPage(items, hours, limit, offset)).build();
         }
@@ -341,6 +403,9 @@ public class BucketResource {
                             CurationService.mergedFrom(c, uuid),
                             notes,
                             links,
+                            RegressionRepository.verdicts(c, List.of(uuid), null, null).stream()
+                                    .map(RegressionDto::of)
+                                    .toList(),
                             reports))
                     .build();
         }

@@ -96,6 +96,19 @@ public final class BucketRepository {
      * @return true when this was the bucket's first report
      */
     static boolean countInto(Connection c, NewReport r, UUID bucket) throws SQLException {
+        if (r.product() != null && r.release() != null) {
+            try (PreparedStatement s = c.prepareStatement(
+                    "INSERT INTO release_seen AS rs (product, release, first_report_at, last_report_at)"
+                            + " VALUES (?, ?, ?, ?) ON CONFLICT (product, release) DO UPDATE SET"
+                            + " first_report_at = least(rs.first_report_at, excluded.first_report_at),"
+                            + " last_report_at = greatest(rs.last_report_at, excluded.last_report_at)")) {
+                s.setString(1, r.product());
+                s.setString(2, r.release());
+                s.setTimestamp(3, Timestamp.from(r.detectedAt()));
+                s.setTimestamp(4, Timestamp.from(r.detectedAt()));
+                s.executeUpdate();
+            }
+        }
         try (PreparedStatement s = c.prepareStatement(
                 "INSERT INTO bucket_release AS br (bucket_id, product, release, report_count, first_seen, last_seen)"
                         + " VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (bucket_id, product, release) DO UPDATE SET"

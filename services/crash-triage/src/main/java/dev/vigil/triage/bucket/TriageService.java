@@ -12,6 +12,7 @@ import dev.vigil.schemas.crash.TriageKind;
 import dev.vigil.triage.evidence.KernelReport;
 import dev.vigil.triage.evidence.WindowsDumpHeader;
 import dev.vigil.triage.messaging.TriagePublisher;
+import dev.vigil.triage.regression.RegressionService;
 import io.agroal.api.AgroalDataSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -40,12 +41,19 @@ public class TriageService {
     private final EvidenceReader evidence;
     private final TriagePublisher publisher;
     private final MeterRegistry metrics;
+    private final RegressionService regressions;
 
-    TriageService(AgroalDataSource db, EvidenceReader evidence, TriagePublisher publisher, MeterRegistry metrics) {
+    TriageService(
+            AgroalDataSource db,
+            EvidenceReader evidence,
+            TriagePublisher publisher,
+            MeterRegistry metrics,
+            RegressionService regressions) {
         this.db = db;
         this.evidence = evidence;
         this.publisher = publisher;
         this.metrics = metrics;
+        this.regressions = regressions;
     }
 
     /** Files one report; returns its bucket id. */
@@ -97,6 +105,12 @@ public class TriageService {
         if (created) {
             metrics.counter("vigil.triage.buckets.created").increment();
             LOG.infof("new bucket %s: %s", bucket, s.title());
+        }
+        try {
+            regressions.judge(bucket, row.product(), row.release());
+        } catch (SQLException | RuntimeException e) {
+            // The report is filed; the sweep judges its bucket again.
+            LOG.warnf("judging bucket %s in %s %s: %s", bucket, row.product(), row.release(), e.getMessage());
         }
         return bucket;
     }
