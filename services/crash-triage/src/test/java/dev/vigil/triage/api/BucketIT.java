@@ -89,12 +89,16 @@ class BucketIT {
         assertThat(evidence.body()).contains("Kernel panic - not syncing: sysrq triggered crash");
 
         // The bucket is announced once, as new.
+        // (A regression verdict may follow: AcmeOS has earlier releases from other tests.)
         List<CrashTriaged> announced = triaged(id);
-        assertThat(announced).singleElement().satisfies(t -> {
-            assertThat(t.getKind()).isEqualTo(TriageKind.NEW_BUCKET);
-            assertThat(t.getTitle().toString()).isEqualTo("kernel panic: sysrq triggered crash in sysrq_handle_crash");
-            assertThat(t.getRelease().toString()).isEqualTo(release);
-        });
+        assertThat(announced.stream().filter(t -> t.getKind() == TriageKind.NEW_BUCKET))
+                .singleElement()
+                .satisfies(t -> {
+                    assertThat(t.getKind()).isEqualTo(TriageKind.NEW_BUCKET);
+                    assertThat(t.getTitle().toString())
+                            .isEqualTo("kernel panic: sysrq triggered crash in sysrq_handle_crash");
+                    assertThat(t.getRelease().toString()).isEqualTo(release);
+                });
     }
 
     @Test

@@ -37,7 +37,7 @@ class BucketSearchIT {
                 .pollInterval(Duration.ofMillis(300))
                 .until(
                         () -> search("q", "PROTECTION FAULT IN " + tag),
-                        p -> p.getList("items").size() == 1);
+                        p -> p.getList("items").size() == 1 && p.getInt("items[0].reports") == 2);
         assertThat(byTitle.getString("items[0].title")).isEqualTo("general protection fault in " + tag + "_list_del");
         assertThat(byTitle.getInt("items[0].reports")).isEqualTo(2);
         assertThat(byTitle.getList("items[0].functions", String.class))
