@@ -8,6 +8,7 @@ import dev.vigil.triage.bucket.BucketRepository.ReportRow;
 import dev.vigil.triage.bucket.CurationService;
 import dev.vigil.triage.bucket.EvidenceStore;
 import dev.vigil.triage.bucket.UptimeClient;
+import dev.vigil.triage.collection.CollectionPolicyService;
 import dev.vigil.triage.regression.RegressionRepository;
 import dev.vigil.triage.regression.RegressionService;
 import io.agroal.api.AgroalDataSource;
@@ -64,11 +65,13 @@ public class BucketResource {
     private final AgroalDataSource db;
     private final EvidenceStore store;
     private final UptimeClient uptime;
+    private final CollectionPolicyService collection;
 
-    BucketResource(AgroalDataSource db, EvidenceStore store, UptimeClient uptime) {
+    BucketResource(AgroalDataSource db, EvidenceStore store, UptimeClient uptime, CollectionPolicyService collection) {
         this.db = db;
         this.store = store;
         this.uptime = uptime;
+        this.collection = collection;
     }
 
     /**
@@ -175,6 +178,7 @@ public class BucketResource {
      * @param notes analysts' latest 100 notes, newest first
      * @param links analysts' latest 100 links, newest first
      * @param regressions its regression verdicts in every release, newest first
+     * @param collectionPolicy the memory dump policy last requested for its hosts, and its full dumps so far
      */
     public record BucketDetail(
             UUID id,
@@ -191,7 +195,41 @@ public class BucketResource {
             List<CurationResource.NoteDto> notes,
             List<CurationResource.NoteDto> links,
             List<RegressionDto> regressions,
+            CollectionPolicyDto collectionPolicy,
             List<ReportDto> latest) {}
+
+    /**
+     * A bucket's collection policy.
+     *
+     * @param dump {@code full}, {@code kernel} or {@code none}; null when nothing was requested yet
+     * @param mode {@code auto} (follows the full-dump count) or {@code override} (an admin's choice)
+     * @param reason {@code BELOW_FULL_DUMP_TARGET}, {@code FULL_DUMP_TARGET_REACHED} or {@code ADMIN_OVERRIDE}
+     * @param sequence the number of the bucket's last policy change (0: none yet)
+     * @param fullDumps reports counting in the bucket that carry a verified full (ELF) memory dump
+     * @param fullDumpTarget full dumps collected before {@code auto} asks for none
+     */
+    public record CollectionPolicyDto(
+            String dump,
+            String mode,
+            String reason,
+            long sequence,
+            long fullDumps,
+            int fullDumpTarget,
+            String setBy,
+            Instant setAt) {
+
+        static CollectionPolicyDto of(CollectionPolicyService.View v) {
+            return new CollectionPolicyDto(
+                    v.dump() == null ? null : v.dump().wire(),
+                    v.mode(),
+                    v.reason(),
+                    v.sequence(),
+                    v.fullDumps(),
+                    v.fullDumpTarget(),
+                    v.setBy(),
+                    v.setAt());
+        }
+    }
 
     @GET
     @Operation(
@@ -406,6 +444,7 @@ public class BucketResource {
                             RegressionRepository.verdicts(c, List.of(uuid), null, null).stream()
                                     .map(RegressionDto::of)
                                     .toList(),
+                            CollectionPolicyDto.of(collection.view(c, uuid)),
                             reports))
                     .build();
         }

@@ -4,9 +4,12 @@ import dev.vigil.triage.bucket.CurationException;
 import dev.vigil.triage.bucket.CurationService;
 import dev.vigil.triage.bucket.CurationService.Merge;
 import dev.vigil.triage.bucket.CurationService.Note;
+import dev.vigil.triage.collection.CollectionPolicyService;
+import dev.vigil.triage.collection.DumpPolicy;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
@@ -27,7 +30,9 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
-/** What analysts change about buckets: merges and unmerges (admins), notes and links (analysts). */
+/**
+ * What analysts change about buckets: merges, unmerges and collection policy (admins), notes and links (analysts).
+ */
 @Path("/api/v1/buckets/{id}")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Curation", description = "Merge and unmerge buckets; notes and bug-tracker links")
@@ -52,9 +57,11 @@ public class CurationResource {
     static final int MAX_REASON = 500;
 
     private final CurationService curation;
+    private final CollectionPolicyService collection;
 
-    CurationResource(CurationService curation) {
+    CurationResource(CurationService curation, CollectionPolicyService collection) {
         this.curation = curation;
+        this.collection = collection;
     }
 
     /** A merge request: the bucket to merge into, and why. */
@@ -68,6 +75,9 @@ public class CurationResource {
 
     /** A link to add: a bug-tracker issue, a patch, a thread. */
     public record LinkRequest(String url, String title) {}
+
+    /** An admin's collection policy: {@code full}, {@code kernel}, {@code none}, or {@code auto} to hand it back. */
+    public record CollectionPolicyRequest(String dump) {}
 
     /** A note or link as stored. */
     public record NoteDto(long id, String kind, String text, String url, String author, Instant createdAt) {}
@@ -112,6 +122,43 @@ public class CurationResource {
     public MergeDto unmerge(@PathParam("id") String id, @Context SecurityContext who) throws SQLException {
         try {
             return dto(curation.unmerge(bucket(id), author(who)));
+        } catch (CurationException e) {
+            throw refused(e);
+        }
+    }
+
+    @PUT
+    @Path("/collection-policy")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @RolesAllowed(Roles.ADMIN)
+    @Operation(
+            summary = "Set the bucket's memory dump policy",
+            description = "full, kernel or none holds until set again, whatever the bucket's full dumps; auto hands it"
+                    + " back to them (full below vigil.triage.collection.full-dumps, none after). A change is"
+                    + " published as a COLLECTION_POLICY request on vigil.crash.triaged.v1; setting the policy in"
+                    + " force changes nothing.")
+    @APIResponse(responseCode = "200", description = "The bucket's policy now")
+    @APIResponse(
+            responseCode = "400",
+            description = "Not full, kernel, none or auto",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    @APIResponse(
+            responseCode = "409",
+            description = "The bucket is merged into another, whose policy its reports follow",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    public BucketResource.CollectionPolicyDto collectionPolicy(
+            @PathParam("id") String id, CollectionPolicyRequest request, @Context SecurityContext who)
+            throws SQLException {
+        String value = request == null || request.dump() == null
+                ? ""
+                : request.dump().strip().toLowerCase(Locale.ROOT);
+        DumpPolicy dump = DumpPolicy.ofWire(value);
+        if (dump == null && !value.equals("auto")) {
+            throw ProblemException.badRequest(
+                    "Bad collection policy", "send {\"dump\": \"full\"}, \"kernel\", \"none\" or \"auto\"");
+        }
+        try {
+            return BucketResource.CollectionPolicyDto.of(collection.set(bucket(id), dump, author(who)));
         } catch (CurationException e) {
             throw refused(e);
         }

@@ -1,5 +1,6 @@
 package dev.vigil.triage.bucket;
 
+import dev.vigil.triage.collection.FullDumps;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -341,14 +342,14 @@ public final class BucketRepository {
     }
 
     /**
-     * Recounts a bucket and its per-release rows from its reports (after a merge or unmerge moved some); first and
-     * last seen stay as they were when no report is left.
+     * Recounts a bucket (reports, full dumps) and its per-release rows from its reports (after a merge or unmerge
+     * moved some); first and last seen stay as they were when no report is left.
      */
     static void recount(Connection c, UUID bucket) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("UPDATE bucket b SET report_count = x.n,"
+        try (PreparedStatement s = c.prepareStatement("UPDATE bucket b SET report_count = x.n, full_dumps = x.d,"
                 + " first_seen = coalesce(x.f, b.first_seen), last_seen = coalesce(x.l, b.last_seen)"
-                + " FROM (SELECT count(*) AS n, min(detected_at) AS f, max(detected_at) AS l FROM report"
-                + " WHERE bucket_id = ?) x WHERE b.id = ?")) {
+                + " FROM (SELECT count(*) AS n, count(*) FILTER (WHERE " + FullDumps.SQL_FILTER + ") AS d,"
+                + " min(detected_at) AS f, max(detected_at) AS l FROM report WHERE bucket_id = ?) x WHERE b.id = ?")) {
             s.setObject(1, bucket);
             s.setObject(2, bucket);
             s.executeUpdate();

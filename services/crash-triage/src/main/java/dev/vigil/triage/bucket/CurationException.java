@@ -14,7 +14,7 @@ public final class CurationException extends Exception {
 
     private final Reason reason;
 
-    CurationException(Reason reason, String detail) {
+    public CurationException(Reason reason, String detail) {
         super(detail, null, false, false);
         this.reason = reason;
     }

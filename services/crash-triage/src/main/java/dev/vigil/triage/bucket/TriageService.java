@@ -9,6 +9,8 @@ import dev.vigil.schemas.crash.ArtifactRef;
 import dev.vigil.schemas.crash.CrashReported;
 import dev.vigil.schemas.crash.CrashTriaged;
 import dev.vigil.schemas.crash.TriageKind;
+import dev.vigil.triage.collection.CollectionPolicyService;
+import dev.vigil.triage.collection.FullDumps;
 import dev.vigil.triage.evidence.KernelReport;
 import dev.vigil.triage.evidence.WindowsDumpHeader;
 import dev.vigil.triage.messaging.TriagePublisher;
@@ -29,7 +31,8 @@ import org.jboss.logging.Logger;
 /**
  * Files each crash report into the bucket of its signature, once per incident: the bucket is created by its first
  * report (and announced as {@code NEW_BUCKET} on {@code vigil.crash.triaged.v1}), and every later report counts
- * into it. A report seen again (a redelivery, a replay) changes nothing.
+ * into it, with the bucket's collection policy following its full dumps. A report seen again (a redelivery, a
+ * replay) changes nothing.
  */
 @ApplicationScoped
 public class TriageService {
@@ -42,18 +45,21 @@ public class TriageService {
     private final TriagePublisher publisher;
     private final MeterRegistry metrics;
     private final RegressionService regressions;
+    private final CollectionPolicyService collection;
 
     TriageService(
             AgroalDataSource db,
             EvidenceReader evidence,
             TriagePublisher publisher,
             MeterRegistry metrics,
-            RegressionService regressions) {
+            RegressionService regressions,
+            CollectionPolicyService collection) {
         this.db = db;
         this.evidence = evidence;
         this.publisher = publisher;
         this.metrics = metrics;
         this.regressions = regressions;
+        this.collection = collection;
     }
 
     /** Files one report; returns its bucket id. */
@@ -78,6 +84,7 @@ public class TriageService {
                 json(artifacts(report.getArtifacts())));
         UUID bucket;
         boolean created;
+        CrashTriaged collect;
         try (Connection c = db.getConnection()) {
             c.setAutoCommit(false);
             try {
@@ -94,6 +101,11 @@ public class TriageService {
                     // derived from the bucket, so a second announcement is deduplicated downstream.
                     publisher.publish(newBucket(report, row, bucket, s.symbolicKey(), s.instantKey()));
                 }
+                // Same rule for a change of the bucket's collection policy: its event id is bucket and change number.
+                collect = collection.afterFiling(c, bucket, FullDumps.carried(report.getArtifacts()));
+                if (collect != null) {
+                    publisher.publish(collect);
+                }
                 c.commit();
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
@@ -105,6 +117,9 @@ public class TriageService {
         if (created) {
             metrics.counter("vigil.triage.buckets.created").increment();
             LOG.infof("new bucket %s: %s", bucket, s.title());
+        }
+        if (collect != null) {
+            collection.published(collect);
         }
         try {
             regressions.judge(bucket, row.product(), row.release());

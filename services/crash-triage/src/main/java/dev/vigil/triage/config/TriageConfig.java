@@ -45,6 +45,16 @@ public interface TriageConfig {
 
         /** When a bucket counts as a regression in a release. */
         Regression regression();
+
+        /** Progressive collection of memory dumps per bucket. */
+        Collection collection();
+    }
+
+    interface Collection {
+        /** Reports with a full memory dump a bucket collects; its hosts are asked for none after that. */
+        @WithName("full-dumps")
+        @WithDefault("5")
+        int fullDumps();
     }
 
     interface Regression {
