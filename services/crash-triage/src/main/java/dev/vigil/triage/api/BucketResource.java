@@ -11,6 +11,7 @@ import dev.vigil.triage.bucket.UptimeClient;
 import dev.vigil.triage.collection.CollectionPolicyService;
 import dev.vigil.triage.regression.RegressionRepository;
 import dev.vigil.triage.regression.RegressionService;
+import dev.vigil.triage.rules.RulesRepository;
 import io.agroal.api.AgroalDataSource;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.GET;
@@ -179,6 +180,7 @@ public class BucketResource {
      * @param links analysts' latest 100 links, newest first
      * @param regressions its regression verdicts in every release, newest first
      * @param collectionPolicy the memory dump policy last requested for its hosts, and its full dumps so far
+     * @param keys the symbolic keys that file into it, per rules version (its first 50)
      */
     public record BucketDetail(
             UUID id,
@@ -196,7 +198,11 @@ public class BucketResource {
             List<CurationResource.NoteDto> links,
             List<RegressionDto> regressions,
             CollectionPolicyDto collectionPolicy,
+            List<KeyDto> keys,
             List<ReportDto> latest) {}
+
+    /** A symbolic key that files into a bucket, under one rules version. */
+    public record KeyDto(int rulesVersion, String symbolicKey) {}
 
     /**
      * A bucket's collection policy.
@@ -445,6 +451,9 @@ public class BucketResource {
                                     .map(RegressionDto::of)
                                     .toList(),
                             CollectionPolicyDto.of(collection.view(c, uuid)),
+                            RulesRepository.keys(c, uuid, 50).stream()
+                                    .map(k -> new KeyDto(k.rulesVersion(), k.symbolicKey()))
+                                    .toList(),
                             reports))
                     .build();
         }

@@ -3,9 +3,8 @@ package dev.vigil.triage.api;
 import dev.vigil.triage.evidence.LinuxConsoleParser;
 import dev.vigil.triage.evidence.VmcoreParser;
 import dev.vigil.triage.evidence.WindowsDumpHeader;
+import dev.vigil.triage.rules.RulesProvider;
 import dev.vigil.triage.signature.Signature;
-import dev.vigil.triage.signature.SignatureRules;
-import dev.vigil.triage.signature.Signatures;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
@@ -43,7 +42,11 @@ public class SignatureResource {
     /** Larger bodies are refused; a console capture around a crash is far smaller. */
     static final int MAX_BYTES = 4 << 20;
 
-    private final Signatures signatures = new Signatures(SignatureRules.current());
+    private final RulesProvider rules;
+
+    SignatureResource(RulesProvider rules) {
+        this.rules = rules;
+    }
 
     @POST
     @Consumes(MediaType.TEXT_PLAIN)
@@ -71,7 +74,7 @@ public class SignatureResource {
         }
         String text = new String(body, StandardCharsets.UTF_8);
         return LinuxConsoleParser.parse(text)
-                .map(report -> ok("linux-console", report, signatures.of(report, release)))
+                .map(report -> ok("linux-console", report, rules.signatures().of(report, release)))
                 .orElseGet(() -> problem(
                         400,
                         "Unrecognized evidence",
@@ -102,7 +105,7 @@ public class SignatureResource {
         }
         if (VmcoreParser.recognizes(body)) {
             return VmcoreParser.parse(body)
-                    .map(facts -> ok("linux-vmcore", facts, signatures.of(facts, release)))
+                    .map(facts -> ok("linux-vmcore", facts, rules.signatures().of(facts, release)))
                     .orElseGet(() -> problem(400, "Unrecognized evidence", "a damaged or truncated dump header"));
         }
         if (body.length >= 12 && new String(body, 0, 12, StandardCharsets.US_ASCII).equals("makedumpfile")) {
@@ -113,7 +116,8 @@ public class SignatureResource {
                             + " kdump files)");
         }
         return WindowsDumpHeader.parse(body)
-                .map(header -> ok("windows-dump-header", header, signatures.of(header, release)))
+                .map(header ->
+                        ok("windows-dump-header", header, rules.signatures().of(header, release)))
                 .orElseGet(() -> problem(
                         400,
                         "Unrecognized evidence",

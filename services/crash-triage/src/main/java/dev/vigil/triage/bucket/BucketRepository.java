@@ -86,7 +86,11 @@ public final class BucketRepository {
     public record SearchQuery(
             String text, String function, String module, String bugcheck, String product, String release) {}
 
-    /** The bucket of a symbolic key: its id is derived from the key, so a replay finds the same one. */
+    /**
+     * The id of a bucket made for a new symbolic key: derived from the key, so a replay finds the same one. A key of
+     * a later rules version that stored reports sign to files into their existing bucket instead
+     * ({@code bucket_key}).
+     */
     public static UUID bucketId(String symbolicKey) {
         return UUID.nameUUIDFromBytes(("bucket:" + symbolicKey).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
@@ -136,30 +140,64 @@ public final class BucketRepository {
     }
 
     /**
-     * Stores a report unless its incident is already stored, making sure the bucket of its signature exists first,
-     * into that bucket or the one an admin merged it into; returns the bucket it counts in, or null when the report
-     * was stored before. The bucket is counted afterwards by {@link #countInto}.
+     * Stores a report unless its incident is already stored, with its keys under the rules it was signed with, into
+     * the bucket its symbolic key files into (made first for a key never seen) or the one an admin merged that into;
+     * returns the bucket it counts in, or null when the report was stored before. The bucket is counted afterwards
+     * by {@link #countInto}.
      */
     static UUID insertIfAbsent(Connection c, NewReport r, int rulesVersion, SearchFacts facts) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement(
-                "INSERT INTO bucket (id, symbolic_key, title, rules_version, report_count, first_seen, last_seen,"
-                        + " functions, module, bugcheck) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?)"
-                        + " ON CONFLICT (symbolic_key) DO NOTHING")) {
-            s.setObject(1, bucketId(r.symbolicKey()));
-            s.setString(2, r.symbolicKey());
-            s.setString(3, r.title());
-            s.setInt(4, rulesVersion);
-            s.setTimestamp(5, Timestamp.from(r.detectedAt()));
-            s.setTimestamp(6, Timestamp.from(r.detectedAt()));
-            s.setArray(7, c.createArrayOf("text", facts.functions().toArray()));
-            s.setString(8, facts.module());
-            s.setString(9, facts.bugcheck());
-            s.executeUpdate();
+        UUID origin = keyed(c, r.symbolicKey());
+        if (origin == null) {
+            try (PreparedStatement s = c.prepareStatement(
+                    "INSERT INTO bucket (id, symbolic_key, title, rules_version, report_count, first_seen, last_seen,"
+                            + " functions, module, bugcheck) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?)"
+                            + " ON CONFLICT (symbolic_key) DO NOTHING")) {
+                s.setObject(1, bucketId(r.symbolicKey()));
+                s.setString(2, r.symbolicKey());
+                s.setString(3, r.title());
+                s.setInt(4, rulesVersion);
+                s.setTimestamp(5, Timestamp.from(r.detectedAt()));
+                s.setTimestamp(6, Timestamp.from(r.detectedAt()));
+                s.setArray(7, c.createArrayOf("text", facts.functions().toArray()));
+                s.setString(8, facts.module());
+                s.setString(9, facts.bugcheck());
+                s.executeUpdate();
+            }
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO bucket_key (symbolic_key, rules_version,"
+                    + " bucket_id) VALUES (?, ?, ?) ON CONFLICT (symbolic_key) DO NOTHING")) {
+                s.setString(1, r.symbolicKey());
+                s.setInt(2, rulesVersion);
+                s.setObject(3, bucketId(r.symbolicKey()));
+                s.executeUpdate();
+            }
+            // Read back: a concurrent filing of the same new key may have won; both land in its bucket.
+            origin = keyed(c, r.symbolicKey());
         }
-        UUID origin = bucketId(r.symbolicKey());
         UUID merged = mergedInto(c, origin);
         UUID bucket = merged == null ? origin : merged;
-        return insert(c, r, origin, bucket) ? bucket : null;
+        if (!insert(c, r, origin, bucket)) {
+            return null;
+        }
+        try (PreparedStatement s = c.prepareStatement("INSERT INTO report_key (incident_id, rules_version,"
+                + " instant_key, symbolic_key, title) VALUES (?, ?, ?, ?, ?)")) {
+            s.setString(1, r.incidentId());
+            s.setInt(2, rulesVersion);
+            s.setString(3, r.instantKey());
+            s.setString(4, r.symbolicKey());
+            s.setString(5, r.title());
+            s.executeUpdate();
+        }
+        return bucket;
+    }
+
+    /** The bucket a symbolic key of any rules version files into, or null for a key never seen. */
+    private static UUID keyed(Connection c, String symbolicKey) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT bucket_id FROM bucket_key WHERE symbolic_key = ?")) {
+            s.setString(1, symbolicKey);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? rs.getObject(1, UUID.class) : null;
+            }
+        }
     }
 
     /**

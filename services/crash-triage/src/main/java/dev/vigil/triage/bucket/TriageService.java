@@ -15,6 +15,8 @@ import dev.vigil.triage.evidence.KernelReport;
 import dev.vigil.triage.evidence.WindowsDumpHeader;
 import dev.vigil.triage.messaging.TriagePublisher;
 import dev.vigil.triage.regression.RegressionService;
+import dev.vigil.triage.rules.ReportSigner;
+import dev.vigil.triage.rules.RulesService;
 import io.agroal.api.AgroalDataSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -46,6 +48,7 @@ public class TriageService {
     private final MeterRegistry metrics;
     private final RegressionService regressions;
     private final CollectionPolicyService collection;
+    private final RulesService rules;
 
     TriageService(
             AgroalDataSource db,
@@ -53,18 +56,21 @@ public class TriageService {
             TriagePublisher publisher,
             MeterRegistry metrics,
             RegressionService regressions,
-            CollectionPolicyService collection) {
+            CollectionPolicyService collection,
+            RulesService rules) {
         this.db = db;
         this.evidence = evidence;
         this.publisher = publisher;
         this.metrics = metrics;
         this.regressions = regressions;
         this.collection = collection;
+        this.rules = rules;
     }
 
     /** Files one report; returns its bucket id. */
     public UUID triage(CrashReported report) throws SQLException {
-        Evidence read = evidence.read(report);
+        // The rules in force, once every stored report has keys under them: a new version finds the old buckets.
+        Evidence read = evidence.read(report, rules.ensureCurrent());
         var s = read.signature();
         BucketRepository.NewReport row = new BucketRepository.NewReport(
                 report.getIncidentId().toString(),
@@ -80,7 +86,7 @@ public class TriageService {
                 report.getTrigger().name(),
                 report.getDetectedAt(),
                 report.getComplete(),
-                json(read.facts()),
+                ReportSigner.factsJson(read.facts()),
                 json(artifacts(report.getArtifacts())));
         UUID bucket;
         boolean created;

@@ -46,6 +46,13 @@ public interface TriageConfig {
         /** When a bucket counts as a regression in a release. */
         Regression regression();
 
+        /**
+         * A signature rules file (the format of the built-in {@code rules.json}) used instead of the built-in rules
+         * and re-read when it changes; unset means the built-in rules.
+         */
+        @WithName("rules-file")
+        java.util.Optional<String> rulesFile();
+
         /** Progressive collection of memory dumps per bucket. */
         Collection collection();
     }
