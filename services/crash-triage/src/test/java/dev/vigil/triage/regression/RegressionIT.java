@@ -1,6 +1,5 @@
 package dev.vigil.triage.regression;
 
-import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -13,24 +12,32 @@ import dev.vigil.schemas.crash.TriageKind;
 import dev.vigil.triage.api.CrashFixtures;
 import dev.vigil.triage.api.JwtKeys;
 import dev.vigil.triage.api.Tokens;
+import dev.vigil.triage.e2e.IngestionProcess;
 import dev.vigil.triage.evidence.LinuxConsoleParserTest;
 import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
-/** Regressions judged from real reports on the devstack, with VM-hours from an uptime ledger the test writes. */
+/**
+ * Regressions judged from real reports on the devstack, with VM-hours from the packaged ingestion service's uptime
+ * ledger, fed with agent lifecycle events and heartbeats dated in the past. The sweep runs every second.
+ */
 @QuarkusTest
 @QuarkusTestResource(DevstackTestResource.class)
 @QuarkusTestResource(JwtKeys.class)
-@QuarkusTestResource(value = UptimeLedger.class, restrictToAnnotatedClass = true)
+@QuarkusTestResource(
+        value = IngestionProcess.class,
+        restrictToAnnotatedClass = true,
+        initArgs = @ResourceArg(name = "triage.vigil.triage.regression.sweep-every", value = "1s"))
 class RegressionIT {
 
     @Test
@@ -95,8 +102,14 @@ class RegressionIT {
         String tag = "q" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
         ArtifactRef worse = CrashFixtures.console(LinuxConsoleParserTest.GPF.replace("acme", tag + "worse"));
         ArtifactRef steady = CrashFixtures.console(LinuxConsoleParserTest.GPF.replace("acme", tag + "steady"));
-        ledger(product, "2.0", 10_000);
-        ledger(product, "2.1", 500);
+        // 50 VMs of 2.0 and 10 of 2.1 started 200 hours ago; 2.0's host has reported since, 2.1's for 50 hours.
+        Instant hour = Instant.now().truncatedTo(ChronoUnit.HOURS);
+        Instant booted = hour.minus(Duration.ofHours(200));
+        new AgentFleet(product, "2.0", 50).start(booted).heartbeatsUntil(hour);
+        AgentFleet fleet21 =
+                new AgentFleet(product, "2.1", 10).start(booted).heartbeatsUntil(booted.plus(Duration.ofHours(50)));
+        AgentFleet.awaitVmHours(product, "2.0", 10_000);
+        AgentFleet.awaitVmHours(product, "2.1", 500);
         Instant before = Instant.now().minus(Duration.ofDays(3));
         Instant after = Instant.now().minus(Duration.ofDays(1));
         List<CrashReported> reports = new ArrayList<>();
@@ -126,8 +139,9 @@ class RegressionIT {
                 .until(() ->
                         top(product, "2.1").getList("items.regression").stream().allMatch(r -> r == null));
 
-        // Exposure grows without new crashes: the sweep judges again.
-        ledger(product, "2.1", 2_000);
+        // Exposure grows without new crashes (2.1's host reports the other 150 hours): the sweep judges again.
+        fleet21.heartbeatsUntil(hour);
+        AgentFleet.awaitVmHours(product, "2.1", 2_000);
         JsonPath page = await().atMost(Duration.ofSeconds(30))
                 .pollInterval(Duration.ofMillis(300))
                 .until(
@@ -168,15 +182,6 @@ class RegressionIT {
     private static CrashReported report(String product, String release, Instant at, ArtifactRef console) {
         return CrashFixtures.report(
                 release, product, at, UUID.randomUUID().toString(), "host-1", IncidentTrigger.CRASH, List.of(console));
-    }
-
-    private static void ledger(String product, String release, double vmHours) {
-        given().queryParam("product", product)
-                .queryParam("release", release)
-                .queryParam("vmHours", vmHours)
-                .put(ConfigProvider.getConfig().getValue("vigil.triage.uptime-url", String.class) + "/ledger")
-                .then()
-                .statusCode(204);
     }
 
     private static JsonPath top(String product, String release) {
