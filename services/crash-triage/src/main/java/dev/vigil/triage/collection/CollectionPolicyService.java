@@ -148,8 +148,9 @@ public class CollectionPolicyService {
                                 by,
                                 Instant.now());
                 if (current != null && current.dump() == next.dump() && current.mode() == next.mode()) {
+                    View unchanged = view(c, bucket);
                     c.rollback();
-                    return view(current);
+                    return unchanged;
                 }
                 CollectionPolicyRepository.save(c, next);
                 request = request(c, next);
