@@ -3,9 +3,9 @@ package dev.vigil.triage.api;
 import dev.vigil.triage.evidence.LinuxConsoleParser;
 import dev.vigil.triage.evidence.VmcoreParser;
 import dev.vigil.triage.evidence.WindowsDumpHeader;
+import dev.vigil.triage.rules.RulesProvider;
 import dev.vigil.triage.signature.Signature;
-import dev.vigil.triage.signature.SignatureRules;
-import dev.vigil.triage.signature.Signatures;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -20,18 +20,33 @@ import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** Signatures of raw evidence, for analysts pasting a crash and for tools. Stateless: nothing is stored. */
 @Path("/api/v1/signatures")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Signatures", description = "Parse a crash and get its title and keys")
+@RolesAllowed({Roles.ANALYST, Roles.ADMIN})
+@SecurityRequirement(name = "jwt")
+@APIResponse(
+        responseCode = "401",
+        description = "No valid bearer token",
+        content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+@APIResponse(
+        responseCode = "403",
+        description = "The token has neither the analyst nor the admin role",
+        content = @Content(schema = @Schema(implementation = ProblemDto.class)))
 public class SignatureResource {
 
     /** Larger bodies are refused; a console capture around a crash is far smaller. */
     static final int MAX_BYTES = 4 << 20;
 
-    private final Signatures signatures = new Signatures(SignatureRules.current());
+    private final RulesProvider rules;
+
+    SignatureResource(RulesProvider rules) {
+        this.rules = rules;
+    }
 
     @POST
     @Consumes(MediaType.TEXT_PLAIN)
@@ -59,7 +74,7 @@ public class SignatureResource {
         }
         String text = new String(body, StandardCharsets.UTF_8);
         return LinuxConsoleParser.parse(text)
-                .map(report -> ok("linux-console", report, signatures.of(report, release)))
+                .map(report -> ok("linux-console", report, rules.signatures().of(report, release)))
                 .orElseGet(() -> problem(
                         400,
                         "Unrecognized evidence",
@@ -90,7 +105,7 @@ public class SignatureResource {
         }
         if (VmcoreParser.recognizes(body)) {
             return VmcoreParser.parse(body)
-                    .map(facts -> ok("linux-vmcore", facts, signatures.of(facts, release)))
+                    .map(facts -> ok("linux-vmcore", facts, rules.signatures().of(facts, release)))
                     .orElseGet(() -> problem(400, "Unrecognized evidence", "a damaged or truncated dump header"));
         }
         if (body.length >= 12 && new String(body, 0, 12, StandardCharsets.US_ASCII).equals("makedumpfile")) {
@@ -101,7 +116,8 @@ public class SignatureResource {
                             + " kdump files)");
         }
         return WindowsDumpHeader.parse(body)
-                .map(header -> ok("windows-dump-header", header, signatures.of(header, release)))
+                .map(header ->
+                        ok("windows-dump-header", header, rules.signatures().of(header, release)))
                 .orElseGet(() -> problem(
                         400,
                         "Unrecognized evidence",

@@ -1,5 +1,6 @@
 package dev.vigil.triage.bucket;
 
+import dev.vigil.triage.collection.FullDumps;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -61,7 +62,35 @@ public final class BucketRepository {
             String factsJson,
             String artifactsJson) {}
 
-    /** The bucket of a symbolic key: its id is derived from the key, so a replay finds the same one. */
+    /**
+     * What a bucket is searched by, from the signature that made it.
+     *
+     * @param functions the signature's frames, blamed function first
+     * @param module the faulting module (Linux), or null for the core kernel or when unknown
+     * @param bugcheck the Windows STOP code as {@code 0x50}, or null
+     */
+    public record SearchFacts(List<String> functions, String module, String bugcheck) {}
+
+    /** A bucket found by a search. */
+    public record SearchRow(
+            UUID id,
+            String title,
+            long reports,
+            Instant firstSeen,
+            Instant lastSeen,
+            List<String> functions,
+            String module,
+            String bugcheck) {}
+
+    /** The criteria of a bucket search; null ones are left out. */
+    public record SearchQuery(
+            String text, String function, String module, String bugcheck, String product, String release) {}
+
+    /**
+     * The id of a bucket made for a new symbolic key: derived from the key, so a replay finds the same one. A key of
+     * a later rules version that stored reports sign to files into their existing bucket instead
+     * ({@code bucket_key}).
+     */
     public static UUID bucketId(String symbolicKey) {
         return UUID.nameUUIDFromBytes(("bucket:" + symbolicKey).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
@@ -71,13 +100,38 @@ public final class BucketRepository {
      *
      * @return true when this was the bucket's first report
      */
-    static boolean countInto(Connection c, NewReport r, int rulesVersion) throws SQLException {
+    static boolean countInto(Connection c, NewReport r, UUID bucket) throws SQLException {
+        if (r.product() != null && r.release() != null) {
+            try (PreparedStatement s = c.prepareStatement(
+                    "INSERT INTO release_seen AS rs (product, release, first_report_at, last_report_at)"
+                            + " VALUES (?, ?, ?, ?) ON CONFLICT (product, release) DO UPDATE SET"
+                            + " first_report_at = least(rs.first_report_at, excluded.first_report_at),"
+                            + " last_report_at = greatest(rs.last_report_at, excluded.last_report_at)")) {
+                s.setString(1, r.product());
+                s.setString(2, r.release());
+                s.setTimestamp(3, Timestamp.from(r.detectedAt()));
+                s.setTimestamp(4, Timestamp.from(r.detectedAt()));
+                s.executeUpdate();
+            }
+        }
+        try (PreparedStatement s = c.prepareStatement(
+                "INSERT INTO bucket_release AS br (bucket_id, product, release, report_count, first_seen, last_seen)"
+                        + " VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (bucket_id, product, release) DO UPDATE SET"
+                        + " report_count = br.report_count + 1, first_seen = least(br.first_seen, excluded.first_seen),"
+                        + " last_seen = greatest(br.last_seen, excluded.last_seen)")) {
+            s.setObject(1, bucket);
+            s.setString(2, r.product() == null ? "" : r.product());
+            s.setString(3, r.release() == null ? "" : r.release());
+            s.setTimestamp(4, Timestamp.from(r.detectedAt()));
+            s.setTimestamp(5, Timestamp.from(r.detectedAt()));
+            s.executeUpdate();
+        }
         try (PreparedStatement s = c.prepareStatement(
                 "UPDATE bucket SET report_count = report_count + 1, first_seen = least(first_seen, ?),"
                         + " last_seen = greatest(last_seen, ?) WHERE id = ? RETURNING report_count")) {
             s.setTimestamp(1, Timestamp.from(r.detectedAt()));
             s.setTimestamp(2, Timestamp.from(r.detectedAt()));
-            s.setObject(3, bucketId(r.symbolicKey()));
+            s.setObject(3, bucket);
             try (ResultSet rs = s.executeQuery()) {
                 rs.next();
                 return rs.getLong(1) == 1;
@@ -86,31 +140,93 @@ public final class BucketRepository {
     }
 
     /**
-     * Stores a report unless its incident is already stored (making sure its bucket row exists first); returns
-     * whether it was new. The bucket is counted afterwards by {@link #countInto}.
+     * Stores a report unless its incident is already stored, with its keys under the rules it was signed with, into
+     * the bucket its symbolic key files into (made first for a key never seen) or the one an admin merged that into;
+     * returns the bucket it counts in, or null when the report was stored before. The bucket is counted afterwards
+     * by {@link #countInto}.
      */
-    static boolean insertIfAbsent(Connection c, NewReport r, int rulesVersion) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement(
-                "INSERT INTO bucket (id, symbolic_key, title, rules_version, report_count, first_seen, last_seen)"
-                        + " VALUES (?, ?, ?, ?, 0, ?, ?) ON CONFLICT (symbolic_key) DO NOTHING")) {
-            s.setObject(1, bucketId(r.symbolicKey()));
-            s.setString(2, r.symbolicKey());
-            s.setString(3, r.title());
-            s.setInt(4, rulesVersion);
-            s.setTimestamp(5, Timestamp.from(r.detectedAt()));
-            s.setTimestamp(6, Timestamp.from(r.detectedAt()));
+    static UUID insertIfAbsent(Connection c, NewReport r, int rulesVersion, SearchFacts facts) throws SQLException {
+        UUID origin = keyed(c, r.symbolicKey());
+        if (origin == null) {
+            try (PreparedStatement s = c.prepareStatement(
+                    "INSERT INTO bucket (id, symbolic_key, title, rules_version, report_count, first_seen, last_seen,"
+                            + " functions, module, bugcheck) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?)"
+                            + " ON CONFLICT (symbolic_key) DO NOTHING")) {
+                s.setObject(1, bucketId(r.symbolicKey()));
+                s.setString(2, r.symbolicKey());
+                s.setString(3, r.title());
+                s.setInt(4, rulesVersion);
+                s.setTimestamp(5, Timestamp.from(r.detectedAt()));
+                s.setTimestamp(6, Timestamp.from(r.detectedAt()));
+                s.setArray(7, c.createArrayOf("text", facts.functions().toArray()));
+                s.setString(8, facts.module());
+                s.setString(9, facts.bugcheck());
+                s.executeUpdate();
+            }
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO bucket_key (symbolic_key, rules_version,"
+                    + " bucket_id) VALUES (?, ?, ?) ON CONFLICT (symbolic_key) DO NOTHING")) {
+                s.setString(1, r.symbolicKey());
+                s.setInt(2, rulesVersion);
+                s.setObject(3, bucketId(r.symbolicKey()));
+                s.executeUpdate();
+            }
+            // Read back: a concurrent filing of the same new key may have won; both land in its bucket.
+            origin = keyed(c, r.symbolicKey());
+        }
+        UUID merged = mergedInto(c, origin);
+        UUID bucket = merged == null ? origin : merged;
+        if (!insert(c, r, origin, bucket)) {
+            return null;
+        }
+        try (PreparedStatement s = c.prepareStatement("INSERT INTO report_key (incident_id, rules_version,"
+                + " instant_key, symbolic_key, title) VALUES (?, ?, ?, ?, ?)")) {
+            s.setString(1, r.incidentId());
+            s.setInt(2, rulesVersion);
+            s.setString(3, r.instantKey());
+            s.setString(4, r.symbolicKey());
+            s.setString(5, r.title());
             s.executeUpdate();
         }
-        return insert(c, r);
+        return bucket;
     }
 
-    private static boolean insert(Connection c, NewReport r) throws SQLException {
+    /** The bucket a symbolic key of any rules version files into, or null for a key never seen. */
+    private static UUID keyed(Connection c, String symbolicKey) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT bucket_id FROM bucket_key WHERE symbolic_key = ?")) {
+            s.setString(1, symbolicKey);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? rs.getObject(1, UUID.class) : null;
+            }
+        }
+    }
+
+    /**
+     * The bucket a bucket was merged into, or null. Takes a share lock on the bucket first, so a merge in progress
+     * (which locks it for update) is waited for and then seen: no report lands in a bucket being merged away.
+     */
+    static UUID mergedInto(Connection c, UUID bucket) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM bucket WHERE id = ? FOR SHARE")) {
+            s.setObject(1, bucket);
+            s.executeQuery().close();
+        }
+        // A new statement, so a new snapshot under READ COMMITTED: it sees a merge committed while we waited.
+        try (PreparedStatement s =
+                c.prepareStatement("SELECT target_bucket_id FROM bucket_merge WHERE source_bucket_id = ?")) {
+            s.setObject(1, bucket);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? rs.getObject(1, UUID.class) : null;
+            }
+        }
+    }
+
+    private static boolean insert(Connection c, NewReport r, UUID origin, UUID bucket) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(
                 "INSERT INTO report (incident_id, bucket_id, title, instant_key, symbolic_key, evidence, product,"
-                        + " release, vm_uuid, vm_name, host_id, trigger, detected_at, complete, facts, artifacts)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+                        + " release, vm_uuid, vm_name, host_id, trigger, detected_at, complete, facts, artifacts,"
+                        + " origin_bucket_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                        + " ON CONFLICT DO NOTHING")) {
             s.setString(1, r.incidentId());
-            s.setObject(2, bucketId(r.symbolicKey()));
+            s.setObject(2, bucket);
             s.setString(3, r.title());
             s.setString(4, r.instantKey());
             s.setString(5, r.symbolicKey());
@@ -125,6 +241,7 @@ public final class BucketRepository {
             s.setBoolean(14, r.complete());
             s.setString(15, r.factsJson());
             s.setString(16, r.artifactsJson());
+            s.setObject(17, origin);
             return s.executeUpdate() == 1;
         }
     }
@@ -194,6 +311,99 @@ public final class BucketRepository {
             s.setString(n++, release);
         }
         return n;
+    }
+
+    /**
+     * Buckets matching every given criterion, most reports first. Each criterion has its index: title text by
+     * trigrams, functions by a GIN array index, module and bugcheck by b-trees, release through
+     * {@code bucket_release}.
+     */
+    public static List<SearchRow> search(Connection c, SearchQuery q, int limit, int offset) throws SQLException {
+        StringBuilder sql = new StringBuilder("SELECT b.id, b.title, b.report_count, b.first_seen, b.last_seen,"
+                + " b.functions, b.module, b.bugcheck FROM bucket b WHERE b.report_count > 0");
+        List<Object> args = new ArrayList<>();
+        if (q.text() != null) {
+            sql.append(" AND lower(b.title) LIKE ? ESCAPE '\\'");
+            args.add("%" + likeEscaped(q.text().toLowerCase(java.util.Locale.ROOT)) + "%");
+        }
+        if (q.function() != null) {
+            sql.append(" AND b.functions @> ARRAY[?]::text[]");
+            args.add(q.function());
+        }
+        if (q.module() != null) {
+            sql.append(" AND b.module = ?");
+            args.add(q.module());
+        }
+        if (q.bugcheck() != null) {
+            sql.append(" AND b.bugcheck = ?");
+            args.add(q.bugcheck());
+        }
+        if (q.product() != null || q.release() != null) {
+            sql.append(" AND EXISTS (SELECT 1 FROM bucket_release br WHERE br.bucket_id = b.id");
+            if (q.product() != null) {
+                sql.append(" AND br.product = ?");
+                args.add(q.product());
+            }
+            if (q.release() != null) {
+                sql.append(" AND br.release = ?");
+                args.add(q.release());
+            }
+            sql.append(")");
+        }
+        sql.append(" ORDER BY b.report_count DESC, b.id LIMIT ? OFFSET ?");
+        args.add(limit);
+        args.add(offset);
+        try (PreparedStatement s = c.prepareStatement(sql.toString())) {
+            for (int i = 0; i < args.size(); i++) {
+                s.setObject(i + 1, args.get(i));
+            }
+            List<SearchRow> rows = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    rows.add(new SearchRow(
+                            rs.getObject(1, UUID.class),
+                            rs.getString(2),
+                            rs.getLong(3),
+                            rs.getTimestamp(4).toInstant(),
+                            rs.getTimestamp(5).toInstant(),
+                            List.of((String[]) rs.getArray(6).getArray()),
+                            rs.getString(7),
+                            rs.getString(8)));
+                }
+            }
+            return rows;
+        }
+    }
+
+    private static String likeEscaped(String text) {
+        return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
+    }
+
+    /**
+     * Recounts a bucket (reports, full dumps) and its per-release rows from its reports (after a merge or unmerge
+     * moved some); first and last seen stay as they were when no report is left.
+     */
+    static void recount(Connection c, UUID bucket) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("UPDATE bucket b SET report_count = x.n, full_dumps = x.d,"
+                + " first_seen = coalesce(x.f, b.first_seen), last_seen = coalesce(x.l, b.last_seen)"
+                + " FROM (SELECT count(*) AS n, count(*) FILTER (WHERE " + FullDumps.SQL_FILTER + ") AS d,"
+                + " min(detected_at) AS f, max(detected_at) AS l FROM report WHERE bucket_id = ?) x WHERE b.id = ?")) {
+            s.setObject(1, bucket);
+            s.setObject(2, bucket);
+            s.executeUpdate();
+        }
+        try (PreparedStatement s = c.prepareStatement("DELETE FROM bucket_release WHERE bucket_id = ?")) {
+            s.setObject(1, bucket);
+            s.executeUpdate();
+        }
+        try (PreparedStatement s = c.prepareStatement(
+                "INSERT INTO bucket_release (bucket_id, product, release, report_count, first_seen, last_seen)"
+                        + " SELECT bucket_id, coalesce(product, ''), coalesce(release, ''), count(*),"
+                        + " min(detected_at), max(detected_at) FROM report WHERE bucket_id = ?"
+                        + " GROUP BY bucket_id, coalesce(product, ''), coalesce(release, '')")) {
+            s.setObject(1, bucket);
+            s.executeUpdate();
+        }
     }
 
     public static BucketRow bucket(Connection c, UUID id) throws SQLException {

@@ -7,7 +7,6 @@ import dev.vigil.schemas.crash.CrashReported;
 import dev.vigil.triage.evidence.LinuxConsoleParser;
 import dev.vigil.triage.evidence.VmcoreParser;
 import dev.vigil.triage.evidence.WindowsDumpHeader;
-import dev.vigil.triage.signature.SignatureRules;
 import dev.vigil.triage.signature.Signatures;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
@@ -27,13 +26,13 @@ public class EvidenceReader {
     private static final byte[] SEALED = "VGE1".getBytes(StandardCharsets.US_ASCII);
 
     private final EvidenceStore store;
-    private final Signatures signatures = new Signatures(SignatureRules.current());
 
     EvidenceReader(EvidenceStore store) {
         this.store = store;
     }
 
-    public Evidence read(CrashReported report) {
+    /** The best evidence of the report, signed under these rules. */
+    public Evidence read(CrashReported report, Signatures signatures) {
         String release =
                 report.getRelease() == null ? null : report.getRelease().toString();
         Optional<byte[]> console = verified(report, ArtifactKind.CONSOLE_TEXT);

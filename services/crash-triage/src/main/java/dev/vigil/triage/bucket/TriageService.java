@@ -9,7 +9,14 @@ import dev.vigil.schemas.crash.ArtifactRef;
 import dev.vigil.schemas.crash.CrashReported;
 import dev.vigil.schemas.crash.CrashTriaged;
 import dev.vigil.schemas.crash.TriageKind;
+import dev.vigil.triage.collection.CollectionPolicyService;
+import dev.vigil.triage.collection.FullDumps;
+import dev.vigil.triage.evidence.KernelReport;
+import dev.vigil.triage.evidence.WindowsDumpHeader;
 import dev.vigil.triage.messaging.TriagePublisher;
+import dev.vigil.triage.regression.RegressionService;
+import dev.vigil.triage.rules.ReportSigner;
+import dev.vigil.triage.rules.RulesService;
 import io.agroal.api.AgroalDataSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -26,7 +33,8 @@ import org.jboss.logging.Logger;
 /**
  * Files each crash report into the bucket of its signature, once per incident: the bucket is created by its first
  * report (and announced as {@code NEW_BUCKET} on {@code vigil.crash.triaged.v1}), and every later report counts
- * into it. A report seen again (a redelivery, a replay) changes nothing.
+ * into it, with the bucket's collection policy following its full dumps. A report seen again (a redelivery, a
+ * replay) changes nothing.
  */
 @ApplicationScoped
 public class TriageService {
@@ -38,17 +46,31 @@ public class TriageService {
     private final EvidenceReader evidence;
     private final TriagePublisher publisher;
     private final MeterRegistry metrics;
+    private final RegressionService regressions;
+    private final CollectionPolicyService collection;
+    private final RulesService rules;
 
-    TriageService(AgroalDataSource db, EvidenceReader evidence, TriagePublisher publisher, MeterRegistry metrics) {
+    TriageService(
+            AgroalDataSource db,
+            EvidenceReader evidence,
+            TriagePublisher publisher,
+            MeterRegistry metrics,
+            RegressionService regressions,
+            CollectionPolicyService collection,
+            RulesService rules) {
         this.db = db;
         this.evidence = evidence;
         this.publisher = publisher;
         this.metrics = metrics;
+        this.regressions = regressions;
+        this.collection = collection;
+        this.rules = rules;
     }
 
     /** Files one report; returns its bucket id. */
     public UUID triage(CrashReported report) throws SQLException {
-        Evidence read = evidence.read(report);
+        // The rules in force, once every stored report has keys under them: a new version finds the old buckets.
+        Evidence read = evidence.read(report, rules.ensureCurrent());
         var s = read.signature();
         BucketRepository.NewReport row = new BucketRepository.NewReport(
                 report.getIncidentId().toString(),
@@ -64,24 +86,31 @@ public class TriageService {
                 report.getTrigger().name(),
                 report.getDetectedAt(),
                 report.getComplete(),
-                json(read.facts()),
+                ReportSigner.factsJson(read.facts()),
                 json(artifacts(report.getArtifacts())));
-        UUID bucket = BucketRepository.bucketId(s.symbolicKey());
+        UUID bucket;
         boolean created;
+        CrashTriaged collect;
         try (Connection c = db.getConnection()) {
             c.setAutoCommit(false);
             try {
-                if (!BucketRepository.insertIfAbsent(c, row, s.rulesVersion())) {
+                bucket = BucketRepository.insertIfAbsent(c, row, s.rulesVersion(), searchFacts(read, report));
+                if (bucket == null) {
                     c.rollback();
                     metrics.counter("vigil.triage.reports", "outcome", "duplicate")
                             .increment();
-                    return bucket;
+                    return BucketRepository.bucketId(s.symbolicKey());
                 }
-                created = BucketRepository.countInto(c, row, s.rulesVersion());
+                created = BucketRepository.countInto(c, row, bucket);
                 if (created) {
                     // Announced before the commit: a failure here retries the whole report, and the event id is
                     // derived from the bucket, so a second announcement is deduplicated downstream.
                     publisher.publish(newBucket(report, row, bucket, s.symbolicKey(), s.instantKey()));
+                }
+                // Same rule for a change of the bucket's collection policy: its event id is bucket and change number.
+                collect = collection.afterFiling(c, bucket, FullDumps.carried(report.getArtifacts()));
+                if (collect != null) {
+                    publisher.publish(collect);
                 }
                 c.commit();
             } catch (SQLException | RuntimeException e) {
@@ -94,6 +123,15 @@ public class TriageService {
         if (created) {
             metrics.counter("vigil.triage.buckets.created").increment();
             LOG.infof("new bucket %s: %s", bucket, s.title());
+        }
+        if (collect != null) {
+            collection.published(collect);
+        }
+        try {
+            regressions.judge(bucket, row.product(), row.release());
+        } catch (SQLException | RuntimeException e) {
+            // The report is filed; the sweep judges its bucket again.
+            LOG.warnf("judging bucket %s in %s %s: %s", bucket, row.product(), row.release(), e.getMessage());
         }
         return bucket;
     }
@@ -128,6 +166,19 @@ public class TriageService {
                 .setRatePer1000VmHours(null)
                 .setPreviousReleaseRate(null)
                 .build();
+    }
+
+    /** What the new bucket is searched by: its frames, the faulting module, the STOP code. */
+    private static BucketRepository.SearchFacts searchFacts(Evidence read, CrashReported report) {
+        String module = read.facts() instanceof KernelReport k ? k.faultingModule() : null;
+        Long bugcheck = null;
+        if (read.facts() instanceof WindowsDumpHeader w) {
+            bugcheck = w.bugcheckCode();
+        } else if ("hypervisor-panic".equals(read.kind())) {
+            bugcheck = report.getPanic().getBugcheckCode();
+        }
+        return new BucketRepository.SearchFacts(
+                read.signature().frames(), module, bugcheck == null ? null : String.format("0x%X", bugcheck));
     }
 
     private static List<Map<String, Object>> artifacts(List<ArtifactRef> refs) {

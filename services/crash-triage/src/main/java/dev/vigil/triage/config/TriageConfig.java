@@ -1,6 +1,7 @@
 package dev.vigil.triage.config;
 
 import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
 import java.time.Duration;
 
@@ -41,5 +42,56 @@ public interface TriageConfig {
         /** Ingestion's base URL, for the uptime ledger behind crash rates; unset means no rates. */
         @WithName("uptime-url")
         java.util.Optional<String> uptimeUrl();
+
+        /** When a bucket counts as a regression in a release. */
+        Regression regression();
+
+        /**
+         * A signature rules file (the format of the built-in {@code rules.json}) used instead of the built-in rules
+         * and re-read when it changes; unset means the built-in rules.
+         */
+        @WithName("rules-file")
+        java.util.Optional<String> rulesFile();
+
+        /** Progressive collection of memory dumps per bucket. */
+        Collection collection();
+    }
+
+    interface Collection {
+        /** Reports with a full memory dump a bucket collects; its hosts are asked for none after that. */
+        @WithName("full-dumps")
+        @WithDefault("5")
+        int fullDumps();
+    }
+
+    interface Regression {
+        /** The significance level of the rate comparison (one-sided conditional binomial test). */
+        @WithDefault("0.01")
+        double significance();
+
+        /** The smallest rate ratio (new release over previous) worth a verdict; the test's null hypothesis. */
+        @WithName("min-rate-ratio")
+        @WithDefault("1.5")
+        double minRateRatio();
+
+        /** The VM-hours a release needs before its rates are compared at all. */
+        @WithName("min-vm-hours")
+        @WithDefault("1000")
+        double minVmHours();
+
+        /** How often the sweep re-judges releases (exposure grows without new crashes). */
+        @WithName("sweep-every")
+        @WithDefault("1h")
+        String sweepEvery();
+
+        /** The sweep judges releases with a report this recent. */
+        @WithName("sweep-within")
+        @WithDefault("P90D")
+        Duration sweepWithin();
+
+        /** How long a release's VM-hours are reused when judging at filing time. */
+        @WithName("exposure-ttl")
+        @WithDefault("PT1M")
+        Duration exposureTtl();
     }
 }

@@ -1,42 +1,29 @@
 package dev.vigil.triage.api;
 
-import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.vigil.devstack.Devstack;
-import dev.vigil.devstack.DevstackConfig;
 import dev.vigil.devstack.DevstackTestResource;
 import dev.vigil.devstack.Endpoints;
-import dev.vigil.schemas.Envelopes;
-import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.TopicCatalog;
-import dev.vigil.schemas.common.ArtifactKind;
-import dev.vigil.schemas.common.Source;
-import dev.vigil.schemas.common.VmRef;
 import dev.vigil.schemas.crash.ArtifactRef;
-import dev.vigil.schemas.crash.ArtifactStatus;
 import dev.vigil.schemas.crash.CrashReported;
 import dev.vigil.schemas.crash.CrashTriaged;
 import dev.vigil.schemas.crash.IncidentTrigger;
 import dev.vigil.schemas.crash.TriageKind;
 import dev.vigil.triage.evidence.LinuxConsoleParserTest;
-import io.minio.MinioClient;
-import io.minio.PutObjectArgs;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
-import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
@@ -52,6 +39,7 @@ import org.junit.jupiter.api.Test;
 /** Crash reports from the real devstack's Kafka, evidence from its S3 store, buckets through the API. */
 @QuarkusTest
 @QuarkusTestResource(DevstackTestResource.class)
+@QuarkusTestResource(JwtKeys.class)
 class BucketIT {
 
     private final Endpoints endpoints = Devstack.shared().endpoints();
@@ -73,7 +61,8 @@ class BucketIT {
         JsonPath bucket = await().atMost(Duration.ofSeconds(30))
                 .pollInterval(Duration.ofMillis(300))
                 .until(
-                        () -> given().queryParam("release", release)
+                        () -> Tokens.analyst()
+                                .queryParam("release", release)
                                 .get("/api/v1/buckets")
                                 .then()
                                 .statusCode(200)
@@ -85,7 +74,8 @@ class BucketIT {
         assertThat(bucket.getInt("items[0].vms")).isEqualTo(2);
         String id = bucket.getString("items[0].id");
 
-        JsonPath detail = given().get("/api/v1/buckets/" + id)
+        JsonPath detail = Tokens.analyst()
+                .get("/api/v1/buckets/" + id)
                 .then()
                 .statusCode(200)
                 .extract()
@@ -99,12 +89,16 @@ class BucketIT {
         assertThat(evidence.body()).contains("Kernel panic - not syncing: sysrq triggered crash");
 
         // The bucket is announced once, as new.
+        // (A regression verdict may follow: AcmeOS has earlier releases from other tests.)
         List<CrashTriaged> announced = triaged(id);
-        assertThat(announced).singleElement().satisfies(t -> {
-            assertThat(t.getKind()).isEqualTo(TriageKind.NEW_BUCKET);
-            assertThat(t.getTitle().toString()).isEqualTo("kernel panic: sysrq triggered crash in sysrq_handle_crash");
-            assertThat(t.getRelease().toString()).isEqualTo(release);
-        });
+        assertThat(announced.stream().filter(t -> t.getKind() == TriageKind.NEW_BUCKET))
+                .singleElement()
+                .satisfies(t -> {
+                    assertThat(t.getKind()).isEqualTo(TriageKind.NEW_BUCKET);
+                    assertThat(t.getTitle().toString())
+                            .isEqualTo("kernel panic: sysrq triggered crash in sysrq_handle_crash");
+                    assertThat(t.getRelease().toString()).isEqualTo(release);
+                });
     }
 
     @Test
@@ -114,7 +108,8 @@ class BucketIT {
         JsonPath page = await().atMost(Duration.ofSeconds(30))
                 .pollInterval(Duration.ofMillis(300))
                 .until(
-                        () -> given().queryParam("release", release)
+                        () -> Tokens.analyst()
+                                .queryParam("release", release)
                                 .get("/api/v1/buckets")
                                 .then()
                                 .extract()
@@ -166,7 +161,8 @@ class BucketIT {
         JsonPath page = await().atMost(Duration.ofSeconds(30))
                 .pollInterval(Duration.ofMillis(300))
                 .until(
-                        () -> given().queryParam("release", release)
+                        () -> Tokens.analyst()
+                                .queryParam("release", release)
                                 .get("/api/v1/buckets")
                                 .then()
                                 .extract()
@@ -177,99 +173,40 @@ class BucketIT {
 
     @Test
     void badQueriesAndUnknownBucketsGetProblems() {
-        given().queryParam("limit", 0).get("/api/v1/buckets").then().statusCode(400);
-        given().queryParam("from", "yesterday").get("/api/v1/buckets").then().statusCode(400);
-        given().get("/api/v1/buckets/" + UUID.randomUUID()).then().statusCode(404);
-        given().get("/api/v1/buckets/not-a-uuid").then().statusCode(404);
+        Tokens.analyst().queryParam("limit", 0).get("/api/v1/buckets").then().statusCode(400);
+        Tokens.analyst()
+                .queryParam("from", "yesterday")
+                .get("/api/v1/buckets")
+                .then()
+                .statusCode(400);
+        Tokens.analyst().get("/api/v1/buckets/" + UUID.randomUUID()).then().statusCode(404);
+        Tokens.analyst().get("/api/v1/buckets/not-a-uuid").then().statusCode(404);
     }
 
-    private ArtifactRef store(String text) throws Exception {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        String sha =
-                HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        String key = "sha256/" + sha.substring(0, 2) + "/" + sha;
-        MinioClient.builder()
-                .endpoint(endpoints.s3Endpoint())
-                .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey())
-                .build()
-                .putObject(PutObjectArgs.builder().bucket(DevstackConfig.ARTIFACTS_BUCKET).object(key).stream(
-                                new ByteArrayInputStream(bytes), (long) bytes.length, -1L)
-                        .build());
-        return ArtifactRef.newBuilder()
-                .setKind(ArtifactKind.CONSOLE_TEXT)
-                .setObjectKey(key)
-                .setSha256(sha)
-                .setSizeBytes(bytes.length)
-                .setFormat("text/plain")
-                .setStatus(ArtifactStatus.VERIFIED)
-                .build();
+    private static ArtifactRef store(String text) throws Exception {
+        return CrashFixtures.console(text);
     }
 
     private static CrashReported report(String release, String product, ArtifactRef console) {
-        return report(release, product, console, IncidentTrigger.CRASH);
+        return CrashFixtures.report(release, product, console);
     }
 
     private static CrashReported report(String release, String product, ArtifactRef console, IncidentTrigger trigger) {
-        String incident = UUID.randomUUID().toString();
-        Source source = Source.newBuilder()
-                .setHostId("host-1")
-                .setAgentId("agent-1")
-                .setAgentVersion("test")
-                .build();
-        return CrashReported.newBuilder()
-                .setEnvelope(Envelopes.create(
-                        CrashReported.class, CrashReported.getClassSchema(), source, "acme", Instant.now()))
-                .setIncidentId(incident)
-                .setVm(VmRef.newBuilder()
-                        .setUuid(UUID.randomUUID().toString())
-                        .setName("beta-vm")
-                        .setProduct(product)
-                        .setRelease(release)
-                        .build())
-                .setHostId("host-1")
-                .setTrigger(trigger)
-                .setTriggerEventId(incident)
-                .setDetectedAt(Instant.now())
-                .setProduct(product)
-                .setRelease(release)
-                .setPanic(null)
-                .setArtifacts(console == null ? List.of() : List.of(console))
-                .setComplete(console != null)
-                .setMissing(List.of())
-                .build();
+        return CrashFixtures.report(
+                release,
+                product,
+                Instant.now(),
+                UUID.randomUUID().toString(),
+                "host-1",
+                trigger,
+                console == null ? List.of() : List.of(console));
     }
 
-    private void send(CrashReported report) {
-        Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
-        try (KafkaProducer<byte[], byte[]> producer =
-                new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
-            producer.send(new ProducerRecord<>(
-                    TopicCatalog.CRASH_REPORTED.name(),
-                    report.getVm().getUuid().toString().getBytes(StandardCharsets.UTF_8),
-                    EventCodec.of(CrashReported.class).encode(report)));
-        }
+    private static void send(CrashReported report) {
+        CrashFixtures.send(report);
     }
 
-    private List<CrashTriaged> triaged(String bucketId) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        List<CrashTriaged> found = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(TopicCatalog.CRASH_TRIAGED.name()));
-            long end = System.nanoTime() + Duration.ofSeconds(4).toNanos();
-            while (System.nanoTime() < end) {
-                consumer.poll(Duration.ofMillis(200)).forEach(r -> {
-                    CrashTriaged t = EventCodec.of(CrashTriaged.class).decode(r.value());
-                    if (t.getBucketId().toString().equals(bucketId)) {
-                        found.add(t);
-                    }
-                });
-            }
-        }
-        return found;
+    private static List<CrashTriaged> triaged(String bucketId) {
+        return CrashFixtures.triaged(bucketId, found -> !found.isEmpty(), Duration.ofSeconds(3));
     }
 }

@@ -1,6 +1,5 @@
 package dev.vigil.triage.api;
 
-import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.startsWith;
@@ -13,11 +12,13 @@ import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 @io.quarkus.test.common.QuarkusTestResource(dev.vigil.devstack.DevstackTestResource.class)
+@io.quarkus.test.common.QuarkusTestResource(JwtKeys.class)
 class SignatureResourceIT {
 
     @Test
     void consoleTextGetsItsFactsTitleAndKeys() {
-        given().contentType("text/plain")
+        Tokens.analyst()
+                .contentType("text/plain")
                 .queryParam("release", "6.1-it")
                 .body(LinuxConsoleParserTest.SYSRQ_PANIC)
                 .post("/api/v1/signatures")
@@ -40,7 +41,8 @@ class SignatureResourceIT {
         header.putInt(0x34, 2);
         header.putInt(0x38, 0xD1);
         header.putLong(0x40, 0x28L);
-        given().contentType("application/octet-stream")
+        Tokens.analyst()
+                .contentType("application/octet-stream")
                 .body(header.array())
                 .post("/api/v1/signatures")
                 .then()
@@ -57,7 +59,8 @@ class SignatureResourceIT {
         try (var in = getClass().getResourceAsStream("/evidence/kdump-head-6.1.bin")) {
             head = in.readAllBytes();
         }
-        given().contentType("application/octet-stream")
+        Tokens.analyst()
+                .contentType("application/octet-stream")
                 .body(head)
                 .post("/api/v1/signatures")
                 .then()
@@ -70,26 +73,30 @@ class SignatureResourceIT {
 
     @Test
     void evidenceWithoutACrashOrTooLargeGetsAProblemThatSaysWhy() {
-        given().contentType("text/plain")
+        Tokens.analyst()
+                .contentType("text/plain")
                 .body("[    0.000000] Linux version 6.1.0\nall is well\n")
                 .post("/api/v1/signatures")
                 .then()
                 .statusCode(400)
                 .body("title", equalTo("Unrecognized evidence"))
                 .body("detail", containsString("no kernel report"));
-        given().contentType("application/octet-stream")
+        Tokens.analyst()
+                .contentType("application/octet-stream")
                 .body(new byte[] {'M', 'Z', 0, 0})
                 .post("/api/v1/signatures")
                 .then()
                 .statusCode(400)
                 .body("detail", containsString("PAGEDU64"));
-        given().contentType("application/octet-stream")
+        Tokens.analyst()
+                .contentType("application/octet-stream")
                 .body("makedumpfile\0\0\0\0".getBytes())
                 .post("/api/v1/signatures")
                 .then()
                 .statusCode(400)
                 .body("detail", containsString("makedumpfile -R"));
-        given().contentType("text/plain")
+        Tokens.analyst()
+                .contentType("text/plain")
                 .body(new byte[(4 << 20) + 1])
                 .post("/api/v1/signatures")
                 .then()

@@ -11,12 +11,31 @@ import java.util.Map;
 
 /**
  * The packaged ingestion service on the devstack, started before crash triage so triage is configured with its
- * URL (the uptime ledger behind crash rates).
+ * URL (the uptime ledger behind crash rates). Init args named {@code triage.<key>} are triage settings for the test;
+ * the others are ingestion settings.
  */
 public final class IngestionProcess implements QuarkusTestResourceLifecycleManager {
 
     static final Path APP = Path.of("../ingestion/target/quarkus-app/quarkus-run.jar");
+    private static final String TRIAGE = "triage.";
+
+    private final Map<String, String> ingestion = new java.util.HashMap<>(Map.of(
+            "vigil.ingestion.tenants", "acme",
+            "vigil.ingestion.incident-check-every", "1s",
+            "vigil.ingestion.artifact-verify-every", "1s"));
+    private final Map<String, String> triage = new java.util.HashMap<>();
     private ServiceProcess process;
+
+    @Override
+    public void init(Map<String, String> initArgs) {
+        initArgs.forEach((key, value) -> {
+            if (key.startsWith(TRIAGE)) {
+                triage.put(key.substring(TRIAGE.length()), value);
+            } else {
+                ingestion.put(key, value);
+            }
+        });
+    }
 
     @Override
     public Map<String, String> start() {
@@ -29,17 +48,11 @@ public final class IngestionProcess implements QuarkusTestResourceLifecycleManag
                 port = socket.getLocalPort();
             }
             Path log = Files.createTempFile("vigil-e2e-ingestion-", ".log");
-            process = ServiceProcess.start(
-                    APP,
-                    Devstack.shared().endpoints(),
-                    port,
-                    Map.of(
-                            "vigil.ingestion.tenants", "acme",
-                            "vigil.ingestion.incident-check-every", "1s",
-                            "vigil.ingestion.artifact-verify-every", "1s"),
-                    log);
+            process = ServiceProcess.start(APP, Devstack.shared().endpoints(), port, Map.copyOf(ingestion), log);
             process.awaitReady("http://127.0.0.1:" + port, Duration.ofSeconds(90));
-            return Map.of("vigil.triage.uptime-url", "http://127.0.0.1:" + port);
+            Map<String, String> config = new java.util.HashMap<>(triage);
+            config.put("vigil.triage.uptime-url", "http://127.0.0.1:" + port);
+            return config;
         } catch (Exception e) {
             throw new IllegalStateException("ingestion did not start: " + e.getMessage(), e);
         }

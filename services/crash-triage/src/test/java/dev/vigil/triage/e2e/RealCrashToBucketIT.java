@@ -1,6 +1,5 @@
 package dev.vigil.triage.e2e;
 
-import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -12,6 +11,8 @@ import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
 import dev.vigil.devstack.Endpoints;
 import dev.vigil.devstack.GuestDomain;
+import dev.vigil.triage.api.JwtKeys;
+import dev.vigil.triage.api.Tokens;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
@@ -36,6 +37,7 @@ import org.libvirt.Domain;
  */
 @QuarkusTest
 @QuarkusTestResource(DevstackTestResource.class)
+@QuarkusTestResource(JwtKeys.class)
 @QuarkusTestResource(value = IngestionProcess.class, restrictToAnnotatedClass = true)
 class RealCrashToBucketIT {
 
@@ -67,7 +69,8 @@ class RealCrashToBucketIT {
             JsonPath page = await().atMost(Duration.ofSeconds(120))
                     .pollInterval(Duration.ofSeconds(1))
                     .until(
-                            () -> given().queryParam("product", "TinyLinux")
+                            () -> Tokens.analyst()
+                                    .queryParam("product", "TinyLinux")
                                     .get("/api/v1/buckets")
                                     .then()
                                     .statusCode(200)
@@ -76,7 +79,8 @@ class RealCrashToBucketIT {
                             p -> p.getList("items.title").contains(title));
             String id = page.getString("items.find { it.title == '" + title + "' }.id");
 
-            JsonPath bucket = given().get("/api/v1/buckets/" + id)
+            JsonPath bucket = Tokens.analyst()
+                    .get("/api/v1/buckets/" + id)
                     .then()
                     .statusCode(200)
                     .extract()
@@ -106,7 +110,8 @@ class RealCrashToBucketIT {
             assertThat(evidence.body()).contains("Kernel panic - not syncing: sysrq triggered crash");
 
             // The crash rate per 1,000 VM-hours of the release, from ingestion's uptime ledger of this very run.
-            JsonPath rated = given().queryParam("product", "TinyLinux")
+            JsonPath rated = Tokens.analyst()
+                    .queryParam("product", "TinyLinux")
                     .queryParam("release", "6.1-it")
                     .get("/api/v1/buckets")
                     .then()

@@ -1,0 +1,270 @@
+package dev.vigil.triage.collection;
+
+import dev.vigil.schemas.Envelopes;
+import dev.vigil.schemas.EventCodec;
+import dev.vigil.schemas.common.Envelope;
+import dev.vigil.schemas.common.Source;
+import dev.vigil.schemas.crash.CollectionPolicyReason;
+import dev.vigil.schemas.crash.CollectionPolicyRequest;
+import dev.vigil.schemas.crash.CrashTriaged;
+import dev.vigil.schemas.crash.DumpLevel;
+import dev.vigil.schemas.crash.TriageKind;
+import dev.vigil.triage.bucket.CurationException;
+import dev.vigil.triage.bucket.CurationService;
+import dev.vigil.triage.collection.CollectionPolicyRepository.Mode;
+import dev.vigil.triage.collection.CollectionPolicyRepository.Policy;
+import dev.vigil.triage.config.TriageConfig;
+import dev.vigil.triage.messaging.TriagePublisher;
+import io.agroal.api.AgroalDataSource;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import org.jboss.logging.Logger;
+
+/**
+ * Progressive collection: asks for a full memory dump from the hosts of a bucket until it has
+ * {@code vigil.triage.collection.full-dumps} reports carrying one, then for none, unless an admin chose the policy.
+ * Each change of a bucket's policy is one {@code COLLECTION_POLICY} request on {@code vigil.crash.triaged.v1},
+ * published by the transaction that records it in {@code collection_policy}, with an event id derived from the
+ * bucket and the change's sequence number, so no change goes out twice.
+ */
+@ApplicationScoped
+public class CollectionPolicyService {
+
+    /** Hosts and VMs named in a request; a bucket seen on more says so with {@code scopeTruncated}. */
+    static final int SCOPE_LIMIT = 1000;
+
+    static final String BELOW_TARGET = "BELOW_FULL_DUMP_TARGET";
+    static final String TARGET_REACHED = "FULL_DUMP_TARGET_REACHED";
+    static final String ADMIN_OVERRIDE = "ADMIN_OVERRIDE";
+    /** Collection requests are about a bucket, across the enterprises whose hosts saw it. */
+    static final String VENDOR_TENANT = "vendor";
+
+    private static final Logger LOG = Logger.getLogger(CollectionPolicyService.class);
+    private static final Source SOURCE = Source.newBuilder()
+            .setHostId("vigil-crash-triage")
+            .setAgentId("vigil-crash-triage")
+            .setAgentVersion("1")
+            .build();
+
+    private final AgroalDataSource db;
+    private final TriagePublisher publisher;
+    private final MeterRegistry metrics;
+    private final int target;
+
+    CollectionPolicyService(
+            AgroalDataSource db, TriagePublisher publisher, MeterRegistry metrics, TriageConfig config) {
+        this.db = db;
+        this.publisher = publisher;
+        this.metrics = metrics;
+        this.target = config.triage().collection().fullDumps();
+    }
+
+    /** What a bucket's policy is, for the API. */
+    public record View(
+            DumpPolicy dump,
+            String mode,
+            String reason,
+            long sequence,
+            long fullDumps,
+            int fullDumpTarget,
+            String setBy,
+            Instant setAt) {}
+
+    /**
+     * In the transaction that filed a report into {@code bucket} (which holds the bucket's row locked): counts its
+     * full dump, and records the policy the bucket now needs if that changed.
+     *
+     * @return the request to publish before committing, or null when nothing changed
+     */
+    public CrashTriaged afterFiling(Connection c, UUID bucket, boolean fullDump) throws SQLException {
+        long fullDumps = CollectionPolicyRepository.countFullDump(c, bucket, fullDump);
+        Policy current = CollectionPolicyRepository.policy(c, bucket);
+        if (current != null && current.mode() == Mode.OVERRIDE) {
+            return null;
+        }
+        Policy next = automatic(bucket, fullDumps, current);
+        if (current != null && current.dump() == next.dump()) {
+            return null;
+        }
+        CollectionPolicyRepository.save(c, next);
+        return request(c, next);
+    }
+
+    /** Counts and logs a request the filing transaction committed. */
+    public void published(CrashTriaged request) {
+        CollectionPolicyRequest p = request.getCollectionPolicy();
+        metrics.counter("vigil.triage.collection.requests", "dump", p.getDump().name())
+                .increment();
+        LOG.infof(
+                "collection policy of bucket %s: dump=%s (%s, %d/%d full dumps, change %d)",
+                request.getBucketId(),
+                p.getDump().name().toLowerCase(Locale.ROOT),
+                p.getReason(),
+                p.getFullDumps(),
+                p.getFullDumpTarget(),
+                p.getSequence());
+    }
+
+    /**
+     * An admin sets a bucket's policy ({@code dump} non-null), or hands it back to the full-dump count
+     * ({@code dump} null). A change is published as a request; setting what is already in force changes nothing.
+     */
+    public View set(UUID bucket, DumpPolicy dump, String by) throws SQLException, CurationException {
+        CrashTriaged request = null;
+        Policy now;
+        try (Connection c = db.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                lock(c, bucket);
+                CurationService.Merge merge = CurationService.mergeOf(c, bucket);
+                if (merge != null) {
+                    throw new CurationException(
+                            CurationException.Reason.ALREADY_MERGED,
+                            "bucket " + bucket + " is merged into " + merge.target()
+                                    + ": its reports count there, set the policy of that one");
+                }
+                long fullDumps = CollectionPolicyRepository.fullDumps(c, bucket);
+                Policy current = CollectionPolicyRepository.policy(c, bucket);
+                Policy next = dump == null
+                        ? automatic(bucket, fullDumps, current)
+                        : new Policy(
+                                bucket,
+                                dump,
+                                Mode.OVERRIDE,
+                                ADMIN_OVERRIDE,
+                                sequence(current) + 1,
+                                fullDumps,
+                                by,
+                                Instant.now());
+                if (current != null && current.dump() == next.dump() && current.mode() == next.mode()) {
+                    View unchanged = view(c, bucket);
+                    c.rollback();
+                    return unchanged;
+                }
+                CollectionPolicyRepository.save(c, next);
+                request = request(c, next);
+                // Published before the commit: a failure retries nothing, and a repeated request has the same id.
+                publisher.publish(request);
+                c.commit();
+                now = next;
+            } catch (SQLException | CurationException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        }
+        published(request);
+        LOG.infof("collection policy of bucket %s set by %s", bucket, by);
+        return view(now);
+    }
+
+    /** A bucket's policy (null dump: nothing requested yet) and its full-dump count. */
+    public View view(Connection c, UUID bucket) throws SQLException {
+        Policy p = CollectionPolicyRepository.policy(c, bucket);
+        if (p == null) {
+            return new View(null, "auto", null, 0, CollectionPolicyRepository.fullDumps(c, bucket), target, null, null);
+        }
+        return new View(
+                p.dump(),
+                p.mode().wire(),
+                p.reason(),
+                p.sequence(),
+                CollectionPolicyRepository.fullDumps(c, bucket),
+                target,
+                p.setBy(),
+                p.setAt());
+    }
+
+    private View view(Policy p) {
+        return new View(
+                p.dump(), p.mode().wire(), p.reason(), p.sequence(), p.fullDumps(), target, p.setBy(), p.setAt());
+    }
+
+    private Policy automatic(UUID bucket, long fullDumps, Policy current) {
+        boolean below = fullDumps < target;
+        return new Policy(
+                bucket,
+                below ? DumpPolicy.FULL : DumpPolicy.NONE,
+                Mode.AUTO,
+                below ? BELOW_TARGET : TARGET_REACHED,
+                sequence(current) + 1,
+                fullDumps,
+                null,
+                Instant.now());
+    }
+
+    private static long sequence(Policy p) {
+        return p == null ? 0 : p.sequence();
+    }
+
+    private CrashTriaged request(Connection c, Policy p) throws SQLException {
+        CollectionPolicyRepository.Scope scope = CollectionPolicyRepository.scope(c, p.bucket(), SCOPE_LIMIT);
+        String identity = "triaged:collection:" + p.bucket() + "|" + p.sequence();
+        Envelope envelope = Envelope.newBuilder()
+                .setEventId(UUID.nameUUIDFromBytes(identity.getBytes(StandardCharsets.UTF_8))
+                        .toString())
+                .setEventType(Envelopes.eventType(CrashTriaged.getClassSchema()))
+                .setOccurredAt(p.setAt())
+                .setSource(SOURCE)
+                .setTenant(VENDOR_TENANT)
+                .setSchemaVersion(EventCodec.of(CrashTriaged.class).currentVersion())
+                .build();
+        CollectionPolicyRequest policy = CollectionPolicyRequest.newBuilder()
+                .setDump(DumpLevel.valueOf(p.dump().name()))
+                .setReason(CollectionPolicyReason.valueOf(p.reason()))
+                .setSequence(p.sequence())
+                .setTriggers(agentTriggers(scope.triggers()))
+                .setHostIds(scope.hosts())
+                .setVmUuids(scope.vms())
+                .setScopeTruncated(scope.truncated())
+                .setFullDumps(p.fullDumps())
+                .setFullDumpTarget(target)
+                .setRequestedBy(p.setBy())
+                .build();
+        return CrashTriaged.newBuilder()
+                .setEnvelope(envelope)
+                .setBucketId(p.bucket().toString())
+                .setKind(TriageKind.COLLECTION_POLICY)
+                .setTitle(scope.title())
+                .setSignatureKeys(Map.of("symbolic", scope.symbolicKey()))
+                .setProduct(null)
+                .setRelease(null)
+                .setReportCount(scope.reports())
+                .setRatePer1000VmHours(null)
+                .setPreviousReleaseRate(null)
+                .setCollectionPolicy(policy)
+                .build();
+    }
+
+    /** Incident triggers as the agent's {@code dump.<trigger>} keys name them: crash, hang, watchdog, io-error. */
+    static List<String> agentTriggers(List<String> triggers) {
+        List<String> names = new ArrayList<>();
+        for (String t : triggers) {
+            if (!"UNKNOWN".equals(t)) {
+                names.add(t.toLowerCase(Locale.ROOT).replace('_', '-'));
+            }
+        }
+        return names;
+    }
+
+    private static void lock(Connection c, UUID bucket) throws SQLException, CurationException {
+        try (PreparedStatement s = c.prepareStatement("SELECT id FROM bucket WHERE id = ? FOR UPDATE")) {
+            s.setObject(1, bucket);
+            try (ResultSet rs = s.executeQuery()) {
+                if (!rs.next()) {
+                    throw new CurationException(CurationException.Reason.NO_SUCH_BUCKET, "no bucket " + bucket);
+                }
+            }
+        }
+    }
+}
