@@ -201,11 +201,13 @@ public final class BucketRepository {
     }
 
     /**
-     * The bucket a bucket was merged into, or null. Takes a share lock on the bucket first, so a merge in progress
-     * (which locks it for update) is waited for and then seen: no report lands in a bucket being merged away.
+     * The bucket a bucket was merged into, or null. Takes a key-share lock on the bucket first, so a merge in progress
+     * (which locks it for update) is waited for and then seen: no report lands in a bucket being merged away. Key
+     * share, not share: filings count into the bucket with a plain UPDATE, which a share lock held by another filing
+     * would block, and two filings holding share locks would deadlock.
      */
     static UUID mergedInto(Connection c, UUID bucket) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM bucket WHERE id = ? FOR SHARE")) {
+        try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM bucket WHERE id = ? FOR KEY SHARE")) {
             s.setObject(1, bucket);
             s.executeQuery().close();
         }

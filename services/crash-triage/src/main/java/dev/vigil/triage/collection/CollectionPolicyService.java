@@ -209,7 +209,9 @@ public class CollectionPolicyService {
 
     private CrashTriaged request(Connection c, Policy p) throws SQLException {
         CollectionPolicyRepository.Scope scope = CollectionPolicyRepository.scope(c, p.bucket(), SCOPE_LIMIT);
-        String identity = "triaged:collection:" + p.bucket() + "|" + p.sequence();
+        // The request's content is in its identity: a publish whose commit failed leaves the sequence unchanged,
+        // and a different request under the same sequence must not be dropped downstream as its duplicate.
+        String identity = "triaged:collection:" + p.bucket() + "|" + p.sequence() + "|" + p.dump() + "|" + p.mode();
         Envelope envelope = Envelope.newBuilder()
                 .setEventId(UUID.nameUUIDFromBytes(identity.getBytes(StandardCharsets.UTF_8))
                         .toString())

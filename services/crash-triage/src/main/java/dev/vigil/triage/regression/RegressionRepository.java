@@ -6,6 +6,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -71,23 +73,32 @@ public final class RegressionRepository {
      */
     static List<Candidate> candidates(Connection c, String product, String release, String previous, UUID bucket)
             throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT br.bucket_id, b.title, b.symbolic_key, br.report_count,"
-                + " coalesce(prev.report_count, 0), NOT EXISTS (SELECT 1 FROM bucket_release e JOIN release_seen rs"
+        // Counts cover the same window as the exposure ingestion reports (EXPOSURE_DAYS), so rates compare like
+        // with like however old a release is; "new in the release" looks at all of the bucket's history.
+        try (PreparedStatement s = c.prepareStatement("SELECT br.bucket_id, b.title, b.symbolic_key,"
+                + " (SELECT count(*) FROM report r WHERE r.bucket_id = br.bucket_id AND r.product = br.product"
+                + " AND r.release = br.release AND r.detected_at >= ?),"
+                + " (SELECT count(*) FROM report r WHERE r.bucket_id = br.bucket_id AND r.product = br.product"
+                + " AND r.release = ? AND r.detected_at >= ?), NOT EXISTS (SELECT 1 FROM bucket_release e JOIN release_seen rs"
                 + " ON rs.product = e.product AND rs.release = e.release WHERE e.bucket_id = br.bucket_id"
                 + " AND e.product = br.product AND (rs.first_report_at, rs.release) < (cur.first_report_at, cur.release))"
                 + " FROM bucket_release br JOIN bucket b ON b.id = br.bucket_id"
                 + " JOIN release_seen cur ON cur.product = br.product AND cur.release = br.release"
-                + " LEFT JOIN bucket_release prev ON prev.bucket_id = br.bucket_id AND prev.product = br.product"
-                + " AND prev.release = ?"
                 + " WHERE br.product = ? AND br.release = ? AND b.report_count > 0"
                 + (bucket == null ? "" : " AND br.bucket_id = ?")
                 + " AND NOT EXISTS (SELECT 1 FROM regression r WHERE r.bucket_id = br.bucket_id"
                 + " AND r.product = br.product AND r.release = br.release)")) {
-            s.setString(1, previous);
-            s.setString(2, product);
-            s.setString(3, release);
+            Timestamp since = Timestamp.from(LocalDate.now(ZoneOffset.UTC)
+                    .minusDays(RegressionService.EXPOSURE_DAYS)
+                    .atStartOfDay(ZoneOffset.UTC)
+                    .toInstant());
+            s.setTimestamp(1, since);
+            s.setString(2, previous);
+            s.setTimestamp(3, since);
+            s.setString(4, product);
+            s.setString(5, release);
             if (bucket != null) {
-                s.setObject(4, bucket);
+                s.setObject(6, bucket);
             }
             List<Candidate> list = new ArrayList<>();
             try (ResultSet rs = s.executeQuery()) {

@@ -32,8 +32,8 @@ import org.jboss.logging.Logger;
  * release (the one whose first report came last before R's) and either it has no report in any earlier release of
  * the product (new in R), or, once R has {@code min-vm-hours} of exposure, its crash rate in R is significantly
  * more than {@code min-rate-ratio} times its rate in the previous release ({@link RateComparison}). Exposure is
- * VM-hours over the last 365 days from ingestion's uptime ledger; counts are all reports of the bucket in each
- * release. Judged for the bucket of each filed report, and for every recent release by a scheduled sweep, since a
+ * VM-hours over the last 365 days from ingestion's uptime ledger; counts are the bucket's reports in each release
+ * detected in the same window. Judged for the bucket of each filed report, and for every recent release by a scheduled sweep, since a
  * release's exposure grows without new crashes.
  */
 @ApplicationScoped
