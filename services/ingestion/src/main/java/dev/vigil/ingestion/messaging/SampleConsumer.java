@@ -24,7 +24,7 @@ public class SampleConsumer {
     /**
      * The worker pool batches are written on, {@code smallrye.messaging.worker.sample-writers.max-concurrency} at a
      * time: one batch decodes while another waits on PostgreSQL. Writers lock rows in key order, so they cannot
-     * deadlock; a VM keeps the first row of each bucket that commits.
+     * deadlock; whichever commits first, a VM keeps the earliest sample of each bucket.
      */
     static final String WRITERS = "sample-writers";
 

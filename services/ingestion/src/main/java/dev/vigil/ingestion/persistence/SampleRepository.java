@@ -36,12 +36,23 @@ public class SampleRepository {
     private final EntityManager entityManager;
     private final TransactionSynchronizationRegistry transactions;
     /**
-     * The newest bucket each VM has a committed row for. A VM's later samples in that bucket would be dropped by
-     * {@code ON CONFLICT DO NOTHING}, so they do not travel to PostgreSQL at all: most of a batch's VM samples, since
-     * a VM samples every few seconds and keeps one row a minute. Filled only after a commit, so a rolled-back batch
-     * leaves nothing behind; a forgotten VM costs one conflict, never a lost row.
+     * The newest bucket each VM has a committed row for, and that row's sample time. A VM's later samples in that
+     * bucket cannot replace the row (the earliest sample of a bucket wins), so they do not travel to PostgreSQL at
+     * all: most of a batch's VM samples, since a VM samples every few seconds and keeps one row a minute. Filled only
+     * after a commit, so a rolled-back batch leaves nothing behind; a forgotten VM costs one conflict, never a lost
+     * or wrong row.
      */
-    private final Map<String, Long> storedBuckets = new ConcurrentHashMap<>();
+    private final Map<String, Stored> storedBuckets = new ConcurrentHashMap<>();
+
+    /** A VM's newest stored bucket and the sample time of its row there (both epoch milliseconds). */
+    private record Stored(long bucket, long sampledAt) {
+        Stored newer(Stored other) {
+            if (other.bucket != bucket) {
+                return other.bucket > bucket ? other : this;
+            }
+            return other.sampledAt < sampledAt ? other : this;
+        }
+    }
 
     SampleRepository(EntityManager entityManager, TransactionSynchronizationRegistry transactions) {
         this.entityManager = entityManager;
@@ -94,7 +105,10 @@ public class SampleRepository {
                     storedBuckets.clear();
                 }
                 for (Object[] row : rows) {
-                    storedBuckets.merge((String) row[0], ((Timestamp) row[10]).getTime(), Math::max);
+                    storedBuckets.merge(
+                            (String) row[0],
+                            new Stored(((Timestamp) row[10]).getTime(), ((Timestamp) row[1]).getTime()),
+                            Stored::newer);
                 }
             }
         });
@@ -163,7 +177,8 @@ public class SampleRepository {
 
     private void insertVmRows(Connection connection, List<SampleRecord> batch, Set<String> fresh, Duration resolution)
             throws SQLException {
-        // The earliest sample of each VM and bucket in this batch; earlier batches' rows win in the database.
+        // The earliest sample of each VM and bucket in this batch; the database keeps the earliest of all batches,
+        // whichever commits first (two batches of a VM may be written at once).
         Map<String, Object[]> kept = new HashMap<>();
         boolean remembered = resolution.toMillis() > 0;
         for (SampleRecord s : batch) {
@@ -172,7 +187,10 @@ public class SampleRepository {
             }
             Instant bucket = bucket(s.sampledAt(), resolution);
             for (VmRow vm : s.vms()) {
-                if (remembered && Long.valueOf(bucket.toEpochMilli()).equals(storedBuckets.get(vm.uuid()))) {
+                Stored stored = remembered ? storedBuckets.get(vm.uuid()) : null;
+                if (stored != null
+                        && stored.bucket() == bucket.toEpochMilli()
+                        && stored.sampledAt() <= s.sampledAt().toEpochMilli()) {
                     continue;
                 }
                 String key = vm.uuid() + '|' + bucket.toEpochMilli();
@@ -212,7 +230,11 @@ public class SampleRepository {
                     rx_bytes, tx_bytes, balloon_kib, bucket)
                 SELECT * FROM unnest(?::text[], ?::timestamptz[], ?::text[], ?::text[], ?::int8[], ?::int8[],
                     ?::int8[], ?::int8[], ?::int8[], ?::int8[], ?::timestamptz[])
-                ON CONFLICT (vm_uuid, bucket) DO NOTHING""")) {
+                ON CONFLICT (vm_uuid, bucket) DO UPDATE SET sampled_at = EXCLUDED.sampled_at,
+                    host_id = EXCLUDED.host_id, state = EXCLUDED.state, cpu_time_ns = EXCLUDED.cpu_time_ns,
+                    read_bytes = EXCLUDED.read_bytes, write_bytes = EXCLUDED.write_bytes,
+                    rx_bytes = EXCLUDED.rx_bytes, tx_bytes = EXCLUDED.tx_bytes, balloon_kib = EXCLUDED.balloon_kib
+                WHERE vm_sample.sampled_at > EXCLUDED.sampled_at""")) {
             for (int column = 0; column < types.length; column++) {
                 Object[] values = new Object[rows.size()];
                 for (int r = 0; r < rows.size(); r++) {
