@@ -1,6 +1,9 @@
 package dev.vigil.triage.bucket;
 
+import dev.vigil.schemas.crash.CrashTriaged;
 import dev.vigil.triage.bucket.CurationException.Reason;
+import dev.vigil.triage.collection.CollectionPolicyService;
+import dev.vigil.triage.messaging.TriagePublisher;
 import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.Connection;
@@ -25,9 +28,13 @@ public class CurationService {
     private static final Logger LOG = Logger.getLogger(CurationService.class);
 
     private final AgroalDataSource db;
+    private final CollectionPolicyService collection;
+    private final TriagePublisher publisher;
 
-    CurationService(AgroalDataSource db) {
+    CurationService(AgroalDataSource db, CollectionPolicyService collection, TriagePublisher publisher) {
         this.db = db;
+        this.collection = collection;
+        this.publisher = publisher;
     }
 
     /** A merge in force. */
@@ -78,7 +85,10 @@ public class CurationService {
                 long moved = move(c, "UPDATE report SET bucket_id = ? WHERE bucket_id = ?", target, source);
                 BucketRepository.recount(c, source);
                 BucketRepository.recount(c, target);
+                CrashTriaged request = collection.afterMerge(c, source, by);
+                publishBeforeCommit(request);
                 c.commit();
+                announced(request);
                 LOG.infof("bucket %s merged into %s by %s (%d reports)", source, target, by, moved);
                 return new Merge(source, target, by, now, reason, moved);
             } catch (SQLException | CurationException | RuntimeException e) {
@@ -117,13 +127,29 @@ public class CurationService {
                         target);
                 BucketRepository.recount(c, source);
                 BucketRepository.recount(c, target);
+                CrashTriaged request = collection.afterUnmerge(c, source);
+                publishBeforeCommit(request);
                 c.commit();
+                announced(request);
                 LOG.infof("bucket %s unmerged from %s by %s (%d reports)", source, target, by, moved);
                 return new Merge(source, target, by, Instant.now(), null, moved);
             } catch (SQLException | CurationException | RuntimeException e) {
                 c.rollback();
                 throw e;
             }
+        }
+    }
+
+    /** As filing does: a request is out before the transaction that records it commits (same id on a retry). */
+    private void publishBeforeCommit(CrashTriaged request) {
+        if (request != null) {
+            publisher.publish(request);
+        }
+    }
+
+    private void announced(CrashTriaged request) {
+        if (request != null) {
+            collection.published(request);
         }
     }
 

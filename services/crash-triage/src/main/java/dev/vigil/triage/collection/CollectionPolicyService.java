@@ -101,6 +101,49 @@ public class CollectionPolicyService {
         return request(c, next);
     }
 
+    /**
+     * In a merge's transaction: the merged bucket's hosts stop collecting for it, since its reports now count in the
+     * target, whose policy rules; without this its last {@code full} request would stay live downstream.
+     *
+     * @return the request to publish before committing, or null when the bucket asked for nothing or for none
+     */
+    public CrashTriaged afterMerge(Connection c, UUID source, String by) throws SQLException {
+        Policy current = CollectionPolicyRepository.policy(c, source);
+        if (current == null || current.dump() == DumpPolicy.NONE) {
+            return null;
+        }
+        Policy next = new Policy(
+                source,
+                DumpPolicy.NONE,
+                Mode.OVERRIDE,
+                ADMIN_OVERRIDE,
+                sequence(current) + 1,
+                CollectionPolicyRepository.fullDumps(c, source),
+                by,
+                Instant.now());
+        CollectionPolicyRepository.save(c, next);
+        return request(c, next);
+    }
+
+    /**
+     * In an unmerge's transaction: the bucket's policy follows its own full-dump count again (an override it had
+     * before the merge is not restored).
+     *
+     * @return the request to publish before committing, or null when nothing changed
+     */
+    public CrashTriaged afterUnmerge(Connection c, UUID source) throws SQLException {
+        Policy current = CollectionPolicyRepository.policy(c, source);
+        if (current == null) {
+            return null;
+        }
+        Policy next = automatic(source, CollectionPolicyRepository.fullDumps(c, source), current);
+        if (current.dump() == next.dump() && current.mode() == next.mode()) {
+            return null;
+        }
+        CollectionPolicyRepository.save(c, next);
+        return request(c, next);
+    }
+
     /** Counts and logs a request the filing transaction committed. */
     public void published(CrashTriaged request) {
         CollectionPolicyRequest p = request.getCollectionPolicy();

@@ -1,14 +1,19 @@
 package dev.vigil.triage.api;
 
 import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
 import dev.vigil.devstack.DevstackTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.Response;
+import io.restassured.specification.RequestSpecification;
 import io.smallrye.jwt.build.Jwt;
 import java.security.KeyPairGenerator;
+import java.util.List;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /** Who may call the analyst API: a token is needed, and its roles decide what it may do. */
@@ -83,5 +88,55 @@ class AccessIT {
                 .statusCode(200)
                 .body("components.securitySchemes.jwt.scheme", equalTo("bearer"))
                 .body("paths.'/api/v1/buckets/search'.get.responses.'403'.description", containsString("role"));
+    }
+
+    /** Every endpoint of the analyst API, with a body it would accept from someone allowed to call it. */
+    private record Endpoint(String method, String path, String contentType, String body, boolean adminOnly) {}
+
+    private static List<Endpoint> endpoints() {
+        String bucket = "/api/v1/buckets/" + UUID.randomUUID();
+        String json = "application/json";
+        return List.of(
+                new Endpoint("GET", "/api/v1/buckets", null, null, false),
+                new Endpoint("GET", "/api/v1/buckets/search?q=x", null, null, false),
+                new Endpoint("GET", bucket, null, null, false),
+                new Endpoint("POST", "/api/v1/signatures", "text/plain", "Kernel panic - not syncing: x", false),
+                new Endpoint("POST", bucket + "/notes", json, "{\"text\":\"seen on 6.1\"}", false),
+                new Endpoint(
+                        "POST", bucket + "/links", json, "{\"url\":\"https://bugs.example/1\",\"title\":\"b\"}", false),
+                new Endpoint("POST", bucket + "/merge", json, "{\"into\":\"" + UUID.randomUUID() + "\"}", true),
+                new Endpoint("POST", bucket + "/unmerge", null, null, true),
+                new Endpoint("PUT", bucket + "/collection-policy", json, "{\"dump\":\"none\"}", true),
+                new Endpoint("POST", "/api/v1/rules/dry-run", json, "{}", true));
+    }
+
+    private static Response call(RequestSpecification as, Endpoint e) {
+        RequestSpecification request = e.contentType() == null ? as : as.contentType(e.contentType());
+        if (e.body() != null) {
+            request = request.body(e.body());
+        }
+        return request.request(e.method(), e.path());
+    }
+
+    @Test
+    void everyEndpointRefusesNoTokenATokenWithoutARoleAndAnAnalystWhereAdminsOnlyMay() {
+        for (Endpoint e : endpoints()) {
+            String what = e.method() + " " + e.path();
+            assertThat(call(given(), e).statusCode()).as("no token: " + what).isEqualTo(401);
+            Response nobody = call(given().auth().oauth2(Tokens.token("nobody@vendor.example")), e);
+            assertThat(nobody.statusCode()).as("no role: " + what).isEqualTo(403);
+            assertThat(nobody.jsonPath().getInt("status"))
+                    .as("problem body: " + what)
+                    .isEqualTo(403);
+            int analyst = call(Tokens.analyst(), e).statusCode();
+            if (e.adminOnly()) {
+                assertThat(analyst).as("analyst: " + what).isEqualTo(403);
+            } else {
+                assertThat(analyst).as("analyst: " + what).isNotIn(401, 403);
+            }
+            assertThat(call(Tokens.admin(), e).statusCode())
+                    .as("admin: " + what)
+                    .isNotIn(401, 403);
+        }
     }
 }

@@ -199,6 +199,52 @@ class CollectionPolicyIT {
                 .containsEntry("fullDumps", 0);
     }
 
+    @Test
+    void aMergedBucketStopsAskingForDumpsAndAnUnmergedOneFollowsItsOwnCountAgain() throws Exception {
+        String tag = "g" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+        String release = "rel-" + UUID.randomUUID();
+        CrashFixtures.send(
+                report(
+                        release,
+                        "host-a",
+                        IncidentTrigger.CRASH,
+                        CrashFixtures.console(LinuxConsoleParserTest.GPF.replace("acme", tag + "keep"))),
+                report(
+                        release,
+                        "host-b",
+                        IncidentTrigger.CRASH,
+                        CrashFixtures.console(LinuxConsoleParserTest.GPF.replace("acme", tag + "dup"))));
+        JsonPath page = await().atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(300))
+                .until(() -> top(release), p -> p.getList("items").size() == 2);
+        String keep = page.getString("items.find { it.title.endsWith('" + tag + "keep_list_del') }.id");
+        String dup = page.getString("items.find { it.title.endsWith('" + tag + "dup_list_del') }.id");
+        assertThat(requests(dup, 1))
+                .extracting(CollectionPolicyRequest::getDump)
+                .containsExactly(DumpLevel.FULL);
+
+        Tokens.admin()
+                .contentType("application/json")
+                .body(Map.of("into", keep, "reason", "same bug"))
+                .post("/api/v1/buckets/" + dup + "/merge")
+                .then()
+                .statusCode(200);
+
+        List<CollectionPolicyRequest> merged = requests(dup, 2);
+        assertThat(merged).extracting(CollectionPolicyRequest::getDump).containsExactly(DumpLevel.FULL, DumpLevel.NONE);
+        assertThat(merged.get(1).getRequestedBy()).isEqualTo("ada@vendor.example");
+        assertThat(detail(dup).getMap("collectionPolicy")).containsEntry("dump", "none");
+
+        Tokens.admin().post("/api/v1/buckets/" + dup + "/unmerge").then().statusCode(200);
+
+        assertThat(requests(dup, 3))
+                .extracting(CollectionPolicyRequest::getDump)
+                .containsExactly(DumpLevel.FULL, DumpLevel.NONE, DumpLevel.FULL);
+        assertThat(detail(dup).getMap("collectionPolicy"))
+                .containsEntry("dump", "full")
+                .containsEntry("mode", "auto");
+    }
+
     private static CrashReported report(
             String release, String host, IncidentTrigger trigger, ArtifactRef... artifacts) {
         return CrashFixtures.report(
