@@ -115,15 +115,24 @@ public final class TopBucketsBenchmark {
             s.execute("INSERT INTO bucket (id, symbolic_key, title, rules_version, report_count, first_seen, last_seen)"
                     + " SELECT md5('b' || i)::uuid, 's1-' || i, 'title ' || i, 1, 0, now(), now()"
                     + " FROM generate_series(0, 4999) i");
-            s.execute("INSERT INTO report (incident_id, bucket_id, title, instant_key, symbolic_key, evidence, product,"
-                    + " release, vm_uuid, vm_name, host_id, trigger, detected_at, complete, facts, artifacts)"
-                    + " SELECT 'inc-' || i, md5('b' || b)::uuid, 'title ' || b, 'i1-' || b, 's1-' || b, 'linux-console',"
+            s.execute("INSERT INTO report (incident_id, bucket_id, origin_bucket_id, title, instant_key, symbolic_key,"
+                    + " evidence, product, release, vm_uuid, vm_name, host_id, trigger, detected_at, complete, facts,"
+                    + " artifacts)"
+                    + " SELECT 'inc-' || i, md5('b' || b)::uuid, md5('b' || b)::uuid, 'title ' || b, 'i1-' || b,"
+                    + " 's1-' || b, 'linux-console',"
                     + " 'Product' || (i % 2), 'r' || ((i / 2) % 10), 'vm-' || (i % 10000), 'vm', 'host-' || (i % 500),"
                     + " 'CRASH', timestamptz '2026-11-25' - (random() * interval '30 days'), true, null, '[]'"
                     + " FROM (SELECT i, floor(5000 * power(random(), 3))::int AS b FROM generate_series(1, " + reports
                     + ") i) g");
             s.execute("UPDATE bucket SET report_count = c.n FROM (SELECT bucket_id, count(*) n FROM report GROUP BY"
                     + " bucket_id) c WHERE c.bucket_id = bucket.id");
+            // What filing maintains beside the reports: per bucket and release counts, keys of the rules version.
+            s.execute("INSERT INTO bucket_release (bucket_id, product, release, report_count, first_seen, last_seen)"
+                    + " SELECT bucket_id, product, release, count(*), min(detected_at), max(detected_at) FROM report"
+                    + " GROUP BY bucket_id, product, release");
+            s.execute("INSERT INTO bucket_key (symbolic_key, rules_version, bucket_id)"
+                    + " SELECT symbolic_key, 1, id FROM bucket");
+            s.execute("ANALYZE bucket_release");
             s.execute("ANALYZE bucket");
             s.execute("ANALYZE report");
         }
