@@ -153,25 +153,18 @@ public final class EventCodec<T extends SpecificRecord> {
             byFingerprint.put(
                     SchemaNormalization.parsingFingerprint64(writer), new GenericDatumReader<>(writer, reader, model));
         }
-        return new Projection(reader, Map.copyOf(byFingerprint), schema.getName());
+        return new Projection(Map.copyOf(byFingerprint), schema.getName());
     }
 
     /** Decodes bytes written with any released version into the projection's reader schema. */
     public static final class Projection {
 
-        private final Schema schema;
         private final Map<Long, DatumReader<GenericRecord>> readers;
         private final String name;
 
-        private Projection(Schema schema, Map<Long, DatumReader<GenericRecord>> readers, String name) {
-            this.schema = schema;
+        private Projection(Map<Long, DatumReader<GenericRecord>> readers, String name) {
             this.readers = readers;
             this.name = name;
-        }
-
-        /** The reader schema: the contract with only the kept fields. */
-        public Schema schema() {
-            return schema;
         }
 
         /** As {@link EventCodec#decode(byte[])}, with the same typed errors. */

@@ -1,9 +1,6 @@
 package dev.vigil.triage.collection;
 
-import dev.vigil.schemas.Envelopes;
-import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.common.Envelope;
-import dev.vigil.schemas.common.Source;
 import dev.vigil.schemas.crash.CollectionPolicyReason;
 import dev.vigil.schemas.crash.CollectionPolicyRequest;
 import dev.vigil.schemas.crash.CrashTriaged;
@@ -18,7 +15,6 @@ import dev.vigil.triage.messaging.TriagePublisher;
 import io.agroal.api.AgroalDataSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -48,14 +44,7 @@ public class CollectionPolicyService {
     static final String TARGET_REACHED = "FULL_DUMP_TARGET_REACHED";
     static final String ADMIN_OVERRIDE = "ADMIN_OVERRIDE";
     /** Collection requests are about a bucket, across the enterprises whose hosts saw it. */
-    static final String VENDOR_TENANT = "vendor";
-
     private static final Logger LOG = Logger.getLogger(CollectionPolicyService.class);
-    private static final Source SOURCE = Source.newBuilder()
-            .setHostId("vigil-crash-triage")
-            .setAgentId("vigil-crash-triage")
-            .setAgentVersion("1")
-            .build();
 
     private final AgroalDataSource db;
     private final TriagePublisher publisher;
@@ -255,15 +244,7 @@ public class CollectionPolicyService {
         // The request's content is in its identity: a publish whose commit failed leaves the sequence unchanged,
         // and a different request under the same sequence must not be dropped downstream as its duplicate.
         String identity = "triaged:collection:" + p.bucket() + "|" + p.sequence() + "|" + p.dump() + "|" + p.mode();
-        Envelope envelope = Envelope.newBuilder()
-                .setEventId(UUID.nameUUIDFromBytes(identity.getBytes(StandardCharsets.UTF_8))
-                        .toString())
-                .setEventType(Envelopes.eventType(CrashTriaged.getClassSchema()))
-                .setOccurredAt(p.setAt())
-                .setSource(SOURCE)
-                .setTenant(VENDOR_TENANT)
-                .setSchemaVersion(EventCodec.of(CrashTriaged.class).currentVersion())
-                .build();
+        Envelope envelope = TriagePublisher.envelope(identity, p.setAt());
         CollectionPolicyRequest policy = CollectionPolicyRequest.newBuilder()
                 .setDump(DumpLevel.valueOf(p.dump().name()))
                 .setReason(CollectionPolicyReason.valueOf(p.reason()))

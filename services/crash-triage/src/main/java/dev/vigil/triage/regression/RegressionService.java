@@ -1,9 +1,6 @@
 package dev.vigil.triage.regression;
 
-import dev.vigil.schemas.Envelopes;
-import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.common.Envelope;
-import dev.vigil.schemas.common.Source;
 import dev.vigil.schemas.crash.CrashTriaged;
 import dev.vigil.schemas.crash.TriageKind;
 import dev.vigil.triage.bucket.UptimeClient;
@@ -13,7 +10,6 @@ import io.agroal.api.AgroalDataSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -42,17 +38,10 @@ public class RegressionService {
     static final String NEW_IN_RELEASE = "NEW_IN_RELEASE";
     static final String RATE_INCREASE = "RATE_INCREASE";
     /** Regressions are about a product, across the enterprises that run it. */
-    static final String VENDOR_TENANT = "vendor";
     /** Ingestion's uptime API answers at most 366 days. */
     static final int EXPOSURE_DAYS = 365;
 
     private static final Logger LOG = Logger.getLogger(RegressionService.class);
-    private static final Source SOURCE = Source.newBuilder()
-            .setHostId("vigil-crash-triage")
-            .setAgentId("vigil-crash-triage")
-            .setAgentVersion("1")
-            .build();
-
     private final AgroalDataSource db;
     private final UptimeClient uptime;
     private final TriagePublisher publisher;
@@ -203,15 +192,7 @@ public class RegressionService {
 
     private static CrashTriaged event(RegressionRepository.Candidate candidate, RegressionRepository.Verdict v) {
         String identity = "triaged:regression:" + v.bucket() + "|" + v.product() + "|" + v.release();
-        Envelope envelope = Envelope.newBuilder()
-                .setEventId(UUID.nameUUIDFromBytes(identity.getBytes(StandardCharsets.UTF_8))
-                        .toString())
-                .setEventType(Envelopes.eventType(CrashTriaged.getClassSchema()))
-                .setOccurredAt(v.detectedAt())
-                .setSource(SOURCE)
-                .setTenant(VENDOR_TENANT)
-                .setSchemaVersion(EventCodec.of(CrashTriaged.class).currentVersion())
-                .build();
+        Envelope envelope = TriagePublisher.envelope(identity, v.detectedAt());
         return CrashTriaged.newBuilder()
                 .setEnvelope(envelope)
                 .setBucketId(v.bucket().toString())

@@ -1,5 +1,6 @@
 package dev.vigil.triage.api;
 
+import static dev.vigil.triage.api.AnalystApi.detail;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
@@ -291,15 +292,6 @@ class CollectionPolicyIT {
         return Tokens.analyst()
                 .queryParam("release", release)
                 .get("/api/v1/buckets")
-                .then()
-                .statusCode(200)
-                .extract()
-                .jsonPath();
-    }
-
-    private static JsonPath detail(String id) {
-        return Tokens.analyst()
-                .get("/api/v1/buckets/" + id)
                 .then()
                 .statusCode(200)
                 .extract()

@@ -1,5 +1,7 @@
 package dev.vigil.triage.api;
 
+import static dev.vigil.triage.api.AnalystApi.detail;
+import static dev.vigil.triage.api.AnalystApi.reportsOnPage;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -33,13 +35,7 @@ class CurationIT {
                 CrashFixtures.report(release, "AcmeOS", CrashFixtures.console(keep.replace("431.", "432."))),
                 CrashFixtures.report(release, "AcmeOS", CrashFixtures.console(dup)));
         // Both buckets and all three reports filed: a report filed after the merge would land in the target anyway.
-        JsonPath page = awaitTop(
-                release,
-                p -> p.getList("items").size() == 2
-                        && p.getList("items.reports", Integer.class).stream()
-                                        .mapToInt(Integer::intValue)
-                                        .sum()
-                                == 3);
+        JsonPath page = awaitTop(release, p -> p.getList("items").size() == 2 && reportsOnPage(p) == 3);
         String a = idOf(page, tag + "keep_list_del");
         String b = idOf(page, tag + "dup_list_del");
 
@@ -222,15 +218,6 @@ class CurationIT {
                                 .extract()
                                 .jsonPath(),
                         done);
-    }
-
-    private static JsonPath detail(String id) {
-        return Tokens.analyst()
-                .get("/api/v1/buckets/" + id)
-                .then()
-                .statusCode(200)
-                .extract()
-                .jsonPath();
     }
 
     private static String idOf(JsonPath page, String function) {

@@ -1,5 +1,7 @@
 package dev.vigil.triage.api;
 
+import static dev.vigil.triage.api.AnalystApi.detail;
+import static dev.vigil.triage.api.AnalystApi.reportsOnPage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -71,7 +73,7 @@ class RulesChangeIT {
         String release = "rel-" + UUID.randomUUID();
         CrashReported x1 = report(release, x, "431.");
         CrashFixtures.send(x1, report(release, x, "432."), report(release, y, "431."));
-        JsonPath v1 = awaitTop(release, p -> sum(p) == 3);
+        JsonPath v1 = awaitTop(release, p -> reportsOnPage(p) == 3);
         String bucketX = idOf(v1, x);
         String bucketY = idOf(v1, y);
         assertThat(detail(bucketX).getString("symbolicKey")).startsWith("s1-");
@@ -94,7 +96,7 @@ class RulesChangeIT {
         CrashReported y2 = report(release, y, "433.");
         CrashReported z1 = report(release, z, "431.");
         CrashFixtures.send(x3, y2, z1);
-        JsonPath after = awaitTop(release, p -> sum(p) == 6);
+        JsonPath after = awaitTop(release, p -> reportsOnPage(p) == 6);
 
         // x's and y's reports are all in x's bucket (y's by its merge); only z, a new signature, made a bucket.
         assertThat(after.getList("items")).hasSize(2);
@@ -176,22 +178,7 @@ class RulesChangeIT {
                         done);
     }
 
-    private static int sum(JsonPath page) {
-        return page.getList("items.reports", Integer.class).stream()
-                .mapToInt(Integer::intValue)
-                .sum();
-    }
-
     private static String idOf(JsonPath page, String tag) {
         return page.getString("items.find { it.title.endsWith('" + tag + "_list_del') }.id");
-    }
-
-    private static JsonPath detail(String id) {
-        return Tokens.analyst()
-                .get("/api/v1/buckets/" + id)
-                .then()
-                .statusCode(200)
-                .extract()
-                .jsonPath();
     }
 }

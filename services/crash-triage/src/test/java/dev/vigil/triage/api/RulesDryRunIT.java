@@ -1,5 +1,7 @@
 package dev.vigil.triage.api;
 
+import static dev.vigil.triage.api.AnalystApi.detail;
+import static dev.vigil.triage.api.AnalystApi.reportsOnPage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
@@ -52,11 +54,7 @@ class RulesDryRunIT {
                                 .then()
                                 .extract()
                                 .jsonPath(),
-                        p -> p.getList("items").size() == 2
-                                && p.getList("items.reports", Integer.class).stream()
-                                                .mapToInt(Integer::intValue)
-                                                .sum()
-                                        == 3);
+                        p -> p.getList("items").size() == 2 && reportsOnPage(p) == 3);
         String bucket = page.getString("items.find { it.title.endsWith('" + tag + "_list_del') }.id");
         JsonPath before = detail(bucket);
 
@@ -179,15 +177,6 @@ class RulesDryRunIT {
                 .queryParams(params)
                 .body(rules)
                 .post("/api/v1/rules/dry-run")
-                .then()
-                .statusCode(200)
-                .extract()
-                .jsonPath();
-    }
-
-    private static JsonPath detail(String id) {
-        return Tokens.analyst()
-                .get("/api/v1/buckets/" + id)
                 .then()
                 .statusCode(200)
                 .extract()

@@ -1,5 +1,7 @@
 package dev.vigil.triage.regression;
 
+import static dev.vigil.triage.api.AnalystApi.detail;
+import static dev.vigil.triage.api.AnalystApi.reportsOnPage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -121,7 +123,7 @@ class RegressionIT {
             reports.add(report(product, "2.0", before.plusSeconds(i), steady));
         }
         CrashFixtures.send(reports.toArray(CrashReported[]::new));
-        await().atMost(Duration.ofSeconds(30)).until(() -> sum(top(product, "2.0")) == 12);
+        await().atMost(Duration.ofSeconds(30)).until(() -> reportsOnPage(top(product, "2.0")) == 12);
         // 2.1: 12 and 2 crashes over (so far) 500 VM-hours: far worse for the first, the same for the second.
         reports.clear();
         for (int i = 0; i < 12; i++) {
@@ -131,7 +133,7 @@ class RegressionIT {
             reports.add(report(product, "2.1", after.plusSeconds(i), steady));
         }
         CrashFixtures.send(reports.toArray(CrashReported[]::new));
-        await().atMost(Duration.ofSeconds(30)).until(() -> sum(top(product, "2.1")) == 14);
+        await().atMost(Duration.ofSeconds(30)).until(() -> reportsOnPage(top(product, "2.1")) == 14);
 
         // Below 1,000 VM-hours no rate is judged, however bad it looks; several sweeps pass.
         await().during(Duration.ofSeconds(3))
@@ -194,20 +196,5 @@ class RegressionIT {
                 .statusCode(200)
                 .extract()
                 .jsonPath();
-    }
-
-    private static JsonPath detail(String id) {
-        return Tokens.analyst()
-                .get("/api/v1/buckets/" + id)
-                .then()
-                .statusCode(200)
-                .extract()
-                .jsonPath();
-    }
-
-    private static int sum(JsonPath page) {
-        return page.getList("items.reports", Integer.class).stream()
-                .mapToInt(Integer::intValue)
-                .sum();
     }
 }
