@@ -153,7 +153,7 @@ public final class EventCodec<T extends SpecificRecord> {
             byFingerprint.put(
                     SchemaNormalization.parsingFingerprint64(writer), new GenericDatumReader<>(writer, reader, model));
         }
-        return new Projection(Map.copyOf(byFingerprint), schema.getName());
+        return new Projection(Map.copyOf(byFingerprint), schema.getName(), reader);
     }
 
     /** Decodes bytes written with any released version into the projection's reader schema. */
@@ -161,10 +161,17 @@ public final class EventCodec<T extends SpecificRecord> {
 
         private final Map<Long, DatumReader<GenericRecord>> readers;
         private final String name;
+        private final Schema schema;
 
-        private Projection(Map<Long, DatumReader<GenericRecord>> readers, String name) {
+        private Projection(Map<Long, DatumReader<GenericRecord>> readers, String name, Schema schema) {
             this.readers = readers;
             this.name = name;
+            this.schema = schema;
+        }
+
+        /** The pruned reader schema every decoded record has, whichever released schema wrote it. */
+        public Schema schema() {
+            return schema;
         }
 
         /** As {@link EventCodec#decode(byte[])}, with the same typed errors. */

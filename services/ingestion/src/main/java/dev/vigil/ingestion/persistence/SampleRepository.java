@@ -5,7 +5,6 @@ import jakarta.persistence.EntityManager;
 import jakarta.transaction.Status;
 import jakarta.transaction.Synchronization;
 import jakarta.transaction.TransactionSynchronizationRegistry;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -22,6 +21,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.hibernate.Session;
+import org.postgresql.PGConnection;
 
 /**
  * Stores samples compactly and in bulk: a batch of sample records is two statements (array parameters with
@@ -91,7 +91,7 @@ public class SampleRepository {
         });
     }
 
-    private void rememberAfterCommit(List<Object[]> rows) {
+    private void rememberAfterCommit(List<VmSampleRow> rows) {
         transactions.registerInterposedSynchronization(new Synchronization() {
             @Override
             public void beforeCompletion() {}
@@ -104,11 +104,8 @@ public class SampleRepository {
                 if (storedBuckets.size() > REMEMBERED_VMS) {
                     storedBuckets.clear();
                 }
-                for (Object[] row : rows) {
-                    storedBuckets.merge(
-                            (String) row[0],
-                            new Stored(((Timestamp) row[10]).getTime(), ((Timestamp) row[1]).getTime()),
-                            Stored::newer);
+                for (VmSampleRow row : rows) {
+                    storedBuckets.merge(row.vm(), new Stored(row.bucket(), row.sampledAt()), Stored::newer);
                 }
             }
         });
@@ -136,36 +133,58 @@ public class SampleRepository {
                 .executeUpdate();
     }
 
+    /** One VM row as it is sent; times in epoch milliseconds. */
+    private record VmSampleRow(
+            String vm,
+            long sampledAt,
+            String host,
+            String state,
+            Long cpuTimeNanos,
+            long readBytes,
+            long writeBytes,
+            long rxBytes,
+            long txBytes,
+            Long balloonKib,
+            long bucket) {}
+
+    private record BucketKey(String vm, long bucket) {}
+
+    /*
+     * Statements take one array per column. Strings and numbers go as binary arrays (typed Java arrays: pgjdbc encodes
+     * an Object[] as text, which both sides would format and parse), and times as epoch milliseconds turned into
+     * timestamps by arithmetic, cheaper than parsing timestamp text.
+     */
+
     private static Set<String> insertIndex(Connection connection, List<SampleRecord> batch, Instant receivedAt)
             throws SQLException {
         // In key order: concurrent writers then take row locks in the same order and cannot deadlock.
         List<SampleRecord> sorted = new ArrayList<>(batch);
         sorted.sort(Comparator.comparing(SampleRecord::eventId));
-        batch = sorted;
-        int n = batch.size();
+        int n = sorted.size();
         String[] ids = new String[n];
         String[] hosts = new String[n];
-        Timestamp[] times = new Timestamp[n];
-        Integer[] counts = new Integer[n];
+        long[] times = new long[n];
+        int[] counts = new int[n];
         for (int i = 0; i < n; i++) {
-            SampleRecord s = batch.get(i);
+            SampleRecord s = sorted.get(i);
             ids[i] = s.eventId();
             hosts[i] = s.hostId();
-            times[i] = Timestamp.from(s.sampledAt());
+            times[i] = s.sampledAt().toEpochMilli();
             counts[i] = s.vms().size();
         }
+        PGConnection pg = connection.unwrap(PGConnection.class);
         Set<String> fresh = new HashSet<>();
         try (PreparedStatement insert = connection.prepareStatement("""
                 INSERT INTO sample_batch (event_id, host_id, sampled_at, vm_count, received_at)
-                SELECT u.id, u.host, u.at, u.n, ? FROM unnest(?::text[], ?::text[], ?::timestamptz[], ?::int[])
-                    AS u(id, host, at, n)
+                SELECT u.id, u.host, 'epoch'::timestamptz + u.at * interval '1 millisecond', u.n, ?
+                FROM unnest(?::text[], ?::text[], ?::int8[], ?::int4[]) AS u(id, host, at, n)
                 ON CONFLICT (event_id) DO NOTHING
                 RETURNING event_id""")) {
             insert.setTimestamp(1, Timestamp.from(receivedAt));
-            insert.setArray(2, connection.createArrayOf("text", ids));
-            insert.setArray(3, connection.createArrayOf("text", hosts));
-            insert.setArray(4, connection.createArrayOf("timestamptz", times));
-            insert.setArray(5, connection.createArrayOf("int4", counts));
+            insert.setArray(2, pg.createArrayOf("text", ids));
+            insert.setArray(3, pg.createArrayOf("text", hosts));
+            insert.setArray(4, pg.createArrayOf("int8", times));
+            insert.setArray(5, pg.createArrayOf("int4", counts));
             try (ResultSet rs = insert.executeQuery()) {
                 while (rs.next()) {
                     fresh.add(rs.getString(1));
@@ -179,70 +198,99 @@ public class SampleRepository {
             throws SQLException {
         // The earliest sample of each VM and bucket in this batch; the database keeps the earliest of all batches,
         // whichever commits first (two batches of a VM may be written at once).
-        Map<String, Object[]> kept = new HashMap<>();
+        Map<BucketKey, VmSampleRow> kept = new HashMap<>();
         boolean remembered = resolution.toMillis() > 0;
         for (SampleRecord s : batch) {
             if (!fresh.contains(s.eventId())) {
                 continue;
             }
-            Instant bucket = bucket(s.sampledAt(), resolution);
+            long sampledAt = s.sampledAt().toEpochMilli();
+            long bucket = bucket(s.sampledAt(), resolution).toEpochMilli();
             for (VmRow vm : s.vms()) {
                 Stored stored = remembered ? storedBuckets.get(vm.uuid()) : null;
-                if (stored != null
-                        && stored.bucket() == bucket.toEpochMilli()
-                        && stored.sampledAt() <= s.sampledAt().toEpochMilli()) {
+                if (stored != null && stored.bucket() == bucket && stored.sampledAt() <= sampledAt) {
                     continue;
                 }
-                String key = vm.uuid() + '|' + bucket.toEpochMilli();
-                Object[] earlier = kept.get(key);
-                if (earlier != null && !((Timestamp) earlier[1]).toInstant().isAfter(s.sampledAt())) {
+                BucketKey key = new BucketKey(vm.uuid(), bucket);
+                VmSampleRow earlier = kept.get(key);
+                if (earlier != null && earlier.sampledAt() <= sampledAt) {
                     continue;
                 }
-                kept.put(key, new Object[] {
-                    vm.uuid(),
-                    Timestamp.from(s.sampledAt()),
-                    s.hostId(),
-                    vm.state(),
-                    vm.cpuTimeNanos(),
-                    vm.readBytes(),
-                    vm.writeBytes(),
-                    vm.rxBytes(),
-                    vm.txBytes(),
-                    vm.balloonKib(),
-                    Timestamp.from(bucket)
-                });
+                kept.put(
+                        key,
+                        new VmSampleRow(
+                                vm.uuid(),
+                                sampledAt,
+                                s.hostId(),
+                                vm.state(),
+                                vm.cpuTimeNanos(),
+                                vm.readBytes(),
+                                vm.writeBytes(),
+                                vm.rxBytes(),
+                                vm.txBytes(),
+                                vm.balloonKib(),
+                                bucket));
             }
         }
-        // In key order, as the index rows: concurrent writers lock (VM, bucket) rows in the same order.
-        List<Object[]> rows = new ArrayList<>(kept.values());
-        rows.sort(Comparator.<Object[], String>comparing(r -> (String) r[0]).thenComparing(r -> (Timestamp) r[10]));
-        if (rows.isEmpty()) {
+        if (kept.isEmpty()) {
             return;
         }
+        // In key order, as the index rows: concurrent writers lock (VM, bucket) rows in the same order.
+        List<VmSampleRow> rows = new ArrayList<>(kept.values());
+        rows.sort(Comparator.comparing(VmSampleRow::vm).thenComparingLong(VmSampleRow::bucket));
         if (remembered) {
             rememberAfterCommit(rows);
         }
-        String[] types = {
-            "text", "timestamptz", "text", "text", "int8", "int8", "int8", "int8", "int8", "int8", "timestamptz"
-        };
+        int n = rows.size();
+        String[] vms = new String[n];
+        long[] times = new long[n];
+        String[] hosts = new String[n];
+        String[] states = new String[n];
+        Long[] cpu = new Long[n];
+        long[] read = new long[n];
+        long[] written = new long[n];
+        long[] received = new long[n];
+        long[] sent = new long[n];
+        Long[] balloon = new Long[n];
+        long[] buckets = new long[n];
+        for (int i = 0; i < n; i++) {
+            VmSampleRow row = rows.get(i);
+            vms[i] = row.vm();
+            times[i] = row.sampledAt();
+            hosts[i] = row.host();
+            states[i] = row.state();
+            cpu[i] = row.cpuTimeNanos();
+            read[i] = row.readBytes();
+            written[i] = row.writeBytes();
+            received[i] = row.rxBytes();
+            sent[i] = row.txBytes();
+            balloon[i] = row.balloonKib();
+            buckets[i] = row.bucket();
+        }
+        PGConnection pg = connection.unwrap(PGConnection.class);
         try (PreparedStatement insert = connection.prepareStatement("""
                 INSERT INTO vm_sample (vm_uuid, sampled_at, host_id, state, cpu_time_ns, read_bytes, write_bytes,
                     rx_bytes, tx_bytes, balloon_kib, bucket)
-                SELECT * FROM unnest(?::text[], ?::timestamptz[], ?::text[], ?::text[], ?::int8[], ?::int8[],
-                    ?::int8[], ?::int8[], ?::int8[], ?::int8[], ?::timestamptz[])
+                SELECT u.vm, 'epoch'::timestamptz + u.at * interval '1 millisecond', u.host, u.state, u.cpu, u.rd,
+                    u.wr, u.rx, u.tx, u.balloon, 'epoch'::timestamptz + u.bucket * interval '1 millisecond'
+                FROM unnest(?::text[], ?::int8[], ?::text[], ?::text[], ?::int8[], ?::int8[], ?::int8[], ?::int8[],
+                    ?::int8[], ?::int8[], ?::int8[]) AS u(vm, at, host, state, cpu, rd, wr, rx, tx, balloon, bucket)
                 ON CONFLICT (vm_uuid, bucket) DO UPDATE SET sampled_at = EXCLUDED.sampled_at,
                     host_id = EXCLUDED.host_id, state = EXCLUDED.state, cpu_time_ns = EXCLUDED.cpu_time_ns,
                     read_bytes = EXCLUDED.read_bytes, write_bytes = EXCLUDED.write_bytes,
                     rx_bytes = EXCLUDED.rx_bytes, tx_bytes = EXCLUDED.tx_bytes, balloon_kib = EXCLUDED.balloon_kib
                 WHERE vm_sample.sampled_at > EXCLUDED.sampled_at""")) {
-            for (int column = 0; column < types.length; column++) {
-                Object[] values = new Object[rows.size()];
-                for (int r = 0; r < rows.size(); r++) {
-                    values[r] = rows.get(r)[column];
-                }
-                Array array = connection.createArrayOf(types[column], values);
-                insert.setArray(column + 1, array);
-            }
+            insert.setArray(1, pg.createArrayOf("text", vms));
+            insert.setArray(2, pg.createArrayOf("int8", times));
+            insert.setArray(3, pg.createArrayOf("text", hosts));
+            insert.setArray(4, pg.createArrayOf("text", states));
+            insert.setArray(5, pg.createArrayOf("int8", cpu));
+            insert.setArray(6, pg.createArrayOf("int8", read));
+            insert.setArray(7, pg.createArrayOf("int8", written));
+            insert.setArray(8, pg.createArrayOf("int8", received));
+            insert.setArray(9, pg.createArrayOf("int8", sent));
+            insert.setArray(10, pg.createArrayOf("int8", balloon));
+            insert.setArray(11, pg.createArrayOf("int8", buckets));
             insert.executeUpdate();
         }
     }

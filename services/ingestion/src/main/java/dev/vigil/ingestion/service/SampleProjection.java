@@ -7,7 +7,9 @@ import dev.vigil.schemas.agent.AgentSamples;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.generic.IndexedRecord;
 
 /**
  * The part of an {@code AgentSamples} record ingestion keeps: the envelope, the time, and per VM its state and the
@@ -30,42 +32,96 @@ final class SampleProjection {
                     "vms.nets.txBytes",
                     "vms.balloonCurrentKib"));
 
+    // Field positions in the projected schema, resolved once: a lookup by name hashes the name on every access.
+    private static final Path ENVELOPE = Path.of(PROJECTION.schema(), "envelope");
+    private static final Path EVENT_ID = ENVELOPE.then("eventId");
+    private static final Path SOURCE = ENVELOPE.then("source");
+    private static final Path HOST_ID = SOURCE.then("hostId");
+    private static final Path SAMPLED_AT = Path.of(PROJECTION.schema(), "sampledAt");
+    private static final Path VMS = Path.of(PROJECTION.schema(), "vms");
+    private static final Path VM = VMS.item("vm");
+    private static final Path VM_UUID = VM.then("uuid");
+    private static final Path STATE = VMS.item("state");
+    private static final Path CPU_TIME = VMS.item("cpuTimeNanos");
+    private static final Path BALLOON = VMS.item("balloonCurrentKib");
+    private static final Path BLOCKS = VMS.item("blocks");
+    private static final Path READ_BYTES = BLOCKS.item("readBytes");
+    private static final Path WRITE_BYTES = BLOCKS.item("writeBytes");
+    private static final Path NETS = VMS.item("nets");
+    private static final Path RX_BYTES = NETS.item("rxBytes");
+    private static final Path TX_BYTES = NETS.item("txBytes");
+
     private SampleProjection() {}
 
     /** The stored view of a record decoded (and validated) through {@link #PROJECTION}. */
     static SampleRecord of(GenericRecord samples) {
-        GenericRecord envelope = (GenericRecord) samples.get("envelope");
-        GenericRecord source = (GenericRecord) envelope.get("source");
-        List<?> vms = (List<?>) samples.get("vms");
+        IndexedRecord envelope = (IndexedRecord) ENVELOPE.of(samples);
+        List<?> vms = (List<?>) VMS.of(samples);
         List<VmRow> rows = new ArrayList<>(vms.size());
         for (Object item : vms) {
-            GenericRecord vm = (GenericRecord) item;
+            IndexedRecord vm = (IndexedRecord) item;
             long read = 0;
             long written = 0;
-            for (Object block : (List<?>) vm.get("blocks")) {
-                read += (Long) ((GenericRecord) block).get("readBytes");
-                written += (Long) ((GenericRecord) block).get("writeBytes");
+            for (Object block : (List<?>) BLOCKS.of(vm)) {
+                read += (Long) READ_BYTES.of((IndexedRecord) block);
+                written += (Long) WRITE_BYTES.of((IndexedRecord) block);
             }
             long received = 0;
             long sent = 0;
-            for (Object net : (List<?>) vm.get("nets")) {
-                received += (Long) ((GenericRecord) net).get("rxBytes");
-                sent += (Long) ((GenericRecord) net).get("txBytes");
+            for (Object net : (List<?>) NETS.of(vm)) {
+                received += (Long) RX_BYTES.of((IndexedRecord) net);
+                sent += (Long) TX_BYTES.of((IndexedRecord) net);
             }
             rows.add(new VmRow(
-                    ((GenericRecord) vm.get("vm")).get("uuid").toString(),
-                    vm.get("state").toString(),
-                    (Long) vm.get("cpuTimeNanos"),
+                    VM_UUID.of((IndexedRecord) VM.of(vm)).toString(),
+                    STATE.of(vm).toString(),
+                    (Long) CPU_TIME.of(vm),
                     read,
                     written,
                     received,
                     sent,
-                    (Long) vm.get("balloonCurrentKib")));
+                    (Long) BALLOON.of(vm)));
         }
         return new SampleRecord(
-                envelope.get("eventId").toString(),
-                source.get("hostId").toString(),
-                (Instant) samples.get("sampledAt"),
+                EVENT_ID.of(envelope).toString(),
+                HOST_ID.of((IndexedRecord) SOURCE.of(envelope)).toString(),
+                (Instant) SAMPLED_AT.of(samples),
                 rows);
+    }
+
+    /** A field's position in its record's schema, and that field's schema (unions unwrapped to their non-null type). */
+    private record Path(int position, Schema schema) {
+
+        static Path of(Schema record, String name) {
+            Schema.Field field = record.getField(name);
+            if (field == null) {
+                throw new IllegalStateException(record.getFullName() + " has no field " + name);
+            }
+            return new Path(field.pos(), nonNull(field.schema()));
+        }
+
+        /** A field of this record field. */
+        Path then(String name) {
+            return of(schema, name);
+        }
+
+        /** A field of this array field's items. */
+        Path item(String name) {
+            return of(nonNull(schema.getElementType()), name);
+        }
+
+        Object of(IndexedRecord record) {
+            return record.get(position);
+        }
+
+        private static Schema nonNull(Schema schema) {
+            if (schema.getType() != Schema.Type.UNION) {
+                return schema;
+            }
+            return schema.getTypes().stream()
+                    .filter(t -> t.getType() != Schema.Type.NULL)
+                    .findFirst()
+                    .orElseThrow();
+        }
     }
 }
