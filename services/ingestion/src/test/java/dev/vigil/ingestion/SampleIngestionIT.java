@@ -38,7 +38,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Samples in bulk: each new sample record indexed once, one VM row per VM per minute (the earliest sample of it), a
- * duplicate skipped, garbage dead-lettered.
+ * duplicate skipped, garbage dead-lettered (every record of it, once).
  */
 @QuarkusTest
 @QuarkusTestResource(DevstackTestResource.class)
@@ -46,6 +46,9 @@ class SampleIngestionIT {
 
     private static final int RECORDS = 100;
     private static final int VMS = 10;
+    /** More than the dead-letter publisher keeps in flight at once, so a batch's refusals take several rounds. */
+    private static final int GARBAGE = 450;
+
     private final Endpoints endpoints = Devstack.shared().endpoints();
     private final String hostId = "samples-" + UUID.randomUUID();
 
@@ -72,8 +75,12 @@ class SampleIngestionIT {
                 producer.send(new ProducerRecord<>(TopicCatalog.AGENT_SAMPLES.name(), key, value));
             }
             producer.send(new ProducerRecord<>(TopicCatalog.AGENT_SAMPLES.name(), key, first));
-            producer.send(new ProducerRecord<>(
-                    TopicCatalog.AGENT_SAMPLES.name(), key, "{\"not\":\"avro\"}".getBytes(StandardCharsets.UTF_8)));
+            for (int i = 0; i < GARBAGE; i++) {
+                producer.send(new ProducerRecord<>(
+                        TopicCatalog.AGENT_SAMPLES.name(),
+                        key,
+                        ("{\"not\":\"avro\",\"n\":" + i + "}").getBytes(StandardCharsets.UTF_8)));
+            }
             producer.flush();
         }
 
@@ -84,16 +91,30 @@ class SampleIngestionIT {
                     .isEqualTo((long) firstOfMinute.size() * VMS);
         });
         assertThat(count("SELECT count(*) FROM ingestion.vm_sample WHERE host_id = ? AND state = 'RUNNING'"
-                        + " AND read_bytes = 3000 AND cpu_time_ns > 0"))
+                        + " AND read_bytes = 3000 AND write_bytes = 0 AND rx_bytes = 0"
+                        + " AND cpu_time_ns = (extract(epoch FROM sampled_at) * 1000)::bigint * 1000000"
+                        + " AND balloon_kib IS NULL"))
                 .isEqualTo((long) firstOfMinute.size() * VMS);
         assertThat(sampleTimes(vms.get(0))).containsExactlyElementsOf(firstOfMinute.values());
+        // Every refusal is on the dead-letter topic, once. Two sample batches are written at a time, so batches'
+        // refusals may interleave; each names its source offset.
         try (TopicTail dlq = new TopicTail(endpoints, TopicCatalog.INGESTION_DEAD_LETTER)) {
             await().atMost(Duration.ofSeconds(30))
-                    .untilAsserted(() -> assertThat(dlq.poll().stream()
-                                    .filter(r -> Arrays.equals(r.key(), key))
-                                    .map(r -> CloudEventHeaders.read(r.headers(), DeadLetterHeaders.REASON))
-                                    .toList())
-                            .containsExactly("MALFORMED"));
+                    .untilAsserted(() -> assertThat(dlq.poll().stream().filter(r -> Arrays.equals(r.key(), key)))
+                            .hasSize(GARBAGE));
+            List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> refused =
+                    dlq.poll().stream().filter(r -> Arrays.equals(r.key(), key)).toList();
+            assertThat(refused)
+                    .extracting(r -> CloudEventHeaders.read(r.headers(), DeadLetterHeaders.REASON))
+                    .containsOnly("MALFORMED");
+            assertThat(refused)
+                    .extracting(r -> new String(r.value(), StandardCharsets.UTF_8))
+                    .containsExactlyInAnyOrderElementsOf(java.util.stream.IntStream.range(0, GARBAGE)
+                            .mapToObj(i -> "{\"not\":\"avro\",\"n\":" + i + "}")
+                            .toList());
+            assertThat(refused)
+                    .extracting(r -> CloudEventHeaders.read(r.headers(), DeadLetterHeaders.SOURCE_OFFSET))
+                    .doesNotHaveDuplicates();
         }
     }
 

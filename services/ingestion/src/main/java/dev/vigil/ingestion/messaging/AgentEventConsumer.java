@@ -1,7 +1,6 @@
 package dev.vigil.ingestion.messaging;
 
 import dev.vigil.ingestion.domain.IngestionResult;
-import dev.vigil.ingestion.domain.IngestionResult.Outcome;
 import dev.vigil.ingestion.service.AgentEventIngestionService;
 import dev.vigil.ingestion.service.IngestionMetrics;
 import io.quarkus.narayana.jta.QuarkusTransaction;
@@ -47,11 +46,7 @@ public class AgentEventConsumer {
             List<IngestionResult> results = ingestion.ingestAll(records.stream()
                     .map(r -> new AgentEventIngestionService.Incoming(r.value(), r.topic(), r.partition(), r.offset()))
                     .toList());
-            for (int i = 0; i < records.size(); i++) {
-                if (results.get(i).outcome() == Outcome.REJECTED) {
-                    deadLetter.send(records.get(i), results.get(i).rejection());
-                }
-            }
+            deadLetter.sendAll(DeadLetterPublisher.refused(records, results));
         });
         metrics.batch(records.get(0).topic(), records.size(), System.nanoTime() - started);
         batch.forEach(record -> metrics.durable(record.topic(), record.timestamp()));

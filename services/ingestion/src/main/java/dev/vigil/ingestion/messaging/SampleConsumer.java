@@ -51,7 +51,9 @@ public class SampleConsumer {
             Map<Integer, Rejection> refused = ingestion.ingestBatch(
                     records.stream().map(ConsumerRecord::value).toList(),
                     records.get(0).topic());
-            refused.forEach((index, rejection) -> deadLetter.send(records.get(index), rejection));
+            deadLetter.sendAll(refused.entrySet().stream()
+                    .map(e -> new DeadLetterPublisher.Refused(records.get(e.getKey()), e.getValue()))
+                    .toList());
         });
         metrics.batch(records.get(0).topic(), records.size(), System.nanoTime() - started);
         records.forEach(r -> metrics.durable(r.topic(), r.timestamp()));

@@ -1,6 +1,6 @@
 package dev.vigil.ingestion.persistence;
 
-import dev.vigil.ingestion.domain.RecordedEvent;
+import dev.vigil.ingestion.domain.HostSighting;
 import io.quarkus.hibernate.orm.panache.PanacheRepositoryBase;
 import io.quarkus.panache.common.Page;
 import io.quarkus.panache.common.Sort;
@@ -12,9 +12,9 @@ import java.util.List;
 @ApplicationScoped
 public class HostRepository implements PanacheRepositoryBase<HostEntity, String> {
 
-    /** Notes that a host's agent spoke; the agent identity follows the newest event. */
-    public void recordSeen(RecordedEvent event) {
-        recordSeen(event.hostId(), event.tenant(), event.agentId(), event.agentVersion(), event.occurredAt());
+    /** Notes that a host's agent spoke; the agent identity follows the newest sighting. */
+    public void recordSeen(HostSighting sighting) {
+        recordSeen(sighting.hostId(), sighting.tenant(), sighting.agentId(), sighting.agentVersion(), sighting.at());
     }
 
     /** Notes that a host's agent spoke at {@code at}. */

@@ -2,6 +2,7 @@ package dev.vigil.ingestion.persistence;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
+import jakarta.transaction.TransactionSynchronizationRegistry;
 import java.sql.Array;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -23,10 +24,34 @@ import org.hibernate.Session;
 @ApplicationScoped
 public class IncidentRepository {
 
-    private final EntityManager entityManager;
+    /** The advisory lock that serializes incident changes; any constant no other Vigil code takes. */
+    static final long INCIDENT_LOCK = 0x5669_6769_6c49_6e63L; // "VigilInc"
 
-    IncidentRepository(EntityManager entityManager) {
+    private static final Object LOCK_HELD = new Object();
+
+    private final EntityManager entityManager;
+    private final TransactionSynchronizationRegistry transactions;
+
+    IncidentRepository(EntityManager entityManager, TransactionSynchronizationRegistry transactions) {
         this.entityManager = entityManager;
+        this.transactions = transactions;
+    }
+
+    /**
+     * Takes the incident lock until the transaction ends (once per transaction). Events and artifact manifests are
+     * consumed in batches, one transaction each, and both change incident rows in record order: without one lock
+     * for incident changes, two batches could lock the same two incidents in opposite orders and deadlock. Trigger
+     * events and incident artifacts are rare next to the rest of the traffic, so they wait for each other only.
+     */
+    public void lockIncidents() {
+        if (transactions.getResource(LOCK_HELD) != null) {
+            return;
+        }
+        entityManager
+                .createNativeQuery("SELECT 1 FROM pg_advisory_xact_lock(:key)", Integer.class)
+                .setParameter("key", INCIDENT_LOCK)
+                .getSingleResult();
+        transactions.putResource(LOCK_HELD, Boolean.TRUE);
     }
 
     /** What a trigger event says about its incident. */

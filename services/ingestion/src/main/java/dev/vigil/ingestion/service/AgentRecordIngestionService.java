@@ -11,14 +11,16 @@ import dev.vigil.schemas.common.Envelope;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BiPredicate;
 import java.util.function.Function;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
- * Takes artifact manifests, user feedback and command results to their end: validated for their kind, recorded
- * once by event id (and the sending host's last-seen moved), or refused with a typed reason.
+ * Takes artifact manifests, user feedback and command results to their end, a polled batch at a time: validated for
+ * their kind, recorded once by event id (and the sending hosts' last-seen moved), or refused with a typed reason.
  */
 @ApplicationScoped
 public class AgentRecordIngestionService {
@@ -45,9 +47,10 @@ public class AgentRecordIngestionService {
         this.incidents = incidents;
     }
 
-    public IngestionResult artifact(byte[] value, String topic) {
-        return ingest(
-                value,
+    /** Artifact manifests, in order; must run inside the caller's transaction. */
+    public List<IngestionResult> artifacts(List<byte[]> values, String topic) {
+        return ingestAll(
+                values,
                 topic,
                 ArtifactManifest.class,
                 m -> Map.of(
@@ -65,56 +68,66 @@ public class AgentRecordIngestionService {
                 });
     }
 
-    public IngestionResult feedback(byte[] value, String topic) {
-        return ingest(
-                value,
+    /** User feedback, in order; must run inside the caller's transaction. */
+    public List<IngestionResult> feedback(List<byte[]> values, String topic) {
+        return ingestAll(
+                values,
                 topic,
                 UserFeedback.class,
                 f -> Map.of("vm.uuid", f.getVm().getUuid(), "text", f.getText()),
                 records::insertIfAbsent);
     }
 
-    public IngestionResult commandResult(byte[] value, String topic) {
-        return ingest(
-                value,
+    /** Command results, in order; must run inside the caller's transaction. */
+    public List<IngestionResult> commandResults(List<byte[]> values, String topic) {
+        return ingestAll(
+                values,
                 topic,
                 CommandResult.class,
                 r -> Map.of("commandId", r.getCommandId(), "message", r.getMessage()),
                 records::insertIfAbsent);
     }
 
-    /** Must run inside the caller's transaction. */
-    private <T extends SpecificRecord> IngestionResult ingest(
-            byte[] value,
+    /**
+     * Takes a polled batch in record order: each record is validated and inserted once by event id (a second copy
+     * in the same batch is a duplicate too), and the hosts heard from are updated once each at the end.
+     *
+     * @return one result per value, in order
+     */
+    private <T extends SpecificRecord> List<IngestionResult> ingestAll(
+            List<byte[]> values,
             String topic,
             Class<T> type,
             Function<T, Map<String, String>> required,
             BiPredicate<T, Instant> insert) {
-        metrics.consumed(topic);
-        T record;
-        try {
-            record = validator.validate(value, type, required);
-        } catch (ValidationException e) {
-            metrics.rejected(topic, e.reason());
-            LOG.log(
-                    System.Logger.Level.INFO,
-                    "rejected a " + type.getSimpleName() + " from " + topic + ": " + e.reason() + ": "
-                            + e.getMessage());
-            return IngestionResult.rejected(new Rejection(e.reason().name(), e.getMessage()));
+        List<IngestionResult> results = new ArrayList<>(values.size());
+        HostSightings sightings = new HostSightings();
+        Instant now = clock.instant();
+        for (byte[] value : values) {
+            metrics.consumed(topic);
+            T record;
+            try {
+                record = validator.validate(value, type, required);
+            } catch (ValidationException e) {
+                metrics.rejected(topic, e.reason());
+                LOG.log(
+                        System.Logger.Level.INFO,
+                        "rejected a " + type.getSimpleName() + " from " + topic + ": " + e.reason() + ": "
+                                + e.getMessage());
+                results.add(IngestionResult.rejected(new Rejection(e.reason().name(), e.getMessage())));
+                continue;
+            }
+            if (!insert.test(record, now)) {
+                metrics.duplicate(topic);
+                results.add(IngestionResult.duplicate());
+                continue;
+            }
+            sightings.note((Envelope)
+                    record.get(record.getSchema().getField("envelope").pos()));
+            metrics.stored(topic);
+            results.add(IngestionResult.stored());
         }
-        if (!insert.test(record, clock.instant())) {
-            metrics.duplicate(topic);
-            return IngestionResult.duplicate();
-        }
-        Envelope envelope =
-                (Envelope) record.get(record.getSchema().getField("envelope").pos());
-        hosts.recordSeen(
-                envelope.getSource().getHostId(),
-                envelope.getTenant(),
-                envelope.getSource().getAgentId(),
-                envelope.getSource().getAgentVersion(),
-                envelope.getOccurredAt());
-        metrics.stored(topic);
-        return IngestionResult.stored();
+        sightings.newest().forEach(hosts::recordSeen);
+        return results;
     }
 }

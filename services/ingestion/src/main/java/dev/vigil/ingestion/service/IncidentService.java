@@ -30,6 +30,7 @@ public class IncidentService {
     }
 
     void triggerArrived(RecordedEvent event, byte[] record, Instant now) {
+        incidents.lockIncidents();
         Trigger trigger = new Trigger(
                 event.eventId(),
                 event.tenant(),
@@ -74,6 +75,7 @@ public class IncidentService {
         if (named == null) {
             return;
         }
+        incidents.lockIncidents();
         String owner = incidents.incidentOf(named).orElse(null);
         if (owner == null) {
             incidents.openPlaceholder(
