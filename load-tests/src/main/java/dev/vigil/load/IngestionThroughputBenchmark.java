@@ -40,6 +40,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -48,8 +49,10 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -63,15 +66,20 @@ import org.apache.kafka.tools.ProducerPerformance;
  * Ingestion's throughput and publish-to-durable latency under mixed agent traffic, against Kafka's own
  * {@code ProducerPerformance} on the same broker in the same run.
  *
- * <p>Usage: {@code load-tests/run IngestionThroughputBenchmark [records] [vms-per-sample-record] [paced-rate]}.
- * Records are encoded before sending starts. Three phases on one devstack: (1) {@code ProducerPerformance} writes {@code records} records of the mix's mean
- * size to a topic with the agent topics' partitioning, acks=all; (2) the packaged ingestion service runs while a
- * producer sends {@code records} mixed agent records as fast as it can (twice: the first round warms the JIT up and
- * is not measured); ingestion's rate is records over the time
- * from the first send until the last record is durable in PostgreSQL, and every event id is counted there; (3) a
- * fresh ingestion process takes traffic paced at {@code paced-rate} records/s for 30 s of warm-up and then 60 s,
- * and its publish-to-durable p50/p99 (Micrometer's sliding window, about the last two minutes) is read from its own
- * metric.
+ * <p>Usage: {@code load-tests/run IngestionThroughputBenchmark [records] [vms-per-sample-record] [paced-rate]
+ * [rounds] [warm-up-rounds]}. Records are encoded before sending starts. Three phases on one devstack:
+ * <ol>
+ *   <li>{@code ProducerPerformance} writes {@code records} records of the mix's mean size to a topic with the agent
+ *       topics' partitioning, acks=all;
+ *   <li>the packaged ingestion service runs while a producer sends rounds of {@code records} mixed agent records as
+ *       fast as it can: {@code warm-up-rounds} (default 5) unmeasured rounds until the JIT has compiled the hot
+ *       paths (on 2 cores it takes about a minute of saturated load to settle), then {@code rounds} (default 3) measured ones. A round's rate is its records over the time from the
+ *       first send until the last record is durable in PostgreSQL; every event id is counted there. The median
+ *       round is reported;
+ *   <li>a fresh ingestion process takes traffic paced at {@code paced-rate} records/s for 30 s of warm-up and then
+ *       60 s, and its publish-to-durable p50/p99 (Micrometer's sliding window, about the last two minutes) is read
+ *       from its own metric. A {@code paced-rate} of 0 skips this phase, e.g. while profiling the saturated rounds.
+ * </ol>
  */
 public final class IngestionThroughputBenchmark {
 
@@ -89,6 +97,8 @@ public final class IngestionThroughputBenchmark {
         int records = args.length > 0 ? Integer.parseInt(args[0]) : 300_000;
         int vmsPerSample = args.length > 1 ? Integer.parseInt(args[1]) : 10;
         int pacedRate = args.length > 2 ? Integer.parseInt(args[2]) : 5_000;
+        int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 3;
+        int warmups = args.length > 4 ? Integer.parseInt(args[4]) : 5;
         if (!Files.exists(APP)) {
             throw new IllegalStateException(APP + " is missing: run ./mvnw install -Dquick first");
         }
@@ -100,26 +110,49 @@ public final class IngestionThroughputBenchmark {
 
             double rawRate = producerPerformance(endpoints, records, meanSize);
 
-            Result drain;
-            String busy;
+            List<Result> measured = new ArrayList<>();
+            Map<String, Supplier<Stream<ProcessHandle>>> parts = new LinkedHashMap<>();
+            parts.put("load generator and broker", CpuAccount.self());
+            parts.put("ingestion", CpuAccount.children("quarkus-run.jar"));
+            parts.put("PostgreSQL", postgresProcesses(endpoints));
+            CpuAccount cpu = new CpuAccount(parts);
             int port = freePort();
             try (ServiceProcess ingestion =
                     ServiceProcess.start(APP, endpoints, port, Map.of(), logs.resolve("a.log"))) {
                 ingestion.awaitReady("http://127.0.0.1:" + port, Duration.ofSeconds(120));
-                // Warm-up: the same traffic, unmeasured, until the JIT has compiled the hot paths.
-                sendAndAwaitDurable(endpoints, traffic, records, 0);
-                Map<String, Double> before = batchMetrics(port);
-                drain = sendAndAwaitDurable(endpoints, traffic, records, 0);
-                busy = busyChannels(before, batchMetrics(port));
+                // Warm-up: the same traffic, unmeasured, until the JIT has compiled the hot paths. On 2 cores the
+                // compiler threads compete with the service: after two rounds they still took a third of its CPU.
+                for (int round = 1; round <= warmups; round++) {
+                    Result warm = sendAndAwaitDurable(endpoints, port, traffic, records, 0);
+                    System.out.printf(Locale.ROOT, "warm-up round %d: %.0f records/s%n", round, warm.durableRate());
+                }
+                for (int round = 1; round <= rounds; round++) {
+                    Map<String, Double> before = batchMetrics(port);
+                    Result result = sendAndAwaitDurable(endpoints, port, traffic, records, 0, cpu);
+                    result = result.withBusy(busyChannels(before, batchMetrics(port)));
+                    System.out.printf(
+                            Locale.ROOT,
+                            "measured round %d: %.0f records/s; CPU: %s%n",
+                            round,
+                            result.durableRate(),
+                            result.cpu());
+                    measured.add(result);
+                }
             }
-            String p99;
-            int pacedPort = freePort();
-            try (ServiceProcess ingestion =
-                    ServiceProcess.start(APP, endpoints, pacedPort, Map.of(), logs.resolve("b.log"))) {
-                ingestion.awaitReady("http://127.0.0.1:" + pacedPort, Duration.ofSeconds(120));
-                sendAndAwaitDurable(endpoints, traffic, pacedRate * 30, pacedRate);
-                sendAndAwaitDurable(endpoints, traffic, pacedRate * 60, pacedRate);
-                p99 = quantiles(pacedPort);
+            List<Result> byRate = new ArrayList<>(measured);
+            byRate.sort(java.util.Comparator.comparingDouble(Result::durableRate));
+            Result drain = byRate.get(byRate.size() / 2);
+            String busy = drain.busy();
+            String p99 = "not measured (paced-rate 0)";
+            if (pacedRate > 0) {
+                int pacedPort = freePort();
+                try (ServiceProcess ingestion =
+                        ServiceProcess.start(APP, endpoints, pacedPort, Map.of(), logs.resolve("b.log"))) {
+                    ingestion.awaitReady("http://127.0.0.1:" + pacedPort, Duration.ofSeconds(120));
+                    sendAndAwaitDurable(endpoints, pacedPort, traffic, pacedRate * 30, pacedRate);
+                    sendAndAwaitDurable(endpoints, pacedPort, traffic, pacedRate * 60, pacedRate);
+                    p99 = quantiles(pacedPort);
+                }
             }
 
             System.out.printf(
@@ -142,24 +175,26 @@ public final class IngestionThroughputBenchmark {
                     Locale.ROOT, "| mixed agent traffic sent by the benchmark's producer | %.0f |%n", drain.sendRate());
             System.out.printf(
                     Locale.ROOT,
-                    "| ingestion: first send to last record durable in PostgreSQL | %.0f |%n",
+                    "| ingestion: first send to last record durable in PostgreSQL, median of %d rounds | %.0f |%n",
+                    measured.size(),
                     drain.durableRate());
             System.out.printf(
                     Locale.ROOT,
                     "%nratio ingestion / ProducerPerformance = %.3f; VM samples taken in/s = %.0f;"
-                            + " records accounted for: %d of %d (dead-lettered: %d)%n",
+                            + " records accounted for in the measured rounds: %d of %d (dead-lettered: %d)%n",
                     drain.durableRate() / rawRate,
                     drain.durableRate() * SAMPLES_PER_100 / 100.0 * vmsPerSample,
-                    drain.durable(),
-                    records,
+                    measured.stream().mapToLong(Result::durable).sum(),
+                    (long) records * measured.size(),
                     drain.deadLettered());
             System.out.printf(
                     Locale.ROOT,
-                    "last record durable, seconds after the first send: samples %.1f, events %.1f, artifacts %.1f%n",
+                    "median round, last record durable, seconds after the first send: samples %.1f, events %.1f, artifacts %.1f%n",
                     drain.lastDurableSeconds()[0],
                     drain.lastDurableSeconds()[1],
                     drain.lastDurableSeconds()[2]);
-            System.out.printf(Locale.ROOT, "time spent in polled batches during the measured round: %s%n", busy);
+            System.out.printf(Locale.ROOT, "time spent in polled batches during the median round: %s%n", busy);
+            System.out.printf(Locale.ROOT, "CPU during the median round: %s%n", drain.cpu());
             System.out.printf(Locale.ROOT, "publish-to-durable at %d records/s for 60 s: %s%n", pacedRate, p99);
         } finally {
             System.out.println("service logs: " + logs);
@@ -215,15 +250,32 @@ public final class IngestionThroughputBenchmark {
      *     durable, in seconds from the first send; which channel sets the pace
      */
     private record Result(
-            double sendRate, double durableRate, long durable, long deadLettered, double[] lastDurableSeconds) {}
+            double sendRate,
+            double durableRate,
+            long durable,
+            long deadLettered,
+            double[] lastDurableSeconds,
+            String busy,
+            String cpu) {
+        Result withBusy(String channels) {
+            return new Result(sendRate, durableRate, durable, deadLettered, lastDurableSeconds, channels, cpu);
+        }
+    }
 
     /**
      * Sends {@code records} mixed records (paced at {@code rate} records/s, or as fast as possible when 0) and waits
      * until every one of them is durable in ingestion's tables.
      */
-    private static Result sendAndAwaitDurable(Endpoints endpoints, Traffic traffic, int records, int rate)
+    private static Result sendAndAwaitDurable(Endpoints endpoints, int port, Traffic traffic, int records, int rate)
             throws Exception {
+        return sendAndAwaitDurable(endpoints, port, traffic, records, rate, null);
+    }
+
+    /** As above; with a CPU account, also the CPU each part used from the first send until the last commit. */
+    private static Result sendAndAwaitDurable(
+            Endpoints endpoints, int port, Traffic traffic, int records, int rate, CpuAccount cpu) throws Exception {
         long[] before = durable(endpoints);
+        long[] committed = committed(port);
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -237,6 +289,7 @@ public final class IngestionThroughputBenchmark {
         for (int i = 0; i < records; i++) {
             encoded.add(traffic.next(i));
         }
+        Map<String, Double> cpuBefore = cpu == null ? Map.of() : cpu.read();
         long start = System.nanoTime();
         try (KafkaProducer<byte[], byte[]> producer =
                 new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
@@ -261,25 +314,60 @@ public final class IngestionThroughputBenchmark {
             throw new IllegalStateException(failed.get() + " sends failed", firstFailure.get());
         }
         double sendSeconds = (System.nanoTime() - start) / 1e9;
-        long target = sum(before) + records;
-        long[] durable = before;
-        double[] lastDurable = new double[before.length];
+        // Progress comes from the service's own count of records in committed batches (cheap to read every 100 ms,
+        // where counting the growing tables would load PostgreSQL during the round); the rows are counted once at
+        // the end, and that count is what the round reports.
+        long target = sum(committed) + records;
+        long[] seen = committed;
+        double[] lastDurable = new double[seen.length];
         long lastProgress = System.nanoTime();
-        while (sum(durable) < target
+        while (sum(seen) < target
                 && System.nanoTime() - lastProgress < Duration.ofSeconds(60).toNanos()) {
-            Thread.sleep(200);
-            long[] now = durable(endpoints);
+            Thread.sleep(100);
+            long[] now = committed(port);
             for (int t = 0; t < now.length; t++) {
-                if (now[t] > durable[t]) {
+                if (now[t] > seen[t]) {
                     lastProgress = System.nanoTime();
                     lastDurable[t] = (lastProgress - start) / 1e9;
                 }
             }
-            durable = now;
+            seen = now;
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        long counted = sum(durable) - sum(before);
-        return new Result(records / sendSeconds, counted / seconds, counted, deadLettered(endpoints), lastDurable);
+        double seconds = (lastProgress - start) / 1e9;
+        Map<String, Double> cpuAfter = cpu == null ? Map.of() : cpu.read();
+        String used = cpu == null
+                ? ""
+                : CpuAccount.perThousand(cpuBefore, cpuAfter, records)
+                        + "\n    busiest threads of the benchmark's JVM: "
+                        + CpuAccount.busiestThreads(cpuBefore, cpuAfter, 6);
+        long counted = sum(durable(endpoints)) - sum(before);
+        return new Result(
+                records / sendSeconds, counted / seconds, counted, deadLettered(endpoints), lastDurable, "", used);
+    }
+
+    /** PostgreSQL's processes: the postmaster (found as a backend's parent, while that backend lives) and children. */
+    private static Supplier<Stream<ProcessHandle>> postgresProcesses(Endpoints endpoints) throws Exception {
+        try (Connection c = DriverManager.getConnection(endpoints.jdbcUrl(), endpoints.jdbcUser(), "");
+                Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("SELECT pg_backend_pid()")) {
+            r.next();
+            return CpuAccount.postgres(r.getLong(1));
+        }
+    }
+
+    /** Records in committed batches, by kind (samples, events, artifact manifests), from the service's metrics. */
+    private static long[] committed(int port) throws IOException, InterruptedException {
+        Map<String, Double> values = batchMetrics(port);
+        long[] counts = new long[3];
+        List<String> topics = List.of(
+                TopicCatalog.AGENT_SAMPLES.name(),
+                TopicCatalog.AGENT_EVENTS.name(),
+                TopicCatalog.AGENT_ARTIFACTS.name());
+        for (int t = 0; t < counts.length; t++) {
+            counts[t] = Math.round(
+                    values.getOrDefault("vigil_ingestion_batch_records_total{topic=\"" + topics.get(t) + "\"}", 0.0));
+        }
+        return counts;
     }
 
     private static long sum(long[] counts) {
@@ -395,7 +483,9 @@ public final class IngestionThroughputBenchmark {
 
         private final int vmsPerSample;
         // Simulated time moves on across rounds, so no VM sample repeats an earlier one's time.
-        private final Instant start = Instant.now().minus(Duration.ofHours(6));
+        // A host's round of 150,000 records covers about 55 minutes of it: two days back leaves room for about fifty
+        // rounds before samples would come from the future (refused as out of range).
+        private final Instant start = Instant.now().minus(Duration.ofDays(2));
         private long samplesMade;
         private final List<Source> sources = new ArrayList<>();
         private final List<List<VmRef>> vms = new ArrayList<>();

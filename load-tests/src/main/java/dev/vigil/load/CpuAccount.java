@@ -1,0 +1,116 @@
+package dev.vigil.load;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * CPU time taken by each part of a benchmark's stack between two readings, from Linux's {@code /proc}: this JVM
+ * (load generator, broker, S3 store), a service process and PostgreSQL's processes. On a shared, noisy machine a
+ * part's CPU seconds per record vary far less than wall-clock rates do, so they show where an improvement went. On a
+ * machine without {@code /proc} every reading is empty.
+ */
+final class CpuAccount {
+
+    /** Clock ticks per second for {@code /proc/[pid]/stat}'s times; 100 on every mainstream Linux build. */
+    private static final double TICKS = 100.0;
+
+    private static final String THREAD = "this JVM: ";
+
+    private final Map<String, Supplier<Stream<ProcessHandle>>> parts;
+
+    /** @param parts each part's processes, looked up at every reading (processes come and go) */
+    CpuAccount(Map<String, Supplier<Stream<ProcessHandle>>> parts) {
+        this.parts = parts;
+    }
+
+    /** The processes of a PostgreSQL server: the postmaster that is {@code backendPid}'s parent, and its children. */
+    static Supplier<Stream<ProcessHandle>> postgres(long backendPid) {
+        Optional<ProcessHandle> postmaster = ProcessHandle.of(backendPid).flatMap(ProcessHandle::parent);
+        return () -> postmaster.stream().flatMap(p -> Stream.concat(Stream.of(p), p.children()));
+    }
+
+    /** This JVM's child processes whose command line contains {@code marker}. */
+    static Supplier<Stream<ProcessHandle>> children(String marker) {
+        return () -> ProcessHandle.current()
+                .children()
+                .filter(p -> p.info().commandLine().orElse("").contains(marker));
+    }
+
+    /** This JVM. */
+    static Supplier<Stream<ProcessHandle>> self() {
+        return () -> Stream.of(ProcessHandle.current());
+    }
+
+    /**
+     * Seconds of CPU (user and system) each part has used so far, and, under {@code "this JVM: " + group}, this
+     * JVM's threads grouped by name with the digits taken out (the broker's request handlers, the producer's
+     * network thread, ...).
+     */
+    Map<String, Double> read() {
+        Map<String, Double> seconds = new LinkedHashMap<>();
+        parts.forEach((name, processes) -> {
+            seconds.put(name, 0.0);
+            processes.get().forEach(p -> add(seconds, name, p.pid()));
+        });
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+            long nanos = info == null ? -1 : threads.getThreadCpuTime(info.getThreadId());
+            if (nanos > 0) {
+                seconds.merge(THREAD + info.getThreadName().replaceAll("[0-9]+", "N"), nanos / 1e9, Double::sum);
+            }
+        }
+        return seconds;
+    }
+
+    /** The {@code top} thread groups of this JVM by CPU used between two readings, with their seconds. */
+    static String busiestThreads(Map<String, Double> before, Map<String, Double> after, int top) {
+        return after.entrySet().stream()
+                .filter(e -> e.getKey().startsWith(THREAD))
+                .map(e -> Map.entry(
+                        e.getKey().substring(THREAD.length()), e.getValue() - before.getOrDefault(e.getKey(), 0.0)))
+                .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                .limit(top)
+                .map(e -> String.format(Locale.ROOT, "%s %.1f s", e.getKey(), e.getValue()))
+                .collect(Collectors.joining("; "));
+    }
+
+    /** {@code after - before} per part, in seconds and CPU milliseconds per 1,000 records. */
+    static String perThousand(Map<String, Double> before, Map<String, Double> after, long records) {
+        StringBuilder out = new StringBuilder();
+        double total = 0;
+        for (Map.Entry<String, Double> e : after.entrySet()) {
+            if (e.getKey().startsWith(THREAD)) {
+                continue;
+            }
+            double used = e.getValue() - before.getOrDefault(e.getKey(), 0.0);
+            total += used;
+            out.append(String.format(
+                    Locale.ROOT, "%s %.1f s (%.0f ms/1k records); ", e.getKey(), used, used * 1e6 / records));
+        }
+        return out.append(String.format(Locale.ROOT, "total %.1f s (%.0f ms/1k records)", total, total * 1e6 / records))
+                .toString();
+    }
+
+    private static void add(Map<String, Double> seconds, String name, long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            // Fields after the command (in parentheses, and it may hold spaces): utime is the 12th, stime the 13th.
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            double used = (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / TICKS;
+            seconds.merge(name, used, Double::sum);
+        } catch (IOException | RuntimeException e) {
+            // Not Linux, or the process has just exited: its time is not counted.
+        }
+    }
+}
