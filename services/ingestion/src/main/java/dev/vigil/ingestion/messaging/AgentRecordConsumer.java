@@ -2,11 +2,8 @@ package dev.vigil.ingestion.messaging;
 
 import dev.vigil.ingestion.domain.IngestionResult;
 import dev.vigil.ingestion.service.AgentRecordIngestionService;
-import dev.vigil.ingestion.service.IngestionMetrics;
-import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiFunction;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -27,14 +24,11 @@ public class AgentRecordConsumer {
     static final String COMMAND_RESULTS = "agent-command-results";
 
     private final AgentRecordIngestionService ingestion;
-    private final DeadLetterPublisher deadLetter;
-    private final IngestionMetrics metrics;
+    private final PolledBatches batches;
 
-    AgentRecordConsumer(
-            AgentRecordIngestionService ingestion, DeadLetterPublisher deadLetter, IngestionMetrics metrics) {
+    AgentRecordConsumer(AgentRecordIngestionService ingestion, PolledBatches batches) {
         this.ingestion = ingestion;
-        this.deadLetter = deadLetter;
-        this.metrics = metrics;
+        this.batches = batches;
     }
 
     @Incoming(ARTIFACTS)
@@ -55,22 +49,14 @@ public class AgentRecordConsumer {
         settle(batch, ingestion::commandResults);
     }
 
-    /** One transaction per poll; refused records go to the dead-letter topic before it commits. */
     private void settle(
             ConsumerRecords<byte[], byte[]> batch, BiFunction<List<byte[]>, String, List<IngestionResult>> ingest) {
-        if (batch.isEmpty()) {
-            return;
-        }
-        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>(batch.count());
-        batch.forEach(records::add);
-        String topic = records.get(0).topic();
-        long started = System.nanoTime();
-        QuarkusTransaction.requiringNew().run(() -> {
-            List<IngestionResult> results =
-                    ingest.apply(records.stream().map(ConsumerRecord::value).toList(), topic);
-            deadLetter.sendAll(DeadLetterPublisher.refused(records, results));
-        });
-        metrics.batch(topic, records.size(), System.nanoTime() - started);
-        records.forEach(r -> metrics.durable(r.topic(), r.timestamp()));
+        batches.settle(
+                batch,
+                records -> DeadLetterPublisher.refused(
+                        records,
+                        ingest.apply(
+                                records.stream().map(ConsumerRecord::value).toList(),
+                                records.get(0).topic())));
     }
 }

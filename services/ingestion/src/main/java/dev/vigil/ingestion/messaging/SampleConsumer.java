@@ -1,13 +1,9 @@
 package dev.vigil.ingestion.messaging;
 
 import dev.vigil.ingestion.domain.Rejection;
-import dev.vigil.ingestion.service.IngestionMetrics;
 import dev.vigil.ingestion.service.SampleIngestionService;
-import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -29,33 +25,23 @@ public class SampleConsumer {
     static final String WRITERS = "sample-writers";
 
     private final SampleIngestionService ingestion;
-    private final DeadLetterPublisher deadLetter;
-    private final IngestionMetrics metrics;
+    private final PolledBatches batches;
 
-    SampleConsumer(SampleIngestionService ingestion, DeadLetterPublisher deadLetter, IngestionMetrics metrics) {
+    SampleConsumer(SampleIngestionService ingestion, PolledBatches batches) {
         this.ingestion = ingestion;
-        this.deadLetter = deadLetter;
-        this.metrics = metrics;
+        this.batches = batches;
     }
 
     @Incoming(SAMPLES)
     @Blocking(value = WRITERS, ordered = false)
     public void consume(ConsumerRecords<byte[], byte[]> batch) {
-        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>(batch.count());
-        batch.forEach(records::add);
-        if (records.isEmpty()) {
-            return;
-        }
-        long started = System.nanoTime();
-        QuarkusTransaction.requiringNew().run(() -> {
+        batches.settle(batch, records -> {
             Map<Integer, Rejection> refused = ingestion.ingestBatch(
                     records.stream().map(ConsumerRecord::value).toList(),
                     records.get(0).topic());
-            deadLetter.sendAll(refused.entrySet().stream()
+            return refused.entrySet().stream()
                     .map(e -> new DeadLetterPublisher.Refused(records.get(e.getKey()), e.getValue()))
-                    .toList());
+                    .toList();
         });
-        metrics.batch(records.get(0).topic(), records.size(), System.nanoTime() - started);
-        records.forEach(r -> metrics.durable(r.topic(), r.timestamp()));
     }
 }
