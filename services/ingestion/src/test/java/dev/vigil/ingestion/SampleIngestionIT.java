@@ -118,6 +118,49 @@ class SampleIngestionIT {
         }
     }
 
+    @Test
+    void refusesASampleWhoseVmIdIsNotAUuidAndKeepsTheRest() throws Exception {
+        String vm = UUID.randomUUID().toString();
+        // Mid-minute, so the three samples share a bucket.
+        Instant at =
+                Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MINUTES).minusSeconds(30);
+        byte[] key = hostId.getBytes(StandardCharsets.UTF_8);
+        byte[] hostile = EventCodec.of(AgentSamples.class).encode(samples(List.of("vm-7"), at.plusMillis(1)));
+        try (KafkaProducer<byte[], byte[]> producer = producer()) {
+            // The same VM twice: once as the agent writes it, once in upper case; one row, under the lower-case id.
+            producer.send(new ProducerRecord<>(
+                    TopicCatalog.AGENT_SAMPLES.name(),
+                    key,
+                    EventCodec.of(AgentSamples.class).encode(samples(List.of(vm), at))));
+            producer.send(new ProducerRecord<>(TopicCatalog.AGENT_SAMPLES.name(), key, hostile));
+            producer.send(new ProducerRecord<>(
+                    TopicCatalog.AGENT_SAMPLES.name(),
+                    key,
+                    EventCodec.of(AgentSamples.class)
+                            .encode(samples(List.of(vm.toUpperCase(java.util.Locale.ROOT)), at.plusMillis(2)))));
+            producer.flush();
+        }
+
+        try (TopicTail dlq = new TopicTail(endpoints, TopicCatalog.INGESTION_DEAD_LETTER)) {
+            await().atMost(Duration.ofSeconds(60))
+                    .untilAsserted(() -> assertThat(dlq.poll().stream().filter(r -> Arrays.equals(r.key(), key)))
+                            .singleElement()
+                            .satisfies(r -> {
+                                assertThat(r.value()).isEqualTo(hostile);
+                                assertThat(CloudEventHeaders.read(r.headers(), DeadLetterHeaders.REASON))
+                                        .isEqualTo("MALFORMED");
+                                assertThat(CloudEventHeaders.read(r.headers(), DeadLetterHeaders.DETAIL))
+                                        .isEqualTo("vms[0].vm.uuid is not a UUID: \"vm-7\"");
+                            }));
+        }
+        await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> assertThat(count("SELECT count(*) FROM ingestion.sample_batch WHERE host_id = ?"))
+                        .isEqualTo(2));
+        assertThat(sampleTimes(vm)).containsExactly(at);
+        assertThat(count("SELECT count(*) FROM ingestion.vm_sample WHERE host_id = ?"))
+                .isEqualTo(1);
+    }
+
     private AgentSamples samples(List<String> vms, Instant at) {
         Source source = Source.newBuilder()
                 .setHostId(hostId)
@@ -164,7 +207,7 @@ class SampleIngestionIT {
     private List<Instant> sampleTimes(String vm) throws Exception {
         try (Connection c = DriverManager.getConnection(endpoints.jdbcUrl(), endpoints.jdbcUser(), "");
                 PreparedStatement s = c.prepareStatement(
-                        "SELECT sampled_at FROM ingestion.vm_sample WHERE vm_uuid = ? ORDER BY sampled_at")) {
+                        "SELECT sampled_at FROM ingestion.vm_sample WHERE vm_uuid = ?::uuid ORDER BY sampled_at")) {
             s.setString(1, vm);
             List<Instant> times = new ArrayList<>();
             try (java.sql.ResultSet r = s.executeQuery()) {

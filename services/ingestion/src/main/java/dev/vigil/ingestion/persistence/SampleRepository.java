@@ -62,7 +62,10 @@ public class SampleRepository {
     /** What ingestion keeps of one sample record. */
     public record SampleRecord(String eventId, String hostId, Instant sampledAt, List<VmRow> vms) {}
 
-    /** What ingestion keeps of one VM's sample: its state and the counters summed over its devices. */
+    /**
+     * What ingestion keeps of one VM's sample: its state and the counters summed over its devices; {@code uuid} is a
+     * UUID in lower-case 36-character form.
+     */
     public record VmRow(
             String uuid,
             String state,
@@ -235,7 +238,8 @@ public class SampleRepository {
         if (kept.isEmpty()) {
             return;
         }
-        // In key order, as the index rows: concurrent writers lock (VM, bucket) rows in the same order.
+        // In key order, as the index rows: concurrent writers lock (VM, bucket) rows in the same order (VM ids
+        // arrive in lower case, whose text order is the uuid order).
         List<VmSampleRow> rows = new ArrayList<>(kept.values());
         rows.sort(Comparator.comparing(VmSampleRow::vm).thenComparingLong(VmSampleRow::bucket));
         if (remembered) {
@@ -271,7 +275,7 @@ public class SampleRepository {
         try (PreparedStatement insert = connection.prepareStatement("""
                 INSERT INTO vm_sample (vm_uuid, sampled_at, host_id, state, cpu_time_ns, read_bytes, write_bytes,
                     rx_bytes, tx_bytes, balloon_kib, bucket)
-                SELECT u.vm, 'epoch'::timestamptz + u.at * interval '1 millisecond', u.host, u.state, u.cpu, u.rd,
+                SELECT u.vm::uuid, 'epoch'::timestamptz + u.at * interval '1 millisecond', u.host, u.state, u.cpu, u.rd,
                     u.wr, u.rx, u.tx, u.balloon, 'epoch'::timestamptz + u.bucket * interval '1 millisecond'
                 FROM unnest(?::text[], ?::int8[], ?::text[], ?::text[], ?::int8[], ?::int8[], ?::int8[], ?::int8[],
                     ?::int8[], ?::int8[], ?::int8[]) AS u(vm, at, host, state, cpu, rd, wr, rx, tx, balloon, bucket)

@@ -14,7 +14,6 @@ import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.function.Function;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
@@ -229,10 +228,29 @@ public class RecordValidator {
 
     private static void requireUuid(String value, String field) throws ValidationException {
         require(value, field);
-        try {
-            UUID.fromString(value);
-        } catch (IllegalArgumentException e) {
+        if (!isUuid(value)) {
             throw new ValidationException(DeadLetterReason.MALFORMED, field + " is not a UUID");
         }
+    }
+
+    /**
+     * Whether {@code text} is a UUID in its 36-character form (8-4-4-4-12 hex digits, either case): the form agents
+     * send, and one PostgreSQL's {@code uuid} type reads. {@code UUID.fromString} also takes shorter groups
+     * such as {@code 1-2-3-4-5}, which PostgreSQL refuses.
+     */
+    static boolean isUuid(CharSequence text) {
+        if (text.length() != 36) {
+            return false;
+        }
+        for (int i = 0; i < 36; i++) {
+            char c = text.charAt(i);
+            boolean ok = i == 8 || i == 13 || i == 18 || i == 23
+                    ? c == '-'
+                    : (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
     }
 }

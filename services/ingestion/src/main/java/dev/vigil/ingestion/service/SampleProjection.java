@@ -2,11 +2,13 @@ package dev.vigil.ingestion.service;
 
 import dev.vigil.ingestion.persistence.SampleRepository.SampleRecord;
 import dev.vigil.ingestion.persistence.SampleRepository.VmRow;
+import dev.vigil.schemas.DeadLetterReason;
 import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.agent.AgentSamples;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.generic.IndexedRecord;
@@ -53,13 +55,24 @@ final class SampleProjection {
 
     private SampleProjection() {}
 
-    /** The stored view of a record decoded (and validated) through {@link #PROJECTION}. */
-    static SampleRecord of(GenericRecord samples) {
+    /**
+     * The stored view of a record decoded (and validated) through {@link #PROJECTION}. VM ids are stored as
+     * PostgreSQL {@code uuid}s, so each must be one; they are kept in lower case, the order the database sorts them
+     * in.
+     *
+     * @throws ValidationException {@code MALFORMED} when a VM's id is not a UUID
+     */
+    static SampleRecord of(GenericRecord samples) throws ValidationException {
         IndexedRecord envelope = (IndexedRecord) ENVELOPE.of(samples);
         List<?> vms = (List<?>) VMS.of(samples);
         List<VmRow> rows = new ArrayList<>(vms.size());
-        for (Object item : vms) {
-            IndexedRecord vm = (IndexedRecord) item;
+        for (int i = 0; i < vms.size(); i++) {
+            IndexedRecord vm = (IndexedRecord) vms.get(i);
+            String uuid = VM_UUID.of((IndexedRecord) VM.of(vm)).toString();
+            if (!RecordValidator.isUuid(uuid)) {
+                throw new ValidationException(
+                        DeadLetterReason.MALFORMED, "vms[" + i + "].vm.uuid is not a UUID: " + quoted(uuid));
+            }
             long read = 0;
             long written = 0;
             for (Object block : (List<?>) BLOCKS.of(vm)) {
@@ -73,7 +86,7 @@ final class SampleProjection {
                 sent += (Long) TX_BYTES.of((IndexedRecord) net);
             }
             rows.add(new VmRow(
-                    VM_UUID.of((IndexedRecord) VM.of(vm)).toString(),
+                    uuid.toLowerCase(Locale.ROOT),
                     STATE.of(vm).toString(),
                     (Long) CPU_TIME.of(vm),
                     read,
@@ -87,6 +100,11 @@ final class SampleProjection {
                 HOST_ID.of((IndexedRecord) SOURCE.of(envelope)).toString(),
                 (Instant) SAMPLED_AT.of(samples),
                 rows);
+    }
+
+    /** At most 40 characters of untrusted text, for an error message. */
+    private static String quoted(String text) {
+        return '"' + (text.length() > 40 ? text.substring(0, 40) + "..." : text) + '"';
     }
 
     /** A field's position in its record's schema, and that field's schema (unions unwrapped to their non-null type). */

@@ -29,6 +29,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class RecordValidatorTest {
 
@@ -67,13 +69,24 @@ class RecordValidatorTest {
                 .hasMessageContaining("envelope.source.hostId");
     }
 
-    @Test
-    void rejectsANonUuidEventIdAsMalformed() {
+    @ParameterizedTest
+    // The last two are UUIDs to java.util.UUID.fromString, but not to PostgreSQL's uuid type.
+    @ValueSource(strings = {"42", "0f8fad5b-d9cb-469f-a165-70867728950", "1-2-3-4-5", "0-0-0-0-000000000000"})
+    void rejectsANonUuidEventIdAsMalformed(String eventId) {
         AgentEvent event = AgentEventFixtures.lifecycle(vm, LifecycleState.STARTED, "BOOTED", NOW);
-        event.getEnvelope().put("eventId", "42");
+        event.getEnvelope().put("eventId", eventId);
 
         assertThatThrownBy(() -> validator.validate(AgentEventFixtures.encode(event)))
-                .satisfies(e -> reason(e, DeadLetterReason.MALFORMED));
+                .satisfies(e -> reason(e, DeadLetterReason.MALFORMED))
+                .hasMessageContaining("envelope.eventId is not a UUID");
+    }
+
+    @Test
+    void acceptsAnEventIdInUpperCase() throws Exception {
+        AgentEvent event = AgentEventFixtures.lifecycle(vm, LifecycleState.STARTED, "BOOTED", NOW);
+        event.getEnvelope().put("eventId", UUID.randomUUID().toString().toUpperCase(java.util.Locale.ROOT));
+
+        assertThat(validator.validate(AgentEventFixtures.encode(event))).isEqualTo(event);
     }
 
     @Test
@@ -160,6 +173,36 @@ class RecordValidatorTest {
                 .containsExactly(new SampleRepository.VmRow(vm, "RUNNING", 7L, 120, 12, 1001, 302, 4096L));
         assertThatThrownBy(() -> validator.validate(samples(hostile), SampleProjection.PROJECTION))
                 .satisfies(e -> reason(e, DeadLetterReason.MALFORMED));
+    }
+
+    @Test
+    void theSamplesProjectionRefusesAVmIdThatIsNotAUuidAndKeepsIdsInLowerCase() throws Exception {
+        VmSample upper = VmSample.newBuilder()
+                .setVm(VmRef.newBuilder()
+                        .setUuid(vm.toUpperCase(java.util.Locale.ROOT))
+                        .setName("web-1")
+                        .build())
+                .setState("RUNNING")
+                .setCpuTimeNanos(null)
+                .setVcpus(List.of())
+                .setBlocks(List.of())
+                .setNets(List.of())
+                .setBalloonCurrentKib(null)
+                .build();
+        VmSample notUuid = VmSample.newBuilder(upper)
+                .setVm(VmRef.newBuilder()
+                        .setUuid("web-1; DROP TABLE vm_sample")
+                        .setName("web-1")
+                        .build())
+                .build();
+
+        var stored = SampleProjection.of(validator.validate(samples(upper), SampleProjection.PROJECTION));
+        var refused = validator.validate(samples(notUuid), SampleProjection.PROJECTION);
+
+        assertThat(stored.vms()).extracting(SampleRepository.VmRow::uuid).containsExactly(vm);
+        assertThatThrownBy(() -> SampleProjection.of(refused))
+                .satisfies(e -> reason(e, DeadLetterReason.MALFORMED))
+                .hasMessage("vms[0].vm.uuid is not a UUID: \"web-1; DROP TABLE vm_sample\"");
     }
 
     private static BlockSample block(String device, long read, long written) {
