@@ -96,7 +96,7 @@ class SampleIngestionIT {
                         + " AND balloon_kib IS NULL"))
                 .isEqualTo((long) firstOfMinute.size() * VMS);
         assertThat(sampleTimes(vms.get(0))).containsExactlyElementsOf(firstOfMinute.values());
-        // Every refusal is on the dead-letter topic, once. Two sample batches are written at a time, so batches'
+        // Every refusal is on the dead-letter topic, once. Several sample batches are written at a time, so batches'
         // refusals may interleave; each names its source offset.
         try (TopicTail dlq = new TopicTail(endpoints, TopicCatalog.INGESTION_DEAD_LETTER)) {
             await().atMost(Duration.ofSeconds(30))

@@ -18,8 +18,8 @@ public class SampleConsumer {
 
     static final String SAMPLES = "agent-samples";
     /**
-     * The worker pool batches are written on, {@code smallrye.messaging.worker.sample-writers.max-concurrency} at a
-     * time: one batch decodes while another waits on PostgreSQL. Writers lock rows in key order, so they cannot
+     * The worker pool batches are written on, {@code smallrye.messaging.worker.sample-writers.max-concurrency} (3) at
+     * a time: batches decode while others wait on PostgreSQL. Writers lock rows in key order, so they cannot
      * deadlock; whichever commits first, a VM keeps the earliest sample of each bucket.
      */
     static final String WRITERS = "sample-writers";
