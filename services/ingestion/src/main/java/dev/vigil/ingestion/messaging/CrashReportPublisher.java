@@ -3,11 +3,13 @@ package dev.vigil.ingestion.messaging;
 import dev.vigil.schemas.CloudEventHeaders;
 import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.crash.CrashReported;
+import io.smallrye.context.api.CurrentThreadContext;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.eclipse.microprofile.context.ThreadContext;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 
@@ -26,6 +28,11 @@ public class CrashReportPublisher {
         this.reports = reports;
     }
 
+    /**
+     * Called inside the transaction that marks the incident reported; that transaction is kept off the send, as in
+     * {@link DeadLetterPublisher#sendAll}.
+     */
+    @CurrentThreadContext(cleared = ThreadContext.TRANSACTION)
     public void publish(CrashReported report) {
         RecordHeaders headers = new RecordHeaders();
         CloudEventHeaders.write(headers, report.getEnvelope());

@@ -3,6 +3,7 @@ package dev.vigil.ingestion.messaging;
 import dev.vigil.ingestion.domain.IngestionResult;
 import dev.vigil.ingestion.domain.Rejection;
 import dev.vigil.schemas.DeadLetterHeaders;
+import io.smallrye.context.api.CurrentThreadContext;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
@@ -12,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.eclipse.microprofile.context.ThreadContext;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 
@@ -41,8 +43,13 @@ public class DeadLetterPublisher {
      * Sends a batch's refused records and waits for all their acks. They are sent together, at most
      * {@link #IN_FLIGHT} at a time, in order: a batch full of refusals (an agent whose clock is a day off, say) costs
      * about one round trip to the broker per {@code IN_FLIGHT} records, not one per record.
+     *
+     * <p>Called inside the batch's transaction, which must not travel with the sends: context propagation would
+     * otherwise make the Kafka producer's thread, which completes the acks, a second thread of that transaction, and
+     * a commit racing it fails ("Enlisted connection used without active transaction") and stops the channel.
      */
-    void sendAll(List<Refused> refused) {
+    @CurrentThreadContext(cleared = ThreadContext.TRANSACTION)
+    public void sendAll(List<Refused> refused) {
         for (int from = 0; from < refused.size(); from += IN_FLIGHT) {
             List<Uni<Void>> sends = refused.subList(from, Math.min(refused.size(), from + IN_FLIGHT)).stream()
                     .map(r -> deadLetter.sendMessage(message(r.record(), r.rejection())))
