@@ -37,8 +37,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
 /**
- * Samples in bulk: each new sample record indexed once, one VM row per VM per minute (the earliest sample of it), a
- * duplicate skipped, garbage dead-lettered (every record of it, once).
+ * Samples in bulk: each new sample record indexed once, one row per host per minute (the earliest sample record of
+ * it) read per VM through {@code vm_sample}, a duplicate skipped, garbage dead-lettered (every record of it, once).
  */
 @QuarkusTest
 @QuarkusTestResource(DevstackTestResource.class)
@@ -125,6 +125,11 @@ class SampleIngestionIT {
                         + " AND balloon_kib IS NULL"))
                 .isEqualTo((long) firstOfMinute.size() * VMS);
         assertThat(sampleTimes(vms.get(0))).containsExactlyElementsOf(firstOfMinute.values());
+        // Stored compactly: one row per minute for the host, its VMs in the record's order.
+        assertThat(hostRows())
+                .containsExactlyElementsOf(firstOfMinute.values().stream()
+                        .map(at -> at + " " + vms)
+                        .toList());
         // Every refusal is on the dead-letter topic, once. Several sample batches are written at a time, so batches'
         // refusals may interleave; each names its source offset.
         try (TopicTail dlq = new TopicTail(endpoints, TopicCatalog.INGESTION_DEAD_LETTER)) {
@@ -231,6 +236,24 @@ class SampleIngestionIT {
                 .setAllocationBytes(null)
                 .setCapacityBytes(null)
                 .build();
+    }
+
+    /** The host's stored rows in bucket order, each as its sample time and its VMs. */
+    private List<String> hostRows() throws Exception {
+        try (Connection c = DriverManager.getConnection(endpoints.jdbcUrl(), endpoints.jdbcUser(), "");
+                PreparedStatement s =
+                        c.prepareStatement("SELECT sampled_at, vm_uuids::text[] FROM ingestion.host_sample"
+                                + " WHERE host_id = ? ORDER BY bucket")) {
+            s.setString(1, hostId);
+            List<String> rows = new ArrayList<>();
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    rows.add(r.getTimestamp(1).toInstant() + " "
+                            + Arrays.asList((String[]) r.getArray(2).getArray()));
+                }
+            }
+            return rows;
+        }
     }
 
     private List<Instant> sampleTimes(String vm) throws Exception {

@@ -25,26 +25,28 @@ import org.postgresql.PGConnection;
 
 /**
  * Stores samples compactly and in bulk: a batch of sample records is two statements (array parameters with
- * {@code unnest}), whatever its size; never one insert per sample.
+ * {@code unnest}), whatever its size; never one insert per sample. Each host keeps one row per resolution bucket
+ * ({@code host_sample}), the bucket's earliest sample record with one array per column; the view {@code vm_sample}
+ * reads it per VM.
  */
 @ApplicationScoped
 public class SampleRepository {
 
-    /** VMs whose stored bucket is remembered; past it the memory is dropped and rebuilt from traffic. */
-    static final int REMEMBERED_VMS = 200_000;
+    /** Hosts whose stored bucket is remembered; past it the memory is dropped and rebuilt from traffic. */
+    static final int REMEMBERED_HOSTS = 100_000;
 
     private final EntityManager entityManager;
     private final TransactionSynchronizationRegistry transactions;
     /**
-     * The newest bucket each VM has a committed row for, and that row's sample time. A VM's later samples in that
+     * The newest bucket each host has a committed row for, and that row's sample time. A host's later samples in that
      * bucket cannot replace the row (the earliest sample of a bucket wins), so they do not travel to PostgreSQL at
-     * all: most of a batch's VM samples, since a VM samples every few seconds and keeps one row a minute. Filled only
-     * after a commit, so a rolled-back batch leaves nothing behind; a forgotten VM costs one conflict, never a lost
-     * or wrong row.
+     * all: most sample records, since an agent samples every few seconds and keeps one row a minute. Filled only
+     * after a commit, so a rolled-back batch leaves nothing behind; a forgotten host costs one conflict, never a
+     * lost or wrong row.
      */
     private final Map<String, Stored> storedBuckets = new ConcurrentHashMap<>();
 
-    /** A VM's newest stored bucket and the sample time of its row there (both epoch milliseconds). */
+    /** A host's newest stored bucket and the sample time of its row there (both epoch milliseconds). */
     private record Stored(long bucket, long sampledAt) {
         Stored newer(Stored other) {
             if (other.bucket != bucket) {
@@ -79,8 +81,8 @@ public class SampleRepository {
     /**
      * Records the batch; sample records whose event id is already stored are skipped.
      *
-     * @param resolution one VM row is kept per VM per bucket of this length (the earliest sample in it); zero keeps
-     *     every sample
+     * @param resolution one row is kept per host per bucket of this length (the earliest sample record in it); zero
+     *     keeps every sample
      * @return how many sample records were new
      */
     public int insertBatch(List<SampleRecord> batch, Instant receivedAt, Duration resolution) {
@@ -89,12 +91,12 @@ public class SampleRepository {
         }
         return entityManager.unwrap(Session.class).doReturningWork(connection -> {
             Set<String> fresh = insertIndex(connection, batch, receivedAt);
-            insertVmRows(connection, batch, fresh, resolution);
+            insertHostRows(connection, batch, fresh, resolution);
             return fresh.size();
         });
     }
 
-    private void rememberAfterCommit(List<VmSampleRow> rows) {
+    private void rememberAfterCommit(List<HostSampleRow> rows) {
         transactions.registerInterposedSynchronization(new Synchronization() {
             @Override
             public void beforeCompletion() {}
@@ -104,11 +106,11 @@ public class SampleRepository {
                 if (status != Status.STATUS_COMMITTED) {
                     return;
                 }
-                if (storedBuckets.size() > REMEMBERED_VMS) {
+                if (storedBuckets.size() > REMEMBERED_HOSTS) {
                     storedBuckets.clear();
                 }
-                for (VmSampleRow row : rows) {
-                    storedBuckets.merge(row.vm(), new Stored(row.bucket(), row.sampledAt()), Stored::newer);
+                for (HostSampleRow row : rows) {
+                    storedBuckets.merge(row.host(), new Stored(row.bucket(), row.sampledAt()), Stored::newer);
                 }
             }
         });
@@ -124,33 +126,26 @@ public class SampleRepository {
         return Instant.ofEpochMilli(millis - Math.floorMod(millis, size));
     }
 
-    /** Deletes raw VM rows and their index older than {@code before}; returns the VM rows deleted. */
-    public int deleteOlderThan(Instant before) {
+    /** Deletes sample rows and their index older than {@code before}; returns the VM samples deleted. */
+    public long deleteOlderThan(Instant before) {
         entityManager
                 .createNativeQuery("DELETE FROM sample_batch WHERE sampled_at < :before")
                 .setParameter("before", before)
                 .executeUpdate();
-        return entityManager
-                .createNativeQuery("DELETE FROM vm_sample WHERE sampled_at < :before")
+        Number vms = (Number) entityManager
+                .createNativeQuery("""
+                        WITH deleted AS (
+                            DELETE FROM host_sample WHERE sampled_at < :before RETURNING cardinality(vm_uuids) AS n)
+                        SELECT coalesce(sum(n), 0) FROM deleted""")
                 .setParameter("before", before)
-                .executeUpdate();
+                .getSingleResult();
+        return vms.longValue();
     }
 
-    /** One VM row as it is sent; times in epoch milliseconds. */
-    private record VmSampleRow(
-            String vm,
-            long sampledAt,
-            String host,
-            String state,
-            Long cpuTimeNanos,
-            long readBytes,
-            long writeBytes,
-            long rxBytes,
-            long txBytes,
-            Long balloonKib,
-            long bucket) {}
+    /** One host row as it is sent: a sample record's VMs; times in epoch milliseconds. */
+    private record HostSampleRow(String host, long sampledAt, long bucket, List<VmRow> vms) {}
 
-    private record BucketKey(String vm, long bucket) {}
+    private record HostBucket(String host, long bucket) {}
 
     /*
      * Statements take one array per column. Strings and numbers go as binary arrays (typed Java arrays: pgjdbc encodes
@@ -197,11 +192,11 @@ public class SampleRepository {
         return fresh;
     }
 
-    private void insertVmRows(Connection connection, List<SampleRecord> batch, Set<String> fresh, Duration resolution)
+    private void insertHostRows(Connection connection, List<SampleRecord> batch, Set<String> fresh, Duration resolution)
             throws SQLException {
-        // The earliest sample of each VM and bucket in this batch; the database keeps the earliest of all batches,
-        // whichever commits first (two batches of a VM may be written at once).
-        Map<BucketKey, VmSampleRow> kept = new HashMap<>();
+        // The earliest sample record of each host and bucket in this batch; the database keeps the earliest of all
+        // batches, whichever commits first (two batches of a host may be written at once).
+        Map<HostBucket, HostSampleRow> kept = new HashMap<>();
         boolean remembered = resolution.toMillis() > 0;
         for (SampleRecord s : batch) {
             if (!fresh.contains(s.eventId())) {
@@ -209,92 +204,91 @@ public class SampleRepository {
             }
             long sampledAt = s.sampledAt().toEpochMilli();
             long bucket = bucket(s.sampledAt(), resolution).toEpochMilli();
-            for (VmRow vm : s.vms()) {
-                Stored stored = remembered ? storedBuckets.get(vm.uuid()) : null;
-                if (stored != null && stored.bucket() == bucket && stored.sampledAt() <= sampledAt) {
-                    continue;
-                }
-                BucketKey key = new BucketKey(vm.uuid(), bucket);
-                VmSampleRow earlier = kept.get(key);
-                if (earlier != null && earlier.sampledAt() <= sampledAt) {
-                    continue;
-                }
-                kept.put(
-                        key,
-                        new VmSampleRow(
-                                vm.uuid(),
-                                sampledAt,
-                                s.hostId(),
-                                vm.state(),
-                                vm.cpuTimeNanos(),
-                                vm.readBytes(),
-                                vm.writeBytes(),
-                                vm.rxBytes(),
-                                vm.txBytes(),
-                                vm.balloonKib(),
-                                bucket));
+            Stored stored = remembered ? storedBuckets.get(s.hostId()) : null;
+            if (stored != null && stored.bucket() == bucket && stored.sampledAt() <= sampledAt) {
+                continue;
             }
+            kept.merge(
+                    new HostBucket(s.hostId(), bucket),
+                    new HostSampleRow(s.hostId(), sampledAt, bucket, s.vms()),
+                    (a, b) -> b.sampledAt() < a.sampledAt() ? b : a);
         }
         if (kept.isEmpty()) {
             return;
         }
-        // In key order, as the index rows: concurrent writers lock (VM, bucket) rows in the same order (VM ids
-        // arrive in lower case, whose text order is the uuid order).
-        List<VmSampleRow> rows = new ArrayList<>(kept.values());
-        rows.sort(Comparator.comparing(VmSampleRow::vm).thenComparingLong(VmSampleRow::bucket));
+        // In key order, as the index rows: concurrent writers lock (host, bucket) rows in the same order.
+        List<HostSampleRow> rows = new ArrayList<>(kept.values());
+        rows.sort(Comparator.comparing(HostSampleRow::host).thenComparingLong(HostSampleRow::bucket));
         if (remembered) {
             rememberAfterCommit(rows);
         }
         int n = rows.size();
-        String[] vms = new String[n];
-        long[] times = new long[n];
         String[] hosts = new String[n];
-        String[] states = new String[n];
-        Long[] cpu = new Long[n];
-        long[] read = new long[n];
-        long[] written = new long[n];
-        long[] received = new long[n];
-        long[] sent = new long[n];
-        Long[] balloon = new Long[n];
+        long[] times = new long[n];
         long[] buckets = new long[n];
+        int[] firsts = new int[n];
+        int[] lasts = new int[n];
+        int m = 0;
         for (int i = 0; i < n; i++) {
-            VmSampleRow row = rows.get(i);
-            vms[i] = row.vm();
-            times[i] = row.sampledAt();
+            HostSampleRow row = rows.get(i);
             hosts[i] = row.host();
-            states[i] = row.state();
-            cpu[i] = row.cpuTimeNanos();
-            read[i] = row.readBytes();
-            written[i] = row.writeBytes();
-            received[i] = row.rxBytes();
-            sent[i] = row.txBytes();
-            balloon[i] = row.balloonKib();
+            times[i] = row.sampledAt();
             buckets[i] = row.bucket();
+            firsts[i] = m + 1; // PostgreSQL arrays count from 1; a slice's bounds are inclusive
+            m += row.vms().size();
+            lasts[i] = m;
+        }
+        // The rows' VMs one after another; each row takes its slice.
+        String[] vms = new String[m];
+        String[] states = new String[m];
+        Long[] cpu = new Long[m];
+        long[] read = new long[m];
+        long[] written = new long[m];
+        long[] received = new long[m];
+        long[] sent = new long[m];
+        Long[] balloon = new Long[m];
+        int j = 0;
+        for (HostSampleRow row : rows) {
+            for (VmRow vm : row.vms()) {
+                vms[j] = vm.uuid();
+                states[j] = vm.state();
+                cpu[j] = vm.cpuTimeNanos();
+                read[j] = vm.readBytes();
+                written[j] = vm.writeBytes();
+                received[j] = vm.rxBytes();
+                sent[j] = vm.txBytes();
+                balloon[j] = vm.balloonKib();
+                j++;
+            }
         }
         PGConnection pg = connection.unwrap(PGConnection.class);
         try (PreparedStatement insert = connection.prepareStatement("""
-                INSERT INTO vm_sample (vm_uuid, sampled_at, host_id, state, cpu_time_ns, read_bytes, write_bytes,
-                    rx_bytes, tx_bytes, balloon_kib, bucket)
-                SELECT u.vm::uuid, 'epoch'::timestamptz + u.at * interval '1 millisecond', u.host, u.state, u.cpu, u.rd,
-                    u.wr, u.rx, u.tx, u.balloon, 'epoch'::timestamptz + u.bucket * interval '1 millisecond'
-                FROM unnest(?::text[], ?::int8[], ?::text[], ?::text[], ?::int8[], ?::int8[], ?::int8[], ?::int8[],
-                    ?::int8[], ?::int8[], ?::int8[]) AS u(vm, at, host, state, cpu, rd, wr, rx, tx, balloon, bucket)
-                ON CONFLICT (vm_uuid, bucket) DO UPDATE SET sampled_at = EXCLUDED.sampled_at,
-                    host_id = EXCLUDED.host_id, state = EXCLUDED.state, cpu_time_ns = EXCLUDED.cpu_time_ns,
+                INSERT INTO host_sample (host_id, bucket, sampled_at, vm_uuids, states, cpu_time_ns, read_bytes,
+                    write_bytes, rx_bytes, tx_bytes, balloon_kib)
+                SELECT r.host, 'epoch'::timestamptz + r.bucket * interval '1 millisecond',
+                    'epoch'::timestamptz + r.at * interval '1 millisecond',
+                    ((?::text[])[r.lo:r.hi])::uuid[], (?::text[])[r.lo:r.hi],
+                    (?::int8[])[r.lo:r.hi], (?::int8[])[r.lo:r.hi], (?::int8[])[r.lo:r.hi],
+                    (?::int8[])[r.lo:r.hi], (?::int8[])[r.lo:r.hi], (?::int8[])[r.lo:r.hi]
+                FROM unnest(?::text[], ?::int8[], ?::int8[], ?::int4[], ?::int4[]) AS r(host, at, bucket, lo, hi)
+                ON CONFLICT (host_id, bucket) DO UPDATE SET sampled_at = EXCLUDED.sampled_at,
+                    vm_uuids = EXCLUDED.vm_uuids, states = EXCLUDED.states, cpu_time_ns = EXCLUDED.cpu_time_ns,
                     read_bytes = EXCLUDED.read_bytes, write_bytes = EXCLUDED.write_bytes,
                     rx_bytes = EXCLUDED.rx_bytes, tx_bytes = EXCLUDED.tx_bytes, balloon_kib = EXCLUDED.balloon_kib
-                WHERE vm_sample.sampled_at > EXCLUDED.sampled_at""")) {
+                WHERE host_sample.sampled_at > EXCLUDED.sampled_at""")) {
             insert.setArray(1, pg.createArrayOf("text", vms));
-            insert.setArray(2, pg.createArrayOf("int8", times));
-            insert.setArray(3, pg.createArrayOf("text", hosts));
-            insert.setArray(4, pg.createArrayOf("text", states));
-            insert.setArray(5, pg.createArrayOf("int8", cpu));
-            insert.setArray(6, pg.createArrayOf("int8", read));
-            insert.setArray(7, pg.createArrayOf("int8", written));
-            insert.setArray(8, pg.createArrayOf("int8", received));
-            insert.setArray(9, pg.createArrayOf("int8", sent));
-            insert.setArray(10, pg.createArrayOf("int8", balloon));
+            insert.setArray(2, pg.createArrayOf("text", states));
+            insert.setArray(3, pg.createArrayOf("int8", cpu));
+            insert.setArray(4, pg.createArrayOf("int8", read));
+            insert.setArray(5, pg.createArrayOf("int8", written));
+            insert.setArray(6, pg.createArrayOf("int8", received));
+            insert.setArray(7, pg.createArrayOf("int8", sent));
+            insert.setArray(8, pg.createArrayOf("int8", balloon));
+            insert.setArray(9, pg.createArrayOf("text", hosts));
+            insert.setArray(10, pg.createArrayOf("int8", times));
             insert.setArray(11, pg.createArrayOf("int8", buckets));
+            insert.setArray(12, pg.createArrayOf("int4", firsts));
+            insert.setArray(13, pg.createArrayOf("int4", lasts));
             insert.executeUpdate();
         }
     }

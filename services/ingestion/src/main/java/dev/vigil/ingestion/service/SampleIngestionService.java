@@ -67,7 +67,7 @@ public class SampleIngestionService {
     @Scheduled(every = "1h", delayed = "1m")
     @Transactional
     void applyRetention() {
-        int deleted = samples.deleteOlderThan(clock.instant().minus(config.sampleRetention()));
+        long deleted = samples.deleteOlderThan(clock.instant().minus(config.sampleRetention()));
         if (deleted > 0) {
             LOG.log(
                     System.Logger.Level.INFO,

@@ -7,8 +7,10 @@ import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.agent.AgentSamples;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.generic.IndexedRecord;
@@ -53,6 +55,9 @@ final class SampleProjection {
     private static final Path RX_BYTES = NETS.item("rxBytes");
     private static final Path TX_BYTES = NETS.item("txBytes");
 
+    /** Records with at most this many VMs are checked for a repeated VM pairwise, larger ones through a map. */
+    private static final int SMALL_RECORD = 32;
+
     private SampleProjection() {}
 
     /**
@@ -60,7 +65,8 @@ final class SampleProjection {
      * PostgreSQL {@code uuid}s, so each must be one; they are kept in lower case, the order the database sorts them
      * in.
      *
-     * @throws ValidationException {@code MALFORMED} when a VM's id is not a UUID
+     * @throws ValidationException {@code MALFORMED} when a VM's id is not a UUID, or names a VM the record has
+     *     already sampled (a record is one sampling of a host: each VM once)
      */
     static SampleRecord of(GenericRecord samples) throws ValidationException {
         IndexedRecord envelope = (IndexedRecord) ENVELOPE.of(samples);
@@ -95,11 +101,42 @@ final class SampleProjection {
                     sent,
                     (Long) BALLOON.of(vm)));
         }
+        requireDistinct(rows);
         return new SampleRecord(
                 EVENT_ID.of(envelope).toString(),
                 HOST_ID.of((IndexedRecord) SOURCE.of(envelope)).toString(),
                 (Instant) SAMPLED_AT.of(samples),
                 rows);
+    }
+
+    /** Refuses a record that samples a VM twice: its row would show the VM twice in the same bucket. */
+    private static void requireDistinct(List<VmRow> rows) throws ValidationException {
+        int n = rows.size();
+        if (n <= SMALL_RECORD) {
+            // Pairwise: distinct UUIDs almost always differ in their first characters, so this is cheaper than
+            // hashing every id.
+            for (int i = 1; i < n; i++) {
+                String uuid = rows.get(i).uuid();
+                for (int j = 0; j < i; j++) {
+                    if (uuid.equals(rows.get(j).uuid())) {
+                        throw repeated(i, j, uuid);
+                    }
+                }
+            }
+            return;
+        }
+        Map<String, Integer> seen = new HashMap<>(n * 2);
+        for (int i = 0; i < n; i++) {
+            Integer earlier = seen.putIfAbsent(rows.get(i).uuid(), i);
+            if (earlier != null) {
+                throw repeated(i, earlier, rows.get(i).uuid());
+            }
+        }
+    }
+
+    private static ValidationException repeated(int index, int earlier, String uuid) {
+        return new ValidationException(
+                DeadLetterReason.MALFORMED, "vms[" + index + "].vm.uuid repeats vms[" + earlier + "]: " + quoted(uuid));
     }
 
     /** At most 40 characters of untrusted text, for an error message. */

@@ -205,6 +205,40 @@ class RecordValidatorTest {
                 .hasMessage("vms[0].vm.uuid is not a UUID: \"web-1; DROP TABLE vm_sample\"");
     }
 
+    /** Both ways a repeat is found: pairwise in a small record, through a map in a large one. */
+    @ParameterizedTest
+    @ValueSource(ints = {2, 10, 32, 33})
+    void theSamplesProjectionRefusesARecordThatSamplesAVmTwice(int vms) throws Exception {
+        List<VmSample> distinct = new java.util.ArrayList<>();
+        for (int i = 0; i < vms; i++) {
+            distinct.add(bareVm(UUID.randomUUID().toString()));
+        }
+        List<VmSample> repeated = new java.util.ArrayList<>(distinct);
+        // The last VM repeats one in the middle, in upper case: the same VM once ids are lower-cased.
+        String twice = distinct.get((vms - 1) / 2).getVm().getUuid().toString();
+        repeated.set(vms - 1, bareVm(twice.toUpperCase(java.util.Locale.ROOT)));
+
+        var stored = SampleProjection.of(validator.validate(samples(distinct), SampleProjection.PROJECTION));
+        var refused = validator.validate(samples(repeated), SampleProjection.PROJECTION);
+
+        assertThat(stored.vms()).hasSize(vms);
+        assertThatThrownBy(() -> SampleProjection.of(refused))
+                .satisfies(e -> reason(e, DeadLetterReason.MALFORMED))
+                .hasMessage("vms[" + (vms - 1) + "].vm.uuid repeats vms[" + ((vms - 1) / 2) + "]: \"" + twice + "\"");
+    }
+
+    private static VmSample bareVm(String uuid) {
+        return VmSample.newBuilder()
+                .setVm(VmRef.newBuilder().setUuid(uuid).setName("vm").build())
+                .setState("RUNNING")
+                .setCpuTimeNanos(null)
+                .setVcpus(List.of())
+                .setBlocks(List.of())
+                .setNets(List.of())
+                .setBalloonCurrentKib(null)
+                .build();
+    }
+
     private static BlockSample block(String device, long read, long written) {
         return BlockSample.newBuilder()
                 .setDevice(device)
@@ -228,6 +262,10 @@ class RecordValidatorTest {
     }
 
     private static byte[] samples(VmSample vm) {
+        return samples(List.of(vm));
+    }
+
+    private static byte[] samples(List<VmSample> vms) {
         Source source = Source.newBuilder()
                 .setHostId("h")
                 .setAgentId("a")
@@ -239,7 +277,7 @@ class RecordValidatorTest {
                                 AgentSamples.class, AgentSamples.getClassSchema(), source, "acme", NOW))
                         .setSampledAt(NOW)
                         .setPeriodMillis(5000)
-                        .setVms(List.of(vm))
+                        .setVms(vms)
                         .setHost(null)
                         .build());
     }
