@@ -7,6 +7,7 @@ import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -26,6 +27,7 @@ final class CpuAccount {
     private static final double TICKS = 100.0;
 
     private static final String THREAD = "this JVM: ";
+    private static final String KIND = "PostgreSQL: ";
 
     private final Map<String, Supplier<Stream<ProcessHandle>>> parts;
 
@@ -55,13 +57,22 @@ final class CpuAccount {
     /**
      * Seconds of CPU (user and system) each part has used so far, and, under {@code "this JVM: " + group}, this
      * JVM's threads grouped by name with the digits taken out (the broker's request handlers, the producer's
-     * network thread, ...).
+     * network thread, ...). PostgreSQL's processes are also counted by kind under {@code "PostgreSQL: " + kind}
+     * (client backends, autovacuum, WAL writer, ...); the postmaster counts the time of children that have exited
+     * (short-lived autovacuum workers), which Linux adds to it when it reaps them.
      */
     Map<String, Double> read() {
         Map<String, Double> seconds = new LinkedHashMap<>();
         parts.forEach((name, processes) -> {
             seconds.put(name, 0.0);
-            processes.get().forEach(p -> add(seconds, name, p.pid()));
+            processes.get().forEach(p -> {
+                String kind = postgresKind(p);
+                double used = used(p.pid(), kind != null && kind.equals(EXITED));
+                seconds.merge(name, used, Double::sum);
+                if (kind != null) {
+                    seconds.merge(KIND + kind, used, Double::sum);
+                }
+            });
         });
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
@@ -90,7 +101,7 @@ final class CpuAccount {
         StringBuilder out = new StringBuilder();
         double total = 0;
         for (Map.Entry<String, Double> e : after.entrySet()) {
-            if (e.getKey().startsWith(THREAD)) {
+            if (e.getKey().startsWith(THREAD) || e.getKey().startsWith(KIND)) {
                 continue;
             }
             double used = e.getValue() - before.getOrDefault(e.getKey(), 0.0);
@@ -102,15 +113,69 @@ final class CpuAccount {
                 .toString();
     }
 
-    private static void add(Map<String, Double> seconds, String name, long pid) {
+    /** PostgreSQL's CPU per kind of process between two readings, in CPU milliseconds per 1,000 records. */
+    static String postgresKinds(Map<String, Double> before, Map<String, Double> after, long records) {
+        return after.entrySet().stream()
+                .filter(e -> e.getKey().startsWith(KIND))
+                .map(e -> Map.entry(
+                        e.getKey().substring(KIND.length()), e.getValue() - before.getOrDefault(e.getKey(), 0.0)))
+                .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                .map(e -> String.format(Locale.ROOT, "%s %.0f", e.getKey(), e.getValue() * 1e6 / records))
+                .collect(Collectors.joining("; "));
+    }
+
+    private static final String EXITED = "postmaster and exited children";
+
+    /**
+     * The kind of a PostgreSQL process from the title it sets ({@code postgres: autovacuum worker vigil},
+     * {@code postgres: walwriter}, {@code postgres: postgres vigil 127.0.0.1(41236) idle}); null for a process
+     * that is not PostgreSQL's.
+     */
+    private static String postgresKind(ProcessHandle process) {
+        String command;
+        try {
+            command = Files.readString(Path.of("/proc", Long.toString(process.pid()), "cmdline"))
+                    .replace('\0', ' ')
+                    .trim();
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+        if (!command.startsWith("postgres: ")) {
+            return command.contains("/postgres") && command.contains(" -D ") ? EXITED : null;
+        }
+        String title = command.substring("postgres: ".length());
+        for (String kind : List.of(
+                "autovacuum worker",
+                "autovacuum launcher",
+                "walwriter",
+                "checkpointer",
+                "background writer",
+                "io worker",
+                "logical replication launcher")) {
+            if (title.startsWith(kind)) {
+                return kind;
+            }
+        }
+        return "client backends";
+    }
+
+    /**
+     * CPU seconds (user and system) of a process, with {@code reaped} also those of its children that have exited;
+     * 0 when it cannot be read (not Linux, or the process has just exited).
+     */
+    private static double used(long pid, boolean reaped) {
         try {
             String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            // Fields after the command (in parentheses, and it may hold spaces): utime is the 12th, stime the 13th.
+            // Fields after the command (in parentheses, and it may hold spaces): utime is the 12th, stime the 13th,
+            // cutime and cstime (children waited for) the 14th and 15th.
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            double used = (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / TICKS;
-            seconds.merge(name, used, Double::sum);
+            long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+            if (reaped) {
+                ticks += Long.parseLong(fields[13]) + Long.parseLong(fields[14]);
+            }
+            return ticks / TICKS;
         } catch (IOException | RuntimeException e) {
-            // Not Linux, or the process has just exited: its time is not counted.
+            return 0;
         }
     }
 }

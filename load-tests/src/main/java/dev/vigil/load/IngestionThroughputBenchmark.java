@@ -367,6 +367,8 @@ public final class IngestionThroughputBenchmark {
         String used = cpu == null
                 ? ""
                 : CpuAccount.perThousand(cpuBefore, cpuAfter, records)
+                        + "\n    PostgreSQL by process, ms/1k records: "
+                        + CpuAccount.postgresKinds(cpuBefore, cpuAfter, records)
                         + "\n    busiest threads of the benchmark's JVM: "
                         + CpuAccount.busiestThreads(cpuBefore, cpuAfter, 6);
         long counted = sum(durable(endpoints)) - sum(before);

@@ -214,7 +214,7 @@ class RecordValidatorTest {
             distinct.add(bareVm(UUID.randomUUID().toString()));
         }
         List<VmSample> repeated = new java.util.ArrayList<>(distinct);
-        // The last VM repeats one in the middle, in upper case: the same VM once ids are lower-cased.
+        // The last VM repeats an earlier one, in upper case: the same VM once ids are lower-cased.
         String twice = distinct.get((vms - 1) / 2).getVm().getUuid().toString();
         repeated.set(vms - 1, bareVm(twice.toUpperCase(java.util.Locale.ROOT)));
 
