@@ -198,8 +198,10 @@ public class SampleRepository {
         // batches, whichever commits first (two batches of a host may be written at once).
         Map<HostBucket, HostSampleRow> kept = new HashMap<>();
         boolean remembered = resolution.toMillis() > 0;
+        // Duplicates are rare (a redelivery, an agent's resend): when none came, no event id needs looking up.
+        boolean allFresh = fresh.size() == batch.size();
         for (SampleRecord s : batch) {
-            if (!fresh.contains(s.eventId())) {
+            if (!allFresh && !fresh.contains(s.eventId())) {
                 continue;
             }
             long sampledAt = s.sampledAt().toEpochMilli();

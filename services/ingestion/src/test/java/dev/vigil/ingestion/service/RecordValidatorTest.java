@@ -205,6 +205,42 @@ class RecordValidatorTest {
                 .hasMessage("vms[0].vm.uuid is not a UUID: \"web-1; DROP TABLE vm_sample\"");
     }
 
+    /**
+     * The UUID check agrees with the pattern it implements on random text: mostly well-formed ids with a character
+     * or two swapped for a near miss (a letter past f, a dash, non-ASCII characters whose low bits match a hex
+     * digit's, such as U+0130 and U+0660), and some shorter or longer.
+     */
+    @Test
+    void theUuidCheckAgreesWithItsPatternOnRandomText() {
+        java.util.regex.Pattern form = java.util.regex.Pattern.compile(
+                "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+        String nearMisses = "gGzZ-_ \u0000\u00b0\u00c1\u0130\u0660\uff10\u0430";
+        java.util.Random random = new java.util.Random(42);
+        int accepted = 0;
+        for (int i = 0; i < 20_000; i++) {
+            StringBuilder text = new StringBuilder(UUID.randomUUID().toString());
+            if (random.nextBoolean()) {
+                text.setCharAt(random.nextInt(36), nearMisses.charAt(random.nextInt(nearMisses.length())));
+            }
+            if (random.nextInt(10) == 0) {
+                text.setLength(random.nextInt(40));
+            }
+            if (random.nextInt(10) == 0) {
+                text.append('0');
+            }
+            if (random.nextInt(4) == 0) {
+                text = new StringBuilder(text.toString().toUpperCase(java.util.Locale.ROOT));
+            }
+            String candidate = text.toString();
+            assertThat(RecordValidator.isUuid(candidate))
+                    .as(candidate)
+                    .isEqualTo(form.matcher(candidate).matches());
+            accepted += form.matcher(candidate).matches() ? 1 : 0;
+        }
+        // Both answers were exercised.
+        assertThat(accepted).isBetween(5_000, 15_000);
+    }
+
     /** Both ways a repeat is found: pairwise in a small record, through a map in a large one. */
     @ParameterizedTest
     @ValueSource(ints = {2, 10, 32, 33})
