@@ -70,7 +70,9 @@ import org.apache.kafka.tools.ProducerPerformance;
  * [rounds] [warm-up-rounds]}. Records are encoded before sending starts. Three phases on one devstack:
  * <ol>
  *   <li>{@code ProducerPerformance} writes {@code records} records of the mix's mean size to a topic with the agent
- *       topics' partitioning, acks=all;
+ *       topics' partitioning, acks=all, three times (the first run in the JVM is cold); it runs once more just
+ *       before each measured round of the next phase, and the ratio is the median of the rounds' ratios to their
+ *       paired run, since the shared machine's speed drifts between minutes;
  *   <li>the packaged ingestion service runs while a producer sends rounds of {@code records} mixed agent records as
  *       fast as it can: {@code warm-up-rounds} (default 5) unmeasured rounds until the JIT has compiled the hot
  *       paths (on 2 cores it takes about a minute of saturated load to settle), then {@code rounds} (default 3) measured ones. A round's rate is its records over the time from the
@@ -113,7 +115,7 @@ public final class IngestionThroughputBenchmark {
             for (int run = 0; run < rawRates.length; run++) {
                 rawRates[run] = producerPerformance(endpoints, records, meanSize, run);
             }
-            double rawRate = java.util.Arrays.stream(rawRates).sorted().toArray()[1];
+            double rawRate = median(rawRates);
 
             List<Result> measured = new ArrayList<>();
             Map<String, Supplier<Stream<ProcessHandle>>> parts = new LinkedHashMap<>();
@@ -132,14 +134,21 @@ public final class IngestionThroughputBenchmark {
                     System.out.printf(Locale.ROOT, "warm-up round %d: %.0f records/s%n", round, warm.durableRate());
                 }
                 for (int round = 1; round <= rounds; round++) {
+                    // The machine's speed drifts from minute to minute (neighbours share its cores): each round
+                    // is paired with a baseline run just before it, and the ratio is taken per pair.
+                    double paired = producerPerformance(endpoints, records, meanSize, rawRates.length + round);
                     Map<String, Double> before = batchMetrics(port);
                     Result result = sendAndAwaitDurable(endpoints, port, traffic, records, 0, cpu);
-                    result = result.withBusy(busyChannels(before, batchMetrics(port)));
+                    result = result.withBusy(busyChannels(before, batchMetrics(port)))
+                            .withBaseline(paired);
                     System.out.printf(
                             Locale.ROOT,
-                            "measured round %d: %.0f records/s; CPU: %s%n",
+                            "measured round %d: %.0f records/s; ProducerPerformance just before %.0f, ratio %.3f;"
+                                    + " CPU: %s%n",
                             round,
                             result.durableRate(),
+                            paired,
+                            result.durableRate() / paired,
                             result.cpu());
                     measured.add(result);
                 }
@@ -147,6 +156,11 @@ public final class IngestionThroughputBenchmark {
             List<Result> byRate = new ArrayList<>(measured);
             byRate.sort(java.util.Comparator.comparingDouble(Result::durableRate));
             Result drain = byRate.get(byRate.size() / 2);
+            double pairedRatio = median(measured.stream()
+                    .mapToDouble(r -> r.durableRate() / r.baseline())
+                    .toArray());
+            double pairedBaseline =
+                    median(measured.stream().mapToDouble(Result::baseline).toArray());
             String busy = drain.busy();
             String p99 = "not measured (paced-rate 0)";
             if (pacedRate > 0) {
@@ -177,6 +191,10 @@ public final class IngestionThroughputBenchmark {
                     meanSize,
                     rawRate);
             System.out.printf(
+                    Locale.ROOT,
+                    "| Kafka ProducerPerformance, the same, run just before each measured round, median | %.0f |%n",
+                    pairedBaseline);
+            System.out.printf(
                     Locale.ROOT, "| mixed agent traffic sent by the benchmark's producer | %.0f |%n", drain.sendRate());
             System.out.printf(
                     Locale.ROOT,
@@ -185,8 +203,10 @@ public final class IngestionThroughputBenchmark {
                     drain.durableRate());
             System.out.printf(
                     Locale.ROOT,
-                    "%nratio ingestion / ProducerPerformance = %.3f; VM samples taken in/s = %.0f;"
+                    "%nratio ingestion / ProducerPerformance: median of the rounds' ratios to their paired run %.3f,"
+                            + " median round to the opening runs' median %.3f; VM samples taken in/s = %.0f;"
                             + " records accounted for in the measured rounds: %d of %d (dead-lettered: %d)%n",
+                    pairedRatio,
                     drain.durableRate() / rawRate,
                     drain.durableRate() * SAMPLES_PER_100 / 100.0 * vmsPerSample,
                     measured.stream().mapToLong(Result::durable).sum(),
@@ -284,10 +304,24 @@ public final class IngestionThroughputBenchmark {
             long deadLettered,
             double[] lastDurableSeconds,
             String busy,
-            String cpu) {
+            String cpu,
+            double baseline) {
         Result withBusy(String channels) {
-            return new Result(sendRate, durableRate, durable, deadLettered, lastDurableSeconds, channels, cpu);
+            return new Result(
+                    sendRate, durableRate, durable, deadLettered, lastDurableSeconds, channels, cpu, baseline);
         }
+
+        /** With the records/s of the ProducerPerformance run paired with this round. */
+        Result withBaseline(double rate) {
+            return new Result(sendRate, durableRate, durable, deadLettered, lastDurableSeconds, busy, cpu, rate);
+        }
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        java.util.Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     /**
@@ -373,7 +407,7 @@ public final class IngestionThroughputBenchmark {
                         + CpuAccount.busiestThreads(cpuBefore, cpuAfter, 6);
         long counted = sum(durable(endpoints)) - sum(before);
         return new Result(
-                records / sendSeconds, counted / seconds, counted, deadLettered(endpoints), lastDurable, "", used);
+                records / sendSeconds, counted / seconds, counted, deadLettered(endpoints), lastDurable, "", used, 0);
     }
 
     /** PostgreSQL's processes: the postmaster (found as a backend's parent, while that backend lives) and children. */
