@@ -40,6 +40,8 @@ class PolledBatches {
         long started = System.nanoTime();
         QuarkusTransaction.requiringNew().run(() -> deadLetter.sendAll(ingest.apply(records)));
         metrics.batch(records.get(0).topic(), records.size(), System.nanoTime() - started);
-        records.forEach(r -> metrics.durable(r.topic(), r.timestamp()));
+        metrics.durable(
+                records.get(0).topic(),
+                records.stream().mapToLong(ConsumerRecord::timestamp).toArray());
     }
 }

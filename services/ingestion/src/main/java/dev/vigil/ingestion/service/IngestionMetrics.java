@@ -15,30 +15,63 @@ public class IngestionMetrics {
 
     private final MeterRegistry registry;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
-    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
     private final Map<String, Timer> batchTimers = new ConcurrentHashMap<>();
+    /**
+     * The meters every record of a topic touches, found with one lookup by the topic's name (a string whose hash is
+     * cached): building a key of name and tags for each record cost more than the counting.
+     */
+    private final Map<String, TopicMeters> topics = new ConcurrentHashMap<>();
+
+    private record TopicMeters(Counter consumed, Counter stored, Counter duplicate, Timer durable) {}
 
     IngestionMetrics(MeterRegistry registry) {
         this.registry = registry;
     }
 
     void consumed(String topic) {
-        counter("vigil.ingestion.events.consumed", "Records read from an agent topic", "topic", topic)
-                .increment();
+        consumed(topic, 1);
+    }
+
+    void consumed(String topic, int records) {
+        meters(topic).consumed().increment(records);
     }
 
     void stored(String topic) {
-        counter("vigil.ingestion.events.stored", "Records kept for the first time", "topic", topic)
-                .increment();
+        stored(topic, 1);
+    }
+
+    void stored(String topic, int records) {
+        meters(topic).stored().increment(records);
     }
 
     void duplicate(String topic) {
-        counter(
+        duplicate(topic, 1);
+    }
+
+    void duplicate(String topic, int records) {
+        meters(topic).duplicate().increment(records);
+    }
+
+    private TopicMeters meters(String topic) {
+        TopicMeters meters = topics.get(topic);
+        return meters != null ? meters : topics.computeIfAbsent(topic, this::register);
+    }
+
+    private TopicMeters register(String topic) {
+        return new TopicMeters(
+                counter("vigil.ingestion.events.consumed", "Records read from an agent topic", "topic", topic),
+                counter("vigil.ingestion.events.stored", "Records kept for the first time", "topic", topic),
+                counter(
                         "vigil.ingestion.events.duplicate",
                         "Records whose event id was already kept; acknowledged and dropped",
                         "topic",
-                        topic)
-                .increment();
+                        topic),
+                Timer.builder("vigil.ingestion.publish.to.durable")
+                        .description("From a record's publish time to its commit in ingestion's database")
+                        .tag("topic", topic)
+                        .publishPercentiles(0.5, 0.99)
+                        .publishPercentileHistogram()
+                        .register(registry));
     }
 
     void rejected(String topic, DeadLetterReason reason) {
@@ -80,19 +113,19 @@ public class IngestionMetrics {
                 .increment();
     }
 
-    /** From the agent's send (the record's timestamp) to the moment the record's transaction committed. */
-    public void durable(String topic, long recordTimestampMillis) {
-        long lag = System.currentTimeMillis() - recordTimestampMillis;
-        if (recordTimestampMillis > 0 && lag >= 0) {
-            timers.computeIfAbsent(
-                            topic,
-                            t -> Timer.builder("vigil.ingestion.publish.to.durable")
-                                    .description("From a record's publish time to its commit in ingestion's database")
-                                    .tag("topic", t)
-                                    .publishPercentiles(0.5, 0.99)
-                                    .publishPercentileHistogram()
-                                    .register(registry))
-                    .record(lag, TimeUnit.MILLISECONDS);
+    /**
+     * From the agent's send (each record's timestamp) to now, when the records' transaction has committed.
+     *
+     * @param recordTimestampsMillis the committed records' timestamps, all of {@code topic}
+     */
+    public void durable(String topic, long[] recordTimestampsMillis) {
+        Timer durable = meters(topic).durable();
+        long now = System.currentTimeMillis();
+        for (long timestamp : recordTimestampsMillis) {
+            long lag = now - timestamp;
+            if (timestamp > 0 && lag >= 0) {
+                durable.record(lag, TimeUnit.MILLISECONDS);
+            }
         }
     }
 

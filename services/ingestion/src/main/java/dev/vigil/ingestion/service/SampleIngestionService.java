@@ -45,8 +45,8 @@ public class SampleIngestionService {
     public Map<Integer, Rejection> ingestBatch(List<byte[]> values, String topic) {
         List<SampleRecord> valid = new ArrayList<>(values.size());
         Map<Integer, Rejection> refused = new LinkedHashMap<>();
+        metrics.consumed(topic, values.size());
         for (int i = 0; i < values.size(); i++) {
-            metrics.consumed(topic);
             try {
                 valid.add(SampleProjection.of(validator.validate(values.get(i), SampleProjection.PROJECTION)));
             } catch (ValidationException e) {
@@ -55,12 +55,8 @@ public class SampleIngestionService {
             }
         }
         int fresh = samples.insertBatch(valid, clock.instant(), config.vmSampleResolution());
-        for (int i = 0; i < fresh; i++) {
-            metrics.stored(topic);
-        }
-        for (int i = fresh; i < valid.size(); i++) {
-            metrics.duplicate(topic);
-        }
+        metrics.stored(topic, fresh);
+        metrics.duplicate(topic, valid.size() - fresh);
         return refused;
     }
 
