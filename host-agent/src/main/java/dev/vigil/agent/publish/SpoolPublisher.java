@@ -45,6 +45,17 @@ public final class SpoolPublisher implements AutoCloseable {
 
     public SpoolPublisher(Spool spool, String bootstrapServers, String clientId, Duration deliveryTimeout) {
         this.spool = spool;
+        Properties props = producerProperties(bootstrapServers, clientId, deliveryTimeout);
+        this.producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+        this.thread = new Thread(this::run, "vigil-agent-publisher");
+        this.thread.setDaemon(true);
+    }
+
+    /**
+     * How an agent's producer is configured: idempotent with {@code acks=all}, batches compressed with lz4. Load
+     * generators that stand in for a fleet of agents send with the same settings.
+     */
+    public static Properties producerProperties(String bootstrapServers, String clientId, Duration deliveryTimeout) {
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
@@ -58,9 +69,7 @@ public final class SpoolPublisher implements AutoCloseable {
         props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Math.max(timeout, 2_010));
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000);
         props.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 5_000);
-        this.producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
-        this.thread = new Thread(this::run, "vigil-agent-publisher");
-        this.thread.setDaemon(true);
+        return props;
     }
 
     public void start() {
