@@ -318,6 +318,16 @@ public final class IngestionThroughputBenchmark {
         }
     }
 
+    /** The producer's own average of compressed to uncompressed batch size (1 when it does not compress). */
+    private static double compressionRate(KafkaProducer<byte[], byte[]> producer) {
+        return producer.metrics().entrySet().stream()
+                .filter(e -> e.getKey().name().equals("compression-rate-avg")
+                        && e.getKey().group().equals("producer-metrics"))
+                .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue())
+                .findFirst()
+                .orElse(Double.NaN);
+    }
+
     private static double median(double[] values) {
         double[] sorted = values.clone();
         java.util.Arrays.sort(sorted);
@@ -373,6 +383,10 @@ public final class IngestionThroughputBenchmark {
                 });
             }
             producer.flush();
+            if (cpu != null) {
+                System.out.printf(
+                        Locale.ROOT, "    batches sent compressed to %.2f of their size%n", compressionRate(producer));
+            }
         }
         if (failed.get() > 0) {
             throw new IllegalStateException(failed.get() + " sends failed", firstFailure.get());
@@ -575,6 +589,10 @@ public final class IngestionThroughputBenchmark {
         // rounds before samples would come from the future (refused as out of range).
         private final Instant start = Instant.now().minus(Duration.ofDays(2));
         private long samplesMade;
+        // Each VM's own load, so that a record's VMs carry different counters, as real ones do: identical numbers
+        // would compress far better than a fleet's samples and flatter everything downstream of the producer.
+        private final Map<String, double[]> loads = new java.util.HashMap<>();
+        private final java.util.Random noise = new java.util.Random(7);
         private final List<Source> sources = new ArrayList<>();
         private final List<List<VmRef>> vms = new ArrayList<>();
 
@@ -626,7 +644,8 @@ public final class IngestionThroughputBenchmark {
                 Instant sampledAt = start.plus(SAMPLE_PERIOD.multipliedBy(sample / HOSTS));
                 List<VmSample> rows = new ArrayList<>(vmsPerSample);
                 for (int v = 0; v < vmsPerSample; v++) {
-                    rows.add(sample(vms.get((int) (sample % HOSTS)).get(v), i));
+                    VmRef vm = vms.get((int) (sample % HOSTS)).get(v);
+                    rows.add(sample(vm, load(vm), sample / HOSTS * SAMPLE_PERIOD.toSeconds(), noise));
                 }
                 source = sources.get((int) (sample % HOSTS));
                 AgentSamples samples = AgentSamples.newBuilder()
@@ -688,38 +707,57 @@ public final class IngestionThroughputBenchmark {
                     EventCodec.of(ArtifactManifest.class).encode(manifest));
         }
 
-        private static VmSample sample(VmRef vm, int i) {
+        /** A VM's steady load: CPU cores busy, disk read and write and network bytes per second. */
+        private double[] load(VmRef vm) {
+            return loads.computeIfAbsent(vm.getUuid(), id -> {
+                java.util.Random random = new java.util.Random(id.hashCode());
+                return new double[] {
+                    0.05 + random.nextDouble() * 1.5,
+                    random.nextDouble() * 4e6,
+                    random.nextDouble() * 2e6,
+                    random.nextDouble() * 1e7,
+                    random.nextDouble() * 5e6
+                };
+            });
+        }
+
+        /** A VM's cumulative counters {@code seconds} into the run, its load with a little jitter. */
+        private static VmSample sample(VmRef vm, double[] load, long seconds, java.util.Random noise) {
+            double t = seconds + noise.nextDouble();
+            long cpu = (long) (load[0] * t * 1e9);
+            long read = (long) (load[1] * t);
+            long written = (long) (load[2] * t);
             return VmSample.newBuilder()
                     .setVm(vm)
                     .setState("RUNNING")
-                    .setCpuTimeNanos(1_000_000_000L * i)
+                    .setCpuTimeNanos(cpu)
                     .setVcpus(List.of(
                             VcpuSample.newBuilder()
                                     .setIndex(0)
-                                    .setTimeNanos(500_000_000L * i)
+                                    .setTimeNanos(cpu / 2 + noise.nextInt(1_000_000))
                                     .build(),
                             VcpuSample.newBuilder()
                                     .setIndex(1)
-                                    .setTimeNanos(400_000_000L * i)
+                                    .setTimeNanos(cpu / 2 - noise.nextInt(1_000_000))
                                     .build()))
                     .setBlocks(List.of(BlockSample.newBuilder()
                             .setDevice("vda")
-                            .setReadBytes(4096L * i)
-                            .setWriteBytes(8192L * i)
-                            .setReadRequests(i)
-                            .setWriteRequests(2L * i)
-                            .setAllocationBytes(10_737_418_240L)
+                            .setReadBytes(read)
+                            .setWriteBytes(written)
+                            .setReadRequests(read / 4096)
+                            .setWriteRequests(written / 8192)
+                            .setAllocationBytes(10_737_418_240L + written / 16)
                             .setCapacityBytes(21_474_836_480L)
                             .build()))
                     .setNets(List.of(NetSample.newBuilder()
                             .setDevice("vnet0")
-                            .setRxBytes(1500L * i)
-                            .setTxBytes(900L * i)
-                            .setRxDrops(0)
+                            .setRxBytes((long) (load[3] * t))
+                            .setTxBytes((long) (load[4] * t))
+                            .setRxDrops(noise.nextInt(3))
                             .setTxDrops(0)
                             .build()))
                     .setBalloonCurrentKib(4_194_304L)
-                    .setBalloonRssKib(2_097_152L)
+                    .setBalloonRssKib(2_097_152L - noise.nextInt(65_536))
                     .build();
         }
 
