@@ -177,24 +177,8 @@ class RecordValidatorTest {
 
     @Test
     void theSamplesProjectionRefusesAVmIdThatIsNotAUuidAndKeepsIdsInLowerCase() throws Exception {
-        VmSample upper = VmSample.newBuilder()
-                .setVm(VmRef.newBuilder()
-                        .setUuid(vm.toUpperCase(java.util.Locale.ROOT))
-                        .setName("web-1")
-                        .build())
-                .setState("RUNNING")
-                .setCpuTimeNanos(null)
-                .setVcpus(List.of())
-                .setBlocks(List.of())
-                .setNets(List.of())
-                .setBalloonCurrentKib(null)
-                .build();
-        VmSample notUuid = VmSample.newBuilder(upper)
-                .setVm(VmRef.newBuilder()
-                        .setUuid("web-1; DROP TABLE vm_sample")
-                        .setName("web-1")
-                        .build())
-                .build();
+        VmSample upper = bareVm(vm.toUpperCase(java.util.Locale.ROOT));
+        VmSample notUuid = bareVm("web-1; DROP TABLE vm_sample");
 
         var stored = SampleProjection.of(validator.validate(samples(upper), SampleProjection.PROJECTION));
         var refused = validator.validate(samples(notUuid), SampleProjection.PROJECTION);
