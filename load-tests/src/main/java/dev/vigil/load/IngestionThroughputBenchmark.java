@@ -349,7 +349,7 @@ public final class IngestionThroughputBenchmark {
             Endpoints endpoints, int port, Traffic traffic, int records, int rate, CpuAccount cpu) throws Exception {
         long[] before = durable(endpoints);
         long[] committed = committed(port);
-        // Sent the way agents send (idempotent, acks=all, batches compressed with lz4), with the agent's default
+        // Sent the way agents send (idempotent, acks=all, batches compressed with zstd), with the agent's default
         // delivery timeout. One producer stands in for the whole fleet: with an agent's 16 KB batches its request
         // round trips capped it below 30,000 records/s, where a fleet sends over hundreds of connections at once.
         Properties props = SpoolPublisher.producerProperties(
