@@ -35,13 +35,14 @@ public interface IngestionConfig {
     Duration artifactMissingGrace();
 
     /**
-     * One VM row is kept per VM per bucket of this length: the first sample in it (counters are cumulative, so rates
-     * per bucket stay exact). Zero keeps every sample; the full-resolution stream is the energy service's.
+     * One row is kept per host per bucket of this length: its first sample record in it, every VM of that record
+     * (counters are cumulative, so rates between buckets stay exact). Zero keeps every sample record; the
+     * full-resolution stream is the energy service's.
      */
     @WithDefault("PT1M")
     Duration vmSampleResolution();
 
-    /** How long raw VM samples are kept (the energy service keeps its own aggregates). */
+    /** How long sample rows are kept (the energy service keeps its own aggregates). */
     @WithDefault("P7D")
     Duration sampleRetention();
 

@@ -17,7 +17,7 @@ import org.apache.avro.generic.IndexedRecord;
 
 /**
  * The part of an {@code AgentSamples} record ingestion keeps: the envelope, the time, and per VM its state and the
- * counters the VM row sums. Samples are the bulk of agent traffic, and the rest of each record (vCPU times, device
+ * counters its stored row sums. Samples are the bulk of agent traffic, and the rest of each record (vCPU times, device
  * names, request and drop counters, host power) is the energy service's: decoding through this projection skips it
  * without building it.
  */
