@@ -195,6 +195,54 @@ class SampleIngestionIT {
                 .isEqualTo(1);
     }
 
+    @jakarta.inject.Inject
+    dev.vigil.ingestion.persistence.SampleRepository repository;
+
+    @Test
+    void retentionDeletesHostRowsPastTheCutoffAndCountsTheirVms() throws Exception {
+        Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MINUTES);
+        Instant nineDays = now.minus(Duration.ofDays(9));
+        Instant eightDays = now.minus(Duration.ofDays(8));
+        Instant anHour = now.minus(Duration.ofHours(1));
+        List<String> kept = List.of(UUID.randomUUID().toString());
+        storeHostRow(
+                nineDays,
+                List.of(
+                        UUID.randomUUID().toString(),
+                        UUID.randomUUID().toString(),
+                        UUID.randomUUID().toString()));
+        storeHostRow(
+                eightDays,
+                List.of(UUID.randomUUID().toString(), UUID.randomUUID().toString()));
+        storeHostRow(anHour, kept);
+
+        long deleted = io.quarkus.narayana.jta.QuarkusTransaction.requiringNew()
+                .call(() -> repository.deleteOlderThan(now.minus(Duration.ofDays(7))));
+
+        // Other tests' rows are recent; at least this host's five VM samples went, and its recent row stayed.
+        assertThat(deleted).isGreaterThanOrEqualTo(5);
+        assertThat(hostRows()).containsExactly(anHour + " " + kept);
+    }
+
+    private void storeHostRow(Instant at, List<String> vms) throws Exception {
+        String longs = "{" + String.join(",", java.util.Collections.nCopies(vms.size(), "1")) + "}";
+        try (Connection c = DriverManager.getConnection(endpoints.jdbcUrl(), endpoints.jdbcUser(), "");
+                PreparedStatement s = c.prepareStatement("INSERT INTO ingestion.host_sample (host_id, bucket,"
+                        + " sampled_at, vm_uuids, states, cpu_time_ns, read_bytes, write_bytes, rx_bytes, tx_bytes,"
+                        + " balloon_kib) VALUES (?, ?, ?, ?::uuid[], ?::text[], ?::int8[], ?::int8[], ?::int8[],"
+                        + " ?::int8[], ?::int8[], ?::int8[])")) {
+            s.setString(1, hostId);
+            s.setTimestamp(2, java.sql.Timestamp.from(at));
+            s.setTimestamp(3, java.sql.Timestamp.from(at));
+            s.setString(4, "{" + String.join(",", vms) + "}");
+            s.setString(5, "{" + String.join(",", java.util.Collections.nCopies(vms.size(), "RUNNING")) + "}");
+            for (int i = 6; i <= 11; i++) {
+                s.setString(i, longs);
+            }
+            s.executeUpdate();
+        }
+    }
+
     private AgentSamples samples(List<String> vms, Instant at) {
         Source source = Source.newBuilder()
                 .setHostId(hostId)
