@@ -28,6 +28,8 @@ final class CpuAccount {
 
     private static final String THREAD = "this JVM: ";
     private static final String KIND = "PostgreSQL: ";
+    /** The postmaster's kind: its own time and that of the children it has reaped. */
+    private static final String EXITED = "postmaster and exited children";
 
     private final Map<String, Supplier<Stream<ProcessHandle>>> parts;
 
@@ -123,8 +125,6 @@ final class CpuAccount {
                 .map(e -> String.format(Locale.ROOT, "%s %.0f", e.getKey(), e.getValue() * 1e6 / records))
                 .collect(Collectors.joining("; "));
     }
-
-    private static final String EXITED = "postmaster and exited children";
 
     /**
      * The kind of a PostgreSQL process from the title it sets ({@code postgres: autovacuum worker vigil},
