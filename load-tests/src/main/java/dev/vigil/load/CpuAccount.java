@@ -27,6 +27,9 @@ final class CpuAccount {
     private static final double TICKS = 100.0;
 
     private static final String THREAD = "this JVM: ";
+    /** Prefix of a service process's thread groups: {@code "threads of " + part + ": " + group}. */
+    private static final String PART_THREAD = "threads of ";
+
     private static final String KIND = "PostgreSQL: ";
     /** The postmaster's kind: its own time and that of the children it has reaped. */
     private static final String EXITED = "postmaster and exited children";
@@ -73,6 +76,9 @@ final class CpuAccount {
                 seconds.merge(name, used, Double::sum);
                 if (kind != null) {
                     seconds.merge(KIND + kind, used, Double::sum);
+                } else if (p.pid() != ProcessHandle.current().pid()) {
+                    threads(p.pid())
+                            .forEach((group, s) -> seconds.merge(PART_THREAD + name + ": " + group, s, Double::sum));
                 }
             });
         });
@@ -88,10 +94,36 @@ final class CpuAccount {
 
     /** The {@code top} thread groups of this JVM by CPU used between two readings, with their seconds. */
     static String busiestThreads(Map<String, Double> before, Map<String, Double> after, int top) {
+        return busiest(THREAD, before, after, top);
+    }
+
+    /**
+     * The {@code top} thread groups of a part's processes (other than this JVM and PostgreSQL's) by CPU used between
+     * two readings, with their seconds; Linux keeps the first 15 characters of a thread's name.
+     */
+    static String busiestThreads(String part, Map<String, Double> before, Map<String, Double> after, int top) {
+        return busiest(PART_THREAD + part + ": ", before, after, top);
+    }
+
+    /**
+     * The share of a part's CPU between two readings that went to its threads whose name contains {@code marker}
+     * (say {@code "CompilerThre"}, the JIT compiler's threads); NaN when the part used none.
+     */
+    static double threadShare(String part, String marker, Map<String, Double> before, Map<String, Double> after) {
+        String prefix = PART_THREAD + part + ": ";
+        double matching = after.entrySet().stream()
+                .filter(e -> e.getKey().startsWith(prefix) && e.getKey().contains(marker))
+                .mapToDouble(e -> e.getValue() - before.getOrDefault(e.getKey(), 0.0))
+                .sum();
+        double used = after.getOrDefault(part, 0.0) - before.getOrDefault(part, 0.0);
+        return used > 0 ? matching / used : Double.NaN;
+    }
+
+    private static String busiest(String prefix, Map<String, Double> before, Map<String, Double> after, int top) {
         return after.entrySet().stream()
-                .filter(e -> e.getKey().startsWith(THREAD))
+                .filter(e -> e.getKey().startsWith(prefix))
                 .map(e -> Map.entry(
-                        e.getKey().substring(THREAD.length()), e.getValue() - before.getOrDefault(e.getKey(), 0.0)))
+                        e.getKey().substring(prefix.length()), e.getValue() - before.getOrDefault(e.getKey(), 0.0)))
                 .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
                 .limit(top)
                 .map(e -> String.format(Locale.ROOT, "%s %.1f s", e.getKey(), e.getValue()))
@@ -103,7 +135,9 @@ final class CpuAccount {
         StringBuilder out = new StringBuilder();
         double total = 0;
         for (Map.Entry<String, Double> e : after.entrySet()) {
-            if (e.getKey().startsWith(THREAD) || e.getKey().startsWith(KIND)) {
+            if (e.getKey().startsWith(THREAD)
+                    || e.getKey().startsWith(KIND)
+                    || e.getKey().startsWith(PART_THREAD)) {
                 continue;
             }
             double used = e.getValue() - before.getOrDefault(e.getKey(), 0.0);
@@ -159,23 +193,48 @@ final class CpuAccount {
         return "client backends";
     }
 
+    /** CPU seconds of a process's threads so far, grouped by name with the digits taken out; empty if unreadable. */
+    private static Map<String, Double> threads(long pid) {
+        Map<String, Double> groups = new LinkedHashMap<>();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            tasks.forEach(task -> {
+                try {
+                    String name = Files.readString(task.resolve("comm")).trim();
+                    groups.merge(
+                            name.replaceAll("[0-9]+", "N"),
+                            ticks(Files.readString(task.resolve("stat")), false) / TICKS,
+                            Double::sum);
+                } catch (IOException | RuntimeException e) {
+                    // the thread has just ended
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or the process has just exited
+        }
+        return groups;
+    }
+
     /**
      * CPU seconds (user and system) of a process, with {@code reaped} also those of its children that have exited;
      * 0 when it cannot be read (not Linux, or the process has just exited).
      */
     private static double used(long pid, boolean reaped) {
         try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            // Fields after the command (in parentheses, and it may hold spaces): utime is the 12th, stime the 13th,
-            // cutime and cstime (children waited for) the 14th and 15th.
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
-            if (reaped) {
-                ticks += Long.parseLong(fields[13]) + Long.parseLong(fields[14]);
-            }
-            return ticks / TICKS;
+            return ticks(Files.readString(Path.of("/proc", Long.toString(pid), "stat")), reaped) / TICKS;
         } catch (IOException | RuntimeException e) {
             return 0;
         }
+    }
+
+    /** utime and stime from a {@code stat} line of {@code /proc}, with {@code reaped} also cutime and cstime. */
+    private static long ticks(String stat, boolean reaped) {
+        // Fields after the command (in parentheses, and it may hold spaces): utime is the 12th, stime the 13th,
+        // cutime and cstime (children waited for) the 14th and 15th.
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+        if (reaped) {
+            ticks += Long.parseLong(fields[13]) + Long.parseLong(fields[14]);
+        }
+        return ticks;
     }
 }

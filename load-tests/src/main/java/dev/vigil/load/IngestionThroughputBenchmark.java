@@ -75,10 +75,11 @@ import org.apache.kafka.tools.ProducerPerformance;
  *       before each measured round of the next phase, and the ratio is the median of the rounds' ratios to their
  *       paired run, since the shared machine's speed drifts between minutes;
  *   <li>the packaged ingestion service runs while a producer sends rounds of {@code records} mixed agent records as
- *       fast as it can: {@code warm-up-rounds} (default 5) unmeasured rounds until the JIT has compiled the hot
- *       paths (on 2 cores it takes about a minute of saturated load to settle), then {@code rounds} (default 3) measured ones. A round's rate is its records over the time from the
- *       first send until the last record is durable in PostgreSQL; every event id is counted there. The median
- *       round is reported;
+ *       fast as it can: unmeasured warm-up rounds until the JIT has settled (at least {@code warm-up-rounds},
+ *       default 5, and then until the compiler threads took at most a tenth of the service's CPU over three
+ *       rounds; on 2 cores that takes about 20 rounds of 150,000 records), then {@code rounds} (default 3)
+ *       measured ones. A round's rate is its records over the time from the first send until the last record is
+ *       durable in PostgreSQL; every event id is counted there. The median round is reported;
  *   <li>a fresh ingestion process takes traffic paced at {@code paced-rate} records/s for 30 s of warm-up and then
  *       60 s, and its publish-to-durable p50/p99 (Micrometer's sliding window, about the last two minutes) is read
  *       from its own metric. A {@code paced-rate} of 0 skips this phase, e.g. while profiling the saturated rounds.
@@ -93,6 +94,14 @@ public final class IngestionThroughputBenchmark {
     private static final int HOSTS = 200;
     private static final int VMS_PER_HOST_TOTAL = 20;
     private static final Duration SAMPLE_PERIOD = Duration.ofSeconds(5);
+    /** The JIT counts as settled once its compiler threads took at most this share of the service's CPU... */
+    private static final double SETTLED = 0.10;
+    /** ... over this many consecutive warm-up rounds. */
+    private static final int SETTLED_ROUNDS = 3;
+    /** Warm-up rounds at most, whatever the JIT does. */
+    private static final int MAX_WARM_UPS = 40;
+    /** Linux's name for HotSpot's compiler threads ({@code C2 CompilerThread0}), cut to 15 characters. */
+    private static final String COMPILER_THREADS = "CompilerThre";
 
     private IngestionThroughputBenchmark() {}
 
@@ -128,11 +137,39 @@ public final class IngestionThroughputBenchmark {
             try (ServiceProcess ingestion =
                     ServiceProcess.start(APP, endpoints, port, Map.of(), logs.resolve("a.log"))) {
                 ingestion.awaitReady("http://127.0.0.1:" + port, Duration.ofSeconds(120));
-                // Warm-up: the same traffic, unmeasured, until the JIT has compiled the hot paths. On 2 cores the
-                // compiler threads compete with the service: after two rounds they still took a third of its CPU.
-                for (int round = 1; round <= warmups; round++) {
-                    Result warm = sendAndAwaitDurable(endpoints, port, traffic, records, 0);
-                    System.out.printf(Locale.ROOT, "warm-up round %d: %.0f records/s%n", round, warm.durableRate());
+                // Warm-up: the same traffic, unmeasured, until the JIT has settled. A long-running service spends
+                // next to nothing compiling; until then its compiler threads compete with it for the 2 cores (they
+                // took a quarter to a third of its CPU through the first ten rounds). At least `warmups` rounds,
+                // then more until the compiler threads took at most SETTLED of the service's CPU over the last
+                // SETTLED_ROUNDS rounds (single rounds swing between 1% and 14% near the end), at most MAX_WARM_UPS.
+                boolean settled = false;
+                List<Double> compiling = new ArrayList<>();
+                for (int round = 1; round <= warmups || (!settled && round <= MAX_WARM_UPS); round++) {
+                    Result warm = sendAndAwaitDurable(endpoints, port, traffic, records, 0, cpu);
+                    compiling.add(warm.compilerShare());
+                    List<Double> last =
+                            compiling.subList(Math.max(0, compiling.size() - SETTLED_ROUNDS), compiling.size());
+                    settled = last.size() == SETTLED_ROUNDS
+                            && last.stream()
+                                            .mapToDouble(Double::doubleValue)
+                                            .average()
+                                            .orElse(1)
+                                    <= SETTLED;
+                    System.out.printf(
+                            Locale.ROOT,
+                            "warm-up round %d: %.0f records/s; the JIT compiler's threads took %.0f%% of the"
+                                    + " service's CPU%n",
+                            round,
+                            warm.durableRate(),
+                            warm.compilerShare() * 100);
+                }
+                if (!settled) {
+                    System.out.printf(
+                            Locale.ROOT,
+                            "the JIT had not settled after %d warm-up rounds (its compiler threads took over %.0f%% of"
+                                    + " the service's CPU in the last rounds); measuring anyway%n",
+                            MAX_WARM_UPS,
+                            SETTLED * 100);
                 }
                 for (int round = 1; round <= rounds; round++) {
                     // The machine's speed drifts from minute to minute (neighbours share its cores): each round
@@ -306,15 +343,25 @@ public final class IngestionThroughputBenchmark {
             double[] lastDurableSeconds,
             String busy,
             String cpu,
+            double compilerShare,
             double baseline) {
         Result withBusy(String channels) {
             return new Result(
-                    sendRate, durableRate, durable, deadLettered, lastDurableSeconds, channels, cpu, baseline);
+                    sendRate,
+                    durableRate,
+                    durable,
+                    deadLettered,
+                    lastDurableSeconds,
+                    channels,
+                    cpu,
+                    compilerShare,
+                    baseline);
         }
 
         /** With the records/s of the ProducerPerformance run paired with this round. */
         Result withBaseline(double rate) {
-            return new Result(sendRate, durableRate, durable, deadLettered, lastDurableSeconds, busy, cpu, rate);
+            return new Result(
+                    sendRate, durableRate, durable, deadLettered, lastDurableSeconds, busy, cpu, compilerShare, rate);
         }
     }
 
@@ -419,10 +466,22 @@ public final class IngestionThroughputBenchmark {
                         + "\n    PostgreSQL by process, ms/1k records: "
                         + CpuAccount.postgresKinds(cpuBefore, cpuAfter, records)
                         + "\n    busiest threads of the benchmark's JVM: "
-                        + CpuAccount.busiestThreads(cpuBefore, cpuAfter, 6);
+                        + CpuAccount.busiestThreads(cpuBefore, cpuAfter, 6)
+                        + "\n    busiest threads of the service: "
+                        + CpuAccount.busiestThreads("ingestion", cpuBefore, cpuAfter, 8);
+        double compiling =
+                cpu == null ? Double.NaN : CpuAccount.threadShare("ingestion", COMPILER_THREADS, cpuBefore, cpuAfter);
         long counted = sum(durable(endpoints)) - sum(before);
         return new Result(
-                records / sendSeconds, counted / seconds, counted, deadLettered(endpoints), lastDurable, "", used, 0);
+                records / sendSeconds,
+                counted / seconds,
+                counted,
+                deadLettered(endpoints),
+                lastDurable,
+                "",
+                used,
+                compiling,
+                0);
     }
 
     /** PostgreSQL's processes: the postmaster (found as a backend's parent, while that backend lives) and children. */
