@@ -141,20 +141,13 @@ public final class IngestionThroughputBenchmark {
                 // next to nothing compiling; until then its compiler threads compete with it for the 2 cores (they
                 // took a quarter to a third of its CPU through the first ten rounds). At least `warmups` rounds,
                 // then more until the compiler threads took at most SETTLED of the service's CPU over the last
-                // SETTLED_ROUNDS rounds (single rounds swing between 1% and 14% near the end), at most MAX_WARM_UPS.
+                // SETTLED_ROUNDS rounds (single rounds swing between 1% and 20% near the end), at most MAX_WARM_UPS.
                 boolean settled = false;
                 List<Double> compiling = new ArrayList<>();
                 for (int round = 1; round <= warmups || (!settled && round <= MAX_WARM_UPS); round++) {
                     Result warm = sendAndAwaitDurable(endpoints, port, traffic, records, 0, cpu);
                     compiling.add(warm.compilerShare());
-                    List<Double> last =
-                            compiling.subList(Math.max(0, compiling.size() - SETTLED_ROUNDS), compiling.size());
-                    settled = last.size() == SETTLED_ROUNDS
-                            && last.stream()
-                                            .mapToDouble(Double::doubleValue)
-                                            .average()
-                                            .orElse(1)
-                                    <= SETTLED;
+                    settled = settled(compiling);
                     System.out.printf(
                             Locale.ROOT,
                             "warm-up round %d: %.0f records/s; the JIT compiler's threads took %.0f%% of the"
@@ -363,6 +356,21 @@ public final class IngestionThroughputBenchmark {
             return new Result(
                     sendRate, durableRate, durable, deadLettered, lastDurableSeconds, busy, cpu, compilerShare, rate);
         }
+    }
+
+    /**
+     * Whether the JIT compiler's threads took at most {@code SETTLED} of the service's CPU, on average, over the last
+     * {@code SETTLED_ROUNDS} rounds; without {@code /proc} to read (NaN shares) it cannot tell, and says yes.
+     */
+    private static boolean settled(List<Double> compilerShares) {
+        if (compilerShares.size() < SETTLED_ROUNDS) {
+            return false;
+        }
+        double mean = compilerShares.subList(compilerShares.size() - SETTLED_ROUNDS, compilerShares.size()).stream()
+                .mapToDouble(Double::doubleValue)
+                .average()
+                .orElseThrow();
+        return Double.isNaN(mean) || mean <= SETTLED;
     }
 
     /** The producer's own average of compressed to uncompressed batch size (1 when it does not compress). */
