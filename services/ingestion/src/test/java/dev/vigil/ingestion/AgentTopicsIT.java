@@ -34,12 +34,20 @@ import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.stream.IntStream;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.GroupState;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
@@ -102,12 +110,48 @@ class AgentTopicsIT {
                                     .filter(r -> Arrays.equals(r.key(), hostId.getBytes(StandardCharsets.UTF_8))
                                             || Arrays.equals(r.key(), vm.getBytes(StandardCharsets.UTF_8)))
                                     .map(r -> CloudEventHeaders.read(r.headers(), DeadLetterHeaders.SOURCE_TOPIC) + " "
-                                            + CloudEventHeaders.read(r.headers(), DeadLetterHeaders.REASON))
+                                            + CloudEventHeaders.read(r.headers(), DeadLetterHeaders.REASON) + " "
+                                            + CloudEventHeaders.read(r.headers(), DeadLetterHeaders.CONSUMER))
                                     .toList())
                             .containsExactlyInAnyOrder(
-                                    "vigil.agent.artifacts.v1 MISSING_FIELD",
-                                    "vigil.agent.feedback.v1 MISSING_FIELD",
-                                    "vigil.agent.command-results.v1 MALFORMED"));
+                                    "vigil.agent.artifacts.v1 MISSING_FIELD vigil-ingestion.vigil.agent.artifacts.v1",
+                                    "vigil.agent.feedback.v1 MISSING_FIELD vigil-ingestion.vigil.agent.feedback.v1",
+                                    "vigil.agent.command-results.v1 MALFORMED"
+                                            + " vigil-ingestion.vigil.agent.command-results.v1"));
+        }
+    }
+
+    /**
+     * Each agent topic is read by a consumer group of its own, which holds all of the topic's partitions and nothing
+     * else: one channel's consumers joining or leaving then never rebalances (and stops) another's.
+     */
+    @Test
+    void eachAgentTopicIsReadByAConsumerGroupOfItsOwn() {
+        List<Topic> topics = List.of(
+                TopicCatalog.AGENT_EVENTS,
+                TopicCatalog.AGENT_SAMPLES,
+                TopicCatalog.AGENT_ARTIFACTS,
+                TopicCatalog.AGENT_FEEDBACK,
+                TopicCatalog.AGENT_COMMAND_RESULTS);
+        try (Admin admin =
+                Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers()))) {
+            for (Topic topic : topics) {
+                String group = "vigil-ingestion." + topic.name();
+                await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                    ConsumerGroupDescription description = admin.describeConsumerGroups(List.of(group))
+                            .describedGroups()
+                            .get(group)
+                            .get();
+                    assertThat(description.groupState()).as(group).isEqualTo(GroupState.STABLE);
+                    assertThat(description.members().stream()
+                                    .flatMap(m -> m.assignment().topicPartitions().stream())
+                                    .toList())
+                            .as(group)
+                            .containsExactlyInAnyOrderElementsOf(IntStream.range(0, topic.partitions())
+                                    .mapToObj(p -> new TopicPartition(topic.name(), p))
+                                    .toList());
+                });
+            }
         }
     }
 

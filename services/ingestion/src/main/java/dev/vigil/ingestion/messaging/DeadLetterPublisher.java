@@ -26,7 +26,8 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 public class DeadLetterPublisher {
 
     static final String DEAD_LETTER = "dead-letter";
-    static final String CONSUMER_GROUP = "vigil-ingestion";
+    /** Each topic is read by its own consumer group: this prefix and the topic's name (application.properties). */
+    static final String CONSUMER_GROUP_PREFIX = "vigil-ingestion.";
     /** Below the emitter's buffer (256) and the sink's in-flight limit. */
     static final int IN_FLIGHT = 200;
 
@@ -76,12 +77,17 @@ public class DeadLetterPublisher {
         header(headers, DeadLetterHeaders.SOURCE_TOPIC, record.topic());
         header(headers, DeadLetterHeaders.SOURCE_PARTITION, String.valueOf(record.partition()));
         header(headers, DeadLetterHeaders.SOURCE_OFFSET, String.valueOf(record.offset()));
-        header(headers, DeadLetterHeaders.CONSUMER, CONSUMER_GROUP);
+        header(headers, DeadLetterHeaders.CONSUMER, consumerGroup(record.topic()));
         OutgoingKafkaRecordMetadata<byte[]> metadata = OutgoingKafkaRecordMetadata.<byte[]>builder()
                 .withKey(record.key())
                 .withHeaders(headers)
                 .build();
         return Message.of(record.value() == null ? new byte[0] : record.value()).addMetadata(metadata);
+    }
+
+    /** The consumer group that reads {@code topic}. */
+    static String consumerGroup(String topic) {
+        return CONSUMER_GROUP_PREFIX + topic;
     }
 
     private static void header(RecordHeaders headers, String name, String value) {
