@@ -10,9 +10,12 @@ import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.context.ThreadContext;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
@@ -26,15 +29,31 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 public class DeadLetterPublisher {
 
     static final String DEAD_LETTER = "dead-letter";
-    /** Each topic is read by its own consumer group: this prefix and the topic's name (application.properties). */
-    static final String CONSUMER_GROUP_PREFIX = "vigil-ingestion.";
+    private static final String INCOMING = "mp.messaging.incoming.";
+    private static final String TOPIC = ".topic";
     /** Below the emitter's buffer (256) and the sink's in-flight limit. */
     static final int IN_FLIGHT = 200;
 
     private final MutinyEmitter<byte[]> deadLetter;
+    /** Each consumed topic's consumer group, as configured (a group per topic: application.properties). */
+    private final Map<String, String> groups;
 
-    DeadLetterPublisher(@Channel(DEAD_LETTER) MutinyEmitter<byte[]> deadLetter) {
+    DeadLetterPublisher(@Channel(DEAD_LETTER) MutinyEmitter<byte[]> deadLetter, Config config) {
         this.deadLetter = deadLetter;
+        this.groups = consumerGroups(config);
+    }
+
+    /** Topic to consumer group, from each incoming channel's {@code topic} and {@code group.id}. */
+    static Map<String, String> consumerGroups(Config config) {
+        Map<String, String> groups = new HashMap<>();
+        for (String name : config.getPropertyNames()) {
+            if (name.startsWith(INCOMING) && name.endsWith(TOPIC)) {
+                String channel = name.substring(INCOMING.length(), name.length() - TOPIC.length());
+                config.getOptionalValue(INCOMING + channel + ".group.id", String.class)
+                        .ifPresent(group -> groups.put(config.getValue(name, String.class), group));
+            }
+        }
+        return Map.copyOf(groups);
     }
 
     /** A record refused with a reason. */
@@ -70,24 +89,19 @@ public class DeadLetterPublisher {
         return refused;
     }
 
-    private static Message<byte[]> message(ConsumerRecord<byte[], byte[]> record, Rejection rejection) {
+    private Message<byte[]> message(ConsumerRecord<byte[], byte[]> record, Rejection rejection) {
         RecordHeaders headers = new RecordHeaders(record.headers().toArray());
         header(headers, DeadLetterHeaders.REASON, rejection.reason());
         header(headers, DeadLetterHeaders.DETAIL, rejection.detail());
         header(headers, DeadLetterHeaders.SOURCE_TOPIC, record.topic());
         header(headers, DeadLetterHeaders.SOURCE_PARTITION, String.valueOf(record.partition()));
         header(headers, DeadLetterHeaders.SOURCE_OFFSET, String.valueOf(record.offset()));
-        header(headers, DeadLetterHeaders.CONSUMER, consumerGroup(record.topic()));
+        header(headers, DeadLetterHeaders.CONSUMER, groups.getOrDefault(record.topic(), ""));
         OutgoingKafkaRecordMetadata<byte[]> metadata = OutgoingKafkaRecordMetadata.<byte[]>builder()
                 .withKey(record.key())
                 .withHeaders(headers)
                 .build();
         return Message.of(record.value() == null ? new byte[0] : record.value()).addMetadata(metadata);
-    }
-
-    /** The consumer group that reads {@code topic}. */
-    static String consumerGroup(String topic) {
-        return CONSUMER_GROUP_PREFIX + topic;
     }
 
     private static void header(RecordHeaders headers, String name, String value) {
