@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
 import dev.vigil.devstack.Endpoints;
+import dev.vigil.ingestion.persistence.SampleRepository;
 import dev.vigil.schemas.CloudEventHeaders;
 import dev.vigil.schemas.DeadLetterHeaders;
 import dev.vigil.schemas.Envelopes;
@@ -16,17 +17,22 @@ import dev.vigil.schemas.agent.BlockSample;
 import dev.vigil.schemas.agent.VmSample;
 import dev.vigil.schemas.common.Source;
 import dev.vigil.schemas.common.VmRef;
+import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
@@ -51,6 +57,9 @@ class SampleIngestionIT {
 
     private final Endpoints endpoints = Devstack.shared().endpoints();
     private final String hostId = "samples-" + UUID.randomUUID();
+
+    @Inject
+    SampleRepository repository;
 
     @Test
     void keepsEachVmsFirstSampleOfEveryMinuteOnceAndDeadLettersGarbage() throws Exception {
@@ -87,13 +96,12 @@ class SampleIngestionIT {
         for (int v = 0; v < VMS; v++) {
             vms.add(UUID.randomUUID().toString());
         }
-        Instant start = Instant.now().minusSeconds(RECORDS).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        Instant start = Instant.now().minusSeconds(RECORDS).truncatedTo(ChronoUnit.MILLIS);
         // The default resolution keeps one row per VM per minute: the earliest sample of each minute.
         java.util.TreeMap<Instant, Instant> firstOfMinute = new java.util.TreeMap<>();
         for (int i = 0; i < RECORDS; i++) {
             Instant at = start.plusSeconds(i);
-            firstOfMinute.merge(
-                    at.truncatedTo(java.time.temporal.ChronoUnit.MINUTES), at, (a, b) -> a.isBefore(b) ? a : b);
+            firstOfMinute.merge(at.truncatedTo(ChronoUnit.MINUTES), at, (a, b) -> a.isBefore(b) ? a : b);
         }
         byte[] key = hostId.getBytes(StandardCharsets.UTF_8);
         try (KafkaProducer<byte[], byte[]> producer = producer()) {
@@ -156,8 +164,7 @@ class SampleIngestionIT {
     void refusesASampleWhoseVmIdIsNotAUuidAndKeepsTheRest() throws Exception {
         String vm = UUID.randomUUID().toString();
         // Mid-minute, so the three samples share a bucket.
-        Instant at =
-                Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MINUTES).minusSeconds(30);
+        Instant at = Instant.now().truncatedTo(ChronoUnit.MINUTES).minusSeconds(30);
         byte[] key = hostId.getBytes(StandardCharsets.UTF_8);
         byte[] hostile = EventCodec.of(AgentSamples.class).encode(samples(List.of("vm-7"), at.plusMillis(1)));
         try (KafkaProducer<byte[], byte[]> producer = producer()) {
@@ -195,12 +202,9 @@ class SampleIngestionIT {
                 .isEqualTo(1);
     }
 
-    @jakarta.inject.Inject
-    dev.vigil.ingestion.persistence.SampleRepository repository;
-
     @Test
     void retentionDeletesHostRowsPastTheCutoffAndCountsTheirVms() throws Exception {
-        Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MINUTES);
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MINUTES);
         Instant nineDays = now.minus(Duration.ofDays(9));
         Instant eightDays = now.minus(Duration.ofDays(8));
         Instant anHour = now.minus(Duration.ofHours(1));
@@ -216,8 +220,8 @@ class SampleIngestionIT {
                 List.of(UUID.randomUUID().toString(), UUID.randomUUID().toString()));
         storeHostRow(anHour, kept);
 
-        long deleted = io.quarkus.narayana.jta.QuarkusTransaction.requiringNew()
-                .call(() -> repository.deleteOlderThan(now.minus(Duration.ofDays(7))));
+        long deleted =
+                QuarkusTransaction.requiringNew().call(() -> repository.deleteOlderThan(now.minus(Duration.ofDays(7))));
 
         // Other tests' rows are recent; at least this host's five VM samples went, and its recent row stayed.
         assertThat(deleted).isGreaterThanOrEqualTo(5);
@@ -225,17 +229,17 @@ class SampleIngestionIT {
     }
 
     private void storeHostRow(Instant at, List<String> vms) throws Exception {
-        String longs = "{" + String.join(",", java.util.Collections.nCopies(vms.size(), "1")) + "}";
+        String longs = "{" + String.join(",", Collections.nCopies(vms.size(), "1")) + "}";
         try (Connection c = DriverManager.getConnection(endpoints.jdbcUrl(), endpoints.jdbcUser(), "");
                 PreparedStatement s = c.prepareStatement("INSERT INTO ingestion.host_sample (host_id, bucket,"
                         + " sampled_at, vm_uuids, states, cpu_time_ns, read_bytes, write_bytes, rx_bytes, tx_bytes,"
                         + " balloon_kib) VALUES (?, ?, ?, ?::uuid[], ?::text[], ?::int8[], ?::int8[], ?::int8[],"
                         + " ?::int8[], ?::int8[], ?::int8[])")) {
             s.setString(1, hostId);
-            s.setTimestamp(2, java.sql.Timestamp.from(at));
-            s.setTimestamp(3, java.sql.Timestamp.from(at));
+            s.setTimestamp(2, Timestamp.from(at));
+            s.setTimestamp(3, Timestamp.from(at));
             s.setString(4, "{" + String.join(",", vms) + "}");
-            s.setString(5, "{" + String.join(",", java.util.Collections.nCopies(vms.size(), "RUNNING")) + "}");
+            s.setString(5, "{" + String.join(",", Collections.nCopies(vms.size(), "RUNNING")) + "}");
             for (int i = 6; i <= 11; i++) {
                 s.setString(i, longs);
             }
