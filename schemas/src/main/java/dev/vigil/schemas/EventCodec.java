@@ -130,7 +130,15 @@ public final class EventCodec<T extends SpecificRecord> {
      *     {@link DeadLetterReason#MALFORMED} for anything else that does not decode
      */
     public T decode(byte[] bytes) {
-        return decode(bytes, readers, schema.getName());
+        return decode(bytes, readers, schema.getName(), false);
+    }
+
+    /**
+     * As {@link #decode}, and the record must end where the bytes end: for signed documents, whose bytes are pinned
+     * by hash, nothing may ride along after the record.
+     */
+    public T decodeWhole(byte[] bytes) {
+        return decode(bytes, readers, schema.getName(), true);
     }
 
     /**
@@ -176,7 +184,7 @@ public final class EventCodec<T extends SpecificRecord> {
 
         /** As {@link EventCodec#decode(byte[])}, with the same typed errors. */
         public GenericRecord decode(byte[] bytes) {
-            return EventCodec.decode(bytes, readers, name);
+            return EventCodec.decode(bytes, readers, name, false);
         }
     }
 
@@ -184,7 +192,7 @@ public final class EventCodec<T extends SpecificRecord> {
      * Single-object decoding straight from the array: a buffered decoder over the bytes, reused per thread (Avro's
      * own message decoder reads through a stream one byte at a time).
      */
-    private static <D> D decode(byte[] bytes, Map<Long, DatumReader<D>> readers, String name) {
+    private static <D> D decode(byte[] bytes, Map<Long, DatumReader<D>> readers, String name, boolean whole) {
         if (bytes == null) {
             throw new EventDecodingException(DeadLetterReason.MALFORMED, "record has no value", null);
         }
@@ -210,7 +218,14 @@ public final class EventCodec<T extends SpecificRecord> {
             BinaryDecoder decoder = DecoderFactory.get()
                     .binaryDecoder(bytes, HEADER_BYTES, bytes.length - HEADER_BYTES, DECODERS.get());
             DECODERS.set(decoder);
-            return reader.read(null, decoder);
+            D record = reader.read(null, decoder);
+            if (whole && !decoder.isEnd()) {
+                throw new EventDecodingException(
+                        DeadLetterReason.MALFORMED, "bytes follow the end of the " + name + " record", null);
+            }
+            return record;
+        } catch (EventDecodingException e) {
+            throw e;
         } catch (IOException | RuntimeException e) {
             // Untrusted bytes: whatever the decoder trips on (limits, bounds, bad unions) means MALFORMED.
             throw new EventDecodingException(

@@ -9,6 +9,15 @@ import dev.vigil.schemas.agent.SignedCommand;
 import dev.vigil.schemas.agent.UserFeedback;
 import dev.vigil.schemas.crash.CrashReported;
 import dev.vigil.schemas.crash.CrashTriaged;
+import dev.vigil.schemas.delivery.DomainDefinition;
+import dev.vigil.schemas.delivery.ImageManifest;
+import dev.vigil.schemas.delivery.License;
+import dev.vigil.schemas.delivery.RootMetadata;
+import dev.vigil.schemas.delivery.SignedMetadata;
+import dev.vigil.schemas.delivery.SnapshotMetadata;
+import dev.vigil.schemas.delivery.TargetsMetadata;
+import dev.vigil.schemas.delivery.TimestampMetadata;
+import dev.vigil.schemas.dispatch.RolloutEvent;
 import dev.vigil.schemas.energy.EnergyFinding;
 import java.time.Duration;
 import java.util.List;
@@ -45,6 +54,13 @@ public final class TopicCatalog {
             "vigil.crash.triaged.v1", "bucket id", 3, Duration.ofDays(30), CleanupPolicy.DELETE, CrashTriaged.class);
     public static final Topic ENERGY_FINDINGS = new Topic(
             "vigil.energy.findings.v1", "host id", 3, Duration.ofDays(30), CleanupPolicy.DELETE, EnergyFinding.class);
+    public static final Topic DISPATCH_ROLLOUTS = new Topic(
+            "vigil.dispatch.rollouts.v1",
+            "rollout id",
+            3,
+            Duration.ofDays(90),
+            CleanupPolicy.DELETE,
+            RolloutEvent.class);
     public static final Topic INGESTION_DEAD_LETTER = new Topic(
             "vigil.ingestion.dead-letter.v1", "original key", 3, Duration.ofDays(30), CleanupPolicy.DELETE, null);
 
@@ -58,7 +74,22 @@ public final class TopicCatalog {
             CRASH_REPORTED,
             CRASH_TRIAGED,
             ENERGY_FINDINGS,
+            DISPATCH_ROLLOUTS,
             INGESTION_DEAD_LETTER);
+
+    /**
+     * Delivery documents: served by dispatch over HTTP rather than carried on a topic, signed, and read by agents of
+     * every age, so they are released and kept compatible like topic values.
+     */
+    private static final List<Class<? extends SpecificRecord>> DELIVERY_DOCUMENTS = List.of(
+            SignedMetadata.class,
+            RootMetadata.class,
+            TargetsMetadata.class,
+            SnapshotMetadata.class,
+            TimestampMetadata.class,
+            ImageManifest.class,
+            License.class,
+            DomainDefinition.class);
 
     private TopicCatalog() {}
 
@@ -68,13 +99,15 @@ public final class TopicCatalog {
     }
 
     /**
-     * Every record type whose schema is a released contract: topic values, plus the signed command body that
-     * travels inside {@code SignedCommand}.
+     * Every record type whose schema is a released contract: topic values, the signed command body that travels
+     * inside {@code SignedCommand}, and the delivery documents dispatch serves.
      */
     public static List<Class<? extends SpecificRecord>> contractTypes() {
-        return Stream.concat(
+        return Stream.of(
                         ALL.stream().map(Topic::valueType).filter(t -> t != null),
-                        Stream.<Class<? extends SpecificRecord>>of(CommandBody.class))
+                        Stream.<Class<? extends SpecificRecord>>of(CommandBody.class),
+                        DELIVERY_DOCUMENTS.stream())
+                .flatMap(s -> s)
                 .toList();
     }
 
