@@ -37,7 +37,8 @@ import org.libvirt.LibvirtException;
 
 /**
  * Reads {@code vigil.agent.commands.v1}, runs the commands addressed to this host that verify, refuses the rest
- * with a reason, and spools a {@code CommandResult} for each. Offsets are committed after the result is spooled.
+ * with a reason, and spools {@code CommandResult}s: {@code ACCEPTED} when a command verified and starts, then its
+ * outcome; a refusal alone. Offsets are committed after the results are spooled.
  */
 public final class CommandService implements AutoCloseable {
 
@@ -190,6 +191,13 @@ public final class CommandService implements AutoCloseable {
             result(verdict.commandId(), CommandStatus.REFUSED, verdict.refusal(), verdict.message());
             return;
         }
+        // The acknowledgement: the command verified and is now running. Long actions (an install) take minutes, and
+        // the vendor should not have to wait for them to know the command arrived.
+        result(
+                verdict.commandId(),
+                CommandStatus.ACCEPTED,
+                null,
+                "verified; running " + verdict.body().getAction());
         try {
             String done = executor.execute(watcher.get().connection(), verdict.body());
             LOG.log(

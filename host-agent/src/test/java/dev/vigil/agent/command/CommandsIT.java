@@ -85,6 +85,9 @@ class CommandsIT {
             send(producer, snapshot);
             await().atMost(Duration.ofSeconds(30))
                     .until(() -> status(results.poll(), "snap") == CommandStatus.SUCCEEDED);
+            // The acknowledgement came first, then the outcome.
+            assertThat(statuses(results.poll(), "snap"))
+                    .containsExactly(CommandStatus.ACCEPTED, CommandStatus.SUCCEEDED);
             assertThat(domain.snapshotListNames()).anyMatch(n -> n.startsWith("vigil-"));
 
             domain.suspend();
@@ -158,6 +161,12 @@ class CommandsIT {
                     .filteredOn(r -> r.getCommandId().equals(id("forged")))
                     .singleElement()
                     .satisfies(r -> assertThat(r.getMessage()).contains("signature does not match"));
+            // A refused command is never acknowledged.
+            for (String refused : List.of("forged", "expired", "unsigned", "stale")) {
+                assertThat(statuses(results.poll(), refused)).as(refused).containsExactly(CommandStatus.REFUSED);
+            }
+            assertThat(statuses(results.poll(), "snap"))
+                    .containsExactly(CommandStatus.ACCEPTED, CommandStatus.SUCCEEDED, CommandStatus.REFUSED);
 
             // Relaunch a destroyed VM from its last trusted snapshot, report, then suspend (license expiry).
             domain.destroy();
@@ -211,7 +220,7 @@ class CommandsIT {
             });
             assertThat(domain.getInfo().state).isEqualTo(DomainState.VIR_DOMAIN_PAUSED);
             assertThat(results.poll())
-                    .filteredOn(r -> r.getCommandId().equals(id("missing")))
+                    .filteredOn(r -> r.getCommandId().equals(id("missing")) && r.getStatus() == CommandStatus.FAILED)
                     .singleElement()
                     .satisfies(r -> assertThat(r.getMessage()).contains("no snapshot named no-such-snapshot"));
         } finally {
@@ -246,12 +255,19 @@ class CommandsIT {
                 .get();
     }
 
+    /** The outcome reported for a command: its first result other than the acknowledgement. */
     private CommandStatus status(List<CommandResult> results, String name) {
+        return statuses(results, name).stream()
+                .filter(s -> s != CommandStatus.ACCEPTED)
+                .findFirst()
+                .orElse(null);
+    }
+
+    private List<CommandStatus> statuses(List<CommandResult> results, String name) {
         return results.stream()
                 .filter(r -> r.getCommandId().equals(id(name)))
                 .map(CommandResult::getStatus)
-                .findFirst()
-                .orElse(null);
+                .toList();
     }
 
     private RefusalReason refusal(List<CommandResult> results, String name) {
