@@ -10,6 +10,9 @@ package dev.vigil.triage.regression;
  */
 public final class RateComparison {
 
+    /** What the test is, for readers of its results. */
+    public static final String NAME = "one-sided exact conditional binomial test of two Poisson counts";
+
     private RateComparison() {}
 
     /**

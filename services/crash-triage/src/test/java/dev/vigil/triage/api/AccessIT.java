@@ -100,6 +100,7 @@ class AccessIT {
                 new Endpoint("GET", "/api/v1/buckets", null, null, false),
                 new Endpoint("GET", "/api/v1/buckets/search?q=x", null, null, false),
                 new Endpoint("GET", bucket, null, null, false),
+                new Endpoint("GET", "/api/v1/releases/health?product=p&release=r", null, null, false),
                 new Endpoint("POST", "/api/v1/signatures", "text/plain", "Kernel panic - not syncing: x", false),
                 new Endpoint("POST", bucket + "/notes", json, "{\"text\":\"seen on 6.1\"}", false),
                 new Endpoint(

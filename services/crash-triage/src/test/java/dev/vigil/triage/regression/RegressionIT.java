@@ -19,6 +19,8 @@ import dev.vigil.triage.e2e.IngestionProcess;
 import dev.vigil.triage.evidence.LinuxConsoleParserTest;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.TestResourceScope;
+import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import java.time.Duration;
@@ -37,9 +39,11 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @QuarkusTestResource(DevstackTestResource.class)
 @QuarkusTestResource(JwtKeys.class)
-@QuarkusTestResource(
+// Matching resources, not restricted to this class: ReleaseHealthIT declares the same and shares the app and
+// the ingestion process.
+@WithTestResource(
         value = IngestionProcess.class,
-        restrictToAnnotatedClass = true,
+        scope = TestResourceScope.MATCHING_RESOURCES,
         initArgs = @ResourceArg(name = "triage.vigil.triage.regression.sweep-every", value = "1s"))
 class RegressionIT {
 
