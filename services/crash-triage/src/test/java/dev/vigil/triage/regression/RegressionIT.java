@@ -23,6 +23,7 @@ import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
+import io.restassured.path.json.config.JsonPathConfig;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -46,6 +47,9 @@ import org.junit.jupiter.api.Test;
         scope = TestResourceScope.MATCHING_RESOURCES,
         initArgs = @ResourceArg(name = "triage.vigil.triage.regression.sweep-every", value = "1s"))
 class RegressionIT {
+
+    /** Rates are compared to 1e-9: read numbers as doubles, not as RestAssured's default floats. */
+    private static final JsonPathConfig DOUBLES = new JsonPathConfig(JsonPathConfig.NumberReturnType.DOUBLE);
 
     @Test
     void aBucketWithNoReportInEarlierReleasesIsANewRegressionAnnouncedOnce() throws Exception {
@@ -160,8 +164,9 @@ class RegressionIT {
                                 != null);
         String worseId = page.getString("items.find { it.title.endsWith('" + tag + "worse_list_del') }.id");
         String steadyId = page.getString("items.find { it.title.endsWith('" + tag + "steady_list_del') }.id");
-        JsonPath verdict =
-                new JsonPath(page.prettify()).setRootPath("items.find { it.id == '" + worseId + "' }.regression");
+        JsonPath verdict = new JsonPath(page.prettify())
+                .using(DOUBLES)
+                .setRootPath("items.find { it.id == '" + worseId + "' }.regression");
         assertThat(verdict.getString("kind")).isEqualTo("RATE_INCREASE");
         assertThat(verdict.getString("previousRelease")).isEqualTo("2.0");
         assertThat(verdict.getLong("reports")).isEqualTo(12);
@@ -204,6 +209,6 @@ class RegressionIT {
                 .then()
                 .statusCode(200)
                 .extract()
-                .jsonPath();
+                .jsonPath(DOUBLES);
     }
 }
