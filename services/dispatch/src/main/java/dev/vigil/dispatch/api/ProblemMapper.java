@@ -1,0 +1,82 @@
+package dev.vigil.dispatch.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.vigil.dispatch.service.RefusedException;
+import io.quarkus.security.AuthenticationFailedException;
+import io.quarkus.security.ForbiddenException;
+import io.quarkus.security.UnauthorizedException;
+import jakarta.ws.rs.NotAllowedException;
+import jakarta.ws.rs.NotFoundException;
+import jakarta.ws.rs.NotSupportedException;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.Response;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+/** Every refusal as an RFC 9457 problem body ({@code application/problem+json}), never an empty or HTML page. */
+class ProblemMapper {
+
+    static final String PROBLEM_JSON = "application/problem+json";
+
+    @ServerExceptionMapper
+    Response refused(RefusedException e) {
+        int status = switch (e.why()) {
+            case INVALID -> 400;
+            case NOT_FOUND -> 404;
+            case CONFLICT -> 409;
+            case GONE -> 410;
+            case TOO_LARGE -> 413;
+            case UNPROCESSABLE -> 422;
+            case UNAVAILABLE -> 503;
+        };
+        return problem(status, ProblemDto.of(status, e.title(), e.getMessage()));
+    }
+
+    @ServerExceptionMapper({UnauthorizedException.class, AuthenticationFailedException.class})
+    Response unauthenticated() {
+        return Response.fromResponse(problem(
+                        401,
+                        ProblemDto.of(
+                                401,
+                                "Not authenticated",
+                                "vendor staff send a bearer JWT from the identity provider (Authorization: Bearer"
+                                        + " ...); agents send the host token their enrolment gave them"
+                                        + " (Authorization: VigilHost ...)")))
+                .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer")
+                .build();
+    }
+
+    @ServerExceptionMapper
+    Response forbidden(ForbiddenException e) {
+        return problem(
+                403,
+                ProblemDto.of(
+                        403,
+                        "Not allowed",
+                        "the token's roles do not allow this: analyst reads; operator also uploads and publishes"
+                                + " releases, issues licenses and commands and runs rollouts; admin also manages"
+                                + " products, programmes and keys"));
+    }
+
+    @ServerExceptionMapper
+    Response unreadable(JsonProcessingException e) {
+        return problem(400, ProblemDto.of(400, "Unreadable JSON", e.getOriginalMessage()));
+    }
+
+    @ServerExceptionMapper({NotFoundException.class, NotAllowedException.class, NotSupportedException.class})
+    Response web(WebApplicationException e) {
+        int status = e.getResponse().getStatus();
+        String title = switch (status) {
+            case 404 -> "Not found";
+            case 405 -> "Method not allowed";
+            case 415 -> "Unsupported media type";
+            default -> "Refused";
+        };
+        return Response.fromResponse(problem(status, ProblemDto.of(status, title, e.getMessage())))
+                .build();
+    }
+
+    static Response problem(int status, ProblemDto body) {
+        return Response.status(status).type(PROBLEM_JSON).entity(body).build();
+    }
+}

@@ -1,0 +1,64 @@
+package dev.vigil.dispatch.api;
+
+import dev.vigil.dispatch.service.RefusedException;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.UUID;
+
+/** Query and body values parsed from text, so a bad one is a 400 problem that names it. */
+final class Queries {
+
+    private Queries() {}
+
+    static int integer(String name, String value, int fallback, int min, int max) {
+        if (value == null || value.isBlank()) {
+            return fallback;
+        }
+        try {
+            int number = Integer.parseInt(value.strip());
+            if (number < min || number > max) {
+                throw RefusedException.badRequest("Bad " + name, name + " must be " + min + "-" + max);
+            }
+            return number;
+        } catch (NumberFormatException e) {
+            throw RefusedException.badRequest(
+                    "Bad " + name, name + " must be a whole number, got '" + cut(value) + "'");
+        }
+    }
+
+    static UUID uuid(String name, String value) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        try {
+            return UUID.fromString(value.strip());
+        } catch (IllegalArgumentException e) {
+            throw RefusedException.badRequest("Bad " + name, name + " must be a UUID, got '" + cut(value) + "'");
+        }
+    }
+
+    /** A path id that must be a UUID: anything else names nothing. */
+    static UUID id(String what, String value) {
+        try {
+            return UUID.fromString(value);
+        } catch (IllegalArgumentException e) {
+            throw RefusedException.notFound("Unknown " + what, "no " + what + " " + cut(value));
+        }
+    }
+
+    static Duration duration(String name, String value, Duration fallback) {
+        if (value == null || value.isBlank()) {
+            return fallback;
+        }
+        try {
+            return Duration.parse(value.strip());
+        } catch (DateTimeParseException e) {
+            throw RefusedException.badRequest(
+                    "Bad " + name, name + " is an ISO-8601 duration such as PT1H or P7D, got '" + cut(value) + "'");
+        }
+    }
+
+    private static String cut(String value) {
+        return value.length() <= 80 ? value : value.substring(0, 80) + "...";
+    }
+}

@@ -1,0 +1,205 @@
+package dev.vigil.dispatch.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/** Dispatch's own settings ({@code vigil.*}). */
+@ConfigMapping(prefix = "vigil")
+public interface DispatchConfig {
+
+    S3 s3();
+
+    Dispatch dispatch();
+
+    /** The vendor's object store, where master image chunks live. */
+    interface S3 {
+        /** The S3 endpoint. */
+        String endpoint();
+
+        /** The access key dispatch stores chunks and signs download links with. */
+        @WithName("access-key")
+        String accessKey();
+
+        /** The secret key that goes with it. */
+        @WithName("secret-key")
+        String secretKey();
+
+        /** The bucket chunks are stored in. */
+        @WithDefault("vigil-vendor-artifacts")
+        String bucket();
+    }
+
+    interface Dispatch {
+        /** The signing keys of each role, from the environment or a mounted Secret; never committed. */
+        Keys keys();
+
+        /** How long each kind of signed metadata lives before it must be re-signed. */
+        Expiry expiry();
+
+        /** Beta enrolment. */
+        Enrolment enrolment();
+
+        /** Commands to agents. */
+        Commands commands();
+
+        /** Licenses. */
+        Licenses licenses();
+
+        /** Staged rollouts. */
+        Rollouts rollouts();
+
+        /** How long an agent's chunk download link works. */
+        @WithName("chunk-link-ttl")
+        @WithDefault("PT15M")
+        Duration chunkLinkTtl();
+
+        /**
+         * Ingestion's base URL: hosts its fleet inventory knows may receive commands although they never enrolled
+         * through dispatch. Unset means only enrolled hosts.
+         */
+        @WithName("ingestion-url")
+        Optional<String> ingestionUrl();
+    }
+
+    /**
+     * Signing keys as PEM text (a PRIVATE KEY and a PUBLIC KEY block each, as {@code vigil keys generate} writes
+     * them), or {@code file:} and a path to such text. Several keys of a role are separated by commas. The first
+     * root starts from these; rotation makes a new root that names others (which must be configured too).
+     */
+    interface Keys {
+        /** Root keys: sign root metadata, and so every key rotation. Keep them offline where you can. */
+        List<String> root();
+
+        /** Targets keys: sign the releases of each product and rendered domain definitions. */
+        List<String> targets();
+
+        /** Snapshot keys. */
+        List<String> snapshot();
+
+        /** Timestamp keys: re-signed often, so online. */
+        List<String> timestamp();
+
+        /** Command keys: agents pin these (VIGIL_AGENT_VENDOR_KEYS). */
+        List<String> commands();
+
+        /** License keys. */
+        List<String> licenses();
+    }
+
+    interface Expiry {
+        /** Root metadata lifetime. */
+        @WithDefault("P365D")
+        Duration root();
+
+        /** A product's targets lifetime. */
+        @WithDefault("P90D")
+        Duration targets();
+
+        /** Snapshot lifetime. */
+        @WithDefault("P7D")
+        Duration snapshot();
+
+        /** Timestamp lifetime: an agent that sees no newer timestamp for this long knows the repository froze. */
+        @WithDefault("P1D")
+        Duration timestamp();
+
+        /** How often expiring metadata is checked and re-signed (when less than half its lifetime is left). */
+        @WithName("refresh-every")
+        @WithDefault("10m")
+        String refreshEvery();
+    }
+
+    interface Enrolment {
+        /** How long an enrolment token can be redeemed. */
+        @WithName("token-ttl")
+        @WithDefault("P7D")
+        Duration tokenTtl();
+
+        /** The URL agents reach dispatch at, shown on the enrolment page; unset means the page's own origin. */
+        @WithName("public-url")
+        Optional<String> publicUrl();
+    }
+
+    interface Commands {
+        /** How long an operator's command stays valid when the request names no expiry. */
+        @WithName("default-ttl")
+        @WithDefault("PT1H")
+        Duration defaultTtl();
+
+        /** The longest expiry an operator may ask for: commands wait on a topic kept for 7 days. */
+        @WithName("max-ttl")
+        @WithDefault("P7D")
+        Duration maxTtl();
+
+        /** How often undelivered commands are published again and unacknowledged ones checked for expiry. */
+        @WithName("sweep-every")
+        @WithDefault("5s")
+        String sweepEvery();
+
+        /** How long a SET_COLLECTION_POLICY command made from crash triage's requests stays valid. */
+        @WithName("collection-ttl")
+        @WithDefault("P7D")
+        Duration collectionTtl();
+    }
+
+    interface Licenses {
+        /** How long a lease lasts before the agent must renew it. */
+        @WithDefault("PT24H")
+        Duration lease();
+
+        /** How long an agent that cannot reach dispatch keeps running after its lease ran out. */
+        @WithDefault("P3D")
+        Duration grace();
+    }
+
+    interface Rollouts {
+        /** How often running rollouts are judged. */
+        @WithName("check-every")
+        @WithDefault("1m")
+        String checkEvery();
+
+        /** Crash triage's base URL, for release health. Without it no rollout advances (none is judged). */
+        @WithName("triage-url")
+        Optional<String> triageUrl();
+
+        /** A bearer token with the analyst role for crash triage's API, from the environment. */
+        @WithName("triage-token")
+        Optional<String> triageToken();
+
+        /** The window of UTC days both releases' crash rates are measured over. */
+        @WithDefault("P30D")
+        Duration window();
+
+        /** Default stages, as percentages of the channel's enrolled hosts. */
+        @WithDefault("1,10,50,100")
+        List<Integer> stages();
+
+        /** Default VM-hours of the new release needed before a stage is judged. */
+        @WithName("min-vm-hours")
+        @WithDefault("1000")
+        double minVmHours();
+
+        /** Default time a stage lasts at least. */
+        @WithName("min-stage-duration")
+        @WithDefault("PT1H")
+        Duration minStageDuration();
+
+        /** Default null hypothesis of the rate test: a rate ratio up to this is no regression. */
+        @WithName("min-rate-ratio")
+        @WithDefault("1.5")
+        double minRateRatio();
+
+        /** Default significance of the rate test. */
+        @WithDefault("0.01")
+        double significance();
+
+        /** How long an UPDATE or ROLL_BACK command of a rollout stays valid. */
+        @WithName("command-ttl")
+        @WithDefault("P7D")
+        Duration commandTtl();
+    }
+}

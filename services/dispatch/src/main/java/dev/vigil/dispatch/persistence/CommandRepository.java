@@ -1,0 +1,208 @@
+package dev.vigil.dispatch.persistence;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.vigil.dispatch.domain.Command;
+import dev.vigil.dispatch.domain.CommandState;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/** Commands, the outbox they are published from, and their states. */
+public final class CommandRepository {
+
+    private static final String COLUMNS = "id, host_id, vm_uuid, action, arguments, sequence, state, origin,"
+            + " rollout_id, issued_by, issued_at, expires_at, delivered_at, acknowledged_at, completed_at, refusal,"
+            + " message";
+
+    /** A command waiting to be published: its id and signed bytes. */
+    public record Pending(UUID id, String hostId, long sequence, byte[] signed, Instant expiresAt) {}
+
+    private CommandRepository() {}
+
+    /** The host's next command sequence; the row stays locked until the transaction ends. */
+    public static long nextSequence(Connection c, String hostId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("INSERT INTO host_sequence (host_id, last_sequence)"
+                + " VALUES (?, 1) ON CONFLICT (host_id) DO UPDATE SET last_sequence = host_sequence.last_sequence + 1"
+                + " RETURNING last_sequence")) {
+            s.setString(1, hostId);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    public static void insert(Connection c, Command command, byte[] signed) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("INSERT INTO command (id, host_id, vm_uuid, action, arguments,"
+                + " sequence, state, origin, rollout_id, issued_by, issued_at, expires_at, signed)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            s.setObject(1, command.id());
+            s.setString(2, command.hostId());
+            s.setString(3, command.vmUuid());
+            s.setString(4, command.action());
+            s.setString(5, Json.write(command.arguments()));
+            s.setLong(6, command.sequence());
+            s.setString(7, command.state().name());
+            s.setString(8, command.origin());
+            s.setObject(9, command.rolloutId());
+            s.setString(10, command.issuedBy());
+            s.setTimestamp(11, Timestamp.from(command.issuedAt()));
+            s.setTimestamp(12, Timestamp.from(command.expiresAt()));
+            s.setBytes(13, signed);
+            s.executeUpdate();
+        }
+    }
+
+    /** Hosts with commands issued before {@code before} and not yet published. */
+    public static List<String> hostsWithUndelivered(Connection c, Instant before) throws SQLException {
+        try (PreparedStatement s =
+                c.prepareStatement("SELECT DISTINCT host_id FROM command WHERE state = 'ISSUED' AND issued_at < ?")) {
+            s.setTimestamp(1, Timestamp.from(before));
+            List<String> hosts = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    hosts.add(rs.getString(1));
+                }
+            }
+            return hosts;
+        }
+    }
+
+    /** A host's unpublished commands in sequence order. */
+    public static List<Pending> undelivered(Connection c, String hostId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT id, host_id, sequence, signed, expires_at FROM command"
+                + " WHERE host_id = ? AND state = 'ISSUED' ORDER BY sequence")) {
+            s.setString(1, hostId);
+            List<Pending> pending = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    pending.add(new Pending(
+                            (UUID) rs.getObject(1),
+                            rs.getString(2),
+                            rs.getLong(3),
+                            rs.getBytes(4),
+                            rs.getTimestamp(5).toInstant()));
+                }
+            }
+            return pending;
+        }
+    }
+
+    /** Serializes publishing per host across replicas (a session lock on the connection). */
+    public static void lockHost(Connection c, String hostId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT pg_advisory_lock(hashtext('command:' || ?))")) {
+            s.setString(1, hostId);
+            s.execute();
+        }
+    }
+
+    public static void unlockHost(Connection c, String hostId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT pg_advisory_unlock(hashtext('command:' || ?))")) {
+            s.setString(1, hostId);
+            s.execute();
+        }
+    }
+
+    public static void delivered(Connection c, UUID id, Instant at) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(
+                "UPDATE command SET state = 'DELIVERED', delivered_at = ? WHERE id = ? AND state = 'ISSUED'")) {
+            s.setTimestamp(1, Timestamp.from(at));
+            s.setObject(2, id);
+            s.executeUpdate();
+        }
+    }
+
+    /** A command, locked for update when {@code lock}; null when absent. */
+    public static Command find(Connection c, UUID id, boolean lock) throws SQLException {
+        try (PreparedStatement s =
+                c.prepareStatement("SELECT " + COLUMNS + " FROM command WHERE id = ?" + (lock ? " FOR UPDATE" : ""))) {
+            s.setObject(1, id);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? row(rs) : null;
+            }
+        }
+    }
+
+    /** Records an agent's result: the new state, and when it was acknowledged or completed. */
+    public static void result(Connection c, UUID id, CommandState state, Instant at, String refusal, String message)
+            throws SQLException {
+        boolean acknowledged = state == CommandState.ACKNOWLEDGED;
+        try (PreparedStatement s = c.prepareStatement("UPDATE command SET state = ?,"
+                + " acknowledged_at = COALESCE(acknowledged_at, ?),"
+                + " completed_at = CASE WHEN ? THEN completed_at ELSE ? END,"
+                + " refusal = CASE WHEN ? THEN refusal ELSE ? END,"
+                + " message = ? WHERE id = ?")) {
+            s.setString(1, state.name());
+            s.setTimestamp(2, acknowledged ? Timestamp.from(at) : null);
+            s.setBoolean(3, acknowledged);
+            s.setTimestamp(4, Timestamp.from(at));
+            s.setBoolean(5, acknowledged);
+            s.setString(6, refusal);
+            s.setString(7, message);
+            s.setObject(8, id);
+            s.executeUpdate();
+        }
+    }
+
+    /** Marks commands no agent acknowledged by their expiry; returns how many. */
+    public static int expire(Connection c, Instant now) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("UPDATE command SET state = 'EXPIRED', completed_at = ?"
+                + " WHERE state IN ('ISSUED', 'DELIVERED') AND expires_at < ?")) {
+            s.setTimestamp(1, Timestamp.from(now));
+            s.setTimestamp(2, Timestamp.from(now));
+            return s.executeUpdate();
+        }
+    }
+
+    /** Commands by host, state, rollout (each may be null), newest first. */
+    public static List<Command> search(Connection c, String hostId, String state, UUID rolloutId, int limit, int offset)
+            throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS + " FROM command"
+                + " WHERE (?::text IS NULL OR host_id = ?) AND (?::text IS NULL OR state = ?)"
+                + " AND (?::uuid IS NULL OR rollout_id = ?) ORDER BY issued_at DESC, sequence DESC LIMIT ? OFFSET ?")) {
+            s.setString(1, hostId);
+            s.setString(2, hostId);
+            s.setString(3, state);
+            s.setString(4, state);
+            s.setObject(5, rolloutId);
+            s.setObject(6, rolloutId);
+            s.setInt(7, limit);
+            s.setInt(8, offset);
+            List<Command> all = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    all.add(row(rs));
+                }
+            }
+            return all;
+        }
+    }
+
+    private static Command row(ResultSet rs) throws SQLException {
+        return new Command(
+                (UUID) rs.getObject(1),
+                rs.getString(2),
+                rs.getString(3),
+                rs.getString(4),
+                Json.read(rs.getString(5), new TypeReference<Map<String, String>>() {}),
+                rs.getLong(6),
+                CommandState.valueOf(rs.getString(7)),
+                rs.getString(8),
+                (UUID) rs.getObject(9),
+                rs.getString(10),
+                rs.getTimestamp(11).toInstant(),
+                rs.getTimestamp(12).toInstant(),
+                ReleaseRepository.instant(rs.getTimestamp(13)),
+                ReleaseRepository.instant(rs.getTimestamp(14)),
+                ReleaseRepository.instant(rs.getTimestamp(15)),
+                rs.getString(16),
+                rs.getString(17));
+    }
+}

@@ -1,0 +1,308 @@
+package dev.vigil.dispatch.service;
+
+import dev.vigil.dispatch.config.DispatchConfig;
+import dev.vigil.dispatch.domain.Command;
+import dev.vigil.dispatch.domain.CommandState;
+import dev.vigil.dispatch.messaging.CommandPublisher;
+import dev.vigil.dispatch.persistence.CommandRepository;
+import dev.vigil.dispatch.persistence.Database;
+import dev.vigil.dispatch.persistence.PersistenceException;
+import dev.vigil.schemas.CommandSignatures;
+import dev.vigil.schemas.Envelopes;
+import dev.vigil.schemas.agent.CommandAction;
+import dev.vigil.schemas.agent.CommandBody;
+import dev.vigil.schemas.agent.CommandResult;
+import dev.vigil.schemas.agent.SignedCommand;
+import dev.vigil.schemas.common.Source;
+import dev.vigil.schemas.common.VmRef;
+import dev.vigil.schemas.delivery.Role;
+import dev.vigil.schemas.delivery.SigningKey;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.security.GeneralSecurityException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.jboss.logging.Logger;
+
+/**
+ * Signed commands to agents. A command gets its host's next sequence and is recorded (signed) in the issuing
+ * transaction; after commit it is published in sequence order per host, under a per-host lock so replicas never
+ * reorder a host's commands, and marked delivered when the broker has it. Agents' results move it on; commands no
+ * agent acknowledged by their expiry are marked expired. Whatever the publisher could not send is sent again by the
+ * sweep.
+ */
+@ApplicationScoped
+public class CommandService {
+
+    /** The source of dispatch's own records. */
+    public static final Source SOURCE = Source.newBuilder()
+            .setHostId("vigil-dispatch")
+            .setAgentId("vigil-dispatch")
+            .setAgentVersion("1")
+            .build();
+
+    static final String VENDOR_TENANT = "vendor";
+    private static final Logger LOG = Logger.getLogger(CommandService.class);
+    private static final int MAX_ARGUMENTS = 64;
+    private static final int MAX_ARGUMENT_BYTES = 16_384;
+    private static final Set<CommandAction> VM_ACTIONS = Set.of(
+            CommandAction.TAKE_SNAPSHOT,
+            CommandAction.REVERT_TO_SNAPSHOT,
+            CommandAction.RELAUNCH_FROM_SNAPSHOT,
+            CommandAction.SUSPEND,
+            CommandAction.SHUTDOWN);
+
+    private final Database db;
+    private final RepositoryService repository;
+    private final CommandPublisher publisher;
+    private final MeterRegistry metrics;
+    private final Timer acknowledgement;
+    private final DispatchConfig.Commands config;
+    private final Clock clock = Clock.systemUTC();
+
+    CommandService(
+            Database db,
+            RepositoryService repository,
+            CommandPublisher publisher,
+            MeterRegistry metrics,
+            DispatchConfig config) {
+        this.db = db;
+        this.repository = repository;
+        this.publisher = publisher;
+        this.metrics = metrics;
+        this.config = config.dispatch().commands();
+        this.acknowledgement = Timer.builder("vigil.dispatch.commands.acknowledgement")
+                .description("From a command's issue to its agent's acknowledgement")
+                .publishPercentiles(0.5, 0.99)
+                .register(metrics);
+    }
+
+    /** Checks an operator's command before anything is recorded. */
+    public void check(CommandAction action, List<CommandTarget> targets, Map<String, String> arguments, Duration ttl) {
+        if (action == null || action == CommandAction.UNKNOWN) {
+            throw RefusedException.badRequest("Bad command", "name an action: " + List.of(CommandAction.values()));
+        }
+        if (targets == null || targets.isEmpty() || targets.size() > 1000) {
+            throw RefusedException.badRequest("Bad command", "a command goes to 1-1,000 targets");
+        }
+        if (ttl.isNegative() || ttl.isZero() || ttl.compareTo(config.maxTtl()) > 0) {
+            throw RefusedException.unprocessable(
+                    "Bad expiry", "a command expires within " + config.maxTtl() + " (the commands topic keeps 7 days)");
+        }
+        if (arguments.size() > MAX_ARGUMENTS
+                || arguments.entrySet().stream()
+                        .anyMatch(e -> e.getKey() == null
+                                || e.getValue() == null
+                                || e.getKey().length() + e.getValue().length() > MAX_ARGUMENT_BYTES)) {
+            throw RefusedException.badRequest(
+                    "Bad command",
+                    "at most " + MAX_ARGUMENTS + " arguments, each under " + MAX_ARGUMENT_BYTES + " bytes");
+        }
+        for (CommandTarget target : targets) {
+            if (target == null || target.hostId() == null || target.hostId().isBlank()) {
+                throw RefusedException.badRequest("Bad command", "every target names a hostId");
+            }
+            if (VM_ACTIONS.contains(action)
+                    && (target.vmUuid() == null || target.vmUuid().isBlank())) {
+                throw RefusedException.unprocessable("VM needed", action + " acts on a VM: give each target a vmUuid");
+            }
+        }
+    }
+
+    /** Records signed commands in the caller's transaction; call {@link #deliver} after it commits. */
+    public List<Command> issue(
+            Connection c,
+            CommandAction action,
+            List<CommandTarget> targets,
+            Map<String, String> arguments,
+            Duration ttl,
+            String origin,
+            UUID rolloutId,
+            String issuedBy)
+            throws SQLException {
+        SigningKey key = repository.signers(c, Role.COMMANDS).get(0);
+        Instant now = clock.instant();
+        List<Command> issued = new ArrayList<>();
+        for (CommandTarget target : targets) {
+            long sequence = CommandRepository.nextSequence(c, target.hostId());
+            UUID id = UUID.randomUUID();
+            CommandBody body = CommandBody.newBuilder()
+                    .setCommandId(id.toString())
+                    .setTargetHostId(target.hostId())
+                    .setVm(
+                            target.vmUuid() == null
+                                    ? null
+                                    : VmRef.newBuilder()
+                                            .setUuid(target.vmUuid())
+                                            .setName(target.vmName() == null ? target.vmUuid() : target.vmName())
+                                            .build())
+                    .setAction(action)
+                    .setArguments(Map.copyOf(arguments))
+                    .setIssuedAt(now)
+                    .setExpiresAt(now.plus(ttl))
+                    .setSequence(sequence)
+                    .build();
+            SignedCommand signed;
+            try {
+                signed = CommandSignatures.sign(
+                        body,
+                        key.keyId(),
+                        key.privateKey(),
+                        Envelopes.create(
+                                SignedCommand.class,
+                                SignedCommand.getClassSchema(),
+                                SOURCE,
+                                VENDOR_TENANT,
+                                now,
+                                id.toString()));
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("signing a command with key " + key.keyId() + " failed", e);
+            }
+            Command command = new Command(
+                    id,
+                    target.hostId(),
+                    target.vmUuid(),
+                    action.name(),
+                    Map.copyOf(arguments),
+                    sequence,
+                    CommandState.ISSUED,
+                    origin,
+                    rolloutId,
+                    issuedBy,
+                    now,
+                    now.plus(ttl),
+                    null,
+                    null,
+                    null,
+                    null,
+                    null);
+            CommandRepository.insert(
+                    c,
+                    command,
+                    dev.vigil.schemas.EventCodec.of(SignedCommand.class).encode(signed));
+            metrics.counter("vigil.dispatch.commands.issued", "action", action.name(), "origin", origin)
+                    .increment();
+            issued.add(command);
+        }
+        return issued;
+    }
+
+    /**
+     * Publishes the undelivered commands of these hosts, in sequence order, each host under its lock. A failure
+     * leaves the rest for the sweep.
+     */
+    public void deliver(Set<String> hosts) {
+        for (String host : hosts) {
+            try {
+                deliverHost(host);
+            } catch (RuntimeException e) {
+                LOG.warnf("commands to %s not published yet (%s); the sweep sends them again", host, e.getMessage());
+            }
+        }
+    }
+
+    /** Hosts of commands, for {@link #deliver}. */
+    public static Set<String> hosts(List<Command> commands) {
+        Set<String> hosts = new LinkedHashSet<>();
+        commands.forEach(c -> hosts.add(c.hostId()));
+        return hosts;
+    }
+
+    private void deliverHost(String host) {
+        db.read(c -> {
+            CommandRepository.lockHost(c, host);
+            try {
+                for (CommandRepository.Pending pending : CommandRepository.undelivered(c, host)) {
+                    if (!pending.expiresAt().isAfter(clock.instant())) {
+                        continue;
+                    }
+                    publisher.publish(host, pending.signed());
+                    CommandRepository.delivered(c, pending.id(), clock.instant());
+                }
+            } finally {
+                CommandRepository.unlockHost(c, host);
+            }
+            return null;
+        });
+    }
+
+    /** An agent's result. Returns false when it is for a command dispatch never issued. */
+    public boolean record(CommandResult result) {
+        UUID id;
+        try {
+            id = UUID.fromString(result.getCommandId());
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        Instant now = clock.instant();
+        return db.transaction(c -> {
+            Command command = CommandRepository.find(c, id, true);
+            if (command == null) {
+                return false;
+            }
+            String status = result.getStatus().name();
+            CommandState next = command.state().after(status);
+            metrics.counter("vigil.dispatch.commands.results", "status", status).increment();
+            if (next == command.state() && next != CommandState.ACKNOWLEDGED) {
+                return true;
+            }
+            if (next == CommandState.ACKNOWLEDGED && command.acknowledgedAt() == null) {
+                acknowledgement.record(Duration.between(command.issuedAt(), now));
+            }
+            String refusal =
+                    result.getRefusal() == null ? null : result.getRefusal().name();
+            CommandRepository.result(c, id, next, now, refusal, truncate(result.getMessage()));
+            if (next.isFinal()) {
+                LOG.infof(
+                        "command %s (%s to %s) %s: %s",
+                        id, command.action(), command.hostId(), next, truncate(result.getMessage()));
+            }
+            return true;
+        });
+    }
+
+    public Command command(UUID id) {
+        Command command = db.read(c -> CommandRepository.find(c, id, false));
+        if (command == null) {
+            throw RefusedException.notFound("Unknown command", "no command " + id);
+        }
+        return command;
+    }
+
+    public List<Command> search(String host, String state, UUID rollout, int limit, int offset) {
+        return db.read(c -> CommandRepository.search(c, host, state, rollout, limit, offset));
+    }
+
+    /** Sends what was not delivered and expires what no agent acknowledged in time. */
+    @Scheduled(
+            every = "${vigil.dispatch.commands.sweep-every}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void sweep() {
+        try {
+            Instant now = clock.instant();
+            deliver(new LinkedHashSet<>(db.read(c -> CommandRepository.hostsWithUndelivered(c, now.minusSeconds(1)))));
+            int expired = db.transaction(c -> CommandRepository.expire(c, now));
+            if (expired > 0) {
+                metrics.counter("vigil.dispatch.commands.expired").increment(expired);
+                LOG.infof("%d commands expired unacknowledged", expired);
+            }
+        } catch (PersistenceException e) {
+            LOG.warnf("command sweep: %s", e.getMessage());
+        }
+    }
+
+    private static String truncate(String text) {
+        return text == null || text.length() <= 2000 ? text : text.substring(0, 2000);
+    }
+}
