@@ -1,0 +1,292 @@
+package dev.vigil.dispatch;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+
+import dev.vigil.devstack.Devstack;
+import dev.vigil.devstack.DevstackTestResource;
+import dev.vigil.schemas.CloudEventHeaders;
+import dev.vigil.schemas.DeadLetterHeaders;
+import dev.vigil.schemas.Envelopes;
+import dev.vigil.schemas.EventCodec;
+import dev.vigil.schemas.TopicCatalog;
+import dev.vigil.schemas.agent.CommandResult;
+import dev.vigil.schemas.agent.CommandStatus;
+import dev.vigil.schemas.common.Source;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.libvirt.Domain;
+
+/** Signed commands from dispatch through a real agent on libvirt's test hypervisor, and back as tracked states. */
+@QuarkusTest
+@QuarkusTestResource(DevstackTestResource.class)
+@QuarkusTestResource(TestKeys.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CommandsIT {
+
+    private RunningAgent agent;
+
+    /** An enrolled host's agent, started with the first test that needs it (REST Assured knows the port by then). */
+    @BeforeEach
+    void enrolAndStartAnAgent() throws Exception {
+        if (agent == null) {
+            String product = Vendor.product();
+            String hostId = "host-" + UUID.randomUUID();
+            Enrolments.host(product, "beta", hostId);
+            agent = RunningAgent.start(hostId);
+        }
+    }
+
+    @AfterAll
+    void stopTheAgent() throws Exception {
+        if (agent != null) {
+            agent.close();
+        }
+    }
+
+    @Test
+    void aCommandIsDeliveredAcknowledgedAndDoneByTheAgent() throws Exception {
+        Domain vm = agent.vm("snap");
+
+        JsonPath issued = issue("TAKE_SNAPSHOT", target(agent.hostId, vm.getUUIDString()), Map.of(), null)
+                .then()
+                .statusCode(201)
+                .extract()
+                .jsonPath();
+
+        assertThat(issued.getString("commands[0].state")).isIn("DELIVERED", "ACKNOWLEDGED", "SUCCEEDED");
+        assertThat(issued.getString("commands[0].issuedBy")).isEqualTo("otto@vendor.example");
+        String id = issued.getString("commands[0].id");
+        JsonPath done = awaitState(id, "SUCCEEDED");
+        assertThat(done.getString("message")).startsWith("took snapshot vigil-");
+        assertThat(Instant.parse(done.getString("deliveredAt")))
+                .isBeforeOrEqualTo(Instant.parse(done.getString("acknowledgedAt")));
+        assertThat(Instant.parse(done.getString("acknowledgedAt")))
+                .isBeforeOrEqualTo(Instant.parse(done.getString("completedAt")));
+        assertThat(vm.snapshotListNames()).anyMatch(n -> n.startsWith("vigil-"));
+        vm.destroy();
+    }
+
+    @Test
+    void aHostsCommandsArriveInSequenceOrderAndTheAgentsFailuresAreReported() throws Exception {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            ids.add(issue("REPORT", target(agent.hostId, null), Map.of(), null)
+                    .then()
+                    .statusCode(201)
+                    .extract()
+                    .path("commands[0].id"));
+        }
+        String unknownVm = issue(
+                        "SUSPEND", target(agent.hostId, UUID.randomUUID().toString()), Map.of(), null)
+                .then()
+                .statusCode(201)
+                .extract()
+                .path("commands[0].id");
+        String install = issue("INSTALL", target(agent.hostId, null), Map.of("release", "1.0"), null)
+                .then()
+                .statusCode(201)
+                .extract()
+                .path("commands[0].id");
+
+        for (String id : ids) {
+            assertThat(awaitState(id, "SUCCEEDED").getString("message")).startsWith("reported ");
+        }
+        assertThat(awaitState(unknownVm, "FAILED").getString("message")).contains("no VM with UUID");
+        // This agent acknowledges the delivery action and says it cannot do it yet.
+        JsonPath refusedInstall = awaitState(install, "FAILED");
+        assertThat(refusedInstall.getString("acknowledgedAt")).isNotNull();
+        assertThat(refusedInstall.getString("message")).contains("INSTALL");
+        List<Long> sequences = Staff.analyst()
+                .queryParam("host", agent.hostId)
+                .get("/api/v1/commands")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getList("sequence", Long.class);
+        assertThat(sequences).doesNotHaveDuplicates().isSortedAccordingTo(java.util.Comparator.reverseOrder());
+    }
+
+    @Test
+    void aCommandNoAgentTakesExpires() throws Exception {
+        String product = Vendor.product();
+        String silent = "silent-" + UUID.randomUUID();
+        Enrolments.host(product, "beta", silent);
+
+        String id = issue("REPORT", target(silent, null), Map.of(), "PT1S")
+                .then()
+                .statusCode(201)
+                .body("commands[0].state", equalTo("DELIVERED"))
+                .extract()
+                .path("commands[0].id");
+
+        JsonPath expired = awaitState(id, "EXPIRED");
+        assertThat(expired.getString("acknowledgedAt")).isNull();
+    }
+
+    @Test
+    void badCommandsAreRefusedBeforeAnythingIsSent() {
+        issue("REPORT", target("no-such-host-" + UUID.randomUUID(), null), Map.of(), null)
+                .then()
+                .statusCode(422)
+                .contentType("application/problem+json")
+                .body("title", equalTo("Unknown host"));
+        issue("SUSPEND", target(agent.hostId, null), Map.of(), null)
+                .then()
+                .statusCode(422)
+                .body("detail", containsString("vmUuid"));
+        issue("SELF_DESTRUCT", target(agent.hostId, null), Map.of(), null)
+                .then()
+                .statusCode(400)
+                .body("title", equalTo("Bad command"));
+        issue("REPORT", target(agent.hostId, null), Map.of(), "soon")
+                .then()
+                .statusCode(400)
+                .body("title", equalTo("Bad expiresIn"));
+        issue("REPORT", target(agent.hostId, null), Map.of(), "P30D")
+                .then()
+                .statusCode(422)
+                .body("title", equalTo("Bad expiry"));
+        Staff.analyst()
+                .contentType("application/json")
+                .body(Map.of("action", "REPORT", "targets", List.of(target(agent.hostId, null))))
+                .post("/api/v1/commands")
+                .then()
+                .statusCode(403);
+        given().get("/api/v1/commands").then().statusCode(401);
+        Staff.analyst().get("/api/v1/commands/not-a-uuid").then().statusCode(404);
+        Staff.analyst().get("/api/v1/commands?limit=abc").then().statusCode(400).body("title", equalTo("Bad limit"));
+    }
+
+    @Test
+    void aResultForACommandDispatchNeverIssuedIsDeadLetteredWithItsReason() throws Exception {
+        String commandId = UUID.randomUUID().toString();
+        CommandResult forged = CommandResult.newBuilder()
+                .setEnvelope(Envelopes.create(
+                        CommandResult.class,
+                        CommandResult.getClassSchema(),
+                        Source.newBuilder()
+                                .setHostId("stranger")
+                                .setAgentId("stranger-agent")
+                                .setAgentVersion("1")
+                                .build(),
+                        "acme",
+                        Instant.now()))
+                .setCommandId(commandId)
+                .setStatus(CommandStatus.SUCCEEDED)
+                .setMessage("did something")
+                .setCompletedAt(Instant.now())
+                .build();
+        Properties props = new Properties();
+        props.put(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                Devstack.shared().endpoints().kafkaBootstrapServers());
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+            RecordHeaders headers = new RecordHeaders();
+            CloudEventHeaders.write(headers, forged.getEnvelope());
+            producer.send(new ProducerRecord<>(
+                            TopicCatalog.AGENT_COMMAND_RESULTS.name(),
+                            null,
+                            commandId.getBytes(StandardCharsets.UTF_8),
+                            EventCodec.of(CommandResult.class).encode(forged),
+                            headers))
+                    .get();
+        }
+
+        ConsumerRecord<byte[], byte[]> dead = deadLetter(commandId);
+
+        assertThat(header(dead, DeadLetterHeaders.REASON)).isEqualTo("UNKNOWN_COMMAND");
+        assertThat(header(dead, DeadLetterHeaders.CONSUMER)).isEqualTo("vigil-dispatch.vigil.agent.command-results.v1");
+        assertThat(header(dead, DeadLetterHeaders.DETAIL)).contains(commandId).contains("stranger");
+        assertThat(EventCodec.of(CommandResult.class).decode(dead.value()).getMessage())
+                .isEqualTo("did something");
+    }
+
+    static io.restassured.response.Response issue(
+            String action, Map<String, Object> target, Map<String, String> arguments, String expiresIn) {
+        Map<String, Object> body = new java.util.HashMap<>();
+        body.put("action", action);
+        body.put("targets", List.of(target));
+        body.put("arguments", arguments);
+        if (expiresIn != null) {
+            body.put("expiresIn", expiresIn);
+        }
+        return Staff.operator().contentType("application/json").body(body).post("/api/v1/commands");
+    }
+
+    static Map<String, Object> target(String hostId, String vmUuid) {
+        Map<String, Object> target = new java.util.HashMap<>();
+        target.put("hostId", hostId);
+        if (vmUuid != null) {
+            target.put("vmUuid", vmUuid);
+        }
+        return target;
+    }
+
+    static JsonPath awaitState(String id, String state) {
+        return await().atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(200))
+                .until(
+                        () -> Staff.analyst()
+                                .get("/api/v1/commands/" + id)
+                                .then()
+                                .statusCode(200)
+                                .extract()
+                                .jsonPath(),
+                        j -> state.equals(j.getString("state")));
+    }
+
+    private static ConsumerRecord<byte[], byte[]> deadLetter(String key) {
+        Properties props = new Properties();
+        props.put(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                Devstack.shared().endpoints().kafkaBootstrapServers());
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(TopicCatalog.INGESTION_DEAD_LETTER.name()));
+            List<ConsumerRecord<byte[], byte[]>> found = new ArrayList<>();
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                consumer.poll(Duration.ofMillis(300)).forEach(r -> {
+                    if (r.key() != null && new String(r.key(), StandardCharsets.UTF_8).equals(key)) {
+                        found.add(r);
+                    }
+                });
+                return !found.isEmpty();
+            });
+            return found.get(0);
+        }
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+        return new String(record.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
+    }
+}

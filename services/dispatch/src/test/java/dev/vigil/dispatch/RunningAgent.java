@@ -1,0 +1,75 @@
+package dev.vigil.dispatch;
+
+import dev.vigil.agent.Agent;
+import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.devstack.Devstack;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.UUID;
+import org.libvirt.Connect;
+import org.libvirt.Domain;
+
+/**
+ * A real host agent in the test JVM, on libvirt's test hypervisor and the devstack's Kafka, that pins dispatch's
+ * command keys as an installed agent would ({@code VIGIL_AGENT_VENDOR_KEYS} from {@code GET /api/v1/keys}).
+ */
+public final class RunningAgent implements AutoCloseable {
+
+    public final String hostId;
+    public final Path stateDir;
+    public final Connect hypervisor;
+    private final Agent agent;
+
+    private RunningAgent(String hostId, Path stateDir, Connect hypervisor, Agent agent) {
+        this.hostId = hostId;
+        this.stateDir = stateDir;
+        this.hypervisor = hypervisor;
+        this.agent = agent;
+    }
+
+    /** Starts an agent for {@code hostId}. */
+    public static RunningAgent start(String hostId) throws Exception {
+        String pins = Staff.analyst()
+                .get("/api/v1/keys")
+                .then()
+                .statusCode(200)
+                .extract()
+                .path("agentCommandKeys");
+        Path stateDir = Files.createTempDirectory("vigil-dispatch-agent-");
+        Agent agent = new Agent(AgentConfig.load(Map.of(
+                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
+                Devstack.shared().endpoints().kafkaBootstrapServers(),
+                "VIGIL_AGENT_HYPERVISOR_URI",
+                "test:///default",
+                "VIGIL_AGENT_STATE_DIR",
+                stateDir.toString(),
+                "VIGIL_AGENT_HTTP_PORT",
+                "0",
+                "VIGIL_AGENT_HOST_ID",
+                hostId,
+                "VIGIL_AGENT_TENANT",
+                "acme",
+                "VIGIL_AGENT_SAMPLE_PERIOD",
+                "PT1M",
+                "VIGIL_AGENT_VENDOR_KEYS",
+                pins)));
+        agent.start();
+        return new RunningAgent(hostId, stateDir, new Connect("test:///default"), agent);
+    }
+
+    /** A new running VM on the test hypervisor. */
+    public Domain vm(String name) throws Exception {
+        Domain domain = hypervisor.domainDefineXML("<domain type='test'><name>" + name + "-"
+                + UUID.randomUUID().toString().substring(0, 8)
+                + "</name><memory>65536</memory><os><type>hvm</type></os></domain>");
+        domain.create();
+        return domain;
+    }
+
+    @Override
+    public void close() throws Exception {
+        agent.close();
+        hypervisor.close();
+    }
+}
