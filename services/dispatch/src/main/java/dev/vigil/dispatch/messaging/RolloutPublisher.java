@@ -48,8 +48,10 @@ public class RolloutPublisher {
     }
 
     /** Sends every unpublished decision; what fails is sent by the next call. */
+    // Not before the messaging channels are connected at start.
     @Scheduled(
             every = "${vigil.dispatch.commands.sweep-every}",
+            delayed = "3s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     public synchronized void publishPending() {
         try {

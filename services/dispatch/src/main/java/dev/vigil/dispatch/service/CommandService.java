@@ -285,8 +285,10 @@ public class CommandService {
     }
 
     /** Sends what was not delivered and expires what no agent acknowledged in time. */
+    // Not before the messaging channels are connected at start.
     @Scheduled(
             every = "${vigil.dispatch.commands.sweep-every}",
+            delayed = "3s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void sweep() {
         try {

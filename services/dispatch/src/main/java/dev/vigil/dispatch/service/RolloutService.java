@@ -169,8 +169,10 @@ public class RolloutService {
     }
 
     /** Judges every running rollout. */
+    // Not before the messaging channels are connected at start.
     @Scheduled(
             every = "${vigil.dispatch.rollouts.check-every}",
+            delayed = "3s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void check() {
         List<UUID> running;
