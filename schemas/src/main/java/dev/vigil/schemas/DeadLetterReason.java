@@ -13,5 +13,7 @@ public enum DeadLetterReason {
     /** The record is larger than the consumer's size limit. */
     OVERSIZED,
     /** The envelope names a tenant the consumer does not serve. */
-    UNKNOWN_TENANT
+    UNKNOWN_TENANT,
+    /** A command result names a command the consumer never issued. */
+    UNKNOWN_COMMAND
 }
