@@ -17,6 +17,7 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +42,8 @@ public class LicenseService {
     private final HostDirectory hosts;
     private final MeterRegistry metrics;
     private final DispatchConfig.Licenses config;
-    private final Clock clock = Clock.systemUTC();
+    // Whole milliseconds, as documents sign them: finer instants would come back rounded from PostgreSQL.
+    private final Clock clock = Clock.tickMillis(ZoneOffset.UTC);
 
     LicenseService(
             Database db,
