@@ -216,6 +216,17 @@ public class EnrolmentService {
             if (enrolment == null) {
                 throw whyNot(EnrolmentRepository.byToken(c, tokenSha256));
             }
+            MetadataRepository.Stored pinned =
+                    MetadataRepository.version(c, Role.ROOT.name(), RepositoryService.ROOT, enrolment.rootVersion());
+            if (token.rootVersion() != enrolment.rootVersion()
+                    || !pinned.sha256().startsWith(token.rootSha256Prefix())) {
+                // Refused inside the transaction, so a copy whose root the agent could not pin does not use it up.
+                throw refused(
+                        "malformed",
+                        RefusedException.badRequest(
+                                "Malformed enrolment token",
+                                "the token's root part is not the one it was issued with: copy it whole"));
+            }
             Program program = ProgramRepository.find(c, enrolment.program());
             Host host = new Host(hostId, enrolment.id(), program.product(), program.channel(), agentVersion, now, now);
             HostRepository.enrol(c, host, Tokens.sha256(hostToken));
