@@ -175,10 +175,14 @@ public class RepositoryService {
     void refresh() {
         db.transaction(c -> {
             MetadataRepository.lock(c);
+            Stored currentRoot = MetadataRepository.latest(c, Role.ROOT.name(), ROOT);
+            if (currentRoot == null) {
+                // The first run can come before start-up has created the repository; there is nothing to re-sign.
+                return null;
+            }
             RootMetadata root = root(c);
             Instant now = clock.instant();
             boolean changed = false;
-            Stored currentRoot = MetadataRepository.latest(c, Role.ROOT.name(), ROOT);
             if (expiring(currentRoot, expiry.root(), now)) {
                 Map<Role, RoleKeys> roles = new EnumMap<>(Role.class);
                 root.getRoles().forEach(r -> roles.put(r.getRole(), r));
