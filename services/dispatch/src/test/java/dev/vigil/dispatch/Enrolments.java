@@ -2,7 +2,14 @@ package dev.vigil.dispatch;
 
 import static io.restassured.RestAssured.given;
 
+import dev.vigil.schemas.delivery.MetadataException;
+import dev.vigil.schemas.delivery.TrustedMetadata;
 import io.restassured.path.json.JsonPath;
+import io.restassured.specification.RequestSpecification;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Matcher;
@@ -36,7 +43,7 @@ public final class Enrolments {
                         "licenseDays",
                         30,
                         "features",
-                        java.util.List.of("beta", "telemetry")))
+                        List.of("beta", "telemetry")))
                 .post("/api/v1/programs")
                 .then()
                 .statusCode(201);
@@ -45,14 +52,17 @@ public final class Enrolments {
 
     /** Enrols through the programme's page as a person would; returns the token the page shows. */
     public static String enrol(String program, String name) {
-        String page = given().contentType("application/x-www-form-urlencoded")
+        return enrol(program, name, Map.of());
+    }
+
+    /** Enrols with VM settings, as the form's {@code param.<name>} fields send them; returns the token. */
+    public static String enrol(String program, String name, Map<String, String> parameters) {
+        RequestSpecification form = given().contentType("application/x-www-form-urlencoded")
                 .formParam("name", name)
-                .formParam("email", name.toLowerCase(java.util.Locale.ROOT).replace(' ', '.') + "@example.com")
-                .post("/enrol/" + program)
-                .then()
-                .statusCode(200)
-                .extract()
-                .asString();
+                .formParam("email", name.toLowerCase(Locale.ROOT).replace(' ', '.') + "@example.com");
+        parameters.forEach((key, value) -> form.formParam("param." + key, value));
+        String page =
+                form.post("/enrol/" + program).then().statusCode(200).extract().asString();
         Matcher matcher = TOKEN.matcher(page);
         if (!matcher.find()) {
             throw new AssertionError("the enrolment page shows no token:\n" + page);
@@ -77,7 +87,19 @@ public final class Enrolments {
     }
 
     /** A request as the agent of a host, with its host token. */
-    public static io.restassured.specification.RequestSpecification asHost(String hostToken) {
+    public static RequestSpecification asHost(String hostToken) {
         return given().header("Authorization", "VigilHost " + hostToken);
+    }
+
+    /** What the agent trusts after a redemption: the first root of the chain pinned, then each newer one. */
+    public static TrustedMetadata trust(JsonPath redemption) throws MetadataException {
+        List<byte[]> roots = redemption.getList("roots", String.class).stream()
+                .map(Base64.getDecoder()::decode)
+                .toList();
+        TrustedMetadata trusted = TrustedMetadata.pin(roots.get(0), Clock.systemUTC());
+        for (byte[] root : roots.subList(1, roots.size())) {
+            trusted.updateRoot(root);
+        }
+        return trusted;
     }
 }
