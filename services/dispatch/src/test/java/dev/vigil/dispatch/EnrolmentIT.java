@@ -163,16 +163,31 @@ class EnrolmentIT {
         assertThat(inputValue(wrong.asString(), "name")).isEqualTo("Mallory");
         assertThat(wrong.asString()).doesNotContain("guess-guess-guess").doesNotContain("vigil-agent enroll");
 
+        // The code as it was sent, even pasted with the spaces around it.
         String page = given().contentType("application/x-www-form-urlencoded")
                 .formParam("name", "Alice")
                 .formParam("email", "alice@example.com")
-                .formParam("invitation", "open-sesame-2026")
+                .formParam("invitation", "  open-sesame-2026 ")
                 .post("/enrol/" + program)
                 .then()
                 .statusCode(200)
                 .extract()
                 .asString();
         assertThat(TOKEN.matcher(page).find()).as(page).isTrue();
+    }
+
+    @Test
+    void anUnknownProgrammeIsAPageSayingSo() {
+        Response missing = given().get("/enrol/no-such-programme");
+
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(missing.contentType()).startsWith("text/html");
+        assertThat(missing.asString()).contains("No such programme").contains("no-such-programme");
+        assertThat(given().contentType("application/x-www-form-urlencoded")
+                        .formParam("name", "Eve")
+                        .post("/enrol/no-such-programme")
+                        .statusCode())
+                .isEqualTo(404);
     }
 
     @Test

@@ -208,6 +208,52 @@ class RepositoryIT {
     }
 
     @Test
+    void choicesALaterReleaseNoLongerTakesFallBackToItsDefaults() throws Exception {
+        String product = Vendor.product();
+        Path dir = Files.createTempDirectory("vigil-repository-it-");
+        Vendor.publish(product, "1.0", Images.raw(dir, "1.0.raw", 41, 1 << 20));
+        String hostId = "host-" + UUID.randomUUID();
+        JsonPath redeemed = Enrolments.redeem(
+                Enrolments.enrol(
+                        Enrolments.program(product, "beta"),
+                        "Grace Hopper",
+                        Map.of("memoryMiB", "4096", "network", "isolated")),
+                hostId);
+        // 1.1 drops the network choice and allows at most 2 GiB.
+        Map<String, Object> release = Vendor.release("1.1", "beta");
+        release.put("domainTemplate", Vendor.TEMPLATE.replace("{{param.network}}", "default"));
+        release.put(
+                "parameters",
+                List.of(
+                        Map.of("name", "memoryMiB", "kind", "INTEGER", "defaultValue", "1024", "min", 256, "max", 2048),
+                        Map.of("name", "vcpus", "kind", "INTEGER", "defaultValue", "2", "min", 1, "max", 8),
+                        Map.of("name", "firstBoot", "kind", "TEXT", "defaultValue", "", "maxLength", 4096)));
+        Staff.operator()
+                .contentType("application/json")
+                .body(release)
+                .post("/api/v1/products/" + product + "/releases")
+                .then()
+                .statusCode(201);
+        Vendor.publish(product, "1.1", Images.raw(dir, "1.1.raw", 42, 1 << 20));
+
+        byte[] signed = Enrolments.asHost(redeemed.getString("hostToken"))
+                .contentType("application/json")
+                .body(Map.of("release", "1.1"))
+                .post("/api/v1/agent/domains")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asByteArray();
+
+        TrustedMetadata trusted = Enrolments.trust(redeemed);
+        walk(trusted, redeemed.getString("hostToken"), product);
+        DomainDefinition domain = trusted.verifyDomain(signed, hostId);
+        assertThat(domain.getParameters())
+                .extracting(ParameterValue::getName, ParameterValue::getValue)
+                .containsExactly(tuple("firstBoot", ""), tuple("memoryMiB", "1024"), tuple("vcpus", "2"));
+    }
+
+    @Test
     void aHostReadsOnlyItsOwnProductAndOnlyWithItsHostToken() throws Exception {
         String other = publishedProduct();
         String product = Vendor.product();

@@ -46,6 +46,8 @@ public class EnrolmentPages {
                 ProblemDto error);
 
         static native TemplateInstance enrolled(EnrolmentTicket ticket, String dispatchUrl);
+
+        static native TemplateInstance missing(String program);
     }
 
     private final EnrolmentService enrolments;
@@ -56,6 +58,14 @@ public class EnrolmentPages {
         this.config = config;
     }
 
+    private Program find(String id) {
+        try {
+            return enrolments.program(id);
+        } catch (RefusedException e) {
+            return null;
+        }
+    }
+
     @GET
     public TemplateInstance programs() {
         return Templates.programs(enrolments.programs(true));
@@ -63,16 +73,23 @@ public class EnrolmentPages {
 
     @GET
     @Path("{program}")
-    public TemplateInstance form(@PathParam("program") String id) {
-        Program program = enrolments.program(id);
-        return Templates.form(program, enrolments.parameters(program), Map.of(), Map.of(), null);
+    public Response form(@PathParam("program") String id) {
+        Program program = find(id);
+        if (program == null) {
+            return Response.status(404).entity(Templates.missing(id)).build();
+        }
+        return Response.ok(Templates.form(program, enrolments.parameters(program), Map.of(), Map.of(), null))
+                .build();
     }
 
     @POST
     @Path("{program}")
     @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
     public Response enrol(@PathParam("program") String id, MultivaluedMap<String, String> form, @Context UriInfo uri) {
-        Program program = enrolments.program(id);
+        Program program = find(id);
+        if (program == null) {
+            return Response.status(404).entity(Templates.missing(id)).build();
+        }
         Map<String, String> values = new HashMap<>();
         Map<String, String> parameters = new HashMap<>();
         form.forEach((key, list) -> {
@@ -92,6 +109,7 @@ public class EnrolmentPages {
             return Response.ok(Templates.enrolled(ticket, dispatchUrl)).build();
         } catch (RefusedException e) {
             values.remove("invitation");
+            values.replaceAll((key, value) -> value.length() > 5000 ? value.substring(0, 5000) : value);
             return Response.status(400)
                     .entity(Templates.form(
                             program,

@@ -43,6 +43,7 @@ class ProblemMapper {
                                         + " ...); agents send the host token their enrolment gave them"
                                         + " (Authorization: VigilHost ...)")))
                 .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer")
+                .header(HttpHeaders.WWW_AUTHENTICATE, "VigilHost")
                 .build();
     }
 

@@ -75,7 +75,14 @@ public class DomainService {
             Map<String, String> values = new LinkedHashMap<>();
             Enrolment enrolment = enrolments.enrolmentOf(c, host);
             if (enrolment != null) {
-                values.putAll(enrolment.parameters());
+                // What the user chose at enrolment, for the parameters this release still has; a value it no longer
+                // allows falls back to the release's default rather than making the VM impossible to install.
+                for (var parameter : found.parameters()) {
+                    String chosen = enrolment.parameters().get(parameter.name());
+                    if (chosen != null && parameter.valueProblem(chosen) == null) {
+                        values.put(parameter.name(), chosen);
+                    }
+                }
             }
             if (overrides != null) {
                 values.putAll(overrides);

@@ -87,7 +87,7 @@ public class EnrolmentService {
         if (title == null || title.isBlank() || title.length() > 200) {
             throw RefusedException.badRequest("Bad programme", "a programme needs a title of 1-200 characters");
         }
-        if (!open && (invitationCode == null || invitationCode.length() < 8)) {
+        if (!open && (invitationCode == null || invitationCode.strip().length() < 8)) {
             throw RefusedException.badRequest(
                     "Bad programme", "a programme that is not open needs an invitation code of 8 or more characters");
         }
@@ -102,7 +102,7 @@ public class EnrolmentService {
                 title.strip(),
                 description == null ? "" : description,
                 open,
-                open ? null : Tokens.sha256(invitationCode),
+                open ? null : Tokens.sha256(invitationCode.strip()),
                 days,
                 features == null
                         ? List.of()
