@@ -24,11 +24,13 @@ import org.libvirt.Connect;
 
 /**
  * {@code devstack/run}: Vigil on the embedded stack on this machine. Starts Kafka, PostgreSQL and S3 (data kept under
- * the work directory), the ingestion service, and a host agent on libvirt's test hypervisor; prints where to look;
- * then lets a person drive the test hypervisor from the terminal.
+ * the work directory), the ingestion and dispatch services (dispatch with a demo release and beta programme), and a
+ * host agent on libvirt's test hypervisor that takes dispatch's commands; prints where to look; then lets a person
+ * drive the test hypervisor from the terminal.
  *
  * <p>Options: {@code --work-dir DIR} (default {@code .devstack}), {@code --wipe} (delete the work directory first).
- * Ports: {@code VIGIL_DEVSTACK_*_PORT} for the stack, {@code VIGIL_LOCAL_HTTP_PORT} (default 8080) for ingestion.
+ * Ports: {@code VIGIL_DEVSTACK_*_PORT} for the stack, {@code VIGIL_LOCAL_HTTP_PORT} (default 8080) for ingestion,
+ * {@code VIGIL_LOCAL_DISPATCH_PORT} (default 8083) for dispatch.
  */
 public final class LocalPlatform {
 
@@ -72,10 +74,15 @@ public final class LocalPlatform {
     private static void run(Path workDir, boolean wipe, PrintStream out) throws Exception {
         long started = System.nanoTime();
         Map<String, String> env = System.getenv();
-        httpPort = parsePort(env.getOrDefault("VIGIL_LOCAL_HTTP_PORT", "8080"));
-        requireFree(httpPort);
+        httpPort = parsePort(env.getOrDefault("VIGIL_LOCAL_HTTP_PORT", "8080"), "VIGIL_LOCAL_HTTP_PORT");
+        requireFree(httpPort, "VIGIL_LOCAL_HTTP_PORT");
         Path ingestionApp = Path.of(System.getProperty(
                 "vigil.local.ingestion-app", "services/ingestion/target/quarkus-app/quarkus-run.jar"));
+        Path dispatchApp = Path.of(
+                System.getProperty("vigil.local.dispatch-app", "services/dispatch/target/quarkus-app/quarkus-run.jar"));
+        int dispatchPort =
+                parsePort(env.getOrDefault("VIGIL_LOCAL_DISPATCH_PORT", "8083"), "VIGIL_LOCAL_DISPATCH_PORT");
+        requireFree(dispatchPort, "VIGIL_LOCAL_DISPATCH_PORT");
         if (wipe) {
             Devstack.deleteTree(workDir);
             out.println("wiped " + workDir);
@@ -91,8 +98,20 @@ public final class LocalPlatform {
         ServiceProcess ingestion = ServiceProcess.start(
                 ingestionApp, endpoints, httpPort, Map.of(), workDir.resolve("logs/ingestion.log"));
         Agent agent = null;
+        ServiceProcess dispatch = null;
+        String dispatchUrl = "http://127.0.0.1:" + dispatchPort;
+        LocalDispatch keys = LocalDispatch.prepare(workDir);
         try {
             ingestion.awaitReady(baseUrl, Duration.ofSeconds(90));
+            out.println("starting dispatch (log: " + workDir.resolve("logs/dispatch.log") + ") ...");
+            dispatch = ServiceProcess.start(
+                    dispatchApp,
+                    endpoints,
+                    dispatchPort,
+                    keys.config(baseUrl, dispatchUrl),
+                    workDir.resolve("logs/dispatch.log"));
+            dispatch.awaitReady(dispatchUrl, Duration.ofSeconds(90));
+            keys.seed(dispatchUrl, workDir, out);
             out.println("starting a host agent on libvirt's test hypervisor ...");
             agent = new Agent(AgentConfig.load(Map.of(
                     "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
@@ -106,18 +125,26 @@ public final class LocalPlatform {
                     "VIGIL_AGENT_HOST_ID",
                     "local-host",
                     "VIGIL_AGENT_TENANT",
-                    "local")));
+                    "local",
+                    "VIGIL_AGENT_VENDOR_KEYS",
+                    keys.agentVendorKeys())));
             agent.start();
-        } catch (RuntimeException | InterruptedException e) {
+        } catch (RuntimeException | InterruptedException | dev.vigil.cli.CliException e) {
+            if (dispatch != null) {
+                dispatch.close();
+            }
             ingestion.close();
             stack.close();
-            throw e;
+            throw e instanceof dev.vigil.cli.CliException
+                    ? new LocalPlatformException("seeding dispatch's demo release: " + e.getMessage())
+                    : e;
         }
         Connect hypervisor = new Connect("test:///default");
         TestHypervisorConsole console = new TestHypervisorConsole(hypervisor, out);
         String demoUuid = console.startDomain(DEMO_VM);
 
         Agent runningAgent = agent;
+        ServiceProcess runningDispatch = dispatch;
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
@@ -125,6 +152,7 @@ public final class LocalPlatform {
                             out.println("\nstopping Vigil ...");
                             runningAgent.close();
                             try {
+                                runningDispatch.close();
                                 ingestion.close();
                             } catch (InterruptedException e) {
                                 Thread.currentThread().interrupt();
@@ -144,11 +172,15 @@ public final class LocalPlatform {
                   OpenAPI / Swagger UI %s/q/openapi  %s/q/swagger-ui
                   Health, metrics      %s/q/health  %s/q/metrics
                   Agent health/metrics http://127.0.0.1:%s/health  /metrics (spool in %s)
+                  Dispatch             %s  (enrol: %s/enrol, OpenAPI: %s/q/swagger-ui)
+                  Staff tokens (12 h)  %s/{admin,operator,analyst}.jwt
                   Kafka                %s
                   PostgreSQL           %s (user %s)
                   S3                   %s (keys in %s)
 
                 Try: curl -s %s/api/v1/vms/%s/events
+                     curl -s -H "Authorization: Bearer $(cat %s/operator.jwt)" -H 'Content-Type: application/json' \\
+                       -d '{"action":"REPORT","targets":[{"hostId":"local-host"}]}' %s/api/v1/commands
                 Drive the test hypervisor here (%s); Ctrl-C stops everything.
                 """,
                 (System.nanoTime() - started) / 1e9,
@@ -161,6 +193,10 @@ public final class LocalPlatform {
                 baseUrl,
                 env.getOrDefault("VIGIL_LOCAL_AGENT_HTTP_PORT", "9464"),
                 workDir.resolve("agent/spool"),
+                dispatchUrl,
+                dispatchUrl,
+                dispatchUrl,
+                keys.tokens(),
                 endpoints.kafkaBootstrapServers(),
                 endpoints.jdbcUrl(),
                 endpoints.jdbcUser(),
@@ -168,6 +204,8 @@ public final class LocalPlatform {
                 workDir.resolve("stack/s3-credentials.properties"),
                 baseUrl,
                 demoUuid,
+                keys.tokens(),
+                dispatchUrl,
                 TestHypervisorConsole.HELP);
         console.run(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)));
         if (System.console() != null) {
@@ -177,21 +215,20 @@ public final class LocalPlatform {
         stopped.await();
     }
 
-    private static int parsePort(String value) {
+    private static int parsePort(String value, String variable) {
         try {
             return Integer.parseInt(value.trim());
         } catch (NumberFormatException e) {
-            throw new LocalPlatformException("VIGIL_LOCAL_HTTP_PORT=" + value + " is not a TCP port");
+            throw new LocalPlatformException(variable + "=" + value + " is not a TCP port");
         }
     }
 
-    private static void requireFree(int port) {
+    private static void requireFree(int port, String variable) {
         try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
             socket.setReuseAddress(true);
         } catch (IOException e) {
-            throw new LocalPlatformException(
-                    "port " + port + " for the ingestion API is already in use: stop what holds"
-                            + " it (ss -ltnp 'sport = :" + port + "') or set VIGIL_LOCAL_HTTP_PORT");
+            throw new LocalPlatformException("port " + port + " is already in use: stop what holds it (ss -ltnp"
+                    + " 'sport = :" + port + "') or set " + variable);
         }
     }
 

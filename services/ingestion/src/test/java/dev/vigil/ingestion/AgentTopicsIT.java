@@ -103,6 +103,8 @@ class AgentTopicsIT {
                         vm))
                 .isEqualTo(1);
         given().get("/api/v1/hosts?size=500").then().statusCode(200).body("items.id", hasItem(hostId));
+        given().get("/api/v1/hosts/" + hostId).then().statusCode(200).body("id", equalTo(hostId));
+        given().get("/api/v1/hosts/never-" + hostId).then().statusCode(404).body("title", equalTo("Host not found"));
 
         try (TopicTail dlq = new TopicTail(endpoints, TopicCatalog.INGESTION_DEAD_LETTER)) {
             await().atMost(Duration.ofSeconds(30))
