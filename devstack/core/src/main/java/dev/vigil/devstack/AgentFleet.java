@@ -14,16 +14,20 @@ import dev.vigil.schemas.common.Source;
 import dev.vigil.schemas.common.VmRef;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -43,6 +47,7 @@ public final class AgentFleet {
     /** How often the agent reports its status; ingestion credits silence up to five minutes. */
     public static final Duration HEARTBEAT = Duration.ofMinutes(5);
 
+    private static final Pattern VM_HOURS = Pattern.compile("\"vmHours\"\\s*:\\s*([0-9.eE+-]+)");
     private static final Pattern RUNNING = Pattern.compile("\"running\"\\s*:\\s*true");
 
     private final String hostId = "host-" + UUID.randomUUID();
@@ -123,6 +128,57 @@ public final class AgentFleet {
             }
         }
         return this;
+    }
+
+    /**
+     * A release's VM-hours in ingestion's uptime ledger over the last 365 days. Crash events must wait until the
+     * heartbeats dated before them are in: a VM's crash read first would stop its clock early.
+     */
+    public static double vmHours(String ingestionUrl, String product, String release) {
+        LocalDate today = LocalDate.now(ZoneOffset.UTC);
+        URI uri = URI.create(ingestionUrl + "/api/v1/fleet/uptime?from=" + today.minusDays(365) + "&to=" + today
+                + "&product=" + URLEncoder.encode(product, StandardCharsets.UTF_8) + "&release="
+                + URLEncoder.encode(release, StandardCharsets.UTF_8));
+        try {
+            HttpResponse<String> response = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(uri)
+                                    .timeout(Duration.ofSeconds(10))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                throw new DevstackException(
+                        "ingestion's uptime answered " + response.statusCode() + ": " + response.body());
+            }
+            double hours = 0;
+            Matcher matcher = VM_HOURS.matcher(response.body());
+            while (matcher.find()) {
+                hours += Double.parseDouble(matcher.group(1));
+            }
+            return hours;
+        } catch (IOException e) {
+            throw new DevstackException("ingestion's uptime at " + uri + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DevstackException("interrupted", e);
+        }
+    }
+
+    /** Waits until ingestion's ledger holds at least {@code hours} for the release; returns what it holds. */
+    public static double awaitVmHours(
+            String ingestionUrl, String product, String release, double hours, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            double held = vmHours(ingestionUrl, product, release);
+            if (held >= hours) {
+                return held;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new DevstackException(product + " " + release + " has " + held + " VM-hours in ingestion's"
+                        + " ledger after " + timeout.toSeconds() + " s, not " + hours);
+            }
+            sleep();
+        }
     }
 
     /** The host reports every five minutes until {@code until}, which is in the past. */

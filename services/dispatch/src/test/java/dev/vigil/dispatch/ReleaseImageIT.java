@@ -64,11 +64,14 @@ class ReleaseImageIT {
                 .then()
                 .statusCode(403)
                 .contentType("application/problem+json");
-        given().get("/api/v1/products")
-                .then()
-                .statusCode(401)
-                .header("WWW-Authenticate", "Bearer")
-                .body("title", equalTo("Not authenticated"));
+        assertThat(given().get("/api/v1/products")
+                        .then()
+                        .statusCode(401)
+                        .body("title", equalTo("Not authenticated"))
+                        .extract()
+                        .headers()
+                        .getValues("WWW-Authenticate"))
+                .containsExactlyInAnyOrder("Bearer", "VigilHost");
         Staff.analyst().get("/api/v1/products/" + id).then().statusCode(200).body("name", containsString(id));
         Staff.analyst()
                 .get("/api/v1/products/no-such")
