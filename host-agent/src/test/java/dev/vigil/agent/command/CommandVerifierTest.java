@@ -20,6 +20,8 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class CommandVerifierTest {
 
@@ -73,6 +75,36 @@ class CommandVerifierTest {
         assertThat(verifier.verify(valid).body()).isNotNull();
     }
 
+    @ParameterizedTest
+    @EnumSource(
+            value = CommandAction.class,
+            names = {"INSTALL", "UPDATE", "ROLL_BACK", "INTERRUPT", "RENEW_LICENSE"})
+    void theDeliveryActionsAreVerifiedLikeEveryOther(CommandAction action) throws Exception {
+        long base = 100 + action.ordinal() * 10L;
+        SignedCommand valid = sign(
+                withAction(body("ok-" + action, "host-1", base + 5, NOW.plusSeconds(60)), action),
+                vendor,
+                "vendor-2026");
+        SignedCommand forged = sign(
+                withAction(body("forged-" + action, "host-1", base + 6, NOW.plusSeconds(60)), action),
+                attacker,
+                "vendor-2026");
+        SignedCommand expired = sign(
+                withAction(body("old-" + action, "host-1", base + 7, NOW.minusSeconds(1)), action),
+                vendor,
+                "vendor-2026");
+        SignedCommand stale = sign(
+                withAction(body("stale-" + action, "host-1", base + 1, NOW.plusSeconds(60)), action),
+                vendor,
+                "vendor-2026");
+
+        assertThat(verifier.verify(forged).refusal()).isEqualTo(RefusalReason.BAD_SIGNATURE);
+        assertThat(verifier.verify(expired).refusal()).isEqualTo(RefusalReason.EXPIRED);
+        assertThat(verifier.verify(valid).body().getAction()).isEqualTo(action);
+        assertThat(verifier.verify(valid).refusal()).isEqualTo(RefusalReason.REPLAYED);
+        assertThat(verifier.verify(stale).refusal()).isEqualTo(RefusalReason.OUT_OF_SEQUENCE);
+    }
+
     @Test
     void refusesAnOlderSequenceEvenAfterARestart() throws Exception {
         assertThat(verifier.verify(sign(body("c10", "host-1", 10, NOW.plusSeconds(60)), vendor, "vendor-2026"))
@@ -101,6 +133,10 @@ class CommandVerifierTest {
                 .setExpiresAt(expiresAt)
                 .setSequence(sequence)
                 .build();
+    }
+
+    private static CommandBody withAction(CommandBody body, CommandAction action) {
+        return CommandBody.newBuilder(body).setAction(action).build();
     }
 
     static SignedCommand sign(CommandBody body, KeyPair key, String keyId) throws Exception {

@@ -15,6 +15,7 @@ import jakarta.ws.rs.core.CacheControl;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 
 /**
  * The signed delivery repository, for enrolled agents: root versions, the current timestamp, snapshots and each
@@ -25,6 +26,7 @@ import java.net.URI;
 @Path("/api/v1/agent/repository")
 @Produces(MediaType.APPLICATION_OCTET_STREAM)
 @RolesAllowed(Roles.HOST)
+@SecurityRequirement(name = "host")
 public class AgentRepositoryResource {
 
     private final AgentRepositoryService repository;

@@ -16,10 +16,12 @@ import jakarta.ws.rs.core.MediaType;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 
 /** What an enrolled agent asks dispatch for besides the repository: its VM's domain, and its license leases. */
 @Path("/api/v1/agent")
 @RolesAllowed(Roles.HOST)
+@SecurityRequirement(name = "host")
 public class AgentResource {
 
     /** A domain request: every field may be left out. */

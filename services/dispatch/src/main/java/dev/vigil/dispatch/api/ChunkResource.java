@@ -9,9 +9,11 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 
 /** Image chunks, uploaded by the hash that names them; a chunk whose bytes do not match it is refused. */
 @Path("/api/v1/chunks")
+@SecurityRequirement(name = "jwt")
 public class ChunkResource {
 
     /** What became of an uploaded chunk. */

@@ -23,10 +23,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 
 /** Signed commands to agents: issue them (operator), and follow each through the agent's results. */
 @Path("/api/v1/commands")
 @Produces(MediaType.APPLICATION_JSON)
+@SecurityRequirement(name = "jwt")
 public class CommandResource {
 
     /** A command for one or more targets. */

@@ -19,6 +19,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Collectors;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 
 /**
  * The keys of the current root: which key signs for which role, what agents pin for commands, and key rotation
@@ -26,6 +27,7 @@ import java.util.stream.Collectors;
  */
 @Path("/api/v1/keys")
 @Produces(MediaType.APPLICATION_JSON)
+@SecurityRequirement(name = "jwt")
 public class KeyResource {
 
     /** The current root as people read it. */

@@ -21,10 +21,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 
 /** Licenses: issue (operator), list and read (analyst), extend and revoke (operator). */
 @Path("/api/v1/licenses")
 @Produces(MediaType.APPLICATION_JSON)
+@SecurityRequirement(name = "jwt")
 public class LicenseResource {
 
     /** A new license. */

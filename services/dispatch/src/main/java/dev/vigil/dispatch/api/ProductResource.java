@@ -16,10 +16,12 @@ import java.net.URI;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 
 /** The vendor's products. */
 @Path("/api/v1/products")
 @Produces(MediaType.APPLICATION_JSON)
+@SecurityRequirement(name = "jwt")
 public class ProductResource {
 
     /** A product as the API shows it, with the release each channel offers (in the detail only). */

@@ -16,10 +16,12 @@ import jakarta.ws.rs.core.Response;
 import java.net.URI;
 import java.time.Instant;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 
 /** Beta programmes users enrol in (admin creates them; their page is {@code /enrol/<id>}). */
 @Path("/api/v1/programs")
 @Produces(MediaType.APPLICATION_JSON)
+@SecurityRequirement(name = "jwt")
 public class ProgramResource {
 
     /** A new programme; {@code invitationCode} is needed unless it is open. */

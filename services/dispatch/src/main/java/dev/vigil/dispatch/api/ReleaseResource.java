@@ -19,6 +19,7 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 
 /**
  * A product's releases: create one with its domain template, declare its image as chunks, upload the chunks
@@ -26,6 +27,7 @@ import java.util.List;
  */
 @Path("/api/v1/products/{product}/releases")
 @Produces(MediaType.APPLICATION_JSON)
+@SecurityRequirement(name = "jwt")
 public class ReleaseResource {
 
     /** A new release. */

@@ -20,10 +20,12 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 
 /** Staged rollouts: start (operator), follow every decision (analyst), pause, resume and abort (operator). */
 @Path("/api/v1/rollouts")
 @Produces(MediaType.APPLICATION_JSON)
+@SecurityRequirement(name = "jwt")
 public class RolloutResource {
 
     /** A new rollout; everything but product and release may be left to the configured defaults. */
