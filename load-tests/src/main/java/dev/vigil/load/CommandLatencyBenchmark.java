@@ -190,7 +190,9 @@ public final class CommandLatencyBenchmark {
 
                     Phase warm = issue(api, hosts, warmUp, rate, 0);
                     Map<String, JsonNode> warmed = awaitTerminal(api, hosts, warm.ids());
-                    int commandBytes = (int) median(tap.traces(warm.ids()).values().stream()
+                    Map<String, Trace> warmTraces = tap.traces(warm.ids());
+                    writeCsv(rows(warm, warmed, warmTraces), logs.resolve("warm-up.csv"));
+                    int commandBytes = (int) median(warmTraces.values().stream()
                             .mapToDouble(Trace::commandBytes)
                             .toArray());
                     double[] warmAcks = warmed.values().stream()
@@ -307,18 +309,7 @@ public final class CommandLatencyBenchmark {
     private static boolean report(
             Phase phase, Map<String, JsonNode> commands, Map<String, Trace> traces, Baseline kafka, int rate, Path csv)
             throws IOException {
-        List<Row> rows = new ArrayList<>();
-        for (Posted posted : phase.issued()) {
-            JsonNode c = commands.get(posted.commandId());
-            Instant issued = instant(c, "issuedAt");
-            Trace trace = traces.getOrDefault(posted.commandId(), Trace.NONE);
-            rows.add(new Row(
-                    posted,
-                    c == null ? "MISSING" : c.path("state").asText(),
-                    between(issued, instant(c, "deliveredAt")),
-                    between(issued, instant(c, "completedAt")),
-                    trace.between(issued, instant(c, "acknowledgedAt"))));
-        }
+        List<Row> rows = rows(phase, commands, traces);
         writeCsv(rows, csv);
         List<Row> succeeded =
                 rows.stream().filter(r -> r.state().equals("SUCCEEDED")).toList();
@@ -398,6 +389,23 @@ public final class CommandLatencyBenchmark {
             System.out.printf(Locale.ROOT, "REFUSED by the API: to %s, %d: %s%n", p.host(), p.status(), p.body());
         }
         return others.isEmpty() && phase.refused().isEmpty();
+    }
+
+    /** A phase's commands as dispatch and the topics saw them. */
+    private static List<Row> rows(Phase phase, Map<String, JsonNode> commands, Map<String, Trace> traces) {
+        List<Row> rows = new ArrayList<>();
+        for (Posted posted : phase.issued()) {
+            JsonNode c = commands.get(posted.commandId());
+            Instant issued = instant(c, "issuedAt");
+            Trace trace = traces.getOrDefault(posted.commandId(), Trace.NONE);
+            rows.add(new Row(
+                    posted,
+                    c == null ? "MISSING" : c.path("state").asText(),
+                    between(issued, instant(c, "deliveredAt")),
+                    between(issued, instant(c, "completedAt")),
+                    trace.between(issued, instant(c, "acknowledgedAt"))));
+        }
+        return rows;
     }
 
     /** Each measured command's moments, as milliseconds since the epoch, for a closer look at the tail. */
