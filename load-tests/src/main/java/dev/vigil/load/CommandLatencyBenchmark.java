@@ -202,14 +202,16 @@ public final class CommandLatencyBenchmark {
                             .toArray();
                     System.out.printf(
                             Locale.ROOT,
-                            "warm-up: %d commands issued, %d succeeded, issue -> acknowledgement p50 %.0f ms, max %.0f"
-                                    + " ms; a signed REPORT command is %d bytes%n",
+                            "warm-up: %d commands issued, %d refused by the API, %d succeeded, issue -> acknowledgement"
+                                    + " p50 %.0f ms, max %.0f ms; a signed REPORT command is %d bytes%n",
                             warm.issued().size(),
+                            warm.refused().size(),
                             count(warmed, "SUCCEEDED"),
                             warmAcks.length == 0 ? Double.NaN : percentile(warmAcks, 0.5),
                             warmAcks.length == 0 ? Double.NaN : warmAcks[warmAcks.length - 1],
                             commandBytes);
 
+                    printRefused(warm);
                     Baseline kafka = endToEndLatency(endpoints, Math.max(commands, 1000), commandBytes);
 
                     Phase measured = issue(api, hosts, commands, rate, warmUp);
@@ -385,10 +387,14 @@ public final class CommandLatencyBenchmark {
                     r.state(),
                     commands.get(r.posted().commandId()));
         }
+        printRefused(phase);
+        return others.isEmpty() && phase.refused().isEmpty();
+    }
+
+    private static void printRefused(Phase phase) {
         for (Posted p : phase.refused()) {
             System.out.printf(Locale.ROOT, "REFUSED by the API: to %s, %d: %s%n", p.host(), p.status(), p.body());
         }
-        return others.isEmpty() && phase.refused().isEmpty();
     }
 
     /** A phase's commands as dispatch and the topics saw them. */
