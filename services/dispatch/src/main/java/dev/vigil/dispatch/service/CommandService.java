@@ -33,14 +33,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.locks.ReentrantLock;
 import org.jboss.logging.Logger;
 
 /**
  * Signed commands to agents. A command gets its host's next sequence and is recorded (signed) in the issuing
  * transaction; after commit it is published in sequence order per host, under a per-host lock so replicas never
- * reorder a host's commands, and marked delivered when the broker has it. Agents' results move it on; commands no
- * agent acknowledged by their expiry are marked expired. Whatever the publisher could not send is sent again by the
- * sweep.
+ * reorder a host's commands (within a replica, deliveries to a host queue in memory before taking that lock), and
+ * marked delivered when the broker has it. Agents' results move it on; commands no agent acknowledged by their
+ * expiry are marked expired. Whatever the publisher could not send is sent again by the sweep.
  */
 @ApplicationScoped
 public class CommandService {
@@ -56,6 +57,9 @@ public class CommandService {
     private static final Logger LOG = Logger.getLogger(CommandService.class);
     private static final int MAX_ARGUMENTS = 64;
     private static final int MAX_ARGUMENT_BYTES = 16_384;
+    /** Deliveries to hosts whose ids hash to the same stripe wait for each other in memory. */
+    private static final int DELIVERY_STRIPES = 256;
+
     private static final Set<CommandAction> VM_ACTIONS = Set.of(
             CommandAction.TAKE_SNAPSHOT,
             CommandAction.REVERT_TO_SNAPSHOT,
@@ -70,6 +74,7 @@ public class CommandService {
     private final Timer acknowledgement;
     private final DispatchConfig.Commands config;
     private final Clock clock = Clock.systemUTC();
+    private final ReentrantLock[] delivering = new ReentrantLock[DELIVERY_STRIPES];
 
     CommandService(
             Database db,
@@ -86,6 +91,9 @@ public class CommandService {
                 .description("From a command's issue to its agent's acknowledgement")
                 .publishPercentiles(0.5, 0.99)
                 .register(metrics);
+        for (int i = 0; i < delivering.length; i++) {
+            delivering[i] = new ReentrantLock();
+        }
     }
 
     /** Checks an operator's command before anything is recorded. */
@@ -220,21 +228,29 @@ public class CommandService {
     }
 
     private void deliverHost(String host) {
-        db.read(c -> {
-            CommandRepository.lockHost(c, host);
-            try {
-                for (CommandRepository.Pending pending : CommandRepository.undelivered(c, host)) {
-                    if (!pending.expiresAt().isAfter(clock.instant())) {
-                        continue;
+        // Wait here, not in pg_advisory_lock: a request waiting there holds a pooled connection, and when deliveries
+        // slowed such waiters held the whole pool (requests failed, the results consumer waited seconds for one).
+        ReentrantLock stripe = delivering[Math.floorMod(host.hashCode(), DELIVERY_STRIPES)];
+        stripe.lock();
+        try {
+            db.read(c -> {
+                CommandRepository.lockHost(c, host);
+                try {
+                    for (CommandRepository.Pending pending : CommandRepository.undelivered(c, host)) {
+                        if (!pending.expiresAt().isAfter(clock.instant())) {
+                            continue;
+                        }
+                        publisher.publish(host, pending.signed());
+                        CommandRepository.delivered(c, pending.id(), clock.instant());
                     }
-                    publisher.publish(host, pending.signed());
-                    CommandRepository.delivered(c, pending.id(), clock.instant());
+                } finally {
+                    CommandRepository.unlockHost(c, host);
                 }
-            } finally {
-                CommandRepository.unlockHost(c, host);
-            }
-            return null;
-        });
+                return null;
+            });
+        } finally {
+            stripe.unlock();
+        }
     }
 
     /** An agent's result. Returns false when it is for a command dispatch never issued. */
