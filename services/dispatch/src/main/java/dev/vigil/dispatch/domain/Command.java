@@ -30,4 +30,30 @@ public record Command(
     public static final String COLLECTION = "collection";
     public static final String LICENSE = "license";
     public static final String ROLLOUT = "rollout";
+
+    /**
+     * This command after an agent's result that dispatch recorded at {@code at}: in state {@code next}; acknowledged
+     * then if it was not before; completed then, with the result's refusal, unless the result is the acknowledgement.
+     */
+    public Command after(CommandState next, Instant at, String resultRefusal, String resultMessage) {
+        boolean acknowledgement = next == CommandState.ACKNOWLEDGED;
+        return new Command(
+                id,
+                hostId,
+                vmUuid,
+                action,
+                arguments,
+                sequence,
+                next,
+                origin,
+                rolloutId,
+                issuedBy,
+                issuedAt,
+                expiresAt,
+                deliveredAt,
+                acknowledgedAt == null && acknowledgement ? at : acknowledgedAt,
+                acknowledgement ? completedAt : at,
+                acknowledgement ? refusal : resultRefusal,
+                resultMessage);
+    }
 }

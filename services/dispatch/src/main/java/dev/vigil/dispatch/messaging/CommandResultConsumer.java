@@ -8,14 +8,17 @@ import dev.vigil.schemas.agent.CommandResult;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
 /**
- * Agents' command results: acknowledgements and outcomes of dispatch's commands. A result that does not decode, or
- * that names a command dispatch never issued, goes to the dead-letter topic with its reason; a database failure
- * stops the channel so no result is lost.
+ * Agents' command results: acknowledgements and outcomes of dispatch's commands, a polled batch per transaction. A
+ * result that does not decode, or that names a command dispatch never issued, goes to the dead-letter topic with its
+ * reason once the batch is stored; a database failure stops the channel so no result is lost.
  */
 @ApplicationScoped
 public class CommandResultConsumer {
@@ -35,32 +38,51 @@ public class CommandResultConsumer {
 
     @Incoming("command-results")
     @Blocking
-    public void consume(ConsumerRecord<byte[], byte[]> record) {
-        CommandResult result;
-        try {
-            result = EventCodec.of(CommandResult.class).decode(record.value());
-        } catch (EventDecodingException e) {
-            refuse(record, e.reason(), e.getMessage());
-            return;
-        } catch (RuntimeException e) {
-            refuse(record, DeadLetterReason.MALFORMED, e.toString());
-            return;
+    public void consume(ConsumerRecords<byte[], byte[]> batch) {
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>(batch.count());
+        batch.forEach(records::add);
+        CommandResult[] decoded = new CommandResult[records.size()];
+        Refusal[] refusals = new Refusal[records.size()];
+        List<CommandResult> results = new ArrayList<>(records.size());
+        for (int i = 0; i < records.size(); i++) {
+            try {
+                decoded[i] =
+                        EventCodec.of(CommandResult.class).decode(records.get(i).value());
+                results.add(decoded[i]);
+            } catch (EventDecodingException e) {
+                refusals[i] = new Refusal(e.reason(), e.getMessage());
+            } catch (RuntimeException e) {
+                refusals[i] = new Refusal(DeadLetterReason.MALFORMED, e.toString());
+            }
         }
-        if (!commands.record(result)) {
-            refuse(
-                    record,
-                    DeadLetterReason.UNKNOWN_COMMAND,
-                    "no command " + result.getCommandId() + " was issued by dispatch (result " + result.getStatus()
-                            + " from host " + result.getEnvelope().getSource().getHostId() + ")");
+        boolean[] issued = commands.record(results);
+        for (int i = 0, r = 0; i < records.size(); i++) {
+            if (decoded[i] != null && !issued[r++]) {
+                CommandResult result = decoded[i];
+                refusals[i] = new Refusal(
+                        DeadLetterReason.UNKNOWN_COMMAND,
+                        "no command " + result.getCommandId() + " was issued by dispatch (result " + result.getStatus()
+                                + " from host "
+                                + result.getEnvelope().getSource().getHostId() + ")");
+            }
+            if (refusals[i] != null) {
+                refuse(records.get(i), refusals[i]);
+            }
         }
     }
 
-    private void refuse(ConsumerRecord<byte[], byte[]> record, DeadLetterReason reason, String detail) {
-        metrics.counter("vigil.dispatch.command.results.refused", "reason", reason.name())
+    private void refuse(ConsumerRecord<byte[], byte[]> record, Refusal refusal) {
+        metrics.counter(
+                        "vigil.dispatch.command.results.refused",
+                        "reason",
+                        refusal.reason().name())
                 .increment();
         LOG.warnf(
                 "command result at %s-%d@%d refused (%s): %s",
-                record.topic(), record.partition(), record.offset(), reason, detail);
-        deadLetter.send(record, GROUP, reason, detail);
+                record.topic(), record.partition(), record.offset(), refusal.reason(), refusal.detail());
+        deadLetter.send(record, GROUP, refusal.reason(), refusal.detail());
     }
+
+    /** Why a record goes to the dead-letter topic. */
+    private record Refusal(DeadLetterReason reason, String detail) {}
 }

@@ -10,6 +10,8 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -119,10 +121,9 @@ public final class CommandRepository {
         }
     }
 
-    /** A command, locked for update when {@code lock}; null when absent. */
-    public static Command find(Connection c, UUID id, boolean lock) throws SQLException {
-        try (PreparedStatement s =
-                c.prepareStatement("SELECT " + COLUMNS + " FROM command WHERE id = ?" + (lock ? " FOR UPDATE" : ""))) {
+    /** A command; null when absent. */
+    public static Command find(Connection c, UUID id) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS + " FROM command WHERE id = ?")) {
             s.setObject(1, id);
             try (ResultSet rs = s.executeQuery()) {
                 return rs.next() ? row(rs) : null;
@@ -130,31 +131,57 @@ public final class CommandRepository {
         }
     }
 
-    /** Records an agent's result: the new state, and when it was acknowledged or completed. */
-    public static void result(Connection c, UUID id, CommandState state, Instant at, String refusal, String message)
-            throws SQLException {
-        boolean acknowledged = state == CommandState.ACKNOWLEDGED;
-        try (PreparedStatement s = c.prepareStatement("UPDATE command SET state = ?,"
-                + " acknowledged_at = COALESCE(acknowledged_at, ?),"
-                + " completed_at = CASE WHEN ? THEN completed_at ELSE ? END,"
-                + " refusal = CASE WHEN ? THEN refusal ELSE ? END,"
-                + " message = ? WHERE id = ?")) {
-            s.setString(1, state.name());
-            s.setTimestamp(2, acknowledged ? Timestamp.from(at) : null);
-            s.setBoolean(3, acknowledged);
-            s.setTimestamp(4, Timestamp.from(at));
-            s.setBoolean(5, acknowledged);
-            s.setString(6, refusal);
-            s.setString(7, message);
-            s.setObject(8, id);
-            s.executeUpdate();
+    /**
+     * The commands among {@code ids}, locked for update in id order (as {@link #expire} locks them, so neither waits
+     * for the other in a cycle); ids dispatch never issued are absent.
+     */
+    public static Map<UUID, Command> lock(Connection c, List<UUID> ids) throws SQLException {
+        Map<UUID, Command> commands = new HashMap<>();
+        if (ids.isEmpty()) {
+            return commands;
+        }
+        try (PreparedStatement s = c.prepareStatement(
+                "SELECT " + COLUMNS + " FROM command WHERE id = ANY(?::uuid[]) ORDER BY id FOR UPDATE")) {
+            s.setArray(
+                    1, c.createArrayOf("text", ids.stream().map(UUID::toString).toArray()));
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    Command command = row(rs);
+                    commands.put(command.id(), command);
+                }
+            }
+        }
+        return commands;
+    }
+
+    /** Writes what agents' results made of commands: state, acknowledgement, completion, refusal, message. */
+    public static void results(Connection c, Collection<Command> commands) throws SQLException {
+        if (commands.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement s = c.prepareStatement("UPDATE command SET state = ?, acknowledged_at = ?,"
+                + " completed_at = ?, refusal = ?, message = ? WHERE id = ?")) {
+            for (Command command : commands) {
+                s.setString(1, command.state().name());
+                s.setTimestamp(2, timestamp(command.acknowledgedAt()));
+                s.setTimestamp(3, timestamp(command.completedAt()));
+                s.setString(4, command.refusal());
+                s.setString(5, command.message());
+                s.setObject(6, command.id());
+                s.addBatch();
+            }
+            s.executeBatch();
         }
     }
 
-    /** Marks commands no agent acknowledged by their expiry; returns how many. */
+    /**
+     * Marks commands no agent acknowledged by their expiry, locking them in id order as {@link #lock} does; returns
+     * how many.
+     */
     public static int expire(Connection c, Instant now) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("UPDATE command SET state = 'EXPIRED', completed_at = ?"
-                + " WHERE state IN ('ISSUED', 'DELIVERED') AND expires_at < ?")) {
+                + " WHERE id IN (SELECT id FROM command WHERE state IN ('ISSUED', 'DELIVERED') AND expires_at < ?"
+                + " ORDER BY id FOR UPDATE)")) {
             s.setTimestamp(1, Timestamp.from(now));
             s.setTimestamp(2, Timestamp.from(now));
             return s.executeUpdate();
@@ -183,6 +210,10 @@ public final class CommandRepository {
             }
             return all;
         }
+    }
+
+    private static Timestamp timestamp(Instant instant) {
+        return instant == null ? null : Timestamp.from(instant);
     }
 
     private static Command row(ResultSet rs) throws SQLException {

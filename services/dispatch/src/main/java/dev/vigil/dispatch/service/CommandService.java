@@ -28,9 +28,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
@@ -253,43 +255,73 @@ public class CommandService {
         }
     }
 
-    /** An agent's result. Returns false when it is for a command dispatch never issued. */
-    public boolean record(CommandResult result) {
-        UUID id;
-        try {
-            id = UUID.fromString(result.getCommandId());
-        } catch (IllegalArgumentException e) {
-            return false;
+    /**
+     * Agents' results, in one transaction and in the order given (a command's acknowledgement before its outcome).
+     * Returns, for each, whether dispatch issued its command.
+     */
+    public boolean[] record(List<CommandResult> results) {
+        boolean[] issued = new boolean[results.size()];
+        if (results.isEmpty()) {
+            return issued;
+        }
+        List<UUID> ids = new ArrayList<>(results.size());
+        for (CommandResult result : results) {
+            ids.add(uuid(result.getCommandId()));
         }
         Instant now = clock.instant();
-        return db.transaction(c -> {
-            Command command = CommandRepository.find(c, id, true);
-            if (command == null) {
-                return false;
+        db.transaction(c -> {
+            Map<UUID, Command> commands = CommandRepository.lock(
+                    c, ids.stream().filter(Objects::nonNull).toList());
+            Map<UUID, Command> changed = new LinkedHashMap<>();
+            for (int i = 0; i < results.size(); i++) {
+                Command command = ids.get(i) == null ? null : commands.get(ids.get(i));
+                if (command == null) {
+                    continue;
+                }
+                issued[i] = true;
+                Command after = apply(command, results.get(i), now);
+                if (after != command) {
+                    commands.put(command.id(), after);
+                    changed.put(command.id(), after);
+                }
             }
-            String status = result.getStatus().name();
-            CommandState next = command.state().after(status);
-            metrics.counter("vigil.dispatch.commands.results", "status", status).increment();
-            if (next == command.state() && next != CommandState.ACKNOWLEDGED) {
-                return true;
-            }
-            if (next == CommandState.ACKNOWLEDGED && command.acknowledgedAt() == null) {
-                acknowledgement.record(Duration.between(command.issuedAt(), now));
-            }
-            String refusal =
-                    result.getRefusal() == null ? null : result.getRefusal().name();
-            CommandRepository.result(c, id, next, now, refusal, truncate(result.getMessage()));
-            if (next.isFinal()) {
-                LOG.infof(
-                        "command %s (%s to %s) %s: %s",
-                        id, command.action(), command.hostId(), next, truncate(result.getMessage()));
-            }
-            return true;
+            CommandRepository.results(c, changed.values());
+            return null;
         });
+        return issued;
+    }
+
+    /** What a result makes of a command: itself when it changes nothing. */
+    private Command apply(Command command, CommandResult result, Instant now) {
+        String status = result.getStatus().name();
+        CommandState next = command.state().after(status);
+        metrics.counter("vigil.dispatch.commands.results", "status", status).increment();
+        if (next == command.state() && next != CommandState.ACKNOWLEDGED) {
+            return command;
+        }
+        if (next == CommandState.ACKNOWLEDGED && command.acknowledgedAt() == null) {
+            acknowledgement.record(Duration.between(command.issuedAt(), now));
+        }
+        String refusal =
+                result.getRefusal() == null ? null : result.getRefusal().name();
+        if (next.isFinal()) {
+            LOG.infof(
+                    "command %s (%s to %s) %s: %s",
+                    command.id(), command.action(), command.hostId(), next, truncate(result.getMessage()));
+        }
+        return command.after(next, now, refusal, truncate(result.getMessage()));
+    }
+
+    private static UUID uuid(String id) {
+        try {
+            return UUID.fromString(id);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     public Command command(UUID id) {
-        Command command = db.read(c -> CommandRepository.find(c, id, false));
+        Command command = db.read(c -> CommandRepository.find(c, id));
         if (command == null) {
             throw RefusedException.notFound("Unknown command", "no command " + id);
         }
