@@ -112,9 +112,15 @@ public final class CommandRepository {
         }
     }
 
+    /**
+     * Marks a command delivered at {@code at}, when the broker acknowledged it. The agent's acknowledgement may have
+     * been recorded first (its result raced this update): then the state stays, and the delivery is dated no later
+     * than the acknowledgement.
+     */
     public static void delivered(Connection c, UUID id, Instant at) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement(
-                "UPDATE command SET state = 'DELIVERED', delivered_at = ? WHERE id = ? AND state = 'ISSUED'")) {
+        try (PreparedStatement s = c.prepareStatement("UPDATE command SET"
+                + " state = CASE WHEN state = 'ISSUED' THEN 'DELIVERED' ELSE state END,"
+                + " delivered_at = COALESCE(delivered_at, LEAST(?, acknowledged_at)) WHERE id = ?")) {
             s.setTimestamp(1, Timestamp.from(at));
             s.setObject(2, id);
             s.executeUpdate();
