@@ -1,5 +1,9 @@
 package dev.vigil.schemas;
 
+import java.nio.charset.StandardCharsets;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+
 /**
  * Header names on {@code vigil.ingestion.dead-letter.v1} records. The value and key are the original bytes;
  * these headers say why the record was refused and where it came from, so it can be re-driven after a fix.
@@ -19,5 +23,27 @@ public final class DeadLetterHeaders {
     /** The consumer group that refused it. */
     public static final String CONSUMER = "vigil_dlq_consumer";
 
+    /** How much of a detail a header keeps. */
+    static final int MAX_DETAIL_CHARS = 1000;
+
     private DeadLetterHeaders() {}
+
+    /** The refused record's own headers, plus why it was refused, where it came from, and by which consumer. */
+    public static RecordHeaders of(
+            ConsumerRecord<?, ?> record, DeadLetterReason reason, String detail, String consumerGroup) {
+        RecordHeaders headers = new RecordHeaders(record.headers().toArray());
+        String bounded = detail == null ? "" : detail.substring(0, Math.min(detail.length(), MAX_DETAIL_CHARS));
+        put(headers, REASON, reason.name());
+        put(headers, DETAIL, bounded);
+        put(headers, SOURCE_TOPIC, record.topic());
+        put(headers, SOURCE_PARTITION, String.valueOf(record.partition()));
+        put(headers, SOURCE_OFFSET, String.valueOf(record.offset()));
+        put(headers, CONSUMER, consumerGroup);
+        return headers;
+    }
+
+    private static void put(RecordHeaders headers, String name, String value) {
+        headers.remove(name);
+        headers.add(name, value.getBytes(StandardCharsets.UTF_8));
+    }
 }

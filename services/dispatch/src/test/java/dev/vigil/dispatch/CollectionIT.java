@@ -4,11 +4,8 @@ import static dev.vigil.dispatch.CommandsIT.awaitState;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
-import dev.vigil.schemas.CloudEventHeaders;
 import dev.vigil.schemas.Envelopes;
-import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.TopicCatalog;
 import dev.vigil.schemas.common.Source;
 import dev.vigil.schemas.crash.CollectionPolicyReason;
@@ -28,11 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -147,21 +139,6 @@ class CollectionIT {
     }
 
     private static void publish(CrashTriaged outcome) throws Exception {
-        Properties props = new Properties();
-        props.put(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                Devstack.shared().endpoints().kafkaBootstrapServers());
-        try (KafkaProducer<byte[], byte[]> producer =
-                new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
-            RecordHeaders headers = new RecordHeaders();
-            CloudEventHeaders.write(headers, outcome.getEnvelope());
-            producer.send(new ProducerRecord<>(
-                            TopicCatalog.CRASH_TRIAGED.name(),
-                            null,
-                            outcome.getBucketId().getBytes(StandardCharsets.UTF_8),
-                            EventCodec.of(CrashTriaged.class).encode(outcome),
-                            headers))
-                    .get();
-        }
+        Topics.publish(TopicCatalog.CRASH_TRIAGED, outcome.getBucketId(), outcome, outcome.getEnvelope());
     }
 }

@@ -6,9 +6,7 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
-import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
-import dev.vigil.schemas.CloudEventHeaders;
 import dev.vigil.schemas.DeadLetterHeaders;
 import dev.vigil.schemas.Envelopes;
 import dev.vigil.schemas.EventCodec;
@@ -25,17 +23,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -203,24 +192,11 @@ class CommandsIT {
                 .setMessage("did something")
                 .setCompletedAt(Instant.now())
                 .build();
-        Properties props = new Properties();
-        props.put(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                Devstack.shared().endpoints().kafkaBootstrapServers());
-        try (KafkaProducer<byte[], byte[]> producer =
-                new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
-            RecordHeaders headers = new RecordHeaders();
-            CloudEventHeaders.write(headers, forged.getEnvelope());
-            producer.send(new ProducerRecord<>(
-                            TopicCatalog.AGENT_COMMAND_RESULTS.name(),
-                            null,
-                            commandId.getBytes(StandardCharsets.UTF_8),
-                            EventCodec.of(CommandResult.class).encode(forged),
-                            headers))
-                    .get();
-        }
+        Topics.publish(TopicCatalog.AGENT_COMMAND_RESULTS, commandId, forged, forged.getEnvelope());
 
-        ConsumerRecord<byte[], byte[]> dead = deadLetter(commandId);
+        ConsumerRecord<String, byte[]> dead = Topics.read(
+                        TopicCatalog.INGESTION_DEAD_LETTER, r -> commandId.equals(r.key()), 1)
+                .get(0);
 
         assertThat(header(dead, DeadLetterHeaders.REASON)).isEqualTo("UNKNOWN_COMMAND");
         assertThat(header(dead, DeadLetterHeaders.CONSUMER)).isEqualTo("vigil-dispatch.vigil.agent.command-results.v1");
@@ -263,30 +239,7 @@ class CommandsIT {
                         j -> state.equals(j.getString("state")));
     }
 
-    private static ConsumerRecord<byte[], byte[]> deadLetter(String key) {
-        Properties props = new Properties();
-        props.put(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                Devstack.shared().endpoints().kafkaBootstrapServers());
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(TopicCatalog.INGESTION_DEAD_LETTER.name()));
-            List<ConsumerRecord<byte[], byte[]>> found = new ArrayList<>();
-            await().atMost(Duration.ofSeconds(30)).until(() -> {
-                consumer.poll(Duration.ofMillis(300)).forEach(r -> {
-                    if (r.key() != null && new String(r.key(), StandardCharsets.UTF_8).equals(key)) {
-                        found.add(r);
-                    }
-                });
-                return !found.isEmpty();
-            });
-            return found.get(0);
-        }
-    }
-
-    private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+    private static String header(ConsumerRecord<String, byte[]> record, String name) {
         return new String(record.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
     }
 }

@@ -156,29 +156,10 @@ class ReleaseImageIT {
             chunks = ImageChunker.chunks(in);
         }
         // An earlier run declared the image and sent the first half of its chunks, then its connection dropped.
-        Staff.operator()
-                .contentType("application/json")
-                .body(Vendor.release("2.0", "beta"))
-                .post("/api/v1/products/" + product + "/releases")
-                .then()
-                .statusCode(201);
-        Staff.operator()
-                .contentType("application/json")
-                .body(declaration(image, chunks))
-                .put(releasePath(product, "2.0") + "/image")
-                .then()
-                .statusCode(200)
-                .body("missing.size()", equalTo(chunks.size()));
+        assertThat(declare(product, "2.0", declaration(image, chunks)).getList("missing"))
+                .hasSize(chunks.size());
         int half = chunks.size() / 2;
-        for (ImageChunker.Chunk chunk : chunks.subList(0, half)) {
-            Staff.operator()
-                    .contentType("application/octet-stream")
-                    .body(bytes(image, chunk))
-                    .put("/api/v1/chunks/" + HexFormat.of().formatHex(chunk.sha256()))
-                    .then()
-                    .statusCode(201)
-                    .body("stored", equalTo(true));
-        }
+        send(image, chunks.subList(0, half));
 
         Vendor.Upload upload = Vendor.upload(product, "2.0", "raw", image);
 
@@ -304,26 +285,8 @@ class ReleaseImageIT {
         try (InputStream in = Files.newInputStream(image)) {
             chunks = ImageChunker.chunks(in);
         }
-        Staff.operator()
-                .contentType("application/json")
-                .body(Vendor.release("1.0", "beta"))
-                .post("/api/v1/products/" + product + "/releases")
-                .then()
-                .statusCode(201);
-        Staff.operator()
-                .contentType("application/json")
-                .body(declaration(image, chunks))
-                .put(releasePath(product, "1.0") + "/image")
-                .then()
-                .statusCode(200);
-        for (ImageChunker.Chunk chunk : chunks) {
-            Staff.operator()
-                    .contentType("application/octet-stream")
-                    .body(bytes(image, chunk))
-                    .put("/api/v1/chunks/" + HexFormat.of().formatHex(chunk.sha256()))
-                    .then()
-                    .statusCode(201);
-        }
+        declare(product, "1.0", declaration(image, chunks));
+        send(image, chunks);
         // Someone with access to the bucket replaces the second chunk.
         ImageChunker.Chunk victim = chunks.get(1);
         byte[] forged = bytes(image, victim);
@@ -352,24 +315,8 @@ class ReleaseImageIT {
     private String rejection(
             String product, String release, Path image, List<ImageChunker.Chunk> chunks, Map<String, Object> declared)
             throws Exception {
-        Staff.operator()
-                .contentType("application/json")
-                .body(Vendor.release(release, "beta"))
-                .post("/api/v1/products/" + product + "/releases")
-                .then()
-                .statusCode(201);
-        Staff.operator()
-                .contentType("application/json")
-                .body(declared)
-                .put(releasePath(product, release) + "/image")
-                .then()
-                .statusCode(200);
-        for (ImageChunker.Chunk chunk : chunks) {
-            Staff.operator()
-                    .contentType("application/octet-stream")
-                    .body(bytes(image, chunk))
-                    .put("/api/v1/chunks/" + HexFormat.of().formatHex(chunk.sha256()));
-        }
+        declare(product, release, declared);
+        send(image, chunks);
         Staff.operator()
                 .post(releasePath(product, release) + "/image/verify")
                 .then()
@@ -377,6 +324,37 @@ class ReleaseImageIT {
         JsonPath verdict = awaitVerdict(product, release);
         assertThat(verdict.getString("state")).isEqualTo("REJECTED");
         return verdict.getString("rejection");
+    }
+
+    /** Creates the release and declares its image as an upload would; returns dispatch's answer. */
+    private static JsonPath declare(String product, String release, Map<String, Object> declaration) {
+        Staff.operator()
+                .contentType("application/json")
+                .body(Vendor.release(release, "beta"))
+                .post("/api/v1/products/" + product + "/releases")
+                .then()
+                .statusCode(201);
+        return Staff.operator()
+                .contentType("application/json")
+                .body(declaration)
+                .put(releasePath(product, release) + "/image")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
+    }
+
+    /** Uploads the chunks, each one new to dispatch. */
+    private static void send(Path image, List<ImageChunker.Chunk> chunks) throws Exception {
+        for (ImageChunker.Chunk chunk : chunks) {
+            Staff.operator()
+                    .contentType("application/octet-stream")
+                    .body(bytes(image, chunk))
+                    .put("/api/v1/chunks/" + HexFormat.of().formatHex(chunk.sha256()))
+                    .then()
+                    .statusCode(201)
+                    .body("stored", equalTo(true));
+        }
     }
 
     private static JsonPath awaitVerdict(String product, String release) {

@@ -7,7 +7,6 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
 import dev.vigil.devstack.AgentFleet;
-import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
 import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.TopicCatalog;
@@ -23,12 +22,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -286,25 +280,8 @@ class RolloutIT {
     }
 
     private static List<RolloutEvent> events(List<String> rollouts, int expected) {
-        Properties props = new Properties();
-        props.put(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                Devstack.shared().endpoints().kafkaBootstrapServers());
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        List<RolloutEvent> events = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer =
-                new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(TopicCatalog.DISPATCH_ROLLOUTS.name()));
-            await().atMost(Duration.ofSeconds(30)).until(() -> {
-                consumer.poll(Duration.ofMillis(300)).forEach(r -> {
-                    if (rollouts.contains(r.key())) {
-                        events.add(EventCodec.of(RolloutEvent.class).decode(r.value()));
-                    }
-                });
-                return events.size() >= expected;
-            });
-        }
-        return events;
+        return Topics.read(TopicCatalog.DISPATCH_ROLLOUTS, r -> rollouts.contains(r.key()), expected).stream()
+                .map(r -> EventCodec.of(RolloutEvent.class).decode(r.value()))
+                .toList();
     }
 }

@@ -5,7 +5,6 @@ import dev.vigil.schemas.DeadLetterReason;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.nio.charset.StandardCharsets;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.eclipse.microprofile.reactive.messaging.Channel;
@@ -27,23 +26,12 @@ public class DeadLetterPublisher {
     }
 
     void send(ConsumerRecord<byte[], byte[]> record, DeadLetterReason reason, String detail) {
-        RecordHeaders headers = new RecordHeaders(record.headers().toArray());
-        header(headers, DeadLetterHeaders.REASON, reason.name());
-        header(headers, DeadLetterHeaders.DETAIL, detail == null ? "" : detail);
-        header(headers, DeadLetterHeaders.SOURCE_TOPIC, record.topic());
-        header(headers, DeadLetterHeaders.SOURCE_PARTITION, String.valueOf(record.partition()));
-        header(headers, DeadLetterHeaders.SOURCE_OFFSET, String.valueOf(record.offset()));
-        header(headers, DeadLetterHeaders.CONSUMER, CONSUMER_GROUP);
+        RecordHeaders headers = DeadLetterHeaders.of(record, reason, detail, CONSUMER_GROUP);
         OutgoingKafkaRecordMetadata<byte[]> metadata = OutgoingKafkaRecordMetadata.<byte[]>builder()
                 .withKey(record.key())
                 .withHeaders(headers)
                 .build();
         deadLetter.sendMessageAndAwait(Message.of(record.value() == null ? new byte[0] : record.value())
                 .addMetadata(metadata));
-    }
-
-    private static void header(RecordHeaders headers, String name, String value) {
-        headers.remove(name);
-        headers.add(name, value.getBytes(StandardCharsets.UTF_8));
     }
 }

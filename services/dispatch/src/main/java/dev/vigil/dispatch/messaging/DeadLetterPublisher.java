@@ -5,7 +5,6 @@ import dev.vigil.schemas.DeadLetterReason;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.nio.charset.StandardCharsets;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.eclipse.microprofile.reactive.messaging.Channel;
@@ -25,26 +24,12 @@ public class DeadLetterPublisher {
     }
 
     void send(ConsumerRecord<byte[], byte[]> record, String consumer, DeadLetterReason reason, String detail) {
-        RecordHeaders headers = new RecordHeaders(record.headers().toArray());
-        header(headers, DeadLetterHeaders.REASON, reason.name());
-        header(
-                headers,
-                DeadLetterHeaders.DETAIL,
-                detail == null ? "" : detail.substring(0, Math.min(detail.length(), 1000)));
-        header(headers, DeadLetterHeaders.SOURCE_TOPIC, record.topic());
-        header(headers, DeadLetterHeaders.SOURCE_PARTITION, String.valueOf(record.partition()));
-        header(headers, DeadLetterHeaders.SOURCE_OFFSET, String.valueOf(record.offset()));
-        header(headers, DeadLetterHeaders.CONSUMER, consumer);
+        RecordHeaders headers = DeadLetterHeaders.of(record, reason, detail, consumer);
         OutgoingKafkaRecordMetadata<byte[]> metadata = OutgoingKafkaRecordMetadata.<byte[]>builder()
                 .withKey(record.key())
                 .withHeaders(headers)
                 .build();
         deadLetter.sendMessageAndAwait(Message.of(record.value() == null ? new byte[0] : record.value())
                 .addMetadata(metadata));
-    }
-
-    private static void header(RecordHeaders headers, String name, String value) {
-        headers.remove(name);
-        headers.add(name, value.getBytes(StandardCharsets.UTF_8));
     }
 }

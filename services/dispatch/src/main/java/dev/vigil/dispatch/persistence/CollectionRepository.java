@@ -27,9 +27,7 @@ public final class CollectionRepository {
                 "SELECT bucket_id, sequence, dump, triggers, host_ids FROM collection_request WHERE bucket_id = ?"
                         + " FOR UPDATE")) {
             s.setString(1, bucket);
-            try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? row(rs) : null;
-            }
+            return Rows.one(s, CollectionRepository::row);
         }
     }
 

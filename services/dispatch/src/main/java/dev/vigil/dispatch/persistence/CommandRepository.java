@@ -9,7 +9,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -67,13 +66,7 @@ public final class CommandRepository {
         try (PreparedStatement s =
                 c.prepareStatement("SELECT DISTINCT host_id FROM command WHERE state = 'ISSUED' AND issued_at < ?")) {
             s.setTimestamp(1, Timestamp.from(before));
-            List<String> hosts = new ArrayList<>();
-            try (ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    hosts.add(rs.getString(1));
-                }
-            }
-            return hosts;
+            return Rows.list(s, rs -> rs.getString(1));
         }
     }
 
@@ -82,18 +75,14 @@ public final class CommandRepository {
         try (PreparedStatement s = c.prepareStatement("SELECT id, host_id, sequence, signed, expires_at FROM command"
                 + " WHERE host_id = ? AND state = 'ISSUED' ORDER BY sequence")) {
             s.setString(1, hostId);
-            List<Pending> pending = new ArrayList<>();
-            try (ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    pending.add(new Pending(
+            return Rows.list(
+                    s,
+                    rs -> new Pending(
                             (UUID) rs.getObject(1),
                             rs.getString(2),
                             rs.getLong(3),
                             rs.getBytes(4),
                             rs.getTimestamp(5).toInstant()));
-                }
-            }
-            return pending;
         }
     }
 
@@ -131,9 +120,7 @@ public final class CommandRepository {
     public static Command find(Connection c, UUID id) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS + " FROM command WHERE id = ?")) {
             s.setObject(1, id);
-            try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? row(rs) : null;
-            }
+            return Rows.one(s, CommandRepository::row);
         }
     }
 
@@ -208,13 +195,7 @@ public final class CommandRepository {
             s.setObject(6, rolloutId);
             s.setInt(7, limit);
             s.setInt(8, offset);
-            List<Command> all = new ArrayList<>();
-            try (ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    all.add(row(rs));
-                }
-            }
-            return all;
+            return Rows.list(s, CommandRepository::row);
         }
     }
 

@@ -7,7 +7,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -46,27 +45,21 @@ public final class EnrolmentRepository {
                 + " RETURNING " + COLUMNS)) {
             s.setString(1, hostId);
             s.setString(2, tokenSha256);
-            try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? row(rs) : null;
-            }
+            return Rows.one(s, EnrolmentRepository::row);
         }
     }
 
     public static Enrolment byToken(Connection c, String tokenSha256) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS + " FROM enrolment WHERE token_sha256 = ?")) {
             s.setString(1, tokenSha256);
-            try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? row(rs) : null;
-            }
+            return Rows.one(s, EnrolmentRepository::row);
         }
     }
 
     public static Enrolment find(Connection c, UUID id) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS + " FROM enrolment WHERE id = ?")) {
             s.setObject(1, id);
-            try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? row(rs) : null;
-            }
+            return Rows.one(s, EnrolmentRepository::row);
         }
     }
 
@@ -76,13 +69,7 @@ public final class EnrolmentRepository {
                 "SELECT " + COLUMNS + " FROM enrolment WHERE program_id = ? ORDER BY created_at DESC LIMIT ?")) {
             s.setString(1, program);
             s.setInt(2, limit);
-            List<Enrolment> all = new ArrayList<>();
-            try (ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    all.add(row(rs));
-                }
-            }
-            return all;
+            return Rows.list(s, EnrolmentRepository::row);
         }
     }
 

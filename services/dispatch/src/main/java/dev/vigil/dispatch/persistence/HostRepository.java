@@ -6,7 +6,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
-import java.util.ArrayList;
 import java.util.List;
 
 /** Enrolled hosts and their API tokens (as hashes). */
@@ -51,9 +50,7 @@ public final class HostRepository {
     public static Host find(Connection c, String hostId) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS + " FROM host WHERE host_id = ?")) {
             s.setString(1, hostId);
-            try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? row(rs) : null;
-            }
+            return Rows.one(s, HostRepository::row);
         }
     }
 
@@ -63,13 +60,7 @@ public final class HostRepository {
                 "SELECT " + COLUMNS + " FROM host WHERE product_id = ? AND channel = ? ORDER BY host_id")) {
             s.setString(1, product);
             s.setString(2, channel);
-            List<Host> hosts = new ArrayList<>();
-            try (ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    hosts.add(row(rs));
-                }
-            }
-            return hosts;
+            return Rows.list(s, HostRepository::row);
         }
     }
 

@@ -7,7 +7,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
@@ -70,9 +69,7 @@ public final class LicenseRepository {
         try (PreparedStatement s =
                 c.prepareStatement("SELECT " + COLUMNS + " FROM license WHERE id = ?" + (lock ? " FOR UPDATE" : ""))) {
             s.setObject(1, id);
-            try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? row(rs) : null;
-            }
+            return Rows.one(s, LicenseRepository::row);
         }
     }
 
@@ -87,13 +84,7 @@ public final class LicenseRepository {
             s.setString(3, product);
             s.setString(4, product);
             s.setInt(5, limit);
-            List<LicenseRecord> all = new ArrayList<>();
-            try (ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    all.add(row(rs));
-                }
-            }
-            return all;
+            return Rows.list(s, LicenseRepository::row);
         }
     }
 

@@ -6,7 +6,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 
 /** Every signed metadata document dispatch has served, by role, name and version. */
@@ -71,13 +70,7 @@ public final class MetadataRepository {
                 "SELECT DISTINCT ON (name) role, name, version, body, sha256, expires_at FROM metadata"
                         + " WHERE role = ? ORDER BY name, version DESC")) {
             s.setString(1, role);
-            List<Stored> all = new ArrayList<>();
-            try (ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    all.add(row(rs));
-                }
-            }
-            return all;
+            return Rows.list(s, MetadataRepository::row);
         }
     }
 

@@ -32,9 +32,7 @@ public final class ProductRepository {
         try (PreparedStatement s =
                 c.prepareStatement("SELECT id, name, description, created_by, created_at FROM product WHERE id = ?")) {
             s.setString(1, id);
-            try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? row(rs) : null;
-            }
+            return Rows.one(s, ProductRepository::row);
         }
     }
 

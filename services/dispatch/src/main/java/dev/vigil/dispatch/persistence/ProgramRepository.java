@@ -39,9 +39,7 @@ public final class ProgramRepository {
     public static Program find(Connection c, String id) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS + " FROM program WHERE id = ?")) {
             s.setString(1, id);
-            try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? row(rs) : null;
-            }
+            return Rows.one(s, ProgramRepository::row);
         }
     }
 

@@ -11,7 +11,6 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.sql.Types;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 
 /** Releases, their image manifests and their states. */
@@ -48,9 +47,7 @@ public final class ReleaseRepository {
                 + " FROM product_release WHERE product_id = ? AND version = ?" + (lock ? " FOR UPDATE" : ""))) {
             s.setString(1, product);
             s.setString(2, version);
-            try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? row(rs) : null;
-            }
+            return Rows.one(s, ReleaseRepository::row);
         }
     }
 
@@ -221,13 +218,7 @@ public final class ReleaseRepository {
             if (product != null) {
                 s.setString(1, product);
             }
-            List<Release> releases = new ArrayList<>();
-            try (ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    releases.add(row(rs));
-                }
-            }
-            return releases;
+            return Rows.list(s, ReleaseRepository::row);
         }
     }
 

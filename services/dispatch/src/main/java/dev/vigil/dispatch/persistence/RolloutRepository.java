@@ -81,9 +81,7 @@ public final class RolloutRepository {
         try (PreparedStatement s =
                 c.prepareStatement("SELECT " + COLUMNS + " FROM rollout WHERE id = ?" + (lock ? " FOR UPDATE" : ""))) {
             s.setObject(1, id);
-            try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? row(rs) : null;
-            }
+            return Rows.one(s, RolloutRepository::row);
         }
     }
 
@@ -93,9 +91,7 @@ public final class RolloutRepository {
                 + " FROM rollout WHERE product_id = ? AND channel = ? AND state IN ('RUNNING', 'PAUSED')")) {
             s.setString(1, product);
             s.setString(2, channel);
-            try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? row(rs) : null;
-            }
+            return Rows.one(s, RolloutRepository::row);
         }
     }
 
@@ -118,13 +114,7 @@ public final class RolloutRepository {
             s.setString(1, product);
             s.setString(2, product);
             s.setInt(3, limit);
-            List<Rollout> all = new ArrayList<>();
-            try (ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    all.add(row(rs));
-                }
-            }
-            return all;
+            return Rows.list(s, RolloutRepository::row);
         }
     }
 

@@ -133,27 +133,7 @@ public class LicenseService {
                         .increment();
                 return license.document();
             }
-            Instant lease = min(now.plus(Duration.ofSeconds(license.leaseSeconds())), license.validUntil());
-            LicenseRecord renewed = new LicenseRecord(
-                    license.id(),
-                    license.product(),
-                    license.hostId(),
-                    license.enrolmentId(),
-                    license.features(),
-                    license.validFrom(),
-                    license.validUntil(),
-                    license.leaseSeconds(),
-                    license.graceSeconds(),
-                    license.sequence() + 1,
-                    lease,
-                    min(lease.plusSeconds(license.graceSeconds()), license.validUntil()),
-                    null,
-                    license.issuedBy(),
-                    license.issuedAt(),
-                    now,
-                    null,
-                    null,
-                    null);
+            LicenseRecord renewed = license.renewed(now);
             renewed = withDocument(c, renewed, now);
             LicenseRepository.update(c, renewed);
             metrics.counter("vigil.dispatch.licenses.renewals", "outcome", "renewed")
@@ -175,27 +155,7 @@ public class LicenseService {
             }
             Instant now = clock.instant();
             Instant until = max(license.validUntil(), now).plus(extension);
-            Instant lease = min(now.plusSeconds(license.leaseSeconds()), until);
-            LicenseRecord next = new LicenseRecord(
-                    license.id(),
-                    license.product(),
-                    license.hostId(),
-                    license.enrolmentId(),
-                    license.features(),
-                    license.validFrom(),
-                    until,
-                    license.leaseSeconds(),
-                    license.graceSeconds(),
-                    license.sequence() + 1,
-                    lease,
-                    min(lease.plusSeconds(license.graceSeconds()), until),
-                    null,
-                    license.issuedBy(),
-                    license.issuedAt(),
-                    now,
-                    null,
-                    null,
-                    null);
+            LicenseRecord next = license.extended(until, now);
             next = withDocument(c, next, now);
             LicenseRepository.update(c, next);
             pushed.addAll(push(c, next, by));
@@ -218,26 +178,7 @@ public class LicenseService {
                 return license;
             }
             Instant now = clock.instant();
-            LicenseRecord next = new LicenseRecord(
-                    license.id(),
-                    license.product(),
-                    license.hostId(),
-                    license.enrolmentId(),
-                    license.features(),
-                    license.validFrom(),
-                    license.validUntil(),
-                    license.leaseSeconds(),
-                    license.graceSeconds(),
-                    license.sequence() + 1,
-                    license.leaseExpiresAt(),
-                    license.graceUntil(),
-                    null,
-                    license.issuedBy(),
-                    license.issuedAt(),
-                    license.renewedAt(),
-                    now,
-                    by,
-                    reason.strip());
+            LicenseRecord next = license.revoked(now, by, reason.strip());
             next = withDocument(c, next, now);
             LicenseRepository.update(c, next);
             pushed.addAll(push(c, next, by));
@@ -291,27 +232,8 @@ public class LicenseService {
     }
 
     private LicenseRecord withDocument(Connection c, LicenseRecord l, Instant now) throws SQLException {
-        byte[] document = MetadataSigning.sign(document(l, now), Role.LICENSES, repository.signers(c, Role.LICENSES));
-        return new LicenseRecord(
-                l.id(),
-                l.product(),
-                l.hostId(),
-                l.enrolmentId(),
-                l.features(),
-                l.validFrom(),
-                l.validUntil(),
-                l.leaseSeconds(),
-                l.graceSeconds(),
-                l.sequence(),
-                l.leaseExpiresAt(),
-                l.graceUntil(),
-                document,
-                l.issuedBy(),
-                l.issuedAt(),
-                l.renewedAt(),
-                l.revokedAt(),
-                l.revokedBy(),
-                l.revocationReason());
+        return l.withDocument(
+                MetadataSigning.sign(document(l, now), Role.LICENSES, repository.signers(c, Role.LICENSES)));
     }
 
     private static LicenseRecord existing(Connection c, UUID id) throws SQLException {
