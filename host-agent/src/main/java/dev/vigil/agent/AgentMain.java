@@ -2,18 +2,26 @@ package dev.vigil.agent;
 
 import dev.vigil.agent.config.AgentConfig;
 import dev.vigil.agent.config.AgentConfigException;
+import dev.vigil.agent.delivery.DeliveryException;
+import dev.vigil.agent.delivery.EnrolCommand;
+import dev.vigil.agent.delivery.Installer;
 import dev.vigil.agent.feedback.FeedbackCommand;
 import dev.vigil.agent.feedback.FeedbackException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.LogManager;
+import org.libvirt.Connect;
 import org.libvirt.LibvirtException;
 
 /**
  * {@code vigil-agent [run]} runs the agent until the process is told to stop; {@code vigil-agent feedback ...}
- * records a user's comment about a VM for the running agent to publish.
+ * records a user's comment about a VM for the running agent to publish; {@code vigil-agent enroll TOKEN} enrols this
+ * host in a vendor's beta and installs its release; {@code vigil-agent install [RELEASE]} installs a release of the
+ * enrolled product.
  */
 public final class AgentMain {
 
@@ -37,9 +45,10 @@ public final class AgentMain {
         switch (command) {
             case "run" -> run(config);
             case "feedback" -> feedback(Arrays.copyOfRange(args, 1, args.length), config);
+            case "enroll", "install" -> deliver(command, Arrays.copyOfRange(args, 1, args.length), config);
             default -> {
                 System.err.println("usage: vigil-agent [run] | vigil-agent feedback --vm VM \"text\" [--rating N]"
-                        + " [--category C] [--screenshot]");
+                        + " [--category C] [--screenshot] | vigil-agent enroll TOKEN | vigil-agent install [RELEASE]");
                 System.exit(EXIT_USAGE);
             }
         }
@@ -91,6 +100,42 @@ public final class AgentMain {
             System.err.println(
                     "vigil-agent feedback: cannot write to " + Agent.inboxDir(config) + ": " + e.getMessage());
             System.exit(EXIT_IO);
+        }
+    }
+
+    /** {@code enroll TOKEN} or {@code install [RELEASE]}: exits 0 when done, with a message that says what to do if not. */
+    private static void deliver(String command, String[] args, AgentConfig config) {
+        try {
+            Connect hypervisor = new Connect(config.hypervisorUri());
+            try {
+                if (command.equals("enroll")) {
+                    EnrolCommand.run(
+                            args,
+                            config,
+                            hypervisor,
+                            System.out,
+                            Agent.version(),
+                            Clock.systemUTC(),
+                            Duration.ofSeconds(2));
+                } else {
+                    new Installer(config, System.out, Duration.ofSeconds(2), Clock.systemUTC())
+                            .install(hypervisor, args.length > 0 ? args[0] : null);
+                }
+            } finally {
+                hypervisor.close();
+            }
+        } catch (DeliveryException e) {
+            System.err.println("vigil-agent " + command + ": " + e.getMessage());
+            System.exit(
+                    switch (e.kind()) {
+                        case NETWORK, IO, NO_SPACE -> EXIT_IO;
+                        case HYPERVISOR -> EXIT_HYPERVISOR;
+                        default -> EXIT_USAGE;
+                    });
+        } catch (LibvirtException e) {
+            System.err.println("vigil-agent " + command + ": cannot reach the hypervisor " + config.hypervisorUri()
+                    + ": " + e.getMessage());
+            System.exit(EXIT_HYPERVISOR);
         }
     }
 

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** QEMU's {@code qemu-img}, for what libvirt does not say about images: chains, allocation, new overlays. */
-final class QemuImg {
+public final class QemuImg {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long TIMEOUT_MINUTES = 5;
@@ -22,7 +22,7 @@ final class QemuImg {
     }
 
     /** Runs {@code qemu-img args...}; fails with qemu-img's own message. */
-    static byte[] run(String... args) throws IOException {
+    public static byte[] run(String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add("qemu-img");
         command.addAll(List.of(args));

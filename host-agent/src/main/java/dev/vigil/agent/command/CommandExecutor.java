@@ -1,6 +1,8 @@
 package dev.vigil.agent.command;
 
 import dev.vigil.agent.capture.SnapshotRelaunch;
+import dev.vigil.agent.delivery.DeliveryException;
+import dev.vigil.agent.delivery.Installer;
 import dev.vigil.agent.hypervisor.TrustedSnapshots;
 import dev.vigil.schemas.agent.CommandBody;
 import java.io.IOException;
@@ -29,12 +31,15 @@ final class CommandExecutor {
     private final Path policyFile;
     private final IntSupplier report;
     private final SnapshotRelaunch snapshots;
+    private final Installer installer;
 
-    CommandExecutor(Clock clock, Path policyFile, Path snapshotDir, IntSupplier report) {
+    /** @param installer installs releases of the enrolled product; null when this host takes no deliveries */
+    CommandExecutor(Clock clock, Path policyFile, Path snapshotDir, IntSupplier report, Installer installer) {
         this.clock = clock;
         this.snapshots = new SnapshotRelaunch(snapshotDir, clock);
         this.policyFile = policyFile;
         this.report = report;
+        this.installer = installer;
     }
 
     /** Runs the command; returns what was done, or throws with what went wrong. */
@@ -60,9 +65,24 @@ final class CommandExecutor {
                 writePolicy(args);
                 yield "collection policy set: " + args;
             }
+            case INSTALL -> install(hypervisor, args.get("release"));
             default ->
                 throw new CommandFailedException("action " + command.getAction() + " is not known to this agent");
         };
+    }
+
+    private String install(Connect hypervisor, String release) throws CommandFailedException {
+        if (installer == null) {
+            throw new CommandFailedException(
+                    "this host takes no deliveries: VIGIL_AGENT_DISPATCH_URL is not set and it never enrolled");
+        }
+        try {
+            Installer.Installation done = installer.install(hypervisor, release);
+            return "installed " + done.product() + " " + done.release() + " as VM " + done.vmName() + " ("
+                    + done.vmUuid() + ")";
+        } catch (DeliveryException e) {
+            throw new CommandFailedException(e.kind() + ": " + e.getMessage());
+        }
     }
 
     String takeSnapshot(Domain domain, String requestedName) throws LibvirtException {

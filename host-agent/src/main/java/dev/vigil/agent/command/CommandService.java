@@ -2,6 +2,8 @@ package dev.vigil.agent.command;
 
 import dev.vigil.agent.AgentMetrics;
 import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.agent.delivery.Installer;
+import dev.vigil.agent.delivery.LoggedOutput;
 import dev.vigil.agent.hypervisor.DomainWatcher;
 import dev.vigil.agent.mapping.AgentEventMapper;
 import dev.vigil.agent.spool.EventCapture;
@@ -117,7 +119,10 @@ public final class CommandService implements AutoCloseable {
                         clock,
                         config.stateDir().resolve("collection-policy.properties"),
                         config.stateDir().resolve("snapshots"),
-                        report));
+                        report,
+                        config.dispatchUrl() == null
+                                ? null
+                                : new Installer(config, LoggedOutput.to(LOG), java.time.Duration.ofSeconds(5), clock)));
         service.consumer.subscribe(List.of(TopicCatalog.AGENT_COMMANDS.name()));
         service.thread.start();
         return service;

@@ -45,6 +45,8 @@ import java.util.Properties;
  * @param sysfsRoot where host power data is read ({@code SYSFS_ROOT}, default {@code /sys})
  * @param procfsRoot where disk statistics are read ({@code PROCFS_ROOT}, default {@code /proc})
  * @param capture crash capture and artifact upload (see {@link CaptureSettings} for its keys)
+ * @param dispatchUrl the vendor's dispatch service, for enrolment, installs and licenses ({@code DISPATCH_URL}; none
+ *     means this host takes no deliveries)
  */
 public record AgentConfig(
         String kafkaBootstrapServers,
@@ -63,7 +65,8 @@ public record AgentConfig(
         int httpPort,
         Path sysfsRoot,
         Path procfsRoot,
-        CaptureSettings capture) {
+        CaptureSettings capture,
+        String dispatchUrl) {
 
     static final String ENV_PREFIX = "VIGIL_AGENT_";
 
@@ -107,7 +110,20 @@ public record AgentConfig(
                 port(values, "HTTP_PORT", 9464),
                 Path.of(optional(values, "SYSFS_ROOT", "/sys")),
                 Path.of(optional(values, "PROCFS_ROOT", "/proc")),
-                capture(values));
+                capture(values),
+                dispatchUrl(values));
+    }
+
+    private static String dispatchUrl(Map<String, String> values) {
+        String url = optional(values, "DISPATCH_URL", null);
+        if (url == null) {
+            return null;
+        }
+        if (!url.matches("https?://[^\\s/]+(/[^\\s]*)?")) {
+            throw new AgentConfigException(ENV_PREFIX + "DISPATCH_URL must be the vendor's dispatch address, such as"
+                    + " https://dispatch.vendor.example, got '" + url + "'");
+        }
+        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
     }
 
     private static CaptureSettings capture(Map<String, String> values) {

@@ -1,0 +1,141 @@
+package dev.vigil.agent.delivery;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.util.Set;
+import javax.xml.XMLConstants;
+import javax.xml.parsers.DocumentBuilderFactory;
+import javax.xml.parsers.ParserConfigurationException;
+import org.w3c.dom.Attr;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.NamedNodeMap;
+import org.w3c.dom.Node;
+import org.w3c.dom.NodeList;
+import org.xml.sax.InputSource;
+import org.xml.sax.SAXException;
+
+/**
+ * What a vendor's domain definition may ask of this host. The definition is signed, but a signature says who wrote
+ * it, not that it is harmless: a vendor (or its stolen key) must not be able to reach out of the VM through libvirt.
+ * So: no host devices, file systems, shared memory or USB redirection; no disk or console on a host path other than
+ * the agent's own ({@code {{vigil.disk}}}, {@code {{vigil.console}}}); no emulator of its own, no QEMU command line,
+ * no host kernel, firmware or network script; interfaces only on libvirt networks, bridges or user networking.
+ */
+final class DomainPolicy {
+
+    static final String QEMU_NAMESPACE = "http://libvirt.org/schemas/domain/qemu/1.0";
+    private static final Set<String> DOMAIN_TYPES = Set.of("kvm", "qemu", "test");
+    private static final Set<String> FORBIDDEN = Set.of(
+            "hostdev",
+            "filesystem",
+            "redirdev",
+            "redirfilter",
+            "smartcard",
+            "shmem",
+            "emulator",
+            "kernel",
+            "initrd",
+            "dtb",
+            "loader",
+            "nvram",
+            "script",
+            "backingStore");
+    private static final Set<String> PATH_ATTRIBUTES = Set.of("file", "dev", "dir", "path", "socket");
+    private static final Set<String> AGENT_PATHS = Set.of("{{vigil.disk}}", "{{vigil.console}}");
+    private static final Set<String> INTERFACE_TYPES = Set.of("network", "bridge", "user");
+    private static final Set<String> CHARACTER_TYPES = Set.of("file", "pty", "null");
+    private static final Set<String> LOOPBACK = Set.of("127.0.0.1", "::1", "localhost");
+
+    private DomainPolicy() {}
+
+    /** Throws, naming what is refused, unless the definition stays within the VM. */
+    static void check(String xml) throws DeliveryException {
+        Document document = parse(xml);
+        Element domain = document.getDocumentElement();
+        if (!"domain".equals(domain.getTagName()) || !DOMAIN_TYPES.contains(domain.getAttribute("type"))) {
+            refuse("the definition is not a kvm, qemu or test domain");
+        }
+        walk(domain);
+    }
+
+    private static void walk(Element element) throws DeliveryException {
+        String name = element.getLocalName() == null ? element.getTagName() : element.getLocalName();
+        if (QEMU_NAMESPACE.equals(element.getNamespaceURI())) {
+            refuse("it passes QEMU its own command line or capabilities (<qemu:" + name + ">)");
+        }
+        if (FORBIDDEN.contains(name)) {
+            refuse("it asks for <" + name + ">, which reaches the host");
+        }
+        if ("disk".equals(name) && !"file".equals(element.getAttribute("type"))) {
+            refuse("a disk of type '" + element.getAttribute("type") + "' would be a host device or path");
+        }
+        if ("interface".equals(name) && !INTERFACE_TYPES.contains(element.getAttribute("type"))) {
+            refuse("an interface of type '" + element.getAttribute("type") + "' reaches the host's own devices");
+        }
+        if (("serial".equals(name) || "console".equals(name) || "channel".equals(name) || "parallel".equals(name))
+                && element.hasAttribute("type")
+                && !CHARACTER_TYPES.contains(element.getAttribute("type"))
+                && !"unix".equals(element.getAttribute("type"))) {
+            refuse("a " + name + " of type '" + element.getAttribute("type") + "' reaches the host");
+        }
+        if (("graphics".equals(name) || "listen".equals(name))
+                && (notLoopback(element.getAttribute("listen")) || notLoopback(element.getAttribute("address")))) {
+            refuse("its display listens beyond this machine's loopback");
+        }
+        NamedNodeMap attributes = element.getAttributes();
+        for (int i = 0; i < attributes.getLength(); i++) {
+            Attr attribute = (Attr) attributes.item(i);
+            String attributeName = attribute.getLocalName() == null ? attribute.getName() : attribute.getLocalName();
+            if (PATH_ATTRIBUTES.contains(attributeName)
+                    && isDeviceSource(element)
+                    && !AGENT_PATHS.contains(attribute.getValue())) {
+                refuse("<" + name + " " + attributeName + "='" + attribute.getValue() + "'> names a host path; only"
+                        + " {{vigil.disk}} and {{vigil.console}} may be used");
+            }
+        }
+        NodeList children = element.getChildNodes();
+        for (int i = 0; i < children.getLength(); i++) {
+            Node child = children.item(i);
+            if (child instanceof Element e) {
+                walk(e);
+            }
+        }
+    }
+
+    private static boolean notLoopback(String address) {
+        return !address.isEmpty() && !LOOPBACK.contains(address);
+    }
+
+    /** A {@code <source>} or {@code <log>} of a device: where host paths would be named. */
+    private static boolean isDeviceSource(Element element) {
+        String name = element.getLocalName() == null ? element.getTagName() : element.getLocalName();
+        return "source".equals(name) || "log".equals(name);
+    }
+
+    private static Document parse(String xml) throws DeliveryException {
+        try {
+            DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
+            factory.setNamespaceAware(true);
+            factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+            factory.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
+            factory.setXIncludeAware(false);
+            factory.setExpandEntityReferences(false);
+            var builder = factory.newDocumentBuilder();
+            builder.setErrorHandler(null);
+            return builder.parse(new InputSource(new StringReader(xml)));
+        } catch (SAXException | IOException e) {
+            throw new DeliveryException(
+                    DeliveryException.Kind.POLICY,
+                    "the vendor's domain definition is not well-formed XML: " + e.getMessage());
+        } catch (ParserConfigurationException e) {
+            throw new IllegalStateException("the JDK's XML parser cannot be configured safely", e);
+        }
+    }
+
+    private static void refuse(String why) throws DeliveryException {
+        throw new DeliveryException(
+                DeliveryException.Kind.POLICY,
+                "the vendor's domain definition was refused: " + why + ". Nothing was installed; tell the vendor");
+    }
+}
