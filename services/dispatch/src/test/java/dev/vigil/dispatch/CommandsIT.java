@@ -107,10 +107,10 @@ class CommandsIT {
             assertThat(awaitState(id, "SUCCEEDED").getString("message")).startsWith("reported ");
         }
         assertThat(awaitState(unknownVm, "FAILED").getString("message")).contains("no VM with UUID");
-        // This agent acknowledges the delivery action and says it cannot do it yet.
+        // This agent has no dispatch address: it acknowledges the install and says why it cannot do it.
         JsonPath refusedInstall = awaitState(install, "FAILED");
         assertThat(refusedInstall.getString("acknowledgedAt")).isNotNull();
-        assertThat(refusedInstall.getString("message")).contains("INSTALL");
+        assertThat(refusedInstall.getString("message")).contains("takes no deliveries");
         List<Long> sequences = Staff.analyst()
                 .queryParam("host", agent.hostId)
                 .get("/api/v1/commands")

@@ -30,14 +30,18 @@ public final class RunningAgent implements AutoCloseable {
 
     /** Starts an agent for {@code hostId}. */
     public static RunningAgent start(String hostId) throws Exception {
+        return start(hostId, Files.createTempDirectory("vigil-dispatch-agent-"), Map.of());
+    }
+
+    /** Starts an agent for {@code hostId} on {@code stateDir}, with more of its settings ({@code VIGIL_AGENT_*}). */
+    public static RunningAgent start(String hostId, Path stateDir, Map<String, String> settings) throws Exception {
         String pins = Staff.analyst()
                 .get("/api/v1/keys")
                 .then()
                 .statusCode(200)
                 .extract()
                 .path("agentCommandKeys");
-        Path stateDir = Files.createTempDirectory("vigil-dispatch-agent-");
-        Agent agent = new Agent(AgentConfig.load(Map.of(
+        Map<String, String> values = new java.util.HashMap<>(Map.of(
                 "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
                 Devstack.shared().endpoints().kafkaBootstrapServers(),
                 "VIGIL_AGENT_HYPERVISOR_URI",
@@ -53,7 +57,9 @@ public final class RunningAgent implements AutoCloseable {
                 "VIGIL_AGENT_SAMPLE_PERIOD",
                 "PT1M",
                 "VIGIL_AGENT_VENDOR_KEYS",
-                pins)));
+                pins));
+        values.putAll(settings);
+        Agent agent = new Agent(AgentConfig.load(values));
         agent.start();
         return new RunningAgent(hostId, stateDir, new Connect("test:///default"), agent);
     }

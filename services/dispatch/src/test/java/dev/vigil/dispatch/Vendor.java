@@ -26,7 +26,7 @@ public final class Vendor {
               <memory unit='MiB'>{{param.memoryMiB}}</memory>
               <vcpu>{{param.vcpus}}</vcpu>
               <os><type>hvm</type></os>
-              <sysinfo type='fwcfg'><entry name='opt/vigil/first-boot'>{{param.firstBoot}}</entry></sysinfo>
+              <description>{{param.firstBoot}}</description>
               <devices>
                 <disk type='file' device='disk'><source file='{{vigil.disk}}'/><target dev='vda'/></disk>
                 <serial type='file'><source path='{{vigil.console}}'/></serial>
@@ -76,18 +76,30 @@ public final class Vendor {
 
     /** Uploads an image with the vigil command line as an operator; returns what it did and printed. */
     public static Upload upload(String product, String version, String format, Path image) throws Exception {
+        return upload(product, release(version, "beta"), format, image);
+    }
+
+    /** Uploads a release as described with the vigil command line as an operator. */
+    public static Upload upload(String product, Map<String, Object> release, String format, Path image)
+            throws Exception {
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
         DispatchClient client = new DispatchClient(
                 "http://localhost:" + RestAssured.port, Staff.token("otto@vendor.example", "operator"));
         ReleaseUpload.Outcome outcome = new ReleaseUpload(
                         client, new PrintStream(printed, true, StandardCharsets.UTF_8))
-                .upload(product, release(version, "beta"), format, image, Duration.ofSeconds(60));
+                .upload(product, release, format, image, Duration.ofSeconds(60));
         return new Upload(outcome, printed.toString(StandardCharsets.UTF_8));
     }
 
     /** Uploads, expects the image verified, and publishes it. */
     public static void publish(String product, String version, Path image) throws Exception {
-        Upload upload = upload(product, version, "raw", image);
+        publish(product, image, release(version, "beta"));
+    }
+
+    /** Uploads a release as described, expects the image verified, and publishes it. */
+    public static void publish(String product, Path image, Map<String, Object> release) throws Exception {
+        String version = (String) release.get("release");
+        Upload upload = upload(product, release, "raw", image);
         assertThat(upload.outcome().state()).as(upload.printed()).isEqualTo("VERIFIED");
         Staff.operator()
                 .post("/api/v1/products/" + product + "/releases/" + version + "/publish")

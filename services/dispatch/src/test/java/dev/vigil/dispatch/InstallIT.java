@@ -1,0 +1,364 @@
+package dev.vigil.dispatch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.agent.delivery.DeliveryException;
+import dev.vigil.agent.delivery.EnrolCommand;
+import dev.vigil.agent.delivery.Installer;
+import dev.vigil.devstack.Devstack;
+import dev.vigil.devstack.DevstackTestResource;
+import dev.vigil.devstack.Endpoints;
+import dev.vigil.schemas.delivery.ImageChunker;
+import dev.vigil.schemas.delivery.ImageManifests;
+import io.minio.MinioClient;
+import io.minio.PutObjectArgs;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+import io.restassured.path.json.JsonPath;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.libvirt.Connect;
+import org.libvirt.Domain;
+import org.libvirt.DomainInfo;
+
+/**
+ * A user's one-click install, end to end: the vendor publishes with the vigil command line, a person enrols on the
+ * programme's page, and the real agent code redeems the token, verifies the signed metadata and every chunk, puts the
+ * master image together, and runs the VM on libvirt's test hypervisor from a qemu-img overlay.
+ */
+@QuarkusTest
+@QuarkusTestResource(DevstackTestResource.class)
+@QuarkusTestResource(TestKeys.class)
+class InstallIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void qemuImg() {
+        boolean present = Files.isExecutable(Path.of("/usr/bin/qemu-img"));
+        if ("1".equals(System.getenv("VIGIL_REQUIRE_HYPERVISOR"))) {
+            assertThat(present)
+                    .as("qemu-img (devstack/hypervisor/setup installs it)")
+                    .isTrue();
+        }
+        assumeTrue(present, "qemu-img is missing: run devstack/hypervisor/setup");
+    }
+
+    @Test
+    void enrollingInstallsTheChannelsReleaseAndRunsItsVmOverTheVerifiedMaster() throws Exception {
+        String product = Vendor.product();
+        Path image = Images.raw(dir, "master.raw", 41, 3 * 1024 * 1024 + 25 * 512);
+        Vendor.publish(product, "1.0", image);
+        String token = Enrolments.enrol(Enrolments.program(product, "beta"), "Grace Hopper");
+        Host host = new Host(dir.resolve("state"));
+
+        Installer.Installation installed;
+        Connect hypervisor = new Connect("test:///default");
+        try {
+            installed = host.enroll(token, hypervisor);
+
+            Domain vm = hypervisor.domainLookupByUUIDString(installed.vmUuid());
+            assertThat(vm.getInfo().state).isEqualTo(DomainInfo.DomainState.VIR_DOMAIN_RUNNING);
+            assertThat(vm.getXMLDesc(0))
+                    .contains("<source file='" + installed.disk() + "'")
+                    .contains(host.state.resolve("vms").resolve(installed.vmUuid()) + "/console.log")
+                    .contains("<memory unit='KiB'>1048576</memory>");
+            // Installing what is installed changes nothing.
+            assertThat(host.install(null, hypervisor)).isEqualTo(installed);
+            vm.destroy();
+            vm.undefine();
+        } finally {
+            hypervisor.close();
+        }
+        assertThat(host.printed())
+                .contains("enrolled in " + product + " beta; license ")
+                .contains("downloading " + product + " 1.0:")
+                .contains("(100%)")
+                .contains("installed " + product + " 1.0 as VM ")
+                .contains(product + " 1.0 is installed as VM ");
+
+        Path master =
+                host.state.resolve("images").resolve(product).resolve("1.0").resolve("master.raw");
+        assertThat(master).hasSameBinaryContentAs(image);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(master)))
+                .isEqualTo("r--r-----");
+        assertThat(master.resolveSibling("master.raw.part")).doesNotExist();
+        assertThat(master.resolveSibling("master.raw.chunks")).doesNotExist();
+
+        JsonNode overlay = qemuImgInfo(installed.disk());
+        assertThat(overlay.path("format").asText()).isEqualTo("qcow2");
+        assertThat(overlay.path("backing-filename").asText()).isEqualTo(master.toString());
+        assertThat(overlay.path("virtual-size").asLong()).isEqualTo(Files.size(image));
+
+        Path token0 = host.state.resolve("delivery").resolve("host-token");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(token0)))
+                .isEqualTo("rw-------");
+        Enrolments.asHost(Files.readString(token0).strip())
+                .get("/api/v1/agent/licenses")
+                .then()
+                .statusCode(200);
+        assertThat(host.state.resolve("delivery").resolve("trust")).isDirectoryContaining("glob:**root*");
+    }
+
+    @Test
+    void aTamperedChunkIsRefusedAndTheDownloadResumesOnceTheStoreServesTheSignedBytes() throws Exception {
+        String product = Vendor.product();
+        Path image = Images.raw(dir, "tampered.raw", 42, 5 * 1024 * 1024);
+        Vendor.publish(product, "1.0", image);
+        List<ImageChunker.Chunk> chunks;
+        try (InputStream in = Files.newInputStream(image)) {
+            chunks = ImageChunker.chunks(in);
+        }
+        assertThat(chunks).hasSizeGreaterThan(2);
+        ImageChunker.Chunk victim = chunks.get(chunks.size() - 1);
+        byte[] genuine = bytes(image, victim);
+        byte[] forged = genuine.clone();
+        forged[7] ^= 1;
+        putChunk(victim, forged);
+
+        String token = Enrolments.enrol(Enrolments.program(product, "beta"), "Alan Turing");
+        Host host = new Host(dir.resolve("state"));
+        Connect hypervisor = new Connect("test:///default");
+        try {
+            int before = hypervisor.numOfDefinedDomains() + hypervisor.numOfDomains();
+            assertThatThrownBy(() -> host.enroll(token, hypervisor))
+                    .isInstanceOf(DeliveryException.class)
+                    .hasMessageContaining("offset " + victim.offset())
+                    .hasMessageContaining("does not match the signed manifest")
+                    .satisfies(e ->
+                            assertThat(((DeliveryException) e).kind()).isEqualTo(DeliveryException.Kind.UNTRUSTED));
+            assertThat(hypervisor.numOfDefinedDomains() + hypervisor.numOfDomains())
+                    .isEqualTo(before);
+            Path release = host.state.resolve("images").resolve(product).resolve("1.0");
+            assertThat(release.resolve("master.raw")).doesNotExist();
+            assertThat(release.resolve("master.raw.chunks")).exists();
+            assertThat(host.state.resolve("vms")).doesNotExist();
+
+            // The vendor repairs its store; the same host installs, fetching only what it did not verify before.
+            putChunk(victim, genuine);
+            Installer.Installation installed = host.install(null, hypervisor);
+            assertThat(release.resolve("master.raw")).hasSameBinaryContentAs(image);
+            assertThat(host.printed())
+                    .containsPattern(
+                            "resuming " + product + " 1\\.0: [1-9][0-9.]* of 5\\.0 MiB are here and" + " verified");
+            Domain vm = hypervisor.domainLookupByUUIDString(installed.vmUuid());
+            assertThat(vm.isActive()).isEqualTo(1);
+            vm.destroy();
+            vm.undefine();
+        } finally {
+            hypervisor.close();
+        }
+    }
+
+    @Test
+    void aTokenNamingAnotherRootIsRefusedBeforeAnythingIsKept() throws Exception {
+        String product = Vendor.product();
+        Vendor.publish(product, "1.0", Images.raw(dir, "pinned.raw", 45, 1024 * 1024));
+        String token = Enrolments.enrol(Enrolments.program(product, "beta"), "Radia Perlman");
+        // The token as someone between the user and the vendor would rewrite it to pin their own root: dispatch bound
+        // the
+        // secret to the root it was issued with, so redemption fails and the host keeps nothing.
+        String prefix = token.substring(token.lastIndexOf('.') + 1);
+        String other = token.substring(0, token.lastIndexOf('.') + 1)
+                + (prefix.charAt(0) == '0' ? '1' : '0')
+                + prefix.substring(1);
+        Host host = new Host(dir.resolve("state"));
+
+        Connect hypervisor = new Connect("test:///default");
+        try {
+            assertThatThrownBy(() -> host.enroll(other, hypervisor))
+                    .isInstanceOf(DeliveryException.class)
+                    .hasMessageContaining("root part is not the one it was issued with")
+                    .satisfies(
+                            e -> assertThat(((DeliveryException) e).kind()).isEqualTo(DeliveryException.Kind.REFUSED));
+        } finally {
+            hypervisor.close();
+        }
+        assertThat(host.state.resolve("delivery").resolve("host-token")).doesNotExist();
+        assertThat(host.state.resolve("delivery").resolve("trust").resolve("root.bin"))
+                .doesNotExist();
+        assertThat(host.state.resolve("images")).doesNotExist();
+    }
+
+    @Test
+    void aDefinitionThatWouldReachTheHostIsRefusedAndNothingRuns() throws Exception {
+        String product = Vendor.product();
+        Path image = Images.raw(dir, "emulator.raw", 43, 1024 * 1024);
+        Map<String, Object> release = Vendor.release("1.0", "beta");
+        release.put(
+                "domainTemplate",
+                Vendor.TEMPLATE.replace("<devices>", "<devices><emulator>/usr/local/bin/anything</emulator>"));
+        Vendor.publish(product, image, release);
+        String token = Enrolments.enrol(Enrolments.program(product, "beta"), "Edsger Dijkstra");
+        Host host = new Host(dir.resolve("state"));
+
+        Connect hypervisor = new Connect("test:///default");
+        try {
+            int before = hypervisor.numOfDefinedDomains() + hypervisor.numOfDomains();
+            assertThatThrownBy(() -> host.enroll(token, hypervisor))
+                    .isInstanceOf(DeliveryException.class)
+                    .hasMessageContaining("<emulator>")
+                    .hasMessageContaining("Nothing was installed");
+            assertThat(hypervisor.numOfDefinedDomains() + hypervisor.numOfDomains())
+                    .isEqualTo(before);
+        } finally {
+            hypervisor.close();
+        }
+        assertThat(host.state.resolve("vms")).doesNotExist();
+        assertThat(host.state.resolve("delivery").resolve("installed")).doesNotExist();
+    }
+
+    @Test
+    void theAgentInstallsWhatDispatchTellsItToOnceTheVendorPublishes() throws Exception {
+        String product = Vendor.product();
+        String token = Enrolments.enrol(Enrolments.program(product, "beta"), "Barbara Liskov");
+        Host host = new Host(dir.resolve("state"));
+        Connect hypervisor = new Connect("test:///default");
+        try {
+            assertThat(host.enroll(token, hypervisor)).isNull();
+        } finally {
+            hypervisor.close();
+        }
+        assertThat(host.printed()).contains("the channel offers no release yet");
+
+        Vendor.publish(product, "1.0", Images.raw(dir, "later.raw", 44, 2 * 1024 * 1024));
+        try (RunningAgent agent = RunningAgent.start(host.id, host.state, host.settings())) {
+            String command = CommandsIT.issue("INSTALL", CommandsIT.target(host.id, null), Map.of(), null)
+                    .then()
+                    .statusCode(201)
+                    .extract()
+                    .path("commands[0].id");
+            JsonPath done = await().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(200))
+                    .until(
+                            () -> Staff.analyst()
+                                    .get("/api/v1/commands/" + command)
+                                    .then()
+                                    .statusCode(200)
+                                    .extract()
+                                    .jsonPath(),
+                            j -> List.of("SUCCEEDED", "FAILED", "EXPIRED").contains(j.getString("state")));
+            assertThat(done.getString("state")).as(done.getString("message")).isEqualTo("SUCCEEDED");
+            assertThat(done.getString("message")).startsWith("installed " + product + " 1.0 as VM ");
+            String uuid = done.getString("message").replaceAll(".*\\(([0-9a-f-]{36})\\)$", "$1");
+            Domain vm = agent.hypervisor.domainLookupByUUIDString(uuid);
+            assertThat(vm.isActive()).isEqualTo(1);
+            vm.destroy();
+            vm.undefine();
+        }
+    }
+
+    /** A host with the agent's configuration and state, enrolling and installing as {@code vigil-agent} does. */
+    private static final class Host {
+        final String id = "host-" + UUID.randomUUID();
+        final Path state;
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+        Host(Path state) {
+            this.state = state;
+        }
+
+        Map<String, String> settings() {
+            return Map.of(
+                    "VIGIL_AGENT_DISPATCH_URL",
+                    "http://localhost:" + RestAssured.port,
+                    "VIGIL_AGENT_STATE_DIR",
+                    state.toString());
+        }
+
+        AgentConfig config() {
+            Map<String, String> values = new HashMap<>(settings());
+            values.put(
+                    "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
+                    Devstack.shared().endpoints().kafkaBootstrapServers());
+            values.put("VIGIL_AGENT_HYPERVISOR_URI", "test:///default");
+            values.put("VIGIL_AGENT_HOST_ID", id);
+            values.put("VIGIL_AGENT_TENANT", "acme");
+            return AgentConfig.load(values);
+        }
+
+        Installer.Installation enroll(String token, Connect hypervisor) throws DeliveryException {
+            return EnrolCommand.run(
+                    new String[] {token},
+                    config(),
+                    hypervisor,
+                    printer(),
+                    "test",
+                    Clock.systemUTC(),
+                    Duration.ofMillis(50));
+        }
+
+        Installer.Installation install(String release, Connect hypervisor) throws DeliveryException {
+            return new Installer(config(), printer(), Duration.ofMillis(50), Clock.systemUTC())
+                    .install(hypervisor, release);
+        }
+
+        String printed() {
+            return out.toString(StandardCharsets.UTF_8);
+        }
+
+        private PrintStream printer() {
+            return new PrintStream(out, true, StandardCharsets.UTF_8);
+        }
+    }
+
+    private static JsonNode qemuImgInfo(Path disk) throws Exception {
+        Process process = new ProcessBuilder("qemu-img", "info", "--output=json", "-U", disk.toString())
+                .redirectErrorStream(true)
+                .start();
+        byte[] output = process.getInputStream().readAllBytes();
+        assertThat(process.waitFor())
+                .as(new String(output, StandardCharsets.UTF_8))
+                .isZero();
+        return JSON.readTree(output);
+    }
+
+    private static byte[] bytes(Path image, ImageChunker.Chunk chunk) throws Exception {
+        byte[] bytes = new byte[chunk.length()];
+        try (RandomAccessFile file = new RandomAccessFile(image.toFile(), "r")) {
+            file.seek(chunk.offset());
+            file.readFully(bytes);
+        }
+        return bytes;
+    }
+
+    private static void putChunk(ImageChunker.Chunk chunk, byte[] bytes) throws Exception {
+        Endpoints endpoints = Devstack.shared().endpoints();
+        MinioClient s3 = MinioClient.builder()
+                .endpoint(endpoints.s3Endpoint())
+                .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey())
+                .build();
+        s3.putObject(PutObjectArgs.builder()
+                .bucket("vigil-vendor-artifacts")
+                .object(ImageManifests.objectKey(HexFormat.of().formatHex(chunk.sha256())))
+                .stream(new ByteArrayInputStream(bytes), (long) bytes.length, null)
+                .build());
+    }
+}
