@@ -8,6 +8,8 @@ import dev.vigil.agent.capture.FlightRecorder;
 import dev.vigil.agent.capture.RollingSnapshots;
 import dev.vigil.agent.command.CommandService;
 import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.agent.delivery.Deliveries;
+import dev.vigil.agent.delivery.LoggedOutput;
 import dev.vigil.agent.feedback.FeedbackInbox;
 import dev.vigil.agent.health.AgentHttpServer;
 import dev.vigil.agent.hypervisor.DomainImageLabels;
@@ -70,6 +72,7 @@ public final class Agent implements AutoCloseable {
     private volatile boolean connectionLost;
     private Sampler sampler;
     private CommandService commands;
+    private Deliveries deliveries;
     private FeedbackInbox inbox;
     private AgentHttpServer http;
     private FlightRecorder recorder;
@@ -117,7 +120,12 @@ public final class Agent implements AutoCloseable {
         if (snapshots != null && !config.capture().snapshotEvery().isZero()) {
             schedule(snapshots::round, config.capture().snapshotEvery());
         }
-        commands = CommandService.start(config, mapper, capture, metrics, () -> watcher, this::reportAll);
+        if (config.dispatchUrl() != null) {
+            deliveries = new Deliveries(config, LoggedOutput.to(LOG), Duration.ofSeconds(5), Clock.systemUTC());
+            // Images still arriving under running VMs: their reads come to this process now.
+            deliveries.resume();
+        }
+        commands = CommandService.start(config, mapper, capture, metrics, () -> watcher, this::reportAll, deliveries);
         inbox = FeedbackInbox.start(inboxDir(config), capture, metrics);
         http = AgentHttpServer.start(config.httpPort(), this, metrics);
         LOG.log(
@@ -219,6 +227,7 @@ public final class Agent implements AutoCloseable {
         closeQuietly(http);
         closeQuietly(inbox);
         closeQuietly(commands);
+        closeQuietly(deliveries);
         closeQuietly(captures);
         if (nativeEvents != null) {
             nativeEvents.close();

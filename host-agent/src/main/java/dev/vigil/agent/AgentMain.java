@@ -2,9 +2,9 @@ package dev.vigil.agent;
 
 import dev.vigil.agent.config.AgentConfig;
 import dev.vigil.agent.config.AgentConfigException;
+import dev.vigil.agent.delivery.Deliveries;
 import dev.vigil.agent.delivery.DeliveryException;
 import dev.vigil.agent.delivery.EnrolCommand;
-import dev.vigil.agent.delivery.Installer;
 import dev.vigil.agent.feedback.FeedbackCommand;
 import dev.vigil.agent.feedback.FeedbackException;
 import java.io.IOException;
@@ -12,6 +12,7 @@ import java.io.InputStream;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.LogManager;
 import org.libvirt.Connect;
@@ -103,27 +104,36 @@ public final class AgentMain {
         }
     }
 
-    /** {@code enroll TOKEN} or {@code install [RELEASE]}: exits 0 when done, with a message that says what to do if not. */
+    /**
+     * {@code enroll TOKEN} or {@code install [RELEASE]}: exits 0 when done, with a message that says what to do if not.
+     * A VM started before its image arrived runs at once; the command stays to pull the rest (the running agent
+     * carries on if it is stopped).
+     */
     private static void deliver(String command, String[] args, AgentConfig config) {
-        try {
+        try (Deliveries deliveries = new Deliveries(config, System.out, Duration.ofSeconds(2), Clock.systemUTC())) {
             Connect hypervisor = new Connect(config.hypervisorUri());
             try {
                 if (command.equals("enroll")) {
                     EnrolCommand.run(
-                            args,
-                            config,
-                            hypervisor,
-                            System.out,
-                            Agent.version(),
-                            Clock.systemUTC(),
-                            Duration.ofSeconds(2));
+                            args, config, hypervisor, System.out, Agent.version(), Clock.systemUTC(), deliveries);
                 } else {
-                    new Installer(config, System.out, Duration.ofSeconds(2), Clock.systemUTC())
-                            .install(hypervisor, args.length > 0 ? args[0] : null);
+                    deliveries.installer().install(hypervisor, args.length > 0 ? args[0] : null);
                 }
             } finally {
                 hypervisor.close();
             }
+            if (deliveries.pulling()) {
+                System.out.println("the VM is usable now; the rest of its image arrives in the background (stopping"
+                        + " this leaves it to the running agent)");
+            }
+            List<String> failures = deliveries.await();
+            if (!failures.isEmpty()) {
+                System.err.println("vigil-agent " + command + ": " + String.join("; ", failures));
+                System.exit(EXIT_IO);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            System.exit(EXIT_IO);
         } catch (DeliveryException e) {
             System.err.println("vigil-agent " + command + ": " + e.getMessage());
             System.exit(

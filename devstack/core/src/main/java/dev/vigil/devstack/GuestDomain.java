@@ -104,6 +104,54 @@ public final class GuestDomain {
                 name, GUEST_DIR.resolve("vmlinuz"), GUEST_DIR.resolve("initrd.img"), cmdline, disk, console(), devices);
     }
 
+    /** Room for the boot files at the start of a {@link #bootableImage}: a FAT file system of 48 MiB. */
+    public static final long BOOT_BYTES = 48L << 20;
+
+    /**
+     * A vendor's master image that boots by itself, as a release's image must (a domain from the vendor may not name
+     * a host kernel): a raw disk whose first {@link #BOOT_BYTES} are a FAT file system with SYSLINUX, the test guest's
+     * kernel and initramfs and a {@code syslinux.cfg} passing {@code cmdline}; the rest, up to {@code size}, is
+     * random data from {@code seed} that the guest never reads (a large image with a small boot set, as real ones
+     * are). Needs Debian's {@code dosfstools}, {@code syslinux} and {@code mtools}, which the setup installs.
+     */
+    public static Path bootableImage(Path file, long size, String cmdline, long seed)
+            throws IOException, InterruptedException {
+        if (size < BOOT_BYTES) {
+            throw new IllegalArgumentException("a bootable image needs at least " + BOOT_BYTES + " bytes");
+        }
+        Files.deleteIfExists(file);
+        try (RandomAccessFile out = new RandomAccessFile(file.toFile(), "rw")) {
+            out.setLength(size);
+            java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+            byte[] block = new byte[1 << 20];
+            out.seek(BOOT_BYTES);
+            for (long at = BOOT_BYTES; at < size; at += block.length) {
+                for (int i = 0; i < block.length; i += 8) {
+                    long value = random.nextLong();
+                    for (int b = 0; b < 8; b++) {
+                        block[i + b] = (byte) (value >>> (8 * b));
+                    }
+                }
+                out.write(block, 0, (int) Math.min(block.length, size - at));
+            }
+        }
+        run("mkfs.fat", "-n", "VIGIL", file.toString(), Long.toString(BOOT_BYTES / 1024));
+        run("syslinux", "--install", file.toString());
+        Path config = Files.createTempFile("syslinux", ".cfg");
+        try {
+            Files.writeString(
+                    config,
+                    "DEFAULT vigil\nPROMPT 0\nTIMEOUT 0\nLABEL vigil\n  KERNEL vmlinuz\n  INITRD initrd.img\n  APPEND "
+                            + cmdline + "\n");
+            run("mcopy", "-i", file.toString(), GUEST_DIR.resolve("vmlinuz").toString(), "::/vmlinuz");
+            run("mcopy", "-i", file.toString(), GUEST_DIR.resolve("initrd.img").toString(), "::/initrd.img");
+            run("mcopy", "-i", file.toString(), config.toString(), "::/syslinux.cfg");
+        } finally {
+            Files.deleteIfExists(config);
+        }
+        return file;
+    }
+
     /** Runs a command, failing with its output when it fails. */
     public static void run(String... command) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();

@@ -2,8 +2,7 @@ package dev.vigil.agent.command;
 
 import dev.vigil.agent.AgentMetrics;
 import dev.vigil.agent.config.AgentConfig;
-import dev.vigil.agent.delivery.Installer;
-import dev.vigil.agent.delivery.LoggedOutput;
+import dev.vigil.agent.delivery.Deliveries;
 import dev.vigil.agent.hypervisor.DomainWatcher;
 import dev.vigil.agent.mapping.AgentEventMapper;
 import dev.vigil.agent.spool.EventCapture;
@@ -91,7 +90,8 @@ public final class CommandService implements AutoCloseable {
             EventCapture capture,
             AgentMetrics metrics,
             Supplier<DomainWatcher> watcher,
-            IntSupplier report)
+            IntSupplier report,
+            Deliveries deliveries)
             throws IOException {
         if (config.vendorKeys().isEmpty()) {
             LOG.log(System.Logger.Level.INFO, "no vendor keys pinned (VIGIL_AGENT_VENDOR_KEYS): commands are off");
@@ -120,9 +120,7 @@ public final class CommandService implements AutoCloseable {
                         config.stateDir().resolve("collection-policy.properties"),
                         config.stateDir().resolve("snapshots"),
                         report,
-                        config.dispatchUrl() == null
-                                ? null
-                                : new Installer(config, LoggedOutput.to(LOG), java.time.Duration.ofSeconds(5), clock)));
+                        deliveries == null ? null : deliveries.installer()));
         service.consumer.subscribe(List.of(TopicCatalog.AGENT_COMMANDS.name()));
         service.thread.start();
         return service;

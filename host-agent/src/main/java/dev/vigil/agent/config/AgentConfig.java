@@ -45,8 +45,7 @@ import java.util.Properties;
  * @param sysfsRoot where host power data is read ({@code SYSFS_ROOT}, default {@code /sys})
  * @param procfsRoot where disk statistics are read ({@code PROCFS_ROOT}, default {@code /proc})
  * @param capture crash capture and artifact upload (see {@link CaptureSettings} for its keys)
- * @param dispatchUrl the vendor's dispatch service, for enrolment, installs and licenses ({@code DISPATCH_URL}; none
- *     means this host takes no deliveries)
+ * @param delivery enrolment, installs and licenses (see {@link DeliverySettings} for its keys)
  */
 public record AgentConfig(
         String kafkaBootstrapServers,
@@ -66,12 +65,17 @@ public record AgentConfig(
         Path sysfsRoot,
         Path procfsRoot,
         CaptureSettings capture,
-        String dispatchUrl) {
+        DeliverySettings delivery) {
 
     static final String ENV_PREFIX = "VIGIL_AGENT_";
 
     public AgentConfig {
         vendorKeys = Map.copyOf(vendorKeys);
+    }
+
+    /** The vendor's dispatch address, or null when this host takes no deliveries. */
+    public String dispatchUrl() {
+        return delivery.dispatchUrl();
     }
 
     /** Reads the process environment (and the file it names). */
@@ -111,7 +115,14 @@ public record AgentConfig(
                 Path.of(optional(values, "SYSFS_ROOT", "/sys")),
                 Path.of(optional(values, "PROCFS_ROOT", "/proc")),
                 capture(values),
-                dispatchUrl(values));
+                new DeliverySettings(
+                        dispatchUrl(values),
+                        bool(values, "LAZY_BOOT", true),
+                        port(values, "IMAGE_PORT", 9465),
+                        optional(values, "PULL_DELAY", "").equals("0")
+                                ? Duration.ZERO
+                                : duration(values, "PULL_DELAY", Duration.ofSeconds(10)),
+                        "0".equals(optional(values, "PULL_RATE", "0")) ? 0 : positiveLong(values, "PULL_RATE", 0)));
     }
 
     private static String dispatchUrl(Map<String, String> values) {
@@ -234,7 +245,11 @@ public record AgentConfig(
     }
 
     private static boolean bool(Map<String, String> values, String key) {
-        String value = optional(values, key, "false");
+        return bool(values, key, false);
+    }
+
+    private static boolean bool(Map<String, String> values, String key, boolean fallback) {
+        String value = optional(values, key, Boolean.toString(fallback));
         if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
             throw new AgentConfigException(ENV_PREFIX + key + "=" + value + " is not true or false");
         }

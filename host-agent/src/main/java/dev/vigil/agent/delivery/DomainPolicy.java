@@ -2,10 +2,19 @@ package dev.vigil.agent.delivery;
 
 import java.io.IOException;
 import java.io.StringReader;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.Map;
 import java.util.Set;
 import javax.xml.XMLConstants;
 import javax.xml.parsers.DocumentBuilderFactory;
 import javax.xml.parsers.ParserConfigurationException;
+import javax.xml.transform.OutputKeys;
+import javax.xml.transform.Transformer;
+import javax.xml.transform.TransformerException;
+import javax.xml.transform.TransformerFactory;
+import javax.xml.transform.dom.DOMSource;
+import javax.xml.transform.stream.StreamResult;
 import org.w3c.dom.Attr;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
@@ -57,6 +66,71 @@ final class DomainPolicy {
             refuse("the definition is not a kvm, qemu or test domain");
         }
         walk(domain);
+    }
+
+    /**
+     * The definition with the agent's paths in place of {@code {{vigil.disk}}} and {@code {{vigil.console}}}; the
+     * agent's disk is a qcow2 overlay whose errors pause the VM (not the guest's file system), whatever the template
+     * said of its driver.
+     */
+    static String place(String xml, Path disk, Path console) throws DeliveryException {
+        Document document = parse(xml);
+        NodeList disks = document.getElementsByTagName("disk");
+        for (int i = 0; i < disks.getLength(); i++) {
+            Element element = (Element) disks.item(i);
+            Element source = child(element, "source");
+            if (source == null || !"{{vigil.disk}}".equals(source.getAttribute("file"))) {
+                continue;
+            }
+            Element driver = child(element, "driver");
+            if (driver == null) {
+                driver = document.createElement("driver");
+                element.insertBefore(driver, element.getFirstChild());
+            }
+            driver.setAttribute("name", "qemu");
+            driver.setAttribute("type", "qcow2");
+            driver.setAttribute("error_policy", "stop");
+            driver.setAttribute("rerror_policy", "stop");
+        }
+        replace(
+                document.getDocumentElement(),
+                Map.of("{{vigil.disk}}", disk.toString(), "{{vigil.console}}", console.toString()));
+        try {
+            Transformer transformer = TransformerFactory.newInstance().newTransformer();
+            transformer.setOutputProperty(OutputKeys.OMIT_XML_DECLARATION, "yes");
+            StringWriter out = new StringWriter();
+            transformer.transform(new DOMSource(document), new StreamResult(out));
+            return out.toString();
+        } catch (TransformerException e) {
+            throw new IllegalStateException("the JDK cannot write a parsed XML document", e);
+        }
+    }
+
+    private static Element child(Element parent, String name) {
+        NodeList children = parent.getChildNodes();
+        for (int i = 0; i < children.getLength(); i++) {
+            if (children.item(i) instanceof Element e && name.equals(e.getTagName())) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    private static void replace(Element element, Map<String, String> values) {
+        NamedNodeMap attributes = element.getAttributes();
+        for (int i = 0; i < attributes.getLength(); i++) {
+            Attr attribute = (Attr) attributes.item(i);
+            String value = values.get(attribute.getValue());
+            if (value != null) {
+                attribute.setValue(value);
+            }
+        }
+        NodeList children = element.getChildNodes();
+        for (int i = 0; i < children.getLength(); i++) {
+            if (children.item(i) instanceof Element e) {
+                replace(e, values);
+            }
+        }
     }
 
     private static void walk(Element element) throws DeliveryException {

@@ -7,7 +7,6 @@ import dev.vigil.schemas.delivery.LicenseTerms;
 import dev.vigil.schemas.delivery.TrustedMetadata;
 import java.io.PrintStream;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -32,7 +31,7 @@ public final class EnrolCommand {
             PrintStream out,
             String agentVersion,
             Clock clock,
-            Duration backoff)
+            Deliveries deliveries)
             throws DeliveryException {
         if (args.length != 1) {
             throw new DeliveryException(DeliveryException.Kind.REFUSED, USAGE);
@@ -47,7 +46,7 @@ public final class EnrolCommand {
                     "that is not an enrolment token (ve1.<43 characters>.<version>.<32 hex digits>): copy it whole from"
                             + " the vendor's page");
         }
-        Installer installer = new Installer(config, out, backoff, clock);
+        Installer installer = deliveries.installer();
         DispatchConnection dispatch = installer.dispatch();
         out.println("enrolling host " + config.hostId() + " with " + config.dispatchUrl() + " ...");
         DispatchConnection.Answer answer = dispatch.redeem(args[0].strip(), config.hostId(), agentVersion);

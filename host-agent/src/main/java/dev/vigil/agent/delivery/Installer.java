@@ -11,12 +11,14 @@ import dev.vigil.schemas.delivery.TrustedMetadata;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Reader;
-import java.io.Writer;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
@@ -41,12 +43,14 @@ public final class Installer {
     private final PrintStream out;
     private final Duration backoff;
     private final Clock clock;
+    private final Deliveries deliveries;
 
-    public Installer(AgentConfig config, PrintStream out, Duration backoff, Clock clock) {
+    public Installer(AgentConfig config, PrintStream out, Duration backoff, Clock clock, Deliveries deliveries) {
         this.config = config;
         this.out = out;
         this.backoff = backoff;
         this.clock = clock;
+        this.deliveries = deliveries;
     }
 
     /**
@@ -56,8 +60,8 @@ public final class Installer {
     public Installation install(Connect hypervisor, String release) throws DeliveryException {
         Enrolment enrolment = Enrolment.load(config.stateDir());
         DispatchConnection dispatch = dispatch().withHostToken(enrolment.hostToken());
-        TrustStore store = new TrustStore(config.stateDir(), clock);
-        TrustedMetadata trusted = store.refresh(store.load(), dispatch, enrolment.product());
+        TrustStore trust = new TrustStore(config.stateDir(), clock);
+        TrustedMetadata trusted = trust.refresh(trust.load(), dispatch, enrolment.product());
         ReleaseTarget target;
         try {
             target = release == null
@@ -71,6 +75,12 @@ public final class Installer {
                             : enrolment.product() + " has no published release " + release + " (" + e.getMessage()
                                     + ")");
         }
+        if (target.getVirtualSize() <= 0) {
+            throw new DeliveryException(
+                    DeliveryException.Kind.REFUSED,
+                    enrolment.product() + " " + target.getRelease()
+                            + " states no disk size: its image was not verified;" + " tell the vendor");
+        }
         Installation existing = find(enrolment.product(), target.getRelease());
         if (existing != null) {
             out.println(enrolment.product() + " " + target.getRelease() + " is installed as VM " + existing.vmName());
@@ -83,18 +93,19 @@ public final class Installer {
                     enrolment.product() + " " + other.release() + " is installed as VM " + other.vmName() + "; "
                             + target.getRelease() + " replaces it as an update, which this agent does not apply yet");
         }
+        byte[] manifestBytes = TrustStore.ok(dispatch.get(target.getManifest().getPath()), "the image manifest");
         ImageManifest manifest;
         try {
-            manifest = trusted.verifyManifest(
-                    enrolment.product(),
-                    target.getRelease(),
-                    TrustStore.ok(dispatch.get(target.getManifest().getPath()), "the image manifest"));
+            manifest = trusted.verifyManifest(enrolment.product(), target.getRelease(), manifestBytes);
         } catch (MetadataException e) {
             throw TrustStore.untrusted(e);
         }
-        Path master = imageDir(enrolment.product(), target.getRelease())
-                .resolve("master." + target.getFormat().name().toLowerCase(Locale.ROOT));
-        new ImageDownload(dispatch, out).fetch(manifest, master);
+        Path images = imageDir(enrolment.product(), target.getRelease());
+        Path master = images.resolve("master." + target.getFormat().name().toLowerCase(Locale.ROOT));
+        boolean lazy = config.delivery().lazyBoot() && !Files.exists(master);
+        if (!lazy) {
+            new ImageDownload(dispatch, out).fetch(manifest, master);
+        }
 
         DomainDefinition domain;
         try {
@@ -109,34 +120,46 @@ public final class Installer {
         DomainPolicy.check(domain.getDomainXml());
         Path vmDir = config.stateDir().resolve("vms").resolve(domain.getVmUuid());
         Path disk = vmDir.resolve("disk.qcow2");
-        Path console = vmDir.resolve("console.log");
+        String xml = DomainPolicy.place(domain.getDomainXml(), disk, vmDir.resolve("console.log"));
+        ImageStream.Job job = new ImageStream.Job(
+                enrolment.product(),
+                target.getRelease(),
+                domain.getVmUuid(),
+                lazy ? ImageServer.newName() : null,
+                disk,
+                master,
+                target.getFormat(),
+                target.getVirtualSize());
+        ChunkStore store = null;
         try {
             Files.createDirectories(vmDir);
-            if (!Files.exists(disk)) {
-                QemuImg.run(
-                        "create",
-                        "-f",
-                        "qcow2",
-                        "-F",
-                        target.getFormat() == ImageFormat.QCOW2 ? "qcow2" : "raw",
-                        "-b",
-                        master.toString(),
-                        disk.toString());
+            if (lazy) {
+                Files.createDirectories(images);
+                TrustStore.write(images.resolve("manifest.bin"), manifestBytes);
+                store = ChunkStore.open(manifest, master, dispatch);
+                ImageDownload.resuming(out, store);
+                String url = deliveries.server().serve(job.name(), store);
+                Files.deleteIfExists(disk);
+                overlay(disk, backing(job.format(), url), job.format(), job.virtualSize());
+            } else if (!Files.exists(disk)) {
+                overlay(disk, master.toString(), job.format(), job.virtualSize());
             }
         } catch (IOException e) {
+            closeAndWithdraw(store, job);
             throw new DeliveryException(
                     DeliveryException.Kind.IO,
-                    "cannot make the VM's disk over the master image (qemu-img from Debian's qemu-utils is needed): "
-                            + e.getMessage(),
+                    "cannot make the VM's disk over the master image in " + vmDir + " (qemu-img comes with Debian's"
+                            + " qemu-utils): " + e.getMessage(),
                     e);
+        } catch (DeliveryException e) {
+            closeAndWithdraw(store, job);
+            throw e;
         }
-        String xml = domain.getDomainXml()
-                .replace("{{vigil.disk}}", disk.toString())
-                .replace("{{vigil.console}}", console.toString());
         try {
             Domain vm = hypervisor.domainDefineXML(xml);
             vm.create();
         } catch (LibvirtException e) {
+            closeAndWithdraw(store, job);
             throw new DeliveryException(
                     DeliveryException.Kind.HYPERVISOR,
                     "the hypervisor refused the VM of " + enrolment.product() + " " + target.getRelease() + ": "
@@ -145,10 +168,143 @@ public final class Installer {
         }
         Installation installation = new Installation(
                 enrolment.product(), target.getRelease(), domain.getVmUuid(), domain.getVmName(), disk);
-        record(installation);
-        out.println("installed " + enrolment.product() + " " + target.getRelease() + " as VM " + domain.getVmName()
-                + " (" + domain.getVmUuid() + "); it is running");
+        record(installation, job);
+        if (lazy) {
+            out.println(String.format(
+                    Locale.ROOT,
+                    "installed %s %s as VM %s (%s); it is running while the rest of its %.1f MiB image arrives",
+                    enrolment.product(),
+                    target.getRelease(),
+                    domain.getVmName(),
+                    domain.getVmUuid(),
+                    manifest.getSize() / 1048576.0));
+            stream(installation, job, store);
+        } else {
+            out.println("installed " + enrolment.product() + " " + target.getRelease() + " as VM " + domain.getVmName()
+                    + " (" + domain.getVmUuid() + "); it is running");
+        }
         return installation;
+    }
+
+    /** Continues the pulls of images that were still arriving when an earlier process stopped; returns how many. */
+    int resumeStreams() throws DeliveryException {
+        List<Properties> arriving = new ArrayList<>();
+        for (Properties p : records()) {
+            if (p.getProperty("arriving") != null) {
+                arriving.add(p);
+            }
+        }
+        if (arriving.isEmpty()) {
+            return 0;
+        }
+        Enrolment enrolment = Enrolment.load(config.stateDir());
+        DispatchConnection dispatch = dispatch().withHostToken(enrolment.hostToken());
+        TrustedMetadata trusted = new TrustStore(config.stateDir(), clock).load();
+        for (Properties p : arriving) {
+            Path master = Path.of(p.getProperty("master"));
+            ImageStream.Job job = new ImageStream.Job(
+                    p.getProperty("product"),
+                    p.getProperty("release"),
+                    p.getProperty("vmUuid"),
+                    p.getProperty("arriving"),
+                    Path.of(p.getProperty("disk")),
+                    master,
+                    ImageFormat.valueOf(p.getProperty("format")),
+                    Long.parseLong(p.getProperty("virtualSize")));
+            ImageManifest manifest;
+            try {
+                manifest = trusted.verifyManifest(
+                        job.product(), job.release(), Files.readAllBytes(master.resolveSibling("manifest.bin")));
+            } catch (MetadataException e) {
+                throw TrustStore.untrusted(e);
+            } catch (IOException e) {
+                throw new DeliveryException(
+                        DeliveryException.Kind.IO,
+                        "cannot read the manifest of " + job.product() + " " + job.release() + ": " + e.getMessage(),
+                        e);
+            }
+            ChunkStore store = ChunkStore.open(manifest, master, dispatch);
+            deliveries.server().serve(job.name(), store);
+            out.println(String.format(
+                    Locale.ROOT,
+                    "%s %s: %.1f of %.1f MiB are here; pulling the rest under VM %s",
+                    job.product(),
+                    job.release(),
+                    store.have() / 1048576.0,
+                    store.size() / 1048576.0,
+                    job.vmUuid()));
+            stream(
+                    new Installation(job.product(), job.release(), job.vmUuid(), p.getProperty("vmName"), job.disk()),
+                    job,
+                    store);
+        }
+        return arriving.size();
+    }
+
+    private void stream(Installation installation, ImageStream.Job job, ChunkStore store) {
+        deliveries.start(new ImageStream(
+                job, store, serverOrNull(), config.hypervisorUri(), config.delivery(), out, disk -> {
+                    try {
+                        record(
+                                new Installation(
+                                        installation.product(),
+                                        installation.release(),
+                                        installation.vmUuid(),
+                                        installation.vmName(),
+                                        disk),
+                                new ImageStream.Job(
+                                        job.product(),
+                                        job.release(),
+                                        job.vmUuid(),
+                                        null,
+                                        disk,
+                                        job.master(),
+                                        job.format(),
+                                        job.virtualSize()));
+                    } catch (DeliveryException e) {
+                        out.println("cannot record the VM's new disk " + disk + ": " + e.getMessage());
+                    }
+                }));
+    }
+
+    private ImageServer serverOrNull() {
+        try {
+            return deliveries.server();
+        } catch (DeliveryException e) {
+            throw new IllegalStateException("the image server started before the stream", e);
+        }
+    }
+
+    private void closeAndWithdraw(ChunkStore store, ImageStream.Job job) {
+        if (store != null) {
+            try {
+                deliveries.server().withdraw(job.name());
+            } catch (DeliveryException e) {
+                // The server never started, so nothing is served.
+            }
+            store.close();
+        }
+    }
+
+    /** The QEMU backing of an image read through the agent's loopback server. */
+    static String backing(ImageFormat format, String url) {
+        // QEMU's curl driver gives up on a read after this; the VM then pauses until the data comes.
+        return "json:{\"driver\":\"" + (format == ImageFormat.QCOW2 ? "qcow2" : "raw")
+                + "\",\"file\":{\"driver\":\"http\",\"url\":\"" + url + "\",\"timeout\":60}}";
+    }
+
+    private static void overlay(Path disk, String backing, ImageFormat format, long virtualSize) throws IOException {
+        QemuImg.run(
+                "create",
+                "-q",
+                "-f",
+                "qcow2",
+                "-F",
+                format == ImageFormat.QCOW2 ? "qcow2" : "raw",
+                "-b",
+                backing,
+                disk.toString(),
+                Long.toString(virtualSize));
     }
 
     DispatchConnection dispatch() throws DeliveryException {
@@ -171,46 +327,63 @@ public final class Installer {
 
     /** The installation of {@code product}'s {@code release} (null: of any release), or null. */
     private Installation find(String product, String release) throws DeliveryException {
+        for (Properties p : records()) {
+            if (product.equals(p.getProperty("product"))
+                    && (release == null || release.equals(p.getProperty("release")))) {
+                return new Installation(
+                        product,
+                        p.getProperty("release"),
+                        p.getProperty("vmUuid"),
+                        p.getProperty("vmName"),
+                        Path.of(p.getProperty("disk")));
+            }
+        }
+        return null;
+    }
+
+    private List<Properties> records() throws DeliveryException {
         Path dir = installedDir();
+        List<Properties> records = new ArrayList<>();
         if (!Files.isDirectory(dir)) {
-            return null;
+            return records;
         }
         try (Stream<Path> files = Files.list(dir)) {
-            for (Path file : files.toList()) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".properties"))
+                    .sorted()
+                    .toList()) {
                 Properties p = new Properties();
                 try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
                     p.load(in);
                 }
-                if (product.equals(p.getProperty("product"))
-                        && (release == null || release.equals(p.getProperty("release")))) {
-                    return new Installation(
-                            product,
-                            p.getProperty("release"),
-                            p.getProperty("vmUuid"),
-                            p.getProperty("vmName"),
-                            Path.of(p.getProperty("disk")));
-                }
+                records.add(p);
             }
-            return null;
+            return records;
         } catch (IOException e) {
             throw new DeliveryException(DeliveryException.Kind.IO, "cannot read " + dir + ": " + e.getMessage(), e);
         }
     }
 
-    private void record(Installation installation) throws DeliveryException {
+    private void record(Installation installation, ImageStream.Job job) throws DeliveryException {
         Properties p = new Properties();
         p.setProperty("product", installation.product());
         p.setProperty("release", installation.release());
         p.setProperty("vmUuid", installation.vmUuid());
         p.setProperty("vmName", installation.vmName());
         p.setProperty("disk", installation.disk().toString());
+        p.setProperty("master", job.master().toString());
+        p.setProperty("format", job.format().name());
+        p.setProperty("virtualSize", Long.toString(job.virtualSize()));
+        if (job.name() != null) {
+            // The image's path on the loopback server, written into the VM's disk: a restart serves it there again.
+            p.setProperty("arriving", job.name());
+        }
         p.setProperty("installedAt", clock.instant().toString());
         Path file = installedDir().resolve(installation.vmUuid() + ".properties");
         try {
             Files.createDirectories(file.getParent());
-            try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-                p.store(w, "A VM this agent installed from the vendor's release");
-            }
+            StringWriter text = new StringWriter();
+            p.store(text, "A VM this agent installed from the vendor's release");
+            TrustStore.write(file, text.toString().getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new DeliveryException(DeliveryException.Kind.IO, "cannot write " + file + ": " + e.getMessage(), e);
         }

@@ -1,8 +1,10 @@
 package dev.vigil.agent.delivery;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -19,6 +21,24 @@ class DomainPolicyTest {
             + "<graphics type='vnc' listen='127.0.0.1'/>"
             + "<!--EXTRA-->"
             + "</devices></domain>";
+
+    @Test
+    void theAgentPlacesItsOwnPathsAndMakesItsDiskAQcow2OverlayThatPausesOnErrors() throws Exception {
+        String placed = DomainPolicy.place(
+                DOMAIN.replace(
+                        "<source file='{{vigil.disk}}'/>",
+                        "<driver name='qemu' type='raw' cache='none'/>" + "<source file='{{vigil.disk}}'/>"),
+                Path.of("/var/lib/vigil-agent/vms/u/disk.qcow2"),
+                Path.of("/var/lib/vigil-agent/vms/u/console.log"));
+        assertThat(placed)
+                .contains("<driver cache=\"none\" error_policy=\"stop\" name=\"qemu\" rerror_policy=\"stop\""
+                        + " type=\"qcow2\"/>")
+                .contains("<source file=\"/var/lib/vigil-agent/vms/u/disk.qcow2\"/>")
+                .contains("/var/lib/vigil-agent/vms/u/console.log")
+                .doesNotContain("{{vigil.");
+        assertThat(DomainPolicy.place(DOMAIN, Path.of("/d.qcow2"), Path.of("/c.log")))
+                .contains("<driver error_policy=\"stop\" name=\"qemu\" rerror_policy=\"stop\" type=\"qcow2\"/>");
+    }
 
     @Test
     void aDomainThatStaysInsideItsVmPasses() {
