@@ -1,10 +1,18 @@
 package dev.vigil.dispatch;
 
+import dev.vigil.devstack.Devstack;
+import dev.vigil.devstack.Endpoints;
+import dev.vigil.schemas.delivery.ImageChunker;
+import dev.vigil.schemas.delivery.ImageManifests;
+import io.minio.MinioClient;
+import io.minio.PutObjectArgs;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
@@ -118,5 +126,29 @@ public final class Images {
     private static void write(RandomAccessFile out, long at, byte[] bytes) throws IOException {
         out.seek(at);
         out.write(bytes);
+    }
+
+    /** The bytes of {@code chunk} in {@code image}. */
+    public static byte[] chunk(Path image, ImageChunker.Chunk chunk) throws IOException {
+        byte[] bytes = new byte[chunk.length()];
+        try (RandomAccessFile file = new RandomAccessFile(image.toFile(), "r")) {
+            file.seek(chunk.offset());
+            file.readFully(bytes);
+        }
+        return bytes;
+    }
+
+    /** Puts {@code bytes} in the vendor's object store where {@code chunk} lives (to tamper with it, or repair it). */
+    public static void storeChunk(ImageChunker.Chunk chunk, byte[] bytes) throws Exception {
+        Endpoints endpoints = Devstack.shared().endpoints();
+        MinioClient s3 = MinioClient.builder()
+                .endpoint(endpoints.s3Endpoint())
+                .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey())
+                .build();
+        s3.putObject(PutObjectArgs.builder()
+                .bucket("vigil-vendor-artifacts")
+                .object(ImageManifests.objectKey(HexFormat.of().formatHex(chunk.sha256())))
+                .stream(new ByteArrayInputStream(bytes), (long) bytes.length, null)
+                .build());
     }
 }

@@ -8,25 +8,20 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.agent.delivery.Deliveries;
 import dev.vigil.agent.delivery.DeliveryException;
 import dev.vigil.agent.delivery.EnrolCommand;
 import dev.vigil.agent.delivery.Installer;
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
-import dev.vigil.devstack.Endpoints;
 import dev.vigil.schemas.delivery.ImageChunker;
-import dev.vigil.schemas.delivery.ImageManifests;
-import io.minio.MinioClient;
-import io.minio.PutObjectArgs;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import io.restassured.path.json.JsonPath;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +29,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -138,10 +132,10 @@ class InstallIT {
         }
         assertThat(chunks).hasSizeGreaterThan(2);
         ImageChunker.Chunk victim = chunks.get(chunks.size() - 1);
-        byte[] genuine = bytes(image, victim);
+        byte[] genuine = Images.chunk(image, victim);
         byte[] forged = genuine.clone();
         forged[7] ^= 1;
-        putChunk(victim, forged);
+        Images.storeChunk(victim, forged);
 
         String token = Enrolments.enrol(Enrolments.program(product, "beta"), "Alan Turing");
         Host host = new Host(dir.resolve("state"));
@@ -162,7 +156,7 @@ class InstallIT {
             assertThat(host.state.resolve("vms")).doesNotExist();
 
             // The vendor repairs its store; the same host installs, fetching only what it did not verify before.
-            putChunk(victim, genuine);
+            Images.storeChunk(victim, genuine);
             Installer.Installation installed = host.install(null, hypervisor);
             assertThat(release.resolve("master.raw")).hasSameBinaryContentAs(image);
             assertThat(host.printed())
@@ -286,11 +280,15 @@ class InstallIT {
         }
 
         Map<String, String> settings() {
+            // The test hypervisor reads no disks: these installs download the whole image first (LazyBootIT boots
+            // real VMs from partial images).
             return Map.of(
                     "VIGIL_AGENT_DISPATCH_URL",
                     "http://localhost:" + RestAssured.port,
                     "VIGIL_AGENT_STATE_DIR",
-                    state.toString());
+                    state.toString(),
+                    "VIGIL_AGENT_LAZY_BOOT",
+                    "false");
         }
 
         AgentConfig config() {
@@ -304,20 +302,21 @@ class InstallIT {
             return AgentConfig.load(values);
         }
 
-        Installer.Installation enroll(String token, Connect hypervisor) throws DeliveryException {
-            return EnrolCommand.run(
-                    new String[] {token},
-                    config(),
-                    hypervisor,
-                    printer(),
-                    "test",
-                    Clock.systemUTC(),
-                    Duration.ofMillis(50));
+        Installer.Installation enroll(String token, Connect hypervisor) throws Exception {
+            try (Deliveries deliveries = deliveries()) {
+                return EnrolCommand.run(
+                        new String[] {token}, config(), hypervisor, printer(), "test", Clock.systemUTC(), deliveries);
+            }
         }
 
-        Installer.Installation install(String release, Connect hypervisor) throws DeliveryException {
-            return new Installer(config(), printer(), Duration.ofMillis(50), Clock.systemUTC())
-                    .install(hypervisor, release);
+        Installer.Installation install(String release, Connect hypervisor) throws Exception {
+            try (Deliveries deliveries = deliveries()) {
+                return deliveries.installer().install(hypervisor, release);
+            }
+        }
+
+        private Deliveries deliveries() {
+            return new Deliveries(config(), printer(), Duration.ofMillis(50), Clock.systemUTC());
         }
 
         String printed() {
@@ -338,27 +337,5 @@ class InstallIT {
                 .as(new String(output, StandardCharsets.UTF_8))
                 .isZero();
         return JSON.readTree(output);
-    }
-
-    private static byte[] bytes(Path image, ImageChunker.Chunk chunk) throws Exception {
-        byte[] bytes = new byte[chunk.length()];
-        try (RandomAccessFile file = new RandomAccessFile(image.toFile(), "r")) {
-            file.seek(chunk.offset());
-            file.readFully(bytes);
-        }
-        return bytes;
-    }
-
-    private static void putChunk(ImageChunker.Chunk chunk, byte[] bytes) throws Exception {
-        Endpoints endpoints = Devstack.shared().endpoints();
-        MinioClient s3 = MinioClient.builder()
-                .endpoint(endpoints.s3Endpoint())
-                .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey())
-                .build();
-        s3.putObject(PutObjectArgs.builder()
-                .bucket("vigil-vendor-artifacts")
-                .object(ImageManifests.objectKey(HexFormat.of().formatHex(chunk.sha256())))
-                .stream(new ByteArrayInputStream(bytes), (long) bytes.length, null)
-                .build());
     }
 }

@@ -1,0 +1,339 @@
+package dev.vigil.dispatch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.agent.delivery.Deliveries;
+import dev.vigil.agent.delivery.EnrolCommand;
+import dev.vigil.agent.delivery.Installer;
+import dev.vigil.devstack.Devstack;
+import dev.vigil.devstack.DevstackTestResource;
+import dev.vigil.devstack.GuestDomain;
+import dev.vigil.schemas.delivery.ImageChunker;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.RandomAccessFile;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.awaitility.core.ConditionTimeoutException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.libvirt.Connect;
+import org.libvirt.Domain;
+import org.libvirt.DomainInfo;
+import org.libvirt.LibvirtException;
+
+/**
+ * A release's VM booting on the real hypervisor (QEMU under TCG) from an image that has not arrived: QEMU reads it
+ * through the agent's loopback server, which fetches and verifies each chunk first; the rest is pulled in the
+ * background and the disk moves onto the local master under the running guest.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = DevstackTestResource.class, restrictToAnnotatedClass = false)
+class LazyBootIT {
+
+    static final String TEMPLATE = """
+            <domain type='qemu'>
+              <name>{{vm.name}}</name>
+              <uuid>{{vm.uuid}}</uuid>
+              <memory unit='MiB'>{{param.memoryMiB}}</memory>
+              <vcpu>1</vcpu>
+              <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
+              <features><acpi/></features>
+              <on_crash>preserve</on_crash>
+              <devices>
+                <disk type='file' device='disk'><source file='{{vigil.disk}}'/><target dev='vda' bus='virtio'/></disk>
+                <serial type='file'><source path='{{vigil.console}}'/><target port='0'/></serial>
+                <panic model='isa'/>
+              </devices>
+            </domain>
+            """;
+    static final long IMAGE_BYTES = 64L << 20;
+    /** A guest write after boot, into the image's data past the boot files: block 14000 of 4 KiB, four blocks. */
+    static final long WRITE_BLOCK = 14_000;
+
+    @TempDir
+    Path dir;
+
+    private final List<Domain> vms = new java.util.ArrayList<>();
+    private Connect hypervisor;
+
+    @BeforeAll
+    static void realHypervisor() {
+        boolean ready = GuestDomain.built();
+        String why = "no test guest: run devstack/hypervisor/setup (as root)";
+        if (ready) {
+            try {
+                new Connect(GuestDomain.URI).close();
+            } catch (LibvirtException e) {
+                ready = false;
+                why = "libvirtd does not answer (" + e.getMessage() + "): run devstack/hypervisor/setup";
+            }
+        }
+        if ("1".equals(System.getenv("VIGIL_REQUIRE_HYPERVISOR")) && !ready) {
+            fail(why);
+        }
+        assumeTrue(ready, why);
+    }
+
+    @AfterEach
+    void removeVms() throws LibvirtException {
+        for (Domain vm : vms) {
+            try {
+                if (vm.isActive() == 1) {
+                    vm.destroy();
+                }
+                vm.undefine();
+            } catch (LibvirtException ignored) {
+                // already gone
+            }
+        }
+        if (hypervisor != null) {
+            hypervisor.close();
+        }
+    }
+
+    @Test
+    void theVmBootsBeforeItsImageArrivesAndEndsOnTheLocalMasterWithTheGuestsWrites() throws Exception {
+        String product = Vendor.product();
+        Path image = GuestDomain.bootableImage(
+                dir.resolve("boot.raw"),
+                IMAGE_BYTES,
+                "console=ttyS0 panic=0 vigil.scenario=idle vigil.write=" + WRITE_BLOCK + ":4:171",
+                11);
+        Vendor.publish(product, image, release());
+        String token = Enrolments.enrol(Enrolments.program(product, "beta"), "Frances Allen");
+        // The pull waits long enough for the boot: what the guest reads before then, it read on demand.
+        Host host = new Host(dir.resolve("state"), "PT30S");
+
+        hypervisor = new Connect(GuestDomain.URI);
+        try (Deliveries deliveries = host.deliveries()) {
+            Installer.Installation installed = EnrolCommand.run(
+                    new String[] {token},
+                    host.config(),
+                    hypervisor,
+                    host.printer(),
+                    "test",
+                    Clock.systemUTC(),
+                    deliveries);
+            Domain vm = hypervisor.domainLookupByUUIDString(installed.vmUuid());
+            vms.add(vm);
+            Path console = host.state.resolve("vms").resolve(installed.vmUuid()).resolve("console.log");
+            Path master =
+                    host.state.resolve("images").resolve(product).resolve("1.0").resolve("master.raw");
+
+            assertThat(vm.getXMLDesc(0))
+                    .contains("protocol='http'")
+                    .contains("<host name='127.0.0.1' port='" + host.port);
+            awaitConsole(console, "vigil-guest: wrote 4 blocks", Duration.ofSeconds(90), host, vm);
+            // Booted from what was read on demand: the image is not all here.
+            assertThat(master).doesNotExist();
+            assertThat(master.resolveSibling("master.raw.part")).exists();
+
+            assertThat(deliveries.await()).isEmpty();
+            assertThat(master).hasSameBinaryContentAs(image);
+            String xml = vm.getXMLDesc(0);
+            assertThat(xml)
+                    .doesNotContain("protocol='http'")
+                    .contains("disk-local.qcow2")
+                    .contains("<source file='" + master + "'");
+            assertThat(vm.getInfo().state).isEqualTo(DomainInfo.DomainState.VIR_DOMAIN_RUNNING);
+            assertThat(consoleOf(console)).doesNotContain("I/O error");
+            assertThat(host.printed())
+                    .contains("it is running while the rest of its 64.0 MiB image arrives")
+                    .contains("the whole image is here and verified");
+            Path disk = installed.disk().resolveSibling("disk-local.qcow2");
+            assertThat(Files.readString(host.state
+                            .resolve("delivery")
+                            .resolve("installed")
+                            .resolve(installed.vmUuid() + ".properties")))
+                    .contains("disk=" + disk)
+                    .doesNotContain("arriving=");
+            assertThat(installed.disk()).doesNotExist();
+
+            // The guest's own write moved with the pivot; everything else reads as the master.
+            vm.destroy();
+            Path flat = dir.resolve("flat.raw");
+            GuestDomain.run("qemu-img", "convert", "-U", "-O", "raw", disk.toString(), flat.toString());
+            byte[] expected = Files.readAllBytes(image);
+            Arrays.fill(expected, (int) (WRITE_BLOCK * 4096), (int) ((WRITE_BLOCK + 4) * 4096), (byte) 171);
+            assertThat(flat).hasBinaryContent(expected);
+        }
+    }
+
+    @Test
+    void aVmNeverRunsATamperedKernelAndGoesOnOnceTheStoreServesTheSignedBytes() throws Exception {
+        String product = Vendor.product();
+        Path image = GuestDomain.bootableImage(
+                dir.resolve("boot.raw"), IMAGE_BYTES, "console=ttyS0 panic=0 vigil.scenario=idle", 12);
+        Vendor.publish(product, image, release());
+        ImageChunker.Chunk victim = chunkHolding(image, kernelOffset(image));
+        byte[] genuine = Images.chunk(image, victim);
+        byte[] forged = genuine.clone();
+        forged[forged.length / 2] ^= 1;
+        Images.storeChunk(victim, forged);
+        String token = Enrolments.enrol(Enrolments.program(product, "beta"), "Barbara Liskov");
+        Host host = new Host(dir.resolve("state"), "PT1S");
+
+        hypervisor = new Connect(GuestDomain.URI);
+        try (Deliveries deliveries = host.deliveries()) {
+            Installer.Installation installed = EnrolCommand.run(
+                    new String[] {token},
+                    host.config(),
+                    hypervisor,
+                    host.printer(),
+                    "test",
+                    Clock.systemUTC(),
+                    deliveries);
+            Domain vm = hypervisor.domainLookupByUUIDString(installed.vmUuid());
+            vms.add(vm);
+            Path console = host.state.resolve("vms").resolve(installed.vmUuid()).resolve("console.log");
+
+            // The boot loader's read of the kernel fails: the VM stops there instead of running altered bytes.
+            try {
+                await().atMost(Duration.ofSeconds(60))
+                        .until(() -> vm.getInfo().state == DomainInfo.DomainState.VIR_DOMAIN_PAUSED);
+            } catch (ConditionTimeoutException e) {
+                throw new AssertionError("the VM did not pause: " + diagnosis(console, host, vm), e);
+            }
+            Thread.sleep(2000);
+            assertThat(vm.getInfo().state).isEqualTo(DomainInfo.DomainState.VIR_DOMAIN_PAUSED);
+            assertThat(consoleOf(console)).doesNotContain("Linux version");
+            assertThat(host.printed())
+                    .contains("offset " + victim.offset())
+                    .contains("does not match the signed manifest");
+
+            Images.storeChunk(victim, genuine);
+            awaitConsole(console, "vigil-guest: up", Duration.ofSeconds(120), host, vm);
+            assertThat(host.printed()).contains("resumed");
+            assertThat(deliveries.await()).isEmpty();
+            assertThat(host.state
+                            .resolve("images")
+                            .resolve(product)
+                            .resolve("1.0")
+                            .resolve("master.raw"))
+                    .hasSameBinaryContentAs(image);
+            assertThat(vm.getInfo().state).isEqualTo(DomainInfo.DomainState.VIR_DOMAIN_RUNNING);
+        }
+    }
+
+    private static Map<String, Object> release() {
+        Map<String, Object> release = Vendor.release("1.0", "beta");
+        release.put("domainTemplate", TEMPLATE);
+        release.put(
+                "parameters",
+                List.of(Map.of(
+                        "name", "memoryMiB", "kind", "INTEGER", "defaultValue", "256", "min", 128, "max", 1024)));
+        return release;
+    }
+
+    private static void awaitConsole(Path console, String text, Duration timeout, Host host, Domain vm)
+            throws Exception {
+        try {
+            await().atMost(timeout).until(() -> consoleOf(console).contains(text));
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("no '" + text + "' on the console: " + diagnosis(console, host, vm), e);
+        }
+    }
+
+    private static String diagnosis(Path console, Host host, Domain vm) throws Exception {
+        String text = consoleOf(console);
+        return "VM state " + vm.getInfo().state + "; console (" + text.length() + " characters) ends: "
+                + text.substring(Math.max(0, text.length() - 1500)) + "\nprinted:\n" + host.printed();
+    }
+
+    private static String consoleOf(Path console) throws Exception {
+        return Files.exists(console) ? Files.readString(console, StandardCharsets.ISO_8859_1) : "";
+    }
+
+    /** Where the guest's kernel starts in the image (the FAT keeps it in one run of clusters). */
+    private static long kernelOffset(Path image) throws Exception {
+        byte[] head = new byte[4096];
+        try (InputStream in = Files.newInputStream(GuestDomain.GUEST_DIR.resolve("vmlinuz"))) {
+            in.readNBytes(head, 0, head.length);
+        }
+        byte[] bytes = new byte[(int) GuestDomain.BOOT_BYTES];
+        try (RandomAccessFile file = new RandomAccessFile(image.toFile(), "r")) {
+            file.readFully(bytes);
+        }
+        for (int at = 0; at + head.length <= bytes.length; at += 512) {
+            if (Arrays.equals(bytes, at, at + head.length, head, 0, head.length)) {
+                return at;
+            }
+        }
+        throw new AssertionError("the kernel is not in the image's boot files");
+    }
+
+    private static ImageChunker.Chunk chunkHolding(Path image, long offset) throws Exception {
+        try (InputStream in = Files.newInputStream(image)) {
+            for (ImageChunker.Chunk chunk : ImageChunker.chunks(in)) {
+                if (chunk.offset() <= offset && offset < chunk.offset() + chunk.length()) {
+                    return chunk;
+                }
+            }
+        }
+        throw new AssertionError("no chunk holds offset " + offset);
+    }
+
+    /** An enrolled host on the real hypervisor, with its own image port. */
+    private static final class Host {
+        final String id = "host-" + UUID.randomUUID();
+        final Path state;
+        final int port;
+        final String pullDelay;
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+        Host(Path state, String pullDelay) throws Exception {
+            this.state = state;
+            this.pullDelay = pullDelay;
+            try (ServerSocket socket = new ServerSocket(0)) {
+                this.port = socket.getLocalPort();
+            }
+        }
+
+        AgentConfig config() {
+            Map<String, String> values = new HashMap<>();
+            values.put("VIGIL_AGENT_DISPATCH_URL", "http://localhost:" + RestAssured.port);
+            values.put("VIGIL_AGENT_STATE_DIR", state.toString());
+            values.put(
+                    "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
+                    Devstack.shared().endpoints().kafkaBootstrapServers());
+            values.put("VIGIL_AGENT_HYPERVISOR_URI", GuestDomain.URI);
+            values.put("VIGIL_AGENT_HOST_ID", id);
+            values.put("VIGIL_AGENT_TENANT", "acme");
+            values.put("VIGIL_AGENT_IMAGE_PORT", Integer.toString(port));
+            values.put("VIGIL_AGENT_PULL_DELAY", pullDelay);
+            return AgentConfig.load(values);
+        }
+
+        Deliveries deliveries() {
+            return new Deliveries(config(), printer(), Duration.ofMillis(200), Clock.systemUTC());
+        }
+
+        PrintStream printer() {
+            return new PrintStream(out, true, StandardCharsets.UTF_8);
+        }
+
+        String printed() {
+            return out.toString(StandardCharsets.UTF_8);
+        }
+    }
+}
