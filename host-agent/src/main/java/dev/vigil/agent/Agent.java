@@ -124,6 +124,7 @@ public final class Agent implements AutoCloseable {
             deliveries = new Deliveries(config, LoggedOutput.to(LOG), Duration.ofSeconds(5), Clock.systemUTC());
             // Images still arriving under running VMs: their reads come to this process now.
             deliveries.resume();
+            deliveries.guardLicenses(config.delivery().licenseCheck());
         }
         commands = CommandService.start(config, mapper, capture, metrics, () -> watcher, this::reportAll, deliveries);
         inbox = FeedbackInbox.start(inboxDir(config), capture, metrics);

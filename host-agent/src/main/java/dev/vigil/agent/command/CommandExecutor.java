@@ -1,6 +1,7 @@
 package dev.vigil.agent.command;
 
 import dev.vigil.agent.capture.SnapshotRelaunch;
+import dev.vigil.agent.delivery.Deliveries;
 import dev.vigil.agent.delivery.DeliveryException;
 import dev.vigil.agent.delivery.Installer;
 import dev.vigil.agent.hypervisor.TrustedSnapshots;
@@ -11,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.format.DateTimeFormatter;
+import java.util.Base64;
 import java.util.Map;
 import java.util.Properties;
 import java.util.function.IntSupplier;
@@ -31,15 +33,15 @@ final class CommandExecutor {
     private final Path policyFile;
     private final IntSupplier report;
     private final SnapshotRelaunch snapshots;
-    private final Installer installer;
+    private final Deliveries deliveries;
 
-    /** @param installer installs releases of the enrolled product; null when this host takes no deliveries */
-    CommandExecutor(Clock clock, Path policyFile, Path snapshotDir, IntSupplier report, Installer installer) {
+    /** @param deliveries installs and licenses of the enrolled product; null when this host takes no deliveries */
+    CommandExecutor(Clock clock, Path policyFile, Path snapshotDir, IntSupplier report, Deliveries deliveries) {
         this.clock = clock;
         this.snapshots = new SnapshotRelaunch(snapshotDir, clock);
         this.policyFile = policyFile;
         this.report = report;
-        this.installer = installer;
+        this.deliveries = deliveries;
     }
 
     /** Runs the command; returns what was done, or throws with what went wrong. */
@@ -66,23 +68,45 @@ final class CommandExecutor {
                 yield "collection policy set: " + args;
             }
             case INSTALL -> install(hypervisor, args.get("release"));
+            case RENEW_LICENSE -> renewLicense(hypervisor, args.get("license"));
             default ->
                 throw new CommandFailedException("action " + command.getAction() + " is not known to this agent");
         };
     }
 
     private String install(Connect hypervisor, String release) throws CommandFailedException {
-        if (installer == null) {
-            throw new CommandFailedException(
-                    "this host takes no deliveries: VIGIL_AGENT_DISPATCH_URL is not set and it never enrolled");
-        }
         try {
-            Installer.Installation done = installer.install(hypervisor, release);
+            Installer.Installation done = deliveries().installer().install(hypervisor, release);
             return "installed " + done.product() + " " + done.release() + " as VM " + done.vmName() + " ("
                     + done.vmUuid() + ")";
         } catch (DeliveryException e) {
             throw new CommandFailedException(e.kind() + ": " + e.getMessage());
         }
+    }
+
+    private String renewLicense(Connect hypervisor, String document) throws CommandFailedException {
+        if (document == null || document.isBlank()) {
+            throw new CommandFailedException("RENEW_LICENSE needs the license document (argument license)");
+        }
+        byte[] bytes;
+        try {
+            bytes = Base64.getDecoder().decode(document.strip());
+        } catch (IllegalArgumentException e) {
+            throw new CommandFailedException("the license argument is not base64");
+        }
+        try {
+            return deliveries().guard().apply(hypervisor, bytes);
+        } catch (DeliveryException e) {
+            throw new CommandFailedException(e.kind() + ": " + e.getMessage());
+        }
+    }
+
+    private Deliveries deliveries() throws CommandFailedException {
+        if (deliveries == null) {
+            throw new CommandFailedException(
+                    "this host takes no deliveries: VIGIL_AGENT_DISPATCH_URL is not set and it never enrolled");
+        }
+        return deliveries;
     }
 
     String takeSnapshot(Domain domain, String requestedName) throws LibvirtException {

@@ -120,7 +120,7 @@ public final class CommandService implements AutoCloseable {
                         config.stateDir().resolve("collection-policy.properties"),
                         config.stateDir().resolve("snapshots"),
                         report,
-                        deliveries == null ? null : deliveries.installer()));
+                        deliveries));
         service.consumer.subscribe(List.of(TopicCatalog.AGENT_COMMANDS.name()));
         service.thread.start();
         return service;

@@ -122,7 +122,8 @@ public record AgentConfig(
                         optional(values, "PULL_DELAY", "").equals("0")
                                 ? Duration.ZERO
                                 : duration(values, "PULL_DELAY", Duration.ofSeconds(10)),
-                        "0".equals(optional(values, "PULL_RATE", "0")) ? 0 : positiveLong(values, "PULL_RATE", 0)));
+                        "0".equals(optional(values, "PULL_RATE", "0")) ? 0 : positiveLong(values, "PULL_RATE", 0),
+                        duration(values, "LICENSE_CHECK_PERIOD", Duration.ofSeconds(60))));
     }
 
     private static String dispatchUrl(Map<String, String> values) {

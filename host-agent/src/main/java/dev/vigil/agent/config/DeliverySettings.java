@@ -15,6 +15,14 @@ import java.time.Duration;
  *     ({@code PULL_DELAY}, default 10 s)
  * @param pullRate the background pull's bound in bytes per second ({@code PULL_RATE}; default none); reads a
  *     running VM waits for always go first
+ * @param licenseCheck how often the running agent enforces the licenses of installed products: renews leases, warns
+ *     ahead of the end of a term, stops VMs whose license does not allow running ({@code LICENSE_CHECK_PERIOD},
+ *     default 60 s)
  */
 public record DeliverySettings(
-        String dispatchUrl, boolean lazyBoot, int imagePort, Duration pullDelay, long pullRate) {}
+        String dispatchUrl,
+        boolean lazyBoot,
+        int imagePort,
+        Duration pullDelay,
+        long pullRate,
+        Duration licenseCheck) {}

@@ -4,8 +4,14 @@ import dev.vigil.agent.config.AgentConfig;
 import java.io.PrintStream;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.libvirt.Connect;
+import org.libvirt.LibvirtException;
 
 /**
  * What one agent process does for deliveries: installs, and the images still arriving under running VMs (their
@@ -19,18 +25,26 @@ public final class Deliveries implements AutoCloseable {
     private final AgentConfig config;
     private final PrintStream out;
     private final Installer installer;
+    private final LicenseGuard guard;
     private final List<Thread> threads = new ArrayList<>();
     private final List<ImageStream> streams = new ArrayList<>();
     private ImageServer server;
+    private ScheduledExecutorService guarding;
 
     public Deliveries(AgentConfig config, PrintStream out, Duration backoff, Clock clock) {
         this.config = config;
         this.out = out;
         this.installer = new Installer(config, out, backoff, clock, this);
+        this.guard = new LicenseGuard(config, out, clock, installer);
     }
 
     public Installer installer() {
         return installer;
+    }
+
+    /** The licenses of installed products, enforced. */
+    public LicenseGuard guard() {
+        return guard;
     }
 
     /** The loopback image server, started on first use. */
@@ -58,6 +72,38 @@ public final class Deliveries implements AutoCloseable {
             LOG.log(System.Logger.Level.ERROR, "cannot resume the images still arriving: " + e.getMessage());
             out.println("cannot resume the images still arriving: " + e.getMessage());
             return 0;
+        }
+    }
+
+    /**
+     * Enforces the licenses of installed products every {@code period} on a thread of its own (a renewal may wait on
+     * the network), and once at once.
+     */
+    public synchronized void guardLicenses(Duration period) {
+        if (guarding != null) {
+            return;
+        }
+        guarding = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "vigil-license-guard");
+            thread.setDaemon(true);
+            return thread;
+        });
+        guarding.scheduleWithFixedDelay(this::enforceLicenses, 0, period.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void enforceLicenses() {
+        try {
+            if (installer.installations().isEmpty()) {
+                return;
+            }
+            Connect hypervisor = new Connect(config.hypervisorUri());
+            try {
+                guard.enforce(hypervisor, Instant.now());
+            } finally {
+                hypervisor.close();
+            }
+        } catch (DeliveryException | LibvirtException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "the license check did not finish: " + e.getMessage());
         }
     }
 
@@ -92,6 +138,9 @@ public final class Deliveries implements AutoCloseable {
     public void close() throws InterruptedException {
         List<Thread> running;
         synchronized (this) {
+            if (guarding != null) {
+                guarding.shutdownNow();
+            }
             streams.forEach(ImageStream::stop);
             running = List.copyOf(threads);
         }

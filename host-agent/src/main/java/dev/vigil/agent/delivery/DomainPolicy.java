@@ -73,8 +73,29 @@ final class DomainPolicy {
      * agent's disk is a qcow2 overlay whose errors pause the VM (not the guest's file system), whatever the template
      * said of its driver.
      */
-    static String place(String xml, Path disk, Path console) throws DeliveryException {
+    static String place(String xml, Path disk, Path console, Map<String, String> firmware) throws DeliveryException {
         Document document = parse(xml);
+        if (!firmware.isEmpty()) {
+            Element sysinfo = null;
+            NodeList existing = document.getElementsByTagName("sysinfo");
+            for (int i = 0; i < existing.getLength(); i++) {
+                Element candidate = (Element) existing.item(i);
+                if ("fwcfg".equals(candidate.getAttribute("type"))) {
+                    sysinfo = candidate;
+                }
+            }
+            if (sysinfo == null) {
+                sysinfo = document.createElement("sysinfo");
+                sysinfo.setAttribute("type", "fwcfg");
+                document.getDocumentElement().appendChild(sysinfo);
+            }
+            for (Map.Entry<String, String> value : new java.util.TreeMap<>(firmware).entrySet()) {
+                Element entry = document.createElement("entry");
+                entry.setAttribute("name", value.getKey());
+                entry.setTextContent(value.getValue());
+                sysinfo.appendChild(entry);
+            }
+        }
         NodeList disks = document.getElementsByTagName("disk");
         for (int i = 0; i < disks.getLength(); i++) {
             Element element = (Element) disks.item(i);
@@ -140,6 +161,12 @@ final class DomainPolicy {
         }
         if (FORBIDDEN.contains(name)) {
             refuse("it asks for <" + name + ">, which reaches the host");
+        }
+        if ("entry".equals(name) && element.hasAttribute("file")) {
+            refuse("a firmware entry would hand the guest the host file '" + element.getAttribute("file") + "'");
+        }
+        if ("entry".equals(name) && element.getAttribute("name").startsWith("opt/dev.vigil/")) {
+            refuse("firmware entries under opt/dev.vigil/ are the agent's");
         }
         if ("disk".equals(name) && !"file".equals(element.getAttribute("type"))) {
             refuse("a disk of type '" + element.getAttribute("type") + "' would be a host device or path");

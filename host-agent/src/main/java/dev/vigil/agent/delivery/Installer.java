@@ -5,6 +5,7 @@ import dev.vigil.agent.config.AgentConfig;
 import dev.vigil.schemas.delivery.DomainDefinition;
 import dev.vigil.schemas.delivery.ImageFormat;
 import dev.vigil.schemas.delivery.ImageManifest;
+import dev.vigil.schemas.delivery.License;
 import dev.vigil.schemas.delivery.MetadataException;
 import dev.vigil.schemas.delivery.ReleaseTarget;
 import dev.vigil.schemas.delivery.TrustedMetadata;
@@ -35,6 +36,12 @@ import org.libvirt.LibvirtException;
  * half-installed running and says what to do.
  */
 public final class Installer {
+
+    /**
+     * The firmware configuration entry (QEMU fw_cfg, {@code /sys/firmware/qemu_fw_cfg/by_name/...} in a Linux guest)
+     * through which a guest reads its license's features at first boot.
+     */
+    public static final String LICENSE_ENTRY = "opt/dev.vigil/license";
 
     /** What an install made. */
     public record Installation(String product, String release, String vmUuid, String vmName, Path disk) {}
@@ -81,6 +88,7 @@ public final class Installer {
                     enrolment.product() + " " + target.getRelease()
                             + " states no disk size: its image was not verified;" + " tell the vendor");
         }
+        License license = deliveries.guard().admit(trusted, enrolment.product());
         Installation existing = find(enrolment.product(), target.getRelease());
         if (existing != null) {
             out.println(enrolment.product() + " " + target.getRelease() + " is installed as VM " + existing.vmName());
@@ -120,7 +128,8 @@ public final class Installer {
         DomainPolicy.check(domain.getDomainXml());
         Path vmDir = config.stateDir().resolve("vms").resolve(domain.getVmUuid());
         Path disk = vmDir.resolve("disk.qcow2");
-        String xml = DomainPolicy.place(domain.getDomainXml(), disk, vmDir.resolve("console.log"));
+        String xml = DomainPolicy.place(
+                domain.getDomainXml(), disk, vmDir.resolve("console.log"), Map.of(LICENSE_ENTRY, firstBoot(license)));
         ImageStream.Job job = new ImageStream.Job(
                 enrolment.product(),
                 target.getRelease(),
@@ -184,6 +193,26 @@ public final class Installer {
                     + " (" + domain.getVmUuid() + "); it is running");
         }
         return installation;
+    }
+
+    /** What the guest finds in its firmware configuration at {@link #LICENSE_ENTRY}: its license's terms. */
+    static String firstBoot(License license) {
+        return "product=" + license.getProduct() + "\nlicense=" + license.getLicenseId() + "\nfeatures="
+                + String.join(",", license.getFeatures()) + "\nvalidUntil=" + license.getValidUntil() + "\n";
+    }
+
+    /** The installed VMs, as recorded. */
+    List<Installation> installations() throws DeliveryException {
+        List<Installation> installed = new ArrayList<>();
+        for (Properties p : records()) {
+            installed.add(new Installation(
+                    p.getProperty("product"),
+                    p.getProperty("release"),
+                    p.getProperty("vmUuid"),
+                    p.getProperty("vmName"),
+                    Path.of(p.getProperty("disk"))));
+        }
+        return installed;
     }
 
     /** Continues the pulls of images that were still arriving when an earlier process stopped; returns how many. */

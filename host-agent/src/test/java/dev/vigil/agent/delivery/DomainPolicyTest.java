@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -29,14 +30,17 @@ class DomainPolicyTest {
                         "<source file='{{vigil.disk}}'/>",
                         "<driver name='qemu' type='raw' cache='none'/>" + "<source file='{{vigil.disk}}'/>"),
                 Path.of("/var/lib/vigil-agent/vms/u/disk.qcow2"),
-                Path.of("/var/lib/vigil-agent/vms/u/console.log"));
+                Path.of("/var/lib/vigil-agent/vms/u/console.log"),
+                Map.of("opt/dev.vigil/license", "features=pro,gpu"));
         assertThat(placed)
                 .contains("<driver cache=\"none\" error_policy=\"stop\" name=\"qemu\" rerror_policy=\"stop\""
                         + " type=\"qcow2\"/>")
                 .contains("<source file=\"/var/lib/vigil-agent/vms/u/disk.qcow2\"/>")
                 .contains("/var/lib/vigil-agent/vms/u/console.log")
-                .doesNotContain("{{vigil.");
-        assertThat(DomainPolicy.place(DOMAIN, Path.of("/d.qcow2"), Path.of("/c.log")))
+                .doesNotContain("{{vigil.")
+                .contains("<sysinfo type=\"fwcfg\"><entry name=\"opt/dev.vigil/license\">features=pro,gpu</entry>"
+                        + "</sysinfo>");
+        assertThat(DomainPolicy.place(DOMAIN, Path.of("/d.qcow2"), Path.of("/c.log"), Map.of()))
                 .contains("<driver error_policy=\"stop\" name=\"qemu\" rerror_policy=\"stop\" type=\"qcow2\"/>");
     }
 
@@ -72,6 +76,24 @@ class DomainPolicyTest {
                             .contains(why)
                             .contains("Nothing was installed");
                 });
+    }
+
+    @Test
+    void firmwareEntriesMayNotCarryHostFilesOrSpeakForTheAgent() {
+        assertThatThrownBy(() -> DomainPolicy.check(DOMAIN.replace(
+                        "</devices></domain>",
+                        "</devices><sysinfo type='fwcfg'><entry name='opt/x' file='/etc/shadow'/></sysinfo></domain>")))
+                .hasMessageContaining("host file '/etc/shadow'");
+        assertThatThrownBy(() -> DomainPolicy.check(DOMAIN.replace(
+                        "</devices></domain>",
+                        "</devices><sysinfo type='fwcfg'><entry name='opt/dev.vigil/license'>features=all</entry>"
+                                + "</sysinfo></domain>")))
+                .hasMessageContaining("the agent's");
+        assertThatCode(() -> DomainPolicy.check(DOMAIN.replace(
+                        "</devices></domain>",
+                        "</devices><sysinfo type='fwcfg'><entry name='opt/com.acme/mode'>beta</entry></sysinfo>"
+                                + "</domain>")))
+                .doesNotThrowAnyException();
     }
 
     @Test
