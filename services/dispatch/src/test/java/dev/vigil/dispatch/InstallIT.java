@@ -7,31 +7,21 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.vigil.agent.config.AgentConfig;
-import dev.vigil.agent.delivery.Deliveries;
 import dev.vigil.agent.delivery.DeliveryException;
-import dev.vigil.agent.delivery.EnrolCommand;
 import dev.vigil.agent.delivery.Installer;
-import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
 import dev.vigil.schemas.delivery.ImageChunker;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.restassured.RestAssured;
 import io.restassured.path.json.JsonPath;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Clock;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,7 +61,7 @@ class InstallIT {
         Path image = Images.raw(dir, "master.raw", 41, 3 * 1024 * 1024 + 25 * 512);
         Vendor.publish(product, "1.0", image);
         String token = Enrolments.enrol(Enrolments.program(product, "beta"), "Grace Hopper");
-        Host host = new Host(dir.resolve("state"));
+        AgentHost host = AgentHost.onTestHypervisor(dir.resolve("state"));
 
         Installer.Installation installed;
         Connect hypervisor = new Connect("test:///default");
@@ -138,7 +128,7 @@ class InstallIT {
         Images.storeChunk(victim, forged);
 
         String token = Enrolments.enrol(Enrolments.program(product, "beta"), "Alan Turing");
-        Host host = new Host(dir.resolve("state"));
+        AgentHost host = AgentHost.onTestHypervisor(dir.resolve("state"));
         Connect hypervisor = new Connect("test:///default");
         try {
             int before = hypervisor.numOfDefinedDomains() + hypervisor.numOfDomains();
@@ -183,7 +173,7 @@ class InstallIT {
         String other = token.substring(0, token.lastIndexOf('.') + 1)
                 + (prefix.charAt(0) == '0' ? '1' : '0')
                 + prefix.substring(1);
-        Host host = new Host(dir.resolve("state"));
+        AgentHost host = AgentHost.onTestHypervisor(dir.resolve("state"));
 
         Connect hypervisor = new Connect("test:///default");
         try {
@@ -211,7 +201,7 @@ class InstallIT {
                 Vendor.TEMPLATE.replace("<devices>", "<devices><emulator>/usr/local/bin/anything</emulator>"));
         Vendor.publish(product, image, release);
         String token = Enrolments.enrol(Enrolments.program(product, "beta"), "Edsger Dijkstra");
-        Host host = new Host(dir.resolve("state"));
+        AgentHost host = AgentHost.onTestHypervisor(dir.resolve("state"));
 
         Connect hypervisor = new Connect("test:///default");
         try {
@@ -233,7 +223,7 @@ class InstallIT {
     void theAgentInstallsWhatDispatchTellsItToOnceTheVendorPublishes() throws Exception {
         String product = Vendor.product();
         String token = Enrolments.enrol(Enrolments.program(product, "beta"), "Barbara Liskov");
-        Host host = new Host(dir.resolve("state"));
+        AgentHost host = AgentHost.onTestHypervisor(dir.resolve("state"));
         Connect hypervisor = new Connect("test:///default");
         try {
             assertThat(host.enroll(token, hypervisor)).isNull();
@@ -266,65 +256,6 @@ class InstallIT {
             assertThat(vm.isActive()).isEqualTo(1);
             vm.destroy();
             vm.undefine();
-        }
-    }
-
-    /** A host with the agent's configuration and state, enrolling and installing as {@code vigil-agent} does. */
-    private static final class Host {
-        final String id = "host-" + UUID.randomUUID();
-        final Path state;
-        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-
-        Host(Path state) {
-            this.state = state;
-        }
-
-        Map<String, String> settings() {
-            // The test hypervisor reads no disks: these installs download the whole image first (LazyBootIT boots
-            // real VMs from partial images).
-            return Map.of(
-                    "VIGIL_AGENT_DISPATCH_URL",
-                    "http://localhost:" + RestAssured.port,
-                    "VIGIL_AGENT_STATE_DIR",
-                    state.toString(),
-                    "VIGIL_AGENT_LAZY_BOOT",
-                    "false");
-        }
-
-        AgentConfig config() {
-            Map<String, String> values = new HashMap<>(settings());
-            values.put(
-                    "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
-                    Devstack.shared().endpoints().kafkaBootstrapServers());
-            values.put("VIGIL_AGENT_HYPERVISOR_URI", "test:///default");
-            values.put("VIGIL_AGENT_HOST_ID", id);
-            values.put("VIGIL_AGENT_TENANT", "acme");
-            return AgentConfig.load(values);
-        }
-
-        Installer.Installation enroll(String token, Connect hypervisor) throws Exception {
-            try (Deliveries deliveries = deliveries()) {
-                return EnrolCommand.run(
-                        new String[] {token}, config(), hypervisor, printer(), "test", Clock.systemUTC(), deliveries);
-            }
-        }
-
-        Installer.Installation install(String release, Connect hypervisor) throws Exception {
-            try (Deliveries deliveries = deliveries()) {
-                return deliveries.installer().install(hypervisor, release);
-            }
-        }
-
-        private Deliveries deliveries() {
-            return new Deliveries(config(), printer(), Duration.ofMillis(50), Clock.systemUTC());
-        }
-
-        String printed() {
-            return out.toString(StandardCharsets.UTF_8);
-        }
-
-        private PrintStream printer() {
-            return new PrintStream(out, true, StandardCharsets.UTF_8);
         }
     }
 

@@ -5,32 +5,23 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.vigil.agent.config.AgentConfig;
 import dev.vigil.agent.delivery.Deliveries;
-import dev.vigil.agent.delivery.EnrolCommand;
 import dev.vigil.agent.delivery.Installer;
-import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
 import dev.vigil.devstack.GuestDomain;
 import dev.vigil.schemas.delivery.ImageChunker;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.restassured.RestAssured;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
-import java.io.PrintStream;
 import java.io.RandomAccessFile;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -122,18 +113,11 @@ class LazyBootIT {
         Vendor.publish(product, image, release());
         String token = Enrolments.enrol(Enrolments.program(product, "beta"), "Frances Allen");
         // The pull waits long enough for the boot: what the guest reads before then, it read on demand.
-        Host host = new Host(dir.resolve("state"), "PT30S");
+        AgentHost host = host(dir.resolve("state"), "PT30S");
 
         hypervisor = new Connect(GuestDomain.URI);
         try (Deliveries deliveries = host.deliveries()) {
-            Installer.Installation installed = EnrolCommand.run(
-                    new String[] {token},
-                    host.config(),
-                    hypervisor,
-                    host.printer(),
-                    "test",
-                    Clock.systemUTC(),
-                    deliveries);
+            Installer.Installation installed = host.enroll(token, hypervisor, deliveries);
             Domain vm = hypervisor.domainLookupByUUIDString(installed.vmUuid());
             vms.add(vm);
             Path console = host.state.resolve("vms").resolve(installed.vmUuid()).resolve("console.log");
@@ -142,8 +126,12 @@ class LazyBootIT {
 
             assertThat(vm.getXMLDesc(0))
                     .contains("protocol='http'")
-                    .contains("<host name='127.0.0.1' port='" + host.port);
+                    .contains("<host name='127.0.0.1' port='" + host.settings().get("VIGIL_AGENT_IMAGE_PORT"));
             awaitConsole(console, "vigil-guest: wrote 4 blocks", Duration.ofSeconds(90), host, vm);
+            // The license's features reached the guest through its firmware configuration at first boot.
+            assertThat(consoleOf(console))
+                    .containsPattern("vigil-guest: license product=" + product
+                            + " license=[0-9a-f-]{36} features=beta,telemetry validUntil=20[0-9-]+T");
             // Booted from what was read on demand: the image is not all here.
             assertThat(master).doesNotExist();
             assertThat(master.resolveSibling("master.raw.part")).exists();
@@ -191,18 +179,11 @@ class LazyBootIT {
         forged[forged.length / 2] ^= 1;
         Images.storeChunk(victim, forged);
         String token = Enrolments.enrol(Enrolments.program(product, "beta"), "Barbara Liskov");
-        Host host = new Host(dir.resolve("state"), "PT1S");
+        AgentHost host = host(dir.resolve("state"), "PT1S");
 
         hypervisor = new Connect(GuestDomain.URI);
         try (Deliveries deliveries = host.deliveries()) {
-            Installer.Installation installed = EnrolCommand.run(
-                    new String[] {token},
-                    host.config(),
-                    hypervisor,
-                    host.printer(),
-                    "test",
-                    Clock.systemUTC(),
-                    deliveries);
+            Installer.Installation installed = host.enroll(token, hypervisor, deliveries);
             Domain vm = hypervisor.domainLookupByUUIDString(installed.vmUuid());
             vms.add(vm);
             Path console = host.state.resolve("vms").resolve(installed.vmUuid()).resolve("console.log");
@@ -245,7 +226,7 @@ class LazyBootIT {
         return release;
     }
 
-    private static void awaitConsole(Path console, String text, Duration timeout, Host host, Domain vm)
+    private static void awaitConsole(Path console, String text, Duration timeout, AgentHost host, Domain vm)
             throws Exception {
         try {
             await().atMost(timeout).until(() -> consoleOf(console).contains(text));
@@ -254,7 +235,7 @@ class LazyBootIT {
         }
     }
 
-    private static String diagnosis(Path console, Host host, Domain vm) throws Exception {
+    private static String diagnosis(Path console, AgentHost host, Domain vm) throws Exception {
         String text = consoleOf(console);
         return "VM state " + vm.getInfo().state + "; console (" + text.length() + " characters) ends: "
                 + text.substring(Math.max(0, text.length() - 1500)) + "\nprinted:\n" + host.printed();
@@ -293,47 +274,20 @@ class LazyBootIT {
         throw new AssertionError("no chunk holds offset " + offset);
     }
 
-    /** An enrolled host on the real hypervisor, with its own image port. */
-    private static final class Host {
-        final String id = "host-" + UUID.randomUUID();
-        final Path state;
-        final int port;
-        final String pullDelay;
-        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-
-        Host(Path state, String pullDelay) throws Exception {
-            this.state = state;
-            this.pullDelay = pullDelay;
-            try (ServerSocket socket = new ServerSocket(0)) {
-                this.port = socket.getLocalPort();
-            }
+    /** A host on the real hypervisor with its own image port, the background pull waiting {@code pullDelay}. */
+    private static AgentHost host(Path state, String pullDelay) throws Exception {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
         }
-
-        AgentConfig config() {
-            Map<String, String> values = new HashMap<>();
-            values.put("VIGIL_AGENT_DISPATCH_URL", "http://localhost:" + RestAssured.port);
-            values.put("VIGIL_AGENT_STATE_DIR", state.toString());
-            values.put(
-                    "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
-                    Devstack.shared().endpoints().kafkaBootstrapServers());
-            values.put("VIGIL_AGENT_HYPERVISOR_URI", GuestDomain.URI);
-            values.put("VIGIL_AGENT_HOST_ID", id);
-            values.put("VIGIL_AGENT_TENANT", "acme");
-            values.put("VIGIL_AGENT_IMAGE_PORT", Integer.toString(port));
-            values.put("VIGIL_AGENT_PULL_DELAY", pullDelay);
-            return AgentConfig.load(values);
-        }
-
-        Deliveries deliveries() {
-            return new Deliveries(config(), printer(), Duration.ofMillis(200), Clock.systemUTC());
-        }
-
-        PrintStream printer() {
-            return new PrintStream(out, true, StandardCharsets.UTF_8);
-        }
-
-        String printed() {
-            return out.toString(StandardCharsets.UTF_8);
-        }
+        return new AgentHost(
+                state,
+                Map.of(
+                        "VIGIL_AGENT_HYPERVISOR_URI",
+                        GuestDomain.URI,
+                        "VIGIL_AGENT_IMAGE_PORT",
+                        Integer.toString(port),
+                        "VIGIL_AGENT_PULL_DELAY",
+                        pullDelay));
     }
 }
