@@ -2,6 +2,7 @@ package dev.vigil.agent.delivery;
 
 import dev.vigil.agent.capture.QemuImg;
 import dev.vigil.agent.config.DeliverySettings;
+import dev.vigil.agent.hypervisor.VigilConnect;
 import dev.vigil.schemas.delivery.ImageFormat;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -11,7 +12,6 @@ import java.time.Duration;
 import java.util.function.Consumer;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
-import org.libvirt.DomainInfo;
 import org.libvirt.LibvirtException;
 import org.libvirt.TypedParameter;
 import org.libvirt.TypedUlongParameter;
@@ -95,6 +95,8 @@ final class ImageStream implements Runnable {
     @Override
     public void run() {
         try {
+            // A VM left paused on a read while no process served its image goes on now that one does.
+            resumeIfPausedOnIoError();
             pause(settings.pullDelay());
             pull();
             if (stopped) {
@@ -172,22 +174,28 @@ final class ImageStream implements Runnable {
 
     /** A VM whose disk stops on errors pauses when a read fails; once data flows again it may go on. */
     private void resumeIfStalledReadsReady() {
-        if (!store.stalledReadsReady()) {
-            return;
+        if (store.stalledReadsReady()) {
+            resumeIfPausedOnIoError();
         }
+    }
+
+    /**
+     * Resumes the VM if it is paused on a disk error: QEMU then retries the read, which the server can now answer.
+     * A VM paused for another reason (by its user) stays paused.
+     */
+    void resumeIfPausedOnIoError() {
         try {
-            Connect hypervisor = new Connect(hypervisorUri);
+            VigilConnect hypervisor = new VigilConnect(hypervisorUri);
             try {
-                Domain vm = hypervisor.domainLookupByUUIDString(job.vmUuid());
-                if (vm.getInfo().state == DomainInfo.DomainState.VIR_DOMAIN_PAUSED) {
-                    vm.resume();
+                if (hypervisor.pausedOnIoError(job.vmUuid())) {
+                    hypervisor.domainLookupByUUIDString(job.vmUuid()).resume();
                     out.println(job.product() + " " + job.release() + ": the image can be read again; VM "
                             + job.vmUuid() + " resumed");
                 }
             } finally {
                 hypervisor.close();
             }
-        } catch (LibvirtException e) {
+        } catch (LibvirtException | RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "cannot resume VM " + job.vmUuid() + ": " + e.getMessage());
         }
     }

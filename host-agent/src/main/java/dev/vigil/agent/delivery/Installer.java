@@ -197,8 +197,10 @@ public final class Installer {
 
     /** What the guest finds in its firmware configuration at {@link #LICENSE_ENTRY}: its license's terms. */
     static String firstBoot(License license) {
+        // Space-separated: QEMU's command line, which libvirt passes the entry on, splits values at commas.
         return "product=" + license.getProduct() + "\nlicense=" + license.getLicenseId() + "\nfeatures="
-                + String.join(",", license.getFeatures()) + "\nvalidUntil=" + license.getValidUntil() + "\n";
+                + String.join(" ", license.getFeatures()).replace(',', ' ') + "\nvalidUntil="
+                + license.getValidUntil() + "\n";
     }
 
     /** The installed VMs, as recorded. */

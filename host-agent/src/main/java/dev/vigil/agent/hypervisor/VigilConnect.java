@@ -52,6 +52,26 @@ public final class VigilConnect extends Connect {
         }
     }
 
+    private static final int STATE_PAUSED = 3;
+    private static final int PAUSED_IOERROR = 4;
+
+    /** Whether the domain is paused because a disk read or write failed (libvirt's VIR_DOMAIN_PAUSED_IOERROR). */
+    public boolean pausedOnIoError(String vmUuid) {
+        Pointer dom = LibvirtNative.LIB.virDomainLookupByUUIDString(pointer(), vmUuid);
+        if (dom == null) {
+            return false;
+        }
+        try {
+            com.sun.jna.ptr.IntByReference state = new com.sun.jna.ptr.IntByReference();
+            com.sun.jna.ptr.IntByReference reason = new com.sun.jna.ptr.IntByReference();
+            return LibvirtNative.LIB.virDomainGetState(dom, state, reason, 0) == 0
+                    && state.getValue() == STATE_PAUSED
+                    && reason.getValue() == PAUSED_IOERROR;
+        } finally {
+            LibvirtNative.LIB.virDomainFree(dom);
+        }
+    }
+
     /** The {@code virConnectPtr}; valid until {@link #close()}. */
     Pointer pointer() {
         return vcp.getPointer();

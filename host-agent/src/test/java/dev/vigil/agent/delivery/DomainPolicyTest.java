@@ -31,14 +31,14 @@ class DomainPolicyTest {
                         "<driver name='qemu' type='raw' cache='none'/>" + "<source file='{{vigil.disk}}'/>"),
                 Path.of("/var/lib/vigil-agent/vms/u/disk.qcow2"),
                 Path.of("/var/lib/vigil-agent/vms/u/console.log"),
-                Map.of("opt/dev.vigil/license", "features=pro,gpu"));
+                Map.of("opt/dev.vigil/license", "features=pro gpu"));
         assertThat(placed)
                 .contains("<driver cache=\"none\" error_policy=\"stop\" name=\"qemu\" rerror_policy=\"stop\""
                         + " type=\"qcow2\"/>")
                 .contains("<source file=\"/var/lib/vigil-agent/vms/u/disk.qcow2\"/>")
                 .contains("/var/lib/vigil-agent/vms/u/console.log")
                 .doesNotContain("{{vigil.")
-                .contains("<sysinfo type=\"fwcfg\"><entry name=\"opt/dev.vigil/license\">features=pro,gpu</entry>"
+                .contains("<sysinfo type=\"fwcfg\"><entry name=\"opt/dev.vigil/license\">features=pro gpu</entry>"
                         + "</sysinfo>");
         assertThat(DomainPolicy.place(DOMAIN, Path.of("/d.qcow2"), Path.of("/c.log"), Map.of()))
                 .contains("<driver error_policy=\"stop\" name=\"qemu\" rerror_policy=\"stop\" type=\"qcow2\"/>");

@@ -52,7 +52,7 @@ class AgentLicenseIT {
             assertThat(hypervisor.domainLookupByUUIDString(installed.vmUuid()).getXMLDesc(0))
                     .contains("<sysinfo type='fwcfg'>")
                     .containsPattern("<entry name='opt/dev.vigil/license'>product=" + product
-                            + "\\s+license=[0-9a-f-]{36}\\s+features=beta,telemetry\\s+validUntil=");
+                            + "\\s+license=[0-9a-f-]{36}\\s+features=beta telemetry\\s+validUntil=");
             License license = held(host);
 
             try (RunningAgent agent = RunningAgent.start(host.id, host.state, host.settings())) {

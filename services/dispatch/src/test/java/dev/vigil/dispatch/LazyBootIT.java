@@ -64,8 +64,10 @@ class LazyBootIT {
     @TempDir
     Path dir;
 
-    private final List<Domain> vms = new java.util.ArrayList<>();
-    private Connect hypervisor;
+    // Connections are short-lived: once an agent in this JVM has registered libvirt's event loop, libvirtd closes a
+    // connection that stays idle past its keepalive (no loop answers it here).
+    private final List<String> vms = new java.util.ArrayList<>();
+    private final List<Connect> connections = new java.util.ArrayList<>();
 
     @BeforeAll
     static void realHypervisor() {
@@ -87,8 +89,10 @@ class LazyBootIT {
 
     @AfterEach
     void removeVms() throws LibvirtException {
-        for (Domain vm : vms) {
+        Connect hypervisor = connect();
+        for (String uuid : vms) {
             try {
+                Domain vm = hypervisor.domainLookupByUUIDString(uuid);
                 if (vm.isActive() == 1) {
                     vm.destroy();
                 }
@@ -97,9 +101,25 @@ class LazyBootIT {
                 // already gone
             }
         }
-        if (hypervisor != null) {
-            hypervisor.close();
+        for (Connect connection : connections) {
+            try {
+                connection.close();
+            } catch (LibvirtException ignored) {
+                // closed by libvirtd
+            }
         }
+    }
+
+    /** A new connection to the real hypervisor, closed after the test. */
+    private Connect connect() throws LibvirtException {
+        Connect connection = new Connect(GuestDomain.URI);
+        connections.add(connection);
+        return connection;
+    }
+
+    /** The VM, looked up on a new connection. */
+    private Domain vm(String uuid) throws LibvirtException {
+        return connect().domainLookupByUUIDString(uuid);
     }
 
     @Test
@@ -115,35 +135,34 @@ class LazyBootIT {
         // The pull waits long enough for the boot: what the guest reads before then, it read on demand.
         AgentHost host = host(dir.resolve("state"), "PT30S");
 
-        hypervisor = new Connect(GuestDomain.URI);
         try (Deliveries deliveries = host.deliveries()) {
-            Installer.Installation installed = host.enroll(token, hypervisor, deliveries);
-            Domain vm = hypervisor.domainLookupByUUIDString(installed.vmUuid());
+            Installer.Installation installed = host.enroll(token, connect(), deliveries);
+            String vm = installed.vmUuid();
             vms.add(vm);
             Path console = host.state.resolve("vms").resolve(installed.vmUuid()).resolve("console.log");
             Path master =
                     host.state.resolve("images").resolve(product).resolve("1.0").resolve("master.raw");
 
-            assertThat(vm.getXMLDesc(0))
+            assertThat(vm(vm).getXMLDesc(0))
                     .contains("protocol='http'")
                     .contains("<host name='127.0.0.1' port='" + host.settings().get("VIGIL_AGENT_IMAGE_PORT"));
             awaitConsole(console, "vigil-guest: wrote 4 blocks", Duration.ofSeconds(90), host, vm);
             // The license's features reached the guest through its firmware configuration at first boot.
             assertThat(consoleOf(console))
                     .containsPattern("vigil-guest: license product=" + product
-                            + " license=[0-9a-f-]{36} features=beta,telemetry validUntil=20[0-9-]+T");
+                            + " license=[0-9a-f-]{36} features=beta telemetry validUntil=20[0-9-]+T");
             // Booted from what was read on demand: the image is not all here.
             assertThat(master).doesNotExist();
             assertThat(master.resolveSibling("master.raw.part")).exists();
 
             assertThat(deliveries.await()).isEmpty();
             assertThat(master).hasSameBinaryContentAs(image);
-            String xml = vm.getXMLDesc(0);
+            String xml = vm(vm).getXMLDesc(0);
             assertThat(xml)
                     .doesNotContain("protocol='http'")
                     .contains("disk-local.qcow2")
                     .contains("<source file='" + master + "'");
-            assertThat(vm.getInfo().state).isEqualTo(DomainInfo.DomainState.VIR_DOMAIN_RUNNING);
+            assertThat(vm(vm).getInfo().state).isEqualTo(DomainInfo.DomainState.VIR_DOMAIN_RUNNING);
             assertThat(consoleOf(console)).doesNotContain("I/O error");
             assertThat(host.printed())
                     .contains("it is running while the rest of its 64.0 MiB image arrives")
@@ -158,13 +177,59 @@ class LazyBootIT {
             assertThat(installed.disk()).doesNotExist();
 
             // The guest's own write moved with the pivot; everything else reads as the master.
-            vm.destroy();
+            vm(vm).destroy();
             Path flat = dir.resolve("flat.raw");
             GuestDomain.run("qemu-img", "convert", "-U", "-O", "raw", disk.toString(), flat.toString());
             byte[] expected = Files.readAllBytes(image);
             Arrays.fill(expected, (int) (WRITE_BLOCK * 4096), (int) ((WRITE_BLOCK + 4) * 4096), (byte) 171);
             assertThat(flat).hasBinaryContent(expected);
         }
+    }
+
+    @Test
+    void theRunningAgentFinishesAPullTheEnrolmentLeftAndTheVmGoesOn() throws Exception {
+        String product = Vendor.product();
+        Path image = GuestDomain.bootableImage(
+                dir.resolve("boot.raw"), IMAGE_BYTES, "console=ttyS0 panic=0 vigil.scenario=idle", 13);
+        Vendor.publish(product, image, release());
+        String token = Enrolments.enrol(Enrolments.program(product, "beta"), "Katherine Johnson");
+        // The enrolment's own pull would wait ten minutes: it is stopped long before.
+        AgentHost host = host(dir.resolve("state"), "PT10M");
+
+        Installer.Installation installed;
+        try (Deliveries enrolment = host.deliveries()) {
+            installed = host.enroll(token, connect(), enrolment);
+            vms.add(installed.vmUuid());
+            awaitConsole(
+                    host.state.resolve("vms").resolve(installed.vmUuid()).resolve("console.log"),
+                    "vigil-guest: up",
+                    Duration.ofSeconds(90),
+                    host,
+                    installed.vmUuid());
+        }
+        Path master =
+                host.state.resolve("images").resolve(product).resolve("1.0").resolve("master.raw");
+        assertThat(master).doesNotExist();
+        assertThat(Files.readString(host.state
+                        .resolve("delivery")
+                        .resolve("installed")
+                        .resolve(installed.vmUuid() + ".properties")))
+                .contains("arriving=");
+
+        // The agent starts (same state, same image port): it serves the image again and pulls the rest.
+        AgentHost agent = host.with("VIGIL_AGENT_PULL_DELAY", "0");
+        try (Deliveries running = agent.deliveries()) {
+            assertThat(running.resume()).isEqualTo(1);
+            assertThat(running.await()).isEmpty();
+        }
+        assertThat(master).hasSameBinaryContentAs(image);
+        String vm = installed.vmUuid();
+        assertThat(vm(vm).getXMLDesc(0)).doesNotContain("protocol='http'").contains("disk-local.qcow2");
+        assertThat(vm(vm).getInfo().state).isEqualTo(DomainInfo.DomainState.VIR_DOMAIN_RUNNING);
+        assertThat(agent.printed())
+                .containsPattern(product + " 1\\.0: [0-9.]+ of 64\\.0 MiB are here; pulling the rest under VM "
+                        + installed.vmUuid())
+                .contains("the whole image is here and verified");
     }
 
     @Test
@@ -181,22 +246,21 @@ class LazyBootIT {
         String token = Enrolments.enrol(Enrolments.program(product, "beta"), "Barbara Liskov");
         AgentHost host = host(dir.resolve("state"), "PT1S");
 
-        hypervisor = new Connect(GuestDomain.URI);
         try (Deliveries deliveries = host.deliveries()) {
-            Installer.Installation installed = host.enroll(token, hypervisor, deliveries);
-            Domain vm = hypervisor.domainLookupByUUIDString(installed.vmUuid());
+            Installer.Installation installed = host.enroll(token, connect(), deliveries);
+            String vm = installed.vmUuid();
             vms.add(vm);
             Path console = host.state.resolve("vms").resolve(installed.vmUuid()).resolve("console.log");
 
             // The boot loader's read of the kernel fails: the VM stops there instead of running altered bytes.
             try {
                 await().atMost(Duration.ofSeconds(60))
-                        .until(() -> vm.getInfo().state == DomainInfo.DomainState.VIR_DOMAIN_PAUSED);
+                        .until(() -> vm(vm).getInfo().state == DomainInfo.DomainState.VIR_DOMAIN_PAUSED);
             } catch (ConditionTimeoutException e) {
                 throw new AssertionError("the VM did not pause: " + diagnosis(console, host, vm), e);
             }
             Thread.sleep(2000);
-            assertThat(vm.getInfo().state).isEqualTo(DomainInfo.DomainState.VIR_DOMAIN_PAUSED);
+            assertThat(vm(vm).getInfo().state).isEqualTo(DomainInfo.DomainState.VIR_DOMAIN_PAUSED);
             assertThat(consoleOf(console)).doesNotContain("Linux version");
             assertThat(host.printed())
                     .contains("offset " + victim.offset())
@@ -212,7 +276,7 @@ class LazyBootIT {
                             .resolve("1.0")
                             .resolve("master.raw"))
                     .hasSameBinaryContentAs(image);
-            assertThat(vm.getInfo().state).isEqualTo(DomainInfo.DomainState.VIR_DOMAIN_RUNNING);
+            assertThat(vm(vm).getInfo().state).isEqualTo(DomainInfo.DomainState.VIR_DOMAIN_RUNNING);
         }
     }
 
@@ -226,8 +290,7 @@ class LazyBootIT {
         return release;
     }
 
-    private static void awaitConsole(Path console, String text, Duration timeout, AgentHost host, Domain vm)
-            throws Exception {
+    private void awaitConsole(Path console, String text, Duration timeout, AgentHost host, String vm) throws Exception {
         try {
             await().atMost(timeout).until(() -> consoleOf(console).contains(text));
         } catch (ConditionTimeoutException e) {
@@ -235,9 +298,9 @@ class LazyBootIT {
         }
     }
 
-    private static String diagnosis(Path console, AgentHost host, Domain vm) throws Exception {
+    private String diagnosis(Path console, AgentHost host, String vm) throws Exception {
         String text = consoleOf(console);
-        return "VM state " + vm.getInfo().state + "; console (" + text.length() + " characters) ends: "
+        return "VM state " + vm(vm).getInfo().state + "; console (" + text.length() + " characters) ends: "
                 + text.substring(Math.max(0, text.length() - 1500)) + "\nprinted:\n" + host.printed();
     }
 
