@@ -7,33 +7,19 @@ import dev.vigil.agent.config.AgentConfig;
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackConfig;
 import dev.vigil.devstack.Endpoints;
-import dev.vigil.devstack.ServiceProcess;
 import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.TopicCatalog;
 import dev.vigil.schemas.agent.CommandResult;
 import dev.vigil.schemas.agent.CommandStatus;
 import dev.vigil.schemas.agent.SignedCommand;
-import dev.vigil.schemas.delivery.SigningKey;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.lang.reflect.Method;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.PrivateKey;
-import java.security.Signature;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -42,16 +28,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -93,10 +76,6 @@ import org.apache.kafka.tools.EndToEndLatency;
  */
 public final class CommandLatencyBenchmark {
 
-    private static final Path APP = Path.of("services/dispatch/target/quarkus-app/quarkus-run.jar");
-    private static final String ISSUER = "https://auth.vigil.dev";
-    private static final List<String> KEY_ROLES =
-            List.of("root", "targets", "snapshot", "timestamp", "commands", "licenses");
     private static final String BASELINE_TOPIC = "bench.end-to-end-latency";
     private static final Set<String> TERMINAL = Set.of("SUCCEEDED", "FAILED", "REFUSED", "EXPIRED");
     /** How long commands may take to reach a terminal state after the last one was issued. */
@@ -123,37 +102,13 @@ public final class CommandLatencyBenchmark {
             throw new IllegalArgumentException("at most " + MAX_OFFSET + " commands per agent: the benchmark reads"
                     + " them back through the list endpoint, whose offset stops there");
         }
-        if (!Files.exists(APP)) {
-            throw new IllegalStateException(APP + " is missing: run ./mvnw install -Dquick first");
-        }
         Path logs = Files.createTempDirectory("vigil-command-bench-");
         Path secrets = Files.createTempDirectory("vigil-command-bench-keys-");
         List<Path> stateDirs = new ArrayList<>();
         boolean allSucceeded = false;
         try (Devstack stack = Devstack.start(DevstackConfig.forTests())) {
             Endpoints endpoints = stack.endpoints();
-            Map<String, String> properties = new LinkedHashMap<>();
-            for (String role : KEY_ROLES) {
-                properties.put(
-                        "vigil.dispatch.keys." + role,
-                        "file:"
-                                + secret(
-                                        secrets.resolve(role + ".pem"),
-                                        SigningKey.generate().toPem()));
-            }
-            KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA");
-            rsa.initialize(2048);
-            KeyPair staffKeys = rsa.generateKeyPair();
-            Path verifyKey = secret(
-                    secrets.resolve("jwt-public.pem"),
-                    pem("PUBLIC KEY", staffKeys.getPublic().getEncoded()));
-            properties.put("mp.jwt.verify.publickey.location", verifyKey.toUri().toString());
-            int port = freePort();
-            String base = "http://127.0.0.1:" + port;
-            try (ServiceProcess dispatch =
-                    ServiceProcess.start(APP, endpoints, port, properties, logs.resolve("dispatch.log"))) {
-                dispatch.awaitReady(base, Duration.ofSeconds(120));
-                Api api = new Api(base, staffKeys.getPrivate());
+            try (DispatchApi api = DispatchApi.launch(endpoints, logs, secrets)) {
                 String program = api.openProgram(api.product());
                 String pins = api.get("/api/v1/keys").path("agentCommandKeys").asText();
                 List<String> hosts = new ArrayList<>();
@@ -253,11 +208,11 @@ public final class CommandLatencyBenchmark {
     }
 
     /** Issues {@code count} REPORT commands round-robin, one every {@code 1/rate} s whatever the answers take. */
-    private static Phase issue(Api api, List<String> hosts, int count, int rate, int first) throws Exception {
+    private static Phase issue(DispatchApi api, List<String> hosts, int count, int rate, int first) throws Exception {
         long period = TimeUnit.SECONDS.toNanos(1) / rate;
         long start = System.nanoTime();
         long late = 0;
-        List<CompletableFuture<Posted>> pending = new ArrayList<>(count);
+        List<CompletableFuture<DispatchApi.Posted>> pending = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             long due = start + i * period;
             for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
@@ -266,10 +221,10 @@ public final class CommandLatencyBenchmark {
             late = Math.max(late, System.nanoTime() - due);
             pending.add(api.issue(hosts.get((first + i) % hosts.size())));
         }
-        List<Posted> issued = new ArrayList<>();
-        List<Posted> refused = new ArrayList<>();
-        for (CompletableFuture<Posted> post : pending) {
-            Posted posted = post.get(2, TimeUnit.MINUTES);
+        List<DispatchApi.Posted> issued = new ArrayList<>();
+        List<DispatchApi.Posted> refused = new ArrayList<>();
+        for (CompletableFuture<DispatchApi.Posted> post : pending) {
+            DispatchApi.Posted posted = post.get(2, TimeUnit.MINUTES);
             (posted.status() == 201 ? issued : refused).add(posted);
         }
         return new Phase(issued, refused, late / 1e6, (System.nanoTime() - start) / 1e9);
@@ -279,7 +234,8 @@ public final class CommandLatencyBenchmark {
      * Reads the phase's commands back through the list endpoint, host by host, until each is in a terminal state or
      * {@link #SETTLE} has passed.
      */
-    private static Map<String, JsonNode> awaitTerminal(Api api, List<String> hosts, Set<String> ids) throws Exception {
+    private static Map<String, JsonNode> awaitTerminal(DispatchApi api, List<String> hosts, Set<String> ids)
+            throws Exception {
         long deadline = System.nanoTime() + SETTLE.toNanos();
         while (true) {
             Map<String, JsonNode> seen = new HashMap<>();
@@ -392,7 +348,7 @@ public final class CommandLatencyBenchmark {
     }
 
     private static void printRefused(Phase phase) {
-        for (Posted p : phase.refused()) {
+        for (DispatchApi.Posted p : phase.refused()) {
             System.out.printf(Locale.ROOT, "REFUSED by the API: to %s, %d: %s%n", p.host(), p.status(), p.body());
         }
     }
@@ -400,7 +356,7 @@ public final class CommandLatencyBenchmark {
     /** A phase's commands as dispatch and the topics saw them. */
     private static List<Row> rows(Phase phase, Map<String, JsonNode> commands, Map<String, Trace> traces) {
         List<Row> rows = new ArrayList<>();
-        for (Posted posted : phase.issued()) {
+        for (DispatchApi.Posted posted : phase.issued()) {
             JsonNode c = commands.get(posted.commandId());
             Instant issued = instant(c, "issuedAt");
             Trace trace = traces.getOrDefault(posted.commandId(), Trace.NONE);
@@ -633,179 +589,10 @@ public final class CommandLatencyBenchmark {
     }
 
     /** Writes key material readable by this user only. */
-    private static Path secret(Path file, String text) throws IOException {
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(file, text);
-        return file;
-    }
-
-    private static String pem(String type, byte[] der) {
-        return "-----BEGIN " + type + "-----\n"
-                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
-                        .encodeToString(der)
-                + "\n-----END " + type + "-----\n";
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
-
-    /** Dispatch's API as vendor staff and a user's browser use it, with bearer tokens signed for this run. */
-    private static final class Api {
-
-        private static final Pattern TOKEN = Pattern.compile("vigil-agent enroll (ve1\\.[A-Za-z0-9_.-]+)");
-
-        private final String base;
-        private final HttpClient http = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(5))
-                .build();
-        private final String admin;
-        private final String operator;
-        private final String analyst;
-
-        Api(String base, PrivateKey key) throws Exception {
-            this.base = base;
-            this.admin = token(key, "ada@vendor.example", "admin");
-            this.operator = token(key, "otto@vendor.example", "operator");
-            this.analyst = token(key, "ana@vendor.example", "analyst");
-        }
-
-        String product() throws Exception {
-            String id = "Bench-" + UUID.randomUUID().toString().substring(0, 8);
-            send(admin, "POST", "/api/v1/products", Map.of("id", id, "name", "Bench OS", "description", "benchmark"));
-            return id;
-        }
-
-        String openProgram(String product) throws Exception {
-            String id = "bench-" + UUID.randomUUID().toString().substring(0, 8);
-            Map<String, Object> program = new LinkedHashMap<>();
-            program.put("id", id);
-            program.put("product", product);
-            program.put("channel", "beta");
-            program.put("title", "Try " + product);
-            program.put("description", "The beta of " + product);
-            program.put("open", true);
-            program.put("licenseDays", 30);
-            program.put("features", List.of("beta"));
-            send(admin, "POST", "/api/v1/programs", program);
-            return id;
-        }
-
-        /** Enrols through the programme's page as a person would; returns the token the page shows. */
-        String enrol(String program, String name) throws Exception {
-            String form = "name=" + URLEncoder.encode(name, StandardCharsets.UTF_8) + "&email="
-                    + URLEncoder.encode(
-                            name.toLowerCase(Locale.ROOT).replace(' ', '.') + "@example.com", StandardCharsets.UTF_8);
-            HttpResponse<String> page = http.send(
-                    HttpRequest.newBuilder(URI.create(base + "/enrol/" + program))
-                            .header("Content-Type", "application/x-www-form-urlencoded")
-                            .POST(HttpRequest.BodyPublishers.ofString(form))
-                            .build(),
-                    HttpResponse.BodyHandlers.ofString());
-            Matcher matcher = TOKEN.matcher(page.body());
-            if (page.statusCode() != 200 || !matcher.find()) {
-                throw new IllegalStateException("the enrolment page shows no token (" + page.statusCode() + ")");
-            }
-            return matcher.group(1);
-        }
-
-        /** The agent of {@code hostId} redeems an enrolment token. */
-        void redeem(String token, String hostId) throws Exception {
-            send(
-                    null,
-                    "POST",
-                    "/api/v1/enrolments/redeem",
-                    Map.of("token", token, "hostId", hostId, "agentVersion", "benchmark"));
-        }
-
-        JsonNode get(String path) throws Exception {
-            return send(analyst, "GET", path, null);
-        }
-
-        String metrics() throws Exception {
-            return http.send(
-                            HttpRequest.newBuilder(URI.create(base + "/q/metrics"))
-                                    .build(),
-                            HttpResponse.BodyHandlers.ofString())
-                    .body();
-        }
-
-        /** Issues a REPORT to one host as an operator; completes with the answer and the time it took. */
-        CompletableFuture<Posted> issue(String hostId) throws IOException {
-            byte[] body =
-                    JSON.writeValueAsBytes(Map.of("action", "REPORT", "targets", List.of(Map.of("hostId", hostId))));
-            HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/api/v1/commands"))
-                    .header("Authorization", "Bearer " + operator)
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-                    .build();
-            long sent = System.nanoTime();
-            return http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).thenApply(response -> {
-                double millis = (System.nanoTime() - sent) / 1e6;
-                String id = null;
-                if (response.statusCode() == 201) {
-                    try {
-                        id = JSON.readTree(response.body())
-                                .path("commands")
-                                .path(0)
-                                .path("id")
-                                .asText();
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                }
-                return new Posted(hostId, response.statusCode(), millis, id, response.body());
-            });
-        }
-
-        private JsonNode send(String bearer, String method, String path, Object body) throws Exception {
-            HttpRequest.Builder request =
-                    HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
-            if (bearer != null) {
-                request.header("Authorization", "Bearer " + bearer);
-            }
-            if (body == null) {
-                request.method(method, HttpRequest.BodyPublishers.noBody());
-            } else {
-                request.header("Content-Type", "application/json")
-                        .method(method, HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
-            }
-            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() / 100 != 2) {
-                throw new IllegalStateException(
-                        method + " " + path + " answered " + response.statusCode() + ": " + response.body());
-            }
-            return JSON.readTree(response.body());
-        }
-
-        /** An RS256 JWT with one role, as the identity provider issues vendor staff. */
-        private static String token(PrivateKey key, String name, String role) throws Exception {
-            Base64.Encoder base64 = Base64.getUrlEncoder().withoutPadding();
-            long now = Instant.now().getEpochSecond();
-            String header =
-                    base64.encodeToString("{\"alg\":\"RS256\",\"typ\":\"JWT\"}".getBytes(StandardCharsets.UTF_8));
-            Map<String, Object> claims = new TreeMap<>();
-            claims.put("iss", ISSUER);
-            claims.put("upn", name);
-            claims.put("groups", List.of(role));
-            claims.put("iat", now);
-            claims.put("exp", now + 86_400);
-            String payload = base64.encodeToString(JSON.writeValueAsBytes(claims));
-            Signature rsa = Signature.getInstance("SHA256withRSA");
-            rsa.initSign(key);
-            rsa.update((header + "." + payload).getBytes(StandardCharsets.US_ASCII));
-            return header + "." + payload + "." + base64.encodeToString(rsa.sign());
-        }
-    }
-
-    /** One POST: to which host, the answer, and how long it took. */
-    private record Posted(String host, int status, double millis, String commandId, String body) {}
 
     /** A phase's POSTs: answered 201, or not; how late the pacer ran at worst; how long issuing took. */
-    private record Phase(List<Posted> issued, List<Posted> refused, double lateMillis, double seconds) {
+    private record Phase(
+            List<DispatchApi.Posted> issued, List<DispatchApi.Posted> refused, double lateMillis, double seconds) {
         Set<String> ids() {
             Set<String> ids = new HashSet<>();
             issued.forEach(p -> ids.add(p.commandId()));
@@ -814,7 +601,7 @@ public final class CommandLatencyBenchmark {
     }
 
     /** A measured command: its state, its times from issue in ms (NaN when that never happened), its way. */
-    private record Row(Posted posted, String state, double delivered, double completed, Times times) {}
+    private record Row(DispatchApi.Posted posted, String state, double delivered, double completed, Times times) {}
 
     /** The moments of a command's way to its agent and back; null where unknown. */
     private record Times(
