@@ -12,8 +12,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPairGenerator;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -31,11 +33,13 @@ import java.util.stream.Stream;
  * {@code /proc/<pid>/stat} over a window after warm-up; memory is the process's resident set.
  *
  * <p>Usage: {@code java -cp ... dev.vigil.load.AgentSamplingBenchmark [vms=50] [period=PT1S] [window-seconds=120]
- * [warm-up-seconds=60] [jvm options...]}.
+ * [warm-up-seconds=60] [jvm options...]}; without JVM options it uses those of
+ * {@code deploy/systemd/vigil-agent.service}.
  */
 public final class AgentSamplingBenchmark {
 
     private static final Path AGENT_JAR = Path.of("host-agent/target/vigil-host-agent.jar");
+    private static final Path AGENT_UNIT = Path.of("deploy/systemd/vigil-agent.service");
 
     private AgentSamplingBenchmark() {}
 
@@ -44,8 +48,7 @@ public final class AgentSamplingBenchmark {
         Duration period = args.length > 1 ? Duration.parse(args[1]) : Duration.ofSeconds(1);
         int window = args.length > 2 ? Integer.parseInt(args[2]) : 120;
         Duration warmUp = Duration.ofSeconds(args.length > 3 ? Integer.parseInt(args[3]) : 60);
-        List<String> jvmOptions =
-                args.length > 4 ? List.of(args).subList(4, args.length) : List.of("-Xmx64m", "-XX:+UseSerialGC");
+        List<String> jvmOptions = args.length > 4 ? List.of(args).subList(4, args.length) : unitJvmOptions();
         if (!Files.exists(AGENT_JAR)) {
             throw new IllegalStateException(
                     AGENT_JAR + " is missing: run ./mvnw install -Dquick first (from the repository root)");
@@ -133,22 +136,25 @@ public final class AgentSamplingBenchmark {
         builder.environment().put("VIGIL_AGENT_HTTP_PORT", String.valueOf(httpPort));
         builder.environment().put("VIGIL_AGENT_HOST_ID", "bench-" + label.replaceAll("[^a-z0-9]+", "-"));
         builder.environment().put("VIGIL_AGENT_SAMPLE_PERIOD", period.toString());
+        // A pinned vendor key turns the command consumer on, as on every real host.
+        builder.environment().put("VIGIL_AGENT_VENDOR_KEYS", "bench=" + vendorKey());
         Process agent = builder.start();
         try {
             TimeUnit.MILLISECONDS.sleep(warmUp.toMillis());
             if (!agent.isAlive()) {
                 throw new IllegalStateException("agent exited: see " + state.resolve("agent.log"));
             }
+            // The benchmark's own reads of /metrics stay outside the window.
+            double[] tickBefore = tickStats(httpPort);
             long cpuBefore = cpuTicks(agent.pid());
             Map<String, Long> threadsBefore = threadTicks(agent.pid());
-            double[] tickBefore = tickStats(httpPort);
             long started = System.nanoTime();
             TimeUnit.SECONDS.sleep(window);
             long cpuAfter = cpuTicks(agent.pid());
+            Map<String, Long> threadsAfter = threadTicks(agent.pid());
             double elapsed = (System.nanoTime() - started) / 1e9;
             double[] tickAfter = tickStats(httpPort);
             long rss = rssKib(agent.pid());
-            Map<String, Long> threadsAfter = threadTicks(agent.pid());
             String top = threadsAfter.entrySet().stream()
                     .map(e -> Map.entry(e.getKey(), e.getValue() - threadsBefore.getOrDefault(e.getKey(), 0L)))
                     .filter(e -> e.getValue() > 0)
@@ -174,6 +180,26 @@ public final class AgentSamplingBenchmark {
             agent.destroy();
             agent.waitFor(15, TimeUnit.SECONDS);
         }
+    }
+
+    /** The JVM options of the agent's systemd unit: what runs on a real host. */
+    private static List<String> unitJvmOptions() throws IOException {
+        for (String line : Files.readAllLines(AGENT_UNIT)) {
+            if (line.startsWith("ExecStart=")) {
+                List<String> words = List.of(line.substring("ExecStart=".length()).trim().split("\\s+"));
+                return words.subList(1, words.indexOf("-jar"));
+            }
+        }
+        throw new IllegalStateException(AGENT_UNIT + " has no ExecStart line");
+    }
+
+    /** A fresh Ed25519 public key in the form {@code VIGIL_AGENT_VENDOR_KEYS} takes (X.509, base64). */
+    private static String vendorKey() throws Exception {
+        return Base64.getEncoder()
+                .encodeToString(KeyPairGenerator.getInstance("Ed25519")
+                        .generateKeyPair()
+                        .getPublic()
+                        .getEncoded());
     }
 
     /** A libvirt test-driver node file with {@code count} running domains. */

@@ -17,6 +17,7 @@ import dev.vigil.schemas.agent.CommandStatus;
 import dev.vigil.schemas.agent.RefusalReason;
 import dev.vigil.schemas.agent.SignedCommand;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.PublicKey;
 import java.time.Clock;
@@ -25,25 +26,41 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.utils.Utils;
 import org.libvirt.LibvirtException;
 
 /**
  * Reads {@code vigil.agent.commands.v1}, runs the commands addressed to this host that verify, refuses the rest
  * with a reason, and spools {@code CommandResult}s: {@code ACCEPTED} when a command verified and starts, then its
  * outcome; a refusal alone. Offsets are committed after the results are spooled.
+ *
+ * <p>Commands are keyed by host id, so all of this host's commands are in one partition, the one Kafka's default
+ * partitioner picks for the key: the agent assigns itself that partition alone (no group membership, no other
+ * hosts' traffic beyond those that share it), skips other hosts' records by key without decoding them, and checks
+ * the partition count now and then in case the topic grows.
  */
 public final class CommandService implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(CommandService.class.getName());
+    // A fetch returns as soon as a command arrives, so long waits cost no latency, only fewer idle round trips.
+    private static final Duration POLL = Duration.ofSeconds(10);
+    private static final int FETCH_MAX_WAIT_MS = 10_000;
+    private static final Duration PARTITIONS_RECHECK = Duration.ofMinutes(5);
+    private static final Duration NO_TOPIC_RETRY = Duration.ofSeconds(10);
 
     private final AgentConfig config;
     private final AgentEventMapper mapper;
@@ -55,6 +72,9 @@ public final class CommandService implements AutoCloseable {
     private final KafkaConsumer<String, byte[]> consumer;
     private final Thread thread;
     private final AtomicBoolean running = new AtomicBoolean(true);
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private TopicPartition assigned;
+    private long assignedAt;
 
     private CommandService(
             AgentConfig config,
@@ -78,6 +98,7 @@ public final class CommandService implements AutoCloseable {
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         // A new agent reads what is pending; expiry and sequence refuse anything stale.
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, FETCH_MAX_WAIT_MS);
         this.consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
         this.thread = new Thread(this::run, "vigil-agent-commands");
         this.thread.setDaemon(true);
@@ -121,7 +142,6 @@ public final class CommandService implements AutoCloseable {
                         config.stateDir().resolve("snapshots"),
                         report,
                         deliveries));
-        service.consumer.subscribe(List.of(TopicCatalog.AGENT_COMMANDS.name()));
         service.thread.start();
         return service;
     }
@@ -129,6 +149,7 @@ public final class CommandService implements AutoCloseable {
     @Override
     public void close() {
         running.set(false);
+        closed.countDown();
         consumer.wakeup();
         try {
             thread.join(5_000);
@@ -137,10 +158,19 @@ public final class CommandService implements AutoCloseable {
         }
     }
 
+    /** The partition Kafka's default partitioner gives records keyed by this host id. */
+    static int partitionFor(String hostId, int partitions) {
+        return Utils.toPositive(Utils.murmur2(hostId.getBytes(StandardCharsets.UTF_8))) % partitions;
+    }
+
     private void run() {
         try {
             while (running.get()) {
-                var records = consumer.poll(Duration.ofMillis(500));
+                if (!assignOwnPartition()) {
+                    closed.await(NO_TOPIC_RETRY.toMillis(), TimeUnit.MILLISECONDS);
+                    continue;
+                }
+                var records = consumer.poll(POLL);
                 for (ConsumerRecord<String, byte[]> record : records) {
                     if (config.hostId().equals(record.key())) {
                         handleSafely(record.value());
@@ -150,13 +180,47 @@ public final class CommandService implements AutoCloseable {
                     consumer.commitSync();
                 }
             }
-        } catch (WakeupException e) {
+        } catch (WakeupException | InterruptedException e) {
             // Closing.
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "command consumer stopped: " + e);
         } finally {
             consumer.close(Duration.ofSeconds(2));
         }
+    }
+
+    /**
+     * Assigns this host's partition, at start and again when the recheck is due (a topic given more partitions
+     * moves the host's key); false while the topic does not exist yet.
+     */
+    private boolean assignOwnPartition() {
+        long now = System.nanoTime();
+        if (assigned != null && now - assignedAt < PARTITIONS_RECHECK.toNanos()) {
+            return true;
+        }
+        String topic = TopicCatalog.AGENT_COMMANDS.name();
+        List<PartitionInfo> partitions;
+        try {
+            partitions = consumer.partitionsFor(topic);
+        } catch (TimeoutException e) {
+            // Kafka is unreachable: keep reading the partition already assigned, or try again later.
+            LOG.log(System.Logger.Level.DEBUG, "cannot read the partitions of " + topic + ": " + e.getMessage());
+            return assigned != null;
+        }
+        if (partitions == null || partitions.isEmpty()) {
+            if (assigned == null) {
+                LOG.log(System.Logger.Level.DEBUG, topic + " does not exist yet: commands wait for it");
+            }
+            return assigned != null;
+        }
+        TopicPartition own = new TopicPartition(topic, partitionFor(config.hostId(), partitions.size()));
+        if (!own.equals(assigned)) {
+            consumer.assign(List.of(own));
+            LOG.log(System.Logger.Level.INFO, "reading commands for host " + config.hostId() + " from " + own);
+            assigned = own;
+        }
+        assignedAt = now;
+        return true;
     }
 
     /** One bad command (or a full disk) must not stop the consumer: report FAILED where possible and go on. */

@@ -3,6 +3,9 @@ package dev.vigil.agent.hypervisor;
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.PointerByReference;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -67,31 +70,41 @@ public final class DomainStatsReader {
         }
     }
 
+    /**
+     * The typed parameters of one record, read through one view of their native array rather than a native call per
+     * field and value.
+     */
     private static Map<String, Object> decode(Pointer params, int count) {
         Map<String, Object> fields = new HashMap<>();
+        if (count <= 0 || params == null) {
+            return fields;
+        }
+        ByteBuffer all = params.getByteBuffer(0, (long) count * LibvirtNative.TYPED_PARAM_BYTES)
+                .order(ByteOrder.nativeOrder());
+        byte[] name = new byte[PARAM_FIELD_BYTES];
         for (int i = 0; i < count; i++) {
-            Pointer param = params.share((long) i * LibvirtNative.TYPED_PARAM_BYTES);
-            byte[] fieldBytes = param.getByteArray(0, PARAM_FIELD_BYTES);
+            int at = i * LibvirtNative.TYPED_PARAM_BYTES;
             int end = 0;
-            while (end < fieldBytes.length && fieldBytes[end] != 0) {
+            while (end < PARAM_FIELD_BYTES && all.get(at + end) != 0) {
                 end++;
             }
-            String field = new String(fieldBytes, 0, end, java.nio.charset.StandardCharsets.US_ASCII);
-            Object value = switch (param.getInt(PARAM_TYPE_OFFSET)) {
-                case LibvirtNative.TYPED_PARAM_INT -> (long) param.getInt(PARAM_VALUE_OFFSET);
-                case LibvirtNative.TYPED_PARAM_UINT -> Integer.toUnsignedLong(param.getInt(PARAM_VALUE_OFFSET));
-                case LibvirtNative.TYPED_PARAM_LLONG, LibvirtNative.TYPED_PARAM_ULLONG ->
-                    param.getLong(PARAM_VALUE_OFFSET);
-                case LibvirtNative.TYPED_PARAM_DOUBLE -> param.getDouble(PARAM_VALUE_OFFSET);
-                case LibvirtNative.TYPED_PARAM_BOOLEAN -> param.getInt(PARAM_VALUE_OFFSET) != 0;
+            all.get(at, name, 0, end);
+            String field = new String(name, 0, end, StandardCharsets.US_ASCII);
+            int value = at + PARAM_VALUE_OFFSET;
+            Object decoded = switch (all.getInt(at + PARAM_TYPE_OFFSET)) {
+                case LibvirtNative.TYPED_PARAM_INT -> (long) all.getInt(value);
+                case LibvirtNative.TYPED_PARAM_UINT -> Integer.toUnsignedLong(all.getInt(value));
+                case LibvirtNative.TYPED_PARAM_LLONG, LibvirtNative.TYPED_PARAM_ULLONG -> all.getLong(value);
+                case LibvirtNative.TYPED_PARAM_DOUBLE -> all.getDouble(value);
+                case LibvirtNative.TYPED_PARAM_BOOLEAN -> all.getInt(value) != 0;
                 case LibvirtNative.TYPED_PARAM_STRING -> {
-                    Pointer text = param.getPointer(PARAM_VALUE_OFFSET);
-                    yield text == null ? null : text.getString(0);
+                    long text = all.getLong(value);
+                    yield text == 0 ? null : new Pointer(text).getString(0);
                 }
                 default -> null;
             };
-            if (value != null) {
-                fields.put(field, value);
+            if (decoded != null) {
+                fields.put(field, decoded);
             }
         }
         return fields;

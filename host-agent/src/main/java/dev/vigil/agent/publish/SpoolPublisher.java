@@ -29,8 +29,10 @@ public final class SpoolPublisher implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(SpoolPublisher.class.getName());
     private static final int WINDOW = 1_000;
-    // Acks only move the cursor in memory (they arrive on Kafka's network thread); it is written this often.
-    private static final long CURSOR_PERSIST_NANOS = 200_000_000L;
+    // Acks only move the cursor in memory (they arrive on Kafka's network thread); it is written this often, and on
+    // close. After a crash the records acknowledged since the last write (at most this much of traffic) are sent
+    // again: delivery is at least once either way, and consumers dedupe by event id.
+    private static final long CURSOR_PERSIST_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final Spool spool;
     private final KafkaProducer<byte[], byte[]> producer;
@@ -105,6 +107,7 @@ public final class SpoolPublisher implements AutoCloseable {
     @Override
     public void close() {
         running.set(false);
+        spool.wake();
         try {
             // A send blocks at most max.block.ms (5 s): wait for the thread so nothing reads a closed spool.
             thread.join(10_000);
@@ -114,11 +117,16 @@ public final class SpoolPublisher implements AutoCloseable {
         producer.close(Duration.ofSeconds(5));
     }
 
+    /**
+     * Sends what the spool holds, then sleeps until an append, an acknowledgement that frees room in a full window,
+     * a rewind or close wakes it, or the cursor is due to be written: an idle agent wakes only for that.
+     */
     private void run() {
         long lastPersist = System.nanoTime();
         while (running.get()) {
             try {
-                if (System.nanoTime() - lastPersist > CURSOR_PERSIST_NANOS) {
+                long seen = spool.changeCount();
+                if (System.nanoTime() - lastPersist >= CURSOR_PERSIST_NANOS) {
                     spool.persistCursors();
                     lastPersist = System.nanoTime();
                 }
@@ -129,7 +137,8 @@ public final class SpoolPublisher implements AutoCloseable {
                 int room = WINDOW - inFlight.get();
                 List<SpooledRecord> batch = rewindNeeded.get() || room <= 0 ? List.of() : spool.next(room);
                 if (batch.isEmpty()) {
-                    spool.awaitAppend(100, TimeUnit.MILLISECONDS);
+                    long untilPersist = CURSOR_PERSIST_NANOS - (System.nanoTime() - lastPersist);
+                    spool.awaitChange(seen, Math.max(untilPersist, 1), TimeUnit.NANOSECONDS);
                     continue;
                 }
                 for (SpooledRecord record : batch) {
@@ -194,7 +203,11 @@ public final class SpoolPublisher implements AutoCloseable {
                 spool.ack(spooled);
             }
         } finally {
-            inFlight.decrementAndGet();
+            int left = inFlight.decrementAndGet();
+            // The publisher sleeps while the window is full or a rewind waits for the last send to settle.
+            if (left == WINDOW - 1 || (left == 0 && rewindNeeded.get())) {
+                spool.wake();
+            }
         }
     }
 

@@ -27,6 +27,9 @@ public final class Spool implements AutoCloseable {
     private final AtomicLong shedBytes = new AtomicLong();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition appended = lock.newCondition();
+    // Counts appends and wake-ups (guarded by lock): a reader that saw a value waits only while it is unchanged,
+    // so a signal between its last read and its wait is never lost.
+    private long changes;
     private boolean overBound;
 
     private Spool(long maxBytes) {
@@ -90,14 +93,35 @@ public final class Spool implements AutoCloseable {
         return batch;
     }
 
-    /** Waits until something is appended or the timeout passes. */
-    public void awaitAppend(long timeout, TimeUnit unit) throws InterruptedException {
+    /** The current change count; pass it to {@link #awaitChange} after finding nothing to read. */
+    public long changeCount() {
         lock.lock();
         try {
-            appended.await(timeout, unit);
+            return changes;
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Waits until something is appended (or {@link #wake()} is called) after the change count was {@code seen},
+     * or the timeout passes; returns at once if that already happened.
+     */
+    public void awaitChange(long seen, long timeout, TimeUnit unit) throws InterruptedException {
+        long nanos = unit.toNanos(timeout);
+        lock.lock();
+        try {
+            while (changes == seen && nanos > 0) {
+                nanos = appended.awaitNanos(nanos);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Wakes a reader waiting in {@link #awaitChange} as an append would (for state changes outside the spool). */
+    public void wake() {
+        signal();
     }
 
     /** Marks a record published (in memory; see {@link #persistCursors()}). */
@@ -175,6 +199,7 @@ public final class Spool implements AutoCloseable {
     private void signal() {
         lock.lock();
         try {
+            changes++;
             appended.signalAll();
         } finally {
             lock.unlock();

@@ -48,6 +48,8 @@ final class SpoolLane implements AutoCloseable {
     private SpoolPosition readPosition;
     private long droppedBytes;
     private boolean cursorDirty;
+    // Appended without fsync since the active segment was last forced; a group sync with nothing new skips the fsync.
+    private boolean unsynced;
 
     private SpoolLane(Path dir, Lane lane, long segmentBytes, int maxRecordBytes) {
         this.dir = dir;
@@ -89,13 +91,17 @@ final class SpoolLane implements AutoCloseable {
         if (sync) {
             active.force(false);
         }
+        unsynced = !sync;
         segmentSizes.put(activeSegment, at);
         return new SpoolPosition(activeSegment, size);
     }
 
-    /** Forces appended records to disk. */
+    /** Forces appended records to disk (nothing to do when every append since the last force was synced). */
     synchronized void sync() throws IOException {
-        active.force(false);
+        if (unsynced) {
+            active.force(false);
+            unsynced = false;
+        }
     }
 
     /** Up to {@code max} records after the read position, oldest first; they count as in flight until acked. */
@@ -351,6 +357,7 @@ final class SpoolLane implements AutoCloseable {
 
     private void roll() throws IOException {
         active.force(false);
+        unsynced = false;
         active.close();
         activeSegment++;
         segmentSizes.put(activeSegment, 0L);
