@@ -53,7 +53,7 @@ public final class VigilConnect extends Connect {
     }
 
     private static final int STATE_PAUSED = 3;
-    private static final int PAUSED_IOERROR = 4;
+    private static final int PAUSED_IOERROR = 5;
 
     /** Whether the domain is paused because a disk read or write failed (libvirt's VIR_DOMAIN_PAUSED_IOERROR). */
     public boolean pausedOnIoError(String vmUuid) {
