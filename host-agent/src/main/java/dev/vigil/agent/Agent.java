@@ -29,6 +29,7 @@ import dev.vigil.schemas.TopicCatalog;
 import dev.vigil.schemas.agent.AgentEvent;
 import dev.vigil.schemas.agent.AgentStatusKind;
 import dev.vigil.schemas.agent.ConnectionState;
+import dev.vigil.schemas.agent.IoError;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -72,7 +73,7 @@ public final class Agent implements AutoCloseable {
     private volatile boolean connectionLost;
     private Sampler sampler;
     private CommandService commands;
-    private Deliveries deliveries;
+    private volatile Deliveries deliveries;
     private FeedbackInbox inbox;
     private AgentHttpServer http;
     private FlightRecorder recorder;
@@ -135,6 +136,22 @@ public final class Agent implements AutoCloseable {
                         + ") spooling in " + spoolDir(config) + ", publishing to " + config.kafkaBootstrapServers());
     }
 
+    /** A VM paused on a read of its arriving image waits for a chunk; capturing it as an incident would be noise. */
+    private boolean waitingForImage(AgentEvent event) {
+        Deliveries arriving = deliveries;
+        if (!(event.getPayload() instanceof IoError) || event.getVm() == null || arriving == null) {
+            return false;
+        }
+        if (!arriving.arriving(event.getVm().getUuid())) {
+            return false;
+        }
+        LOG.log(
+                System.Logger.Level.INFO,
+                "VM " + event.getVm().getName() + " paused on a read of its arriving image: not an incident; it goes"
+                        + " on once the chunk is here");
+        return true;
+    }
+
     private void startCapture() throws IOException {
         CaptureSettings settings = config.capture();
         recorder = new FlightRecorder(settings.flightRecorderWindow());
@@ -151,7 +168,7 @@ public final class Agent implements AutoCloseable {
                 Clock.systemUTC());
         capture.observe(record -> {
             recorder.record(record);
-            if (record instanceof AgentEvent event) {
+            if (record instanceof AgentEvent event && !waitingForImage(event)) {
                 captures.onEvent(event);
             }
         });

@@ -135,7 +135,8 @@ public final class GuestDomain {
                 out.write(block, 0, (int) Math.min(block.length, size - at));
             }
         }
-        run("mkfs.fat", "-n", "VIGIL", file.toString(), Long.toString(BOOT_BYTES / 1024));
+        // FAT16 whatever the image size: mkfs would pick FAT32 for a large file, which 48 MiB is too small for.
+        run("mkfs.fat", "-F", "16", "-n", "VIGIL", file.toString(), Long.toString(BOOT_BYTES / 1024));
         run("syslinux", "--install", file.toString());
         Path config = Files.createTempFile("syslinux", ".cfg");
         try {

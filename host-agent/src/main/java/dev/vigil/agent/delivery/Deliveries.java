@@ -129,6 +129,19 @@ public final class Deliveries implements AutoCloseable {
         return streams.stream().mapToLong(s -> s.store().fetched()).sum();
     }
 
+    /**
+     * True while the image of VM {@code vmUuid} is arriving: a disk error of that VM is a read waiting for a chunk
+     * (the VM pauses and resumes when the chunk is here), not an incident.
+     */
+    public synchronized boolean arriving(String vmUuid) {
+        for (int i = 0; i < streams.size(); i++) {
+            if (streams.get(i).job().vmUuid().equals(vmUuid) && threads.get(i).isAlive()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** True while an image is still arriving. */
     public synchronized boolean pulling() {
         return threads.stream().anyMatch(Thread::isAlive);
