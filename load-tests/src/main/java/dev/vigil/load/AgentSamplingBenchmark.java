@@ -94,7 +94,7 @@ public final class AgentSamplingBenchmark {
             }
             System.out.printf(
                     Locale.ROOT,
-                    "%nsampling %d VMs every %s costs %.3f%% of one core (target < 1%%); JVM options %s; warm-up %d s, window %d s%n",
+                    "%nsampling %d VMs every %s costs %.3f%% of one core (target < 0.5%%; the idle agent, the baseline, < 0.3%%); JVM options %s; warm-up %d s, window %d s%n",
                     vms,
                     period,
                     cost,
@@ -186,7 +186,8 @@ public final class AgentSamplingBenchmark {
     private static List<String> unitJvmOptions() throws IOException {
         for (String line : Files.readAllLines(AGENT_UNIT)) {
             if (line.startsWith("ExecStart=")) {
-                List<String> words = List.of(line.substring("ExecStart=".length()).trim().split("\\s+"));
+                List<String> words =
+                        List.of(line.substring("ExecStart=".length()).trim().split("\\s+"));
                 return words.subList(1, words.indexOf("-jar"));
             }
         }
