@@ -236,17 +236,13 @@ final class ChunkStore implements AutoCloseable {
     }
 
     /**
-     * Fills {@code buffer} from the image at {@code offset}, fetching the chunks it covers first; returns how many bytes
-     * were read (fewer only at the end of the image).
+     * Makes sure every chunk covering {@code [first, end)} is on disk, fetching and verifying what is missing; a chunk
+     * that cannot be had is remembered as one a VM waits for.
      */
-    int read(long offset, ByteBuffer buffer) throws DeliveryException {
-        long end = Math.min(offset + buffer.remaining(), manifest.getSize());
-        if (offset >= end) {
-            return 0;
-        }
+    void ensureRange(long first, long end) throws DeliveryException {
         demand.incrementAndGet();
         try {
-            for (int i = indexOf(offset); i < chunks.size() && offsets[i] < end; i++) {
+            for (int i = indexOf(first); i < chunks.size() && offsets[i] < end; i++) {
                 try {
                     ensure(i);
                 } catch (DeliveryException e) {
@@ -256,6 +252,14 @@ final class ChunkStore implements AutoCloseable {
             }
         } finally {
             demand.decrementAndGet();
+        }
+    }
+
+    /** Fills {@code buffer} from the image at {@code offset}, from chunks already here ({@link #ensureRange}). */
+    int readHere(long offset, ByteBuffer buffer) throws DeliveryException {
+        long end = Math.min(offset + buffer.remaining(), manifest.getSize());
+        if (offset >= end) {
+            return 0;
         }
         buffer.limit(buffer.position() + (int) (end - offset));
         int read = 0;
