@@ -7,17 +7,11 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
 import dev.vigil.cli.CliException;
-import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
-import dev.vigil.devstack.Endpoints;
 import dev.vigil.schemas.delivery.ImageChunker;
-import dev.vigil.schemas.delivery.ImageManifests;
-import io.minio.MinioClient;
-import io.minio.PutObjectArgs;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
-import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -289,18 +283,9 @@ class ReleaseImageIT {
         send(image, chunks);
         // Someone with access to the bucket replaces the second chunk.
         ImageChunker.Chunk victim = chunks.get(1);
-        byte[] forged = bytes(image, victim);
+        byte[] forged = Images.chunk(image, victim);
         forged[100] ^= 1;
-        Endpoints endpoints = Devstack.shared().endpoints();
-        MinioClient s3 = MinioClient.builder()
-                .endpoint(endpoints.s3Endpoint())
-                .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey())
-                .build();
-        s3.putObject(PutObjectArgs.builder()
-                .bucket("vigil-vendor-artifacts")
-                .object(ImageManifests.objectKey(HexFormat.of().formatHex(victim.sha256())))
-                .stream(new ByteArrayInputStream(forged), (long) forged.length, null)
-                .build());
+        Images.storeChunk(victim, forged);
 
         Staff.operator()
                 .post(releasePath(product, "1.0") + "/image/verify")
@@ -349,7 +334,7 @@ class ReleaseImageIT {
         for (ImageChunker.Chunk chunk : chunks) {
             Staff.operator()
                     .contentType("application/octet-stream")
-                    .body(bytes(image, chunk))
+                    .body(Images.chunk(image, chunk))
                     .put("/api/v1/chunks/" + HexFormat.of().formatHex(chunk.sha256()))
                     .then()
                     .statusCode(201)
@@ -390,15 +375,6 @@ class ReleaseImageIT {
                         "maxSize", ImageChunker.MAX_SIZE));
         declaration.put("chunks", declared);
         return declaration;
-    }
-
-    static byte[] bytes(Path image, ImageChunker.Chunk chunk) throws Exception {
-        byte[] bytes = new byte[chunk.length()];
-        try (RandomAccessFile file = new RandomAccessFile(image.toFile(), "r")) {
-            file.seek(chunk.offset());
-            file.readFully(bytes);
-        }
-        return bytes;
     }
 
     private static String releasePath(String product, String release) {
