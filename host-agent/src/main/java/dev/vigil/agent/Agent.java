@@ -10,6 +10,7 @@ import dev.vigil.agent.command.CommandService;
 import dev.vigil.agent.config.AgentConfig;
 import dev.vigil.agent.delivery.Deliveries;
 import dev.vigil.agent.delivery.LoggedOutput;
+import dev.vigil.agent.delivery.Reporting;
 import dev.vigil.agent.feedback.FeedbackInbox;
 import dev.vigil.agent.health.AgentHttpServer;
 import dev.vigil.agent.hypervisor.DomainImageLabels;
@@ -40,6 +41,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.avro.specific.SpecificRecord;
 import org.libvirt.LibvirtException;
 
 /**
@@ -123,9 +125,25 @@ public final class Agent implements AutoCloseable {
         }
         if (config.dispatchUrl() != null) {
             deliveries = new Deliveries(config, LoggedOutput.to(LOG), Duration.ofSeconds(5), Clock.systemUTC());
+            deliveries.reportTo(new Reporting() {
+                @Override
+                public String report(String vmUuid, String vmName, SpecificRecord payload) {
+                    AgentEvent event = mapper.delivery(vmUuid, vmName, payload);
+                    captureEvent(event);
+                    return event.getEnvelope().getEventId();
+                }
+
+                @Override
+                public void settle(Duration atMost) {
+                    if (captures != null) {
+                        captures.settle(atMost);
+                    }
+                }
+            });
             // Images still arriving under running VMs: their reads come to this process now.
             deliveries.resume();
             deliveries.guardLicenses(config.delivery().licenseCheck());
+            deliveries.checkConformityEvery(config.delivery().conformityCheck());
         }
         commands = CommandService.start(config, mapper, capture, metrics, () -> watcher, this::reportAll, deliveries);
         inbox = FeedbackInbox.start(inboxDir(config), capture, metrics);
@@ -170,6 +188,11 @@ public final class Agent implements AutoCloseable {
             recorder.record(record);
             if (record instanceof AgentEvent event && !waitingForImage(event)) {
                 captures.onEvent(event);
+                Deliveries watching = deliveries;
+                if (watching != null) {
+                    // After the capture is queued: a rollback waits for it before the disk changes.
+                    watching.observe(event);
+                }
             }
         });
         snapshots = new RollingSnapshots(

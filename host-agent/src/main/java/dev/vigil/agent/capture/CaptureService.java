@@ -29,9 +29,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -133,6 +135,20 @@ public final class CaptureService implements AutoCloseable {
                         "capture of " + event.getEnvelope().getEventId() + " failed: " + e);
             }
         });
+    }
+
+    /**
+     * Returns once every capture started so far has ended (its evidence staged), or after {@code atMost}: a VM's disk
+     * and state may then change without taking the evidence with them.
+     */
+    public void settle(Duration atMost) {
+        try {
+            worker.submit(() -> {}).get(atMost.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
+            LOG.log(System.Logger.Level.WARNING, "captures still running after " + atMost + ": " + e);
+        }
     }
 
     public long captureCount() {
@@ -252,7 +268,11 @@ public final class CaptureService implements AutoCloseable {
             captured.put(ArtifactKind.SNAPSHOT_REF, new Captured(ArtifactKind.SNAPSHOT_REF, blob, "json", false));
             return blob;
         });
-        run(steps, "on-crash-action", null, () -> afterCapture(domain, Boolean.TRUE.equals(heldByUs)));
+        if (kind == TriggerKind.INTERRUPT) {
+            steps.add(new Step("on-crash-action", "skipped", 0, "the interrupt stops the VM once this ends"));
+        } else {
+            run(steps, "on-crash-action", null, () -> afterCapture(domain, Boolean.TRUE.equals(heldByUs)));
+        }
 
         // The flight recorder goes last: its trailer is this capture's own report.
         try {

@@ -17,7 +17,7 @@ import java.util.Map;
  * @param timeout how long one capture may take before it stops and reports what it has ({@code CAPTURE_TIMEOUT},
  *     5 min)
  * @param dumpPolicies memory dump policy per trigger ({@code DUMP_POLICY}, default
- *     {@code crash=kernel,watchdog=kernel,hang=kernel,io-error=none}); a signed {@code SET_COLLECTION_POLICY}
+ *     {@code crash=kernel,watchdog=kernel,hang=kernel,io-error=none,interrupt=kernel}); a signed {@code SET_COLLECTION_POLICY}
  *     command overrides it
  * @param onCrash what happens to the VM after its capture ({@code ON_CRASH}: preserve, restart or relaunch)
  * @param flightRecorderWindow how much of a VM's recent events and samples a capture includes
@@ -60,7 +60,8 @@ public record CaptureSettings(
                 TriggerKind.CRASH, DumpPolicy.KERNEL,
                 TriggerKind.WATCHDOG, DumpPolicy.KERNEL,
                 TriggerKind.HANG, DumpPolicy.KERNEL,
-                TriggerKind.IO_ERROR, DumpPolicy.NONE);
+                TriggerKind.IO_ERROR, DumpPolicy.NONE,
+                TriggerKind.INTERRUPT, DumpPolicy.KERNEL);
     }
 
     public boolean enabled() {

@@ -17,7 +17,7 @@ public final class QemuImg {
     private QemuImg() {}
 
     /** Runs {@code qemu-img args...} and reads its JSON output. */
-    static JsonNode json(String... args) throws IOException {
+    public static JsonNode json(String... args) throws IOException {
         return JSON.readTree(run(args));
     }
 

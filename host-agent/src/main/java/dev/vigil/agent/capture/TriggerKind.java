@@ -2,6 +2,8 @@ package dev.vigil.agent.capture;
 
 import dev.vigil.schemas.agent.AgentEvent;
 import dev.vigil.schemas.agent.Crash;
+import dev.vigil.schemas.agent.Delivery;
+import dev.vigil.schemas.agent.DeliveryStep;
 import dev.vigil.schemas.agent.Hang;
 import dev.vigil.schemas.agent.IoError;
 import dev.vigil.schemas.agent.IoErrorAction;
@@ -14,7 +16,9 @@ public enum TriggerKind {
     CRASH,
     HANG,
     WATCHDOG,
-    IO_ERROR;
+    IO_ERROR,
+    /** The vendor interrupted the VM with a signed command: its state is taken before it is stopped. */
+    INTERRUPT;
 
     /** The trigger an event is, if any: an I/O error only when the VM was paused on it (a reported one is not). */
     public static Optional<TriggerKind> of(AgentEvent event) {
@@ -34,10 +38,13 @@ public enum TriggerKind {
         if (payload instanceof IoError error && error.getAction() == IoErrorAction.PAUSE) {
             return Optional.of(IO_ERROR);
         }
+        if (payload instanceof Delivery delivery && delivery.getStep() == DeliveryStep.INTERRUPTED) {
+            return Optional.of(INTERRUPT);
+        }
         return Optional.empty();
     }
 
-    /** The name used in configuration: crash, hang, watchdog, io-error. */
+    /** The name used in configuration: crash, hang, watchdog, io-error, interrupt. */
     public String configName() {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }

@@ -69,9 +69,62 @@ final class CommandExecutor {
             }
             case INSTALL -> install(hypervisor, args.get("release"));
             case RENEW_LICENSE -> renewLicense(hypervisor, args.get("license"));
+            case UPDATE ->
+                delivery(() -> deliveries()
+                        .updates()
+                        .update(
+                                hypervisor,
+                                args.get("product"),
+                                args.get("release"),
+                                "fresh".equals(args.get("overlay"))));
+            case ROLL_BACK ->
+                delivery(() -> deliveries()
+                        .updates()
+                        .rollBack(
+                                hypervisor,
+                                args.get("product"),
+                                args.get("release"),
+                                args.get("from"),
+                                args.getOrDefault(
+                                        "reason",
+                                        args.containsKey("rolloutId")
+                                                ? "the vendor halted rollout " + args.get("rolloutId")
+                                                : "the vendor asked")));
+            case INTERRUPT ->
+                delivery(() -> deliveries()
+                        .interrupt(
+                                hypervisor,
+                                command.getVm() == null ? null : command.getVm().getUuid(),
+                                args.get("product"),
+                                args.get("reason")));
+            case CHECK_CONFORMITY ->
+                delivery(() -> {
+                    var found = deliveries()
+                            .checkConformity(
+                                    command.getVm() == null
+                                            ? null
+                                            : command.getVm().getUuid());
+                    return "checked " + found.size() + " VMs: "
+                            + found.stream()
+                                    .map(c -> c.getRelease() + " " + c.getVerdict())
+                                    .toList();
+                });
             default ->
                 throw new CommandFailedException("action " + command.getAction() + " is not known to this agent");
         };
+    }
+
+    @FunctionalInterface
+    private interface DeliveryStep {
+        String run() throws DeliveryException, CommandFailedException;
+    }
+
+    private static String delivery(DeliveryStep step) throws CommandFailedException {
+        try {
+            return step.run();
+        } catch (DeliveryException e) {
+            throw new CommandFailedException(e.kind() + ": " + e.getMessage());
+        }
     }
 
     private String install(Connect hypervisor, String release) throws CommandFailedException {

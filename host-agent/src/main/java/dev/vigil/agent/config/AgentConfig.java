@@ -123,7 +123,12 @@ public record AgentConfig(
                                 ? Duration.ZERO
                                 : duration(values, "PULL_DELAY", Duration.ofSeconds(10)),
                         "0".equals(optional(values, "PULL_RATE", "0")) ? 0 : positiveLong(values, "PULL_RATE", 0),
-                        duration(values, "LICENSE_CHECK_PERIOD", Duration.ofSeconds(60))));
+                        duration(values, "LICENSE_CHECK_PERIOD", Duration.ofSeconds(60)),
+                        duration(values, "UPDATE_WINDOW", Duration.ofMinutes(10)),
+                        duration(values, "SHUTDOWN_TIMEOUT", Duration.ofSeconds(60)),
+                        optional(values, "CONFORMITY_CHECK_PERIOD", "").equals("0")
+                                ? Duration.ZERO
+                                : duration(values, "CONFORMITY_CHECK_PERIOD", Duration.ofDays(1))));
     }
 
     private static String dispatchUrl(Map<String, String> values) {

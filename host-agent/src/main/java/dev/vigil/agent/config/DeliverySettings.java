@@ -18,6 +18,13 @@ import java.time.Duration;
  * @param licenseCheck how often the running agent enforces the licenses of installed products: renews leases, warns
  *     ahead of the end of a term, stops VMs whose license does not allow running ({@code LICENSE_CHECK_PERIOD},
  *     default 60 s)
+ * @param updateWindow how long an updated VM must stay healthy (running, no crash, hang, watchdog or I/O-error
+ *     pause) before the update is confirmed; a failure within it rolls back on its own ({@code UPDATE_WINDOW},
+ *     default 10 min)
+ * @param shutdownTimeout how long a VM is given to shut down cleanly before an update or a rollback stops it hard
+ *     ({@code SHUTDOWN_TIMEOUT}, default 60 s)
+ * @param conformityCheck how often the running agent compares each installed VM's image with its release manifest
+ *     ({@code CONFORMITY_CHECK_PERIOD}, default a day; 0 only on demand, by the vendor's CHECK_CONFORMITY command)
  */
 public record DeliverySettings(
         String dispatchUrl,
@@ -25,4 +32,7 @@ public record DeliverySettings(
         int imagePort,
         Duration pullDelay,
         long pullRate,
-        Duration licenseCheck) {}
+        Duration licenseCheck,
+        Duration updateWindow,
+        Duration shutdownTimeout,
+        Duration conformityCheck) {}

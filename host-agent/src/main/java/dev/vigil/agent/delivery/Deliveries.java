@@ -1,16 +1,29 @@
 package dev.vigil.agent.delivery;
 
 import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.schemas.agent.AgentEvent;
+import dev.vigil.schemas.agent.Conformity;
+import dev.vigil.schemas.agent.Delivery;
+import dev.vigil.schemas.agent.DeliveryStep;
+import dev.vigil.schemas.delivery.ImageManifest;
+import dev.vigil.schemas.delivery.MetadataException;
+import dev.vigil.schemas.delivery.TrustedMetadata;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.libvirt.Connect;
+import org.libvirt.Domain;
+import org.libvirt.DomainInfo;
 import org.libvirt.LibvirtException;
 
 /**
@@ -21,11 +34,16 @@ import org.libvirt.LibvirtException;
 public final class Deliveries implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(Deliveries.class.getName());
+    /** How long an interrupted VM stays paused for its state to be taken before it is stopped regardless. */
+    private static final Duration INTERRUPT_EVIDENCE_WAIT = Duration.ofMinutes(2);
 
     private final AgentConfig config;
     private final PrintStream out;
     private final Installer installer;
     private final LicenseGuard guard;
+    private final Updates updates;
+    private final Clock clock;
+    private volatile Reporting reporting = Reporting.NONE;
     private final List<Thread> threads = new ArrayList<>();
     private final List<ImageStream> streams = new ArrayList<>();
     private ImageServer server;
@@ -36,6 +54,27 @@ public final class Deliveries implements AutoCloseable {
         this.out = out;
         this.installer = new Installer(config, out, backoff, clock, this);
         this.guard = new LicenseGuard(config, out, clock, installer);
+        this.updates = new Updates(config, out, clock, installer, this);
+        this.clock = clock;
+    }
+
+    /** Updates and rollbacks of installed VMs. */
+    public Updates updates() {
+        return updates;
+    }
+
+    /** Where installs, updates, rollbacks, interrupts and conformity checks are reported (the agent's events). */
+    public void reportTo(Reporting reporting) {
+        this.reporting = reporting;
+    }
+
+    Reporting reporting() {
+        return reporting;
+    }
+
+    /** Shows deliveries an agent event: an incident of a VM on probation after an update rolls it back. */
+    public void observe(AgentEvent event) {
+        updates.observe(event);
     }
 
     public Installer installer() {
@@ -64,10 +103,10 @@ public final class Deliveries implements AutoCloseable {
         thread.start();
     }
 
-    /** Picks up the images earlier processes left arriving; returns how many. */
+    /** Picks up the images earlier processes left arriving and the updates they left on probation; returns how many. */
     public int resume() {
         try {
-            return installer.resumeStreams();
+            return installer.resumeStreams() + updates.resumeWatches();
         } catch (DeliveryException e) {
             LOG.log(System.Logger.Level.ERROR, "cannot resume the images still arriving: " + e.getMessage());
             out.println("cannot resume the images still arriving: " + e.getMessage());
@@ -91,6 +130,27 @@ public final class Deliveries implements AutoCloseable {
         guarding.scheduleWithFixedDelay(this::enforceLicenses, 0, period.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Compares every installed VM's image with its manifest every {@code period} (the first time one period from
+     * now, so that a start is not slowed by hashing), on the thread that guards licenses.
+     */
+    public synchronized void checkConformityEvery(Duration period) {
+        if (period.isZero() || guarding == null) {
+            return;
+        }
+        guarding.scheduleWithFixedDelay(
+                () -> {
+                    try {
+                        checkConformity(null);
+                    } catch (DeliveryException | RuntimeException e) {
+                        LOG.log(System.Logger.Level.WARNING, "the conformity check did not finish: " + e.getMessage());
+                    }
+                },
+                period.toMillis(),
+                period.toMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
     private void enforceLicenses() {
         try {
             if (installer.installations().isEmpty()) {
@@ -104,6 +164,128 @@ public final class Deliveries implements AutoCloseable {
             }
         } catch (DeliveryException | LibvirtException | RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "the license check did not finish: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Stops a VM the vendor delivered, at once, for the vendor's remote helper: the VM is paused, its pull and its
+     * probation end, its state is taken as an incident (as the collection policy says) and it is stopped, and it stays
+     * off until someone starts it again.
+     *
+     * @param vmUuid the VM, or null for the installation of {@code product} (null: the enrolled product)
+     */
+    public String interrupt(Connect hypervisor, String vmUuid, String product, String why) throws DeliveryException {
+        Properties record = vmUuid != null
+                ? installer.recordOfVm(vmUuid)
+                : installer.recordOf(
+                        product != null
+                                ? product
+                                : Enrolment.load(config.stateDir()).product());
+        if (record == null) {
+            throw new DeliveryException(
+                    DeliveryException.Kind.REFUSED,
+                    (vmUuid != null ? "VM " + vmUuid : product) + " was not installed from the vendor's releases on"
+                            + " this host: the vendor cannot interrupt it");
+        }
+        String uuid = record.getProperty("vmUuid");
+        String name = record.getProperty("vmName");
+        long started = System.nanoTime();
+        String reason = why == null || why.isBlank() ? "the vendor interrupted it" : why;
+        try {
+            Domain vm = hypervisor.domainLookupByUUIDString(uuid);
+            if (vm.isActive() == 1 && vm.getInfo().state == DomainInfo.DomainState.VIR_DOMAIN_RUNNING) {
+                vm.suspend();
+            }
+            long held = (System.nanoTime() - started) / 1_000_000;
+            stopPull(uuid);
+            updates.forget(uuid);
+            String incident = reporting.report(
+                    uuid,
+                    name,
+                    Delivery.newBuilder()
+                            .setStep(DeliveryStep.INTERRUPTED)
+                            .setProduct(record.getProperty("product"))
+                            .setRelease(record.getProperty("release"))
+                            .setDetail(reason)
+                            .build());
+            // The incident's capture runs on the event; the VM stays paused until it has its state.
+            reporting.settle(INTERRUPT_EVIDENCE_WAIT);
+            if (vm.isActive() == 1) {
+                vm.destroy();
+            }
+            vm.setAutostart(false);
+            record.setProperty("interruptedAt", clock.instant().toString());
+            record.setProperty("interruptedBecause", reason);
+            installer.store(record);
+            String done = "interrupted VM " + name + " (" + record.getProperty("product") + " "
+                    + record.getProperty("release") + "): paused in " + held + " ms"
+                    + (incident == null ? "" : ", its state taken as incident " + incident)
+                    + ", stopped; it stays off until it is started again";
+            out.println(done);
+            return done;
+        } catch (LibvirtException e) {
+            throw new DeliveryException(
+                    DeliveryException.Kind.HYPERVISOR, "cannot interrupt VM " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Compares the image chain of each installed VM (of {@code vmUuid} only, when given) with its release's signed
+     * manifest, reports each finding as an event, and returns them.
+     */
+    public List<Conformity> checkConformity(String vmUuid) throws DeliveryException {
+        List<Conformity> found = new ArrayList<>();
+        TrustedMetadata trusted = null;
+        for (Properties p : installer.allRecords()) {
+            if (vmUuid != null && !vmUuid.equals(p.getProperty("vmUuid"))) {
+                continue;
+            }
+            if (trusted == null) {
+                trusted = new TrustStore(config.stateDir(), clock).load();
+            }
+            Path master = Path.of(p.getProperty("master"));
+            Path manifestFile = master.resolveSibling("manifest.bin");
+            ImageManifest manifest;
+            try {
+                manifest = trusted.verifyManifest(
+                        p.getProperty("product"), p.getProperty("release"), Files.readAllBytes(manifestFile));
+            } catch (MetadataException e) {
+                throw TrustStore.untrusted(e);
+            } catch (IOException e) {
+                throw new DeliveryException(
+                        DeliveryException.Kind.IO,
+                        "cannot read the manifest " + manifestFile + ": " + e.getMessage(),
+                        e);
+            }
+            Conformity conformity;
+            try {
+                conformity = p.getProperty("arriving") != null
+                        ? ConformityCheck.arriving(manifest)
+                        : ConformityCheck.check(manifest, master, Path.of(p.getProperty("disk")));
+            } catch (IOException e) {
+                throw new DeliveryException(
+                        DeliveryException.Kind.IO,
+                        "cannot compare " + master + " with its manifest: " + e.getMessage(),
+                        e);
+            }
+            reporting.report(p.getProperty("vmUuid"), p.getProperty("vmName"), conformity);
+            out.println("conformity of VM " + p.getProperty("vmName") + ": " + conformity.getVerdict() + ": "
+                    + conformity.getDetail());
+            found.add(conformity);
+        }
+        if (vmUuid != null && found.isEmpty()) {
+            throw new DeliveryException(
+                    DeliveryException.Kind.REFUSED, "VM " + vmUuid + " was not installed from the vendor's releases");
+        }
+        return found;
+    }
+
+    /** Stops the background pull under VM {@code vmUuid}, if one runs; a later start resumes it. */
+    synchronized void stopPull(String vmUuid) {
+        for (ImageStream stream : streams) {
+            if (stream.job().vmUuid().equals(vmUuid)) {
+                stream.stop();
+            }
         }
     }
 
@@ -150,6 +332,7 @@ public final class Deliveries implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         List<Thread> running;
+        updates.close();
         synchronized (this) {
             if (guarding != null) {
                 guarding.shutdownNow();

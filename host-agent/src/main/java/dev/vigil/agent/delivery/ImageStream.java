@@ -217,17 +217,7 @@ final class ImageStream implements Runnable {
                 }
                 Path local = job.disk().resolveSibling("disk-local.qcow2");
                 Files.deleteIfExists(local);
-                QemuImg.run(
-                        "create",
-                        "-q",
-                        "-f",
-                        "qcow2",
-                        "-F",
-                        format,
-                        "-b",
-                        job.master().toString(),
-                        local.toString(),
-                        Long.toString(job.virtualSize()));
+                Installer.overlay(local, job.master().toString(), job.format(), job.virtualSize());
                 String target = "<disk type='file'><driver type='qcow2'/><source file='" + local + "'/></disk>";
                 vm.blockCopy(
                         job.disk().toString(),

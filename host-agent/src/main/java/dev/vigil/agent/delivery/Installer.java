@@ -2,6 +2,8 @@ package dev.vigil.agent.delivery;
 
 import dev.vigil.agent.capture.QemuImg;
 import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.schemas.agent.Delivery;
+import dev.vigil.schemas.agent.DeliveryStep;
 import dev.vigil.schemas.delivery.DomainDefinition;
 import dev.vigil.schemas.delivery.ImageFormat;
 import dev.vigil.schemas.delivery.ImageManifest;
@@ -99,7 +101,7 @@ public final class Installer {
             throw new DeliveryException(
                     DeliveryException.Kind.REFUSED,
                     enrolment.product() + " " + other.release() + " is installed as VM " + other.vmName() + "; "
-                            + target.getRelease() + " replaces it as an update, which this agent does not apply yet");
+                            + target.getRelease() + " replaces it as an update (the vendor's UPDATE command)");
         }
         byte[] manifestBytes = TrustStore.ok(dispatch.get(target.getManifest().getPath()), "the image manifest");
         ImageManifest manifest;
@@ -142,9 +144,10 @@ public final class Installer {
         ChunkStore store = null;
         try {
             Files.createDirectories(vmDir);
+            // Kept for the image's conformity checks (and a restart's resumed pull).
+            Files.createDirectories(images);
+            TrustStore.write(images.resolve("manifest.bin"), manifestBytes);
             if (lazy) {
-                Files.createDirectories(images);
-                TrustStore.write(images.resolve("manifest.bin"), manifestBytes);
                 store = ChunkStore.open(manifest, master, dispatch);
                 ImageDownload.resuming(out, store);
                 String url = deliveries.server().serve(job.name(), store);
@@ -178,6 +181,16 @@ public final class Installer {
         Installation installation = new Installation(
                 enrolment.product(), target.getRelease(), domain.getVmUuid(), domain.getVmName(), disk);
         record(installation, job);
+        deliveries
+                .reporting()
+                .report(
+                        installation.vmUuid(),
+                        installation.vmName(),
+                        step(
+                                DeliveryStep.INSTALLED,
+                                installation,
+                                lazy ? store.have() : manifest.getSize(),
+                                manifest.getSize()));
         if (lazy) {
             out.println(String.format(
                     Locale.ROOT,
@@ -193,6 +206,16 @@ public final class Installer {
                     + " (" + domain.getVmUuid() + "); it is running");
         }
         return installation;
+    }
+
+    private static Delivery step(DeliveryStep step, Installation installation, long done, long total) {
+        return Delivery.newBuilder()
+                .setStep(step)
+                .setProduct(installation.product())
+                .setRelease(installation.release())
+                .setBytesDone(done)
+                .setBytesTotal(total)
+                .build();
     }
 
     /** What the guest finds in its firmware configuration at {@link #LICENSE_ENTRY}: its license's terms. */
@@ -221,7 +244,7 @@ public final class Installer {
     int resumeStreams() throws DeliveryException {
         List<Properties> arriving = new ArrayList<>();
         for (Properties p : records()) {
-            if (p.getProperty("arriving") != null) {
+            if (p.getProperty("arriving") != null && p.getProperty("interruptedAt") == null) {
                 arriving.add(p);
             }
         }
@@ -295,6 +318,12 @@ public final class Installer {
                     } catch (DeliveryException e) {
                         out.println("cannot record the VM's new disk " + disk + ": " + e.getMessage());
                     }
+                    deliveries
+                            .reporting()
+                            .report(
+                                    installation.vmUuid(),
+                                    installation.vmName(),
+                                    step(DeliveryStep.IMAGE_COMPLETE, installation, store.size(), store.size()));
                 }));
     }
 
@@ -324,12 +353,19 @@ public final class Installer {
                 + "\",\"file\":{\"driver\":\"http\",\"url\":\"" + url + "\",\"timeout\":60}}";
     }
 
-    private static void overlay(Path disk, String backing, ImageFormat format, long virtualSize) throws IOException {
+    /**
+     * Makes a VM's overlay on its master. Extended L2 entries give it 2 KiB subclusters: a guest's write copies
+     * nothing of the master around it (whole 64 KiB clusters would), so the overlay holds the user's own writes and
+     * an update carries exactly those onto the next release's master.
+     */
+    static void overlay(Path disk, String backing, ImageFormat format, long virtualSize) throws IOException {
         QemuImg.run(
                 "create",
                 "-q",
                 "-f",
                 "qcow2",
+                "-o",
+                "extended_l2=on",
                 "-F",
                 format == ImageFormat.QCOW2 ? "qcow2" : "raw",
                 "-b",
@@ -348,7 +384,7 @@ public final class Installer {
         return new DispatchConnection(config.dispatchUrl(), null, backoff);
     }
 
-    private Path imageDir(String product, String release) {
+    Path imageDir(String product, String release) {
         return config.stateDir().resolve("images").resolve(product).resolve(release);
     }
 
@@ -394,6 +430,31 @@ public final class Installer {
         }
     }
 
+    /** The record of {@code product}'s installation, or null when it is not installed. */
+    Properties recordOf(String product) throws DeliveryException {
+        for (Properties p : records()) {
+            if (product.equals(p.getProperty("product"))) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /** The record of the installation whose VM is {@code vmUuid}, or null. */
+    Properties recordOfVm(String vmUuid) throws DeliveryException {
+        for (Properties p : records()) {
+            if (vmUuid.equals(p.getProperty("vmUuid"))) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /** All installation records. */
+    List<Properties> allRecords() throws DeliveryException {
+        return records();
+    }
+
     private void record(Installation installation, ImageStream.Job job) throws DeliveryException {
         Properties p = new Properties();
         p.setProperty("product", installation.product());
@@ -409,7 +470,12 @@ public final class Installer {
             p.setProperty("arriving", job.name());
         }
         p.setProperty("installedAt", clock.instant().toString());
-        Path file = installedDir().resolve(installation.vmUuid() + ".properties");
+        store(p);
+    }
+
+    /** Writes an installation record, replacing the one of the same VM. */
+    void store(Properties p) throws DeliveryException {
+        Path file = installedDir().resolve(p.getProperty("vmUuid") + ".properties");
         try {
             Files.createDirectories(file.getParent());
             StringWriter text = new StringWriter();

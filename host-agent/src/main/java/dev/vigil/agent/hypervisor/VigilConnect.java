@@ -57,16 +57,25 @@ public final class VigilConnect extends Connect {
 
     /** Whether the domain is paused because a disk read or write failed (libvirt's VIR_DOMAIN_PAUSED_IOERROR). */
     public boolean pausedOnIoError(String vmUuid) {
+        int[] state = state(vmUuid);
+        return state != null && state[0] == STATE_PAUSED && state[1] == PAUSED_IOERROR;
+    }
+
+    /**
+     * The domain's state and why it is in it ({@code virDomainGetState}: a {@code virDomainState} and the reason
+     * enum of that state), or null when there is no such domain.
+     */
+    public int[] state(String vmUuid) {
         Pointer dom = LibvirtNative.LIB.virDomainLookupByUUIDString(pointer(), vmUuid);
         if (dom == null) {
-            return false;
+            return null;
         }
         try {
             com.sun.jna.ptr.IntByReference state = new com.sun.jna.ptr.IntByReference();
             com.sun.jna.ptr.IntByReference reason = new com.sun.jna.ptr.IntByReference();
             return LibvirtNative.LIB.virDomainGetState(dom, state, reason, 0) == 0
-                    && state.getValue() == STATE_PAUSED
-                    && reason.getValue() == PAUSED_IOERROR;
+                    ? new int[] {state.getValue(), reason.getValue()}
+                    : null;
         } finally {
             LibvirtNative.LIB.virDomainFree(dom);
         }

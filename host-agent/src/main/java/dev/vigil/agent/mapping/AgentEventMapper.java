@@ -131,6 +131,11 @@ public final class AgentEventMapper {
         return event(payload, Instant.now(), vmRef(vmUuid, vmName));
     }
 
+    /** A delivery's report about a VM (a {@code Delivery} step or a {@code Conformity} finding), as an event. */
+    public AgentEvent delivery(String vmUuid, String vmName, SpecificRecord payload) {
+        return event(payload, Instant.now(), vmRef(vmUuid, vmName));
+    }
+
     public AgentEvent connection(ConnectionState state, String hypervisorUri, String reason) {
         ConnectionStatus payload = ConnectionStatus.newBuilder()
                 .setState(state)

@@ -8,6 +8,7 @@ import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -150,5 +151,17 @@ public final class Images {
                 .object(ImageManifests.objectKey(HexFormat.of().formatHex(chunk.sha256())))
                 .stream(new ByteArrayInputStream(bytes), (long) bytes.length, null)
                 .build());
+    }
+
+    /** The chunk of {@code image} that holds byte {@code offset}. */
+    public static ImageChunker.Chunk chunkHolding(Path image, long offset) throws Exception {
+        try (InputStream in = Files.newInputStream(image)) {
+            for (ImageChunker.Chunk chunk : ImageChunker.chunks(in)) {
+                if (chunk.offset() <= offset && offset < chunk.offset() + chunk.length()) {
+                    return chunk;
+                }
+            }
+        }
+        throw new AssertionError("no chunk holds offset " + offset);
     }
 }

@@ -12,6 +12,10 @@ import dev.vigil.schemas.CloudEventHeaders;
 import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.TopicCatalog;
 import dev.vigil.schemas.agent.AgentEvent;
+import dev.vigil.schemas.agent.Conformity;
+import dev.vigil.schemas.agent.ConformityVerdict;
+import dev.vigil.schemas.agent.Delivery;
+import dev.vigil.schemas.agent.DeliveryStep;
 import dev.vigil.schemas.agent.IoError;
 import dev.vigil.schemas.agent.IoErrorAction;
 import dev.vigil.schemas.common.ArtifactKind;
@@ -32,7 +36,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Crash, hang, watchdog and I/O-error events and their artifacts, in any order and timing, end in exactly one
- * {@code vigil.crash.reported.v1} per incident (tests run with a 6 s deadline).
+ * {@code vigil.crash.reported.v1} per incident (tests run with a 6 s deadline); an interrupt's incident keeps its
+ * evidence and makes none.
  */
 @QuarkusTest
 @QuarkusTestResource(DevstackTestResource.class)
@@ -168,6 +173,76 @@ class CrashReportIT {
                 .then()
                 .statusCode(404)
                 .body("title", org.hamcrest.Matchers.equalTo("Incident not found"));
+    }
+
+    @Test
+    void anInterruptKeepsItsEvidenceWithoutACrashReportAndDeliveryEventsAreQueryableByKind() throws Exception {
+        Instant at = Instant.now();
+        AgentEvent interrupted = agent.event(
+                Delivery.newBuilder()
+                        .setStep(DeliveryStep.INTERRUPTED)
+                        .setProduct("AcmeOS")
+                        .setRelease("12.0-beta3")
+                        .setDetail("the beta corrupts user data")
+                        .build(),
+                at,
+                AgentTraffic.vm(vmUuid, "AcmeOS", "12.0-beta3"));
+        AgentEvent conformity = agent.event(
+                Conformity.newBuilder()
+                        .setProduct("AcmeOS")
+                        .setRelease("12.0-beta3")
+                        .setVerdict(ConformityVerdict.MASTER_DIVERGES)
+                        .setChunksChecked(40)
+                        .setDivergingChunks(List.of(4_194_304L))
+                        .setDivergingBytes(65_536)
+                        .setOverlayBytes(0)
+                        .setOverlayExtents(0)
+                        .setMillis(12)
+                        .build(),
+                at.plusMillis(1),
+                interrupted.getVm());
+        String incident = interrupted.getEnvelope().getEventId();
+        List<ArtifactKind> plan = List.of(ArtifactKind.CONSOLE_TEXT, ArtifactKind.MEMORY_DUMP);
+        agent.send(interrupted);
+        agent.send(conformity);
+        for (ArtifactKind kind : plan) {
+            agent.send(agent.artifact(incident, kind, 5_000, plan));
+        }
+
+        // The incident holds the VM's state as the interrupt found it, complete, and is no crash to triage.
+        await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> given().get("/api/v1/incidents/{id}", incident)
+                        .then()
+                        .statusCode(200)
+                        .body("trigger", org.hamcrest.Matchers.equalTo("INTERRUPT"))
+                        .body("complete", org.hamcrest.Matchers.equalTo(true))
+                        .body("artifacts.size()", org.hamcrest.Matchers.equalTo(2)));
+        long until = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+        while (System.nanoTime() < until) {
+            reports.poll();
+        }
+        assertThat(reportsFor(incident)).isEmpty();
+
+        given().queryParam("kind", "Conformity")
+                .get("/api/v1/vms/{id}/events", vmUuid)
+                .then()
+                .statusCode(200)
+                .body("total", org.hamcrest.Matchers.equalTo(1))
+                .body("items[0].kind", org.hamcrest.Matchers.equalTo("Conformity"))
+                .body("items[0].summary", org.hamcrest.Matchers.containsString("MASTER_DIVERGES"));
+        given().queryParam("kind", "Delivery")
+                .get("/api/v1/vms/{id}/events", vmUuid)
+                .then()
+                .statusCode(200)
+                .body(
+                        "items.summary",
+                        org.hamcrest.Matchers.contains(
+                                org.hamcrest.Matchers.containsString("the beta corrupts user data")));
+        given().queryParam("kind", "no such kind!")
+                .get("/api/v1/vms/{id}/events", vmUuid)
+                .then()
+                .statusCode(400)
+                .body("detail", org.hamcrest.Matchers.startsWith("kind is the name of an event kind"));
     }
 
     private static IoError ioError(IoErrorAction action) {

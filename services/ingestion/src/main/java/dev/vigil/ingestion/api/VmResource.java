@@ -20,6 +20,7 @@ import java.util.function.ToLongFunction;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
@@ -30,6 +31,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 public class VmResource {
 
     static final int MAX_PAGE_SIZE = 500;
+    private static final java.util.regex.Pattern EVENT_KIND = java.util.regex.Pattern.compile("[A-Za-z]{1,64}");
 
     private final VmRepository vms;
     private final AgentEventRepository events;
@@ -90,9 +92,25 @@ public class VmResource {
             content = @Content(schema = @Schema(implementation = ProblemDto.class)))
     public Response events(
             @PathParam("id") String id,
+            @Parameter(description = "Only events of this kind, e.g. Conformity, Delivery, Crash or Lifecycle")
+                    @QueryParam("kind")
+                    String kind,
             @QueryParam("page") @DefaultValue("0") int page,
             @QueryParam("size") @DefaultValue("100") int size) {
-        return vmPage(id, page, size, events::countForVm, events::pageForVm, mapper::toDto);
+        if (kind == null) {
+            return vmPage(id, page, size, events::countForVm, events::pageForVm, mapper::toDto);
+        }
+        if (!EVENT_KIND.matcher(kind).matches()) {
+            throw new BadQueryException("kind is the name of an event kind such as Conformity (got "
+                    + kind.substring(0, Math.min(kind.length(), 64)) + ")");
+        }
+        return vmPage(
+                id,
+                page,
+                size,
+                vm -> events.countForVm(vm, kind),
+                (vm, p, s) -> events.pageForVm(vm, kind, p, s),
+                mapper::toDto);
     }
 
     @GET

@@ -3,6 +3,8 @@ package dev.vigil.ingestion.mapping;
 import dev.vigil.ingestion.domain.RecordedEvent;
 import dev.vigil.schemas.agent.AgentEvent;
 import dev.vigil.schemas.agent.Crash;
+import dev.vigil.schemas.agent.Delivery;
+import dev.vigil.schemas.agent.DeliveryStep;
 import dev.vigil.schemas.agent.Hang;
 import dev.vigil.schemas.agent.IoError;
 import dev.vigil.schemas.agent.IoErrorAction;
@@ -18,6 +20,8 @@ import org.apache.avro.specific.SpecificRecord;
 public class AgentEventMapper {
 
     static final int MAX_SUMMARY = 2_000;
+    /** The trigger of an incident the vendor's interrupt opened. */
+    public static final String INTERRUPT = "INTERRUPT";
 
     public RecordedEvent toRecorded(AgentEvent event, String topic, int partition, long offset) {
         Envelope envelope = event.getEnvelope();
@@ -49,7 +53,8 @@ public class AgentEventMapper {
 
     /**
      * The kind of incident an event opens: a crash, a hang, a watchdog firing, or an I/O error the hypervisor paused
-     * the guest on (errors reported to the guest are the guest's to handle and are only recorded).
+     * the guest on (errors reported to the guest are the guest's to handle and are only recorded), or the vendor's
+     * interrupt of a VM.
      */
     static String trigger(SpecificRecord payload) {
         if (payload instanceof Crash) {
@@ -63,6 +68,10 @@ public class AgentEventMapper {
         }
         if (payload instanceof IoError io && io.getAction() == IoErrorAction.PAUSE) {
             return IncidentTrigger.IO_ERROR.name();
+        }
+        if (payload instanceof Delivery delivery && delivery.getStep() == DeliveryStep.INTERRUPTED) {
+            // The VM's state as the vendor's interrupt found it: kept with its evidence, not a crash to triage.
+            return INTERRUPT;
         }
         return null;
     }

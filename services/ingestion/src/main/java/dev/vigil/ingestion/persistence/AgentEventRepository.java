@@ -84,4 +84,15 @@ public class AgentEventRepository implements PanacheRepositoryBase<AgentEventEnt
     public long countForVm(String vmUuid) {
         return count("vmUuid", vmUuid);
     }
+
+    /** A page of a VM's events of one kind (the payload's name, e.g. Conformity), in the order they occurred. */
+    public List<AgentEventEntity> pageForVm(String vmUuid, String kind, int page, int size) {
+        return find("vmUuid = ?1 and kind = ?2", Sort.by("occurredAt").and("kafkaOffset"), vmUuid, kind)
+                .page(Page.of(page, size))
+                .list();
+    }
+
+    public long countForVm(String vmUuid, String kind) {
+        return count("vmUuid = ?1 and kind = ?2", vmUuid, kind);
+    }
 }

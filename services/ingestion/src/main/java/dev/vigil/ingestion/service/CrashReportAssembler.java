@@ -2,6 +2,7 @@ package dev.vigil.ingestion.service;
 
 import dev.vigil.ingestion.config.IngestionConfig;
 import dev.vigil.ingestion.domain.EvidenceVerdict;
+import dev.vigil.ingestion.mapping.AgentEventMapper;
 import dev.vigil.ingestion.mapping.CrashReportMapper;
 import dev.vigil.ingestion.messaging.CrashReportPublisher;
 import dev.vigil.ingestion.persistence.ArtifactEntity;
@@ -111,6 +112,19 @@ public class CrashReportAssembler {
                 statuses,
                 now);
         if (!verdict.due()) {
+            return;
+        }
+        if (AgentEventMapper.INTERRUPT.equals(incident.trigger)) {
+            // Evidence of a VM the vendor stopped on purpose: kept and served with the incident, but not a crash,
+            // so it neither makes a bucket nor counts against the release's health.
+            incident.reportedAt = clock.instant();
+            incident.complete = verdict.complete();
+            incident.missing = verdict.missing().toArray(String[]::new);
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    "interrupt incident " + incidentId + " of " + incident.vmUuid + " has its evidence"
+                            + (verdict.complete() ? "" : " at its deadline, missing " + verdict.missing())
+                            + "; not a crash, so not sent to triage");
             return;
         }
         VmEntity vm = vms.findById(incident.vmUuid);

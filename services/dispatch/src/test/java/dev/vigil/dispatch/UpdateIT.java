@@ -1,0 +1,204 @@
+package dev.vigil.dispatch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.vigil.agent.capture.QemuImg;
+import dev.vigil.agent.delivery.Deliveries;
+import dev.vigil.agent.delivery.DeliveryException;
+import dev.vigil.agent.delivery.Installer;
+import dev.vigil.devstack.DevstackTestResource;
+import dev.vigil.devstack.GuestDomain;
+import dev.vigil.schemas.agent.Delivery;
+import dev.vigil.schemas.agent.DeliveryStep;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.libvirt.DomainInfo;
+import org.libvirt.LibvirtException;
+
+/**
+ * Updates of an installed VM on the real hypervisor (QEMU under TCG): the new release runs with the user's writes
+ * carried over; one that crashes within its probation is rolled back by the agent on its own; one that stays healthy
+ * is confirmed, and the vendor can still roll it back.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = DevstackTestResource.class, restrictToAnnotatedClass = false)
+class UpdateIT {
+
+    static final long IMAGE_BYTES = 64L << 20;
+    /** The user's write under the first release: block 14000 of 4 KiB, four blocks of byte 171. */
+    static final String USER_WRITE = "vigil.write=14000:4:171";
+
+    @TempDir
+    Path dir;
+
+    private final RealHypervisor hypervisor = new RealHypervisor();
+
+    @BeforeAll
+    static void realHypervisor() {
+        RealHypervisor.assumeReady();
+    }
+
+    @AfterEach
+    void removeVms() throws LibvirtException {
+        hypervisor.close();
+    }
+
+    @Test
+    void anUpdateThatCrashesOnProbationRollsBackByItselfToTheUsersVm() throws Exception {
+        String product = Vendor.product();
+        Path first = release(product, "1.0", "vigil.scenario=idle " + USER_WRITE, 21);
+        String token = Enrolments.enrol(Enrolments.program(product, "beta"), "Grace Hopper");
+        AgentHost host = host("PT2M");
+        Reports reports = new Reports();
+
+        try (Deliveries deliveries = host.deliveries()) {
+            deliveries.reportTo(reports);
+            Installer.Installation installed = host.enroll(token, hypervisor.connect(), deliveries);
+            String vm = installed.vmUuid();
+            hypervisor.removeAfter(vm);
+            Path console = console(host, vm);
+            hypervisor.awaitConsole(console, "vigil-guest: wrote 4 blocks", Duration.ofSeconds(90), host, vm);
+            // 2.0 panics two seconds after its boot.
+            release(product, "2.0", "vigil.scenario=panic vigil.delay=2", 22);
+
+            String updated = deliveries.updates().update(hypervisor.connect(), product, "2.0", false);
+
+            assertThat(updated).contains("updated " + product + " from 1.0 to 2.0 on VM " + installed.vmName());
+            Delivery rolledBack = await().atMost(Duration.ofSeconds(120))
+                    .until(() -> reports.last(DeliveryStep.ROLLED_BACK), d -> d != null);
+            assertThat(rolledBack.getRelease()).isEqualTo("1.0");
+            assertThat(rolledBack.getPreviousRelease()).isEqualTo("2.0");
+            assertThat(rolledBack.getDetail())
+                    .startsWith("the updated VM failed within its probation: the guest crashed");
+            assertThat(reports.steps())
+                    .extracting(Delivery::getStep)
+                    .containsSubsequence(DeliveryStep.INSTALLED, DeliveryStep.UPDATED, DeliveryStep.ROLLED_BACK)
+                    .doesNotContain(DeliveryStep.UPDATE_CONFIRMED);
+            assertThat(host.printed()).contains("failed on probation after its update: the guest crashed");
+
+            // Back on the user's own disk over the 1.0 master, running; the 2.0 disk is gone.
+            assertThat(record(host, vm)).contains("release=1.0").doesNotContain("probationUntil");
+            assertThat(hypervisor.vm(vm).getXMLDesc(0))
+                    .contains(installed.disk().toString());
+            assertThat(installed.disk().resolveSibling("disk-2.0.qcow2")).doesNotExist();
+            hypervisor.awaitConsole(console, "vigil-guest: up, scenario=idle", Duration.ofSeconds(90), host, vm);
+            assertThat(hypervisor.vm(vm).getInfo().state).isEqualTo(DomainInfo.DomainState.VIR_DOMAIN_RUNNING);
+            hypervisor.vm(vm).destroy();
+            assertThat(flat(installed.disk())).hasBinaryContent(withUserWrite(first));
+        }
+    }
+
+    @Test
+    void aHealthyUpdateKeepsTheUsersWritesIsConfirmedAndTheVendorCanStillRollItBack() throws Exception {
+        String product = Vendor.product();
+        Path first = release(product, "1.0", "vigil.scenario=idle " + USER_WRITE, 31);
+        String token = Enrolments.enrol(Enrolments.program(product, "beta"), "Margaret Hamilton");
+        AgentHost host = host("PT8S");
+        Reports reports = new Reports();
+
+        try (Deliveries deliveries = host.deliveries()) {
+            deliveries.reportTo(reports);
+            Installer.Installation installed = host.enroll(token, hypervisor.connect(), deliveries);
+            String vm = installed.vmUuid();
+            hypervisor.removeAfter(vm);
+            Path console = console(host, vm);
+            hypervisor.awaitConsole(console, "vigil-guest: wrote 4 blocks", Duration.ofSeconds(90), host, vm);
+            Path second = release(product, "2.0", "vigil.scenario=idle", 32);
+
+            deliveries.updates().update(hypervisor.connect(), product, "2.0", false);
+            // A second update waits for the first's probation.
+            assertThatThrownBy(() -> deliveries.updates().update(hypervisor.connect(), product, "1.0", false))
+                    .isInstanceOf(DeliveryException.class)
+                    .hasMessageContaining("still on probation after its update to 2.0");
+
+            Delivery confirmed = await().atMost(Duration.ofSeconds(60))
+                    .until(() -> reports.last(DeliveryStep.UPDATE_CONFIRMED), d -> d != null);
+            assertThat(confirmed.getRelease()).isEqualTo("2.0");
+            assertThat(confirmed.getPreviousRelease()).isEqualTo("1.0");
+            Path updatedDisk = installed.disk().resolveSibling("disk-2.0.qcow2");
+            Path master2 =
+                    host.state.resolve("images").resolve(product).resolve("2.0").resolve("master.raw");
+            assertThat(record(host, vm))
+                    .contains("release=2.0")
+                    .contains("disk=" + updatedDisk)
+                    .doesNotContain("probationUntil");
+            assertThat(hypervisor.vm(vm).getXMLDesc(0)).contains(updatedDisk.toString());
+            assertThat(hypervisor.vm(vm).getInfo().state).isEqualTo(DomainInfo.DomainState.VIR_DOMAIN_RUNNING);
+            assertThat(new String(QemuImg.run("info", "-U", updatedDisk.toString()), StandardCharsets.UTF_8))
+                    .contains("backing file: " + master2);
+            // The new release under the user's write from the old one.
+            assertThat(flat(updatedDisk)).hasBinaryContent(withUserWrite(second));
+
+            // The vendor halts the rollout: the VM goes back to 1.0 as the user left it.
+            String back = deliveries
+                    .updates()
+                    .rollBack(hypervisor.connect(), product, "1.0", "2.0", "the vendor halted rollout r-1");
+
+            assertThat(back).contains("back from " + product + " 2.0 to 1.0: the vendor halted rollout r-1");
+            assertThat(reports.last(DeliveryStep.ROLLED_BACK).getDetail()).isEqualTo("the vendor halted rollout r-1");
+            assertThat(record(host, vm)).contains("release=1.0");
+            assertThat(updatedDisk).doesNotExist();
+            assertThat(hypervisor.vm(vm).getXMLDesc(0))
+                    .contains(installed.disk().toString());
+            hypervisor.awaitConsole(console, "vigil-guest: up", Duration.ofSeconds(90), host, vm);
+            hypervisor.vm(vm).destroy();
+            assertThat(flat(installed.disk())).hasBinaryContent(withUserWrite(first));
+            // Nothing is left to go back to.
+            assertThatThrownBy(() -> deliveries.updates().rollBack(hypervisor.connect(), product, "0.9", null, "again"))
+                    .isInstanceOf(DeliveryException.class)
+                    .hasMessageContaining("has no release to go back to");
+        }
+    }
+
+    /** Publishes a bootable release whose guest runs with {@code cmdline}; returns its image. */
+    private Path release(String product, String version, String cmdline, int seed) throws Exception {
+        Path image = GuestDomain.bootableImage(
+                dir.resolve(version + ".raw"), IMAGE_BYTES, "console=ttyS0 panic=0 " + cmdline, seed);
+        Vendor.publish(product, image, RealHypervisor.release(version));
+        return image;
+    }
+
+    private AgentHost host(String probation) throws Exception {
+        return RealHypervisor.host(
+                dir.resolve("state"),
+                Map.of(
+                        "VIGIL_AGENT_LAZY_BOOT", "false",
+                        "VIGIL_AGENT_UPDATE_WINDOW", probation,
+                        // The test guest does not answer ACPI: it is stopped hard after this.
+                        "VIGIL_AGENT_SHUTDOWN_TIMEOUT", "PT1S"));
+    }
+
+    private static Path console(AgentHost host, String vm) {
+        return host.state.resolve("vms").resolve(vm).resolve("console.log");
+    }
+
+    private static String record(AgentHost host, String vm) throws Exception {
+        return Files.readString(
+                host.state.resolve("delivery").resolve("installed").resolve(vm + ".properties"));
+    }
+
+    /** The disk as the guest sees it. */
+    private Path flat(Path disk) throws Exception {
+        Path flat = dir.resolve("flat-" + System.nanoTime() + ".raw");
+        GuestDomain.run("qemu-img", "convert", "-U", "-O", "raw", disk.toString(), flat.toString());
+        return flat;
+    }
+
+    private static byte[] withUserWrite(Path image) throws Exception {
+        byte[] expected = Files.readAllBytes(image);
+        Arrays.fill(expected, 14_000 * 4096, 14_004 * 4096, (byte) 171);
+        return expected;
+    }
+}
