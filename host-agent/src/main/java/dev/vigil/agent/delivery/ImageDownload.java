@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.function.LongConsumer;
 
 /**
  * Downloads a release's whole master image before its VM starts: chunk after chunk into a {@link ChunkStore}, with
@@ -20,8 +21,12 @@ final class ImageDownload {
         this.out = out;
     }
 
-    /** The verified master image at {@code target}, downloading what is not there yet. */
-    Path fetch(ImageManifest manifest, Path target) throws DeliveryException {
+    /**
+     * The verified master image at {@code target}, downloading what is not there yet.
+     *
+     * @param tenths told the bytes here at every tenth of the image
+     */
+    Path fetch(ImageManifest manifest, Path target, LongConsumer tenths) throws DeliveryException {
         if (Files.exists(target)) {
             return target;
         }
@@ -31,7 +36,8 @@ final class ImageDownload {
                     out,
                     "downloading " + manifest.getProduct() + " " + manifest.getRelease(),
                     manifest.getSize(),
-                    store.have());
+                    store.have(),
+                    tenths);
             for (int i = 0; i < store.chunkCount(); i++) {
                 // Whatever fails, what is verified on disk stays recorded (close): the next run resumes after it.
                 store.ensure(i);

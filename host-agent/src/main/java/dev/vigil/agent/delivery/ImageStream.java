@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
 import org.libvirt.LibvirtException;
@@ -41,6 +42,7 @@ final class ImageStream implements Runnable {
             long virtualSize) {}
 
     private final Job job;
+    private final LongConsumer tenths;
     private final ChunkStore store;
     private final ImageServer server;
     private final String hypervisorUri;
@@ -59,7 +61,9 @@ final class ImageStream implements Runnable {
             String hypervisorUri,
             DeliverySettings settings,
             PrintStream out,
+            LongConsumer tenths,
             Consumer<Path> switched) {
+        this.tenths = tenths;
         this.job = job;
         this.store = store;
         this.server = server;
@@ -126,7 +130,7 @@ final class ImageStream implements Runnable {
 
     private void pull() throws InterruptedException {
         Progress progress = new Progress(
-                out, "pulling the rest of " + job.product() + " " + job.release(), store.size(), store.have());
+                out, "pulling the rest of " + job.product() + " " + job.release(), store.size(), store.have(), tenths);
         long started = System.nanoTime();
         long pulled = 0;
         Duration backoff = Duration.ofSeconds(1);

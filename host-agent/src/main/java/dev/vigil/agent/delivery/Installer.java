@@ -114,7 +114,22 @@ public final class Installer {
         Path master = images.resolve("master." + target.getFormat().name().toLowerCase(Locale.ROOT));
         boolean lazy = config.delivery().lazyBoot() && !Files.exists(master);
         if (!lazy) {
-            new ImageDownload(dispatch, out).fetch(manifest, master);
+            // The VM is not defined yet: the download's progress is a host-level event.
+            new ImageDownload(dispatch, out)
+                    .fetch(
+                            manifest,
+                            master,
+                            done -> deliveries
+                                    .reporting()
+                                    .report(
+                                            null,
+                                            null,
+                                            step(
+                                                    DeliveryStep.DOWNLOADING,
+                                                    enrolment.product(),
+                                                    target.getRelease(),
+                                                    done,
+                                                    manifest.getSize())));
         }
 
         DomainDefinition domain;
@@ -209,10 +224,14 @@ public final class Installer {
     }
 
     private static Delivery step(DeliveryStep step, Installation installation, long done, long total) {
+        return step(step, installation.product(), installation.release(), done, total);
+    }
+
+    static Delivery step(DeliveryStep step, String product, String release, long done, long total) {
         return Delivery.newBuilder()
                 .setStep(step)
-                .setProduct(installation.product())
-                .setRelease(installation.release())
+                .setProduct(product)
+                .setRelease(release)
                 .setBytesDone(done)
                 .setBytesTotal(total)
                 .build();
@@ -297,7 +316,19 @@ public final class Installer {
 
     private void stream(Installation installation, ImageStream.Job job, ChunkStore store) {
         deliveries.start(new ImageStream(
-                job, store, serverOrNull(), config.hypervisorUri(), config.delivery(), out, disk -> {
+                job,
+                store,
+                serverOrNull(),
+                config.hypervisorUri(),
+                config.delivery(),
+                out,
+                done -> deliveries
+                        .reporting()
+                        .report(
+                                installation.vmUuid(),
+                                installation.vmName(),
+                                step(DeliveryStep.DOWNLOADING, installation, done, store.size())),
+                disk -> {
                     try {
                         record(
                                 new Installation(

@@ -2,8 +2,12 @@ package dev.vigil.agent.delivery;
 
 import java.io.PrintStream;
 import java.util.Locale;
+import java.util.function.LongConsumer;
 
-/** A download's progress on the terminal: bytes, rate and time left, at most once a second and at the end. */
+/**
+ * A download's progress on the terminal (bytes, rate and time left, at most once a second and at the end) and, for
+ * the agent's events, at every tenth of the way.
+ */
 final class Progress {
 
     private final PrintStream out;
@@ -11,16 +15,30 @@ final class Progress {
     private final long total;
     private final long started = System.nanoTime();
     private final long startBytes;
+    private final LongConsumer tenths;
     private long lastPrint;
+    private long lastTenth;
 
-    Progress(PrintStream out, String what, long total, long alreadyDone) {
+    /** @param tenths told the bytes done each time another tenth of the total is done */
+    Progress(PrintStream out, String what, long total, long alreadyDone, LongConsumer tenths) {
         this.out = out;
         this.what = what;
         this.total = total;
         this.startBytes = alreadyDone;
+        this.tenths = tenths;
+        this.lastTenth = tenth(alreadyDone);
+    }
+
+    private long tenth(long done) {
+        return total <= 0 ? 10 : Math.min(10, done * 10 / total);
     }
 
     void update(long done) {
+        long tenth = tenth(done);
+        if (tenth > lastTenth) {
+            lastTenth = tenth;
+            tenths.accept(done);
+        }
         long now = System.nanoTime();
         if (now - lastPrint < 1_000_000_000L && done < total) {
             return;

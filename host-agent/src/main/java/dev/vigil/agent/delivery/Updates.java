@@ -142,7 +142,21 @@ public final class Updates {
             throw io("cannot keep the manifest of " + release + " in " + images, e);
         }
         // The VM goes on running the old release while the new one arrives.
-        new ImageDownload(dispatch, out).fetch(manifest, master);
+        new ImageDownload(dispatch, out)
+                .fetch(
+                        manifest,
+                        master,
+                        done -> deliveries
+                                .reporting()
+                                .report(
+                                        vmUuid,
+                                        vmName,
+                                        Installer.step(
+                                                DeliveryStep.DOWNLOADING,
+                                                enrolment.product(),
+                                                release,
+                                                done,
+                                                manifest.getSize())));
         try {
             domain = trusted.verifyDomain(
                     TrustStore.ok(

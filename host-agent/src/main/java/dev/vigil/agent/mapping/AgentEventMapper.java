@@ -131,9 +131,12 @@ public final class AgentEventMapper {
         return event(payload, Instant.now(), vmRef(vmUuid, vmName));
     }
 
-    /** A delivery's report about a VM (a {@code Delivery} step or a {@code Conformity} finding), as an event. */
+    /**
+     * A delivery's report (a {@code Delivery} step or a {@code Conformity} finding) as an event about a VM, or about
+     * the host when {@code vmUuid} is null (a download before its VM exists).
+     */
     public AgentEvent delivery(String vmUuid, String vmName, SpecificRecord payload) {
-        return event(payload, Instant.now(), vmRef(vmUuid, vmName));
+        return event(payload, Instant.now(), vmUuid == null ? null : vmRef(vmUuid, vmName));
     }
 
     public AgentEvent connection(ConnectionState state, String hypervisorUri, String reason) {

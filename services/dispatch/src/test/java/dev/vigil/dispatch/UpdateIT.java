@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -123,6 +124,17 @@ class UpdateIT {
                     .isInstanceOf(DeliveryException.class)
                     .hasMessageContaining("still on probation after its update to 2.0");
 
+            // The new master's download was reported at every tenth, up to all of it.
+            List<Delivery> downloads = reports.steps().stream()
+                    .filter(d -> d.getStep() == DeliveryStep.DOWNLOADING
+                            && d.getRelease().equals("2.0"))
+                    .toList();
+            assertThat(downloads).hasSizeGreaterThanOrEqualTo(5);
+            assertThat(downloads)
+                    .extracting(Delivery::getBytesDone)
+                    .isSorted()
+                    .last()
+                    .isEqualTo(downloads.get(0).getBytesTotal());
             Delivery confirmed = await().atMost(Duration.ofSeconds(60))
                     .until(() -> reports.last(DeliveryStep.UPDATE_CONFIRMED), d -> d != null);
             assertThat(confirmed.getRelease()).isEqualTo("2.0");
