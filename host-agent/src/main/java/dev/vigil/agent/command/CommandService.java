@@ -12,6 +12,7 @@ import dev.vigil.schemas.Envelopes;
 import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.EventDecodingException;
 import dev.vigil.schemas.TopicCatalog;
+import dev.vigil.schemas.agent.CommandAction;
 import dev.vigil.schemas.agent.CommandResult;
 import dev.vigil.schemas.agent.CommandStatus;
 import dev.vigil.schemas.agent.RefusalReason;
@@ -26,7 +27,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntSupplier;
@@ -73,6 +77,14 @@ public final class CommandService implements AutoCloseable {
     private final Thread thread;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final CountDownLatch closed = new CountDownLatch(1);
+    /** Installs and updates, which download for minutes, run here rather than on the consumer's thread. */
+    private static final Set<CommandAction> LONG_ACTIONS = Set.of(CommandAction.INSTALL, CommandAction.UPDATE);
+
+    private final ExecutorService delivering = Executors.newSingleThreadExecutor(r -> {
+        Thread thread = new Thread(r, "vigil-agent-delivery-commands");
+        thread.setDaemon(true);
+        return thread;
+    });
     private TopicPartition assigned;
     private long assignedAt;
 
@@ -151,6 +163,7 @@ public final class CommandService implements AutoCloseable {
         running.set(false);
         closed.countDown();
         consumer.wakeup();
+        delivering.shutdownNow();
         try {
             thread.join(5_000);
         } catch (InterruptedException e) {
@@ -265,6 +278,24 @@ public final class CommandService implements AutoCloseable {
                 CommandStatus.ACCEPTED,
                 null,
                 "verified; running " + verdict.body().getAction());
+        if (LONG_ACTIONS.contains(verdict.body().getAction())) {
+            // Minutes of download: on their own thread, so that the commands after them (an interrupt above all)
+            // are handled at once. One at a time, in the order they came.
+            delivering.execute(() -> executeSafely(verdict));
+        } else {
+            execute(verdict);
+        }
+    }
+
+    private void executeSafely(CommandVerifier.Verdict verdict) {
+        try {
+            execute(verdict);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "command " + verdict.commandId() + " left no result: " + e);
+        }
+    }
+
+    private void execute(CommandVerifier.Verdict verdict) throws IOException {
         try {
             String done = executor.execute(watcher.get().connection(), verdict.body());
             LOG.log(

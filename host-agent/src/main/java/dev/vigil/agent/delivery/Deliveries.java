@@ -44,6 +44,9 @@ public final class Deliveries implements AutoCloseable {
     private final Updates updates;
     private final Clock clock;
     private volatile Reporting reporting = Reporting.NONE;
+    private final Object flight = new Object();
+    private String inFlight;
+    private String cancelled;
     private final List<Thread> threads = new ArrayList<>();
     private final List<ImageStream> streams = new ArrayList<>();
     private ImageServer server;
@@ -56,6 +59,65 @@ public final class Deliveries implements AutoCloseable {
         this.guard = new LicenseGuard(config, out, clock, installer);
         this.updates = new Updates(config, out, clock, installer, this);
         this.clock = clock;
+    }
+
+    /**
+     * Marks an install or an update of {@code product} as running, so that an interrupt can stop it; one at a time
+     * (a second waits).
+     */
+    void begin(String product) throws DeliveryException {
+        synchronized (flight) {
+            while (inFlight != null) {
+                try {
+                    flight.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new DeliveryException(DeliveryException.Kind.REFUSED, "the agent is stopping");
+                }
+            }
+            inFlight = product;
+            cancelled = null;
+        }
+    }
+
+    /** Ends what {@link #begin} started. */
+    void end() {
+        synchronized (flight) {
+            inFlight = null;
+            cancelled = null;
+            flight.notifyAll();
+        }
+    }
+
+    /** Throws when the vendor interrupted the install or update running now; called between its steps and chunks. */
+    void checkInterrupted() throws DeliveryException {
+        String why;
+        synchronized (flight) {
+            why = cancelled;
+        }
+        if (why != null) {
+            throw new DeliveryException(DeliveryException.Kind.REFUSED, "interrupted by the vendor: " + why);
+        }
+    }
+
+    /** Stops the install or update of {@code product} that is running, if one is, and waits for it to end. */
+    private boolean stopInFlight(String product, String why) {
+        synchronized (flight) {
+            if (inFlight == null || !inFlight.equals(product)) {
+                return false;
+            }
+            cancelled = why;
+            long deadline = System.nanoTime() + INTERRUPT_EVIDENCE_WAIT.toNanos();
+            while (inFlight != null && System.nanoTime() < deadline) {
+                try {
+                    flight.wait(1_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            return true;
+        }
     }
 
     /** Updates and rollbacks of installed VMs. */
@@ -175,12 +237,20 @@ public final class Deliveries implements AutoCloseable {
      * @param vmUuid the VM, or null for the installation of {@code product} (null: the enrolled product)
      */
     public String interrupt(Connect hypervisor, String vmUuid, String product, String why) throws DeliveryException {
-        Properties record = vmUuid != null
-                ? installer.recordOfVm(vmUuid)
-                : installer.recordOf(
-                        product != null
-                                ? product
-                                : Enrolment.load(config.stateDir()).product());
+        String reason = why == null || why.isBlank() ? "the vendor interrupted it" : why;
+        String enrolled = Enrolment.load(config.stateDir()).product();
+        Properties record = vmUuid != null ? installer.recordOfVm(vmUuid) : null;
+        String target = record != null ? record.getProperty("product") : product != null ? product : enrolled;
+        // An install or update of the product stops first: between two chunks, or before it touches the VM.
+        boolean stopped = stopInFlight(target, reason);
+        if (record == null) {
+            record = vmUuid != null ? installer.recordOfVm(vmUuid) : installer.recordOf(target);
+        }
+        if (record == null && stopped) {
+            String done = "stopped the installation of " + target + " before its VM started: " + reason;
+            out.println(done);
+            return done;
+        }
         if (record == null) {
             throw new DeliveryException(
                     DeliveryException.Kind.REFUSED,
@@ -190,7 +260,6 @@ public final class Deliveries implements AutoCloseable {
         String uuid = record.getProperty("vmUuid");
         String name = record.getProperty("vmName");
         long started = System.nanoTime();
-        String reason = why == null || why.isBlank() ? "the vendor interrupted it" : why;
         try {
             Domain vm = hypervisor.domainLookupByUUIDString(uuid);
             if (vm.isActive() == 1 && vm.getInfo().state == DomainInfo.DomainState.VIR_DOMAIN_RUNNING) {

@@ -13,12 +13,20 @@ import java.util.function.LongConsumer;
  */
 final class ImageDownload {
 
+    /** Called between chunks: throws to stop the download (the vendor's interrupt). */
+    @FunctionalInterface
+    interface Check {
+        void check() throws DeliveryException;
+    }
+
     private final DispatchConnection dispatch;
     private final PrintStream out;
+    private final Check go;
 
-    ImageDownload(DispatchConnection dispatch, PrintStream out) {
+    ImageDownload(DispatchConnection dispatch, PrintStream out, Check go) {
         this.dispatch = dispatch;
         this.out = out;
+        this.go = go;
     }
 
     /**
@@ -40,6 +48,7 @@ final class ImageDownload {
                     tenths);
             for (int i = 0; i < store.chunkCount(); i++) {
                 // Whatever fails, what is verified on disk stays recorded (close): the next run resumes after it.
+                go.check();
                 store.ensure(i);
                 progress.update(store.have());
             }

@@ -68,6 +68,15 @@ public final class Installer {
      */
     public Installation install(Connect hypervisor, String release) throws DeliveryException {
         Enrolment enrolment = Enrolment.load(config.stateDir());
+        deliveries.begin(enrolment.product());
+        try {
+            return install(hypervisor, release, enrolment);
+        } finally {
+            deliveries.end();
+        }
+    }
+
+    private Installation install(Connect hypervisor, String release, Enrolment enrolment) throws DeliveryException {
         DispatchConnection dispatch = dispatch().withHostToken(enrolment.hostToken());
         TrustStore trust = new TrustStore(config.stateDir(), clock);
         TrustedMetadata trusted = trust.refresh(trust.load(), dispatch, enrolment.product());
@@ -115,7 +124,7 @@ public final class Installer {
         boolean lazy = config.delivery().lazyBoot() && !Files.exists(master);
         if (!lazy) {
             // The VM is not defined yet: the download's progress is a host-level event.
-            new ImageDownload(dispatch, out)
+            new ImageDownload(dispatch, out, deliveries::checkInterrupted)
                     .fetch(
                             manifest,
                             master,
@@ -178,6 +187,12 @@ public final class Installer {
                     "cannot make the VM's disk over the master image in " + vmDir + " (qemu-img comes with Debian's"
                             + " qemu-utils): " + e.getMessage(),
                     e);
+        } catch (DeliveryException e) {
+            closeAndWithdraw(store, job);
+            throw e;
+        }
+        try {
+            deliveries.checkInterrupted();
         } catch (DeliveryException e) {
             closeAndWithdraw(store, job);
             throw e;

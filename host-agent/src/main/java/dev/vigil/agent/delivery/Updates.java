@@ -93,6 +93,16 @@ public final class Updates {
             throw new DeliveryException(DeliveryException.Kind.REFUSED, "UPDATE needs the release (argument release)");
         }
         Enrolment enrolment = Enrolment.load(config.stateDir());
+        deliveries.begin(enrolment.product());
+        try {
+            return update(hypervisor, enrolment, product, release, freshOverlay);
+        } finally {
+            deliveries.end();
+        }
+    }
+
+    private String update(Connect hypervisor, Enrolment enrolment, String product, String release, boolean freshOverlay)
+            throws DeliveryException {
         Properties current = installed(enrolment, product);
         String vmUuid = current.getProperty("vmUuid");
         String vmName = current.getProperty("vmName");
@@ -142,7 +152,7 @@ public final class Updates {
             throw io("cannot keep the manifest of " + release + " in " + images, e);
         }
         // The VM goes on running the old release while the new one arrives.
-        new ImageDownload(dispatch, out)
+        new ImageDownload(dispatch, out, deliveries::checkInterrupted)
                 .fetch(
                         manifest,
                         master,
@@ -184,6 +194,8 @@ public final class Updates {
                 vmDir.resolve("console.log"),
                 Map.of(Installer.LICENSE_ENTRY, Installer.firstBoot(license)));
 
+        // The last moment the vendor's interrupt stops the update without touching the VM.
+        deliveries.checkInterrupted();
         Domain vm = lookup(hypervisor, vmUuid, vmName);
         Path point = rollbackPoint(vmUuid);
         try {

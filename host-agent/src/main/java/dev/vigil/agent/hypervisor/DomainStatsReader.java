@@ -2,7 +2,6 @@ package dev.vigil.agent.hypervisor;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
-import com.sun.jna.ptr.PointerByReference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -27,18 +26,20 @@ public final class DomainStatsReader {
 
     private final VigilConnect connection;
     private final Memory info = new Memory(DOMAIN_INFO_BYTES);
+    private final Memory out = new Memory(com.sun.jna.Native.POINTER_SIZE);
+    private final byte[] uuid = new byte[37];
 
     public DomainStatsReader(VigilConnect connection) {
         this.connection = connection;
     }
 
     public List<DomainStats> read() {
-        PointerByReference out = new PointerByReference();
-        int count = LibvirtNative.LIB.virConnectGetAllDomainStats(connection.pointer(), ALL_STATS, out, 0);
+        out.setPointer(0, null);
+        int count = LibvirtDirect.virConnectGetAllDomainStats(connection.pointer(), ALL_STATS, out, 0);
         if (count < 0) {
             throw new HypervisorException("virConnectGetAllDomainStats failed on " + connection);
         }
-        Pointer records = out.getValue();
+        Pointer records = out.getPointer(0);
         List<DomainStats> stats = new ArrayList<>(count);
         try {
             for (int i = 0; i < count; i++) {
@@ -53,21 +54,32 @@ public final class DomainStatsReader {
                     // from virDomainGetInfo on the same domain pointer.
                     cpuTimeFromInfo(dom, fields);
                 }
-                stats.add(new DomainStats(NativeDomainEvents.uuid(dom), NativeDomainEvents.name(dom), fields));
+                stats.add(new DomainStats(uuid(dom), name(dom), fields));
             }
         } finally {
             if (records != null) {
-                LibvirtNative.LIB.virDomainStatsRecordListFree(records);
+                LibvirtDirect.virDomainStatsRecordListFree(records);
             }
         }
         return stats;
     }
 
     private void cpuTimeFromInfo(Pointer dom, Map<String, Object> fields) {
-        if (LibvirtNative.LIB.virDomainGetInfo(dom, info) == 0) {
+        if (LibvirtDirect.virDomainGetInfo(dom, info) == 0) {
             fields.put("cpu.time", info.getLong(DOMAIN_INFO_CPU_TIME_OFFSET));
             fields.putIfAbsent("vcpu.maximum", (long) (info.getShort(DOMAIN_INFO_VCPUS_OFFSET) & 0xFFFF));
         }
+    }
+
+    private String uuid(Pointer dom) {
+        return LibvirtDirect.virDomainGetUUIDString(dom, uuid) < 0
+                ? ""
+                : new String(uuid, 0, 36, StandardCharsets.US_ASCII);
+    }
+
+    private static String name(Pointer dom) {
+        Pointer name = LibvirtDirect.virDomainGetName(dom);
+        return name == null ? "" : name.getString(0, StandardCharsets.UTF_8.name());
     }
 
     /**

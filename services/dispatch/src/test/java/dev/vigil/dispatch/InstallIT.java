@@ -7,9 +7,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vigil.agent.delivery.Deliveries;
 import dev.vigil.agent.delivery.DeliveryException;
 import dev.vigil.agent.delivery.Installer;
+import dev.vigil.agent.delivery.Reporting;
 import dev.vigil.devstack.DevstackTestResource;
+import dev.vigil.schemas.agent.Delivery;
+import dev.vigil.schemas.agent.DeliveryStep;
 import dev.vigil.schemas.delivery.ImageChunker;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -22,6 +26,12 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.avro.specific.SpecificRecord;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -217,6 +227,70 @@ class InstallIT {
         }
         assertThat(host.state.resolve("vms")).doesNotExist();
         assertThat(host.state.resolve("delivery").resolve("installed")).doesNotExist();
+    }
+
+    @Test
+    void theVendorsInterruptStopsAnInstallBetweenTwoChunksAndNothingRuns() throws Exception {
+        String product = Vendor.product();
+        Path image = Images.raw(dir, "interrupted.raw", 44, 8 * 1024 * 1024);
+        Vendor.publish(product, "1.0", image);
+        String token = Enrolments.enrol(Enrolments.program(product, "beta"), "Donald Knuth");
+        AgentHost host = AgentHost.onTestHypervisor(dir.resolve("state"));
+        // The download's first progress report holds it until the interrupt is waiting for it.
+        CountDownLatch downloading = new CountDownLatch(1);
+        CountDownLatch goOn = new CountDownLatch(1);
+        Reporting holding = new Reporting() {
+            @Override
+            public String report(String vmUuid, String vmName, SpecificRecord payload) {
+                if (payload instanceof Delivery d && d.getStep() == DeliveryStep.DOWNLOADING) {
+                    downloading.countDown();
+                    try {
+                        goOn.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return null;
+            }
+
+            @Override
+            public void settle(Duration atMost) {}
+        };
+
+        Connect hypervisor = new Connect("test:///default");
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try (Deliveries deliveries = host.deliveries()) {
+            deliveries.reportTo(holding);
+            int before = hypervisor.numOfDefinedDomains() + hypervisor.numOfDomains();
+            Future<Installer.Installation> install = threads.submit(() -> host.enroll(token, hypervisor, deliveries));
+            assertThat(downloading.await(60, TimeUnit.SECONDS)).isTrue();
+            Thread[] interrupting = new Thread[1];
+            Future<String> interrupt = threads.submit(() -> {
+                interrupting[0] = Thread.currentThread();
+                return deliveries.interrupt(hypervisor, null, product, "the beta corrupts user data");
+            });
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> interrupting[0] != null && interrupting[0].getState() == Thread.State.TIMED_WAITING);
+            goOn.countDown();
+
+            assertThat(interrupt.get(60, TimeUnit.SECONDS))
+                    .isEqualTo("stopped the installation of " + product
+                            + " before its VM started: the beta corrupts user data");
+            assertThatThrownBy(() -> install.get(60, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(DeliveryException.class)
+                    .hasMessageContaining("interrupted by the vendor: the beta corrupts user data");
+            assertThat(hypervisor.numOfDefinedDomains() + hypervisor.numOfDomains())
+                    .isEqualTo(before);
+            // What arrived stays verified on disk: an install later resumes after it.
+            Path master =
+                    host.state.resolve("images").resolve(product).resolve("1.0").resolve("master.raw");
+            assertThat(master).doesNotExist();
+            assertThat(Files.size(master.resolveSibling("master.raw.part"))).isPositive();
+            assertThat(host.state.resolve("delivery").resolve("installed")).doesNotExist();
+        } finally {
+            threads.shutdownNow();
+            hypervisor.close();
+        }
     }
 
     @Test
