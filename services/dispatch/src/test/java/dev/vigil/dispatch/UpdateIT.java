@@ -10,13 +10,18 @@ import dev.vigil.agent.delivery.DeliveryException;
 import dev.vigil.agent.delivery.Installer;
 import dev.vigil.devstack.DevstackTestResource;
 import dev.vigil.devstack.GuestDomain;
+import dev.vigil.schemas.agent.Conformity;
+import dev.vigil.schemas.agent.ConformityVerdict;
 import dev.vigil.schemas.agent.Delivery;
 import dev.vigil.schemas.agent.DeliveryStep;
+import dev.vigil.schemas.delivery.ImageChunker;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -31,7 +36,7 @@ import org.libvirt.LibvirtException;
 /**
  * Updates of an installed VM on the real hypervisor (QEMU under TCG): the new release runs with the user's writes
  * carried over; one that crashes within its probation is rolled back by the agent on its own; one that stays healthy
- * is confirmed, and the vendor can still roll it back.
+ * is confirmed, its image chain checked against the signed manifest, and the vendor can still roll it back.
  */
 @QuarkusTest
 @QuarkusTestResource(value = DevstackTestResource.class, restrictToAnnotatedClass = false)
@@ -152,6 +157,25 @@ class UpdateIT {
                     .contains("backing file: " + master2);
             // The new release under the user's write from the old one.
             assertThat(flat(updatedDisk)).hasBinaryContent(withUserWrite(second));
+
+            // The running VM's image chain against the signed 2.0 manifest: the overlay holds the user's 16 KiB
+            // and nothing more (subclusters: no copy of the old master around it); then a byte of the master copy
+            // flips on this host.
+            Conformity used = deliveries.checkConformity(vm).get(0);
+            assertThat(used.getVerdict()).isEqualTo(ConformityVerdict.USER_CHANGES_ONLY);
+            assertThat(used.getOverlayBytes()).isEqualTo(4 * 4096);
+            assertThat(used.getOverlayExtents()).isEqualTo(1);
+            ImageChunker.Chunk damaged = Images.chunkHolding(second, 40_000_000);
+            Files.setPosixFilePermissions(master2, PosixFilePermissions.fromString("rw-r-----"));
+            try (RandomAccessFile file = new RandomAccessFile(master2.toFile(), "rw")) {
+                file.seek(40_000_000);
+                int b = file.read();
+                file.seek(40_000_000);
+                file.write(b ^ 1);
+            }
+            Conformity broken = deliveries.checkConformity(vm).get(0);
+            assertThat(broken.getVerdict()).isEqualTo(ConformityVerdict.MASTER_DIVERGES);
+            assertThat(broken.getDivergingChunks()).containsExactly(damaged.offset());
 
             // The vendor halts the rollout: the VM goes back to 1.0 as the user left it.
             String back = deliveries
