@@ -153,6 +153,19 @@ public final class Images {
                 .build());
     }
 
+    /** An object's bytes in the devstack's object store. */
+    public static byte[] object(String bucket, String key) throws Exception {
+        Endpoints endpoints = Devstack.shared().endpoints();
+        MinioClient s3 = MinioClient.builder()
+                .endpoint(endpoints.s3Endpoint())
+                .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey())
+                .build();
+        try (InputStream in = s3.getObject(
+                io.minio.GetObjectArgs.builder().bucket(bucket).object(key).build())) {
+            return in.readAllBytes();
+        }
+    }
+
     /** The chunk of {@code image} that holds byte {@code offset}. */
     public static ImageChunker.Chunk chunkHolding(Path image, long offset) throws Exception {
         try (InputStream in = Files.newInputStream(image)) {

@@ -8,12 +8,20 @@ import dev.vigil.agent.capture.QemuImg;
 import dev.vigil.agent.delivery.Deliveries;
 import dev.vigil.agent.delivery.DeliveryException;
 import dev.vigil.agent.delivery.Installer;
+import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
+import dev.vigil.devstack.Endpoints;
 import dev.vigil.devstack.GuestDomain;
+import dev.vigil.schemas.EventCodec;
+import dev.vigil.schemas.TopicCatalog;
+import dev.vigil.schemas.agent.AgentEvent;
+import dev.vigil.schemas.agent.ArtifactManifest;
 import dev.vigil.schemas.agent.Conformity;
 import dev.vigil.schemas.agent.ConformityVerdict;
+import dev.vigil.schemas.agent.Crash;
 import dev.vigil.schemas.agent.Delivery;
 import dev.vigil.schemas.agent.DeliveryStep;
+import dev.vigil.schemas.common.ArtifactKind;
 import dev.vigil.schemas.delivery.ImageChunker;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -24,6 +32,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -35,7 +44,8 @@ import org.libvirt.LibvirtException;
 
 /**
  * Updates of an installed VM on the real hypervisor (QEMU under TCG): the new release runs with the user's writes
- * carried over; one that crashes within its probation is rolled back by the agent on its own; one that stays healthy
+ * carried over; one that crashes within its probation is rolled back by the running agent on its own, after its crash
+ * capture; one that stays healthy
  * is confirmed, its image chain checked against the signed manifest, and the vendor can still roll it back.
  */
 @QuarkusTest
@@ -62,48 +72,97 @@ class UpdateIT {
     }
 
     @Test
-    void anUpdateThatCrashesOnProbationRollsBackByItselfToTheUsersVm() throws Exception {
+    void anUpdateThatCrashesOnProbationRollsBackByItselfAfterTheCrashsEvidenceIsTaken() throws Exception {
         String product = Vendor.product();
         Path first = release(product, "1.0", "vigil.scenario=idle " + USER_WRITE, 21);
         String token = Enrolments.enrol(Enrolments.program(product, "beta"), "Grace Hopper");
-        AgentHost host = host("PT2M");
-        Reports reports = new Reports();
+        Endpoints endpoints = Devstack.shared().endpoints();
+        AgentHost host = host(
+                "PT2M",
+                Map.of(
+                        "VIGIL_AGENT_S3_ENDPOINT", endpoints.s3Endpoint(),
+                        "VIGIL_AGENT_S3_ACCESS_KEY", endpoints.s3AccessKey(),
+                        "VIGIL_AGENT_S3_SECRET_KEY", endpoints.s3SecretKey()));
+        Installer.Installation installed = host.enroll(token, hypervisor.connect());
+        String vm = installed.vmUuid();
+        hypervisor.removeAfter(vm);
+        Path console = console(host, vm);
+        hypervisor.awaitConsole(console, "vigil-guest: wrote 4 blocks", Duration.ofSeconds(90), host, vm);
+        // 2.0 panics two seconds after its boot.
+        release(product, "2.0", "vigil.scenario=panic vigil.delay=2", 22);
 
-        try (Deliveries deliveries = host.deliveries()) {
-            deliveries.reportTo(reports);
-            Installer.Installation installed = host.enroll(token, hypervisor.connect(), deliveries);
-            String vm = installed.vmUuid();
-            hypervisor.removeAfter(vm);
-            Path console = console(host, vm);
-            hypervisor.awaitConsole(console, "vigil-guest: wrote 4 blocks", Duration.ofSeconds(90), host, vm);
-            // 2.0 panics two seconds after its boot.
-            release(product, "2.0", "vigil.scenario=panic vigil.delay=2", 22);
+        try (RunningAgent agent = RunningAgent.start(host.id, host.state, host.settings())) {
+            CommandsIT.issue("UPDATE", Map.of("hostId", host.id), Map.of("product", product, "release", "2.0"), null)
+                    .then()
+                    .statusCode(201);
 
-            String updated = deliveries.updates().update(hypervisor.connect(), product, "2.0", false);
-
-            assertThat(updated).contains("updated " + product + " from 1.0 to 2.0 on VM " + installed.vmName());
-            Delivery rolledBack = await().atMost(Duration.ofSeconds(120))
-                    .until(() -> reports.last(DeliveryStep.ROLLED_BACK), d -> d != null);
+            // The agent answers the update, then rolls the VM back on its own once 2.0 has crashed.
+            await().atMost(Duration.ofSeconds(180))
+                    .pollInterval(Duration.ofSeconds(1))
+                    .until(() -> record(host, vm).contains("release=1.0")
+                            && Files.notExists(
+                                    host.state.resolve("vms").resolve(vm).resolve("rollback")));
+            String answer = await().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(500))
+                    .until(
+                            () -> Staff.analyst()
+                                    .queryParam("host", host.id)
+                                    .get("/api/v1/commands")
+                                    .then()
+                                    .statusCode(200)
+                                    .extract()
+                                    .jsonPath()
+                                    .getString("find { it.action == 'UPDATE' && it.state == 'SUCCEEDED' }.message"),
+                            m -> m != null);
+            assertThat(answer).startsWith("updated " + product + " from 1.0 to 2.0 on VM " + installed.vmName());
+            Delivery rolledBack = (Delivery) firstEvent(
+                            vm, e -> e.getPayload() instanceof Delivery d && d.getStep() == DeliveryStep.ROLLED_BACK)
+                    .getPayload();
             assertThat(rolledBack.getRelease()).isEqualTo("1.0");
             assertThat(rolledBack.getPreviousRelease()).isEqualTo("2.0");
-            assertThat(rolledBack.getDetail())
-                    .startsWith("the updated VM failed within its probation: the guest crashed");
-            assertThat(reports.steps())
-                    .extracting(Delivery::getStep)
-                    .containsSubsequence(DeliveryStep.INSTALLED, DeliveryStep.UPDATED, DeliveryStep.ROLLED_BACK)
-                    .doesNotContain(DeliveryStep.UPDATE_CONFIRMED);
-            assertThat(host.printed()).contains("failed on probation after its update: the guest crashed");
-
-            // Back on the user's own disk over the 1.0 master, running; the 2.0 disk is gone.
-            assertThat(record(host, vm)).contains("release=1.0").doesNotContain("probationUntil");
-            assertThat(hypervisor.vm(vm).getXMLDesc(0))
-                    .contains(installed.disk().toString());
-            assertThat(installed.disk().resolveSibling("disk-2.0.qcow2")).doesNotExist();
-            hypervisor.awaitConsole(console, "vigil-guest: up, scenario=idle", Duration.ofSeconds(90), host, vm);
-            assertThat(hypervisor.vm(vm).getInfo().state).isEqualTo(DomainInfo.DomainState.VIR_DOMAIN_RUNNING);
-            hypervisor.vm(vm).destroy();
-            assertThat(flat(installed.disk())).hasBinaryContent(withUserWrite(first));
+            assertThat(rolledBack.getDetail()).startsWith("the updated VM failed within its probation: ");
+            // The crash's evidence is of 2.0, taken before the rollback changed the VM.
+            String incident = firstEvent(vm, e -> e.getPayload() instanceof Crash)
+                    .getEnvelope()
+                    .getEventId();
+            ArtifactManifest consoleText = Topics.read(
+                            TopicCatalog.AGENT_ARTIFACTS,
+                            r -> {
+                                ArtifactManifest m =
+                                        EventCodec.of(ArtifactManifest.class).decode(r.value());
+                                return incident.equals(String.valueOf(m.getIncidentId()))
+                                        && m.getKind() == ArtifactKind.CONSOLE_TEXT;
+                            },
+                            1)
+                    .stream()
+                    .map(r -> EventCodec.of(ArtifactManifest.class).decode(r.value()))
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(new String(
+                            Images.object(consoleText.getBucket(), consoleText.getObjectKey()),
+                            StandardCharsets.ISO_8859_1))
+                    .contains("vigil-guest: up, scenario=panic")
+                    .contains("vigil-guest: panicking");
         }
+
+        // Back on the user's own disk over the 1.0 master; the 2.0 disk is gone.
+        assertThat(record(host, vm)).doesNotContain("probationUntil");
+        assertThat(hypervisor.vm(vm).getXMLDesc(0)).contains(installed.disk().toString());
+        assertThat(installed.disk().resolveSibling("disk-2.0.qcow2")).doesNotExist();
+        hypervisor.awaitConsole(console, "vigil-guest: up, scenario=idle", Duration.ofSeconds(90), host, vm);
+        assertThat(hypervisor.vm(vm).getInfo().state).isEqualTo(DomainInfo.DomainState.VIR_DOMAIN_RUNNING);
+        hypervisor.vm(vm).destroy();
+        assertThat(flat(installed.disk())).hasBinaryContent(withUserWrite(first));
+    }
+
+    private static AgentEvent event(byte[] value) {
+        return EventCodec.of(AgentEvent.class).decode(value);
+    }
+
+    private static AgentEvent firstEvent(String vm, java.util.function.Predicate<AgentEvent> wanted) {
+        return event(Topics.read(TopicCatalog.AGENT_EVENTS, r -> vm.equals(r.key()) && wanted.test(event(r.value())), 1)
+                .get(0)
+                .value());
     }
 
     @Test
@@ -207,13 +266,16 @@ class UpdateIT {
     }
 
     private AgentHost host(String probation) throws Exception {
-        return RealHypervisor.host(
-                dir.resolve("state"),
-                Map.of(
-                        "VIGIL_AGENT_LAZY_BOOT", "false",
-                        "VIGIL_AGENT_UPDATE_WINDOW", probation,
-                        // The test guest does not answer ACPI: it is stopped hard after this.
-                        "VIGIL_AGENT_SHUTDOWN_TIMEOUT", "PT1S"));
+        return host(probation, Map.of());
+    }
+
+    private AgentHost host(String probation, Map<String, String> more) throws Exception {
+        Map<String, String> settings = new HashMap<>(more);
+        settings.put("VIGIL_AGENT_LAZY_BOOT", "false");
+        settings.put("VIGIL_AGENT_UPDATE_WINDOW", probation);
+        // The test guest does not answer ACPI: it is stopped hard after this.
+        settings.put("VIGIL_AGENT_SHUTDOWN_TIMEOUT", "PT1S");
+        return RealHypervisor.host(dir.resolve("state"), settings);
     }
 
     private static Path console(AgentHost host, String vm) {
