@@ -15,5 +15,10 @@ public enum DeadLetterReason {
     /** The envelope names a tenant the consumer does not serve. */
     UNKNOWN_TENANT,
     /** A command result names a command the consumer never issued. */
-    UNKNOWN_COMMAND
+    UNKNOWN_COMMAND,
+    /**
+     * The record decoded, but processing it failed on every retry (a database or store refusing it, or a bug); the
+     * detail says why. Replay it once the cause is fixed.
+     */
+    PROCESSING_FAILED
 }

@@ -17,7 +17,8 @@ import org.jboss.logging.Logger;
 /**
  * Picks the best evidence of an incident and signs it: the console text (the kernel's own report), else the head
  * of the memory dump, else the hypervisor's panic data (a Windows STOP code), else only what the hypervisor saw.
- * Evidence that is missing, corrupt, encrypted or unreadable is passed over, never fatal.
+ * Evidence that is missing, corrupt or encrypted is passed over; a store that cannot be read just now is not final,
+ * so it throws {@link EvidenceUnavailableException} and the report is tried again.
  */
 @ApplicationScoped
 public class EvidenceReader {
@@ -27,7 +28,7 @@ public class EvidenceReader {
 
     private final EvidenceStore store;
 
-    EvidenceReader(EvidenceStore store) {
+    public EvidenceReader(EvidenceStore store) {
         this.store = store;
     }
 
@@ -82,8 +83,14 @@ public class EvidenceReader {
                     return Optional.empty();
                 }
                 return Optional.of(bytes);
+            } catch (EvidenceStore.MissingEvidenceException e) {
+                LOG.warnf("incident %s: %s is not in the store: %s", report.getIncidentId(), kind, e.getMessage());
             } catch (IOException e) {
-                LOG.warnf("incident %s: %s unreadable: %s", report.getIncidentId(), kind, e.getMessage());
+                // Not final: filed without it, the report would stay in a coarser bucket for good.
+                throw new EvidenceUnavailableException(
+                        "incident " + report.getIncidentId() + ": " + kind + " cannot be read just now: "
+                                + e.getMessage(),
+                        e);
             }
         }
         return Optional.empty();

@@ -5,37 +5,73 @@ import io.minio.GetObjectArgs;
 import io.minio.GetPresignedObjectUrlArgs;
 import io.minio.Http;
 import io.minio.MinioClient;
+import io.minio.errors.ErrorResponseException;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
+import java.util.Set;
 
 /** Reads evidence from the object store (bounded) and signs short-lived links to it for analysts. */
 @ApplicationScoped
 public class EvidenceStore {
 
-    private final MinioClient s3;
-    private final TriageConfig config;
-
-    EvidenceStore(TriageConfig config) {
-        this.config = config;
-        this.s3 = MinioClient.builder()
-                .endpoint(config.s3().endpoint())
-                .credentials(config.s3().accessKey(), config.s3().secretKey())
-                .build();
+    /** The object is not in the store: final, unlike a store that cannot be reached. */
+    public static final class MissingEvidenceException extends IOException {
+        MissingEvidenceException(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 
-    /** The first {@code maxEvidenceBytes} of an object. */
+    private static final Set<String> MISSING = Set.of("NoSuchKey", "NoSuchBucket", "NoSuchObject");
+
+    private final MinioClient s3;
+    private final String bucket;
+    private final int maxBytes;
+    private final Duration linkTtl;
+
+    @Inject
+    EvidenceStore(TriageConfig config) {
+        this(
+                MinioClient.builder()
+                        .endpoint(config.s3().endpoint())
+                        .credentials(config.s3().accessKey(), config.s3().secretKey())
+                        .build(),
+                config.s3().bucket(),
+                config.triage().maxEvidenceBytes(),
+                config.triage().linkTtl());
+    }
+
+    EvidenceStore(MinioClient s3, String bucket, int maxBytes, Duration linkTtl) {
+        this.s3 = s3;
+        this.bucket = bucket;
+        this.maxBytes = maxBytes;
+        this.linkTtl = linkTtl;
+    }
+
+    /**
+     * The first {@code maxEvidenceBytes} of an object.
+     *
+     * @throws MissingEvidenceException when the store answers that the object is not there
+     * @throws IOException when the store cannot be read just now (worth a retry)
+     */
     public byte[] head(String objectKey) throws IOException {
         try (InputStream in = s3.getObject(GetObjectArgs.builder()
-                .bucket(config.s3().bucket())
+                .bucket(bucket)
                 .object(objectKey)
                 .offset(0L)
-                .length((long) config.triage().maxEvidenceBytes())
+                .length((long) maxBytes)
                 .build())) {
-            return in.readNBytes(config.triage().maxEvidenceBytes());
+            return in.readNBytes(maxBytes);
+        } catch (ErrorResponseException e) {
+            String code = e.errorResponse() == null ? null : e.errorResponse().code();
+            if (MISSING.contains(code)) {
+                throw new MissingEvidenceException(objectKey + " is not in " + bucket + " (" + code + ")", e);
+            }
+            throw new IOException("reading " + objectKey + " from " + bucket + ": " + e.getMessage(), e);
         } catch (Exception e) {
-            throw new IOException(
-                    "reading " + objectKey + " from " + config.s3().bucket() + ": " + e.getMessage(), e);
+            throw new IOException("reading " + objectKey + " from " + bucket + ": " + e.getMessage(), e);
         }
     }
 
@@ -44,9 +80,9 @@ public class EvidenceStore {
         try {
             return s3.getPresignedObjectUrl(GetPresignedObjectUrlArgs.builder()
                     .method(Http.Method.GET)
-                    .bucket(config.s3().bucket())
+                    .bucket(bucket)
                     .object(objectKey)
-                    .expiry((int) config.triage().linkTtl().toSeconds())
+                    .expiry((int) linkTtl.toSeconds())
                     .build());
         } catch (Exception e) {
             throw new IllegalStateException("signing a link to " + objectKey + ": " + e.getMessage(), e);

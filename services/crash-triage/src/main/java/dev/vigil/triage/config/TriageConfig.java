@@ -55,6 +55,19 @@ public interface TriageConfig {
 
         /** Progressive collection of memory dumps per bucket. */
         Collection collection();
+
+        /**
+         * How often a crash report is tried before it goes to the dead-letter topic with its reason: transient
+         * failures (the object store or the database unreachable) are retried in place, the first after
+         * {@link #retryBackoff()} and each next after twice as long.
+         */
+        @WithName("retry-attempts")
+        @io.smallrye.config.WithDefault("6")
+        int retryAttempts();
+
+        @WithName("retry-backoff")
+        @io.smallrye.config.WithDefault("1s")
+        Duration retryBackoff();
     }
 
     interface Collection {

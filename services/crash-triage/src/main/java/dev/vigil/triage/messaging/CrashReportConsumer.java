@@ -5,36 +5,45 @@ import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.EventDecodingException;
 import dev.vigil.schemas.crash.CrashReported;
 import dev.vigil.triage.bucket.TriageService;
+import dev.vigil.triage.config.TriageConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.SQLException;
+import java.time.Duration;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
 /**
  * Takes ingestion's crash reports. A record that does not decode goes to {@code vigil.ingestion.dead-letter.v1}
- * with its typed reason and the stream moves on; a database failure stops the channel so no report is lost.
+ * with its typed reason and the stream moves on. A report whose filing fails (the database or the object store
+ * unreachable, or a report the database refuses) is tried again in place with a doubling wait, and after the
+ * configured attempts goes to the dead-letter topic as {@code PROCESSING_FAILED} with the last error: the channel
+ * never stops on one record.
  */
 @ApplicationScoped
 public class CrashReportConsumer {
 
     private static final Logger LOG = Logger.getLogger(CrashReportConsumer.class);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
     private final TriageService triage;
     private final DeadLetterPublisher deadLetter;
     private final MeterRegistry metrics;
+    private final TriageConfig config;
 
-    CrashReportConsumer(TriageService triage, DeadLetterPublisher deadLetter, MeterRegistry metrics) {
+    CrashReportConsumer(
+            TriageService triage, DeadLetterPublisher deadLetter, MeterRegistry metrics, TriageConfig config) {
         this.triage = triage;
         this.deadLetter = deadLetter;
         this.metrics = metrics;
+        this.config = config;
     }
 
     @Incoming("crash-reported")
     @Blocking
-    public void consume(ConsumerRecord<byte[], byte[]> record) throws SQLException {
+    public void consume(ConsumerRecord<byte[], byte[]> record) {
         CrashReported report;
         try {
             report = EventCodec.of(CrashReported.class).decode(record.value());
@@ -45,7 +54,37 @@ public class CrashReportConsumer {
             refuse(record, DeadLetterReason.MALFORMED, e.toString());
             return;
         }
-        triage.triage(report);
+        Duration wait = config.triage().retryBackoff();
+        int attempts = Math.max(1, config.triage().retryAttempts());
+        for (int attempt = 1; ; attempt++) {
+            try {
+                triage.triage(report);
+                return;
+            } catch (SQLException | RuntimeException e) {
+                if (attempt >= attempts) {
+                    // A report that always fails must not stop the channel: it waits on the dead-letter topic.
+                    refuse(
+                            record,
+                            DeadLetterReason.PROCESSING_FAILED,
+                            "incident " + report.getIncidentId() + " failed " + attempts + " times; last: " + e);
+                    return;
+                }
+                metrics.counter("vigil.triage.reports.retries").increment();
+                LOG.warnf(
+                        "incident %s failed (attempt %d of %d), again in %s: %s",
+                        report.getIncidentId(), attempt, attempts, wait, e.toString());
+                try {
+                    Thread.sleep(wait.toMillis());
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(
+                            "stopping while incident " + report.getIncidentId()
+                                    + " waited for a retry; it is read again at the next start",
+                            interrupted);
+                }
+                wait = wait.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : wait.multipliedBy(2);
+            }
+        }
     }
 
     private void refuse(ConsumerRecord<byte[], byte[]> record, DeadLetterReason reason, String detail) {

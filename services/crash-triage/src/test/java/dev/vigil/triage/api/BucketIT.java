@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
 import dev.vigil.devstack.Endpoints;
+import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.TopicCatalog;
 import dev.vigil.schemas.crash.ArtifactRef;
 import dev.vigil.schemas.crash.CrashReported;
@@ -169,6 +170,72 @@ class BucketIT {
                                 .jsonPath(),
                         p -> p.getList("items").size() == 1);
         assertThat(page.getString("items[0].title")).isEqualTo("general protection fault in acme_list_del");
+    }
+
+    @Test
+    void aReportThatAlwaysFailsIsDeadLetteredAfterItsRetriesAndTheChannelGoesOn() throws Exception {
+        // PostgreSQL refuses a NUL in text: this report fails on every try. The next one, on the same VM (so the
+        // same partition, after it), must still be filed.
+        String vm = UUID.randomUUID().toString();
+        CrashReported refused = CrashFixtures.report(
+                "rel-" + UUID.randomUUID(),
+                "Acme\u0000OS",
+                java.time.Instant.now(),
+                vm,
+                "host-1",
+                IncidentTrigger.CRASH,
+                List.of(store(LinuxConsoleParserTest.GPF)));
+        String release = "rel-" + UUID.randomUUID();
+        CrashReported next = CrashFixtures.report(
+                release,
+                "AcmeOS",
+                java.time.Instant.now(),
+                vm,
+                "host-1",
+                IncidentTrigger.CRASH,
+                List.of(store(LinuxConsoleParserTest.GPF)));
+        send(refused);
+        send(next);
+
+        String incident = refused.getIncidentId().toString();
+        Properties consumerProps = new Properties();
+        consumerProps.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        consumerProps.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
+        consumerProps.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(consumerProps, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(TopicCatalog.INGESTION_DEAD_LETTER.name()));
+            List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> seen = new ArrayList<>();
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(seen::add);
+                return seen.stream().anyMatch(r -> detail(r).contains(incident));
+            });
+            var dead = seen.stream()
+                    .filter(r -> detail(r).contains(incident))
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(new String(dead.headers().lastHeader("vigil_dlq_reason").value(), StandardCharsets.UTF_8))
+                    .isEqualTo("PROCESSING_FAILED");
+            assertThat(detail(dead)).contains("failed 2 times");
+            assertThat(dead.value())
+                    .isEqualTo(EventCodec.of(CrashReported.class).encode(refused));
+        }
+        JsonPath page = await().atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(300))
+                .until(
+                        () -> Tokens.analyst()
+                                .queryParam("release", release)
+                                .get("/api/v1/buckets")
+                                .then()
+                                .extract()
+                                .jsonPath(),
+                        p -> p.getList("items").size() == 1);
+        assertThat(page.getString("items[0].title")).isEqualTo("general protection fault in acme_list_del");
+    }
+
+    private static String detail(org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]> record) {
+        var header = record.headers().lastHeader("vigil_dlq_detail");
+        return header == null ? "" : new String(header.value(), StandardCharsets.UTF_8);
     }
 
     @Test

@@ -1,0 +1,91 @@
+package dev.vigil.triage.bucket;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.vigil.devstack.Devstack;
+import dev.vigil.devstack.DevstackConfig;
+import dev.vigil.devstack.DevstackTestResource;
+import dev.vigil.devstack.Endpoints;
+import dev.vigil.schemas.common.ArtifactKind;
+import dev.vigil.schemas.crash.ArtifactRef;
+import dev.vigil.schemas.crash.ArtifactStatus;
+import dev.vigil.schemas.crash.CrashReported;
+import dev.vigil.schemas.crash.IncidentTrigger;
+import dev.vigil.triage.api.CrashFixtures;
+import dev.vigil.triage.signature.SignatureRules;
+import dev.vigil.triage.signature.Signatures;
+import io.minio.MinioClient;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Evidence that is not in the store is passed over for good, but a store that cannot be reached is not final: the
+ * report must not be filed into the coarse bucket of what the hypervisor alone saw. (A Quarkus test only to share the
+ * devstack of the other tests in this JVM.)
+ */
+@QuarkusTest
+@QuarkusTestResource(DevstackTestResource.class)
+class EvidenceReaderIT {
+
+    private final Signatures signatures = new Signatures(SignatureRules.current());
+
+    @Test
+    void anUnreachableStoreIsRetriedNotFiledWithoutTheEvidence() throws Exception {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        EvidenceReader reader = reader("http://127.0.0.1:" + port);
+
+        assertThatThrownBy(() -> reader.read(reportWithConsole(), signatures))
+                .isInstanceOf(EvidenceUnavailableException.class)
+                .hasMessageContaining("CONSOLE_TEXT cannot be read just now");
+    }
+
+    @Test
+    void evidenceTheStoreDoesNotHaveIsPassedOver() throws Exception {
+        Evidence read = reader(Devstack.shared().endpoints().s3Endpoint()).read(reportWithConsole(), signatures);
+
+        assertThat(read.kind()).isEqualTo("hypervisor");
+        assertThat(read.signature().title()).isEqualTo("crash with no readable evidence (AcmeOS)");
+    }
+
+    private static EvidenceReader reader(String endpoint) {
+        Endpoints endpoints = Devstack.shared().endpoints();
+        MinioClient s3 = MinioClient.builder()
+                .endpoint(endpoint)
+                .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey())
+                .build();
+        return new EvidenceReader(
+                new EvidenceStore(s3, DevstackConfig.ARTIFACTS_BUCKET, 1 << 20, Duration.ofMinutes(1)));
+    }
+
+    /** A crash whose console text was verified by ingestion but is not (or no longer) in the store. */
+    private static CrashReported reportWithConsole() {
+        String sha = UUID.randomUUID().toString().replace("-", "")
+                + UUID.randomUUID().toString().replace("-", "");
+        ArtifactRef console = ArtifactRef.newBuilder()
+                .setKind(ArtifactKind.CONSOLE_TEXT)
+                .setObjectKey("sha256/" + sha.substring(0, 2) + "/" + sha)
+                .setSha256(sha)
+                .setSizeBytes(100)
+                .setFormat("text/plain")
+                .setStatus(ArtifactStatus.VERIFIED)
+                .build();
+        return CrashFixtures.report(
+                "rel-1",
+                "AcmeOS",
+                Instant.now(),
+                UUID.randomUUID().toString(),
+                "host-1",
+                IncidentTrigger.CRASH,
+                List.of(console));
+    }
+}
