@@ -51,7 +51,10 @@ public class EvidenceReader {
             }
             var vmcore = VmcoreParser.parse(dump.get());
             if (vmcore.isPresent()) {
-                return new Evidence("linux-vmcore", vmcore.get(), signatures.of(vmcore.get(), release));
+                return new Evidence(
+                        "linux-vmcore",
+                        vmcore.get(),
+                        signatures.of(vmcore.get(), release, report.getTrigger().name()));
             }
         }
         if (report.getPanic() != null && report.getPanic().getBugcheckCode() != null) {

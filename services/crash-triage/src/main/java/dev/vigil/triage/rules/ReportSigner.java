@@ -45,7 +45,7 @@ public final class ReportSigner {
                 case "linux-vmcore" ->
                     r.factsJson() == null
                             ? null
-                            : signatures.of(JSON.readValue(r.factsJson(), VmcoreFacts.class), r.release());
+                            : signatures.of(JSON.readValue(r.factsJson(), VmcoreFacts.class), r.release(), r.trigger());
                 case "windows-dump-header" ->
                     r.factsJson() == null
                             ? null

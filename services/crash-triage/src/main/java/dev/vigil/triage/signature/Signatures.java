@@ -68,13 +68,37 @@ public final class Signatures {
      * crashing CPU's instruction pointer (without the KASLR slide), which is stable within one kernel build.
      */
     public Signature of(VmcoreFacts facts, String release) {
+        return of(facts, release, null);
+    }
+
+    /**
+     * As {@link #of(VmcoreFacts, String)}, with the incident's trigger: a dump taken because a watchdog fired, a
+     * hang or a pause on an I/O error says so in its title (a crash's does not need to). The keys stay the
+     * trigger's own concern: they are the same as a crash's at the same site, so no bucket splits.
+     *
+     * @param trigger the incident's trigger ({@code CRASH}, {@code WATCHDOG}, {@code HANG}, {@code IO_ERROR}), or null
+     */
+    public Signature of(VmcoreFacts facts, String release, String trigger) {
         Long ip = facts.unslidInstructionPointer();
         String site = ip == null ? "?" : "0x" + Long.toHexString(ip);
         String kernel = facts.osRelease() == null ? "unknown kernel" : facts.osRelease();
-        String title = "Linux crash dump (" + kernel + ") at " + site;
+        String title = why(trigger) + "Linux crash dump (" + kernel + ") at " + site;
         String symbolic = "linux|vmcore|" + kernel + "|" + site;
         String instant = "linux|vmcore|" + site + "|" + kernel + "|" + (release == null ? "?" : release);
         return new Signature(title, key("i", instant), key("s", symbolic), symbolic, List.of(), rules.version());
+    }
+
+    /** What a non-crash trigger adds in front of a dump's title. */
+    private static String why(String trigger) {
+        if (trigger == null) {
+            return "";
+        }
+        return switch (trigger) {
+            case "WATCHDOG" -> "watchdog fired: ";
+            case "HANG" -> "hang: ";
+            case "IO_ERROR" -> "paused on an I/O error: ";
+            default -> "";
+        };
     }
 
     /**

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.vigil.triage.evidence.LinuxConsoleParser;
 import dev.vigil.triage.evidence.LinuxConsoleParserTest;
+import dev.vigil.triage.evidence.VmcoreFacts;
 import dev.vigil.triage.evidence.WindowsDumpHeader;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class SignaturesTest {
@@ -48,6 +50,24 @@ class SignaturesTest {
                         "  memcpy_orig+0x19/0x120\n[  431.123495]  acme_copy+0x40/0x90 [acme]");
         Signature s = signatures.of(LinuxConsoleParser.parse(inMemcpy).orElseThrow(), null);
         assertThat(s.title()).isEqualTo("general protection fault in acme_copy");
+    }
+
+    @Test
+    void aDumpTakenBecauseAWatchdogFiredSaysSoInTheSameBucketAsACrashThere() {
+        VmcoreFacts dump = new VmcoreFacts(
+                "kdump-compressed", "6.1.0-57-amd64", null, "3400000", "x86_64", 1, 0, List.of(0xffffffff84992eebL));
+
+        Signature watchdog = signatures.of(dump, "12.0", "WATCHDOG");
+        Signature crash = signatures.of(dump, "12.0", "CRASH");
+
+        assertThat(watchdog.title())
+                .isEqualTo("watchdog fired: Linux crash dump (6.1.0-57-amd64) at 0xffffffff81592eeb");
+        assertThat(crash.title()).isEqualTo("Linux crash dump (6.1.0-57-amd64) at 0xffffffff81592eeb");
+        assertThat(signatures.of(dump, "12.0", "HANG").title()).startsWith("hang: Linux crash dump");
+        assertThat(signatures.of(dump, "12.0", "IO_ERROR").title())
+                .startsWith("paused on an I/O error: Linux crash dump");
+        assertThat(watchdog.symbolicKey()).isEqualTo(crash.symbolicKey());
+        assertThat(watchdog.instantKey()).isEqualTo(crash.instantKey());
     }
 
     @Test
