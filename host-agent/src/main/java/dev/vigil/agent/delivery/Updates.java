@@ -324,11 +324,6 @@ public final class Updates {
                         + event.getEnvelope().getEventId() + ")"));
     }
 
-    /** Whether VM {@code vmUuid} is on probation after an update. */
-    public boolean watching(String vmUuid) {
-        return watches.containsKey(vmUuid);
-    }
-
     /** Stops watching VM {@code vmUuid} (an interrupt stops it for good). */
     void forget(String vmUuid) {
         Watch watch = watches.remove(vmUuid);
