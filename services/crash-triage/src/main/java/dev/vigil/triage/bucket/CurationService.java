@@ -3,7 +3,7 @@ package dev.vigil.triage.bucket;
 import dev.vigil.schemas.crash.CrashTriaged;
 import dev.vigil.triage.bucket.CurationException.Reason;
 import dev.vigil.triage.collection.CollectionPolicyService;
-import dev.vigil.triage.messaging.TriagePublisher;
+import dev.vigil.triage.messaging.Outbox;
 import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.Connection;
@@ -29,12 +29,12 @@ public class CurationService {
 
     private final AgroalDataSource db;
     private final CollectionPolicyService collection;
-    private final TriagePublisher publisher;
+    private final Outbox outbox;
 
-    CurationService(AgroalDataSource db, CollectionPolicyService collection, TriagePublisher publisher) {
+    CurationService(AgroalDataSource db, CollectionPolicyService collection, Outbox outbox) {
         this.db = db;
         this.collection = collection;
-        this.publisher = publisher;
+        this.outbox = outbox;
     }
 
     /** A merge in force. */
@@ -86,7 +86,7 @@ public class CurationService {
                 BucketRepository.recount(c, source);
                 BucketRepository.recount(c, target);
                 CrashTriaged request = collection.afterMerge(c, source, by);
-                publishBeforeCommit(request);
+                stage(c, request);
                 c.commit();
                 announced(request);
                 LOG.infof("bucket %s merged into %s by %s (%d reports)", source, target, by, moved);
@@ -128,7 +128,7 @@ public class CurationService {
                 BucketRepository.recount(c, source);
                 BucketRepository.recount(c, target);
                 CrashTriaged request = collection.afterUnmerge(c, source);
-                publishBeforeCommit(request);
+                stage(c, request);
                 c.commit();
                 announced(request);
                 LOG.infof("bucket %s unmerged from %s by %s (%d reports)", source, target, by, moved);
@@ -140,15 +140,16 @@ public class CurationService {
         }
     }
 
-    /** As filing does: a request is out before the transaction that records it commits (same id on a retry). */
-    private void publishBeforeCommit(CrashTriaged request) {
+    /** The merge's policy request goes out only if the merge commits. */
+    private static void stage(Connection c, CrashTriaged request) throws SQLException {
         if (request != null) {
-            publisher.publish(request);
+            Outbox.stage(c, request);
         }
     }
 
     private void announced(CrashTriaged request) {
         if (request != null) {
+            outbox.relaySoon();
             collection.published(request);
         }
     }

@@ -13,7 +13,7 @@ import dev.vigil.triage.collection.CollectionPolicyService;
 import dev.vigil.triage.collection.FullDumps;
 import dev.vigil.triage.evidence.KernelReport;
 import dev.vigil.triage.evidence.WindowsDumpHeader;
-import dev.vigil.triage.messaging.TriagePublisher;
+import dev.vigil.triage.messaging.Outbox;
 import dev.vigil.triage.regression.RegressionService;
 import dev.vigil.triage.rules.ReportSigner;
 import dev.vigil.triage.rules.RulesService;
@@ -44,7 +44,7 @@ public class TriageService {
 
     private final AgroalDataSource db;
     private final EvidenceReader evidence;
-    private final TriagePublisher publisher;
+    private final Outbox outbox;
     private final MeterRegistry metrics;
     private final RegressionService regressions;
     private final CollectionPolicyService collection;
@@ -53,14 +53,14 @@ public class TriageService {
     TriageService(
             AgroalDataSource db,
             EvidenceReader evidence,
-            TriagePublisher publisher,
+            Outbox outbox,
             MeterRegistry metrics,
             RegressionService regressions,
             CollectionPolicyService collection,
             RulesService rules) {
         this.db = db;
         this.evidence = evidence;
-        this.publisher = publisher;
+        this.outbox = outbox;
         this.metrics = metrics;
         this.regressions = regressions;
         this.collection = collection;
@@ -103,20 +103,22 @@ public class TriageService {
                 }
                 created = BucketRepository.countInto(c, row, bucket);
                 if (created) {
-                    // Announced before the commit: a failure here retries the whole report, and the event id is
-                    // derived from the bucket, so a second announcement is deduplicated downstream.
-                    publisher.publish(newBucket(report, row, bucket, s.symbolicKey(), s.instantKey()));
+                    // Announced only if this transaction commits; the event id is derived from the bucket.
+                    Outbox.stage(c, newBucket(report, row, bucket, s.symbolicKey(), s.instantKey()));
                 }
-                // Same rule for a change of the bucket's collection policy: its event id is bucket and change number.
+                // Same for a change of the bucket's collection policy: its event id is bucket and change number.
                 collect = collection.afterFiling(c, bucket, FullDumps.carried(report.getArtifacts()));
                 if (collect != null) {
-                    publisher.publish(collect);
+                    Outbox.stage(c, collect);
                 }
                 c.commit();
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;
             }
+        }
+        if (created || collect != null) {
+            outbox.relaySoon();
         }
         metrics.counter("vigil.triage.reports", "outcome", "filed", "evidence", read.kind())
                 .increment();

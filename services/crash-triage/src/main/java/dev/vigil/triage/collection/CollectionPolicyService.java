@@ -11,6 +11,7 @@ import dev.vigil.triage.bucket.CurationService;
 import dev.vigil.triage.collection.CollectionPolicyRepository.Mode;
 import dev.vigil.triage.collection.CollectionPolicyRepository.Policy;
 import dev.vigil.triage.config.TriageConfig;
+import dev.vigil.triage.messaging.Outbox;
 import dev.vigil.triage.messaging.TriagePublisher;
 import io.agroal.api.AgroalDataSource;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -31,8 +32,9 @@ import org.jboss.logging.Logger;
  * Progressive collection: asks for a full memory dump from the hosts of a bucket until it has
  * {@code vigil.triage.collection.full-dumps} reports carrying one, then for none, unless an admin chose the policy.
  * Each change of a bucket's policy is one {@code COLLECTION_POLICY} request on {@code vigil.crash.triaged.v1},
- * published by the transaction that records it in {@code collection_policy}, with an event id derived from the
- * bucket and the change's sequence number, so no change goes out twice.
+ * staged in the outbox by the transaction that records it in {@code collection_policy} (so it goes out only if that
+ * commits), with an event id derived from the bucket and the change's sequence number, so consumers see each change
+ * once.
  */
 @ApplicationScoped
 public class CollectionPolicyService {
@@ -47,14 +49,13 @@ public class CollectionPolicyService {
     private static final Logger LOG = Logger.getLogger(CollectionPolicyService.class);
 
     private final AgroalDataSource db;
-    private final TriagePublisher publisher;
+    private final Outbox outbox;
     private final MeterRegistry metrics;
     private final int target;
 
-    CollectionPolicyService(
-            AgroalDataSource db, TriagePublisher publisher, MeterRegistry metrics, TriageConfig config) {
+    CollectionPolicyService(AgroalDataSource db, Outbox outbox, MeterRegistry metrics, TriageConfig config) {
         this.db = db;
-        this.publisher = publisher;
+        this.outbox = outbox;
         this.metrics = metrics;
         this.target = config.triage().collection().fullDumps();
     }
@@ -74,7 +75,7 @@ public class CollectionPolicyService {
      * In the transaction that filed a report into {@code bucket} (which holds the bucket's row locked): counts its
      * full dump, and records the policy the bucket now needs if that changed.
      *
-     * @return the request to publish before committing, or null when nothing changed
+     * @return the request to stage in the outbox, or null when nothing changed
      */
     public CrashTriaged afterFiling(Connection c, UUID bucket, boolean fullDump) throws SQLException {
         long fullDumps = CollectionPolicyRepository.countFullDump(c, bucket, fullDump);
@@ -94,7 +95,7 @@ public class CollectionPolicyService {
      * In a merge's transaction: the merged bucket's hosts stop collecting for it, since its reports now count in the
      * target, whose policy rules; without this its last {@code full} request would stay live downstream.
      *
-     * @return the request to publish before committing, or null when the bucket asked for nothing or for none
+     * @return the request to stage in the outbox, or null when the bucket asked for nothing or for none
      */
     public CrashTriaged afterMerge(Connection c, UUID source, String by) throws SQLException {
         Policy current = CollectionPolicyRepository.policy(c, source);
@@ -118,7 +119,7 @@ public class CollectionPolicyService {
      * In an unmerge's transaction: the bucket's policy follows its own full-dump count again (an override it had
      * before the merge is not restored).
      *
-     * @return the request to publish before committing, or null when nothing changed
+     * @return the request to stage in the outbox, or null when nothing changed
      */
     public CrashTriaged afterUnmerge(Connection c, UUID source) throws SQLException {
         Policy current = CollectionPolicyRepository.policy(c, source);
@@ -186,8 +187,7 @@ public class CollectionPolicyService {
                 }
                 CollectionPolicyRepository.save(c, next);
                 request = request(c, next);
-                // Published before the commit: a failure retries nothing, and a repeated request has the same id.
-                publisher.publish(request);
+                Outbox.stage(c, request);
                 c.commit();
                 now = next;
             } catch (SQLException | CurationException | RuntimeException e) {
@@ -195,6 +195,7 @@ public class CollectionPolicyService {
                 throw e;
             }
         }
+        outbox.relaySoon();
         published(request);
         LOG.infof("collection policy of bucket %s set by %s", bucket, by);
         return view(now);

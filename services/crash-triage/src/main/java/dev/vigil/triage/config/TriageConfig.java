@@ -68,6 +68,14 @@ public interface TriageConfig {
         @WithName("retry-backoff")
         @io.smallrye.config.WithDefault("1s")
         Duration retryBackoff();
+
+        /**
+         * How often the outbox is swept for triage events that a crash or an unreachable broker left behind (each
+         * commit relays its own at once); a scheduler expression such as {@code 10s}.
+         */
+        @WithName("outbox-sweep")
+        @WithDefault("10s")
+        String outboxSweep();
     }
 
     interface Collection {

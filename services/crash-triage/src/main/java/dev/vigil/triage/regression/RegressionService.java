@@ -5,6 +5,7 @@ import dev.vigil.schemas.crash.CrashTriaged;
 import dev.vigil.schemas.crash.TriageKind;
 import dev.vigil.triage.bucket.UptimeClient;
 import dev.vigil.triage.config.TriageConfig;
+import dev.vigil.triage.messaging.Outbox;
 import dev.vigil.triage.messaging.TriagePublisher;
 import io.agroal.api.AgroalDataSource;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -44,20 +45,16 @@ public class RegressionService {
     private static final Logger LOG = Logger.getLogger(RegressionService.class);
     private final AgroalDataSource db;
     private final UptimeClient uptime;
-    private final TriagePublisher publisher;
+    private final Outbox outbox;
     private final TriageConfig.Regression config;
     private final MeterRegistry metrics;
     private final Map<String, CachedHours> exposures = new ConcurrentHashMap<>();
 
     RegressionService(
-            AgroalDataSource db,
-            UptimeClient uptime,
-            TriagePublisher publisher,
-            TriageConfig config,
-            MeterRegistry metrics) {
+            AgroalDataSource db, UptimeClient uptime, Outbox outbox, TriageConfig config, MeterRegistry metrics) {
         this.db = db;
         this.uptime = uptime;
-        this.publisher = publisher;
+        this.outbox = outbox;
         this.config = config.triage().regression();
         this.metrics = metrics;
     }
@@ -170,10 +167,10 @@ public class RegressionService {
                     c.rollback();
                     return;
                 }
-                // Published before the commit: a failure retries the verdict, and the event id is derived from
-                // bucket and release, so a second announcement is deduplicated downstream.
-                publisher.publish(event(candidate, verdict));
+                // Announced only if the verdict commits; the event id is derived from bucket and release.
+                Outbox.stage(c, event(candidate, verdict));
                 c.commit();
+                outbox.relaySoon();
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;

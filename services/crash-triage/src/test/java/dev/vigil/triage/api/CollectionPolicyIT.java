@@ -4,6 +4,7 @@ import static dev.vigil.triage.api.AnalystApi.detail;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 
 import dev.vigil.devstack.DevstackTestResource;
 import dev.vigil.schemas.common.ArtifactKind;
@@ -16,10 +17,15 @@ import dev.vigil.schemas.crash.DumpLevel;
 import dev.vigil.schemas.crash.IncidentTrigger;
 import dev.vigil.schemas.crash.TriageKind;
 import dev.vigil.triage.evidence.LinuxConsoleParserTest;
+import dev.vigil.triage.messaging.Outbox;
+import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
+import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -38,6 +44,12 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(DevstackTestResource.class)
 @QuarkusTestResource(JwtKeys.class)
 class CollectionPolicyIT {
+
+    @Inject
+    AgroalDataSource db;
+
+    @Inject
+    Outbox outbox;
 
     @Test
     void aBucketAsksForFullDumpsUntilItHasFiveThenForNoneAndAnAdminOverridesIt() throws Exception {
@@ -244,6 +256,72 @@ class CollectionPolicyIT {
         assertThat(detail(dup).getMap("collectionPolicy"))
                 .containsEntry("dump", "full")
                 .containsEntry("mode", "auto");
+    }
+
+    /**
+     * A merge or a policy change whose transaction fails at commit announces nothing: its request is staged in the
+     * outbox by that transaction, so it is rolled back with it. A deferred trigger makes the commit fail.
+     */
+    @Test
+    void aMergeOrPolicyChangeThatDoesNotCommitAnnouncesNothing() throws Exception {
+        String refuser = "refused-at-commit@vendor.example";
+        try (Connection c = db.getConnection();
+                Statement s = c.createStatement()) {
+            s.execute("CREATE OR REPLACE FUNCTION refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS"
+                    + " $$ BEGIN RAISE EXCEPTION 'refused at commit'; END $$");
+            s.execute("DROP TRIGGER IF EXISTS refuse_at_commit ON collection_policy");
+            s.execute("CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT OR UPDATE ON collection_policy"
+                    + " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.set_by = '" + refuser + "')"
+                    + " EXECUTE FUNCTION refuse_at_commit()");
+        }
+        String tag = "o" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+        String release = "rel-" + UUID.randomUUID();
+        CrashFixtures.send(
+                report(
+                        release,
+                        "host-a",
+                        IncidentTrigger.CRASH,
+                        CrashFixtures.console(LinuxConsoleParserTest.GPF.replace("acme", tag + "keep"))),
+                report(
+                        release,
+                        "host-b",
+                        IncidentTrigger.CRASH,
+                        CrashFixtures.console(LinuxConsoleParserTest.GPF.replace("acme", tag + "dup"))));
+        JsonPath page = await().atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(300))
+                .until(() -> top(release), p -> p.getList("items").size() == 2);
+        String keep = page.getString("items.find { it.title.endsWith('" + tag + "keep_list_del') }.id");
+        String dup = page.getString("items.find { it.title.endsWith('" + tag + "dup_list_del') }.id");
+        assertThat(requests(dup, 1))
+                .extracting(CollectionPolicyRequest::getDump)
+                .containsExactly(DumpLevel.FULL);
+
+        Tokens.asAdmin(refuser)
+                .contentType("application/json")
+                .body(Map.of("into", keep, "reason", "same bug"))
+                .post("/api/v1/buckets/" + dup + "/merge")
+                .then()
+                .statusCode(greaterThanOrEqualTo(500));
+        Tokens.asAdmin(refuser)
+                .contentType("application/json")
+                .body(Map.of("dump", "none"))
+                .put("/api/v1/buckets/" + dup + "/collection-policy")
+                .then()
+                .statusCode(greaterThanOrEqualTo(500));
+        // A change that commits goes out after both refusals; nothing of theirs went before it.
+        Tokens.admin()
+                .contentType("application/json")
+                .body(Map.of("dump", "kernel"))
+                .put("/api/v1/buckets/" + dup + "/collection-policy")
+                .then()
+                .statusCode(200);
+
+        List<CollectionPolicyRequest> out = requests(dup, 2);
+        assertThat(out).extracting(CollectionPolicyRequest::getDump).containsExactly(DumpLevel.FULL, DumpLevel.KERNEL);
+        assertThat(out).extracting(CollectionPolicyRequest::getRequestedBy).doesNotContain(refuser);
+        assertThat(detail(dup).getString("mergedInto")).isNull();
+        assertThat(detail(dup).getMap("collectionPolicy")).containsEntry("dump", "kernel");
+        await().atMost(Duration.ofSeconds(10)).until(() -> outbox.waiting() == 0);
     }
 
     private static CrashReported report(
