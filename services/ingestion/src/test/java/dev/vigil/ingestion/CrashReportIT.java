@@ -173,6 +173,11 @@ class CrashReportIT {
                 .then()
                 .statusCode(404)
                 .body("title", org.hamcrest.Matchers.equalTo("Incident not found"));
+        // The report says why the hypervisor paused the guest, so triage can title it.
+        CrashReported report = EventCodec.of(CrashReported.class)
+                .decode(theOnlyReportFor(paused.getEnvelope().getEventId()).value());
+        assertThat(report.getTrigger()).isEqualTo(IncidentTrigger.IO_ERROR);
+        assertThat(report.getTriggerDetail()).hasToString("enospc");
     }
 
     @Test

@@ -8,6 +8,8 @@ import dev.vigil.schemas.Envelopes;
 import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.agent.AgentEvent;
 import dev.vigil.schemas.agent.Crash;
+import dev.vigil.schemas.agent.IoError;
+import dev.vigil.schemas.agent.Watchdog;
 import dev.vigil.schemas.common.ArtifactKind;
 import dev.vigil.schemas.common.Envelope;
 import dev.vigil.schemas.common.PanicInfo;
@@ -22,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.UUID;
 
 /** Builds the {@code vigil.crash.reported.v1} record of an incident. */
@@ -76,6 +79,7 @@ public class CrashReportMapper {
                 .setTrigger(
                         incident.trigger == null ? IncidentTrigger.UNKNOWN : IncidentTrigger.valueOf(incident.trigger))
                 .setTriggerEventId(incident.incidentId)
+                .setTriggerDetail(detail(trigger))
                 .setDetectedAt(detectedAt)
                 .setProduct(product)
                 .setRelease(release)
@@ -113,6 +117,22 @@ public class CrashReportMapper {
 
     private static PanicInfo panic(AgentEvent event) {
         return event != null && event.getPayload() instanceof Crash crash ? crash.getPanic() : null;
+    }
+
+    /** What the hypervisor said about the trigger: an I/O error's reason, a watchdog's action. */
+    static String detail(AgentEvent trigger) {
+        if (trigger == null) {
+            return null;
+        }
+        Object payload = trigger.getPayload();
+        if (payload instanceof IoError io) {
+            String reason = io.getReason().toString().strip();
+            return reason.isEmpty() ? null : reason.toLowerCase(Locale.ROOT);
+        }
+        if (payload instanceof Watchdog watchdog) {
+            return watchdog.getAction().name().toLowerCase(Locale.ROOT);
+        }
+        return null;
     }
 
     private static AgentEvent decode(byte[] record) {
