@@ -54,7 +54,7 @@ public class EvidenceReader {
                 return new Evidence(
                         "linux-vmcore",
                         vmcore.get(),
-                        signatures.of(vmcore.get(), release, report.getTrigger().name()));
+                        signatures.of(vmcore.get(), release, report.getTrigger().name(), detail(report)));
             }
         }
         if (report.getPanic() != null && report.getPanic().getBugcheckCode() != null) {
@@ -68,8 +68,15 @@ public class EvidenceReader {
                 null,
                 signatures.ofHypervisor(
                         report.getTrigger().name(),
+                        detail(report),
                         report.getProduct() == null ? null : report.getProduct().toString(),
                         release));
+    }
+
+    private static String detail(CrashReported report) {
+        return report.getTriggerDetail() == null
+                ? null
+                : report.getTriggerDetail().toString();
     }
 
     private Optional<byte[]> verified(CrashReported report, ArtifactKind kind) {

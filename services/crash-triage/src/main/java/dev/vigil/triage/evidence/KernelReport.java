@@ -8,7 +8,9 @@ import java.util.List;
  *
  * @param crashClass {@code null-deref}, {@code page-fault}, {@code gpf}, {@code warning}, {@code kernel-bug},
  *     {@code kasan}, {@code kfence}, {@code ubsan}, {@code hung-task}, {@code soft-lockup}, {@code hard-lockup},
- *     {@code rcu-stall}, {@code oops}, or {@code panic} (a panic with no other report before it)
+ *     {@code rcu-stall}, {@code lockdep}, {@code kmsan}, {@code kcsan}, {@code memory-leak}, {@code bug} (another
+ *     {@code BUG:} whose kind is its subtype), {@code fixed} (a report whose subtype is the whole title), {@code oops},
+ *     or {@code panic} (a panic with no other report before it)
  * @param reason the line that starts the report, without its timestamp
  * @param subtype the sanitizer's bug type (use-after-free, slab-out-of-bounds, shift-out-of-bounds...), or null
  * @param access {@code Read} or {@code Write} for memory-safety reports, or null

@@ -28,49 +28,139 @@ public final class LinuxConsoleParser {
     /** A symbol; ppc64 ELFv1 prints function descriptors' dot names ({@code .foo}), read as {@code foo}. */
     private static final String SYMBOL = "\\.?([A-Za-z_$][\\w.$]{0,255})";
 
+    private static final String SYMBOL_TEXT = "[A-Za-z_$][\\w.$]{0,255}";
+
     private static final String OFFSET = "\\+0x[0-9a-f]{1,16}(?:/0x[0-9a-f]{1,16})?";
     private static final String MODULE = "(?:\\s{1,4}\\[([\\w-]{1,64})(?:\\s[^\\]]{0,64})?\\])?";
 
-    private record Start(Pattern pattern, String crashClass) {}
+    /**
+     * A kind of report: the pattern of its first line, its class, and where the line says the rest. {@code subtype}
+     * is fixed text (the report's own words for its kind) or null when {@code subtypeGroup} captures it; group 0
+     * means absent.
+     */
+    private record Start(
+            Pattern pattern, String crashClass, String subtype, int subtypeGroup, int accessGroup, int reportedGroup) {
+
+        static Start of(String regex, String crashClass) {
+            return new Start(Pattern.compile(regex), crashClass, null, 0, 0, 0);
+        }
+
+        static Start named(String regex, String crashClass, String subtype) {
+            return new Start(Pattern.compile(regex), crashClass, subtype, 0, 0, 0);
+        }
+
+        Start groups(int subtype, int access, int reported) {
+            return new Start(pattern, crashClass, this.subtype, subtype, access, reported);
+        }
+    }
+
+    private static final String LOCKDEP_DEADLOCK = "possible deadlock";
 
     /** Report starts, most specific first: a line is matched against them in this order. */
     private static final List<Start> STARTS = List.of(
-            new Start(Pattern.compile("BUG: KASAN: ([\\w-]{1,64}) in " + SYMBOL), "kasan"),
-            new Start(Pattern.compile("BUG: AddressSanitizer: ([\\w -]{1,64}?)(?: access)? in " + SYMBOL), "kasan"),
-            new Start(
-                    Pattern.compile("BUG: KFENCE: ([\\w-]{1,64}(?: [\\w-]{1,64})?) (read|write) in " + SYMBOL),
-                    "kfence"),
-            new Start(Pattern.compile("BUG: KFENCE: ([\\w -]{1,64}) in " + SYMBOL), "kfence"),
-            new Start(Pattern.compile("UBSAN: ([\\w-]{1,64}) in "), "ubsan"),
-            new Start(Pattern.compile("UBSAN: Undefined behaviour in "), "ubsan"),
-            new Start(
-                    Pattern.compile("(?:BUG: (?:kernel NULL pointer dereference|unable to handle kernel NULL pointer"
-                            + " dereference)|Unable to handle kernel NULL pointer dereference)"),
+            Start.of("BUG: KASAN: ([\\w-]{1,64}(?: or [\\w-]{1,64})?) in " + SYMBOL, "kasan")
+                    .groups(1, 0, 2),
+            Start.of("BUG: AddressSanitizer: ([\\w -]{1,64}?)(?: access)? in " + SYMBOL, "kasan")
+                    .groups(1, 0, 2),
+            Start.of("BUG: KMSAN: ([\\w-]{1,64}) in " + SYMBOL, "kmsan").groups(1, 0, 2),
+            Start.of("BUG: KCSAN: ([\\w-]{1,64}) in (" + SYMBOL_TEXT + "(?: / " + SYMBOL_TEXT + ")?)", "kcsan")
+                    .groups(1, 0, 2),
+            Start.of("BUG: KFENCE: ([\\w-]{1,64}(?: [\\w-]{1,64})?) (read|write) in " + SYMBOL, "kfence")
+                    .groups(1, 2, 3),
+            Start.of("BUG: KFENCE: ([\\w -]{1,64}) in " + SYMBOL, "kfence").groups(1, 0, 2),
+            Start.of("UBSAN: ([\\w-]{1,64}) in ", "ubsan").groups(1, 0, 0),
+            Start.of("UBSAN: Undefined behaviour in ", "ubsan"),
+            Start.named("WARNING: possible circular locking dependency detected", "lockdep", LOCKDEP_DEADLOCK),
+            Start.named("WARNING: possible recursive locking detected", "lockdep", LOCKDEP_DEADLOCK),
+            Start.named("WARNING: possible irq lock inversion dependency detected", "lockdep", LOCKDEP_DEADLOCK),
+            Start.named(
+                    "WARNING: (?:HARD|SOFT)IRQ-safe -> (?:HARD|SOFT)IRQ-(?:READ-)?unsafe lock order detected",
+                    "lockdep",
+                    LOCKDEP_DEADLOCK),
+            Start.named("WARNING: inconsistent lock state", "lockdep", "inconsistent lock state"),
+            Start.named("WARNING: bad unlock balance detected", "lockdep", "WARNING: bad unlock balance"),
+            Start.named("WARNING: held lock freed", "lockdep", "WARNING: held lock freed"),
+            Start.named("WARNING: suspicious RCU usage", "lockdep", "WARNING: suspicious RCU usage"),
+            Start.named(
+                    "WARNING: lock held when returning to user space",
+                    "lockdep",
+                    "WARNING: lock held when returning to user space"),
+            Start.named("WARNING: nested lock was not taken", "lockdep", "WARNING: nested lock was not taken"),
+            Start.named("BUG: MAX_LOCKDEP_\\w{1,32} too low", "fixed", "BUG: MAX_LOCKDEP_KEYS too low"),
+            Start.named(
+                    "BUG: sleeping function called from invalid context",
+                    "bug",
+                    "BUG: sleeping function called from invalid context"),
+            Start.named("BUG: scheduling while atomic", "bug", "BUG: scheduling while atomic"),
+            Start.of(
+                            "BUG: spinlock (lockup suspected|recursion|already unlocked|bad magic|wrong owner"
+                                    + "|wrong CPU|cpu recursion)",
+                            "bug")
+                    .groups(1, 0, 0),
+            Start.named("BUG: workqueue lockup", "fixed", "BUG: workqueue lockup"),
+            Start.named(
+                    "unregister_netdevice: waiting for \\S{1,64} to become free",
+                    "fixed",
+                    "unregister_netdevice: waiting for DEV to become free"),
+            Start.named("^(?:BUG: )?memory leak$|^unreferenced object 0x[0-9a-f]{1,16} \\(size", "memory-leak", null),
+            Start.named("usercopy: Kernel memory (?:exposure|overwrite) attempt detected", "bug", "BUG: bad usercopy"),
+            Start.named("^list_(?:add|del) corruption", "bug", "BUG: corrupted list"),
+            Start.named("BUG: Bad page state", "fixed", "BUG: Bad page state"),
+            Start.named("BUG: Bad page map", "fixed", "BUG: Bad page map"),
+            Start.named("BUG: Bad rss-counter state", "fixed", "BUG: Bad rss-counter state"),
+            Start.named("BUG: stack guard page was hit", "bug", "BUG: stack guard page was hit"),
+            Start.of(
+                    "(?:BUG: (?:kernel NULL pointer dereference|unable to handle kernel NULL pointer"
+                            + " dereference)|Unable to handle kernel NULL pointer dereference)",
                     "null-deref"),
-            new Start(
-                    Pattern.compile("(?:BUG: unable to handle (?:page fault|kernel paging request)"
-                            + "|Unable to handle kernel paging request)"),
+            Start.of(
+                    "(?:BUG: unable to handle (?:page fault|kernel paging request)"
+                            + "|Unable to handle kernel paging request)",
                     "page-fault"),
-            new Start(Pattern.compile("general protection fault"), "gpf"),
-            new Start(
-                    Pattern.compile(
-                            "WARNING: (?:CPU: \\d{1,5} PID: \\d{1,10} )?at (\\S{1,256})(?: " + SYMBOL + OFFSET + ")?"),
-                    "warning"),
-            new Start(Pattern.compile("kernel BUG at (\\S{1,256})!"), "kernel-bug"),
-            new Start(Pattern.compile("INFO: task (.{1,64}):(\\d{1,10}) blocked for more than"), "hung-task"),
-            new Start(Pattern.compile("BUG: soft lockup"), "soft-lockup"),
-            new Start(Pattern.compile("Watchdog detected hard LOCKUP"), "hard-lockup"),
-            new Start(Pattern.compile("INFO: rcu[\\w]{0,32} (?:self-)?detected stall"), "rcu-stall"),
-            new Start(Pattern.compile("^(?:Oops|Internal error: Oops)"), "oops"));
+            // The kernel's own ("general protection fault: 0000 [#1]", "..., probably for non-canonical address"),
+            // not a user-space program's trap ("traps: prog[12] general protection fault ip:... in libc.so").
+            Start.of("^(?:(?!traps: ).){0,64}general protection fault(?:,|: [0-9a-f]{4})", "gpf"),
+            Start.of(
+                            "WARNING: (?:CPU: \\d{1,5} PID: \\d{1,10} )?at (\\S{1,256})(?: " + SYMBOL + OFFSET + ")?",
+                            "warning")
+                    .groups(0, 0, 2),
+            // Since Linux 6.17: "WARNING: kernel/foo.c:12 at bar+0x1/0x2, CPU#0: comm/123".
+            Start.of("WARNING: (\\S{1,256}:\\d{1,7}) at " + SYMBOL + OFFSET, "warning")
+                    .groups(0, 0, 2),
+            Start.of("kernel BUG at (\\S{1,256})!", "kernel-bug"),
+            Start.of("INFO: task (.{1,64}):(\\d{1,10}) blocked for more than", "hung-task"),
+            Start.of("BUG: soft lockup", "soft-lockup"),
+            Start.of("Watchdog detected hard LOCKUP", "hard-lockup"),
+            Start.of("INFO: rcu[\\w]{0,32} (?:self-)?detected (?:expedited )?stall", "rcu-stall"),
+            Start.of("^(?:Oops|Internal error: Oops)", "oops"));
 
+    /** Where a WARNING or a kernel BUG fires tells what kind of bug it reports. */
+    private static final List<String[]> SITES = List.of(
+            new String[] {"lib/refcount.c", "warning", "refcount"},
+            new String[] {"kernel/locking/lockdep.c", "warning", "locking"},
+            new String[] {"lib/debugobjects.c", "warning", "ODEBUG"},
+            new String[] {"lib/kobject.c", "warning", "kobject"},
+            new String[] {"mm/util.c", "warning", "kmalloc"},
+            new String[] {"lib/list_debug.c", "bug", "BUG: corrupted list"},
+            new String[] {"mm/usercopy.c", "bug", "BUG: bad usercopy"});
+
+    private static final Pattern CONSEQUENCE =
+            Pattern.compile("^(?:kernel BUG at |WARNING: |------------\\[ cut here|unreferenced object )");
     private static final Pattern PANIC = Pattern.compile("Kernel panic - not syncing: ?(.{0,512}?)(?:\\s*\\]---)?$");
     private static final Pattern ACCESS = Pattern.compile("^(Read|Write) of size \\d{1,10}");
     private static final Pattern IP = Pattern.compile(
             "(?:RIP: [0-9a-f]{4}:(?:\\[<[0-9a-f]{1,16}>\\]\\s{1,4}\\[<[0-9a-f]{1,16}>\\]\\s{1,4})?|^pc : |^EIP: "
                     + "(?:\\[<[0-9a-f]{1,16}>\\] )?|^NIP \\[[0-9a-f]{1,16}\\] |^PC is at |^EIP is at )"
                     + SYMBOL + OFFSET + MODULE);
-    private static final Pattern FRAME = Pattern.compile(
-            "^\\s{0,16}(?:\\[<[0-9a-f]{1,16}>\\]\\s{1,4})?(\\?\\s{1,4})?" + SYMBOL + OFFSET + MODULE + "\\s*$");
+    /** A source location as symbolizers append it: {@code lib/dump_stack.c:106}, maybe with a column. */
+    private static final String SOURCE =
+            "\\s{1,4}(?:[\\w./+-]{1,256}:\\d{1,7}(?::\\d{1,5})?|\\([\\w./+-]{1,256}:\\d{1,7}(?::\\d{1,5})?\\))";
+    /**
+     * A frame: {@code foo+0x1a/0x40 [module]}, symbolized {@code foo+0x1a/0x40 lib/foo.c:12}, or an inlined one,
+     * {@code bar lib/foo.c:10 [inline]}, which has a location and no offset.
+     */
+    private static final Pattern FRAME = Pattern.compile("^\\s{0,16}(?:\\[<[0-9a-f]{1,16}>\\]\\s{1,4})?(\\?\\s{1,4})?"
+            + SYMBOL + "(?:" + OFFSET + MODULE + "(?:" + SOURCE + ")?|" + SOURCE + ")(?:\\s{1,4}\\[inline\\])?\\s*$");
     /** ARM's older unwinder: {@code [<c0912bd0>] (callee) from [<c0913274>] (caller+0x78/0xf4)}. */
     private static final Pattern ARM_FRAME = Pattern.compile(
             "^\\s{0,16}\\[<[0-9a-f]{1,16}>\\] \\(" + SYMBOL + "(?:" + OFFSET + ")?\\) from \\[<[0-9a-f]{1,16}>\\]");
@@ -88,8 +178,9 @@ public final class LinuxConsoleParser {
         "null-ptr-deref",
         "null-ptr-deref"
     };
-    private static final Pattern TRACE_START =
-            Pattern.compile("^\\s{0,8}(?:Call Trace:|Call trace:|Backtrace:|stack backtrace:)");
+    private static final Pattern TRACE_START = Pattern.compile(
+            "^\\s{0,8}(?:Call Trace:|Call trace:|Backtrace:|stack backtrace:|backtrace(?: \\(crc [0-9a-f]{1,16}\\))?:"
+                    + "|(?:read|write|read-write)(?: \\(marked\\))? to 0x[0-9a-f]{1,16} of \\d{1,5} bytes by )");
     private static final Pattern MARKER = Pattern.compile("^\\s{0,8}</?(IRQ|TASK|NMI|SOFTIRQ|EOI)>\\s*$");
     /**
      * Inside a trace, an interrupt's entry is followed by the interrupted context's RIP and registers, then that
@@ -148,33 +239,51 @@ public final class LinuxConsoleParser {
             }
             return Optional.of(read(lines, panicLine, "panic", null, null, null, lines.get(panicLine), panicMessage));
         }
-        String subtype = null;
-        String access = null;
-        String reported = null;
-        switch (kind.crashClass()) {
-            case "kasan" -> {
-                subtype = matched.group(1);
-                reported = matched.group(2);
-            }
-            case "kfence" -> {
-                subtype = matched.group(1);
-                if (matched.groupCount() == 3) {
-                    access = matched.group(2);
-                    reported = matched.group(3);
-                } else {
-                    reported = matched.group(2);
+        String crashClass = kind.crashClass();
+        String subtype = kind.subtype() != null
+                ? kind.subtype()
+                : kind.subtypeGroup() > 0 ? matched.group(kind.subtypeGroup()) : null;
+        String access = kind.accessGroup() > 0 ? matched.group(kind.accessGroup()) : null;
+        String reported = kind.reportedGroup() > 0 ? matched.group(kind.reportedGroup()) : null;
+        if (kind.reportedGroup() > 0 && lines.get(start).stripTrailing().endsWith("[inline]")) {
+            // A symbolized KASAN or WARNING line repeats for each inlined function; the last names the real one.
+            for (int i = start + 1; i < Math.min(lines.size(), start + 32); i++) {
+                Matcher again = kind.pattern().matcher(lines.get(i));
+                if (!again.find()) {
+                    break;
+                }
+                reported = again.group(kind.reportedGroup());
+                if (!lines.get(i).stripTrailing().endsWith("[inline]")) {
+                    break;
                 }
             }
-            case "ubsan" -> subtype = matched.groupCount() >= 1 ? matched.group(1) : ubsanKind(lines, start);
-            case "warning" -> reported = matched.group(2);
-            default -> {}
         }
-        if (kind.crashClass().equals("kasan") && subtype != null) {
+        if (crashClass.equals("lockdep") && !subtype.equals("WARNING: suspicious RCU usage")) {
+            // About a lock: the function that takes, releases or holds it. Suspicious RCU usage is about an access,
+            // which its stack shows.
+            reported = lockSite(lines, start);
+        }
+        if (crashClass.equals("ubsan") && subtype == null) {
+            subtype = ubsanKind(lines, start);
+        }
+        if (crashClass.equals("kasan") && subtype != null) {
             // The oldest KASAN (AddressSanitizer) said "out of bounds access".
-            subtype = subtype.strip().replace(' ', '-');
+            subtype = subtype.strip().replace(' ', '-').replace("-or-", " or ");
         }
-        return Optional.of(
-                read(lines, start, kind.crashClass(), subtype, access, reported, lines.get(start), panicMessage));
+        if (crashClass.equals("bug") && kind.subtypeGroup() > 0) {
+            subtype = "BUG: spinlock " + subtype;
+        }
+        if (crashClass.equals("warning") || crashClass.equals("kernel-bug")) {
+            String site = matched.group(1);
+            for (String[] known : SITES) {
+                if (site.startsWith(known[0]) || site.contains("/" + known[0])) {
+                    crashClass = known[1];
+                    subtype = known[2];
+                    reported = null;
+                }
+            }
+        }
+        return Optional.of(read(lines, start, crashClass, subtype, access, reported, lines.get(start), panicMessage));
     }
 
     private static KernelReport read(
@@ -189,7 +298,12 @@ public final class LinuxConsoleParser {
         int end = Math.min(lines.size(), start + REPORT_WINDOW);
         // The report ends where the next one starts (another CPU's, or a second oops).
         for (int i = start + 1; i < end; i++) {
-            if (startsReport(lines.get(i)) && !crashClass.equals("panic")) {
+            // A message line (list corruption, bad usercopy) is followed by the BUG or WARNING it raises.
+            // So does a symbolized reason line repeated for each inlined function.
+            boolean raised =
+                    (i <= start + 3 && CONSEQUENCE.matcher(lines.get(i)).find())
+                            || lines.get(i - 1).stripTrailing().endsWith("[inline]");
+            if (startsReport(lines.get(i)) && !crashClass.equals("panic") && !raised) {
                 end = i;
                 break;
             }
@@ -240,10 +354,19 @@ public final class LinuxConsoleParser {
                 }
             }
         }
-        for (int i = start; i < end && frames.isEmpty(); i++) {
+        // An RCU stall report dumps several stacks (the detecting CPU, the stalled CPUs and tasks): all are read, and
+        // the signature looks past the reporting machinery. Other reports are about their first trace.
+        boolean allTraces = crashClass.equals("rcu-stall");
+        for (int i = start; i < end && (allTraces || frames.isEmpty()); i++) {
             if (TRACE_START.matcher(lines.get(i)).find()) {
                 boolean frameItself = ARM_FRAME.matcher(lines.get(i)).find();
-                readTrace(lines, frameItself ? i : i + 1, end, frames);
+                i = Math.max(i, readTrace(lines, frameItself ? i : i + 1, end, frames) - 1);
+            }
+        }
+        // KMSAN and KFENCE print their stack right below the reason, with no "Call Trace:" line.
+        for (int i = start + 1; i < Math.min(end, start + 40) && frames.isEmpty(); i++) {
+            if (FRAME.matcher(lines.get(i)).find()) {
+                readTrace(lines, i, end, frames);
             }
         }
         return new KernelReport(
@@ -259,6 +382,31 @@ public final class LinuxConsoleParser {
                 taint,
                 release,
                 panicMessage);
+    }
+
+    /** Lockdep's "at:" of the lock the report is about: {@code (&lock){+.+.}-{3:3}, at: foo+0x1/0x2}. */
+    private static final Pattern LOCK_AT =
+            Pattern.compile("(?:, at: |^at: |^\\s{0,8})(?:\\[<[0-9a-f]{1,16}>\\] ?)?" + SYMBOL + OFFSET);
+
+    /**
+     * The function that takes, releases or holds the lock a lockdep report is about: the first {@code at:} after
+     * its header (for a bad unlock balance, the line after "is trying to release lock ... at:").
+     */
+    private static String lockSite(List<String> lines, int start) {
+        for (int i = start + 1; i < Math.min(lines.size(), start + 24); i++) {
+            String line = lines.get(i);
+            boolean follows = i > start + 1 && lines.get(i - 1).stripTrailing().endsWith(" at:");
+            if ((line.contains(", at: ") || follows) && !line.stripTrailing().endsWith("[inline]")) {
+                Matcher m = LOCK_AT.matcher(line.strip());
+                if (m.find()) {
+                    return m.group(1);
+                }
+            }
+            if (TRACE_START.matcher(line).find()) {
+                break;
+            }
+        }
+        return null;
     }
 
     /** Old UBSAN reports say only "Undefined behaviour"; the line after names the kind. */
@@ -308,7 +456,8 @@ public final class LinuxConsoleParser {
             Matcher frame = FRAME.matcher(line);
             if (frame.find()) {
                 noise = 0;
-                if (frame.group(1) == null) {
+                // A symbolizer's inlined frames are not in the raw console text: a report keys the same either way.
+                if (frame.group(1) == null && !line.stripTrailing().endsWith("[inline]")) {
                     frames.add(new Frame(frame.group(2), frame.group(3), true, context));
                 }
                 continue;
@@ -322,7 +471,19 @@ public final class LinuxConsoleParser {
 
     /** Every report start holds one of these words: lines without any skip the patterns (most lines). */
     private static final List<String> START_WORDS = List.of(
-            "BUG", "UBSAN", "Unable to handle", "general protection fault", "WARNING", "INFO: ", "LOCKUP", "Oops");
+            "BUG",
+            "UBSAN",
+            "Unable to handle",
+            "general protection fault",
+            "WARNING",
+            "INFO: ",
+            "LOCKUP",
+            "Oops",
+            "usercopy",
+            "corruption",
+            "unregister_netdevice",
+            "memory leak",
+            "unreferenced object");
 
     private static boolean mayStart(String line) {
         for (String word : START_WORDS) {

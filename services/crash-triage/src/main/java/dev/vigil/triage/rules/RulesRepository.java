@@ -17,12 +17,27 @@ public final class RulesRepository {
     /** A bucket's symbolic key under one rules version. */
     public record BucketKey(int rulesVersion, String symbolicKey) {}
 
-    static boolean applied(Connection c, int version) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM rules_applied WHERE rules_version = ?")) {
+    /** How a rules version was applied: its content's SHA-256, null when applied before contents were recorded. */
+    record Applied(String sha256) {}
+
+    /** The version's application, or null when its reports have no keys under it yet. */
+    static Applied applied(Connection c, int version) throws SQLException {
+        try (PreparedStatement s =
+                c.prepareStatement("SELECT rules_sha256 FROM rules_applied WHERE rules_version = ?")) {
             s.setInt(1, version);
             try (ResultSet rs = s.executeQuery()) {
-                return rs.next();
+                return rs.next() ? new Applied(rs.getString(1)) : null;
             }
+        }
+    }
+
+    /** Records the content of a version applied before contents were recorded. */
+    static void adoptContent(Connection c, int version, String sha256) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(
+                "UPDATE rules_applied SET rules_sha256 = ? WHERE rules_version = ? AND rules_sha256 IS NULL")) {
+            s.setString(1, sha256);
+            s.setInt(2, version);
+            s.executeUpdate();
         }
     }
 
@@ -98,12 +113,14 @@ public final class RulesRepository {
         }
     }
 
-    static void markApplied(Connection c, int version, long reports, long unsignable) throws SQLException {
+    static void markApplied(Connection c, int version, String sha256, long reports, long unsignable)
+            throws SQLException {
         try (PreparedStatement s = c.prepareStatement("INSERT INTO rules_applied (rules_version, applied_at, reports,"
-                + " unsignable) VALUES (?, now(), ?, ?) ON CONFLICT DO NOTHING")) {
+                + " unsignable, rules_sha256) VALUES (?, now(), ?, ?, ?) ON CONFLICT DO NOTHING")) {
             s.setInt(1, version);
             s.setLong(2, reports);
             s.setLong(3, unsignable);
+            s.setString(4, sha256);
             s.executeUpdate();
         }
     }

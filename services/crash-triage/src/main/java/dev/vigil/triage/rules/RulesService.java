@@ -32,7 +32,8 @@ public class RulesService {
 
     private final AgroalDataSource db;
     private final RulesProvider rules;
-    private final Set<Integer> applied = ConcurrentHashMap.newKeySet();
+    /** Contents (SHA-256) of the rules whose version every stored report has keys under. */
+    private final Set<String> applied = ConcurrentHashMap.newKeySet();
 
     RulesService(AgroalDataSource db, RulesProvider rules) {
         this.db = db;
@@ -51,11 +52,15 @@ public class RulesService {
     /**
      * Makes sure every stored report has keys under the rules in force, and returns those rules. Filing calls this
      * first, so the first report under a new version waits for the re-keying (about 9,000 reports a second a core).
+     *
+     * @throws RulesConflictException when the rules in force say a version that was applied with other content
+     *     (an edit that did not bump the version): nothing is filed under them, so no second bucket is made
      */
     public Signatures ensureCurrent() throws SQLException {
         Signatures current = rules.signatures();
         int version = current.rules().version();
-        if (applied.contains(version)) {
+        String content = current.rules().contentSha256();
+        if (applied.contains(content)) {
             return current;
         }
         synchronized (this) {
@@ -66,8 +71,13 @@ public class RulesService {
                     s.executeQuery().close();
                 }
                 try {
-                    if (!RulesRepository.applied(c, version)) {
+                    RulesRepository.Applied before = RulesRepository.applied(c, version);
+                    if (before == null) {
                         rekey(c, current);
+                    } else if (before.sha256() == null) {
+                        RulesRepository.adoptContent(c, version, content);
+                    } else if (!before.sha256().equals(content)) {
+                        throw new RulesConflictException(version, before.sha256(), content);
                     }
                 } finally {
                     try (PreparedStatement s = c.prepareStatement("SELECT pg_advisory_unlock(?)")) {
@@ -76,7 +86,7 @@ public class RulesService {
                     }
                 }
             }
-            applied.add(version);
+            applied.add(content);
         }
         return current;
     }
@@ -120,7 +130,7 @@ public class RulesService {
         c.setAutoCommit(false);
         try {
             int mapped = RulesRepository.mapKeys(c, version);
-            RulesRepository.markApplied(c, version, reports, unsignable);
+            RulesRepository.markApplied(c, version, signatures.rules().contentSha256(), reports, unsignable);
             c.commit();
             LOG.infof(
                     "rules version %d in force: %d stored reports signed (%d without enough stored facts), %d new keys"

@@ -79,26 +79,40 @@ public final class Signatures {
      * @param trigger the incident's trigger ({@code CRASH}, {@code WATCHDOG}, {@code HANG}, {@code IO_ERROR}), or null
      */
     public Signature of(VmcoreFacts facts, String release, String trigger) {
+        return of(facts, release, trigger, null);
+    }
+
+    /**
+     * As {@link #of(VmcoreFacts, String, String)}, with what the hypervisor said about the trigger ({@code enospc}
+     * for an I/O error, {@code reset} for a watchdog) in the title; keys do not depend on it.
+     */
+    public Signature of(VmcoreFacts facts, String release, String trigger, String detail) {
         Long ip = facts.unslidInstructionPointer();
         String site = ip == null ? "?" : "0x" + Long.toHexString(ip);
         String kernel = facts.osRelease() == null ? "unknown kernel" : facts.osRelease();
-        String title = why(trigger) + "Linux crash dump (" + kernel + ") at " + site;
+        String title = why(trigger, detail) + "Linux crash dump (" + kernel + ") at " + site;
         String symbolic = "linux|vmcore|" + kernel + "|" + site;
         String instant = "linux|vmcore|" + site + "|" + kernel + "|" + (release == null ? "?" : release);
         return new Signature(title, key("i", instant), key("s", symbolic), symbolic, List.of(), rules.version());
     }
 
     /** What a non-crash trigger adds in front of a dump's title. */
-    private static String why(String trigger) {
+    private static String why(String trigger, String detail) {
         if (trigger == null) {
             return "";
         }
+        String said = said(detail);
         return switch (trigger) {
-            case "WATCHDOG" -> "watchdog fired: ";
+            case "WATCHDOG" -> "watchdog fired" + said + ": ";
             case "HANG" -> "hang: ";
-            case "IO_ERROR" -> "paused on an I/O error: ";
+            case "IO_ERROR" -> "paused on an I/O error" + said + ": ";
             default -> "";
         };
+    }
+
+    /** The hypervisor's word for a trigger, in parentheses: a short token, anything else left out. */
+    private static String said(String detail) {
+        return detail == null || !detail.matches("[a-z0-9_-]{1,32}") ? "" : " (" + detail + ")";
     }
 
     /**
@@ -106,34 +120,114 @@ public final class Signatures {
      * what the hypervisor saw, per product. Coarse on purpose: such buckets are where collection should improve.
      */
     public Signature ofHypervisor(String trigger, String product, String release) {
-        String what = trigger.toLowerCase(Locale.ROOT).replace('_', ' ');
+        return ofHypervisor(trigger, null, product, release);
+    }
+
+    /** As {@link #ofHypervisor(String, String, String)}, with the hypervisor's word for the trigger in the title. */
+    public Signature ofHypervisor(String trigger, String detail, String product, String release) {
+        String what = trigger.toLowerCase(Locale.ROOT).replace('_', ' ') + said(detail);
         String title = what + " with no readable evidence" + (product == null ? "" : " (" + product + ")");
         String symbolic = "hypervisor|" + trigger + "|" + (product == null ? "?" : product);
         String instant = symbolic + "|" + (release == null ? "?" : release);
         return new Signature(title, key("i", instant), key("s", symbolic), symbolic, List.of(), rules.version());
     }
 
-    /** The function the report blames: what a title names and a key starts from. */
+    /**
+     * The function the report blames: what a title names and a key starts from. Reports that name a function keep it
+     * unless it is machinery for their class (a sanitizer reporting from {@code memcmp} blames {@code memcmp}'s
+     * caller); faults blame their instruction pointer on the same terms; the others blame their first frame that is
+     * not machinery (for an RCU stall, in any of the stacks it dumped).
+     */
     String blamed(KernelReport report) {
+        String c = report.crashClass();
         String reported = rules.normalize(report.reportedFunction());
         String faulting = rules.normalize(report.faultingFunction());
-        return switch (report.crashClass()) {
-            case "warning", "kasan", "kfence" -> firstNonNull(reported, faultingOrFrame(report, faulting));
-            case "ubsan", "hung-task", "rcu-stall", "panic" -> firstNonNull(firstFrame(report), faulting);
-            default -> faultingOrFrame(report, faulting);
+        return switch (c) {
+            case "kcsan" -> kcsan(report.reportedFunction());
+            case "warning", "kasan", "kfence", "kmsan", "lockdep" ->
+                reported != null && !rules.skipped(reported, c, report.subtype())
+                        ? reported
+                        : firstFrameAfter(report, reported, faulting);
+            // Titled by kind alone; keyed by the first real frames, when the report has a trace.
+            case "fixed" -> firstFrame(report);
+            case "ubsan", "hung-task", "panic", "bug", "memory-leak" -> firstNonNull(firstFrame(report), faulting);
+            case "rcu-stall" -> firstNonNull(outermostFrame(report), faulting);
+            case "soft-lockup" ->
+                rules.outermost(c)
+                        ? firstNonNull(outermostFrame(report), faulting)
+                        : faulting != null && !rules.skipped(faulting, c, report.subtype())
+                                ? faulting
+                                : firstNonNull(firstFrame(report), faulting);
+            default ->
+                faulting != null && !rules.skipped(faulting, c, report.subtype())
+                        ? faulting
+                        : firstNonNull(firstFrame(report), faulting);
         };
     }
 
-    private String faultingOrFrame(KernelReport report, String faulting) {
-        if (faulting != null && !rules.skipped(faulting)) {
-            return faulting;
+    /** KCSAN names both racing functions; each keeps its name. */
+    private String kcsan(String named) {
+        if (named == null) {
+            return null;
         }
-        return firstNonNull(firstFrame(report), faulting);
+        List<String> sides = new ArrayList<>();
+        for (String side : named.split(" / ")) {
+            sides.add(rules.normalize(side.strip()));
+        }
+        return String.join(" / ", sides);
+    }
+
+    /**
+     * The first frame that is not machinery, below the reported function when it is in the trace; {@code fallback}
+     * when the trace has none.
+     */
+    private String firstFrameAfter(KernelReport report, String reported, String faulting) {
+        String c = report.crashClass();
+        List<Frame> frames = report.frames();
+        int from = 0;
+        if (reported != null) {
+            for (int i = 0; i < frames.size(); i++) {
+                if (rules.normalize(frames.get(i).function()).equals(reported)) {
+                    from = i + 1;
+                    break;
+                }
+            }
+        }
+        for (int i = from; i < frames.size(); i++) {
+            if (!rules.skipped(frames.get(i).function(), c, report.subtype())) {
+                return rules.normalize(frames.get(i).function());
+            }
+        }
+        return firstNonNull(reported, faulting);
+    }
+
+    /**
+     * For a stall: the outermost frame that is not machinery in the first stack that enters the kernel (the syscall,
+     * kernel thread or work item that stalled), which stays the same wherever the stall was interrupted; without
+     * an entry, the outermost such frame of all.
+     */
+    private String outermostFrame(KernelReport report) {
+        if (!rules.outermost(report.crashClass())) {
+            return firstFrame(report);
+        }
+        String candidate = null;
+        for (Frame f : report.frames()) {
+            if (rules.entry(f.function())) {
+                if (candidate != null) {
+                    return candidate;
+                }
+                continue;
+            }
+            if (!rules.skipped(f.function(), report.crashClass(), report.subtype())) {
+                candidate = rules.normalize(f.function());
+            }
+        }
+        return candidate;
     }
 
     private String firstFrame(KernelReport report) {
         for (Frame f : report.frames()) {
-            if (!rules.skipped(f.function())) {
+            if (!rules.skipped(f.function(), report.crashClass(), report.subtype())) {
                 return rules.normalize(f.function());
             }
         }
@@ -143,6 +237,7 @@ public final class Signatures {
     /** The blamed function and the frames that called it, skipping machinery, up to the rules' count. */
     private List<String> keyFrames(KernelReport report, String blamed) {
         List<String> frames = new ArrayList<>();
+
         if (blamed != null) {
             frames.add(blamed);
         }
@@ -156,7 +251,7 @@ public final class Signatures {
                 after = name.equals(blamed);
                 continue;
             }
-            if (!rules.skipped(name)) {
+            if (!rules.skipped(name, report.crashClass(), report.subtype())) {
                 frames.add(name);
             }
         }
@@ -167,7 +262,7 @@ public final class Signatures {
                 if (frames.size() >= rules.framesInKey()) {
                     break;
                 }
-                if (!rules.skipped(name) && !frames.contains(name)) {
+                if (!rules.skipped(name, report.crashClass(), report.subtype()) && !frames.contains(name)) {
                     frames.add(name);
                 }
             }
@@ -178,21 +273,51 @@ public final class Signatures {
     private String title(KernelReport r, String blamed) {
         String in = blamed == null ? "" : " in " + blamed;
         return switch (r.crashClass()) {
-            case "null-deref" -> "BUG: kernel NULL pointer dereference" + in;
-            case "page-fault" -> "BUG: unable to handle page fault" + in;
+            // One wording whatever the kernel's version printed ("BUG: kernel NULL pointer dereference, address:",
+            // "BUG: unable to handle page fault for address:"), as kernel triage has titled them since before.
+            case "null-deref" -> "BUG: unable to handle kernel NULL pointer dereference" + in;
+            case "page-fault" -> "BUG: unable to handle kernel paging request" + in;
             case "gpf" -> "general protection fault" + in;
-            case "warning" -> "WARNING" + in;
+            case "warning" -> (r.subtype() == null ? "WARNING" : "WARNING: " + r.subtype() + " bug") + in;
             case "kernel-bug" -> "kernel BUG" + in;
             case "kasan" -> "KASAN: " + r.subtype() + (r.access() == null ? "" : " " + r.access()) + in;
             case "kfence" -> "KFENCE: " + r.subtype() + (r.access() == null ? "" : " " + r.access()) + in;
+            case "kmsan" -> "KMSAN: " + r.subtype() + in;
+            case "kcsan" -> "KCSAN: " + r.subtype() + in;
             case "ubsan" -> "UBSAN: " + r.subtype() + in;
+            case "lockdep", "bug" -> r.subtype() + in;
+            case "fixed" -> r.subtype();
+            case "memory-leak" -> "memory leak" + in;
             case "hung-task" -> "INFO: task hung" + in;
             case "soft-lockup" -> "BUG: soft lockup" + in;
             case "hard-lockup" -> "BUG: hard lockup" + in;
             case "rcu-stall" -> "INFO: rcu detected stall" + in;
-            case "panic" -> "kernel panic: " + mask(r.panicMessage() == null ? "" : r.panicMessage()) + in;
+            case "panic" -> panicTitle(r.panicMessage(), in);
             default -> "Oops" + in;
         };
+    }
+
+    private static final java.util.regex.Pattern STACK_PROTECTOR = java.util.regex.Pattern.compile(
+            "stack-protector: Kernel stack is corrupted in: \\.?([A-Za-z_$][\\w.$]{0,255}?)(?:\\+0x|$)");
+    private static final java.util.regex.Pattern STACK_END =
+            java.util.regex.Pattern.compile("corrupted stack end detected inside scheduler");
+
+    /**
+     * A panic's title is its message (numbers masked), except where the message names the function: a stack
+     * protector's "Kernel stack is corrupted in: foo+0x1/0x2" is {@code stack is corrupted in foo}, and a corrupted
+     * stack end found by the scheduler names the blamed frame.
+     */
+    private String panicTitle(String message, String in) {
+        String text = message == null ? "" : message;
+        java.util.regex.Matcher m = STACK_PROTECTOR.matcher(text);
+        if (m.find()) {
+            return "kernel panic: stack is corrupted in " + rules.normalize(m.group(1));
+        }
+        if (STACK_END.matcher(text).find()) {
+            return "kernel panic: corrupted stack end" + in;
+        }
+        // A message that ends in "..." (panic_on_warn's) is titled without them.
+        return "kernel panic: " + mask(text.replaceFirst("\\s*\\.\\.\\.$", ""));
     }
 
     /**

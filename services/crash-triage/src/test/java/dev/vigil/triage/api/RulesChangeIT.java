@@ -73,11 +73,12 @@ class RulesChangeIT {
         String release = "rel-" + UUID.randomUUID();
         CrashReported x1 = report(release, x, "431.");
         CrashFixtures.send(x1, report(release, x, "432."), report(release, y, "431."));
+        int v = RulesDryRunIT.shipped().get("version").asInt();
         JsonPath v1 = awaitTop(release, p -> reportsOnPage(p) == 3);
         String bucketX = idOf(v1, x);
         String bucketY = idOf(v1, y);
-        assertThat(detail(bucketX).getString("symbolicKey")).startsWith("s1-");
-        // An analyst's merge under version 1.
+        assertThat(detail(bucketX).getString("symbolicKey")).startsWith("s" + v + "-");
+        // An analyst's merge under the shipped version.
         Tokens.admin()
                 .contentType("application/json")
                 .body(Map.of("into", bucketX, "reason", "same list corruption"))
@@ -85,9 +86,9 @@ class RulesChangeIT {
                 .then()
                 .statusCode(200);
 
-        // Version 2 skips x's blamed function: x's reports sign to another text, and every key changes anyway.
+        // The next version skips x's blamed function: x's reports sign to another text, and every key changes anyway.
         ObjectNode v2 = RulesDryRunIT.shipped();
-        v2.put("version", 2);
+        v2.put("version", v + 1);
         ((ArrayNode) v2.get("skipFrames")).add(x + "_list_del");
         Path file = Path.of(ConfigProvider.getConfig().getValue("vigil.triage.rules-file", String.class));
         write(file, v2.toString());
@@ -104,19 +105,19 @@ class RulesChangeIT {
                 .isEqualTo(5);
         JsonPath xDetail = detail(bucketX);
         assertThat(xDetail.getList("latest.incidentId", String.class)).contains(x3.getIncidentId(), y2.getIncidentId());
-        assertThat(xDetail.getList("keys.rulesVersion", Integer.class)).containsExactly(1, 2);
-        assertThat(xDetail.getString("keys.find { it.rulesVersion == 2 }.symbolicKey"))
-                .startsWith("s2-");
-        assertThat(detail(bucketY).getList("keys.rulesVersion", Integer.class)).containsExactly(1, 2);
+        assertThat(xDetail.getList("keys.rulesVersion", Integer.class)).containsExactly(v, v + 1);
+        assertThat(xDetail.getString("keys.find { it.rulesVersion == " + (v + 1) + " }.symbolicKey"))
+                .startsWith("s" + (v + 1) + "-");
+        assertThat(detail(bucketY).getList("keys.rulesVersion", Integer.class)).containsExactly(v, v + 1);
         String bucketZ = after.getString("items.find { it.id != '" + bucketX + "' }.id");
         JsonPath zDetail = detail(bucketZ);
         assertThat(zDetail.getString("title")).endsWith(z + "_list_del");
-        assertThat(zDetail.getInt("rulesVersion")).isEqualTo(2);
-        assertThat(zDetail.getList("keys.rulesVersion", Integer.class)).containsExactly(2);
+        assertThat(zDetail.getInt("rulesVersion")).isEqualTo(v + 1);
+        assertThat(zDetail.getList("keys.rulesVersion", Integer.class)).containsExactly(v + 1);
 
         // Every report of x has its keys under both versions; the later one under version 2 only.
-        assertThat(versions(x1.getIncidentId())).containsExactly(1, 2);
-        assertThat(versions(x3.getIncidentId())).containsExactly(2);
+        assertThat(versions(x1.getIncidentId())).containsExactly(v, v + 1);
+        assertThat(versions(x3.getIncidentId())).containsExactly(v + 1);
 
         // y's later report belongs to y's bucket: unmerging brings it back there.
         Tokens.admin().post("/api/v1/buckets/" + bucketY + "/unmerge").then().statusCode(200);
@@ -125,6 +126,21 @@ class RulesChangeIT {
                 .until(() -> detail(bucketY).getInt("reports") == 2);
         assertThat(detail(bucketY).getList("latest.incidentId", String.class)).contains(y2.getIncidentId());
         assertThat(detail(bucketX).getInt("reports")).isEqualTo(3);
+
+        // The same version edited without a bump would sign y's reports to keys no bucket has: refused, and the
+        // report waits on the dead-letter topic with the reason instead of opening a second bucket for y.
+        ObjectNode edited = v2.deepCopy();
+        ((ArrayNode) edited.get("skipFrames")).add(y + "_list_del");
+        write(file, edited.toString());
+        CrashReported y3 = report(release, y, "434.");
+        CrashFixtures.send(y3);
+        var refused = CrashFixtures.deadLetter(
+                r -> CrashFixtures.header(r, "vigil_dlq_detail").contains(y3.getIncidentId()));
+        assertThat(CrashFixtures.header(refused, "vigil_dlq_reason")).isEqualTo("PROCESSING_FAILED");
+        assertThat(CrashFixtures.header(refused, "vigil_dlq_detail"))
+                .contains("signature rules version " + (v + 1) + " was applied with content sha256");
+        assertThat(awaitTop(release, p -> true).getList("items")).hasSize(3);
+        assertThat(detail(bucketY).getInt("reports")).isEqualTo(2);
     }
 
     private List<Integer> versions(String incident) throws Exception {

@@ -25,13 +25,13 @@ class SignatureResourceIT {
                 .then()
                 .statusCode(200)
                 .body("evidence", equalTo("linux-console"))
-                .body("title", equalTo("kernel panic: sysrq triggered crash in sysrq_handle_crash"))
+                .body("title", equalTo("kernel panic: sysrq triggered crash"))
                 .body("facts.crashClass", equalTo("panic"))
                 .body("facts.release", equalTo("6.1.0-56-amd64"))
-                .body("keys.symbolic", startsWith("s1-"))
-                .body("keys.instant", startsWith("i1-"))
+                .body("keys.symbolic", startsWith("s2-"))
+                .body("keys.instant", startsWith("i2-"))
                 .body("frames[0]", equalTo("sysrq_handle_crash"))
-                .body("rulesVersion", equalTo(1));
+                .body("rulesVersion", equalTo(2));
     }
 
     @Test

@@ -65,7 +65,7 @@ class RealCrashToBucketIT {
                     guest.xml("vigil.scenario=panic vigil.delay=1", guest.overlayDisk(), ""));
             domain.create();
 
-            String title = "kernel panic: sysrq triggered crash in sysrq_handle_crash";
+            String title = "kernel panic: sysrq triggered crash";
             JsonPath page = await().atMost(Duration.ofSeconds(120))
                     .pollInterval(Duration.ofSeconds(1))
                     .until(

@@ -175,7 +175,7 @@ public class LinuxConsoleParserTest {
                     .ifPresent(r -> assertThat(r.frames()).hasSizeLessThanOrEqualTo(128));
         }
         // A pathological single line is cut, not scanned forever.
-        assertThat(LinuxConsoleParser.parse("general protection fault " + "x".repeat(5_000_000)))
+        assertThat(LinuxConsoleParser.parse("general protection fault: 0000 [#1] " + "x".repeat(5_000_000)))
                 .isPresent();
     }
 }

@@ -46,7 +46,7 @@ class RulesDryRunTest {
         stored.forEach(run::add);
         RulesDryRun.Outcome outcome = run.outcome();
 
-        assertThat(outcome.scanned()).isEqualTo(29);
+        assertThat(outcome.scanned()).isEqualTo(stored.size()).isGreaterThan(250);
         assertThat(outcome.moved()).isZero();
         assertThat(outcome.unsignable()).isZero();
         assertThat(outcome.mismatched()).isZero();
@@ -56,9 +56,13 @@ class RulesDryRunTest {
     @Test
     void aCandidateThatSkipsIputMovesExactlyTheTwoReportsThatBlameIt() throws Exception {
         Signatures current = new Signatures(SignatureRules.current());
-        List<StoredReport> stored = corpus(current);
+        // The first 29 reports of the corpus (numbered 001-029).
+        List<StoredReport> stored = corpus(current).stream()
+                .filter(r -> r.incidentId().matches("\\d{3}-.*"))
+                .toList();
         ObjectNode rules = shippedRules();
-        rules.put("version", 2);
+        int next = rules.get("version").asInt() + 1;
+        rules.put("version", next);
         ((ArrayNode) rules.get("skipFrames")).add("iput");
         Signatures candidate = new Signatures(SignatureRules.parse(rules));
 
@@ -77,7 +81,7 @@ class RulesDryRunTest {
         UUID iputBucket = bucketOf(stored, "013-kernel-bug-iput-arm64-next-20230517.txt");
         assertThat(outcome.moves()).allSatisfy(m -> {
             assertThat(m.fromBucket()).isEqualTo(iputBucket);
-            assertThat(m.toKey()).startsWith("s2-");
+            assertThat(m.toKey()).startsWith("s" + next + "-");
             assertThat(m.toSymbolic()).doesNotContain("|iput");
         });
         assertThat(outcome.scanned()).isEqualTo(29);
@@ -103,11 +107,14 @@ class RulesDryRunTest {
                 .isEqualTo(SignatureRules.current().version());
     }
 
-    /** Every corpus report as filing would have stored it from its console text. */
+    /** Every corpus report as filing would have stored it from its console text (logs without a report left out). */
     private static List<StoredReport> corpus(Signatures current) throws IOException {
         List<StoredReport> stored = new ArrayList<>();
         for (JsonNode entry : JSON.readTree(resource("index.json"))) {
             String file = entry.path("file").asText();
+            if (entry.path("class").asText().equals("none")) {
+                continue;
+            }
             KernelReport report = LinuxConsoleParser.parse(resource(file)).orElseThrow();
             Signature s = current.of(report, "6.1-test");
             stored.add(new StoredReport(
