@@ -39,18 +39,39 @@ public final class LinuxConsoleParser {
      * means absent.
      */
     private record Start(
-            Pattern pattern, String crashClass, String subtype, int subtypeGroup, int accessGroup, int reportedGroup) {
+            Pattern pattern,
+            String crashClass,
+            String subtype,
+            int subtypeGroup,
+            int accessGroup,
+            int reportedGroup,
+            String needle) {
 
         static Start of(String regex, String crashClass) {
-            return new Start(Pattern.compile(regex), crashClass, null, 0, 0, 0);
+            return new Start(Pattern.compile(regex), crashClass, null, 0, 0, 0, needle(regex));
         }
 
         static Start named(String regex, String crashClass, String subtype) {
-            return new Start(Pattern.compile(regex), crashClass, subtype, 0, 0, 0);
+            return new Start(Pattern.compile(regex), crashClass, subtype, 0, 0, 0, needle(regex));
         }
 
         Start groups(int subtype, int access, int reported) {
-            return new Start(pattern, crashClass, this.subtype, subtype, access, reported);
+            return new Start(pattern, crashClass, this.subtype, subtype, access, reported, needle);
+        }
+
+        /** Whether the line can match: it holds the pattern's leading literal text, when it has one. */
+        boolean mayMatch(String line) {
+            return needle.isEmpty() || line.contains(needle);
+        }
+
+        /** The literal text a pattern starts with (after {@code ^}), up to its first special character. */
+        private static String needle(String regex) {
+            String literal = regex.startsWith("^") ? regex.substring(1) : regex;
+            int end = 0;
+            while (end < literal.length() && "\\[](){}.*+?|^$".indexOf(literal.charAt(end)) < 0) {
+                end++;
+            }
+            return end >= 4 ? literal.substring(0, end) : "";
         }
     }
 
@@ -210,6 +231,9 @@ public final class LinuxConsoleParser {
                 continue;
             }
             for (Start s : STARTS) {
+                if (!s.mayMatch(lines.get(i))) {
+                    continue;
+                }
                 Matcher m = s.pattern().matcher(lines.get(i));
                 if (m.find()) {
                     start = i;
@@ -300,10 +324,10 @@ public final class LinuxConsoleParser {
         for (int i = start + 1; i < end; i++) {
             // A message line (list corruption, bad usercopy) is followed by the BUG or WARNING it raises.
             // So does a symbolized reason line repeated for each inlined function.
-            boolean raised =
-                    (i <= start + 3 && CONSEQUENCE.matcher(lines.get(i)).find())
-                            || lines.get(i - 1).stripTrailing().endsWith("[inline]");
-            if (startsReport(lines.get(i)) && !crashClass.equals("panic") && !raised) {
+            if (!crashClass.equals("panic")
+                    && startsReport(lines.get(i))
+                    && !(i <= start + 3 && CONSEQUENCE.matcher(lines.get(i)).find())
+                    && !lines.get(i - 1).stripTrailing().endsWith("[inline]")) {
                 end = i;
                 break;
             }
@@ -317,7 +341,7 @@ public final class LinuxConsoleParser {
         // The CPU line usually comes a line or two before the reason (WARNING) or after it.
         for (int i = Math.max(0, start - 3); i < end; i++) {
             String line = lines.get(i);
-            if (release == null) {
+            if (release == null && line.contains("PID: ")) {
                 Matcher cpu = CPU_LINE.matcher(line);
                 if (cpu.find()) {
                     taint = cpu.group(1) == null ? null : cpu.group(1).strip().replaceAll("\\s+", " ");
@@ -333,22 +357,24 @@ public final class LinuxConsoleParser {
                     access = a.group(1);
                 }
             }
-            if (faulting == null) {
+            // Cheap tests first: most lines of a window are frames, and these patterns are for a few lines only.
+            if (faulting == null && (line.contains("IP") || line.contains("pc : ") || line.contains("PC is at"))) {
                 Matcher ip = IP.matcher(line.strip());
                 if (ip.find()) {
                     faulting = ip.group(1);
                     faultingModule = ip.group(2);
                 }
             }
-            if (modules.isEmpty()) {
+            if (modules.isEmpty() && line.contains("Modules linked in:")) {
                 Matcher m = MODULES.matcher(line.strip());
                 if (m.find()) {
-                    for (String module : m.group(1)
-                            .replaceAll("\\[last unloaded:.*", "")
-                            .trim()
-                            .split("\\s+")) {
+                    String list = m.group(1);
+                    int unloaded = list.indexOf("[last unloaded:");
+                    for (String module : SPACES.split((unloaded < 0 ? list : list.substring(0, unloaded)).trim())) {
                         if (!module.isEmpty() && modules.size() < 512) {
-                            modules.add(module.replaceAll("\\(.*\\)$", ""));
+                            // Taint flags after a module's name: "vboxdrv(OE)".
+                            int flags = module.indexOf('(');
+                            modules.add(flags > 0 && module.endsWith(")") ? module.substring(0, flags) : module);
                         }
                     }
                 }
@@ -358,7 +384,7 @@ public final class LinuxConsoleParser {
         // the signature looks past the reporting machinery. Other reports are about their first trace.
         boolean allTraces = crashClass.equals("rcu-stall");
         for (int i = start; i < end && (allTraces || frames.isEmpty()); i++) {
-            if (TRACE_START.matcher(lines.get(i)).find()) {
+            if (mayStartTrace(lines.get(i)) && TRACE_START.matcher(lines.get(i)).find()) {
                 boolean frameItself = ARM_FRAME.matcher(lines.get(i)).find();
                 i = Math.max(i, readTrace(lines, frameItself ? i : i + 1, end, frames) - 1);
             }
@@ -431,24 +457,26 @@ public final class LinuxConsoleParser {
         int i = from;
         for (; i < end && frames.size() < MAX_FRAMES; i++) {
             String line = lines.get(i);
-            Matcher marker = MARKER.matcher(line);
-            if (marker.find()) {
+            Matcher marker = line.indexOf('<') >= 0 ? MARKER.matcher(line) : null;
+            if (marker != null && marker.find()) {
                 String tag = marker.group(1).toLowerCase(java.util.Locale.ROOT);
                 context = line.contains("</") || tag.equals("eoi") ? "task" : tag;
                 noise = 0;
                 continue;
             }
-            Matcher interrupted = INTERRUPTED.matcher(line);
-            if (interrupted.find() && !frames.isEmpty()) {
+            Matcher interrupted = line.contains("RIP: ") ? INTERRUPTED.matcher(line) : null;
+            if (interrupted != null && interrupted.find() && !frames.isEmpty()) {
                 frames.add(new Frame(interrupted.group(1), interrupted.group(2), true, "task"));
                 noise = 0;
                 continue;
             }
-            if (REGISTERS.matcher(line).find() && !frames.isEmpty()) {
+            if (!frames.isEmpty()
+                    && line.indexOf(':') >= 0
+                    && REGISTERS.matcher(line).find()) {
                 continue;
             }
-            Matcher arm = ARM_FRAME.matcher(line);
-            if (arm.find()) {
+            Matcher arm = line.contains(") from [<") ? ARM_FRAME.matcher(line) : null;
+            if (arm != null && arm.find()) {
                 noise = 0;
                 frames.add(new Frame(arm.group(1), null, true, context));
                 continue;
@@ -467,6 +495,13 @@ public final class LinuxConsoleParser {
             }
         }
         return i;
+    }
+
+    private static final Pattern SPACES = Pattern.compile("\\s+");
+
+    /** Every trace header holds one of these. */
+    private static boolean mayStartTrace(String line) {
+        return line.contains("race") || line.contains("acktrace") || line.contains(" to 0x");
     }
 
     /** Every report start holds one of these words: lines without any skip the patterns (most lines). */
@@ -499,11 +534,90 @@ public final class LinuxConsoleParser {
             return false;
         }
         for (Start s : STARTS) {
-            if (!s.crashClass().equals("oops") && s.pattern().matcher(line).find()) {
+            if (!s.crashClass().equals("oops")
+                    && s.mayMatch(line)
+                    && s.pattern().matcher(line).find()) {
                 return true;
             }
         }
         return false;
+    }
+
+    /**
+     * The line without its prefix. Only a line that starts with {@code <}, {@code [}, {@code k} or a capital letter
+     * can have one beyond the single space {@link #PREFIX} ends with, so the others skip the pattern.
+     */
+    private static String withoutPrefix(String line) {
+        if (line.isEmpty()) {
+            return line;
+        }
+        char first = line.charAt(0);
+        if (first == ' ') {
+            return line.substring(1);
+        }
+        if (first != '<' && first != '[' && first != 'k' && (first < 'A' || first > 'Z')) {
+            return line;
+        }
+        if (first == '[') {
+            // The usual case, "[   12.345678] " maybe followed by "[T123] ", read without the pattern.
+            int at = timestamp(line, 1);
+            if (at > 0) {
+                if (at < line.length() && line.charAt(at) == '[') {
+                    int caller = caller(line, at + 1);
+                    at = caller > 0 ? caller : at;
+                }
+                return at < line.length() && line.charAt(at) == ' ' ? line.substring(at + 1) : line.substring(at);
+            }
+        }
+        Matcher prefix = PREFIX.matcher(line);
+        return prefix.lookingAt() ? line.substring(prefix.end()) : line;
+    }
+
+    /** After {@code [}: {@code " {0,12}\\d{1,12}\\.\\d{1,9}]"}; the index after it, or -1. */
+    private static int timestamp(String line, int from) {
+        int i = from;
+        int spaces = 0;
+        while (i < line.length() && line.charAt(i) == ' ' && spaces < 12) {
+            i++;
+            spaces++;
+        }
+        int digits = count(line, i, 12);
+        if (digits == 0 || i + digits >= line.length() || line.charAt(i + digits) != '.') {
+            return -1;
+        }
+        i += digits + 1;
+        int fraction = count(line, i, 9);
+        if (fraction == 0 || i + fraction >= line.length() || line.charAt(i + fraction) != ']') {
+            return -1;
+        }
+        return i + fraction + 1;
+    }
+
+    /** After {@code [}: {@code " {0,8}[TC]\\d{1,9}]"}; the index after it, or -1. */
+    private static int caller(String line, int from) {
+        int i = from;
+        int spaces = 0;
+        while (i < line.length() && line.charAt(i) == ' ' && spaces < 8) {
+            i++;
+            spaces++;
+        }
+        if (i >= line.length() || (line.charAt(i) != 'T' && line.charAt(i) != 'C')) {
+            return -1;
+        }
+        int digits = count(line, i + 1, 9);
+        int end = i + 1 + digits;
+        return digits > 0 && end < line.length() && line.charAt(end) == ']' ? end + 1 : -1;
+    }
+
+    private static int count(String line, int from, int max) {
+        int n = 0;
+        while (from + n < line.length()
+                && n < max
+                && Character.isDigit(line.charAt(from + n))
+                && line.charAt(from + n) < 128) {
+            n++;
+        }
+        return n;
     }
 
     /** Lines without their prefixes, each cut to {@link #MAX_LINE_CHARS}, at most {@link #MAX_LINES}. */
@@ -517,8 +631,7 @@ public final class LinuxConsoleParser {
             if (line.endsWith("\r")) {
                 line = line.substring(0, line.length() - 1);
             }
-            Matcher prefix = PREFIX.matcher(line);
-            lines.add(prefix.lookingAt() ? line.substring(prefix.end()) : line);
+            lines.add(withoutPrefix(line));
             if (newline < 0) {
                 break;
             }

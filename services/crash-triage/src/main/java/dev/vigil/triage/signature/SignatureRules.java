@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The versioned data that turns a parsed report into a signature: which frames say nothing about the bug (dump
@@ -63,6 +64,15 @@ public final class SignatureRules {
     private final Pattern entry;
     private final Set<String> outermost;
     private final String contentSha256;
+    /**
+     * What {@link #normalize} and {@link #skipped(String, String, String)} said for a name: frames repeat across
+     * reports (the same machinery in every trace), so each is matched once; bounded, since names come from input.
+     */
+    private final Map<String, String> normalized = new ConcurrentHashMap<>();
+
+    private final Map<String, Boolean> skippedFor = new ConcurrentHashMap<>();
+
+    private static final int MEMO_LIMIT = 100_000;
 
     private SignatureRules(
             int version,
@@ -266,6 +276,19 @@ public final class SignatureRules {
         if (function == null) {
             return null;
         }
+        String known = normalized.get(function);
+        if (known != null) {
+            return known;
+        }
+        if (normalized.size() > MEMO_LIMIT) {
+            normalized.clear();
+        }
+        String name = rename(function);
+        normalized.put(function, name);
+        return name;
+    }
+
+    private String rename(String function) {
         String name = compilerSuffix.matcher(function).replaceFirst("");
         for (Rewrite r : rewrites) {
             com.google.re2j.Matcher m = r.pattern().matcher(name);
@@ -278,7 +301,16 @@ public final class SignatureRules {
 
     /** True when a trace enters the kernel at this frame (a syscall's entry, a kernel thread, a work item's runner). */
     public boolean entry(String function) {
-        return entry != null && entry.matches(normalize(function));
+        if (entry == null) {
+            return false;
+        }
+        String memo = "\u0001entry\u0000" + function;
+        Boolean known = skippedFor.get(memo);
+        if (known == null) {
+            known = entry.matches(normalize(function));
+            skippedFor.put(memo, known);
+        }
+        return known;
     }
 
     /** True when reports of this class blame the outermost frame of the work that stalled, not the innermost. */
@@ -296,6 +328,20 @@ public final class SignatureRules {
      * of its class and subtype ({@code warning:refcount}).
      */
     public boolean skipped(String function, String reportClass, String subtype) {
+        String memo = reportClass + '\u0000' + subtype + '\u0000' + function;
+        Boolean known = skippedFor.get(memo);
+        if (known != null) {
+            return known;
+        }
+        if (skippedFor.size() > MEMO_LIMIT) {
+            skippedFor.clear();
+        }
+        boolean skipped = skippedNow(function, reportClass, subtype);
+        skippedFor.put(memo, skipped);
+        return skipped;
+    }
+
+    private boolean skippedNow(String function, String reportClass, String subtype) {
         String name = normalize(function);
         if (skip != null && skip.matches(name)) {
             return true;
