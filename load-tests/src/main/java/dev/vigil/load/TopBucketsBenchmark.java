@@ -15,6 +15,7 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Properties;
 import java.util.Random;
 
@@ -65,11 +66,47 @@ public final class TopBucketsBenchmark {
                         now,
                         50,
                         0));
+                describe(c, week, now);
                 System.out.printf("%,d reports in %,d buckets%n", reports, 5_000);
                 print("baseline: count the reports of 7 days", baseline, baseline);
                 print("top 50 buckets, whole fleet, 7 days", fleet, baseline);
                 print("top 50 buckets, one product and release, 7 days", release, baseline);
                 print("top 50 buckets, one product and release, 30 days", month, baseline);
+            }
+        }
+    }
+
+    /**
+     * What the run ran on: the server, the settings that shape these plans, the data's size, and the plan of the
+     * fleet query with its timing and buffers, so a figure can be explained and compared.
+     */
+    private static void describe(Connection c, Instant from, Instant to) throws Exception {
+        try (Statement s = c.createStatement()) {
+            for (String q : List.of(
+                    "SELECT version()",
+                    "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM"
+                            + " pg_settings WHERE name IN ('shared_buffers', 'work_mem', 'effective_cache_size',"
+                            + " 'max_parallel_workers_per_gather', 'jit', 'random_page_cost')",
+                    "SELECT 'report: ' || pg_size_pretty(pg_total_relation_size('report')) || ' with indexes, '"
+                            + " || (SELECT count(*) FROM report) || ' rows; last analyzed '"
+                            + " || coalesce((SELECT last_analyze::text FROM pg_stat_user_tables"
+                            + " WHERE relname = 'report'), 'never')")) {
+                try (ResultSet rs = s.executeQuery(q)) {
+                    rs.next();
+                    System.out.println(rs.getString(1));
+                }
+            }
+        }
+        try (PreparedStatement s = c.prepareStatement("EXPLAIN (ANALYZE, BUFFERS) SELECT r.bucket_id FROM report r"
+                + " WHERE r.detected_at >= ? AND r.detected_at < ? GROUP BY r.bucket_id"
+                + " ORDER BY count(*) DESC, max(r.detected_at) DESC, r.bucket_id LIMIT 50")) {
+            s.setTimestamp(1, Timestamp.from(from));
+            s.setTimestamp(2, Timestamp.from(to));
+            try (ResultSet rs = s.executeQuery()) {
+                System.out.println("plan of the fleet ranking (7 days):");
+                while (rs.next()) {
+                    System.out.println("  " + rs.getString(1));
+                }
             }
         }
     }

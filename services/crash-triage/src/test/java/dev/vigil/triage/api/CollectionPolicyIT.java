@@ -214,24 +214,9 @@ class CollectionPolicyIT {
 
     @Test
     void aMergedBucketStopsAskingForDumpsAndAnUnmergedOneFollowsItsOwnCountAgain() throws Exception {
-        String tag = "g" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-        String release = "rel-" + UUID.randomUUID();
-        CrashFixtures.send(
-                report(
-                        release,
-                        "host-a",
-                        IncidentTrigger.CRASH,
-                        CrashFixtures.console(LinuxConsoleParserTest.GPF.replace("acme", tag + "keep"))),
-                report(
-                        release,
-                        "host-b",
-                        IncidentTrigger.CRASH,
-                        CrashFixtures.console(LinuxConsoleParserTest.GPF.replace("acme", tag + "dup"))));
-        JsonPath page = await().atMost(Duration.ofSeconds(30))
-                .pollInterval(Duration.ofMillis(300))
-                .until(() -> top(release), p -> p.getList("items").size() == 2);
-        String keep = page.getString("items.find { it.title.endsWith('" + tag + "keep_list_del') }.id");
-        String dup = page.getString("items.find { it.title.endsWith('" + tag + "dup_list_del') }.id");
+        String[] buckets = twoBuckets("g");
+        String keep = buckets[0];
+        String dup = buckets[1];
         assertThat(requests(dup, 1))
                 .extracting(CollectionPolicyRequest::getDump)
                 .containsExactly(DumpLevel.FULL);
@@ -274,24 +259,9 @@ class CollectionPolicyIT {
                     + " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.set_by = '" + refuser + "')"
                     + " EXECUTE FUNCTION refuse_at_commit()");
         }
-        String tag = "o" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-        String release = "rel-" + UUID.randomUUID();
-        CrashFixtures.send(
-                report(
-                        release,
-                        "host-a",
-                        IncidentTrigger.CRASH,
-                        CrashFixtures.console(LinuxConsoleParserTest.GPF.replace("acme", tag + "keep"))),
-                report(
-                        release,
-                        "host-b",
-                        IncidentTrigger.CRASH,
-                        CrashFixtures.console(LinuxConsoleParserTest.GPF.replace("acme", tag + "dup"))));
-        JsonPath page = await().atMost(Duration.ofSeconds(30))
-                .pollInterval(Duration.ofMillis(300))
-                .until(() -> top(release), p -> p.getList("items").size() == 2);
-        String keep = page.getString("items.find { it.title.endsWith('" + tag + "keep_list_del') }.id");
-        String dup = page.getString("items.find { it.title.endsWith('" + tag + "dup_list_del') }.id");
+        String[] buckets = twoBuckets("o");
+        String keep = buckets[0];
+        String dup = buckets[1];
         assertThat(requests(dup, 1))
                 .extracting(CollectionPolicyRequest::getDump)
                 .containsExactly(DumpLevel.FULL);
@@ -322,6 +292,30 @@ class CollectionPolicyIT {
         assertThat(detail(dup).getString("mergedInto")).isNull();
         assertThat(detail(dup).getMap("collectionPolicy")).containsEntry("dump", "kernel");
         await().atMost(Duration.ofSeconds(10)).until(() -> outbox.waiting() == 0);
+    }
+
+    /** Two new buckets of one new release, from two hosts: the ids of the one to keep and of its duplicate. */
+    private static String[] twoBuckets(String prefix) throws Exception {
+        String tag = prefix + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+        String release = "rel-" + UUID.randomUUID();
+        CrashFixtures.send(
+                report(
+                        release,
+                        "host-a",
+                        IncidentTrigger.CRASH,
+                        CrashFixtures.console(LinuxConsoleParserTest.GPF.replace("acme", tag + "keep"))),
+                report(
+                        release,
+                        "host-b",
+                        IncidentTrigger.CRASH,
+                        CrashFixtures.console(LinuxConsoleParserTest.GPF.replace("acme", tag + "dup"))));
+        JsonPath page = await().atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(300))
+                .until(() -> top(release), p -> p.getList("items").size() == 2);
+        return new String[] {
+            page.getString("items.find { it.title.endsWith('" + tag + "keep_list_del') }.id"),
+            page.getString("items.find { it.title.endsWith('" + tag + "dup_list_del') }.id")
+        };
     }
 
     private static CrashReported report(
