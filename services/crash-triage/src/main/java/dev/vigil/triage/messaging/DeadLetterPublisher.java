@@ -7,6 +7,7 @@ import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 
@@ -17,16 +18,19 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 @ApplicationScoped
 public class DeadLetterPublisher {
 
-    static final String CONSUMER_GROUP = "vigil-crash-triage";
-
     private final MutinyEmitter<byte[]> deadLetter;
+    private final String consumerGroup;
 
-    DeadLetterPublisher(@Channel("dead-letter") MutinyEmitter<byte[]> deadLetter) {
+    /** The consumer group stamped on a dead letter is the one the crash-report channel consumes as. */
+    DeadLetterPublisher(
+            @Channel("dead-letter") MutinyEmitter<byte[]> deadLetter,
+            @ConfigProperty(name = "mp.messaging.incoming.crash-reported.group.id") String consumerGroup) {
         this.deadLetter = deadLetter;
+        this.consumerGroup = consumerGroup;
     }
 
     void send(ConsumerRecord<byte[], byte[]> record, DeadLetterReason reason, String detail) {
-        RecordHeaders headers = DeadLetterHeaders.of(record, reason, detail, CONSUMER_GROUP);
+        RecordHeaders headers = DeadLetterHeaders.of(record, reason, detail, consumerGroup);
         OutgoingKafkaRecordMetadata<byte[]> metadata = OutgoingKafkaRecordMetadata.<byte[]>builder()
                 .withKey(record.key())
                 .withHeaders(headers)
