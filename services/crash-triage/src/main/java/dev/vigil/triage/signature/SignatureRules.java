@@ -57,7 +57,6 @@ public final class SignatureRules {
     private final int version;
     private final int framesInKey;
     private final Pattern compilerSuffix;
-    private final int skipCount;
     private final Pattern skip;
     private final Map<String, Pattern> skipByReport;
     private final List<Rewrite> rewrites;
@@ -87,7 +86,6 @@ public final class SignatureRules {
         this.version = version;
         this.framesInKey = framesInKey;
         this.compilerSuffix = compilerSuffix;
-        this.skipCount = skipFrames.size();
         this.skip = anyOf(skipFrames);
         this.skipByReport = new LinkedHashMap<>();
         skipByReport.forEach((report, patterns) -> this.skipByReport.put(report, anyOf(patterns)));
@@ -112,11 +110,6 @@ public final class SignatureRules {
 
     public int framesInKey() {
         return framesInKey;
-    }
-
-    /** How many global skip patterns the rules have. */
-    public int skipFrameCount() {
-        return skipCount;
     }
 
     /** SHA-256 of the rules' content (JSON with sorted keys, comment included), in hex. */
@@ -316,11 +309,6 @@ public final class SignatureRules {
     /** True when reports of this class blame the outermost frame of the work that stalled, not the innermost. */
     public boolean outermost(String reportClass) {
         return outermost.contains(reportClass);
-    }
-
-    /** True when a frame is machinery rather than the code at fault, for any report. */
-    public boolean skipped(String function) {
-        return skip != null && skip.matches(normalize(function));
     }
 
     /**

@@ -1,7 +1,6 @@
 package dev.vigil.triage.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
@@ -55,17 +54,8 @@ class BucketIT {
         send(two);
         send(one); // redelivered: counts once
 
-        JsonPath bucket = await().atMost(Duration.ofSeconds(30))
-                .pollInterval(Duration.ofMillis(300))
-                .until(
-                        () -> Tokens.analyst()
-                                .queryParam("release", release)
-                                .get("/api/v1/buckets")
-                                .then()
-                                .statusCode(200)
-                                .extract()
-                                .jsonPath(),
-                        page -> page.getList("items").size() == 1 && page.getInt("items[0].reports") == 2);
+        JsonPath bucket = AnalystApi.awaitTop(
+                release, page -> page.getList("items").size() == 1 && page.getInt("items[0].reports") == 2);
         assertThat(bucket.getString("items[0].title")).isEqualTo("kernel panic: sysrq triggered crash");
         assertThat(bucket.getInt("items[0].vms")).isEqualTo(2);
         String id = bucket.getString("items[0].id");
@@ -100,16 +90,7 @@ class BucketIT {
     void aReportWithNothingReadableLandsInABucketOfWhatTheHypervisorSaw() {
         String release = "rel-" + UUID.randomUUID();
         send(report(release, "BetaOS", null, IncidentTrigger.HANG));
-        JsonPath page = await().atMost(Duration.ofSeconds(30))
-                .pollInterval(Duration.ofMillis(300))
-                .until(
-                        () -> Tokens.analyst()
-                                .queryParam("release", release)
-                                .get("/api/v1/buckets")
-                                .then()
-                                .extract()
-                                .jsonPath(),
-                        p -> p.getList("items").size() == 1);
+        JsonPath page = AnalystApi.awaitTop(release, p -> p.getList("items").size() == 1);
         assertThat(page.getString("items[0].title")).isEqualTo("hang with no readable evidence (BetaOS)");
     }
 
@@ -133,16 +114,7 @@ class BucketIT {
         assertThat(CrashFixtures.header(refused, "vigil_dlq_reason")).isEqualTo("MALFORMED");
         assertThat(CrashFixtures.header(refused, "vigil_dlq_consumer")).isEqualTo("vigil-crash-triage");
         assertThat(new String(refused.value(), StandardCharsets.UTF_8)).isEqualTo("not a crash report");
-        JsonPath page = await().atMost(Duration.ofSeconds(30))
-                .pollInterval(Duration.ofMillis(300))
-                .until(
-                        () -> Tokens.analyst()
-                                .queryParam("release", release)
-                                .get("/api/v1/buckets")
-                                .then()
-                                .extract()
-                                .jsonPath(),
-                        p -> p.getList("items").size() == 1);
+        JsonPath page = AnalystApi.awaitTop(release, p -> p.getList("items").size() == 1);
         assertThat(page.getString("items[0].title")).isEqualTo("general protection fault in acme_list_del");
     }
 
@@ -177,16 +149,7 @@ class BucketIT {
         assertThat(CrashFixtures.header(dead, "vigil_dlq_reason")).isEqualTo("PROCESSING_FAILED");
         assertThat(CrashFixtures.header(dead, "vigil_dlq_detail")).contains("failed 2 times");
         assertThat(dead.value()).isEqualTo(EventCodec.of(CrashReported.class).encode(refused));
-        JsonPath page = await().atMost(Duration.ofSeconds(30))
-                .pollInterval(Duration.ofMillis(300))
-                .until(
-                        () -> Tokens.analyst()
-                                .queryParam("release", release)
-                                .get("/api/v1/buckets")
-                                .then()
-                                .extract()
-                                .jsonPath(),
-                        p -> p.getList("items").size() == 1);
+        JsonPath page = AnalystApi.awaitTop(release, p -> p.getList("items").size() == 1);
         assertThat(page.getString("items[0].title")).isEqualTo("general protection fault in acme_list_del");
     }
 

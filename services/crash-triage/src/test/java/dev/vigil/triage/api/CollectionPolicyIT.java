@@ -60,9 +60,7 @@ class CollectionPolicyIT {
 
         CrashReported first = report(release, "host-a", IncidentTrigger.CRASH, text, fullDump());
         CrashFixtures.send(first);
-        JsonPath page = await().atMost(Duration.ofSeconds(30))
-                .pollInterval(Duration.ofMillis(300))
-                .until(() -> top(release), p -> p.getList("items").size() == 1);
+        JsonPath page = AnalystApi.awaitTop(release, p -> p.getList("items").size() == 1);
         String id = page.getString("items[0].id");
         JsonPath created = detail(id);
         assertThat(created.getMap("collectionPolicy"))
@@ -181,9 +179,7 @@ class CollectionPolicyIT {
                 "host-a",
                 IncidentTrigger.CRASH,
                 CrashFixtures.console(LinuxConsoleParserTest.GPF.replace("acme", tag))));
-        String id = await().atMost(Duration.ofSeconds(30))
-                .pollInterval(Duration.ofMillis(300))
-                .until(() -> top(release), p -> p.getList("items").size() == 1)
+        String id = AnalystApi.awaitTop(release, p -> p.getList("items").size() == 1)
                 .getString("items[0].id");
         String path = "/api/v1/buckets/" + id + "/collection-policy";
 
@@ -309,9 +305,7 @@ class CollectionPolicyIT {
                         "host-b",
                         IncidentTrigger.CRASH,
                         CrashFixtures.console(LinuxConsoleParserTest.GPF.replace("acme", tag + "dup"))));
-        JsonPath page = await().atMost(Duration.ofSeconds(30))
-                .pollInterval(Duration.ofMillis(300))
-                .until(() -> top(release), p -> p.getList("items").size() == 2);
+        JsonPath page = AnalystApi.awaitTop(release, p -> p.getList("items").size() == 2);
         return new String[] {
             page.getString("items.find { it.title.endsWith('" + tag + "keep_list_del') }.id"),
             page.getString("items.find { it.title.endsWith('" + tag + "dup_list_del') }.id")
@@ -358,15 +352,5 @@ class CollectionPolicyIT {
                 .map(CrashTriaged::getCollectionPolicy)
                 .sorted(Comparator.comparingLong(CollectionPolicyRequest::getSequence))
                 .toList();
-    }
-
-    private static JsonPath top(String release) {
-        return Tokens.analyst()
-                .queryParam("release", release)
-                .get("/api/v1/buckets")
-                .then()
-                .statusCode(200)
-                .extract()
-                .jsonPath();
     }
 }

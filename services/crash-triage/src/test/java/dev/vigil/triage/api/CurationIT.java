@@ -1,5 +1,6 @@
 package dev.vigil.triage.api;
 
+import static dev.vigil.triage.api.AnalystApi.awaitTop;
 import static dev.vigil.triage.api.AnalystApi.detail;
 import static dev.vigil.triage.api.AnalystApi.reportsOnPage;
 import static io.restassured.RestAssured.given;
@@ -204,20 +205,6 @@ class CurationIT {
                 .body(Map.of("into", into))
                 .post("/api/v1/buckets/" + source + "/merge")
                 .then();
-    }
-
-    private static JsonPath awaitTop(String release, java.util.function.Predicate<JsonPath> done) {
-        return await().atMost(Duration.ofSeconds(30))
-                .pollInterval(Duration.ofMillis(300))
-                .until(
-                        () -> Tokens.analyst()
-                                .queryParam("release", release)
-                                .get("/api/v1/buckets")
-                                .then()
-                                .statusCode(200)
-                                .extract()
-                                .jsonPath(),
-                        done);
     }
 
     private static String idOf(JsonPath page, String function) {

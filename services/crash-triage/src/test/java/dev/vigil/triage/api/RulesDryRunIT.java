@@ -45,16 +45,7 @@ class RulesDryRunIT {
                 two,
                 CrashFixtures.report(
                         release, "AcmeOS", CrashFixtures.console(LinuxConsoleParserTest.GPF.replace("acme", other))));
-        JsonPath page = await().atMost(Duration.ofSeconds(30))
-                .pollInterval(Duration.ofMillis(300))
-                .until(
-                        () -> Tokens.analyst()
-                                .queryParam("release", release)
-                                .get("/api/v1/buckets")
-                                .then()
-                                .extract()
-                                .jsonPath(),
-                        p -> p.getList("items").size() == 2 && reportsOnPage(p) == 3);
+        JsonPath page = AnalystApi.awaitTop(release, p -> p.getList("items").size() == 2 && reportsOnPage(p) == 3);
         String bucket = page.getString("items.find { it.title.endsWith('" + tag + "_list_del') }.id");
         JsonPath before = detail(bucket);
 
