@@ -7,6 +7,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -132,10 +133,52 @@ public final class BucketRepository {
             s.setTimestamp(1, Timestamp.from(r.detectedAt()));
             s.setTimestamp(2, Timestamp.from(r.detectedAt()));
             s.setObject(3, bucket);
+            boolean first;
             try (ResultSet rs = s.executeQuery()) {
                 rs.next();
-                return rs.getLong(1) == 1;
+                first = rs.getLong(1) == 1;
             }
+            tally(c, r, bucket);
+            return first;
+        }
+    }
+
+    /**
+     * The roll-ups the top-buckets ranking reads, for one more report: its day and hour, for the fleet and for its
+     * release, and its host and VM added to its day's sketches. One statement; under the bucket's row lock, taken
+     * by {@link #countInto}, so concurrent reports of a bucket update its rows one after the other.
+     */
+    private static void tally(Connection c, NewReport r, UUID bucket) throws SQLException {
+        String periods = " FROM f, (VALUES ('d'::\"char\", 'day'), ('h'::\"char\", 'hour')) g (grain, unit)";
+        String counted = " DO UPDATE SET reports = t.reports + 1, first_at = least(t.first_at, excluded.first_at),"
+                + " last_at = greatest(t.last_at, excluded.last_at)";
+        try (PreparedStatement s = c.prepareStatement("WITH f AS (SELECT ?::uuid AS b, ?::text AS p, ?::text AS r,"
+                + " ?::timestamptz AS at, ?::text AS host, ?::text AS vm),"
+                + " ft AS (INSERT INTO bucket_tally AS t (grain, period, bucket_id, reports, first_at, last_at)"
+                + " SELECT g.grain, date_trunc(g.unit, f.at, 'UTC'), f.b, 1, f.at, f.at" + periods
+                + " ON CONFLICT (grain, period, bucket_id)" + counted + "),"
+                + " rt AS (INSERT INTO release_tally AS t (product, release, grain, period, bucket_id, reports,"
+                + " first_at, last_at) SELECT f.p, f.r, g.grain, date_trunc(g.unit, f.at, 'UTC'), f.b, 1, f.at, f.at"
+                + periods + " ON CONFLICT (product, release, grain, period, bucket_id)" + counted + "),"
+                + " fr AS (INSERT INTO bucket_reach AS x (bucket_id, day, hosts, vms)"
+                + " SELECT f.b, date_trunc('day', f.at, 'UTC'), reach_add(reach_empty(), f.host),"
+                + " reach_add(reach_empty(), f.vm) FROM f ON CONFLICT (bucket_id, day) DO UPDATE SET"
+                + " hosts = reach_add(x.hosts, ?), vms = reach_add(x.vms, ?))"
+                + " INSERT INTO release_reach AS x (product, release, bucket_id, day, hosts, vms)"
+                + " SELECT f.p, f.r, f.b, date_trunc('day', f.at, 'UTC'), reach_add(reach_empty(), f.host),"
+                + " reach_add(reach_empty(), f.vm) FROM f ON CONFLICT (product, release, bucket_id, day) DO UPDATE SET"
+                + " hosts = reach_add(x.hosts, ?), vms = reach_add(x.vms, ?)")) {
+            s.setObject(1, bucket);
+            s.setString(2, r.product() == null ? "" : r.product());
+            s.setString(3, r.release() == null ? "" : r.release());
+            s.setTimestamp(4, Timestamp.from(r.detectedAt()));
+            s.setString(5, r.hostId());
+            s.setString(6, r.vmUuid());
+            s.setString(7, r.hostId());
+            s.setString(8, r.vmUuid());
+            s.setString(9, r.hostId());
+            s.setString(10, r.vmUuid());
+            s.executeUpdate();
         }
     }
 
@@ -249,70 +292,166 @@ public final class BucketRepository {
     }
 
     /**
-     * Buckets by reports in a window, most first, optionally for one product and release. Two steps: rank buckets
-     * by a plain count (a hash aggregate over the window), then read hosts, VMs and first/last seen for the page's
-     * buckets only, whose distinct counts are what cost.
+     * Buckets by reports in [from, to), most first (then the latest report first), optionally for one product and
+     * release. The ranking sums the roll-ups ({@link #tally}) of the window's whole UTC days and hours and counts
+     * the reports of the minutes at its edges, so its cost grows with buckets and days, not with reports. Hosts and
+     * VMs are estimated from the sketches of the UTC days the window touches ({@link Reach}).
      */
     public static List<BucketRow> top(
             Connection c, String product, String release, Instant from, Instant to, int limit, int offset)
             throws SQLException {
-        List<UUID> ranked = new ArrayList<>();
-        try (PreparedStatement s = c.prepareStatement(
-                "SELECT r.bucket_id FROM report r" + filters(product, release)
-                        + " GROUP BY r.bucket_id ORDER BY count(*) DESC, max(r.detected_at) DESC, r.bucket_id LIMIT ? OFFSET ?")) {
-            int n = bindWindow(s, product, release, from, to);
-            s.setInt(n++, limit);
-            s.setInt(n, offset);
+        List<Span> spans = Span.of(from, to);
+        if (spans.isEmpty()) {
+            return List.of();
+        }
+        boolean scoped = product != null || release != null;
+        StringBuilder sql = new StringBuilder("SELECT x.bucket_id, sum(x.n), min(x.f), max(x.l) FROM (");
+        List<Object> args = new ArrayList<>();
+        String union = "";
+        for (Span span : spans) {
+            sql.append(union);
+            union = " UNION ALL ";
+            if (span.grain() == null) {
+                sql.append("SELECT r.bucket_id, 1::bigint AS n, r.detected_at AS f, r.detected_at AS l FROM report r"
+                        + " WHERE r.detected_at >= ? AND r.detected_at < ?");
+                sql.append(product == null ? "" : " AND r.product = ?");
+                sql.append(release == null ? "" : " AND r.release = ?");
+            } else {
+                sql.append("SELECT t.bucket_id, t.reports AS n, t.first_at AS f, t.last_at AS l FROM ")
+                        .append(scoped ? "release_tally" : "bucket_tally")
+                        .append(" t WHERE t.grain = '")
+                        .append(span.grain())
+                        .append("' AND t.period >= ? AND t.period < ?");
+                sql.append(product == null ? "" : " AND t.product = ?");
+                sql.append(release == null ? "" : " AND t.release = ?");
+            }
+            args.add(Timestamp.from(span.from()));
+            args.add(Timestamp.from(span.to()));
+            if (product != null) {
+                args.add(product);
+            }
+            if (release != null) {
+                args.add(release);
+            }
+        }
+        sql.append(") x GROUP BY x.bucket_id ORDER BY sum(x.n) DESC, max(x.l) DESC, x.bucket_id LIMIT ? OFFSET ?");
+        args.add(limit);
+        args.add(offset);
+        record Ranked(UUID id, long reports, Instant first, Instant last) {}
+        List<Ranked> ranked = new ArrayList<>();
+        try (PreparedStatement s = c.prepareStatement(sql.toString())) {
+            // Planned for this window each time: a generic plan, made without its bounds, scans whole roll-ups.
+            s.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(0);
+            for (int i = 0; i < args.size(); i++) {
+                s.setObject(i + 1, args.get(i));
+            }
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
-                    ranked.add(rs.getObject(1, UUID.class));
+                    ranked.add(new Ranked(
+                            rs.getObject(1, UUID.class),
+                            rs.getLong(2),
+                            rs.getTimestamp(3).toInstant(),
+                            rs.getTimestamp(4).toInstant()));
                 }
             }
         }
         if (ranked.isEmpty()) {
             return List.of();
         }
-        java.util.Map<UUID, BucketRow> rows = new java.util.HashMap<>();
-        try (PreparedStatement s = c.prepareStatement(
-                "SELECT b.id, b.title, b.symbolic_key, b.rules_version, count(*), count(DISTINCT r.host_id),"
-                        + " count(DISTINCT r.vm_uuid), min(r.detected_at), max(r.detected_at)"
-                        + " FROM bucket b JOIN report r ON r.bucket_id = b.id"
-                        + filters(product, release)
-                        + " AND b.id = ANY (?) GROUP BY b.id, b.title, b.symbolic_key, b.rules_version")) {
-            int n = bindWindow(s, product, release, from, to);
-            s.setArray(n, c.createArrayOf("uuid", ranked.toArray()));
+        Object[] ids = ranked.stream().map(Ranked::id).toArray();
+        java.util.Map<UUID, String[]> names = new java.util.HashMap<>();
+        try (PreparedStatement s =
+                c.prepareStatement("SELECT id, title, symbolic_key, rules_version FROM bucket WHERE id = ANY (?)")) {
+            s.setArray(1, c.createArrayOf("uuid", ids));
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
-                    BucketRow row = bucket(rs);
-                    rows.put(row.id(), row);
+                    names.put(
+                            rs.getObject(1, UUID.class),
+                            new String[] {rs.getString(2), rs.getString(3), String.valueOf(rs.getInt(4))});
+                }
+            }
+        }
+        java.util.Map<UUID, Reach> hosts = new java.util.HashMap<>();
+        java.util.Map<UUID, Reach> vms = new java.util.HashMap<>();
+        try (PreparedStatement s = c.prepareStatement("SELECT x.bucket_id, x.hosts, x.vms FROM "
+                + (scoped ? "release_reach" : "bucket_reach") + " x WHERE x.bucket_id = ANY (?)"
+                + " AND x.day >= ? AND x.day < ?" + (product == null ? "" : " AND x.product = ?")
+                + (release == null ? "" : " AND x.release = ?"))) {
+            int n = 1;
+            s.setArray(n++, c.createArrayOf("uuid", ids));
+            s.setTimestamp(n++, Timestamp.from(from.truncatedTo(ChronoUnit.DAYS)));
+            s.setTimestamp(n++, Timestamp.from(Span.ceil(to, ChronoUnit.DAYS)));
+            if (product != null) {
+                s.setString(n++, product);
+            }
+            if (release != null) {
+                s.setString(n, release);
+            }
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    UUID id = rs.getObject(1, UUID.class);
+                    hosts.computeIfAbsent(id, k -> new Reach()).add(rs.getBytes(2));
+                    vms.computeIfAbsent(id, k -> new Reach()).add(rs.getBytes(3));
                 }
             }
         }
         List<BucketRow> page = new ArrayList<>();
-        for (UUID id : ranked) {
-            page.add(rows.get(id));
+        for (Ranked r : ranked) {
+            String[] name = names.get(r.id());
+            page.add(new BucketRow(
+                    r.id(),
+                    name[0],
+                    name[1],
+                    Integer.parseInt(name[2]),
+                    r.reports(),
+                    Math.min(
+                            r.reports(), hosts.getOrDefault(r.id(), new Reach()).estimate()),
+                    Math.min(r.reports(), vms.getOrDefault(r.id(), new Reach()).estimate()),
+                    r.first(),
+                    r.last()));
         }
         return page;
     }
 
-    /** The window and the filters that are given (an absent one is left out, so the planner can use indexes). */
-    private static String filters(String product, String release) {
-        return " WHERE r.detected_at >= ? AND r.detected_at < ?" + (product == null ? "" : " AND r.product = ?")
-                + (release == null ? "" : " AND r.release = ?");
-    }
+    /**
+     * A part of a window answered at one grain: {@code 'd'} (whole UTC days) and {@code 'h'} (whole hours) from the
+     * roll-ups, null (the minutes at the window's edges) from the reports.
+     */
+    record Span(Character grain, Instant from, Instant to) {
 
-    private static int bindWindow(PreparedStatement s, String product, String release, Instant from, Instant to)
-            throws SQLException {
-        int n = 1;
-        s.setTimestamp(n++, Timestamp.from(from));
-        s.setTimestamp(n++, Timestamp.from(to));
-        if (product != null) {
-            s.setString(n++, product);
+        /** The window [from, to) as its edge minutes, whole hours and whole days; empty for an empty window. */
+        static List<Span> of(Instant from, Instant to) {
+            List<Span> spans = new ArrayList<>();
+            Instant h1 = ceil(from, ChronoUnit.HOURS);
+            Instant h2 = to.truncatedTo(ChronoUnit.HOURS);
+            if (!h1.isBefore(h2)) {
+                add(spans, null, from, to);
+                return spans;
+            }
+            add(spans, null, from, h1);
+            Instant d1 = ceil(h1, ChronoUnit.DAYS);
+            Instant d2 = h2.truncatedTo(ChronoUnit.DAYS);
+            if (!d1.isBefore(d2)) {
+                add(spans, 'h', h1, h2);
+            } else {
+                add(spans, 'h', h1, d1);
+                add(spans, 'd', d1, d2);
+                add(spans, 'h', d2, h2);
+            }
+            add(spans, null, h2, to);
+            return spans;
         }
-        if (release != null) {
-            s.setString(n++, release);
+
+        private static void add(List<Span> spans, Character grain, Instant from, Instant to) {
+            if (from.isBefore(to)) {
+                spans.add(new Span(grain, from, to));
+            }
         }
-        return n;
+
+        static Instant ceil(Instant t, ChronoUnit unit) {
+            Instant floor = t.truncatedTo(unit);
+            return floor.equals(t) ? t : floor.plus(1, unit);
+        }
     }
 
     /**
@@ -356,6 +495,8 @@ public final class BucketRepository {
         args.add(limit);
         args.add(offset);
         try (PreparedStatement s = c.prepareStatement(sql.toString())) {
+            // Planned for this window each time: a generic plan, made without its bounds, scans whole roll-ups.
+            s.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(0);
             for (int i = 0; i < args.size(); i++) {
                 s.setObject(i + 1, args.get(i));
             }
@@ -405,6 +546,142 @@ public final class BucketRepository {
                         + " GROUP BY bucket_id, coalesce(product, ''), coalesce(release, '')")) {
             s.setObject(1, bucket);
             s.executeUpdate();
+        }
+        retally(c, bucket);
+    }
+
+    /**
+     * Rebuilds the roll-ups of a bucket's reports ({@link #tally}), or of every bucket's when {@code bucket} is
+     * null: what a merge or unmerge that moved reports, or a bulk load of reports, leaves behind. Counts are grouped
+     * by PostgreSQL; sketches are built here from the reports in order of bucket and day, one day's at a time, with
+     * the hash {@code reach_add} uses ({@link Reach#put}). Runs in the caller's transaction (auto-commit off).
+     */
+    public static void retally(Connection c, UUID bucket) throws SQLException {
+        String only = bucket == null ? "" : " WHERE bucket_id = ?";
+        String periods = " FROM report r CROSS JOIN (VALUES ('d'::\"char\", 'day'), ('h'::\"char\", 'hour')) g"
+                + " (grain, unit)" + (bucket == null ? "" : " WHERE r.bucket_id = ?");
+        for (String sql : List.of(
+                "DELETE FROM bucket_tally" + only,
+                "DELETE FROM release_tally" + only,
+                "DELETE FROM bucket_reach" + only,
+                "DELETE FROM release_reach" + only,
+                "INSERT INTO bucket_tally (grain, period, bucket_id, reports, first_at, last_at)"
+                        + " SELECT g.grain, date_trunc(g.unit, r.detected_at, 'UTC'), r.bucket_id, count(*),"
+                        + " min(r.detected_at), max(r.detected_at)" + periods + " GROUP BY 1, 2, 3",
+                "INSERT INTO release_tally (product, release, grain, period, bucket_id, reports, first_at, last_at)"
+                        + " SELECT coalesce(r.product, ''), coalesce(r.release, ''), g.grain,"
+                        + " date_trunc(g.unit, r.detected_at, 'UTC'), r.bucket_id, count(*), min(r.detected_at),"
+                        + " max(r.detected_at)" + periods + " GROUP BY 1, 2, 3, 4, 5")) {
+            try (PreparedStatement s = c.prepareStatement(sql)) {
+                if (bucket != null) {
+                    s.setObject(1, bucket);
+                }
+                s.executeUpdate();
+            }
+        }
+        try (PreparedStatement read = c.prepareStatement("SELECT bucket_id, date_trunc('day', detected_at, 'UTC'),"
+                        + " coalesce(product, ''), coalesce(release, ''), host_id, vm_uuid FROM report" + only
+                        + " ORDER BY 1, 2, 3, 4");
+                PreparedStatement fleet = c.prepareStatement(
+                        "INSERT INTO bucket_reach (bucket_id, day, hosts, vms) VALUES (?, ?, ?, ?)");
+                PreparedStatement scoped = c.prepareStatement("INSERT INTO release_reach (product, release,"
+                        + " bucket_id, day, hosts, vms) VALUES (?, ?, ?, ?, ?, ?)")) {
+            if (bucket != null) {
+                read.setObject(1, bucket);
+            }
+            read.setFetchSize(10_000);
+            ReachBuilder day = new ReachBuilder(fleet, scoped);
+            try (ResultSet rs = read.executeQuery()) {
+                while (rs.next()) {
+                    day.add(
+                            rs.getObject(1, UUID.class),
+                            rs.getTimestamp(2),
+                            rs.getString(3),
+                            rs.getString(4),
+                            rs.getString(5),
+                            rs.getString(6));
+                }
+            }
+            day.finish();
+        }
+    }
+
+    /** The sketches of reports read in order of bucket, day, product and release, written a batch at a time. */
+    private static final class ReachBuilder {
+        private final PreparedStatement fleet;
+        private final PreparedStatement scoped;
+        private UUID bucket;
+        private Timestamp day;
+        private String product;
+        private String release;
+        private byte[] fleetHosts;
+        private byte[] fleetVms;
+        private byte[] hosts;
+        private byte[] vms;
+        private int batched;
+
+        ReachBuilder(PreparedStatement fleet, PreparedStatement scoped) {
+            this.fleet = fleet;
+            this.scoped = scoped;
+        }
+
+        void add(UUID bucket, Timestamp day, String product, String release, String host, String vm)
+                throws SQLException {
+            boolean sameDay = bucket.equals(this.bucket) && day.equals(this.day);
+            if (!sameDay || !product.equals(this.product) || !release.equals(this.release)) {
+                flushRelease();
+                this.product = product;
+                this.release = release;
+                hosts = new byte[Reach.REGISTERS];
+                vms = new byte[Reach.REGISTERS];
+            }
+            if (!sameDay) {
+                flushDay();
+                this.bucket = bucket;
+                this.day = day;
+                fleetHosts = new byte[Reach.REGISTERS];
+                fleetVms = new byte[Reach.REGISTERS];
+            }
+            Reach.put(hosts, host);
+            Reach.put(vms, vm);
+            Reach.put(fleetHosts, host);
+            Reach.put(fleetVms, vm);
+        }
+
+        private void flushRelease() throws SQLException {
+            if (hosts != null) {
+                scoped.setString(1, product);
+                scoped.setString(2, release);
+                scoped.setObject(3, bucket);
+                scoped.setTimestamp(4, day);
+                scoped.setBytes(5, hosts);
+                scoped.setBytes(6, vms);
+                scoped.addBatch();
+                batched++;
+            }
+        }
+
+        private void flushDay() throws SQLException {
+            if (fleetHosts != null) {
+                fleet.setObject(1, bucket);
+                fleet.setTimestamp(2, day);
+                fleet.setBytes(3, fleetHosts);
+                fleet.setBytes(4, fleetVms);
+                fleet.addBatch();
+                batched++;
+            }
+            if (batched >= 500) {
+                fleet.executeBatch();
+                scoped.executeBatch();
+                batched = 0;
+            }
+        }
+
+        void finish() throws SQLException {
+            flushRelease();
+            flushDay();
+            fleet.executeBatch();
+            scoped.executeBatch();
         }
     }
 
