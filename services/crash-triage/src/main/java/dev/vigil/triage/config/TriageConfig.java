@@ -43,6 +43,9 @@ public interface TriageConfig {
         @WithName("uptime-url")
         java.util.Optional<String> uptimeUrl();
 
+        /** How long triage waits for the uptime ledger, and how much of its answer it reads. */
+        Uptime uptime();
+
         /** When a bucket counts as a regression in a release. */
         Regression regression();
 
@@ -76,6 +79,37 @@ public interface TriageConfig {
         @WithName("outbox-sweep")
         @WithDefault("10s")
         String outboxSweep();
+    }
+
+    interface Uptime {
+        /** The most time opening a connection to ingestion may take. */
+        @WithName("connect-timeout")
+        @WithDefault("2s")
+        Duration connectTimeout();
+
+        /** The most time ingestion may stay silent once asked. */
+        @WithName("read-timeout")
+        @WithDefault("4s")
+        Duration readTimeout();
+
+        /** The most time one question may take in all, connecting and reading included; then there is no rate. */
+        @WithDefault("5s")
+        Duration timeout();
+
+        /** The largest answer read, in bytes; a larger one is refused before it is read through, and gives no rate. */
+        @WithName("max-bytes")
+        @WithDefault("4194304")
+        int maxBytes();
+
+        /** The circuit breaker judges this many latest questions and opens when half of them failed. */
+        @WithName("breaker-window")
+        @WithDefault("4")
+        int breakerWindow();
+
+        /** How long an open breaker answers "no rate" without asking, before one question tries ingestion again. */
+        @WithName("breaker-delay")
+        @WithDefault("30s")
+        Duration breakerDelay();
     }
 
     interface Collection {

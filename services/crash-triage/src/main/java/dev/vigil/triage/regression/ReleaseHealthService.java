@@ -1,7 +1,7 @@
 package dev.vigil.triage.regression;
 
-import dev.vigil.triage.bucket.UptimeClient;
 import dev.vigil.triage.config.TriageConfig;
+import dev.vigil.triage.uptime.UptimeClient;
 import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.Connection;
