@@ -26,7 +26,7 @@ public class ProblemMapper {
     private static final MediaType PROBLEM_JSON_TYPE = MediaType.valueOf(PROBLEM_JSON);
     private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
 
-    /** Headers of the framework's answer that a problem body must not lose (405's Allow, 401's challenge). */
+    /** Headers of a refusal that its problem body must not lose (Allow, an authentication challenge, Retry-After). */
     private static final List<String> KEPT_HEADERS =
             List.of(HttpHeaders.ALLOW, HttpHeaders.WWW_AUTHENTICATE, HttpHeaders.RETRY_AFTER);
 
