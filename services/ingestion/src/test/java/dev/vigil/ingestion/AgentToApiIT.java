@@ -3,8 +3,15 @@ package dev.vigil.ingestion;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsInAnyOrder;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.empty;
+import static org.hamcrest.Matchers.emptyOrNullString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.lessThan;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.startsWith;
 
 import dev.vigil.agent.Agent;
 import dev.vigil.agent.config.AgentConfig;
@@ -12,6 +19,7 @@ import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.ValidatableResponse;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
@@ -72,17 +80,127 @@ class AgentToApiIT {
 
     @Test
     void answersUnknownVmsWithAProblem() {
-        given().get("/api/v1/vms/{id}/events", "no-such-vm")
-                .then()
-                .statusCode(404)
-                .body("title", equalTo("VM not found"))
-                .body("status", equalTo(404));
+        String vm = UUID.randomUUID().toString();
+        for (String path : new String[] {"/api/v1/vms/" + vm, "/api/v1/vms/" + vm + "/events"}) {
+            problem(given().get(path), 404, "VM not found", path)
+                    .body("detail", equalTo("no VM with id " + vm + " has reported"));
+        }
+        problem(given().get("/api/v1/hosts/never-seen"), 404, "Host not found", "/api/v1/hosts/never-seen");
+        String incident = "/api/v1/incidents/" + UUID.randomUUID();
+        problem(given().get(incident), 404, "Incident not found", incident);
     }
 
     @Test
     void refusesOutOfRangePaging() {
-        given().get("/api/v1/vms?size=0").then().statusCode(400).body("title", equalTo("Bad paging"));
-        given().get("/api/v1/vms?page=-1").then().statusCode(400);
+        problem(given().get("/api/v1/vms?size=0"), 400, "Bad paging", "/api/v1/vms")
+                .body("detail", containsString("size=0"));
+        problem(given().get("/api/v1/vms?page=-1"), 400, "Bad paging", "/api/v1/vms");
+        problem(given().get("/api/v1/hosts?size=501"), 400, "Bad paging", "/api/v1/hosts");
+    }
+
+    @Test
+    void refusesPagingThatIsNoWholeNumberNamingTheParameter() {
+        String vm = UUID.randomUUID().toString();
+        String[][] cases = {
+            {"/api/v1/vms", "size=abc", "size"},
+            {"/api/v1/vms", "page=abc", "page"},
+            {"/api/v1/vms", "size=1.5", "size"},
+            {"/api/v1/vms", "page=2147483648", "page"},
+            {"/api/v1/hosts", "size=abc", "size"},
+            {"/api/v1/vms/" + vm + "/events", "page=abc", "page"},
+            {"/api/v1/vms/" + vm + "/feedback", "size=1.5", "size"},
+            {"/api/v1/vms/" + vm + "/artifacts", "page=x", "page"},
+        };
+        for (String[] c : cases) {
+            problem(given().get(c[0] + "?" + c[1]), 400, "Bad parameter", c[0])
+                    .body("detail", startsWith(c[2] + " must be a whole number"));
+        }
+        problem(
+                        given().post("/api/v1/dead-letters/replay?limit=abc"),
+                        400,
+                        "Bad parameter",
+                        "/api/v1/dead-letters/replay")
+                .body("detail", startsWith("limit must be a whole number"));
+    }
+
+    @Test
+    void answersAPageFarPastTheEndEmpty() {
+        given().get("/api/v1/vms?page=2147483647&size=500")
+                .then()
+                .statusCode(200)
+                .body("items", empty())
+                .body("page", equalTo(Integer.MAX_VALUE));
+        given().get("/api/v1/hosts?page=2147483647").then().statusCode(200).body("items", empty());
+    }
+
+    @Test
+    void refusesANulInAnIdOrQueryWithA400() {
+        for (String path : new String[] {
+            "/api/v1/vms/a%00b", "/api/v1/vms/a%00b/events", "/api/v1/hosts/a%00b", "/api/v1/incidents/a%00b"
+        }) {
+            problem(given().urlEncodingEnabled(false).get(path), 400, "Bad parameter", path)
+                    .body("detail", not(containsString("\u0000")));
+        }
+        problem(
+                        given().urlEncodingEnabled(false)
+                                .get("/api/v1/fleet/uptime?from=2026-01-01&to=2026-01-02&product=a%00b"),
+                        400,
+                        "Bad parameter",
+                        "/api/v1/fleet/uptime")
+                .body("detail", equalTo("product must not contain a NUL character"));
+    }
+
+    @Test
+    void refusesAMalformedVmIdWithoutEchoingItAtLength() {
+        String id = "x".repeat(3000);
+        for (String path : new String[] {"/api/v1/vms/" + id, "/api/v1/vms/" + id + "/feedback"}) {
+            problem(given().get(path), 400, "Bad parameter", null)
+                    .body("detail", startsWith("the VM id must be a UUID"))
+                    .body("detail", containsString("(3000 characters)"))
+                    .body("detail.length()", lessThan(400))
+                    .body("instance.length()", lessThan(250));
+        }
+        problem(given().get("/api/v1/vms/no-such-vm/events"), 400, "Bad parameter", "/api/v1/vms/no-such-vm/events");
+    }
+
+    @Test
+    void titlesUptimeDateErrorsAsDates() {
+        problem(
+                        given().get("/api/v1/fleet/uptime?from=yesterday&to=2026-01-02"),
+                        400,
+                        "Bad dates",
+                        "/api/v1/fleet/uptime")
+                .body("detail", equalTo("from must be an ISO date such as 2026-11-24 (got yesterday)"));
+        problem(
+                given().get("/api/v1/fleet/uptime?from=2026-01-02&to=2026-01-01"),
+                400,
+                "Bad dates",
+                "/api/v1/fleet/uptime");
+    }
+
+    @Test
+    void answersTheFrameworksRefusalsWithProblemsToo() {
+        problem(given().get("/api/v1/no-such-thing"), 404, "Not Found", "/api/v1/no-such-thing");
+        problem(given().delete("/api/v1/vms"), 405, "Method Not Allowed", "/api/v1/vms")
+                .body("detail", containsString("OPTIONS"));
+        given().options("/api/v1/vms").then().statusCode(200).header("Allow", containsString("GET"));
+        problem(given().accept("text/html").get("/api/v1/vms"), 406, "Not Acceptable", "/api/v1/vms");
+        problem(given().get("/api/v1/vms?q=" + "y".repeat(5000)), 414, "Request-URI Too Long", "/api/v1/vms")
+                .body("detail", containsString("4096"));
+    }
+
+    /** A problem answer: its status, media type, and body fields; {@code instance} unchecked when null. */
+    private static ValidatableResponse problem(
+            io.restassured.response.Response response, int status, String title, String instance) {
+        ValidatableResponse then = response.then()
+                .statusCode(status)
+                .contentType(startsWith("application/problem+json"))
+                .body("type", equalTo("about:blank"))
+                .body("title", equalTo(title))
+                .body("status", equalTo(status))
+                .body("keySet()", containsInAnyOrder("type", "title", "status", "detail", "instance"))
+                .body("detail", not(emptyOrNullString()));
+        return instance == null ? then : then.body("instance", equalTo(instance));
     }
 
     @Test

@@ -2,6 +2,9 @@ package dev.vigil.triage.api;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vigil.problem.ProblemDto;
+import dev.vigil.problem.ProblemException;
+import dev.vigil.problem.RequestParams;
 import dev.vigil.triage.bucket.BucketRepository;
 import dev.vigil.triage.bucket.BucketRepository.BucketRow;
 import dev.vigil.triage.bucket.BucketRepository.ReportRow;
@@ -258,6 +261,8 @@ public class BucketResource {
             @QueryParam("offset") String offsetText)
             throws SQLException {
         PageParams paging = PageParams.parse(limitText, offsetText, 50, MAX_LIMIT);
+        RequestParams.text("product", product);
+        RequestParams.text("release", release);
         int limit = paging.limit();
         int offset = paging.offset();
         Instant end;
@@ -266,7 +271,8 @@ public class BucketResource {
             end = to == null ? Instant.now() : Instant.parse(to);
             start = from == null ? end.minusSeconds(7 * 24 * 3600) : Instant.parse(from);
         } catch (DateTimeParseException e) {
-            return problem(400, "Bad time", "from and to are ISO-8601 instants, e.g. 2026-11-25T00:00:00Z");
+            throw ProblemException.badRequest(
+                    "Bad time", "from and to are ISO-8601 instants, e.g. 2026-11-25T00:00:00Z");
         }
         try (Connection c = db.getConnection()) {
             Double hours = release == null
@@ -358,7 +364,7 @@ public class BucketResource {
         if (value.length() > MAX_TERM) {
             throw ProblemException.badRequest("Bad search", name + " is at most " + MAX_TERM + " characters");
         }
-        return value.strip();
+        return RequestParams.text(name, value.strip());
     }
 
     /** A STOP code as the bucket stores it ({@code 0xD1}), from {@code 0xd1}, {@code D1} or {@code 0x000000D1}. */
@@ -373,7 +379,8 @@ public class BucketResource {
         try {
             return String.format("0x%X", Long.parseUnsignedLong(hex, 16));
         } catch (NumberFormatException e) {
-            throw ProblemException.badRequest("Bad search", "bugcheck is a hex STOP code such as 0xD1, got " + value);
+            throw ProblemException.badRequest(
+                    "Bad search", "bugcheck is a hex STOP code such as 0xD1, got " + ProblemDto.echo(value));
         }
     }
 
@@ -385,20 +392,19 @@ public class BucketResource {
                     + " the stored artifacts that work for a short while (vigil.triage.link-ttl).")
     @APIResponse(responseCode = "200", description = "The bucket")
     @APIResponse(
+            responseCode = "400",
+            description = "The id is not a UUID",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    @APIResponse(
             responseCode = "404",
             description = "No such bucket",
             content = @Content(schema = @Schema(implementation = ProblemDto.class)))
     public Response one(@PathParam("id") String id) throws SQLException, IOException {
-        UUID uuid;
-        try {
-            uuid = UUID.fromString(id);
-        } catch (IllegalArgumentException e) {
-            return problem(404, "No such bucket", "bucket ids are UUIDs");
-        }
+        UUID uuid = bucketId(id);
         try (Connection c = db.getConnection()) {
             BucketRow b = BucketRepository.bucket(c, uuid);
             if (b == null) {
-                return problem(404, "No such bucket", "no bucket " + id);
+                throw ProblemException.notFound("No such bucket", "no bucket " + uuid);
             }
             List<ReportDto> reports = new ArrayList<>();
             for (ReportRow r : BucketRepository.reports(c, uuid, 50)) {
@@ -480,10 +486,8 @@ public class BucketResource {
         return list;
     }
 
-    private static Response problem(int status, String title, String detail) {
-        return Response.status(status)
-                .type(MediaType.APPLICATION_JSON)
-                .entity(ProblemDto.of(status, title, detail))
-                .build();
+    /** A bucket id from a path: anything but a UUID names no bucket, and is a bad request rather than a miss. */
+    static UUID bucketId(String id) {
+        return UUID.fromString(RequestParams.uuid("the bucket id", id));
     }
 }

@@ -1,5 +1,7 @@
 package dev.vigil.triage.api;
 
+import dev.vigil.problem.ProblemDto;
+import dev.vigil.problem.ProblemException;
 import dev.vigil.triage.bucket.CurationException;
 import dev.vigil.triage.bucket.CurationService;
 import dev.vigil.triage.bucket.CurationService.Merge;
@@ -44,6 +46,10 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @APIResponse(
         responseCode = "403",
         description = "The token lacks the role this needs",
+        content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+@APIResponse(
+        responseCode = "400",
+        description = "The bucket id is not a UUID",
         content = @Content(schema = @Schema(implementation = ProblemDto.class)))
 @APIResponse(
         responseCode = "404",
@@ -240,15 +246,15 @@ public class CurationResource {
         if (value.length() > max) {
             throw ProblemException.badRequest("Bad " + name, name + " is at most " + max + " characters");
         }
+        if (value.indexOf('\0') >= 0) {
+            // PostgreSQL text cannot hold NUL.
+            throw ProblemException.badRequest("Bad " + name, name + " must not contain a NUL character");
+        }
         return value.strip();
     }
 
     private static UUID bucket(String id) {
-        try {
-            return UUID.fromString(id);
-        } catch (IllegalArgumentException e) {
-            throw new ProblemException(404, "No such bucket", "bucket ids are UUIDs, got " + id);
-        }
+        return BucketResource.bucketId(id);
     }
 
     private static String author(SecurityContext who) {

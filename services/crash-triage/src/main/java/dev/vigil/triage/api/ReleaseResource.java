@@ -1,5 +1,8 @@
 package dev.vigil.triage.api;
 
+import dev.vigil.problem.ProblemDto;
+import dev.vigil.problem.ProblemException;
+import dev.vigil.problem.RequestParams;
 import dev.vigil.triage.regression.ReleaseHealthService;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.GET;
@@ -102,12 +105,14 @@ public class ReleaseResource {
         }
         Double ratio = number("minRateRatio", minRateRatio);
         if (ratio != null && ratio < 1) {
-            throw ProblemException.badRequest("Bad rate test", "minRateRatio must be at least 1, got " + minRateRatio);
+            throw ProblemException.badRequest(
+                    "Bad rate test", "minRateRatio must be at least 1, got " + ProblemDto.echo(minRateRatio));
         }
         Double alpha = number("significance", significance);
         if (alpha != null && !(alpha > 0 && alpha < 1)) {
             throw ProblemException.badRequest(
-                    "Bad rate test", "significance must be between 0 and 1 (exclusive), got " + significance);
+                    "Bad rate test",
+                    "significance must be between 0 and 1 (exclusive), got " + ProblemDto.echo(significance));
         }
         return ReleaseHealthDto.of(health.health(
                 new ReleaseHealthService.Query(productName, releaseName, previousName, first, last, ratio, alpha)));
@@ -121,7 +126,7 @@ public class ReleaseResource {
             throw ProblemException.badRequest(
                     "Bad product or release", parameter + " is at most " + MAX_NAME + " characters");
         }
-        return value;
+        return RequestParams.text(parameter, value);
     }
 
     private static LocalDate day(String parameter, String value, LocalDate fallback) {
@@ -132,7 +137,8 @@ public class ReleaseResource {
             return LocalDate.parse(value.strip());
         } catch (DateTimeParseException e) {
             throw ProblemException.badRequest(
-                    "Bad window", parameter + " must be a UTC day such as 2026-11-24, got '" + value + "'");
+                    "Bad window",
+                    parameter + " must be a UTC day such as 2026-11-24, got '" + ProblemDto.echo(value) + "'");
         }
     }
 
@@ -148,7 +154,7 @@ public class ReleaseResource {
         }
         if (!Double.isFinite(number)) {
             throw ProblemException.badRequest(
-                    "Bad rate test", parameter + " must be a number such as 1.5, got '" + value + "'");
+                    "Bad rate test", parameter + " must be a number such as 1.5, got '" + ProblemDto.echo(value) + "'");
         }
         return number;
     }

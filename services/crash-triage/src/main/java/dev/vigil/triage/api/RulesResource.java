@@ -3,6 +3,9 @@ package dev.vigil.triage.api;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vigil.problem.ProblemDto;
+import dev.vigil.problem.ProblemException;
+import dev.vigil.problem.RequestParams;
 import dev.vigil.triage.rules.RulesDryRun;
 import dev.vigil.triage.rules.RulesService;
 import dev.vigil.triage.signature.InvalidRulesException;
@@ -128,6 +131,7 @@ public class RulesResource {
         if (after != null && after.length() > MAX_CURSOR) {
             throw ProblemException.badRequest("Bad cursor", "after is an incident id from a previous page's next");
         }
+        RequestParams.text("after", after);
         Signatures candidate = new Signatures(candidate(body));
         RulesService.DryRun run = rules.dryRun(candidate, after == null || after.isBlank() ? null : after, limit);
         RulesDryRun.Outcome o = run.outcome();
@@ -161,7 +165,7 @@ public class RulesResource {
         try {
             json = JSON.readTree(body);
         } catch (JsonProcessingException e) {
-            throw ProblemException.badRequest("Bad rules", "not JSON: " + e.getOriginalMessage());
+            throw ProblemException.badRequest("Bad rules", "not JSON: " + ProblemDto.echo(e.getOriginalMessage()));
         } catch (IOException e) {
             throw ProblemException.badRequest("Bad rules", "not JSON");
         }

@@ -1,5 +1,7 @@
 package dev.vigil.triage.api;
 
+import dev.vigil.problem.ProblemDto;
+import dev.vigil.problem.ProblemException;
 import dev.vigil.triage.evidence.LinuxConsoleParser;
 import dev.vigil.triage.evidence.VmcoreParser;
 import dev.vigil.triage.evidence.WindowsDumpHeader;
@@ -70,13 +72,13 @@ public class SignatureResource {
                     @QueryParam("release")
                     String release) {
         if (body.length > MAX_BYTES) {
-            return problem(413, "Evidence too large", "send at most " + MAX_BYTES + " bytes around the crash");
+            throw new ProblemException(
+                    413, "Evidence too large", "send at most " + MAX_BYTES + " bytes around the crash");
         }
         String text = new String(body, StandardCharsets.UTF_8);
         return LinuxConsoleParser.parse(text)
                 .map(report -> ok("linux-console", report, rules.signatures().of(report, release)))
-                .orElseGet(() -> problem(
-                        400,
+                .orElseThrow(() -> ProblemException.badRequest(
                         "Unrecognized evidence",
                         "no kernel report (Oops, BUG, WARNING, panic, ...) found in " + body.length
                                 + " bytes of text"));
@@ -101,16 +103,17 @@ public class SignatureResource {
             content = @Content(schema = @Schema(implementation = ProblemDto.class)))
     public Response dumpHeader(byte[] body, @QueryParam("release") String release) {
         if (body.length > MAX_BYTES) {
-            return problem(413, "Evidence too large", "send the first 8 KiB of the dump, at most " + MAX_BYTES);
+            throw new ProblemException(
+                    413, "Evidence too large", "send the first 8 KiB of the dump, at most " + MAX_BYTES);
         }
         if (VmcoreParser.recognizes(body)) {
             return VmcoreParser.parse(body)
                     .map(facts -> ok("linux-vmcore", facts, rules.signatures().of(facts, release)))
-                    .orElseGet(() -> problem(400, "Unrecognized evidence", "a damaged or truncated dump header"));
+                    .orElseThrow(() ->
+                            ProblemException.badRequest("Unrecognized evidence", "a damaged or truncated dump header"));
         }
         if (body.length >= 12 && new String(body, 0, 12, StandardCharsets.US_ASCII).equals("makedumpfile")) {
-            return problem(
-                    400,
+            throw ProblemException.badRequest(
                     "Unrecognized evidence",
                     "a flattened kdump stream: rebuild the file with `makedumpfile -R` (Vigil's agent stores regular"
                             + " kdump files)");
@@ -118,8 +121,7 @@ public class SignatureResource {
         return WindowsDumpHeader.parse(body)
                 .map(header ->
                         ok("windows-dump-header", header, rules.signatures().of(header, release)))
-                .orElseGet(() -> problem(
-                        400,
+                .orElseThrow(() -> ProblemException.badRequest(
                         "Unrecognized evidence",
                         WindowsDumpHeader.looksLikeOne(body)
                                 ? "a PAGEDU64 header needs at least 96 bytes, got " + body.length
@@ -135,13 +137,6 @@ public class SignatureResource {
                         s.symbolicText(),
                         s.frames(),
                         s.rulesVersion()))
-                .build();
-    }
-
-    private static Response problem(int status, String title, String detail) {
-        return Response.status(status)
-                .type(MediaType.APPLICATION_JSON)
-                .entity(ProblemDto.of(status, title, detail))
                 .build();
     }
 }

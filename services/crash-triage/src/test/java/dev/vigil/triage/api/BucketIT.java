@@ -1,6 +1,13 @@
 package dev.vigil.triage.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsInAnyOrder;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.emptyOrNullString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.lessThan;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.startsWith;
 
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
@@ -16,6 +23,8 @@ import dev.vigil.triage.evidence.LinuxConsoleParserTest;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
+import io.restassured.response.Response;
+import io.restassured.response.ValidatableResponse;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -155,14 +164,118 @@ class BucketIT {
 
     @Test
     void badQueriesAndUnknownBucketsGetProblems() {
-        Tokens.analyst().queryParam("limit", 0).get("/api/v1/buckets").then().statusCode(400);
-        Tokens.analyst()
-                .queryParam("from", "yesterday")
-                .get("/api/v1/buckets")
-                .then()
-                .statusCode(400);
-        Tokens.analyst().get("/api/v1/buckets/" + UUID.randomUUID()).then().statusCode(404);
-        Tokens.analyst().get("/api/v1/buckets/not-a-uuid").then().statusCode(404);
+        problem(Tokens.analyst().queryParam("limit", 0).get("/api/v1/buckets"), 400, "Bad paging", "/api/v1/buckets");
+        problem(
+                Tokens.analyst().queryParam("offset", Integer.MAX_VALUE).get("/api/v1/buckets"),
+                400,
+                "Bad paging",
+                "/api/v1/buckets");
+        problem(
+                        Tokens.analyst().queryParam("from", "yesterday").get("/api/v1/buckets"),
+                        400,
+                        "Bad time",
+                        "/api/v1/buckets")
+                .body("detail", containsString("ISO-8601"));
+        String unknown = "/api/v1/buckets/" + UUID.randomUUID();
+        problem(Tokens.analyst().get(unknown), 404, "No such bucket", unknown);
+        problem(Tokens.analyst().get("/api/v1/buckets/not-a-uuid"), 400, "Bad parameter", "/api/v1/buckets/not-a-uuid")
+                .body("detail", startsWith("the bucket id must be a UUID"));
+    }
+
+    @Test
+    void pagingThatIsNoWholeNumberIsA400NamingTheParameter() {
+        String[][] cases = {
+            {"/api/v1/buckets", "limit=abc", "limit"},
+            {"/api/v1/buckets", "offset=1.5", "offset"},
+            {"/api/v1/buckets/search", "limit=1.5", "limit"},
+            {"/api/v1/buckets/search", "offset=99999999999", "offset"},
+        };
+        for (String[] c : cases) {
+            problem(Tokens.analyst().get(c[0] + "?" + c[1]), 400, "Bad parameter", c[0])
+                    .body("detail", startsWith(c[2] + " must be a whole number"));
+        }
+    }
+
+    @Test
+    void aNulOrAnOverlongIdIsA400ThatDoesNotEchoItAtLength() {
+        String nul = "/api/v1/buckets/a%00b";
+        problem(Tokens.analyst().urlEncodingEnabled(false).get(nul), 400, "Bad parameter", nul);
+        problem(
+                        Tokens.analyst().urlEncodingEnabled(false).get("/api/v1/buckets?product=a%00b"),
+                        400,
+                        "Bad parameter",
+                        "/api/v1/buckets")
+                .body("detail", equalTo("product must not contain a NUL character"));
+        problem(
+                Tokens.analyst().urlEncodingEnabled(false).get("/api/v1/buckets/search?q=a%00b"),
+                400,
+                "Bad parameter",
+                "/api/v1/buckets/search");
+        problem(
+                        Tokens.analyst()
+                                .contentType("application/json")
+                                .body("{\"text\": \"a\\u0000b\"}")
+                                .post("/api/v1/buckets/" + UUID.randomUUID() + "/notes"),
+                        400,
+                        "Bad text",
+                        null)
+                .body("detail", containsString("NUL"));
+        String longId = "x".repeat(3000);
+        problem(Tokens.analyst().get("/api/v1/buckets/" + longId), 400, "Bad parameter", null)
+                .body("detail", containsString("(3000 characters)"))
+                .body("detail.length()", lessThan(400))
+                .body("instance.length()", lessThan(250));
+        problem(
+                        Tokens.admin()
+                                .contentType("application/json")
+                                .body("{}")
+                                .post("/api/v1/buckets/" + longId + "/unmerge"),
+                        400,
+                        "Bad parameter",
+                        null)
+                .body("detail.length()", lessThan(400));
+    }
+
+    @Test
+    void theFrameworksRefusalsAreProblemsToo() {
+        problem(Tokens.analyst().get("/api/v1/no-such-thing"), 404, "Not Found", "/api/v1/no-such-thing");
+        problem(Tokens.analyst().delete("/api/v1/buckets"), 405, "Method Not Allowed", "/api/v1/buckets");
+        problem(Tokens.analyst().accept("text/html").get("/api/v1/buckets"), 406, "Not Acceptable", "/api/v1/buckets");
+        problem(
+                        Tokens.analyst()
+                                .contentType("application/xml")
+                                .body("<crash/>")
+                                .post("/api/v1/signatures"),
+                        415,
+                        "Unsupported Media Type",
+                        "/api/v1/signatures")
+                .body("detail", containsString("application/xml"));
+        problem(
+                Tokens.analyst()
+                        .contentType("application/json")
+                        .body("{\"text\": ")
+                        .post("/api/v1/buckets/" + UUID.randomUUID() + "/notes"),
+                400,
+                "Bad JSON",
+                null);
+        problem(
+                Tokens.analyst().get("/api/v1/buckets?q=" + "y".repeat(5000)),
+                414,
+                "Request-URI Too Long",
+                "/api/v1/buckets");
+    }
+
+    /** A problem answer: its status, media type and body fields; {@code instance} unchecked when null. */
+    private static ValidatableResponse problem(Response response, int status, String title, String instance) {
+        ValidatableResponse then = response.then()
+                .statusCode(status)
+                .contentType(startsWith("application/problem+json"))
+                .body("keySet()", containsInAnyOrder("type", "title", "status", "detail", "instance"))
+                .body("type", equalTo("about:blank"))
+                .body("title", equalTo(title))
+                .body("status", equalTo(status))
+                .body("detail", not(emptyOrNullString()));
+        return instance == null ? then : then.body("instance", equalTo(instance));
     }
 
     private static ArtifactRef store(String text) throws Exception {

@@ -2,6 +2,9 @@ package dev.vigil.ingestion.api;
 
 import dev.vigil.ingestion.persistence.FleetRepository;
 import dev.vigil.ingestion.persistence.UptimeRepository;
+import dev.vigil.problem.ProblemDto;
+import dev.vigil.problem.ProblemException;
+import dev.vigil.problem.RequestParams;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -24,6 +27,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 public class FleetResource {
 
     static final int MAX_DAYS = 366;
+    private static final String BAD_DATES = "Bad dates";
 
     private final UptimeRepository uptime;
     private final FleetRepository fleet;
@@ -62,7 +66,7 @@ public class FleetResource {
     @APIResponse(responseCode = "200", description = "Ledger rows by day")
     @APIResponse(
             responseCode = "400",
-            description = "Bad dates or a range over a year",
+            description = "Bad dates or a range over a year, or text with a NUL character",
             content = @Content(schema = @Schema(implementation = ProblemDto.class)))
     public List<UptimeDto> uptime(
             @QueryParam("from") String from,
@@ -72,21 +76,25 @@ public class FleetResource {
         LocalDate first = day("from", from);
         LocalDate last = day("to", to);
         if (last.isBefore(first) || ChronoUnit.DAYS.between(first, last) >= MAX_DAYS) {
-            throw new BadQueryException("to must not be before from, and the range at most " + MAX_DAYS + " days");
+            throw ProblemException.badRequest(
+                    BAD_DATES, "to must not be before from, and the range at most " + MAX_DAYS + " days");
         }
-        return uptime.between(first, last, product, release).stream()
+        return uptime
+                .between(first, last, RequestParams.text("product", product), RequestParams.text("release", release))
+                .stream()
                 .map(r -> new UptimeDto(r.day(), r.tenant(), r.product(), r.release(), r.vmSeconds() / 3600.0))
                 .toList();
     }
 
     private static LocalDate day(String name, String value) {
         if (value == null) {
-            throw new BadQueryException(name + " is required, as an ISO date such as 2026-11-24");
+            throw ProblemException.badRequest(BAD_DATES, name + " is required, as an ISO date such as 2026-11-24");
         }
         try {
             return LocalDate.parse(value);
         } catch (DateTimeParseException e) {
-            throw new BadQueryException(name + " must be an ISO date such as 2026-11-24 (got " + value + ")");
+            throw ProblemException.badRequest(
+                    BAD_DATES, name + " must be an ISO date such as 2026-11-24 (got " + ProblemDto.echo(value) + ")");
         }
     }
 }

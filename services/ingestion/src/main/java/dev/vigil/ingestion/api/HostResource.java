@@ -3,7 +3,9 @@ package dev.vigil.ingestion.api;
 import dev.vigil.ingestion.mapping.VmDtoMapper;
 import dev.vigil.ingestion.persistence.HostEntity;
 import dev.vigil.ingestion.persistence.HostRepository;
-import jakarta.ws.rs.DefaultValue;
+import dev.vigil.problem.ProblemDto;
+import dev.vigil.problem.ProblemException;
+import dev.vigil.problem.RequestParams;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -11,9 +13,11 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
@@ -34,12 +38,21 @@ public class HostResource {
     @GET
     @Operation(summary = "List hosts", description = "Most recently seen first.")
     @APIResponse(responseCode = "200", description = "A page of hosts")
-    @APIResponse(responseCode = "400", description = "Bad page or size")
+    @APIResponse(
+            responseCode = "400",
+            description = "Bad page or size",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
     public PageDto<HostDto> list(
-            @QueryParam("page") @DefaultValue("0") int page, @QueryParam("size") @DefaultValue("50") int size) {
-        VmResource.checkPaging(page, size);
-        var items = hosts.page(page, size).stream().map(mapper::toDto).toList();
-        return new PageDto<>(items, page, size, hosts.count());
+            @Parameter(description = "From 0, default 0") @QueryParam("page") String page,
+            @Parameter(description = "1-500, default 50") @QueryParam("size") String size) {
+        PageRequest paging = PageRequest.parse(page, size, 50);
+        long total = hosts.count();
+        List<HostDto> items = paging.pastEnd(total)
+                ? List.of()
+                : hosts.page(paging.page(), paging.size()).stream()
+                        .map(mapper::toDto)
+                        .toList();
+        return new PageDto<>(items, paging.page(), paging.size(), total);
     }
 
     @GET
@@ -47,16 +60,17 @@ public class HostResource {
     @Operation(summary = "One host by its id", description = "What dispatch asks before it addresses a command.")
     @APIResponse(responseCode = "200", description = "The host")
     @APIResponse(
+            responseCode = "400",
+            description = "An id with a NUL character",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    @APIResponse(
             responseCode = "404",
             description = "No host with this id has reported",
             content = @Content(schema = @Schema(implementation = ProblemDto.class)))
     public Response get(@PathParam("id") String id) {
-        HostEntity host = hosts.findById(id);
+        HostEntity host = hosts.findById(RequestParams.text("the host id", id));
         if (host == null) {
-            return Response.status(Response.Status.NOT_FOUND)
-                    .type(MediaType.APPLICATION_JSON)
-                    .entity(ProblemDto.of(404, "Host not found", "no host with this id has reported"))
-                    .build();
+            throw ProblemException.notFound("Host not found", "no host with this id has reported");
         }
         return Response.ok(mapper.toDto(host)).build();
     }

@@ -1,6 +1,9 @@
 package dev.vigil.ingestion.api;
 
 import dev.vigil.ingestion.service.IncidentQueries;
+import dev.vigil.problem.ProblemDto;
+import dev.vigil.problem.ProblemException;
+import dev.vigil.problem.RequestParams;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -33,16 +36,19 @@ public class IncidentResource {
                     + " with every artifact that names it and whether its crash report went out.")
     @APIResponse(responseCode = "200", description = "The incident")
     @APIResponse(
+            responseCode = "400",
+            description = "The id is not a UUID",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    @APIResponse(
             responseCode = "404",
             description = "No incident with this id",
             content = @Content(schema = @Schema(implementation = ProblemDto.class)))
     public Response get(@PathParam("id") String id) {
+        // Incident ids are event ids, which ingestion only accepts as UUIDs.
+        String incident = RequestParams.uuid("the incident id", id);
         return incidents
-                .find(id)
-                .map(incident -> Response.ok(incident).build())
-                .orElseGet(() -> Response.status(Response.Status.NOT_FOUND)
-                        .type(MediaType.APPLICATION_JSON)
-                        .entity(ProblemDto.of(404, "Incident not found", "no incident has id " + id))
-                        .build());
+                .find(incident)
+                .map(found -> Response.ok(found).build())
+                .orElseThrow(() -> ProblemException.notFound("Incident not found", "no incident has id " + incident));
     }
 }

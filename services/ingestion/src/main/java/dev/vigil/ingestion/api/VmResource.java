@@ -6,7 +6,9 @@ import dev.vigil.ingestion.persistence.ArtifactRepository;
 import dev.vigil.ingestion.persistence.FeedbackRepository;
 import dev.vigil.ingestion.persistence.VmEntity;
 import dev.vigil.ingestion.persistence.VmRepository;
-import jakarta.ws.rs.DefaultValue;
+import dev.vigil.problem.ProblemDto;
+import dev.vigil.problem.ProblemException;
+import dev.vigil.problem.RequestParams;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -30,7 +32,6 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Tag(name = "VMs", description = "Fleet inventory and per-VM event timelines")
 public class VmResource {
 
-    static final int MAX_PAGE_SIZE = 500;
     private static final java.util.regex.Pattern EVENT_KIND = java.util.regex.Pattern.compile("[A-Za-z]{1,64}");
 
     private final VmRepository vms;
@@ -60,9 +61,16 @@ public class VmResource {
             description = "Bad page or size",
             content = @Content(schema = @Schema(implementation = ProblemDto.class)))
     public PageDto<VmDto> list(
-            @QueryParam("page") @DefaultValue("0") int page, @QueryParam("size") @DefaultValue("50") int size) {
-        checkPaging(page, size);
-        return new PageDto<>(vms.page(page, size).stream().map(mapper::toDto).toList(), page, size, vms.count());
+            @Parameter(description = "From 0, default 0") @QueryParam("page") String page,
+            @Parameter(description = "1-500, default 50") @QueryParam("size") String size) {
+        PageRequest paging = PageRequest.parse(page, size, 50);
+        long total = vms.count();
+        List<VmDto> items = paging.pastEnd(total)
+                ? List.of()
+                : vms.page(paging.page(), paging.size()).stream()
+                        .map(mapper::toDto)
+                        .toList();
+        return new PageDto<>(items, paging.page(), paging.size(), total);
     }
 
     @GET
@@ -70,12 +78,19 @@ public class VmResource {
     @Operation(summary = "One VM by its libvirt UUID")
     @APIResponse(responseCode = "200", description = "The VM")
     @APIResponse(
+            responseCode = "400",
+            description = "The id is not a UUID",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    @APIResponse(
             responseCode = "404",
             description = "No VM with this id has reported",
             content = @Content(schema = @Schema(implementation = ProblemDto.class)))
     public Response get(@PathParam("id") String id) {
-        VmEntity vm = vms.findById(id);
-        return vm == null ? notFound(id) : Response.ok(mapper.toDto(vm)).build();
+        VmEntity vm = vms.findById(vmId(id));
+        if (vm == null) {
+            throw notFound(id);
+        }
+        return Response.ok(mapper.toDto(vm)).build();
     }
 
     @GET
@@ -84,7 +99,7 @@ public class VmResource {
     @APIResponse(responseCode = "200", description = "A page of events")
     @APIResponse(
             responseCode = "400",
-            description = "Bad page or size",
+            description = "Bad page or size, or an id that is not a UUID",
             content = @Content(schema = @Schema(implementation = ProblemDto.class)))
     @APIResponse(
             responseCode = "404",
@@ -95,19 +110,20 @@ public class VmResource {
             @Parameter(description = "Only events of this kind, e.g. Conformity, Delivery, Crash or Lifecycle")
                     @QueryParam("kind")
                     String kind,
-            @QueryParam("page") @DefaultValue("0") int page,
-            @QueryParam("size") @DefaultValue("100") int size) {
+            @Parameter(description = "From 0, default 0") @QueryParam("page") String page,
+            @Parameter(description = "1-500, default 100") @QueryParam("size") String size) {
+        PageRequest paging = PageRequest.parse(page, size, 100);
         if (kind == null) {
-            return vmPage(id, page, size, events::countForVm, events::pageForVm, mapper::toDto);
+            return vmPage(id, paging, events::countForVm, events::pageForVm, mapper::toDto);
         }
         if (!EVENT_KIND.matcher(kind).matches()) {
-            throw new BadQueryException("kind is the name of an event kind such as Conformity (got "
-                    + kind.substring(0, Math.min(kind.length(), 64)) + ")");
+            throw ProblemException.badRequest(
+                    RequestParams.BAD_PARAMETER,
+                    "kind is the name of an event kind such as Conformity (got " + ProblemDto.echo(kind) + ")");
         }
         return vmPage(
                 id,
-                page,
-                size,
+                paging,
                 vm -> events.countForVm(vm, kind),
                 (vm, p, s) -> events.pageForVm(vm, kind, p, s),
                 mapper::toDto);
@@ -119,7 +135,7 @@ public class VmResource {
     @APIResponse(responseCode = "200", description = "A page of feedback")
     @APIResponse(
             responseCode = "400",
-            description = "Bad page or size",
+            description = "Bad page or size, or an id that is not a UUID",
             content = @Content(schema = @Schema(implementation = ProblemDto.class)))
     @APIResponse(
             responseCode = "404",
@@ -127,9 +143,9 @@ public class VmResource {
             content = @Content(schema = @Schema(implementation = ProblemDto.class)))
     public Response feedback(
             @PathParam("id") String id,
-            @QueryParam("page") @DefaultValue("0") int page,
-            @QueryParam("size") @DefaultValue("50") int size) {
-        return vmPage(id, page, size, feedback::countForVm, feedback::pageForVm, mapper::toDto);
+            @Parameter(description = "From 0, default 0") @QueryParam("page") String page,
+            @Parameter(description = "1-500, default 50") @QueryParam("size") String size) {
+        return vmPage(id, PageRequest.parse(page, size, 50), feedback::countForVm, feedback::pageForVm, mapper::toDto);
     }
 
     @GET
@@ -138,7 +154,7 @@ public class VmResource {
     @APIResponse(responseCode = "200", description = "A page of artifacts")
     @APIResponse(
             responseCode = "400",
-            description = "Bad page or size",
+            description = "Bad page or size, or an id that is not a UUID",
             content = @Content(schema = @Schema(implementation = ProblemDto.class)))
     @APIResponse(
             responseCode = "404",
@@ -146,21 +162,27 @@ public class VmResource {
             content = @Content(schema = @Schema(implementation = ProblemDto.class)))
     public Response artifacts(
             @PathParam("id") String id,
-            @QueryParam("page") @DefaultValue("0") int page,
-            @QueryParam("size") @DefaultValue("50") int size) {
-        return vmPage(id, page, size, artifacts::countForVm, artifacts::pageForVm, mapper::toDto);
+            @Parameter(description = "From 0, default 0") @QueryParam("page") String page,
+            @Parameter(description = "1-500, default 50") @QueryParam("size") String size) {
+        return vmPage(
+                id, PageRequest.parse(page, size, 50), artifacts::countForVm, artifacts::pageForVm, mapper::toDto);
     }
 
     /** One page of something a VM has (events, feedback, artifacts); 404 when the VM is unknown and has none. */
     private <E, D> Response vmPage(
-            String id, int page, int size, ToLongFunction<String> count, PageQuery<E> query, Function<E, D> toDto) {
-        checkPaging(page, size);
-        long total = count.applyAsLong(id);
-        if (total == 0 && vms.findById(id) == null) {
-            return notFound(id);
+            String id, PageRequest paging, ToLongFunction<String> count, PageQuery<E> query, Function<E, D> toDto) {
+        String vm = vmId(id);
+        long total = count.applyAsLong(vm);
+        if (total == 0 && vms.findById(vm) == null) {
+            throw notFound(vm);
         }
-        List<D> items = query.page(id, page, size).stream().map(toDto).toList();
-        return Response.ok(new PageDto<>(items, page, size, total)).build();
+        List<D> items = paging.pastEnd(total)
+                ? List.of()
+                : query.page(vm, paging.page(), paging.size()).stream()
+                        .map(toDto)
+                        .toList();
+        return Response.ok(new PageDto<>(items, paging.page(), paging.size(), total))
+                .build();
     }
 
     /** A repository's page of a VM's rows. */
@@ -169,17 +191,12 @@ public class VmResource {
         List<E> page(String vmUuid, int page, int size);
     }
 
-    static void checkPaging(int page, int size) {
-        if (page < 0 || size < 1 || size > MAX_PAGE_SIZE) {
-            throw new BadQueryException("page must be >= 0 and size between 1 and " + MAX_PAGE_SIZE + " (got page="
-                    + page + ", size=" + size + ")");
-        }
+    /** VMs are known by their libvirt UUID: anything else names no VM, and is a bad request rather than a miss. */
+    private static String vmId(String id) {
+        return RequestParams.uuid("the VM id", id);
     }
 
-    private static Response notFound(String id) {
-        return Response.status(Response.Status.NOT_FOUND)
-                .type(MediaType.APPLICATION_JSON)
-                .entity(ProblemDto.of(404, "VM not found", "no VM with id " + id + " has reported"))
-                .build();
+    private static ProblemException notFound(String id) {
+        return ProblemException.notFound("VM not found", "no VM with id " + id + " has reported");
     }
 }
