@@ -26,7 +26,7 @@ import java.util.Random;
  * fleet over 7 days, one product and release over 7 days, and one release over 30 days, each window ending at a
  * minute that is not an hour, so that all three sources of the ranking (days, hours, the edge minutes' reports)
  * are read. Each is run by crash triage's ranking from roll-ups and by the ranking that counts reports (the design
- * before the roll-ups, kept here as the same-run baseline), after 20 warm-up runs; and counting the reports of the
+ * before the roll-ups, kept here as the same-run baseline), after 20 warm-up runs (or as many as the runs); and counting the reports of the
  * 7 days is the floor both are compared with.
  *
  * <p>Usage: {@code load-tests/run TopBucketsBenchmark [reports (1000000)] [runs (200)] [runs of the counting
@@ -202,7 +202,7 @@ public final class TopBucketsBenchmark {
     }
 
     private static long[] time(int runs, Query query) throws Exception {
-        for (int i = 0; i < WARMUP; i++) {
+        for (int i = 0; i < Math.min(WARMUP, runs); i++) {
             query.run();
         }
         long[] micros = new long[runs];
