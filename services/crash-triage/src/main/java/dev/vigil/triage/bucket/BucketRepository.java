@@ -372,15 +372,14 @@ public final class BucketRepository {
             return List.of();
         }
         Object[] ids = ranked.stream().map(Ranked::id).toArray();
-        java.util.Map<UUID, String[]> names = new java.util.HashMap<>();
+        record Named(String title, String symbolicKey, int rulesVersion) {}
+        java.util.Map<UUID, Named> names = new java.util.HashMap<>();
         try (PreparedStatement s =
                 c.prepareStatement("SELECT id, title, symbolic_key, rules_version FROM bucket WHERE id = ANY (?)")) {
             s.setArray(1, c.createArrayOf("uuid", ids));
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
-                    names.put(
-                            rs.getObject(1, UUID.class),
-                            new String[] {rs.getString(2), rs.getString(3), String.valueOf(rs.getInt(4))});
+                    names.put(rs.getObject(1, UUID.class), new Named(rs.getString(2), rs.getString(3), rs.getInt(4)));
                 }
             }
         }
@@ -410,12 +409,12 @@ public final class BucketRepository {
         }
         List<BucketRow> page = new ArrayList<>();
         for (Ranked r : ranked) {
-            String[] name = names.get(r.id());
+            Named name = names.get(r.id());
             page.add(new BucketRow(
                     r.id(),
-                    name[0],
-                    name[1],
-                    Integer.parseInt(name[2]),
+                    name.title(),
+                    name.symbolicKey(),
+                    name.rulesVersion(),
                     r.reports(),
                     Math.min(
                             r.reports(), hosts.getOrDefault(r.id(), new Reach()).estimate()),
