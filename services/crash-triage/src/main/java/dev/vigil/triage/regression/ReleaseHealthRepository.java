@@ -15,7 +15,7 @@ final class ReleaseHealthRepository {
 
     private ReleaseHealthRepository() {}
 
-    /** Reports of a product release detected in [{@code from}, {@code until}); one index range of report_release. */
+    /** Reports of a product release detected in [{@code from}, {@code until}); one index range of report_release_bucket. */
     static long reports(Connection c, String product, String release, Instant from, Instant until) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("SELECT count(*) FROM report"
                 + " WHERE product = ? AND release = ? AND detected_at >= ? AND detected_at < ?")) {
