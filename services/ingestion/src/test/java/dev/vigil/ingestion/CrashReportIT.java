@@ -36,8 +36,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Crash, hang, watchdog and I/O-error events and their artifacts, in any order and timing, end in exactly one
- * {@code vigil.crash.reported.v1} per incident (tests run with a 6 s deadline); an interrupt's incident keeps its
- * evidence and makes none.
+ * {@code vigil.crash.reported.v1} with the evidence per incident (tests run with a 6 s deadline), preceded by one
+ * provisional report as soon as the trigger is recorded unless the evidence was complete by then; an interrupt's
+ * incident keeps its evidence and makes none.
  */
 @QuarkusTest
 @QuarkusTestResource(DevstackTestResource.class)
@@ -65,6 +66,19 @@ class CrashReportIT {
         AgentEvent panicked = agent.crash(at.plusMillis(4), 0x50L);
         agent.send(crashed);
         agent.send(panicked);
+        String incident = crashed.getEnvelope().getEventId();
+        // The trigger alone is reported at once, provisionally: no evidence yet, all of it missing, its own event id.
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> !provisionalFor(incident).isEmpty());
+        ConsumerRecord<byte[], byte[]> first = provisionalFor(incident).get(0);
+        CrashReported early = EventCodec.of(CrashReported.class).decode(first.value());
+        assertThat(early.getEnvelope().getEventId()).isEqualTo(CrashReportMapper.provisionalEventId(incident));
+        assertThat(early.getTrigger()).isEqualTo(IncidentTrigger.CRASH);
+        assertThat(early.getArtifacts()).isEmpty();
+        assertThat(early.getComplete()).isFalse();
+        assertThat(early.getMissing()).containsExactlyElementsOf(CRASH_EVIDENCE);
+        assertThat(early.getRelease()).isEqualTo("12.0-beta3");
+        assertThat(reportsFor(incident)).isEmpty();
         // The agent's capture names the panic event: it still belongs to the incident the crash opened.
         for (ArtifactKind kind : CRASH_EVIDENCE) {
             agent.send(agent.artifact(panicked.getEnvelope().getEventId(), kind, 20_000, null));
@@ -75,6 +89,9 @@ class CrashReportIT {
         CrashReported report = EventCodec.of(CrashReported.class).decode(record.value());
 
         assertThat(new String(record.key(), StandardCharsets.UTF_8)).isEqualTo(vmUuid);
+        assertThat(record.offset()).isGreaterThan(first.offset()); // one partition: the VM's, in order
+        assertThat(report.getProvisional()).isFalse();
+        assertThat(provisionalFor(incident)).hasSize(1);
         assertThat(report.getEnvelope().getEventId())
                 .isEqualTo(CrashReportMapper.reportEventId(crashed.getEnvelope().getEventId()))
                 .isEqualTo(CloudEventHeaders.read(record.headers(), CloudEventHeaders.ID));
@@ -124,6 +141,8 @@ class CrashReportIT {
         assertThat(report.getTrigger()).isEqualTo(IncidentTrigger.CRASH);
         assertThat(report.getComplete()).isTrue();
         assertThat(report.getArtifacts()).extracting(ArtifactRef::getKind).containsExactlyInAnyOrderElementsOf(plan);
+        // Its evidence was complete when the trigger came: nothing provisional to say first.
+        assertThat(provisionalFor(incident)).isEmpty();
     }
 
     @Test
@@ -139,6 +158,7 @@ class CrashReportIT {
         assertThat(report.getMissing())
                 .containsExactly(ArtifactKind.CONSOLE_TEXT, ArtifactKind.MEMORY_DUMP, ArtifactKind.DOMAIN_XML);
         assertThat(report.getArtifacts()).extracting(ArtifactRef::getKind).containsExactly(ArtifactKind.SCREENSHOT);
+        assertThat(provisionalFor(incident)).hasSize(1);
 
         agent.send(agent.artifact(incident, ArtifactKind.CONSOLE_TEXT, 5_000, null));
         await().atMost(Duration.ofSeconds(30))
@@ -227,6 +247,7 @@ class CrashReportIT {
             reports.poll();
         }
         assertThat(reportsFor(incident)).isEmpty();
+        assertThat(provisionalFor(incident)).isEmpty();
 
         given().queryParam("kind", "Conformity")
                 .get("/api/v1/vms/{id}/events", vmUuid)
@@ -274,12 +295,21 @@ class CrashReportIT {
         return reportsFor(incidentId).get(0);
     }
 
+    /** The incident's reports with their evidence (complete or at the deadline). */
     private List<ConsumerRecord<byte[], byte[]>> reportsFor(String incidentId) {
+        return of(incidentId, false);
+    }
+
+    private List<ConsumerRecord<byte[], byte[]>> provisionalFor(String incidentId) {
+        return of(incidentId, true);
+    }
+
+    private List<ConsumerRecord<byte[], byte[]>> of(String incidentId, boolean provisional) {
         return reports.poll().stream()
-                .filter(r -> EventCodec.of(CrashReported.class)
-                        .decode(r.value())
-                        .getIncidentId()
-                        .equals(incidentId))
+                .filter(r -> {
+                    CrashReported report = EventCodec.of(CrashReported.class).decode(r.value());
+                    return report.getIncidentId().equals(incidentId) && report.getProvisional() == provisional;
+                })
                 .toList();
     }
 }

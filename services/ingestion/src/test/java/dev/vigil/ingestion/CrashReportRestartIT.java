@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.vigil.devstack.DevstackExtension;
 import dev.vigil.devstack.Endpoints;
 import dev.vigil.devstack.ServiceProcess;
+import dev.vigil.ingestion.mapping.CrashReportMapper;
 import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.TopicCatalog;
 import dev.vigil.schemas.agent.AgentEvent;
@@ -84,6 +85,18 @@ class CrashReportRestartIT {
 
             List<ConsumerRecord<byte[], byte[]>> found = reportsFor(reports, incident);
             assertThat(found).hasSize(1);
+            // The first instance reported the trigger provisionally; if it died between the broker's acknowledgement
+            // and its commit, the second sent the same event again, which consumers dedupe.
+            List<ConsumerRecord<byte[], byte[]>> provisional = provisionalFor(reports, incident);
+            assertThat(provisional)
+                    .isNotEmpty()
+                    .allSatisfy(
+                            r -> assertThat(r.offset()).isLessThan(found.get(0).offset()))
+                    .extracting(r -> EventCodec.of(CrashReported.class)
+                            .decode(r.value())
+                            .getEnvelope()
+                            .getEventId())
+                    .containsOnly(CrashReportMapper.provisionalEventId(incident));
             CrashReported report =
                     EventCodec.of(CrashReported.class).decode(found.get(0).value());
             assertThat(report.getComplete()).isTrue();
@@ -105,12 +118,21 @@ class CrashReportRestartIT {
         return process;
     }
 
+    /** The incident's reports with their evidence. */
     private static List<ConsumerRecord<byte[], byte[]>> reportsFor(TopicTail reports, String incident) {
+        return of(reports, incident, false);
+    }
+
+    private static List<ConsumerRecord<byte[], byte[]>> provisionalFor(TopicTail reports, String incident) {
+        return of(reports, incident, true);
+    }
+
+    private static List<ConsumerRecord<byte[], byte[]>> of(TopicTail reports, String incident, boolean provisional) {
         return reports.poll().stream()
-                .filter(r -> EventCodec.of(CrashReported.class)
-                        .decode(r.value())
-                        .getIncidentId()
-                        .equals(incident))
+                .filter(r -> {
+                    CrashReported report = EventCodec.of(CrashReported.class).decode(r.value());
+                    return report.getIncidentId().equals(incident) && report.getProvisional() == provisional;
+                })
                 .toList();
     }
 

@@ -151,7 +151,12 @@ public class BucketResource {
     /** One artifact of a report, with a link that works for a short while. */
     public record ArtifactDto(String kind, String format, long sizeBytes, String sha256, String status, String url) {}
 
-    /** One report of a bucket. */
+    /**
+     * One report of a bucket.
+     *
+     * @param provisional filed on the hypervisor's event alone; its evidence is on its way and may move it to the
+     *     bucket the evidence signs to
+     */
     public record ReportDto(
             String incidentId,
             String title,
@@ -164,6 +169,7 @@ public class BucketResource {
             String trigger,
             Instant detectedAt,
             boolean complete,
+            boolean provisional,
             List<ArtifactDto> artifacts) {}
 
     /** A bucket found by a search. */
@@ -426,6 +432,7 @@ public class BucketResource {
                         r.trigger(),
                         r.detectedAt(),
                         r.complete(),
+                        r.provisional(),
                         artifacts(r.artifactsJson())));
             }
             CurationService.Merge merge = CurationService.mergeOf(c, uuid);

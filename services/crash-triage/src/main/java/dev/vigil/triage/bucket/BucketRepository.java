@@ -44,7 +44,8 @@ public final class BucketRepository {
             String trigger,
             Instant detectedAt,
             boolean complete,
-            String artifactsJson) {}
+            String artifactsJson,
+            boolean provisional) {}
 
     /** The report's fields to store. */
     public record NewReport(
@@ -62,7 +63,19 @@ public final class BucketRepository {
             Instant detectedAt,
             boolean complete,
             String factsJson,
-            String artifactsJson) {}
+            String artifactsJson,
+            boolean provisional) {}
+
+    /**
+     * Where a report was filed.
+     *
+     * @param bucket the bucket it counts in
+     * @param created whether this filing made the bucket of its key (announced as new once, by this filing)
+     */
+    record Filed(UUID bucket, boolean created) {}
+
+    /** Where a stored provisional report counts: its bucket, release and time. */
+    record Provisional(UUID bucket, String product, String release, Instant detectedAt) {}
 
     /**
      * What a bucket is searched by, from the signature that made it.
@@ -97,12 +110,8 @@ public final class BucketRepository {
         return UUID.nameUUIDFromBytes(("bucket:" + symbolicKey).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
-    /**
-     * Counts a stored report into its bucket (the row lock serializes concurrent reports of one bucket).
-     *
-     * @return true when this was the bucket's first report
-     */
-    static boolean countInto(Connection c, NewReport r, UUID bucket) throws SQLException {
+    /** Counts a stored report into its bucket (the row lock serializes concurrent reports of one bucket). */
+    static void countInto(Connection c, NewReport r, UUID bucket) throws SQLException {
         if (r.product() != null && r.release() != null) {
             try (PreparedStatement s = c.prepareStatement(
                     "INSERT INTO release_seen AS rs (product, release, first_report_at, last_report_at)"
@@ -130,18 +139,13 @@ public final class BucketRepository {
         }
         try (PreparedStatement s = c.prepareStatement(
                 "UPDATE bucket SET report_count = report_count + 1, first_seen = least(first_seen, ?),"
-                        + " last_seen = greatest(last_seen, ?) WHERE id = ? RETURNING report_count")) {
+                        + " last_seen = greatest(last_seen, ?) WHERE id = ?")) {
             s.setTimestamp(1, Timestamp.from(r.detectedAt()));
             s.setTimestamp(2, Timestamp.from(r.detectedAt()));
             s.setObject(3, bucket);
-            boolean first;
-            try (ResultSet rs = s.executeQuery()) {
-                rs.next();
-                first = rs.getLong(1) == 1;
-            }
-            tally(c, r, bucket);
-            return first;
+            s.executeUpdate();
         }
+        tally(c, r, bucket);
     }
 
     /**
@@ -189,39 +193,51 @@ public final class BucketRepository {
      * returns the bucket it counts in, or null when the report was stored before. The bucket is counted afterwards
      * by {@link #countInto}.
      */
-    static UUID insertIfAbsent(Connection c, NewReport r, int rulesVersion, SearchFacts facts) throws SQLException {
-        UUID origin = keyed(c, r.symbolicKey());
-        if (origin == null) {
-            try (PreparedStatement s = c.prepareStatement(
-                    "INSERT INTO bucket (id, symbolic_key, title, rules_version, report_count, first_seen, last_seen,"
-                            + " functions, module, bugcheck) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?)"
-                            + " ON CONFLICT (symbolic_key) DO NOTHING")) {
-                s.setObject(1, bucketId(r.symbolicKey()));
-                s.setString(2, r.symbolicKey());
-                s.setString(3, r.title());
-                s.setInt(4, rulesVersion);
-                s.setTimestamp(5, Timestamp.from(r.detectedAt()));
-                s.setTimestamp(6, Timestamp.from(r.detectedAt()));
-                s.setArray(7, c.createArrayOf("text", facts.functions().toArray()));
-                s.setString(8, facts.module());
-                s.setString(9, facts.bugcheck());
-                s.executeUpdate();
-            }
-            try (PreparedStatement s = c.prepareStatement("INSERT INTO bucket_key (symbolic_key, rules_version,"
-                    + " bucket_id) VALUES (?, ?, ?) ON CONFLICT (symbolic_key) DO NOTHING")) {
-                s.setString(1, r.symbolicKey());
-                s.setInt(2, rulesVersion);
-                s.setObject(3, bucketId(r.symbolicKey()));
-                s.executeUpdate();
-            }
-            // Read back: a concurrent filing of the same new key may have won; both land in its bucket.
-            origin = keyed(c, r.symbolicKey());
-        }
-        UUID merged = mergedInto(c, origin);
-        UUID bucket = merged == null ? origin : merged;
-        if (!insert(c, r, origin, bucket)) {
+    static Filed insertIfAbsent(Connection c, NewReport r, int rulesVersion, SearchFacts facts) throws SQLException {
+        Filed origin = origin(c, r, rulesVersion, facts);
+        UUID merged = mergedInto(c, origin.bucket());
+        UUID bucket = merged == null ? origin.bucket() : merged;
+        if (!insert(c, r, origin.bucket(), bucket)) {
             return null;
         }
+        addKey(c, r, rulesVersion);
+        return new Filed(bucket, origin.created());
+    }
+
+    /** The bucket a report's symbolic key files into, made first for a key never seen. */
+    private static Filed origin(Connection c, NewReport r, int rulesVersion, SearchFacts facts) throws SQLException {
+        UUID known = keyed(c, r.symbolicKey());
+        if (known != null) {
+            return new Filed(known, false);
+        }
+        boolean created;
+        try (PreparedStatement s = c.prepareStatement(
+                "INSERT INTO bucket (id, symbolic_key, title, rules_version, report_count, first_seen, last_seen,"
+                        + " functions, module, bugcheck) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?)"
+                        + " ON CONFLICT (symbolic_key) DO NOTHING")) {
+            s.setObject(1, bucketId(r.symbolicKey()));
+            s.setString(2, r.symbolicKey());
+            s.setString(3, r.title());
+            s.setInt(4, rulesVersion);
+            s.setTimestamp(5, Timestamp.from(r.detectedAt()));
+            s.setTimestamp(6, Timestamp.from(r.detectedAt()));
+            s.setArray(7, c.createArrayOf("text", facts.functions().toArray()));
+            s.setString(8, facts.module());
+            s.setString(9, facts.bugcheck());
+            created = s.executeUpdate() == 1;
+        }
+        try (PreparedStatement s = c.prepareStatement("INSERT INTO bucket_key (symbolic_key, rules_version,"
+                + " bucket_id) VALUES (?, ?, ?) ON CONFLICT (symbolic_key) DO NOTHING")) {
+            s.setString(1, r.symbolicKey());
+            s.setInt(2, rulesVersion);
+            s.setObject(3, bucketId(r.symbolicKey()));
+            s.executeUpdate();
+        }
+        // Read back: a concurrent filing of the same new key may have won; both land in its bucket.
+        return new Filed(keyed(c, r.symbolicKey()), created);
+    }
+
+    private static void addKey(Connection c, NewReport r, int rulesVersion) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("INSERT INTO report_key (incident_id, rules_version,"
                 + " instant_key, symbolic_key, title) VALUES (?, ?, ?, ?, ?)")) {
             s.setString(1, r.incidentId());
@@ -231,7 +247,86 @@ public final class BucketRepository {
             s.setString(5, r.title());
             s.executeUpdate();
         }
-        return bucket;
+    }
+
+    /**
+     * The incident's stored report if it is provisional, locked for update until the transaction ends, so that one
+     * refinement moves it; null when it is not stored or no longer provisional.
+     */
+    static Provisional provisional(Connection c, String incidentId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT bucket_id, coalesce(product, ''), coalesce(release, ''),"
+                + " detected_at FROM report WHERE incident_id = ? AND provisional FOR UPDATE")) {
+            s.setString(1, incidentId);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next()
+                        ? new Provisional(
+                                rs.getObject(1, UUID.class),
+                                rs.getString(2),
+                                rs.getString(3),
+                                rs.getTimestamp(4).toInstant())
+                        : null;
+            }
+        }
+    }
+
+    /**
+     * Replaces an incident's provisional report by the report with its evidence: its title, keys, evidence and
+     * artifacts, and the bucket those file into (made for a new key, or the one it was merged into). When that is
+     * another bucket, the report stops counting in the provisional one (its count, its release's, and the roll-ups
+     * of that day, rebuilt from the reports left); counting it into the new one is left to {@link #countInto}.
+     *
+     * @return where the report counts now
+     */
+    static Filed refine(Connection c, NewReport r, int rulesVersion, SearchFacts facts, Provisional was)
+            throws SQLException {
+        Filed filed = origin(c, r, rulesVersion, facts);
+        UUID origin = filed.bucket();
+        UUID merged = mergedInto(c, origin);
+        UUID bucket = merged == null ? origin : merged;
+        try (PreparedStatement s = c.prepareStatement("UPDATE report SET bucket_id = ?, origin_bucket_id = ?,"
+                + " title = ?, instant_key = ?, symbolic_key = ?, evidence = ?, vm_name = ?, complete = ?, facts = ?,"
+                + " artifacts = ?, provisional = false WHERE incident_id = ?")) {
+            s.setObject(1, bucket);
+            s.setObject(2, origin);
+            s.setString(3, r.title());
+            s.setString(4, r.instantKey());
+            s.setString(5, r.symbolicKey());
+            s.setString(6, r.evidence());
+            s.setString(7, r.vmName());
+            s.setBoolean(8, r.complete());
+            s.setString(9, r.factsJson());
+            s.setString(10, r.artifactsJson());
+            s.setString(11, r.incidentId());
+            s.executeUpdate();
+        }
+        try (PreparedStatement s = c.prepareStatement("DELETE FROM report_key WHERE incident_id = ?")) {
+            s.setString(1, r.incidentId());
+            s.executeUpdate();
+        }
+        addKey(c, r, rulesVersion);
+        if (!bucket.equals(was.bucket())) {
+            uncount(c, was);
+        }
+        return new Filed(bucket, filed.created());
+    }
+
+    /** Takes a report that moved to another bucket out of the counts of the one it was in (its row is updated). */
+    private static void uncount(Connection c, Provisional was) throws SQLException {
+        for (String sql : List.of(
+                "UPDATE bucket SET report_count = report_count - 1 WHERE id = ?",
+                "UPDATE bucket_release SET report_count = report_count - 1 WHERE bucket_id = ? AND product = ?"
+                        + " AND release = ?",
+                "DELETE FROM bucket_release WHERE bucket_id = ? AND product = ? AND release = ? AND report_count = 0")) {
+            try (PreparedStatement s = c.prepareStatement(sql)) {
+                s.setObject(1, was.bucket());
+                if (sql.contains("product")) {
+                    s.setString(2, was.product());
+                    s.setString(3, was.release());
+                }
+                s.executeUpdate();
+            }
+        }
+        retally(c, was.bucket(), was.detectedAt().truncatedTo(ChronoUnit.DAYS));
     }
 
     /** The bucket a symbolic key of any rules version files into, or null for a key never seen. */
@@ -269,7 +364,7 @@ public final class BucketRepository {
         try (PreparedStatement s = c.prepareStatement(
                 "INSERT INTO report (incident_id, bucket_id, title, instant_key, symbolic_key, evidence, product,"
                         + " release, vm_uuid, vm_name, host_id, trigger, detected_at, complete, facts, artifacts,"
-                        + " origin_bucket_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                        + " origin_bucket_id, provisional) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                         + " ON CONFLICT DO NOTHING")) {
             s.setString(1, r.incidentId());
             s.setObject(2, bucket);
@@ -288,6 +383,7 @@ public final class BucketRepository {
             s.setString(15, r.factsJson());
             s.setString(16, r.artifactsJson());
             s.setObject(17, origin);
+            s.setBoolean(18, r.provisional());
             return s.executeUpdate() == 1;
         }
     }
@@ -569,14 +665,29 @@ public final class BucketRepository {
      * the hash {@code reach_add} uses ({@link Reach#put}). Runs in the caller's transaction (auto-commit off).
      */
     public static void retally(Connection c, UUID bucket) throws SQLException {
-        String only = bucket == null ? "" : " WHERE bucket_id = ?";
+        retally(c, bucket, null);
+    }
+
+    /**
+     * As {@link #retally(Connection, UUID)}, for one UTC day of one bucket when {@code day} is not null: what moving
+     * one report out of a bucket leaves behind, at the cost of that day's reports of the bucket.
+     */
+    static void retally(Connection c, UUID bucket, Instant day) throws SQLException {
+        List<Object> args = new ArrayList<>();
+        if (bucket != null) {
+            args.add(bucket);
+        }
+        if (day != null) {
+            args.add(Timestamp.from(day));
+            args.add(Timestamp.from(day.plus(1, ChronoUnit.DAYS)));
+        }
         String periods = " FROM report r CROSS JOIN (VALUES ('d'::\"char\", 'day'), ('h'::\"char\", 'hour')) g"
-                + " (grain, unit)" + (bucket == null ? "" : " WHERE r.bucket_id = ?");
+                + " (grain, unit)" + scope(bucket, day, "r.bucket_id", "r.detected_at");
         for (String sql : List.of(
-                "DELETE FROM bucket_tally" + only,
-                "DELETE FROM release_tally" + only,
-                "DELETE FROM bucket_reach" + only,
-                "DELETE FROM release_reach" + only,
+                "DELETE FROM bucket_tally" + scope(bucket, day, "bucket_id", "period"),
+                "DELETE FROM release_tally" + scope(bucket, day, "bucket_id", "period"),
+                "DELETE FROM bucket_reach" + scope(bucket, day, "bucket_id", "day"),
+                "DELETE FROM release_reach" + scope(bucket, day, "bucket_id", "day"),
                 "INSERT INTO bucket_tally (grain, period, bucket_id, reports, first_at, last_at)"
                         + " SELECT g.grain, date_trunc(g.unit, r.detected_at, 'UTC'), r.bucket_id, count(*),"
                         + " min(r.detected_at), max(r.detected_at)" + periods + " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
@@ -585,27 +696,23 @@ public final class BucketRepository {
                         + " date_trunc(g.unit, r.detected_at, 'UTC'), r.bucket_id, count(*), min(r.detected_at),"
                         + " max(r.detected_at)" + periods + " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5")) {
             try (PreparedStatement s = c.prepareStatement(sql)) {
-                if (bucket != null) {
-                    s.setObject(1, bucket);
-                }
+                bind(s, args);
                 s.executeUpdate();
             }
         }
         try (PreparedStatement read = c.prepareStatement("SELECT bucket_id, date_trunc('day', detected_at, 'UTC'),"
-                        + " coalesce(product, ''), coalesce(release, ''), host_id, vm_uuid FROM report" + only
-                        + " ORDER BY 1, 2, 3, 4");
+                        + " coalesce(product, ''), coalesce(release, ''), host_id, vm_uuid FROM report"
+                        + scope(bucket, day, "bucket_id", "detected_at") + " ORDER BY 1, 2, 3, 4");
                 PreparedStatement fleet = c.prepareStatement(
                         "INSERT INTO bucket_reach (bucket_id, day, hosts, vms) VALUES (?, ?, ?, ?)");
                 PreparedStatement scoped = c.prepareStatement("INSERT INTO release_reach (product, release,"
                         + " bucket_id, day, hosts, vms) VALUES (?, ?, ?, ?, ?, ?)")) {
-            if (bucket != null) {
-                read.setObject(1, bucket);
-            }
+            bind(read, args);
             read.setFetchSize(10_000);
-            ReachBuilder day = new ReachBuilder(fleet, scoped);
+            ReachBuilder builder = new ReachBuilder(fleet, scoped);
             try (ResultSet rs = read.executeQuery()) {
                 while (rs.next()) {
-                    day.add(
+                    builder.add(
                             rs.getObject(1, UUID.class),
                             rs.getTimestamp(2),
                             rs.getString(3),
@@ -614,7 +721,25 @@ public final class BucketRepository {
                             rs.getString(6));
                 }
             }
-            day.finish();
+            builder.finish();
+        }
+    }
+
+    /** The WHERE clause of {@link #retally}: one bucket (if given) and one day (if given), in that order. */
+    private static String scope(UUID bucket, Instant day, String bucketColumn, String timeColumn) {
+        List<String> terms = new ArrayList<>();
+        if (bucket != null) {
+            terms.add(bucketColumn + " = ?");
+        }
+        if (day != null) {
+            terms.add(timeColumn + " >= ? AND " + timeColumn + " < ?");
+        }
+        return terms.isEmpty() ? "" : " WHERE " + String.join(" AND ", terms);
+    }
+
+    private static void bind(PreparedStatement s, List<Object> args) throws SQLException {
+        for (int i = 0; i < args.size(); i++) {
+            s.setObject(i + 1, args.get(i));
         }
     }
 
@@ -713,7 +838,7 @@ public final class BucketRepository {
     public static List<ReportRow> reports(Connection c, UUID bucket, int limit) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(
                 "SELECT incident_id, title, evidence, instant_key, product, release, vm_uuid, vm_name, host_id,"
-                        + " trigger, detected_at, complete, artifacts FROM report WHERE bucket_id = ?"
+                        + " trigger, detected_at, complete, artifacts, provisional FROM report WHERE bucket_id = ?"
                         + " ORDER BY detected_at DESC, incident_id LIMIT ?")) {
             s.setObject(1, bucket);
             s.setInt(2, limit);
@@ -733,7 +858,8 @@ public final class BucketRepository {
                             rs.getString(10),
                             rs.getTimestamp(11).toInstant(),
                             rs.getBoolean(12),
-                            rs.getString(13)));
+                            rs.getString(13),
+                            rs.getBoolean(14)));
                 }
             }
             return rows;

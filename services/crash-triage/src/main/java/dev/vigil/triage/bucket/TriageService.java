@@ -33,8 +33,10 @@ import org.jboss.logging.Logger;
 /**
  * Files each crash report into the bucket of its signature, once per incident: the bucket is created by its first
  * report (and announced as {@code NEW_BUCKET} on {@code vigil.crash.triaged.v1}), and every later report counts
- * into it, with the bucket's collection policy following its full dumps. A report seen again (a redelivery, a
- * replay) changes nothing.
+ * into it, with the bucket's collection policy following its full dumps. A provisional report (the hypervisor's
+ * event alone) is filed at once by what the hypervisor knows; the incident's report with its evidence then refines
+ * it: the report moves to the bucket of its evidence and still counts once. A report seen again (a redelivery, a
+ * replay, a provisional one after its refinement) changes nothing.
  */
 @ApplicationScoped
 public class TriageService {
@@ -87,21 +89,36 @@ public class TriageService {
                 report.getDetectedAt(),
                 report.getComplete(),
                 ReportSigner.factsJson(read.facts()),
-                json(artifacts(report.getArtifacts())));
+                json(artifacts(report.getArtifacts())),
+                report.getProvisional());
         UUID bucket;
         boolean created;
+        boolean refined = false;
         CrashTriaged collect;
         try (Connection c = db.getConnection()) {
             c.setAutoCommit(false);
             try {
-                bucket = BucketRepository.insertIfAbsent(c, row, s.rulesVersion(), searchFacts(read, report));
-                if (bucket == null) {
-                    c.rollback();
-                    metrics.counter("vigil.triage.reports", "outcome", "duplicate")
-                            .increment();
-                    return BucketRepository.bucketId(s.symbolicKey());
+                BucketRepository.Filed filed =
+                        BucketRepository.insertIfAbsent(c, row, s.rulesVersion(), searchFacts(read, report));
+                if (filed == null) {
+                    BucketRepository.Provisional was =
+                            row.provisional() ? null : BucketRepository.provisional(c, row.incidentId());
+                    if (was == null) {
+                        c.rollback();
+                        metrics.counter("vigil.triage.reports", "outcome", "duplicate")
+                                .increment();
+                        return BucketRepository.bucketId(s.symbolicKey());
+                    }
+                    filed = BucketRepository.refine(c, row, s.rulesVersion(), searchFacts(read, report), was);
+                    refined = true;
+                    if (!filed.bucket().equals(was.bucket())) {
+                        BucketRepository.countInto(c, row, filed.bucket());
+                    } // else it counts where it was filed provisionally already
+                } else {
+                    BucketRepository.countInto(c, row, filed.bucket());
                 }
-                created = BucketRepository.countInto(c, row, bucket);
+                bucket = filed.bucket();
+                created = filed.created();
                 if (created) {
                     // Announced only if this transaction commits; the event id is derived from the bucket.
                     Outbox.stage(c, newBucket(report, row, bucket, s.symbolicKey(), s.instantKey()));
@@ -120,7 +137,12 @@ public class TriageService {
         if (created || collect != null) {
             outbox.relaySoon();
         }
-        metrics.counter("vigil.triage.reports", "outcome", "filed", "evidence", read.kind())
+        metrics.counter(
+                        "vigil.triage.reports",
+                        "outcome",
+                        refined ? "refined" : row.provisional() ? "provisional" : "filed",
+                        "evidence",
+                        read.kind())
                 .increment();
         if (created) {
             metrics.counter("vigil.triage.buckets.created").increment();
@@ -128,6 +150,10 @@ public class TriageService {
         }
         if (collect != null) {
             collection.published(collect);
+        }
+        if (row.provisional()) {
+            // Judged when its evidence has placed it: a waiting room's rate says nothing about one bug.
+            return bucket;
         }
         try {
             regressions.judge(bucket, row.product(), row.release());

@@ -105,7 +105,55 @@ public final class CrashFixtures {
             String hostId,
             IncidentTrigger trigger,
             List<ArtifactRef> artifacts) {
-        String incident = UUID.randomUUID().toString();
+        return report(
+                release,
+                product,
+                detectedAt,
+                vmUuid,
+                hostId,
+                trigger,
+                artifacts,
+                UUID.randomUUID().toString());
+    }
+
+    /** A report of the given incident. */
+    public static CrashReported report(
+            String release,
+            String product,
+            Instant detectedAt,
+            String vmUuid,
+            String hostId,
+            IncidentTrigger trigger,
+            List<ArtifactRef> artifacts,
+            String incident) {
+        return report(release, product, detectedAt, vmUuid, hostId, trigger, artifacts, incident, false);
+    }
+
+    /** A provisional report (the trigger alone, no evidence) of a new incident, as ingestion sends it first. */
+    public static CrashReported provisional(
+            String release, String product, Instant detectedAt, String vmUuid, String hostId) {
+        return report(
+                release,
+                product,
+                detectedAt,
+                vmUuid,
+                hostId,
+                IncidentTrigger.CRASH,
+                List.of(),
+                UUID.randomUUID().toString(),
+                true);
+    }
+
+    private static CrashReported report(
+            String release,
+            String product,
+            Instant detectedAt,
+            String vmUuid,
+            String hostId,
+            IncidentTrigger trigger,
+            List<ArtifactRef> artifacts,
+            String incident,
+            boolean provisional) {
         Source source = Source.newBuilder()
                 .setHostId(hostId)
                 .setAgentId("agent-1")
@@ -129,8 +177,9 @@ public final class CrashFixtures {
                 .setRelease(release)
                 .setPanic(null)
                 .setArtifacts(artifacts)
-                .setComplete(!artifacts.isEmpty())
+                .setComplete(!provisional && !artifacts.isEmpty())
                 .setMissing(List.of())
+                .setProvisional(provisional)
                 .build();
     }
 

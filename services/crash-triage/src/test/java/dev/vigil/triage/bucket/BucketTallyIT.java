@@ -139,9 +139,11 @@ class BucketTallyIT {
                     at,
                     true,
                     null,
-                    "[]");
-            UUID bucket =
-                    BucketRepository.insertIfAbsent(c, r, 1, new BucketRepository.SearchFacts(List.of(), null, null));
+                    "[]",
+                    false);
+            UUID bucket = BucketRepository.insertIfAbsent(
+                            c, r, 1, new BucketRepository.SearchFacts(List.of(), null, null))
+                    .bucket();
             BucketRepository.countInto(c, r, bucket);
             if (!buckets.contains(bucket)) {
                 buckets.add(bucket);

@@ -22,7 +22,10 @@ public interface IngestionConfig {
     @WithDefault("PT5M")
     Duration maxClockSkew();
 
-    /** How often unverified artifacts are checked against the object store (a Quarkus scheduler interval). */
+    /**
+     * How often unverified artifacts are checked against the object store (a Quarkus scheduler interval), besides
+     * the check that every arriving manifest asks for at once.
+     */
     @WithDefault("10s")
     String artifactVerifyEvery();
 
@@ -54,7 +57,17 @@ public interface IngestionConfig {
     @WithDefault("PT30S")
     Duration incidentCoalesceWindow();
 
-    /** How often open incidents are checked for a due crash report (a Quarkus scheduler interval). */
+    /**
+     * Whether an incident's trigger is reported at once, provisionally, by what the hypervisor said, so that crash
+     * triage can file it before its evidence is in; the report with the evidence follows either way.
+     */
+    @WithDefault("true")
+    boolean provisionalReports();
+
+    /**
+     * How often open incidents are checked for a due crash report (a Quarkus scheduler interval), besides the check
+     * that every recorded trigger and verified artifact asks for at once.
+     */
     @WithDefault("2s")
     String incidentCheckEvery();
 

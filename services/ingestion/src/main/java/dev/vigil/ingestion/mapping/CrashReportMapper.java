@@ -40,12 +40,39 @@ public class CrashReportMapper {
                 .toString();
     }
 
+    /** The provisional report's event id, distinct from the final report's and derived the same way. */
+    public static String provisionalEventId(String incidentId) {
+        return UUID.nameUUIDFromBytes(
+                        ("vigil.crash.reported/provisional/" + incidentId).getBytes(StandardCharsets.UTF_8))
+                .toString();
+    }
+
+    /** The incident's report, with its evidence as it stands. */
     public CrashReported toReport(
             IncidentEntity incident,
             List<ArtifactEntity> artifacts,
             EvidenceVerdict verdict,
             String fallbackProduct,
             String fallbackRelease) {
+        return build(incident, artifacts, verdict, fallbackProduct, fallbackRelease, false);
+    }
+
+    /**
+     * The incident's provisional report: what the hypervisor said, and no evidence yet (every expected kind is
+     * missing), published so that the crash is filed at once; the report with its evidence follows.
+     */
+    public CrashReported toProvisionalReport(
+            IncidentEntity incident, EvidenceVerdict verdict, String fallbackProduct, String fallbackRelease) {
+        return build(incident, List.of(), verdict, fallbackProduct, fallbackRelease, true);
+    }
+
+    private CrashReported build(
+            IncidentEntity incident,
+            List<ArtifactEntity> artifacts,
+            EvidenceVerdict verdict,
+            String fallbackProduct,
+            String fallbackRelease,
+            boolean provisional) {
         AgentEvent trigger = decode(incident.triggerRecord);
         AgentEvent panicEvent = decode(incident.panicRecord);
         Instant detectedAt = incident.detectedAt == null ? incident.openedAt : incident.detectedAt;
@@ -57,7 +84,7 @@ public class CrashReportMapper {
                         .setAgentVersion("unknown")
                         .build();
         Envelope envelope = Envelope.newBuilder()
-                .setEventId(reportEventId(incident.incidentId))
+                .setEventId(provisional ? provisionalEventId(incident.incidentId) : reportEventId(incident.incidentId))
                 .setEventType(Envelopes.eventType(CrashReported.getClassSchema()))
                 .setOccurredAt(detectedAt)
                 .setSource(source)
@@ -85,7 +112,8 @@ public class CrashReportMapper {
                 .setRelease(release)
                 .setPanic(panic(panicEvent))
                 .setArtifacts(artifacts.stream().map(CrashReportMapper::ref).toList())
-                .setComplete(verdict.complete())
+                .setComplete(!provisional && verdict.complete())
+                .setProvisional(provisional)
                 .setMissing(
                         verdict.missing().stream().map(CrashReportMapper::kind).toList())
                 .build();

@@ -55,6 +55,10 @@ public class IncidentEntity {
     @Column(nullable = false)
     public Instant deadline;
 
+    /** When its provisional report (the hypervisor's event alone, before the evidence) was published. */
+    @Column(name = "provisional_at")
+    public Instant provisionalAt;
+
     @Column(name = "reported_at")
     public Instant reportedAt;
 

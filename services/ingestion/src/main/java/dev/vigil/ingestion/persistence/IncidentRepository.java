@@ -216,13 +216,15 @@ public class IncidentRepository {
      * @param trigger null while only artifacts have arrived
      * @param capturePlan null when the agent announced none
      * @param statuses artifact kind to the verification statuses of the incident's artifacts of that kind
+     * @param provisional whether its provisional report was published
      */
     public record OpenIncident(
             String incidentId,
             String trigger,
             Instant deadline,
             List<String> capturePlan,
-            Map<String, Set<String>> statuses) {}
+            Map<String, Set<String>> statuses,
+            boolean provisional) {}
 
     /** Open incidents, soonest deadline first, with their artifacts' statuses: one query. */
     public List<OpenIncident> openWithEvidence(int limit) {
@@ -230,9 +232,10 @@ public class IncidentRepository {
             Map<String, OpenIncident> open = new LinkedHashMap<>();
             try (PreparedStatement select = connection.prepareStatement("""
                     WITH o AS (
-                        SELECT incident_id, trigger, deadline, capture_plan FROM incident
+                        SELECT incident_id, trigger, deadline, capture_plan, provisional_at FROM incident
                         WHERE reported_at IS NULL ORDER BY deadline, incident_id LIMIT ?)
-                    SELECT o.incident_id, o.trigger, o.deadline, o.capture_plan, a.kind, a.status
+                    SELECT o.incident_id, o.trigger, o.deadline, o.capture_plan, a.kind, a.status,
+                        o.provisional_at IS NOT NULL
                     FROM o LEFT JOIN incident_trigger t ON t.incident_id = o.incident_id
                         LEFT JOIN artifact a ON a.incident_id = t.event_id
                     ORDER BY o.deadline, o.incident_id""")) {
@@ -247,7 +250,8 @@ public class IncidentRepository {
                                         rs.getString(2),
                                         rs.getTimestamp(3).toInstant(),
                                         plan == null ? null : List.of((String[]) plan.getArray()),
-                                        new HashMap<>());
+                                        new HashMap<>(),
+                                        rs.getBoolean(7));
                             } catch (SQLException e) {
                                 throw new IllegalStateException(e);
                             }

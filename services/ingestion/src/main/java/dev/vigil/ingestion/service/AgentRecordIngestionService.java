@@ -1,5 +1,6 @@
 package dev.vigil.ingestion.service;
 
+import dev.vigil.ingestion.domain.IncidentEvidence;
 import dev.vigil.ingestion.domain.IngestionResult;
 import dev.vigil.ingestion.domain.Rejection;
 import dev.vigil.ingestion.persistence.AgentRecordRepository;
@@ -9,6 +10,7 @@ import dev.vigil.schemas.agent.CommandResult;
 import dev.vigil.schemas.agent.UserFeedback;
 import dev.vigil.schemas.common.Envelope;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -32,6 +34,7 @@ public class AgentRecordIngestionService {
     private final HostRepository hosts;
     private final IngestionMetrics metrics;
     private final IncidentService incidents;
+    private final Event<IncidentEvidence> recorded;
     private final Clock clock = Clock.systemUTC();
 
     AgentRecordIngestionService(
@@ -39,7 +42,9 @@ public class AgentRecordIngestionService {
             AgentRecordRepository records,
             HostRepository hosts,
             IngestionMetrics metrics,
-            IncidentService incidents) {
+            IncidentService incidents,
+            Event<IncidentEvidence> recorded) {
+        this.recorded = recorded;
         this.validator = validator;
         this.records = records;
         this.hosts = hosts;
@@ -64,6 +69,8 @@ public class AgentRecordIngestionService {
                         return false;
                     }
                     incidents.artifactArrived(m, at);
+                    // Heard once this transaction commits: the object is checked at once, not at the next tick.
+                    recorded.fire(IncidentEvidence.MANIFEST);
                     return true;
                 });
     }

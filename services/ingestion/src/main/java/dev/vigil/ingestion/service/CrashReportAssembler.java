@@ -2,6 +2,7 @@ package dev.vigil.ingestion.service;
 
 import dev.vigil.ingestion.config.IngestionConfig;
 import dev.vigil.ingestion.domain.EvidenceVerdict;
+import dev.vigil.ingestion.domain.IncidentEvidence;
 import dev.vigil.ingestion.mapping.AgentEventMapper;
 import dev.vigil.ingestion.mapping.CrashReportMapper;
 import dev.vigil.ingestion.messaging.CrashReportPublisher;
@@ -14,7 +15,10 @@ import dev.vigil.schemas.crash.CrashReported;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.TransactionPhase;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,7 +33,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Publishes one {@code vigil.crash.reported.v1} per incident, when its evidence is complete or its deadline has
- * passed. Each report is decided under a row lock ({@code FOR UPDATE SKIP LOCKED}, so replicas never report the same
+ * passed, preceded by a provisional one (no evidence, {@code provisional} true) as soon as its trigger is recorded,
+ * unless the evidence is complete by then. Rounds run when a trigger is recorded or an artifact checked, and on the
+ * scheduler's period as well. Each report is decided under a row lock ({@code FOR UPDATE SKIP LOCKED}, so replicas never report the same
  * incident) and marked reported in the transaction that saw the broker's acknowledgement. State lives only in the
  * database: a restart or a rebalance loses nothing and repeats nothing. The one window left (acknowledged, then the
  * commit fails) republishes the same event id, which consumers dedupe.
@@ -48,6 +54,7 @@ public class CrashReportAssembler {
     private final IngestionMetrics metrics;
     private final AtomicInteger open = new AtomicInteger();
     private final Clock clock = Clock.systemUTC();
+    private final Rounds rounds = new Rounds("vigil-crash-reports", this::reportDue);
 
     CrashReportAssembler(
             IncidentRepository incidents,
@@ -70,7 +77,23 @@ public class CrashReportAssembler {
             every = "${vigil.ingestion.incident-check-every:2s}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
             skipExecutionIf = Scheduled.ApplicationNotRunning.class)
-    void reportDue() {
+    void onSchedule() {
+        rounds.ask();
+    }
+
+    /** A trigger recorded or an artifact checked: a report may be due (or a provisional one) now. */
+    void onEvidence(@Observes(during = TransactionPhase.AFTER_SUCCESS) IncidentEvidence evidence) {
+        if (evidence != IncidentEvidence.MANIFEST) {
+            rounds.ask();
+        }
+    }
+
+    @PreDestroy
+    void stop() {
+        rounds.close();
+    }
+
+    private void reportDue() {
         Instant now = clock.instant();
         List<String> due = QuarkusTransaction.requiringNew().call(() -> {
             List<IncidentRepository.OpenIncident> pending = incidents.openWithEvidence(SCAN_LIMIT);
@@ -79,7 +102,7 @@ public class CrashReportAssembler {
             for (IncidentRepository.OpenIncident incident : pending) {
                 EvidenceVerdict verdict = verdict(
                         incident.trigger(), incident.deadline(), incident.capturePlan(), incident.statuses(), now);
-                if (verdict.due()) {
+                if (verdict.due() || provisionalDue(incident.trigger(), incident.provisional())) {
                     ids.add(incident.incidentId());
                 }
             }
@@ -112,6 +135,9 @@ public class CrashReportAssembler {
                 statuses,
                 now);
         if (!verdict.due()) {
+            if (provisionalDue(incident.trigger, incident.provisionalAt != null)) {
+                reportProvisionally(incident, verdict);
+            }
             return;
         }
         if (AgentEventMapper.INTERRUPT.equals(incident.trigger)) {
@@ -142,6 +168,31 @@ public class CrashReportAssembler {
                         + (verdict.complete() ? "complete" : "at its deadline, missing " + verdict.missing())
                         + " after "
                         + Duration.between(incident.openedAt, incident.reportedAt)
+                                .toMillis() + " ms");
+    }
+
+    /** Whether an incident not yet due has a trigger to report provisionally, and has not been reported so. */
+    private boolean provisionalDue(String trigger, boolean sent) {
+        return config.provisionalReports() && trigger != null && !sent && !AgentEventMapper.INTERRUPT.equals(trigger);
+    }
+
+    /** The hypervisor's event alone, so that triage files the crash at once; every expected kind is missing yet. */
+    private void reportProvisionally(IncidentEntity incident, EvidenceVerdict verdict) {
+        VmEntity vm = vms.findById(incident.vmUuid);
+        EvidenceVerdict none = new EvidenceVerdict(
+                false,
+                false,
+                expected(incident.trigger, incident.capturePlan == null ? null : Arrays.asList(incident.capturePlan)));
+        CrashReported report = mapper.toProvisionalReport(
+                incident, none, vm == null ? null : vm.product, vm == null ? null : vm.release);
+        publisher.publish(report);
+        incident.provisionalAt = clock.instant();
+        metrics.crashReportedProvisionally();
+        LOG.log(
+                System.Logger.Level.INFO,
+                "provisional crash report for incident " + incident.incidentId + " (" + incident.trigger + " on "
+                        + incident.vmUuid + "), still waiting for " + verdict.missing() + " after "
+                        + Duration.between(incident.openedAt, incident.provisionalAt)
                                 .toMillis() + " ms");
     }
 

@@ -1,12 +1,14 @@
 package dev.vigil.ingestion.service;
 
 import dev.vigil.ingestion.config.IngestionConfig;
+import dev.vigil.ingestion.domain.IncidentEvidence;
 import dev.vigil.ingestion.domain.RecordedEvent;
 import dev.vigil.ingestion.persistence.IncidentRepository;
 import dev.vigil.ingestion.persistence.IncidentRepository.Trigger;
 import dev.vigil.schemas.agent.ArtifactManifest;
 import dev.vigil.schemas.common.ArtifactKind;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -22,15 +24,23 @@ public class IncidentService {
     private final IncidentRepository incidents;
     private final IngestionConfig config;
     private final IngestionMetrics metrics;
+    private final Event<IncidentEvidence> recorded;
 
-    IncidentService(IncidentRepository incidents, IngestionConfig config, IngestionMetrics metrics) {
+    IncidentService(
+            IncidentRepository incidents,
+            IngestionConfig config,
+            IngestionMetrics metrics,
+            Event<IncidentEvidence> recorded) {
         this.incidents = incidents;
         this.config = config;
         this.metrics = metrics;
+        this.recorded = recorded;
     }
 
     void triggerArrived(RecordedEvent event, byte[] record, Instant now) {
         incidents.lockIncidents();
+        // Heard once this transaction commits: the incident's (provisional) report need not wait for the scheduler.
+        recorded.fire(IncidentEvidence.TRIGGER);
         Trigger trigger = new Trigger(
                 event.eventId(),
                 event.tenant(),

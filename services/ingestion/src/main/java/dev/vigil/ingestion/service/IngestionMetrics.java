@@ -104,6 +104,13 @@ public class IngestionMetrics {
                 .increment();
     }
 
+    void crashReportedProvisionally() {
+        counter(
+                        "vigil.ingestion.crash.reports.provisional",
+                        "Provisional crash reports published on a trigger alone, before the evidence")
+                .increment();
+    }
+
     void crashReported(boolean complete) {
         counter(
                         "vigil.ingestion.crash.reports",
