@@ -8,6 +8,7 @@ import dev.vigil.triage.bucket.CurationService.Merge;
 import dev.vigil.triage.bucket.CurationService.Note;
 import dev.vigil.triage.collection.CollectionPolicyService;
 import dev.vigil.triage.collection.DumpPolicy;
+import dev.vigil.triage.collection.PolicyRefusedException;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
@@ -165,8 +166,11 @@ public class CurationResource {
         }
         try {
             return BucketResource.CollectionPolicyDto.of(collection.set(bucket(id), dump, author(who)));
-        } catch (CurationException e) {
-            throw refused(e);
+        } catch (PolicyRefusedException e) {
+            throw switch (e.reason()) {
+                case NO_SUCH_BUCKET -> new ProblemException(404, "No such bucket", e.getMessage());
+                case MERGED -> new ProblemException(409, "Conflict", e.getMessage());
+            };
         }
     }
 

@@ -3,7 +3,7 @@ package dev.vigil.triage.bucket;
 import dev.vigil.schemas.crash.CrashTriaged;
 import dev.vigil.triage.bucket.CurationException.Reason;
 import dev.vigil.triage.collection.CollectionPolicyService;
-import dev.vigil.triage.messaging.Outbox;
+import dev.vigil.triage.outbox.Outbox;
 import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.Connection;

@@ -13,7 +13,7 @@ import dev.vigil.triage.collection.CollectionPolicyService;
 import dev.vigil.triage.collection.FullDumps;
 import dev.vigil.triage.evidence.KernelReport;
 import dev.vigil.triage.evidence.WindowsDumpHeader;
-import dev.vigil.triage.messaging.Outbox;
+import dev.vigil.triage.outbox.Outbox;
 import dev.vigil.triage.regression.RegressionService;
 import dev.vigil.triage.rules.ReportSigner;
 import dev.vigil.triage.rules.RulesService;

@@ -47,6 +47,27 @@ public final class CollectionPolicyRepository {
             boolean truncated) {}
 
     /** Adds a filed report's full dump (if it has one) to its bucket's count; returns the count. */
+    /** Locks a bucket's row for the rest of the transaction; false when there is no such bucket. */
+    static boolean lockBucket(Connection c, UUID bucket) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT id FROM bucket WHERE id = ? FOR UPDATE")) {
+            s.setObject(1, bucket);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    /** The bucket an admin merged this one into, or null. */
+    static UUID mergedInto(Connection c, UUID bucket) throws SQLException {
+        try (PreparedStatement s =
+                c.prepareStatement("SELECT target_bucket_id FROM bucket_merge WHERE source_bucket_id = ?")) {
+            s.setObject(1, bucket);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? rs.getObject(1, UUID.class) : null;
+            }
+        }
+    }
+
     static long countFullDump(Connection c, UUID bucket, boolean fullDump) throws SQLException {
         try (PreparedStatement s =
                 c.prepareStatement("UPDATE bucket SET full_dumps = full_dumps + ? WHERE id = ? RETURNING full_dumps")) {

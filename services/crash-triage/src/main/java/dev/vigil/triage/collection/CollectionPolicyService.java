@@ -6,19 +6,15 @@ import dev.vigil.schemas.crash.CollectionPolicyRequest;
 import dev.vigil.schemas.crash.CrashTriaged;
 import dev.vigil.schemas.crash.DumpLevel;
 import dev.vigil.schemas.crash.TriageKind;
-import dev.vigil.triage.bucket.CurationException;
-import dev.vigil.triage.bucket.CurationService;
 import dev.vigil.triage.collection.CollectionPolicyRepository.Mode;
 import dev.vigil.triage.collection.CollectionPolicyRepository.Policy;
 import dev.vigil.triage.config.TriageConfig;
-import dev.vigil.triage.messaging.Outbox;
-import dev.vigil.triage.messaging.TriagePublisher;
+import dev.vigil.triage.outbox.Outbox;
+import dev.vigil.triage.outbox.TriagePublisher;
 import io.agroal.api.AgroalDataSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -153,18 +149,21 @@ public class CollectionPolicyService {
      * An admin sets a bucket's policy ({@code dump} non-null), or hands it back to the full-dump count
      * ({@code dump} null). A change is published as a request; setting what is already in force changes nothing.
      */
-    public View set(UUID bucket, DumpPolicy dump, String by) throws SQLException, CurationException {
+    public View set(UUID bucket, DumpPolicy dump, String by) throws SQLException, PolicyRefusedException {
         CrashTriaged request = null;
         Policy now;
         try (Connection c = db.getConnection()) {
             c.setAutoCommit(false);
             try {
-                lock(c, bucket);
-                CurationService.Merge merge = CurationService.mergeOf(c, bucket);
-                if (merge != null) {
-                    throw new CurationException(
-                            CurationException.Reason.ALREADY_MERGED,
-                            "bucket " + bucket + " is merged into " + merge.target()
+                if (!CollectionPolicyRepository.lockBucket(c, bucket)) {
+                    throw new PolicyRefusedException(
+                            PolicyRefusedException.Reason.NO_SUCH_BUCKET, "no bucket " + bucket);
+                }
+                UUID target = CollectionPolicyRepository.mergedInto(c, bucket);
+                if (target != null) {
+                    throw new PolicyRefusedException(
+                            PolicyRefusedException.Reason.MERGED,
+                            "bucket " + bucket + " is merged into " + target
                                     + ": its reports count there, set the policy of that one");
                 }
                 long fullDumps = CollectionPolicyRepository.fullDumps(c, bucket);
@@ -190,7 +189,7 @@ public class CollectionPolicyService {
                 Outbox.stage(c, request);
                 c.commit();
                 now = next;
-            } catch (SQLException | CurationException | RuntimeException e) {
+            } catch (SQLException | PolicyRefusedException | RuntimeException e) {
                 c.rollback();
                 throw e;
             }
@@ -282,16 +281,5 @@ public class CollectionPolicyService {
             }
         }
         return names;
-    }
-
-    private static void lock(Connection c, UUID bucket) throws SQLException, CurationException {
-        try (PreparedStatement s = c.prepareStatement("SELECT id FROM bucket WHERE id = ? FOR UPDATE")) {
-            s.setObject(1, bucket);
-            try (ResultSet rs = s.executeQuery()) {
-                if (!rs.next()) {
-                    throw new CurationException(CurationException.Reason.NO_SUCH_BUCKET, "no bucket " + bucket);
-                }
-            }
-        }
     }
 }

@@ -17,7 +17,7 @@ import dev.vigil.schemas.crash.DumpLevel;
 import dev.vigil.schemas.crash.IncidentTrigger;
 import dev.vigil.schemas.crash.TriageKind;
 import dev.vigil.triage.evidence.LinuxConsoleParserTest;
-import dev.vigil.triage.messaging.Outbox;
+import dev.vigil.triage.outbox.Outbox;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;

@@ -1,4 +1,4 @@
-package dev.vigil.triage.messaging;
+package dev.vigil.triage.outbox;
 
 import dev.vigil.schemas.CloudEventHeaders;
 import dev.vigil.schemas.Envelopes;

@@ -1,4 +1,4 @@
-package dev.vigil.triage.messaging;
+package dev.vigil.triage.outbox;
 
 import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.crash.CrashTriaged;

@@ -1,4 +1,4 @@
-package dev.vigil.triage.messaging;
+package dev.vigil.triage.outbox;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
