@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The rules that keep crash triage's feature packages clean (docs/adr/0005): no cycles between packages, the
- * signing core free of frameworks and storage, HTTP only at the edge, Kafka only in its adapters.
+ * signing core free of frameworks and storage, HTTP only at the edge, Kafka only in its adapters, metrics declared in
+ * one class.
  */
 class ArchitectureTest {
 
@@ -64,6 +65,17 @@ class ArchitectureTest {
                         "org.apache.kafka..",
                         "io.smallrye.reactive.messaging..",
                         "org.eclipse.microprofile.reactive.messaging..")
+                .check(classes);
+    }
+
+    @Test
+    void metricsAreDeclaredInOnePlace() {
+        noClasses()
+                .that()
+                .resideOutsideOfPackage("..triage.metrics..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage("io.micrometer..")
                 .check(classes);
     }
 

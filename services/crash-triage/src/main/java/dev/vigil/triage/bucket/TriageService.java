@@ -13,12 +13,12 @@ import dev.vigil.triage.collection.CollectionPolicyService;
 import dev.vigil.triage.collection.FullDumps;
 import dev.vigil.triage.evidence.KernelReport;
 import dev.vigil.triage.evidence.WindowsDumpHeader;
+import dev.vigil.triage.metrics.TriageMetrics;
 import dev.vigil.triage.outbox.Outbox;
 import dev.vigil.triage.regression.RegressionService;
 import dev.vigil.triage.rules.ReportSigner;
 import dev.vigil.triage.rules.RulesService;
 import io.agroal.api.AgroalDataSource;
-import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -47,7 +47,7 @@ public class TriageService {
     private final AgroalDataSource db;
     private final EvidenceReader evidence;
     private final Outbox outbox;
-    private final MeterRegistry metrics;
+    private final TriageMetrics metrics;
     private final RegressionService regressions;
     private final CollectionPolicyService collection;
     private final RulesService rules;
@@ -56,7 +56,7 @@ public class TriageService {
             AgroalDataSource db,
             EvidenceReader evidence,
             Outbox outbox,
-            MeterRegistry metrics,
+            TriageMetrics metrics,
             RegressionService regressions,
             CollectionPolicyService collection,
             RulesService rules) {
@@ -105,8 +105,7 @@ public class TriageService {
                             row.provisional() ? null : BucketRepository.provisional(c, row.incidentId());
                     if (was == null) {
                         c.rollback();
-                        metrics.counter("vigil.triage.reports", "outcome", "duplicate")
-                                .increment();
+                        metrics.reportDuplicate();
                         return BucketRepository.bucketId(s.symbolicKey());
                     }
                     filed = BucketRepository.refine(c, row, s.rulesVersion(), searchFacts(read, report), was);
@@ -137,15 +136,9 @@ public class TriageService {
         if (created || collect != null) {
             outbox.relaySoon();
         }
-        metrics.counter(
-                        "vigil.triage.reports",
-                        "outcome",
-                        refined ? "refined" : row.provisional() ? "provisional" : "filed",
-                        "evidence",
-                        read.kind())
-                .increment();
+        metrics.reportFiled(refined ? "refined" : row.provisional() ? "provisional" : "filed", read.kind());
         if (created) {
-            metrics.counter("vigil.triage.buckets.created").increment();
+            metrics.bucketCreated();
             LOG.infof("new bucket %s: %s", bucket, s.title());
         }
         if (collect != null) {

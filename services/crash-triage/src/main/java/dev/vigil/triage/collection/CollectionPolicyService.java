@@ -9,10 +9,10 @@ import dev.vigil.schemas.crash.TriageKind;
 import dev.vigil.triage.collection.CollectionPolicyRepository.Mode;
 import dev.vigil.triage.collection.CollectionPolicyRepository.Policy;
 import dev.vigil.triage.config.TriageConfig;
+import dev.vigil.triage.metrics.TriageMetrics;
 import dev.vigil.triage.outbox.Outbox;
 import dev.vigil.triage.outbox.TriagePublisher;
 import io.agroal.api.AgroalDataSource;
-import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -46,10 +46,10 @@ public class CollectionPolicyService {
 
     private final AgroalDataSource db;
     private final Outbox outbox;
-    private final MeterRegistry metrics;
+    private final TriageMetrics metrics;
     private final int target;
 
-    CollectionPolicyService(AgroalDataSource db, Outbox outbox, MeterRegistry metrics, TriageConfig config) {
+    CollectionPolicyService(AgroalDataSource db, Outbox outbox, TriageMetrics metrics, TriageConfig config) {
         this.db = db;
         this.outbox = outbox;
         this.metrics = metrics;
@@ -133,8 +133,7 @@ public class CollectionPolicyService {
     /** Counts and logs a request the filing transaction committed. */
     public void published(CrashTriaged request) {
         CollectionPolicyRequest p = request.getCollectionPolicy();
-        metrics.counter("vigil.triage.collection.requests", "dump", p.getDump().name())
-                .increment();
+        metrics.collectionRequested(p.getDump().name());
         LOG.infof(
                 "collection policy of bucket %s: dump=%s (%s, %d/%d full dumps, change %d)",
                 request.getBucketId(),

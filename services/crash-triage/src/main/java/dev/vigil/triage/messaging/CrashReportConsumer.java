@@ -6,7 +6,7 @@ import dev.vigil.schemas.EventDecodingException;
 import dev.vigil.schemas.crash.CrashReported;
 import dev.vigil.triage.bucket.TriageService;
 import dev.vigil.triage.config.TriageConfig;
-import io.micrometer.core.instrument.MeterRegistry;
+import dev.vigil.triage.metrics.TriageMetrics;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.SQLException;
@@ -30,11 +30,11 @@ public class CrashReportConsumer {
 
     private final TriageService triage;
     private final DeadLetterPublisher deadLetter;
-    private final MeterRegistry metrics;
+    private final TriageMetrics metrics;
     private final TriageConfig config;
 
     CrashReportConsumer(
-            TriageService triage, DeadLetterPublisher deadLetter, MeterRegistry metrics, TriageConfig config) {
+            TriageService triage, DeadLetterPublisher deadLetter, TriageMetrics metrics, TriageConfig config) {
         this.triage = triage;
         this.deadLetter = deadLetter;
         this.metrics = metrics;
@@ -69,7 +69,7 @@ public class CrashReportConsumer {
                             "incident " + report.getIncidentId() + " failed " + attempts + " times; last: " + e);
                     return;
                 }
-                metrics.counter("vigil.triage.reports.retries").increment();
+                metrics.reportRetried();
                 LOG.warnf(
                         "incident %s failed (attempt %d of %d), again in %s: %s",
                         report.getIncidentId(), attempt, attempts, wait, e.toString());
@@ -88,8 +88,7 @@ public class CrashReportConsumer {
     }
 
     private void refuse(ConsumerRecord<byte[], byte[]> record, DeadLetterReason reason, String detail) {
-        metrics.counter("vigil.triage.reports", "outcome", "dead-lettered", "reason", reason.name())
-                .increment();
+        metrics.reportDeadLettered(reason.name());
         LOG.warnf(
                 "crash report at %s-%d@%d refused (%s): %s",
                 record.topic(), record.partition(), record.offset(), reason, detail);

@@ -2,8 +2,8 @@ package dev.vigil.triage.outbox;
 
 import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.crash.CrashTriaged;
+import dev.vigil.triage.metrics.TriageMetrics;
 import io.agroal.api.AgroalDataSource;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -33,7 +33,7 @@ public class Outbox {
 
     private final AgroalDataSource db;
     private final TriagePublisher publisher;
-    private final MeterRegistry metrics;
+    private final TriageMetrics metrics;
     private final ExecutorService relay = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "vigil-triage-outbox");
         t.setDaemon(true);
@@ -41,7 +41,7 @@ public class Outbox {
     });
     private final AtomicBoolean queued = new AtomicBoolean();
 
-    Outbox(AgroalDataSource db, TriagePublisher publisher, MeterRegistry metrics) {
+    Outbox(AgroalDataSource db, TriagePublisher publisher, TriageMetrics metrics) {
         this.db = db;
         this.publisher = publisher;
         this.metrics = metrics;
@@ -64,7 +64,7 @@ public class Outbox {
                 try {
                     relay();
                 } catch (SQLException | RuntimeException e) {
-                    metrics.counter("vigil.triage.outbox.failures").increment();
+                    metrics.outboxFailed();
                     LOG.warnf("relaying triage events: %s (the sweep tries again)", e.getMessage());
                 }
             });
@@ -104,7 +104,7 @@ public class Outbox {
                     OutboxRepository.delete(c, batch);
                     c.commit();
                     published += batch.size();
-                    metrics.counter("vigil.triage.outbox.relayed").increment(batch.size());
+                    metrics.outboxRelayed(batch.size());
                 } catch (SQLException | RuntimeException e) {
                     c.rollback();
                     throw e;

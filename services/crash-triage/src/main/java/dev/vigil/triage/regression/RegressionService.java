@@ -4,11 +4,11 @@ import dev.vigil.schemas.common.Envelope;
 import dev.vigil.schemas.crash.CrashTriaged;
 import dev.vigil.schemas.crash.TriageKind;
 import dev.vigil.triage.config.TriageConfig;
+import dev.vigil.triage.metrics.TriageMetrics;
 import dev.vigil.triage.outbox.Outbox;
 import dev.vigil.triage.outbox.TriagePublisher;
 import dev.vigil.triage.uptime.UptimeClient;
 import io.agroal.api.AgroalDataSource;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.Connection;
@@ -47,11 +47,11 @@ public class RegressionService {
     private final UptimeClient uptime;
     private final Outbox outbox;
     private final TriageConfig.Regression config;
-    private final MeterRegistry metrics;
+    private final TriageMetrics metrics;
     private final Map<String, CachedHours> exposures = new ConcurrentHashMap<>();
 
     RegressionService(
-            AgroalDataSource db, UptimeClient uptime, Outbox outbox, TriageConfig config, MeterRegistry metrics) {
+            AgroalDataSource db, UptimeClient uptime, Outbox outbox, TriageConfig config, TriageMetrics metrics) {
         this.db = db;
         this.uptime = uptime;
         this.outbox = outbox;
@@ -176,7 +176,7 @@ public class RegressionService {
                 throw e;
             }
         }
-        metrics.counter("vigil.triage.regressions", "kind", verdict.kind()).increment();
+        metrics.regression(verdict.kind());
         LOG.infof(
                 "regression %s of bucket %s in %s %s (previous %s): %s",
                 verdict.kind(),

@@ -93,6 +93,20 @@ class BucketIT {
                     assertThat(t.getTitle().toString()).isEqualTo("kernel panic: sysrq triggered crash");
                     assertThat(t.getRelease().toString()).isEqualTo(release);
                 });
+
+        // Filed and duplicate reports are both counted under one name (one set of tag keys, or Prometheus drops one).
+        List<String> counted = io.restassured.RestAssured.given()
+                .get("/q/metrics")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asString()
+                .lines()
+                .filter(l -> l.startsWith("vigil_triage_reports_total{"))
+                .toList();
+        assertThat(counted)
+                .anySatisfy(l -> assertThat(l).contains("outcome=\"filed\"").contains("evidence=\"linux-console\""))
+                .anySatisfy(l -> assertThat(l).contains("outcome=\"duplicate\""));
     }
 
     @Test
