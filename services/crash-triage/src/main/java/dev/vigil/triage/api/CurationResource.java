@@ -4,11 +4,13 @@ import dev.vigil.problem.ProblemDto;
 import dev.vigil.problem.ProblemException;
 import dev.vigil.triage.bucket.CurationException;
 import dev.vigil.triage.bucket.CurationService;
-import dev.vigil.triage.bucket.CurationService.Merge;
 import dev.vigil.triage.bucket.CurationService.Note;
 import dev.vigil.triage.collection.CollectionPolicyService;
 import dev.vigil.triage.collection.DumpPolicy;
 import dev.vigil.triage.collection.PolicyRefusedException;
+import dev.vigil.triage.view.CollectionPolicyDto;
+import dev.vigil.triage.view.MergeDto;
+import dev.vigil.triage.view.NoteDto;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
@@ -23,7 +25,6 @@ import jakarta.ws.rs.core.SecurityContext;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.sql.SQLException;
-import java.time.Instant;
 import java.util.Locale;
 import java.util.UUID;
 import org.eclipse.microprofile.openapi.annotations.Operation;
@@ -74,9 +75,6 @@ public class CurationResource {
     /** A merge request: the bucket to merge into, and why. */
     public record MergeRequest(String into, String reason) {}
 
-    /** A merge in force, or just undone. */
-    public record MergeDto(UUID bucket, UUID into, String by, Instant at, String reason, long reportsMoved) {}
-
     /** A note to add. */
     public record NoteRequest(String text) {}
 
@@ -85,9 +83,6 @@ public class CurationResource {
 
     /** An admin's collection policy: {@code full}, {@code kernel}, {@code none}, or {@code auto} to hand it back. */
     public record CollectionPolicyRequest(String dump) {}
-
-    /** A note or link as stored. */
-    public record NoteDto(long id, String kind, String text, String url, String author, Instant createdAt) {}
 
     @POST
     @Path("/merge")
@@ -109,7 +104,7 @@ public class CurationResource {
         }
         String reason = bounded("reason", request.reason(), MAX_REASON, false);
         try {
-            return dto(curation.merge(bucket(id), bucket(request.into()), author(who), reason));
+            return MergeDto.of(curation.merge(bucket(id), bucket(request.into()), author(who), reason));
         } catch (CurationException e) {
             throw refused(e);
         }
@@ -128,7 +123,7 @@ public class CurationResource {
             content = @Content(schema = @Schema(implementation = ProblemDto.class)))
     public MergeDto unmerge(@PathParam("id") String id, @Context SecurityContext who) throws SQLException {
         try {
-            return dto(curation.unmerge(bucket(id), author(who)));
+            return MergeDto.of(curation.unmerge(bucket(id), author(who)));
         } catch (CurationException e) {
             throw refused(e);
         }
@@ -153,7 +148,7 @@ public class CurationResource {
             responseCode = "409",
             description = "The bucket is merged into another, whose policy its reports follow",
             content = @Content(schema = @Schema(implementation = ProblemDto.class)))
-    public BucketResource.CollectionPolicyDto collectionPolicy(
+    public CollectionPolicyDto collectionPolicy(
             @PathParam("id") String id, CollectionPolicyRequest request, @Context SecurityContext who)
             throws SQLException {
         String value = request == null || request.dump() == null
@@ -165,7 +160,7 @@ public class CurationResource {
                     "Bad collection policy", "send {\"dump\": \"full\"}, \"kernel\", \"none\" or \"auto\"");
         }
         try {
-            return BucketResource.CollectionPolicyDto.of(collection.set(bucket(id), dump, author(who)));
+            return CollectionPolicyDto.of(collection.set(bucket(id), dump, author(who)));
         } catch (PolicyRefusedException e) {
             throw switch (e.reason()) {
                 case NO_SUCH_BUCKET -> new ProblemException(404, "No such bucket", e.getMessage());
@@ -213,9 +208,7 @@ public class CurationResource {
     private Response created(String id, String kind, String text, String url, SecurityContext who) throws SQLException {
         try {
             Note n = curation.annotate(bucket(id), kind, text, url, author(who));
-            return Response.status(201)
-                    .entity(new NoteDto(n.id(), n.kind(), n.text(), n.url(), n.author(), n.createdAt()))
-                    .build();
+            return Response.status(201).entity(NoteDto.of(n)).build();
         } catch (CurationException e) {
             throw refused(e);
         }
@@ -271,9 +264,5 @@ public class CurationResource {
             case SAME_BUCKET, ALREADY_MERGED, TARGET_MERGED, NOT_MERGED ->
                 new ProblemException(409, "Conflict", e.getMessage());
         };
-    }
-
-    private static MergeDto dto(Merge m) {
-        return new MergeDto(m.source(), m.target(), m.mergedBy(), m.mergedAt(), m.reason(), m.moved());
     }
 }

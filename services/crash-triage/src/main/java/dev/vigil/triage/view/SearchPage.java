@@ -1,0 +1,6 @@
+package dev.vigil.triage.view;
+
+import java.util.List;
+
+/** A page of search results. */
+public record SearchPage(List<SearchDto> items, int limit, int offset) {}
