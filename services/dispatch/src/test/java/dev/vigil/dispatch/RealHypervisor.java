@@ -124,6 +124,9 @@ final class RealHypervisor implements AutoCloseable {
         return Files.exists(console) ? Files.readString(console, StandardCharsets.ISO_8859_1) : "";
     }
 
+    /** {@code VIR_DOMAIN_SNAPSHOT_DELETE_METADATA_ONLY}: the overlay files go with the test's directory. */
+    private static final int SNAPSHOT_METADATA_ONLY = 2;
+
     @Override
     public void close() throws LibvirtException {
         Connect hypervisor = connect();
@@ -132,6 +135,11 @@ final class RealHypervisor implements AutoCloseable {
                 Domain vm = hypervisor.domainLookupByUUIDString(uuid);
                 if (vm.isActive() == 1) {
                     vm.destroy();
+                }
+                // libvirt refuses to undefine a domain with snapshots (the agent's failure and update snapshots):
+                // their metadata goes first, or the definition outlives the test on the machine.
+                for (String snapshot : vm.snapshotListNames()) {
+                    vm.snapshotLookupByName(snapshot).delete(SNAPSHOT_METADATA_ONLY);
                 }
                 vm.undefine();
             } catch (LibvirtException ignored) {

@@ -112,6 +112,8 @@ class CrashReportIT {
                 .statusCode(200)
                 .body("id", org.hamcrest.Matchers.equalTo(crashed.getEnvelope().getEventId()))
                 .body("complete", org.hamcrest.Matchers.equalTo(true))
+                .body("provisionalReportedAt", org.hamcrest.Matchers.notNullValue())
+                .body("reportedAt", org.hamcrest.Matchers.notNullValue())
                 .body("artifacts.size()", org.hamcrest.Matchers.equalTo(4));
     }
 

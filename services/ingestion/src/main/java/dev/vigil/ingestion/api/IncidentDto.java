@@ -7,6 +7,7 @@ import java.util.List;
  * An incident and the state of its crash report.
  *
  * @param trigger CRASH, HANG, WATCHDOG or IO_ERROR; null while only its artifacts have arrived
+ * @param provisionalReportedAt when its trigger was reported provisionally, before its evidence; null if it was not
  * @param complete whether every expected kind of evidence was verified; null until reported
  * @param missing the expected kinds without verified evidence when reported
  */
@@ -21,6 +22,7 @@ public record IncidentDto(
         Instant detectedAt,
         Instant openedAt,
         Instant deadline,
+        Instant provisionalReportedAt,
         Instant reportedAt,
         String reportEventId,
         Boolean complete,

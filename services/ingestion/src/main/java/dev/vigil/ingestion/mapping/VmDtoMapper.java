@@ -61,6 +61,7 @@ public class VmDtoMapper {
                 i.detectedAt,
                 i.openedAt,
                 i.deadline,
+                i.provisionalAt,
                 i.reportedAt,
                 i.reportEventId,
                 i.complete,
