@@ -6,6 +6,7 @@ import dev.vigil.agent.Agent;
 import dev.vigil.agent.config.AgentConfig;
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackConfig;
+import dev.vigil.devstack.Domains;
 import dev.vigil.devstack.Endpoints;
 import dev.vigil.devstack.GuestDomain;
 import dev.vigil.schemas.EventCodec;
@@ -124,13 +125,7 @@ public final class CaptureBenchmark {
                     Duration.between(panic, lastArrival).toMillis());
         } finally {
             if (domain != null) {
-                if (domain.isActive() == 1) {
-                    domain.destroy();
-                }
-                for (String snapshot : domain.snapshotListNames()) {
-                    domain.snapshotLookupByName(snapshot).delete(2);
-                }
-                domain.undefine();
+                Domains.remove(domain);
             }
             connect.close();
             Devstack.deleteTree(dir);

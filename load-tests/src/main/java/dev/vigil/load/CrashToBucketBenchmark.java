@@ -4,6 +4,7 @@ import dev.vigil.agent.Agent;
 import dev.vigil.agent.config.AgentConfig;
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackConfig;
+import dev.vigil.devstack.Domains;
 import dev.vigil.devstack.Endpoints;
 import dev.vigil.devstack.GuestDomain;
 import dev.vigil.devstack.ServiceProcess;
@@ -87,12 +88,13 @@ public final class CrashToBucketBenchmark {
         try (Devstack stack = Devstack.start(DevstackConfig.forTests())) {
             Endpoints endpoints = stack.endpoints();
             int ingestionPort = freePort();
+            int triagePort = freePort();
             try (ServiceProcess ingestion = ServiceProcess.start(
                             INGESTION, endpoints, ingestionPort, Map.of(), work.resolve("ingestion.log"));
                     ServiceProcess triage = ServiceProcess.start(
                             TRIAGE,
                             endpoints,
-                            freePort(),
+                            triagePort,
                             Map.of(
                                     "vigil.triage.uptime-url",
                                     "http://127.0.0.1:" + ingestionPort,
@@ -100,7 +102,8 @@ public final class CrashToBucketBenchmark {
                                     publicKey(work).toUri().toString()),
                             work.resolve("triage.log"))) {
                 ingestion.awaitReady("http://127.0.0.1:" + ingestionPort, Duration.ofSeconds(120));
-                awaitTriage(endpoints);
+                // Ready means migrated and connected; the warm-up crash absorbs its consumer group's first join.
+                triage.awaitReady("http://127.0.0.1:" + triagePort, Duration.ofSeconds(120));
                 List<Crashed> results = new ArrayList<>();
                 System.out.println("crash | Kafka ms | filed ms | last manifest ms | refined ms | refined after"
                         + " last manifest ms | evidence");
@@ -211,36 +214,10 @@ public final class CrashToBucketBenchmark {
             return c;
         } finally {
             if (domain != null) {
-                if (domain.isActive() == 1) {
-                    domain.destroy();
-                }
-                for (String snapshot : domain.snapshotListNames()) {
-                    domain.snapshotLookupByName(snapshot).delete(2);
-                }
-                domain.undefine();
+                Domains.remove(domain);
             }
             hypervisor.close();
         }
-    }
-
-    /** Triage is up once its schema has the report table (its migrations ran) and it answers on the network. */
-    private static void awaitTriage(Endpoints endpoints) throws Exception {
-        Properties db = new Properties();
-        db.put("user", endpoints.jdbcUser());
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (System.nanoTime() < deadline) {
-            try (Connection c = DriverManager.getConnection(endpoints.jdbcUrl(), db);
-                    ResultSet rs = c.createStatement()
-                            .executeQuery("SELECT count(*) FROM information_schema.columns WHERE table_schema ="
-                                    + " 'triage' AND table_name = 'report' AND column_name = 'provisional'")) {
-                if (rs.next() && rs.getInt(1) == 1) {
-                    Thread.sleep(3_000); // its consumers join their group
-                    return;
-                }
-            }
-            Thread.sleep(500);
-        }
-        throw new IllegalStateException("crash triage did not start within 120 s");
     }
 
     /** With a few crashes per run the highest is reported as it is, not as a percentile. */

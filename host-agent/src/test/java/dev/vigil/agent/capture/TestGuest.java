@@ -3,6 +3,7 @@ package dev.vigil.agent.capture;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.vigil.devstack.Domains;
 import dev.vigil.devstack.GuestDomain;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -91,18 +92,7 @@ final class TestGuest implements AutoCloseable {
     public void close() throws Exception {
         if (domain != null) {
             try {
-                if (domain.isActive() == 1) {
-                    domain.destroy();
-                }
-            } catch (LibvirtException ignored) {
-                // already gone
-            }
-            try {
-                for (String snapshot : domain.snapshotListNames()) {
-                    // Metadata only: the overlay files go with the temporary directories.
-                    domain.snapshotLookupByName(snapshot).delete(2);
-                }
-                domain.undefine();
+                Domains.remove(domain);
             } catch (LibvirtException ignored) {
                 // already gone
             }

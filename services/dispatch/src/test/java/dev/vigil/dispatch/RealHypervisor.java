@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.vigil.devstack.Domains;
 import dev.vigil.devstack.GuestDomain;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -124,24 +125,12 @@ final class RealHypervisor implements AutoCloseable {
         return Files.exists(console) ? Files.readString(console, StandardCharsets.ISO_8859_1) : "";
     }
 
-    /** {@code VIR_DOMAIN_SNAPSHOT_DELETE_METADATA_ONLY}: the overlay files go with the test's directory. */
-    private static final int SNAPSHOT_METADATA_ONLY = 2;
-
     @Override
     public void close() throws LibvirtException {
         Connect hypervisor = connect();
         for (String uuid : vms) {
             try {
-                Domain vm = hypervisor.domainLookupByUUIDString(uuid);
-                if (vm.isActive() == 1) {
-                    vm.destroy();
-                }
-                // libvirt refuses to undefine a domain with snapshots (the agent's failure and update snapshots):
-                // their metadata goes first, or the definition outlives the test on the machine.
-                for (String snapshot : vm.snapshotListNames()) {
-                    vm.snapshotLookupByName(snapshot).delete(SNAPSHOT_METADATA_ONLY);
-                }
-                vm.undefine();
+                Domains.remove(hypervisor.domainLookupByUUIDString(uuid));
             } catch (LibvirtException ignored) {
                 // already gone
             }

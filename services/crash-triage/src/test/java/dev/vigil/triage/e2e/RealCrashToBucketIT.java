@@ -9,6 +9,7 @@ import dev.vigil.agent.Agent;
 import dev.vigil.agent.config.AgentConfig;
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
+import dev.vigil.devstack.Domains;
 import dev.vigil.devstack.Endpoints;
 import dev.vigil.devstack.GuestDomain;
 import dev.vigil.triage.api.JwtKeys;
@@ -127,13 +128,7 @@ class RealCrashToBucketIT {
                             org.assertj.core.data.Offset.offset(1e-6 * reportsInBucket * 1000.0 / vmHours));
         } finally {
             if (domain != null) {
-                if (domain.isActive() == 1) {
-                    domain.destroy();
-                }
-                for (String snapshot : domain.snapshotListNames()) {
-                    domain.snapshotLookupByName(snapshot).delete(2);
-                }
-                domain.undefine();
+                Domains.remove(domain);
             }
             hypervisor.close();
             Devstack.deleteTree(work);
