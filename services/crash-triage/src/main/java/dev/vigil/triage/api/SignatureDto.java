@@ -13,6 +13,8 @@ import java.util.Map;
  * @param symbolic the readable text the symbolic key hashes
  * @param frames the normalized frames in the symbolic key
  * @param rulesVersion the signature rules version
+ * @param corrupted why the report is corrupted (interleaved with other output, or cut before what its title needs),
+ *     or null: a corrupted report is titled by its kind, {@code ... in corrupted}
  */
 public record SignatureDto(
         String evidence,
@@ -21,4 +23,5 @@ public record SignatureDto(
         Map<String, String> keys,
         String symbolic,
         List<String> frames,
-        int rulesVersion) {}
+        int rulesVersion,
+        String corrupted) {}

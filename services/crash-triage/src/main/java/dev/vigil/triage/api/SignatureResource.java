@@ -136,7 +136,8 @@ public class SignatureResource {
                         Map.of("instant", s.instantKey(), "symbolic", s.symbolicKey()),
                         s.symbolicText(),
                         s.frames(),
-                        s.rulesVersion()))
+                        s.rulesVersion(),
+                        s.corrupted()))
                 .build();
     }
 }

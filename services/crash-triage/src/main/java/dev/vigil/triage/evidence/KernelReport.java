@@ -22,6 +22,7 @@ import java.util.List;
  * @param taint the taint flags (e.g. {@code G W O}), or null for an untainted or unstated kernel
  * @param release the kernel release (e.g. {@code 6.1.0-56-amd64}), or null
  * @param panicMessage what follows {@code Kernel panic - not syncing:}, or null
+ * @param corrupted why the report's own first line cannot be trusted (another message printed into it), or null
  */
 public record KernelReport(
         String crashClass,
@@ -35,7 +36,8 @@ public record KernelReport(
         List<String> modules,
         String taint,
         String release,
-        String panicMessage) {
+        String panicMessage,
+        String corrupted) {
 
     public KernelReport {
         frames = List.copyOf(frames);

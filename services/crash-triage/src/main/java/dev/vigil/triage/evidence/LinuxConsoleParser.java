@@ -20,10 +20,15 @@ public final class LinuxConsoleParser {
     private static final int REPORT_WINDOW = 400;
     private static final int MAX_FRAMES = 128;
     private static final int TOLERATED_NOISE = 3;
+    /**
+     * How far into a report's header another report's start means two CPUs printing at once. Lockdep's headers run
+     * longer, and name their function before any other report can cut in.
+     */
+    private static final int INTERLEAVED_WITHIN = 40;
 
     private static final Pattern PREFIX = Pattern.compile(
             "^(?:<\\d{1,2}>)?(?:[A-Z][a-z]{2} {1,2}\\d{1,2} \\d\\d:\\d\\d:\\d\\d \\S{1,64} kernel: ?)?(?:kernel: )?"
-                    + "(?:\\[ {0,12}\\d{1,12}\\.\\d{1,9}\\])?(?:\\[ {0,8}[TC]\\d{1,9}\\])? ?");
+                    + "(?:\\[ {0,12}\\+?\\d{1,12}\\.\\d{1,9}\\])?(?:\\[ {0,8}[TC]\\d{1,9}\\])? ?");
 
     /** A symbol; ppc64 ELFv1 prints function descriptors' dot names ({@code .foo}), read as {@code foo}. */
     private static final String SYMBOL = "\\.?([A-Za-z_$][\\w.$]{0,255})";
@@ -142,7 +147,7 @@ public final class LinuxConsoleParser {
             // not a user-space program's trap ("traps: prog[12] general protection fault ip:... in libc.so").
             Start.of("^(?:(?!traps: ).){0,64}general protection fault(?:,|: [0-9a-f]{4})", "gpf"),
             Start.of(
-                            "WARNING: (?:CPU: \\d{1,5} PID: \\d{1,10} )?at (\\S{1,256})(?: " + SYMBOL + OFFSET + ")?",
+                            "WARNING: (?:CPU: \\d{1,5} PID: -?\\d{1,10} )?at (\\S{1,256})(?: " + SYMBOL + OFFSET + ")?",
                             "warning")
                     .groups(0, 0, 2),
             // Since Linux 6.17: "WARNING: kernel/foo.c:12 at bar+0x1/0x2, CPU#0: comm/123".
@@ -177,11 +182,14 @@ public final class LinuxConsoleParser {
     private static final String SOURCE =
             "\\s{1,4}(?:[\\w./+-]{1,256}:\\d{1,7}(?::\\d{1,5})?|\\([\\w./+-]{1,256}:\\d{1,7}(?::\\d{1,5})?\\))";
     /**
-     * A frame: {@code foo+0x1a/0x40 [module]}, symbolized {@code foo+0x1a/0x40 lib/foo.c:12}, or an inlined one,
+     * A frame: {@code foo+0x1a/0x40 [module]} (2.6-era i386 kernels put {@code [foo+26/64]} in front, real-time ones
+     * the frame's stack use after it, {@code (36)}), symbolized {@code foo+0x1a/0x40 lib/foo.c:12}, or an inlined one,
      * {@code bar lib/foo.c:10 [inline]}, which has a location and no offset.
      */
-    private static final Pattern FRAME = Pattern.compile("^\\s{0,16}(?:\\[<[0-9a-f]{1,16}>\\]\\s{1,4})?(\\?\\s{1,4})?"
-            + SYMBOL + "(?:" + OFFSET + MODULE + "(?:" + SOURCE + ")?|" + SOURCE + ")(?:\\s{1,4}\\[inline\\])?\\s*$");
+    private static final Pattern FRAME = Pattern.compile("^\\s{0,16}(?:\\[<[0-9a-f]{1,16}>\\]\\s{1,4}"
+            + "|\\[[\\w.$]{1,256}\\+\\d{1,10}/\\d{1,10}\\]\\s{1,4})?(\\?\\s{1,4})?"
+            + SYMBOL + "(?:" + OFFSET + MODULE + "(?:" + SOURCE + "| \\(\\d{1,6}\\))?|" + SOURCE
+            + ")(?:\\s{1,4}\\[inline\\])?\\s*$");
     /** ARM's older unwinder: {@code [<c0912bd0>] (callee) from [<c0913274>] (caller+0x78/0xf4)}. */
     private static final Pattern ARM_FRAME = Pattern.compile(
             "^\\s{0,16}\\[<[0-9a-f]{1,16}>\\] \\(" + SYMBOL + "(?:" + OFFSET + ")?\\) from \\[<[0-9a-f]{1,16}>\\]");
@@ -216,6 +224,8 @@ public final class LinuxConsoleParser {
     private static final Pattern CPU_LINE = Pattern.compile(
             "CPU: \\d{1,5} (?:UID: \\d{1,10} )?PID: \\d{1,10} Comm: .{0,64}? (?:Not tainted|Tainted: ([A-Z ]{1,64}?))"
                     + "\\s{1,16}(\\S{1,128}) #");
+    private static final Pattern OTHER_STACK = Pattern.compile(
+            "^\\s{0,8}(?:Allocated by task|Freed by task|Uninit was (?:created|stored)|Last potentially)");
     private static final Pattern MODULES = Pattern.compile("^Modules linked in:(.*)$");
 
     private LinuxConsoleParser() {}
@@ -245,6 +255,7 @@ public final class LinuxConsoleParser {
         }
         String panicMessage = null;
         int panicLine = -1;
+        int panicAt = 0;
         for (int i = 0; i < lines.size(); i++) {
             if (!lines.get(i).contains("Kernel panic")) {
                 continue;
@@ -253,6 +264,7 @@ public final class LinuxConsoleParser {
             if (m.find()) {
                 panicMessage = m.group(1).strip();
                 panicLine = i;
+                panicAt = m.start();
                 break;
             }
         }
@@ -261,7 +273,17 @@ public final class LinuxConsoleParser {
             if (panicLine < 0) {
                 return Optional.empty();
             }
-            return Optional.of(read(lines, panicLine, "panic", null, null, null, lines.get(panicLine), panicMessage));
+            String line = lines.get(panicLine);
+            return Optional.of(read(
+                    lines,
+                    panicLine,
+                    "panic",
+                    null,
+                    null,
+                    null,
+                    line,
+                    panicMessage,
+                    interleaved(line.substring(panicAt))));
         }
         String crashClass = kind.crashClass();
         String subtype = kind.subtype() != null
@@ -307,7 +329,17 @@ public final class LinuxConsoleParser {
                 }
             }
         }
-        return Optional.of(read(lines, start, crashClass, subtype, access, reported, lines.get(start), panicMessage));
+        String line = lines.get(start);
+        return Optional.of(read(
+                lines,
+                start,
+                crashClass,
+                subtype,
+                access,
+                reported,
+                line,
+                panicMessage,
+                interleaved(line.substring(matched.start()))));
     }
 
     private static KernelReport read(
@@ -318,7 +350,8 @@ public final class LinuxConsoleParser {
             String access,
             String reported,
             String reason,
-            String panicMessage) {
+            String panicMessage,
+            String corrupted) {
         int end = Math.min(lines.size(), start + REPORT_WINDOW);
         // The report ends where the next one starts (another CPU's, or a second oops).
         for (int i = start + 1; i < end; i++) {
@@ -329,6 +362,13 @@ public final class LinuxConsoleParser {
                     && !(i <= start + 3 && CONSEQUENCE.matcher(lines.get(i)).find())
                     && !lines.get(i - 1).stripTrailing().endsWith("[inline]")) {
                 end = i;
+                if (corrupted == null
+                        && !crashClass.equals("fixed")
+                        && i - start <= INTERLEAVED_WITHIN
+                        && !traceBetween(lines, start + 1, i)) {
+                    // Another CPU's report in the middle of this one's header: whatever trace follows may be either's.
+                    corrupted = "interleaved: another report starts before its call trace";
+                }
                 break;
             }
         }
@@ -390,7 +430,11 @@ public final class LinuxConsoleParser {
             }
         }
         // KMSAN and KFENCE print their stack right below the reason, with no "Call Trace:" line.
+        // The stacks after "Allocated by task", "Freed by task" and "Uninit was created by" are other events'.
         for (int i = start + 1; i < Math.min(end, start + 40) && frames.isEmpty(); i++) {
+            if (OTHER_STACK.matcher(lines.get(i)).find()) {
+                break;
+            }
             if (FRAME.matcher(lines.get(i)).find()) {
                 readTrace(lines, i, end, frames);
             }
@@ -407,7 +451,32 @@ public final class LinuxConsoleParser {
                 modules,
                 taint,
                 release,
-                panicMessage);
+                panicMessage,
+                corrupted);
+    }
+
+    /** Whether a call trace starts in {@code [from, to)}. */
+    private static boolean traceBetween(List<String> lines, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (mayStartTrace(lines.get(i)) && TRACE_START.matcher(lines.get(i)).find()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A printk timestamp inside a line: another message was printed into it. */
+    private static final Pattern INNER_TIMESTAMP = Pattern.compile("\\[ {0,12}\\+?\\d{1,12}\\.\\d{1,9}\\]");
+
+    /**
+     * Why a report's first line cannot be trusted, or null: without printk caller ids, two CPUs printing at once
+     * glue one's message into the other's line, and the line then names what the other printed. {@code header} is
+     * the line from where the report starts: text before it (a login prompt) is not the report's.
+     */
+    private static String interleaved(String header) {
+        return header.indexOf('[') >= 0 && INNER_TIMESTAMP.matcher(header).find()
+                ? "interleaved: another message is printed into its first line"
+                : null;
     }
 
     /** Lockdep's "at:" of the lock the report is about: {@code (&lock){+.+.}-{3:3}, at: foo+0x1/0x2}. */
@@ -490,7 +559,10 @@ public final class LinuxConsoleParser {
                 }
                 continue;
             }
-            if (TRACE_END.matcher(line).find() || startsReport(line) || ++noise > TOLERATED_NOISE) {
+            if (TRACE_END.matcher(line).find()
+                    || startsReport(line)
+                    || OTHER_STACK.matcher(line).find()
+                    || ++noise > TOLERATED_NOISE) {
                 break;
             }
         }
@@ -573,13 +645,16 @@ public final class LinuxConsoleParser {
         return prefix.lookingAt() ? line.substring(prefix.end()) : line;
     }
 
-    /** After {@code [}: {@code " {0,12}\\d{1,12}\\.\\d{1,9}]"}; the index after it, or -1. */
+    /** After {@code [}: {@code " {0,12}\\+?\\d{1,12}\\.\\d{1,9}]"}; the index after it, or -1. */
     private static int timestamp(String line, int from) {
         int i = from;
         int spaces = 0;
         while (i < line.length() && line.charAt(i) == ' ' && spaces < 12) {
             i++;
             spaces++;
+        }
+        if (i < line.length() && line.charAt(i) == '+') {
+            i++; // dmesg's relative time, "[  +0.000019]"
         }
         int digits = count(line, i, 12);
         if (digits == 0 || i + digits >= line.length() || line.charAt(i + digits) != '.') {

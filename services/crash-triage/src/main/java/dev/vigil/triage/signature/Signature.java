@@ -12,6 +12,9 @@ import java.util.List;
  * @param symbolicText what the symbolic key hashes, readable (e.g. {@code gpf|__alloc_skb|alloc_skb_with_frags})
  * @param frames the normalized frames in the key
  * @param rulesVersion the {@link SignatureRules} version that made the keys
+ * @param corrupted why the report is corrupted (interleaved with other output, or cut before what its title
+ *     needs), or null: a corrupted report is titled by its kind ({@code WARNING in corrupted}) and keyed with the
+ *     others of its kind, not by a function it does not reliably name
  */
 public record Signature(
         String title,
@@ -19,9 +22,21 @@ public record Signature(
         String symbolicKey,
         String symbolicText,
         List<String> frames,
-        int rulesVersion) {
+        int rulesVersion,
+        String corrupted) {
 
     public Signature {
         frames = List.copyOf(frames);
+    }
+
+    /** A signature of a report that is not corrupted. */
+    public Signature(
+            String title,
+            String instantKey,
+            String symbolicKey,
+            String symbolicText,
+            List<String> frames,
+            int rulesVersion) {
+        this(title, instantKey, symbolicKey, symbolicText, frames, rulesVersion, null);
     }
 }

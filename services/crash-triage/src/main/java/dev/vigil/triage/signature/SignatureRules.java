@@ -46,7 +46,8 @@ public final class SignatureRules {
             "skipFrames",
             "skipFramesByReport",
             "entryFrames",
-            "outermostReports");
+            "outermostReports",
+            "markCorrupted");
 
     /** A rename: a frame matching {@code pattern} is called {@code replacement} ({@code $1} for a group). */
     private record Rewrite(Pattern pattern, String replacement) {}
@@ -62,6 +63,7 @@ public final class SignatureRules {
     private final List<Rewrite> rewrites;
     private final Pattern entry;
     private final Set<String> outermost;
+    private final boolean markCorrupted;
     private final String contentSha256;
     /**
      * What {@link #normalize} and {@link #skipped(String, String, String)} said for a name: frames repeat across
@@ -82,6 +84,7 @@ public final class SignatureRules {
             List<Rewrite> rewrites,
             List<String> entryFrames,
             Set<String> outermost,
+            boolean markCorrupted,
             String contentSha256) {
         this.version = version;
         this.framesInKey = framesInKey;
@@ -92,6 +95,7 @@ public final class SignatureRules {
         this.rewrites = List.copyOf(rewrites);
         this.entry = anyOf(entryFrames);
         this.outermost = Set.copyOf(outermost);
+        this.markCorrupted = markCorrupted;
         this.contentSha256 = contentSha256;
     }
 
@@ -112,6 +116,15 @@ public final class SignatureRules {
         return framesInKey;
     }
 
+    /**
+     * Whether a report that does not reliably name what its title needs (no call trace, a trace of reporting
+     * machinery only, a first line another message was printed into) is marked corrupted and titled by its kind
+     * rather than by a guess. Rules before version 3 did not, and keep signing as they did.
+     */
+    public boolean markCorrupted() {
+        return markCorrupted;
+    }
+
     /** SHA-256 of the rules' content (JSON with sorted keys, comment included), in hex. */
     public String contentSha256() {
         return contentSha256;
@@ -121,7 +134,8 @@ public final class SignatureRules {
      * Rules from a document in the format of {@code rules.json}, checked strictly: a positive {@code version},
      * {@code framesInKey} 1-16, {@code compilerSuffix} and every {@code skipFrames} entry valid RE2 regular
      * expressions (at most 500 characters, at most 5,000 entries), {@code skipFramesByReport} an optional object
-     * from a report class to more such patterns, an optional {@code comment}, nothing else.
+     * from a report class to more such patterns, an optional boolean {@code markCorrupted}, an optional
+     * {@code comment}, nothing else.
      *
      * @throws InvalidRulesException naming what is wrong
      */
@@ -159,6 +173,10 @@ public final class SignatureRules {
         JsonNode outer = json.get("outermostReports");
         if (outer != null && (!outer.isArray() || !texts(outer).stream().allMatch(t -> t.matches("[a-z-]{1,32}")))) {
             throw new InvalidRulesException("outermostReports must be an array of report classes");
+        }
+        JsonNode mark = json.get("markCorrupted");
+        if (mark != null && !mark.isBoolean()) {
+            throw new InvalidRulesException("markCorrupted must be true or false");
         }
         JsonNode rewrites = json.get("frameRewrites");
         if (rewrites != null) {
@@ -230,6 +248,7 @@ public final class SignatureRules {
                 rewrites,
                 texts(json.path("entryFrames")),
                 Set.copyOf(texts(json.path("outermostReports"))),
+                json.path("markCorrupted").asBoolean(false),
                 sha256(json));
     }
 

@@ -33,19 +33,66 @@ public final class Signatures {
      */
     public Signature of(KernelReport report, String release) {
         String blamed = blamed(report);
-        List<String> frames = keyFrames(report, blamed);
-        String title = title(report, blamed);
         String classText = report.crashClass()
                 + (report.subtype() == null ? "" : ":" + family(report.subtype()))
                 + (report.access() == null ? "" : ":" + report.access().toLowerCase(Locale.ROOT));
         if (report.crashClass().equals("panic") && report.panicMessage() != null) {
             classText += ":" + mask(report.panicMessage());
         }
-        String symbolic = classText + "|" + String.join("|", frames);
         String instant = "linux|" + report.crashClass() + "|" + (blamed == null ? "?" : blamed) + "|"
                 + (report.faultingModule() == null ? "kernel" : report.faultingModule()) + "|"
                 + (release == null ? "?" : release);
-        return new Signature(title, key("i", instant), key("s", symbolic), symbolic, frames, rules.version());
+        String corrupted = rules.markCorrupted() ? corrupted(report, blamed) : null;
+        if (corrupted != null) {
+            // Titled by its kind, "in corrupted" as kernel triage says, and keyed with the other corrupted reports of
+            // that kind: a function picked from what is left of it would file it into another bug's bucket.
+            // By the precise kind its title names: with no site, kinds of one family are not one bug.
+            String symbolic = report.crashClass()
+                    + (report.subtype() == null ? "" : ":" + report.subtype())
+                    + (report.access() == null ? "" : ":" + report.access().toLowerCase(Locale.ROOT))
+                    + "|corrupted";
+            return new Signature(
+                    title(report, "corrupted"),
+                    key("i", instant),
+                    key("s", symbolic),
+                    symbolic,
+                    List.of(),
+                    rules.version(),
+                    corrupted);
+        }
+        List<String> frames = keyFrames(report, blamed);
+        String symbolic = classText + "|" + String.join("|", frames);
+        return new Signature(
+                title(report, blamed), key("i", instant), key("s", symbolic), symbolic, frames, rules.version());
+    }
+
+    /** Classes whose title is their kind, or names what the first line says: they need no frame to blame. */
+    private static final java.util.Set<String> TITLED_WITHOUT_FRAMES = java.util.Set.of("fixed", "panic", "kcsan");
+
+    /** Reports of a sanitizer that prints the stack of the bad access. */
+    private static final java.util.Set<String> SANITIZERS = java.util.Set.of("kasan", "kmsan", "kfence");
+
+    /**
+     * Why a report cannot be titled by a function, or null when it can: another message printed into its first line,
+     * or a title that needs a function the report does not reliably name (neither its first line, nor its
+     * instruction pointer, nor a frame of its trace names one that is not machinery).
+     */
+    private String corrupted(KernelReport report, String blamed) {
+        if (report.corrupted() != null) {
+            return report.corrupted();
+        }
+        String c = report.crashClass();
+        if (report.frames().isEmpty() && SANITIZERS.contains(c)) {
+            // A sanitizer's first line names where the access was caught, often a helper (vsnprintf, memcpy); only
+            // its trace tells whose access it was.
+            return "truncated: no call trace to blame a function from";
+        }
+        if (TITLED_WITHOUT_FRAMES.contains(c) || (blamed != null && !rules.skipped(blamed, c, report.subtype()))) {
+            return null;
+        }
+        return report.frames().isEmpty()
+                ? "truncated: no call trace to blame a function from"
+                : "truncated: its call trace shows only reporting machinery";
     }
 
     /** The signature of a Windows crash-dump header (the faulting module needs symbols, which a header lacks). */

@@ -2,6 +2,7 @@ package dev.vigil.triage.api;
 
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.nullValue;
 import static org.hamcrest.Matchers.startsWith;
 
 import dev.vigil.triage.evidence.LinuxConsoleParserTest;
@@ -28,10 +29,31 @@ class SignatureResourceIT {
                 .body("title", equalTo("kernel panic: sysrq triggered crash"))
                 .body("facts.crashClass", equalTo("panic"))
                 .body("facts.release", equalTo("6.1.0-56-amd64"))
-                .body("keys.symbolic", startsWith("s2-"))
-                .body("keys.instant", startsWith("i2-"))
+                .body("keys.symbolic", startsWith("s3-"))
+                .body("keys.instant", startsWith("i3-"))
                 .body("frames[0]", equalTo("sysrq_handle_crash"))
-                .body("rulesVersion", equalTo(2));
+                .body("rulesVersion", equalTo(3))
+                .body("corrupted", nullValue());
+    }
+
+    @Test
+    void aCorruptedReportSaysWhyAndIsTitledByItsKind() {
+        Tokens.analyst()
+                .contentType("text/plain")
+                .body("""
+                        ------------[ cut here ]------------
+                        WARNING: CPU: 1 PID: 77 at kernel/workqueue.c:3031 __flush_work+0x5c2/0x700
+                        CPU: 1 PID: 77 Comm: kworker/1:2 Not tainted 6.4.0 #1
+                        Call Trace:
+                         <TASK>
+                        """)
+                .post("/api/v1/signatures")
+                .then()
+                .statusCode(200)
+                .body("title", equalTo("WARNING in corrupted"))
+                .body("corrupted", startsWith("truncated:"))
+                .body("symbolic", equalTo("warning|corrupted"))
+                .body("facts.reportedFunction", equalTo("__flush_work"));
     }
 
     @Test

@@ -92,6 +92,66 @@ public class LinuxConsoleParserTest {
     }
 
     @Test
+    void readsRelativeTimestampsAndOlderFrameFormats() {
+        KernelReport relative = LinuxConsoleParser.parse("""
+                [  +0.000019] UBSAN: invalid-load in ./include/linux/kexec.h:210:12
+                [  +0.000131] load of value 2 is not a valid value for type 'bool' (aka '_Bool')
+                [  +0.000000] Call trace:
+                [  +0.000001]  dump_stack+0x18/0x34
+                [  +0.000003]  locate_mem_hole_callback+0x28c/0x2a0
+                """).orElseThrow();
+        assertThat(relative.frames())
+                .extracting(Frame::function)
+                .containsExactly("dump_stack", "locate_mem_hole_callback");
+        assertThat(relative.corrupted()).isNull();
+
+        KernelReport i386 = LinuxConsoleParser.parse("""
+                 BUG: scheduling while atomic: hald-addon-stor/0x20000000/5170
+                  [schedule+1529/2816] __sched_text_start+0x5f9/0xb00
+                  [blk_done_softirq+88/112] blk_done_softirq+0x58/0x70
+                """).orElseThrow();
+        assertThat(i386.frames()).extracting(Frame::function).containsExactly("__sched_text_start", "blk_done_softirq");
+
+        KernelReport rt = LinuxConsoleParser.parse("""
+                BUG: scheduling while atomic: events/0/0x00000001/10
+                 [<c03a97b1>] __schedule+0x591/0x730 (8)
+                 [<d792d198>] free_send_packet+0x28/0x70 [ndiswrapper] (16)
+                """).orElseThrow();
+        assertThat(rt.frames()).extracting(Frame::function).containsExactly("__schedule", "free_send_packet");
+    }
+
+    @Test
+    void textBeforeAReportOnItsLineIsNotInterleavingButTextInsideItIs() {
+        KernelReport afterPrompt = LinuxConsoleParser.parse("""
+                bob9-u5 login: [  562.316860] BUG: spinlock recursion on CPU#7, swapper/7/0
+                [  562.321277] Call Trace:
+                [  562.322674]  lock_sock_nested+0x1e/0x50
+                """).orElseThrow();
+        assertThat(afterPrompt.corrupted()).isNull();
+
+        KernelReport glued = LinuxConsoleParser.parse("""
+                BUG: spinlock recursion on CPU#7, swap[  562.316861] usb 1-1: reset
+                Call Trace:
+                 lock_sock_nested+0x1e/0x50
+                """).orElseThrow();
+        assertThat(glued.corrupted()).startsWith("interleaved:");
+    }
+
+    @Test
+    void anAllocationStackIsNotTheAccessStack() {
+        KernelReport kasan = LinuxConsoleParser.parse("""
+                BUG: KASAN: use-after-free in vsnprintf+0x1727/0x19a0
+                Read of size 8 at addr ffff8880952500a0 by task a.out/9180
+                Call Trace:
+
+                Allocated by task 8:
+                 save_stack+0x23/0x90
+                 acme_open+0x52/0x90
+                """).orElseThrow();
+        assertThat(kasan.frames()).isEmpty();
+    }
+
+    @Test
     void readsWarningsKasanAndHungTasksFromTheirReasonLines() {
         KernelReport warning = LinuxConsoleParser.parse("""
                 ------------[ cut here ]------------

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
  * Title accuracy and grouping quality on a labelled corpus of real kernel reports from public sources
  * ({@code src/test/resources/corpus/linux/index.json} cites each one). The test is strict about each outcome, not
  * only about ratios: {@code outcomes.json} holds every report whose title is still wrong (with the title Vigil gives
- * it) and the grouping pair counts. A report that goes wrong, a wrong title that changes, a known miss that comes
+ * it), the grouping pair counts and how many reports are marked corrupted (titled {@code <kind> in corrupted},
+ * which the labels say as kernel triage does). A report that goes wrong, a wrong title that changes, a known miss that comes
  * right, or a grouping count that moves fails the test with a list of what moved; after a deliberate improvement,
  * write the file again with {@code -Dvigil.corpus.write-outcomes=true} and review its diff.
  */
@@ -32,7 +33,8 @@ class CorpusQualityTest {
 
     private static final Path OUTCOMES = Path.of("src/test/resources/corpus/linux/outcomes.json");
 
-    private record Outcome(String file, String group, String expectedTitle, String title, String key) {}
+    private record Outcome(
+            String file, String group, String expectedTitle, String title, String key, boolean corrupted) {}
 
     @Test
     void everyLabelledOutcomeStaysAsItIs() throws IOException {
@@ -47,7 +49,8 @@ class CorpusQualityTest {
                     entry.path("group").asText(),
                     entry.path("expectedTitle").asText(),
                     s == null ? "(no report found)" : s.title(),
-                    s == null ? "none:" + file : s.symbolicKey()));
+                    s == null ? "none:" + file : s.symbolicKey(),
+                    s != null && s.corrupted() != null));
         }
 
         Map<String, String> misses = new TreeMap<>();
@@ -76,9 +79,10 @@ class CorpusQualityTest {
             }
         }
         int right = outcomes.size() - misses.size();
+        long corrupted = outcomes.stream().filter(Outcome::corrupted).count();
         StringBuilder report = new StringBuilder(String.format(
                 "corpus: %d reports; titles %d/%d = %.3f; grouping precision %.3f (%d/%d pairs), recall %.3f (%d/%d"
-                        + " pairs)%n",
+                        + " pairs); %d marked corrupted%n",
                 outcomes.size(),
                 right,
                 outcomes.size(),
@@ -88,7 +92,8 @@ class CorpusQualityTest {
                 predictedPairs,
                 truePairs == 0 ? 1.0 : bothPairs / (double) truePairs,
                 bothPairs,
-                truePairs));
+                truePairs,
+                corrupted));
         for (Outcome o : outcomes) {
             if (misses.containsKey(o.file())) {
                 report.append("  title miss ")
@@ -110,6 +115,7 @@ class CorpusQualityTest {
         now.put("pairsTogether", bothPairs);
         now.put("pairsWronglyTogether", predictedPairs - bothPairs);
         now.put("pairsSplit", truePairs - bothPairs);
+        now.put("corrupted", corrupted);
         now.set("titleMisses", json.valueToTree(misses));
         if (Boolean.getBoolean("vigil.corpus.write-outcomes")) {
             Files.writeString(OUTCOMES, json.writeValueAsString(now) + "\n");
@@ -130,7 +136,7 @@ class CorpusQualityTest {
                 moved.add("wrong differently: " + file + " was '" + was + "', is '" + is + "'");
             }
         }
-        for (String count : List.of("reports", "pairsTogether", "pairsWronglyTogether", "pairsSplit")) {
+        for (String count : List.of("reports", "pairsTogether", "pairsWronglyTogether", "pairsSplit", "corrupted")) {
             if (known.path(count).asLong() != now.path(count).asLong()) {
                 moved.add(count + " was " + known.path(count).asLong() + ", is "
                         + now.path(count).asLong());
