@@ -30,7 +30,8 @@ import org.libvirt.Connect;
  *
  * <p>Options: {@code --work-dir DIR} (default {@code .devstack}), {@code --wipe} (delete the work directory first).
  * Ports: {@code VIGIL_DEVSTACK_*_PORT} for the stack, {@code VIGIL_LOCAL_HTTP_PORT} (default 8080) for ingestion,
- * {@code VIGIL_LOCAL_DISPATCH_PORT} (default 8083) for dispatch.
+ * {@code VIGIL_LOCAL_DISPATCH_PORT} (default 8083) for dispatch, {@code VIGIL_LOCAL_AGENT_HTTP_PORT} (default 9464) for the
+ * agent's health and metrics. Every port is checked before anything starts.
  */
 public final class LocalPlatform {
 
@@ -83,6 +84,8 @@ public final class LocalPlatform {
         int dispatchPort =
                 parsePort(env.getOrDefault("VIGIL_LOCAL_DISPATCH_PORT", "8083"), "VIGIL_LOCAL_DISPATCH_PORT");
         requireFree(dispatchPort, "VIGIL_LOCAL_DISPATCH_PORT");
+        String agentPort = env.getOrDefault("VIGIL_LOCAL_AGENT_HTTP_PORT", "9464");
+        requireFree(parsePort(agentPort, "VIGIL_LOCAL_AGENT_HTTP_PORT"), "VIGIL_LOCAL_AGENT_HTTP_PORT");
         if (wipe) {
             Devstack.deleteTree(workDir);
             out.println("wiped " + workDir);
@@ -121,7 +124,7 @@ public final class LocalPlatform {
                     "VIGIL_AGENT_STATE_DIR",
                     workDir.resolve("agent").toString(),
                     "VIGIL_AGENT_HTTP_PORT",
-                    env.getOrDefault("VIGIL_LOCAL_AGENT_HTTP_PORT", "9464"),
+                    agentPort,
                     "VIGIL_AGENT_HOST_ID",
                     "local-host",
                     "VIGIL_AGENT_TENANT",
@@ -191,7 +194,7 @@ public final class LocalPlatform {
                 baseUrl,
                 baseUrl,
                 baseUrl,
-                env.getOrDefault("VIGIL_LOCAL_AGENT_HTTP_PORT", "9464"),
+                agentPort,
                 workDir.resolve("agent/spool"),
                 dispatchUrl,
                 dispatchUrl,
@@ -207,11 +210,10 @@ public final class LocalPlatform {
                 keys.tokens(),
                 dispatchUrl,
                 TestHypervisorConsole.HELP);
-        console.run(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)));
-        if (System.console() != null) {
-            // The person typed quit: stop now. With no terminal (input closed), keep serving until signalled.
-            System.exit(0);
+        if (console.run(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)))) {
+            System.exit(0); // quit: the shutdown hook stops everything, whether or not output is a terminal
         }
+        // The input ended (run in the background, or from a script): keep serving until signalled.
         stopped.await();
     }
 

@@ -26,8 +26,12 @@ final class TestHypervisorConsole {
         this.out = out;
     }
 
-    /** Reads commands until {@code quit} or end of input. */
-    void run(BufferedReader in) throws IOException {
+    /**
+     * Reads commands until {@code quit} or end of input.
+     *
+     * @return true when the person typed {@code quit}, false when the input ended
+     */
+    boolean run(BufferedReader in) throws IOException {
         out.print("vigil> ");
         out.flush();
         for (String line = in.readLine(); line != null; line = in.readLine()) {
@@ -37,12 +41,13 @@ final class TestHypervisorConsole {
                 continue;
             }
             if (line.trim().equalsIgnoreCase("quit")) {
-                return;
+                return true;
             }
             out.println(execute(line.trim()));
             out.print("vigil> ");
             out.flush();
         }
+        return false;
     }
 
     /** Runs one command and returns what to show. */
@@ -86,8 +91,19 @@ final class TestHypervisorConsole {
         if (!name.matches("[A-Za-z0-9_.-]{1,64}")) {
             return "a VM name is 1-64 letters, digits, '.', '_' or '-'";
         }
+        boolean running = isRunning(name);
         String uuid = startDomain(name);
-        return name + " started: http://127.0.0.1:" + LocalPlatform.httpPort() + "/api/v1/vms/" + uuid + "/events";
+        return name + (running ? " is already running: " : " started: ") + "http://127.0.0.1:"
+                + LocalPlatform.httpPort() + "/api/v1/vms/" + uuid + "/events";
+    }
+
+    private boolean isRunning(String name) throws LibvirtException {
+        for (int id : hypervisor.listDomains()) {
+            if (hypervisor.domainLookupByID(id).getName().equals(name)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private String list() throws LibvirtException {
