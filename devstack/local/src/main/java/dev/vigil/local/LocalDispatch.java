@@ -103,6 +103,11 @@ final class LocalDispatch {
         return config;
     }
 
+    /** The public key of the demo users' tokens, which every service of the local run verifies. */
+    Path staffPublicKey() {
+        return staff.publicKey();
+    }
+
     /** What the local agent pins to take dispatch's commands ({@code VIGIL_AGENT_VENDOR_KEYS}). */
     String agentVendorKeys() {
         return commands.keyId() + "="

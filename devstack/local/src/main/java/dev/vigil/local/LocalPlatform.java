@@ -24,13 +24,13 @@ import org.libvirt.Connect;
 
 /**
  * {@code devstack/run}: Vigil on the embedded stack on this machine. Starts Kafka, PostgreSQL and S3 (data kept under
- * the work directory), the ingestion and dispatch services (dispatch with a demo release and beta programme), and a
+ * the work directory), the ingestion, crash triage and dispatch services (dispatch with a demo release and beta programme), and a
  * host agent on libvirt's test hypervisor that takes dispatch's commands; prints where to look; then lets a person
  * drive the test hypervisor from the terminal.
  *
  * <p>Options: {@code --work-dir DIR} (default {@code .devstack}), {@code --wipe} (delete the work directory first).
  * Ports: {@code VIGIL_DEVSTACK_*_PORT} for the stack, {@code VIGIL_LOCAL_HTTP_PORT} (default 8080) for ingestion,
- * {@code VIGIL_LOCAL_DISPATCH_PORT} (default 8083) for dispatch, {@code VIGIL_LOCAL_AGENT_HTTP_PORT} (default 9464) for the
+ * {@code VIGIL_LOCAL_TRIAGE_PORT} (default 8082) for crash triage, {@code VIGIL_LOCAL_DISPATCH_PORT} (default 8083) for dispatch, {@code VIGIL_LOCAL_AGENT_HTTP_PORT} (default 9464) for the
  * agent's health and metrics. Every port is checked before anything starts.
  */
 public final class LocalPlatform {
@@ -84,6 +84,10 @@ public final class LocalPlatform {
         int dispatchPort =
                 parsePort(env.getOrDefault("VIGIL_LOCAL_DISPATCH_PORT", "8083"), "VIGIL_LOCAL_DISPATCH_PORT");
         requireFree(dispatchPort, "VIGIL_LOCAL_DISPATCH_PORT");
+        Path triageApp = Path.of(System.getProperty(
+                "vigil.local.triage-app", "services/crash-triage/target/quarkus-app/quarkus-run.jar"));
+        int triagePort = parsePort(env.getOrDefault("VIGIL_LOCAL_TRIAGE_PORT", "8082"), "VIGIL_LOCAL_TRIAGE_PORT");
+        requireFree(triagePort, "VIGIL_LOCAL_TRIAGE_PORT");
         String agentPort = env.getOrDefault("VIGIL_LOCAL_AGENT_HTTP_PORT", "9464");
         requireFree(parsePort(agentPort, "VIGIL_LOCAL_AGENT_HTTP_PORT"), "VIGIL_LOCAL_AGENT_HTTP_PORT");
         if (wipe) {
@@ -102,11 +106,23 @@ public final class LocalPlatform {
                 ingestionApp, endpoints, httpPort, Map.of(), workDir.resolve("logs/ingestion.log"));
         Agent agent = null;
         ServiceProcess dispatch = null;
+        ServiceProcess triage = null;
         String dispatchUrl = "http://127.0.0.1:" + dispatchPort;
+        String triageUrl = "http://127.0.0.1:" + triagePort;
         LocalDispatch keys = LocalDispatch.prepare(workDir);
         try {
             ingestion.awaitReady(baseUrl, Duration.ofSeconds(90));
-            out.println("starting dispatch (log: " + workDir.resolve("logs/dispatch.log") + ") ...");
+            out.println("starting crash triage and dispatch (logs: " + workDir.resolve("logs") + ") ...");
+            triage = ServiceProcess.start(
+                    triageApp,
+                    endpoints,
+                    triagePort,
+                    Map.of(
+                            "mp.jwt.verify.publickey.location",
+                            keys.staffPublicKey().toUri().toString(),
+                            "vigil.triage.uptime-url",
+                            baseUrl),
+                    workDir.resolve("logs/crash-triage.log"));
             dispatch = ServiceProcess.start(
                     dispatchApp,
                     endpoints,
@@ -114,27 +130,31 @@ public final class LocalPlatform {
                     keys.config(baseUrl, dispatchUrl),
                     workDir.resolve("logs/dispatch.log"));
             dispatch.awaitReady(dispatchUrl, Duration.ofSeconds(90));
+            triage.awaitReady(triageUrl, Duration.ofSeconds(90));
             keys.seed(dispatchUrl, workDir, out);
             out.println("starting a host agent on libvirt's test hypervisor ...");
-            agent = new Agent(AgentConfig.load(Map.of(
-                    "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
-                    endpoints.kafkaBootstrapServers(),
-                    "VIGIL_AGENT_HYPERVISOR_URI",
-                    "test:///default",
-                    "VIGIL_AGENT_STATE_DIR",
-                    workDir.resolve("agent").toString(),
-                    "VIGIL_AGENT_HTTP_PORT",
-                    agentPort,
-                    "VIGIL_AGENT_HOST_ID",
-                    "local-host",
-                    "VIGIL_AGENT_TENANT",
-                    "local",
-                    "VIGIL_AGENT_VENDOR_KEYS",
-                    keys.agentVendorKeys())));
+            agent = new Agent(AgentConfig.load(Map.ofEntries(
+                    Map.entry("VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers()),
+                    Map.entry("VIGIL_AGENT_HYPERVISOR_URI", "test:///default"),
+                    Map.entry("VIGIL_AGENT_STATE_DIR", workDir.resolve("agent").toString()),
+                    Map.entry("VIGIL_AGENT_HTTP_PORT", agentPort),
+                    Map.entry("VIGIL_AGENT_HOST_ID", "local-host"),
+                    Map.entry("VIGIL_AGENT_TENANT", "local"),
+                    Map.entry("VIGIL_AGENT_VENDOR_KEYS", keys.agentVendorKeys()),
+                    // Evidence goes to the local object store, where crash triage reads it.
+                    Map.entry("VIGIL_AGENT_S3_ENDPOINT", endpoints.s3Endpoint()),
+                    Map.entry("VIGIL_AGENT_S3_ACCESS_KEY", endpoints.s3AccessKey()),
+                    Map.entry("VIGIL_AGENT_S3_SECRET_KEY", endpoints.s3SecretKey()),
+                    // The test hypervisor's screen is a fixed picture while its vCPU time runs with the clock, so
+                    // every VM would look busy behind a frozen screen and be reported hung.
+                    Map.entry("VIGIL_AGENT_FRAME_CHECK_PERIOD", "0"))));
             agent.start();
         } catch (RuntimeException | InterruptedException | dev.vigil.cli.CliException e) {
             if (dispatch != null) {
                 dispatch.close();
+            }
+            if (triage != null) {
+                triage.close();
             }
             ingestion.close();
             stack.close();
@@ -148,6 +168,7 @@ public final class LocalPlatform {
 
         Agent runningAgent = agent;
         ServiceProcess runningDispatch = dispatch;
+        ServiceProcess runningTriage = triage;
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
@@ -156,6 +177,7 @@ public final class LocalPlatform {
                             runningAgent.close();
                             try {
                                 runningDispatch.close();
+                                runningTriage.close();
                                 ingestion.close();
                             } catch (InterruptedException e) {
                                 Thread.currentThread().interrupt();
@@ -175,6 +197,7 @@ public final class LocalPlatform {
                   OpenAPI / Swagger UI %s/q/openapi  %s/q/swagger-ui
                   Health, metrics      %s/q/health  %s/q/metrics
                   Agent health/metrics http://127.0.0.1:%s/health  /metrics (spool in %s)
+                  Crash buckets        %s/api/v1/buckets  (OpenAPI: %s/q/swagger-ui)
                   Dispatch             %s  (enrol: %s/enrol, OpenAPI: %s/q/swagger-ui)
                   Staff tokens (12 h)  %s/{admin,operator,analyst}.jwt
                   Kafka                %s
@@ -182,6 +205,8 @@ public final class LocalPlatform {
                   S3                   %s (keys in %s)
 
                 Try: curl -s %s/api/v1/vms/%s/events
+                     curl -s -H "Authorization: Bearer $(cat %s/analyst.jwt)" -H 'Content-Type: text/plain' \\
+                       --data-binary @crash.txt %s/api/v1/signatures   (title and keys of a pasted kernel crash)
                      curl -s -H "Authorization: Bearer $(cat %s/operator.jwt)" -H 'Content-Type: application/json' \\
                        -d '{"action":"REPORT","targets":[{"hostId":"local-host"}]}' %s/api/v1/commands
                 Drive the test hypervisor here (%s); Ctrl-C stops everything.
@@ -196,6 +221,8 @@ public final class LocalPlatform {
                 baseUrl,
                 agentPort,
                 workDir.resolve("agent/spool"),
+                triageUrl,
+                triageUrl,
                 dispatchUrl,
                 dispatchUrl,
                 dispatchUrl,
@@ -207,6 +234,8 @@ public final class LocalPlatform {
                 workDir.resolve("stack/s3-credentials.properties"),
                 baseUrl,
                 demoUuid,
+                keys.tokens(),
+                triageUrl,
                 keys.tokens(),
                 dispatchUrl,
                 TestHypervisorConsole.HELP);
