@@ -1,6 +1,9 @@
 package dev.vigil.triage.bucket;
 
 import dev.vigil.triage.collection.FullDumps;
+import io.agroal.api.AgroalDataSource;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.transaction.Transactional;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -13,10 +16,96 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
-/** Buckets and their reports in PostgreSQL (schema {@code triage}), in plain SQL on a caller's connection. */
-public final class BucketRepository {
+/**
+ * Buckets and their reports in PostgreSQL (schema {@code triage}), in plain SQL. Each method runs on the connection of
+ * the caller's transaction (one of its own when there is none); the static ones, on the connection given, are the
+ * same SQL for code that manages its own (benchmarks, tests).
+ */
+@ApplicationScoped
+public class BucketRepository {
 
-    private BucketRepository() {}
+    private final AgroalDataSource db;
+
+    BucketRepository(AgroalDataSource db) {
+        this.db = db;
+    }
+
+    /** Stores a report unless its incident is stored ({@link #insertIfAbsent(Connection, NewReport, int, SearchFacts)}). */
+    @Transactional(Transactional.TxType.MANDATORY)
+    Filed insertIfAbsent(NewReport r, int rulesVersion, SearchFacts facts) throws SQLException {
+        try (Connection c = db.getConnection()) {
+            return insertIfAbsent(c, r, rulesVersion, facts);
+        }
+    }
+
+    /** Counts a stored report into its bucket ({@link #countInto(Connection, NewReport, UUID)}). */
+    @Transactional(Transactional.TxType.MANDATORY)
+    void countInto(NewReport r, UUID bucket) throws SQLException {
+        try (Connection c = db.getConnection()) {
+            countInto(c, r, bucket);
+        }
+    }
+
+    /** The incident's provisional report, locked until the transaction ends ({@link #provisional(Connection, String)}). */
+    @Transactional(Transactional.TxType.MANDATORY)
+    Provisional provisional(String incidentId) throws SQLException {
+        try (Connection c = db.getConnection()) {
+            return provisional(c, incidentId);
+        }
+    }
+
+    /** Refines a provisional report ({@link #refine(Connection, NewReport, int, SearchFacts, Provisional)}). */
+    @Transactional(Transactional.TxType.MANDATORY)
+    Filed refine(NewReport r, int rulesVersion, SearchFacts facts, Provisional was) throws SQLException {
+        try (Connection c = db.getConnection()) {
+            return refine(c, r, rulesVersion, facts, was);
+        }
+    }
+
+    /** The bucket a bucket was merged into, or null, after a key-share lock ({@link #mergedInto(Connection, UUID)}). */
+    @Transactional(Transactional.TxType.MANDATORY)
+    UUID mergedInto(UUID bucket) throws SQLException {
+        try (Connection c = db.getConnection()) {
+            return mergedInto(c, bucket);
+        }
+    }
+
+    /** Recounts a bucket and rebuilds its roll-ups from its reports ({@link #recount(Connection, UUID)}). */
+    @Transactional(Transactional.TxType.MANDATORY)
+    void recount(UUID bucket) throws SQLException {
+        try (Connection c = db.getConnection()) {
+            recount(c, bucket);
+        }
+    }
+
+    /** The top buckets of a window ({@link #top(Connection, String, String, Instant, Instant, int, int)}). */
+    public List<BucketRow> top(String product, String release, Instant from, Instant to, int limit, int offset)
+            throws SQLException {
+        try (Connection c = db.getConnection()) {
+            return top(c, product, release, from, to, limit, offset);
+        }
+    }
+
+    /** Buckets matching a search ({@link #search(Connection, SearchQuery, int, int)}). */
+    public List<SearchRow> search(SearchQuery q, int limit, int offset) throws SQLException {
+        try (Connection c = db.getConnection()) {
+            return search(c, q, limit, offset);
+        }
+    }
+
+    /** A bucket, or null. */
+    public BucketRow bucket(UUID id) throws SQLException {
+        try (Connection c = db.getConnection()) {
+            return bucket(c, id);
+        }
+    }
+
+    /** A bucket's latest reports, latest first. */
+    public List<ReportRow> reports(UUID bucket, int limit) throws SQLException {
+        try (Connection c = db.getConnection()) {
+            return reports(c, bucket, limit);
+        }
+    }
 
     /** A bucket as the API shows it. */
     public record BucketRow(
@@ -438,8 +527,11 @@ public final class BucketRepository {
         List<Ranked> ranked = new ArrayList<>();
         // Serial: the ranking reads tens of thousands of small rows, which two workers would take longer to start
         // than to read (measured: 24 ms alone, 50-100 ms with workers on two cores). Only for this transaction.
+        // In the caller's transaction; a connection without one gets one for the ranking alone, rolled back after.
         boolean autoCommit = c.getAutoCommit();
-        c.setAutoCommit(false);
+        if (autoCommit) {
+            c.setAutoCommit(false);
+        }
         try (Statement serial = c.createStatement()) {
             serial.execute("SET LOCAL max_parallel_workers_per_gather = 0");
         }
@@ -567,7 +659,7 @@ public final class BucketRepository {
      * trigrams, functions by a GIN array index, module and bugcheck by b-trees, release through
      * {@code bucket_release}.
      */
-    public static List<SearchRow> search(Connection c, SearchQuery q, int limit, int offset) throws SQLException {
+    static List<SearchRow> search(Connection c, SearchQuery q, int limit, int offset) throws SQLException {
         StringBuilder sql = new StringBuilder("SELECT b.id, b.title, b.report_count, b.first_seen, b.last_seen,"
                 + " b.functions, b.module, b.bugcheck FROM bucket b WHERE b.report_count > 0");
         List<Object> args = new ArrayList<>();
@@ -822,7 +914,7 @@ public final class BucketRepository {
         }
     }
 
-    public static BucketRow bucket(Connection c, UUID id) throws SQLException {
+    static BucketRow bucket(Connection c, UUID id) throws SQLException {
         try (PreparedStatement s =
                 c.prepareStatement("SELECT b.id, b.title, b.symbolic_key, b.rules_version, b.report_count,"
                         + " (SELECT count(DISTINCT host_id) FROM report WHERE bucket_id = b.id),"
@@ -835,7 +927,7 @@ public final class BucketRepository {
         }
     }
 
-    public static List<ReportRow> reports(Connection c, UUID bucket, int limit) throws SQLException {
+    static List<ReportRow> reports(Connection c, UUID bucket, int limit) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(
                 "SELECT incident_id, title, evidence, instant_key, product, release, vm_uuid, vm_name, host_id,"
                         + " trigger, detected_at, complete, artifacts, provisional FROM report WHERE bucket_id = ?"

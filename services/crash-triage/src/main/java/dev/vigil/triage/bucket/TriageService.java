@@ -2,26 +2,15 @@ package dev.vigil.triage.bucket;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.vigil.schemas.Envelopes;
-import dev.vigil.schemas.EventCodec;
-import dev.vigil.schemas.common.Envelope;
 import dev.vigil.schemas.crash.ArtifactRef;
 import dev.vigil.schemas.crash.CrashReported;
-import dev.vigil.schemas.crash.CrashTriaged;
-import dev.vigil.schemas.crash.TriageKind;
-import dev.vigil.triage.collection.CollectionPolicyService;
-import dev.vigil.triage.collection.FullDumps;
 import dev.vigil.triage.evidence.KernelReport;
 import dev.vigil.triage.evidence.WindowsDumpHeader;
 import dev.vigil.triage.metrics.TriageMetrics;
-import dev.vigil.triage.outbox.Outbox;
 import dev.vigil.triage.regression.RegressionService;
 import dev.vigil.triage.rules.ReportSigner;
 import dev.vigil.triage.rules.RulesService;
-import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -44,32 +33,29 @@ public class TriageService {
     private static final Logger LOG = Logger.getLogger(TriageService.class);
     private static final ObjectMapper JSON = new ObjectMapper().findAndRegisterModules();
 
-    private final AgroalDataSource db;
     private final EvidenceReader evidence;
-    private final Outbox outbox;
+    private final FilingService filings;
     private final TriageMetrics metrics;
     private final RegressionService regressions;
-    private final CollectionPolicyService collection;
     private final RulesService rules;
 
     TriageService(
-            AgroalDataSource db,
             EvidenceReader evidence,
-            Outbox outbox,
+            FilingService filings,
             TriageMetrics metrics,
             RegressionService regressions,
-            CollectionPolicyService collection,
             RulesService rules) {
-        this.db = db;
         this.evidence = evidence;
-        this.outbox = outbox;
+        this.filings = filings;
         this.metrics = metrics;
         this.regressions = regressions;
-        this.collection = collection;
         this.rules = rules;
     }
 
-    /** Files one report; returns its bucket id. */
+    /**
+     * Files one report; returns its bucket id. The evidence is read, and the bucket judged for regressions, outside
+     * the filing transaction: neither the object store nor the uptime ledger is waited on with rows locked.
+     */
     public UUID triage(CrashReported report) throws SQLException {
         // The rules in force, once every stored report has keys under them: a new version finds the old buckets.
         Evidence read = evidence.read(report, rules.ensureCurrent());
@@ -91,58 +77,17 @@ public class TriageService {
                 ReportSigner.factsJson(read.facts()),
                 json(artifacts(report.getArtifacts())),
                 report.getProvisional());
-        UUID bucket;
-        boolean created;
-        boolean refined = false;
-        CrashTriaged collect;
-        try (Connection c = db.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                BucketRepository.Filed filed =
-                        BucketRepository.insertIfAbsent(c, row, s.rulesVersion(), searchFacts(read, report));
-                if (filed == null) {
-                    BucketRepository.Provisional was =
-                            row.provisional() ? null : BucketRepository.provisional(c, row.incidentId());
-                    if (was == null) {
-                        c.rollback();
-                        metrics.reportDuplicate();
-                        return BucketRepository.bucketId(s.symbolicKey());
-                    }
-                    filed = BucketRepository.refine(c, row, s.rulesVersion(), searchFacts(read, report), was);
-                    refined = true;
-                    if (!filed.bucket().equals(was.bucket())) {
-                        BucketRepository.countInto(c, row, filed.bucket());
-                    } // else it counts where it was filed provisionally already
-                } else {
-                    BucketRepository.countInto(c, row, filed.bucket());
-                }
-                bucket = filed.bucket();
-                created = filed.created();
-                if (created) {
-                    // Announced only if this transaction commits; the event id is derived from the bucket.
-                    Outbox.stage(c, newBucket(report, row, bucket, s.symbolicKey(), s.instantKey()));
-                }
-                // Same for a change of the bucket's collection policy: its event id is bucket and change number.
-                collect = collection.afterFiling(c, bucket, FullDumps.carried(report.getArtifacts()));
-                if (collect != null) {
-                    Outbox.stage(c, collect);
-                }
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            }
+        FilingService.Filing filing = filings.file(report, row, s.rulesVersion(), searchFacts(read, report));
+        if (filing.bucket() == null) {
+            metrics.reportDuplicate();
+            return BucketRepository.bucketId(s.symbolicKey());
         }
-        if (created || collect != null) {
-            outbox.relaySoon();
-        }
-        metrics.reportFiled(refined ? "refined" : row.provisional() ? "provisional" : "filed", read.kind());
-        if (created) {
+        // Committed: what it staged is on its way through the outbox.
+        UUID bucket = filing.bucket();
+        metrics.reportFiled(filing.refined() ? "refined" : row.provisional() ? "provisional" : "filed", read.kind());
+        if (filing.created()) {
             metrics.bucketCreated();
             LOG.infof("new bucket %s: %s", bucket, s.title());
-        }
-        if (collect != null) {
-            collection.published(collect);
         }
         if (row.provisional()) {
             // Judged when its evidence has placed it: a waiting room's rate says nothing about one bug.
@@ -150,43 +95,11 @@ public class TriageService {
         }
         try {
             regressions.judge(bucket, row.product(), row.release());
-        } catch (SQLException | RuntimeException e) {
+        } catch (Exception e) {
             // The report is filed; the sweep judges its bucket again.
             LOG.warnf("judging bucket %s in %s %s: %s", bucket, row.product(), row.release(), e.getMessage());
         }
         return bucket;
-    }
-
-    private static CrashTriaged newBucket(
-            CrashReported report, BucketRepository.NewReport row, UUID bucket, String symbolic, String instant) {
-        // Built field by field: Avro's deep copy (newBuilder(other)) resolves classes through a class loader that
-        // is not Quarkus's and fails on generated records.
-        Envelope from = report.getEnvelope();
-        Envelope envelope = Envelope.newBuilder()
-                .setEventId(UUID.nameUUIDFromBytes(("triaged:new:" + bucket).getBytes(StandardCharsets.UTF_8))
-                        .toString())
-                .setEventType(Envelopes.eventType(CrashTriaged.getClassSchema()))
-                .setOccurredAt(from.getOccurredAt())
-                .setSource(dev.vigil.schemas.common.Source.newBuilder()
-                        .setHostId(from.getSource().getHostId())
-                        .setAgentId(from.getSource().getAgentId())
-                        .setAgentVersion(from.getSource().getAgentVersion())
-                        .build())
-                .setTenant(from.getTenant())
-                .setSchemaVersion(EventCodec.of(CrashTriaged.class).currentVersion())
-                .build();
-        return CrashTriaged.newBuilder()
-                .setEnvelope(envelope)
-                .setBucketId(bucket.toString())
-                .setKind(TriageKind.NEW_BUCKET)
-                .setTitle(row.title())
-                .setSignatureKeys(Map.of("symbolic", symbolic, "instant", instant))
-                .setProduct(row.product())
-                .setRelease(row.release())
-                .setReportCount(1L)
-                .setRatePer1000VmHours(null)
-                .setPreviousReleaseRate(null)
-                .build();
     }
 
     /** What the new bucket is searched by: its frames, the faulting module, the STOP code. */

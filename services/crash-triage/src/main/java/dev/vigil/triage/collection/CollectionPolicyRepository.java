@@ -1,5 +1,7 @@
 package dev.vigil.triage.collection;
 
+import io.agroal.api.AgroalDataSource;
+import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -10,10 +12,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
-/** Buckets' full-dump counts, the collection policy last requested for each, and a bucket's scope, in plain SQL. */
-public final class CollectionPolicyRepository {
+/**
+ * Buckets' full-dump counts, the collection policy last requested for each, and a bucket's scope, in plain SQL on the
+ * connection of the caller's transaction (or one of their own when there is none).
+ */
+@ApplicationScoped
+public class CollectionPolicyRepository {
 
-    private CollectionPolicyRepository() {}
+    private final AgroalDataSource db;
+
+    CollectionPolicyRepository(AgroalDataSource db) {
+        this.db = db;
+    }
 
     /** Whether a policy follows the full-dump count ({@code auto}) or an admin's choice ({@code override}). */
     public enum Mode {
@@ -46,116 +56,132 @@ public final class CollectionPolicyRepository {
             List<String> vms,
             boolean truncated) {}
 
-    /** Adds a filed report's full dump (if it has one) to its bucket's count; returns the count. */
     /** Locks a bucket's row for the rest of the transaction; false when there is no such bucket. */
-    static boolean lockBucket(Connection c, UUID bucket) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT id FROM bucket WHERE id = ? FOR UPDATE")) {
-            s.setObject(1, bucket);
-            try (ResultSet rs = s.executeQuery()) {
-                return rs.next();
+    boolean lockBucket(UUID bucket) throws SQLException {
+        try (Connection c = db.getConnection()) {
+            try (PreparedStatement s = c.prepareStatement("SELECT id FROM bucket WHERE id = ? FOR UPDATE")) {
+                s.setObject(1, bucket);
+                try (ResultSet rs = s.executeQuery()) {
+                    return rs.next();
+                }
             }
         }
     }
 
     /** The bucket an admin merged this one into, or null. */
-    static UUID mergedInto(Connection c, UUID bucket) throws SQLException {
-        try (PreparedStatement s =
-                c.prepareStatement("SELECT target_bucket_id FROM bucket_merge WHERE source_bucket_id = ?")) {
-            s.setObject(1, bucket);
-            try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? rs.getObject(1, UUID.class) : null;
+    UUID mergedInto(UUID bucket) throws SQLException {
+        try (Connection c = db.getConnection()) {
+            try (PreparedStatement s =
+                    c.prepareStatement("SELECT target_bucket_id FROM bucket_merge WHERE source_bucket_id = ?")) {
+                s.setObject(1, bucket);
+                try (ResultSet rs = s.executeQuery()) {
+                    return rs.next() ? rs.getObject(1, UUID.class) : null;
+                }
             }
         }
     }
 
-    static long countFullDump(Connection c, UUID bucket, boolean fullDump) throws SQLException {
-        try (PreparedStatement s =
-                c.prepareStatement("UPDATE bucket SET full_dumps = full_dumps + ? WHERE id = ? RETURNING full_dumps")) {
-            s.setInt(1, fullDump ? 1 : 0);
-            s.setObject(2, bucket);
-            try (ResultSet rs = s.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
+    /** Adds a filed report's full dump (if it has one) to its bucket's count; returns the count. */
+    long countFullDump(UUID bucket, boolean fullDump) throws SQLException {
+        try (Connection c = db.getConnection()) {
+            try (PreparedStatement s = c.prepareStatement(
+                    "UPDATE bucket SET full_dumps = full_dumps + ? WHERE id = ? RETURNING full_dumps")) {
+                s.setInt(1, fullDump ? 1 : 0);
+                s.setObject(2, bucket);
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
             }
         }
     }
 
-    static long fullDumps(Connection c, UUID bucket) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT full_dumps FROM bucket WHERE id = ?")) {
-            s.setObject(1, bucket);
-            try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? rs.getLong(1) : 0;
+    long fullDumps(UUID bucket) throws SQLException {
+        try (Connection c = db.getConnection()) {
+            try (PreparedStatement s = c.prepareStatement("SELECT full_dumps FROM bucket WHERE id = ?")) {
+                s.setObject(1, bucket);
+                try (ResultSet rs = s.executeQuery()) {
+                    return rs.next() ? rs.getLong(1) : 0;
+                }
             }
         }
     }
 
     /** The policy last requested for a bucket, or null when none was. */
-    public static Policy policy(Connection c, UUID bucket) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT dump, mode, reason, sequence, full_dumps, set_by, set_at"
-                + " FROM collection_policy WHERE bucket_id = ?")) {
-            s.setObject(1, bucket);
-            try (ResultSet rs = s.executeQuery()) {
-                if (!rs.next()) {
-                    return null;
+    Policy policy(UUID bucket) throws SQLException {
+        try (Connection c = db.getConnection()) {
+            try (PreparedStatement s =
+                    c.prepareStatement("SELECT dump, mode, reason, sequence, full_dumps, set_by, set_at"
+                            + " FROM collection_policy WHERE bucket_id = ?")) {
+                s.setObject(1, bucket);
+                try (ResultSet rs = s.executeQuery()) {
+                    if (!rs.next()) {
+                        return null;
+                    }
+                    return new Policy(
+                            bucket,
+                            DumpPolicy.ofWire(rs.getString(1)),
+                            Mode.valueOf(rs.getString(2).toUpperCase(java.util.Locale.ROOT)),
+                            rs.getString(3),
+                            rs.getLong(4),
+                            rs.getLong(5),
+                            rs.getString(6),
+                            rs.getTimestamp(7).toInstant());
                 }
-                return new Policy(
-                        bucket,
-                        DumpPolicy.ofWire(rs.getString(1)),
-                        Mode.valueOf(rs.getString(2).toUpperCase(java.util.Locale.ROOT)),
-                        rs.getString(3),
-                        rs.getLong(4),
-                        rs.getLong(5),
-                        rs.getString(6),
-                        rs.getTimestamp(7).toInstant());
             }
         }
     }
 
-    static void save(Connection c, Policy p) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("INSERT INTO collection_policy (bucket_id, dump, mode, reason,"
-                + " sequence, full_dumps, set_by, set_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (bucket_id)"
-                + " DO UPDATE SET dump = excluded.dump, mode = excluded.mode, reason = excluded.reason,"
-                + " sequence = excluded.sequence, full_dumps = excluded.full_dumps, set_by = excluded.set_by,"
-                + " set_at = excluded.set_at")) {
-            s.setObject(1, p.bucket());
-            s.setString(2, p.dump().wire());
-            s.setString(3, p.mode().wire());
-            s.setString(4, p.reason());
-            s.setLong(5, p.sequence());
-            s.setLong(6, p.fullDumps());
-            s.setString(7, p.setBy());
-            s.setTimestamp(8, Timestamp.from(p.setAt()));
-            s.executeUpdate();
+    void save(Policy p) throws SQLException {
+        try (Connection c = db.getConnection()) {
+            try (PreparedStatement s =
+                    c.prepareStatement("INSERT INTO collection_policy (bucket_id, dump, mode, reason,"
+                            + " sequence, full_dumps, set_by, set_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (bucket_id)"
+                            + " DO UPDATE SET dump = excluded.dump, mode = excluded.mode, reason = excluded.reason,"
+                            + " sequence = excluded.sequence, full_dumps = excluded.full_dumps, set_by = excluded.set_by,"
+                            + " set_at = excluded.set_at")) {
+                s.setObject(1, p.bucket());
+                s.setString(2, p.dump().wire());
+                s.setString(3, p.mode().wire());
+                s.setString(4, p.reason());
+                s.setLong(5, p.sequence());
+                s.setLong(6, p.fullDumps());
+                s.setString(7, p.setBy());
+                s.setTimestamp(8, Timestamp.from(p.setAt()));
+                s.executeUpdate();
+            }
         }
     }
 
     /** The bucket's title, key and count, its reports' triggers, and up to {@code limit} hosts and VMs. */
-    static Scope scope(Connection c, UUID bucket, int limit) throws SQLException {
-        String title;
-        String key;
-        long reports;
-        try (PreparedStatement s =
-                c.prepareStatement("SELECT title, symbolic_key, report_count FROM bucket WHERE id = ?")) {
-            s.setObject(1, bucket);
-            try (ResultSet rs = s.executeQuery()) {
-                rs.next();
-                title = rs.getString(1);
-                key = rs.getString(2);
-                reports = rs.getLong(3);
+    Scope scope(UUID bucket, int limit) throws SQLException {
+        try (Connection c = db.getConnection()) {
+            String title;
+            String key;
+            long reports;
+            try (PreparedStatement s =
+                    c.prepareStatement("SELECT title, symbolic_key, report_count FROM bucket WHERE id = ?")) {
+                s.setObject(1, bucket);
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    title = rs.getString(1);
+                    key = rs.getString(2);
+                    reports = rs.getLong(3);
+                }
             }
+            List<String> triggers = distinct(c, "trigger", bucket, 16);
+            List<String> hosts = distinct(c, "host_id", bucket, limit + 1);
+            List<String> vms = distinct(c, "vm_uuid", bucket, limit + 1);
+            boolean truncated = hosts.size() > limit || vms.size() > limit;
+            return new Scope(
+                    title,
+                    key,
+                    reports,
+                    triggers,
+                    hosts.subList(0, Math.min(limit, hosts.size())),
+                    vms.subList(0, Math.min(limit, vms.size())),
+                    truncated);
         }
-        List<String> triggers = distinct(c, "trigger", bucket, 16);
-        List<String> hosts = distinct(c, "host_id", bucket, limit + 1);
-        List<String> vms = distinct(c, "vm_uuid", bucket, limit + 1);
-        boolean truncated = hosts.size() > limit || vms.size() > limit;
-        return new Scope(
-                title,
-                key,
-                reports,
-                triggers,
-                hosts.subList(0, Math.min(limit, hosts.size())),
-                vms.subList(0, Math.min(limit, vms.size())),
-                truncated);
     }
 
     private static List<String> distinct(Connection c, String column, UUID bucket, int limit) throws SQLException {

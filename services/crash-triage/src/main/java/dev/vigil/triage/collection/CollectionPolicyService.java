@@ -12,9 +12,11 @@ import dev.vigil.triage.config.TriageConfig;
 import dev.vigil.triage.metrics.TriageMetrics;
 import dev.vigil.triage.outbox.Outbox;
 import dev.vigil.triage.outbox.TriagePublisher;
-import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.sql.Connection;
+import jakarta.enterprise.event.Event;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.TransactionPhase;
+import jakarta.transaction.Transactional;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -44,15 +46,22 @@ public class CollectionPolicyService {
     /** Collection requests are about a bucket, across the enterprises whose hosts saw it. */
     private static final Logger LOG = Logger.getLogger(CollectionPolicyService.class);
 
-    private final AgroalDataSource db;
+    private final CollectionPolicyRepository repository;
     private final Outbox outbox;
     private final TriageMetrics metrics;
+    private final Event<PolicySet> policySet;
     private final int target;
 
-    CollectionPolicyService(AgroalDataSource db, Outbox outbox, TriageMetrics metrics, TriageConfig config) {
-        this.db = db;
+    CollectionPolicyService(
+            CollectionPolicyRepository repository,
+            Outbox outbox,
+            TriageMetrics metrics,
+            TriageConfig config,
+            Event<PolicySet> policySet) {
+        this.repository = repository;
         this.outbox = outbox;
         this.metrics = metrics;
+        this.policySet = policySet;
         this.target = config.triage().collection().fullDumps();
     }
 
@@ -73,9 +82,10 @@ public class CollectionPolicyService {
      *
      * @return the request to stage in the outbox, or null when nothing changed
      */
-    public CrashTriaged afterFiling(Connection c, UUID bucket, boolean fullDump) throws SQLException {
-        long fullDumps = CollectionPolicyRepository.countFullDump(c, bucket, fullDump);
-        Policy current = CollectionPolicyRepository.policy(c, bucket);
+    @Transactional(Transactional.TxType.MANDATORY)
+    public CrashTriaged afterFiling(UUID bucket, boolean fullDump) throws SQLException {
+        long fullDumps = repository.countFullDump(bucket, fullDump);
+        Policy current = repository.policy(bucket);
         if (current != null && current.mode() == Mode.OVERRIDE) {
             return null;
         }
@@ -83,8 +93,8 @@ public class CollectionPolicyService {
         if (current != null && current.dump() == next.dump()) {
             return null;
         }
-        CollectionPolicyRepository.save(c, next);
-        return request(c, next);
+        repository.save(next);
+        return request(next);
     }
 
     /**
@@ -93,8 +103,9 @@ public class CollectionPolicyService {
      *
      * @return the request to stage in the outbox, or null when the bucket asked for nothing or for none
      */
-    public CrashTriaged afterMerge(Connection c, UUID source, String by) throws SQLException {
-        Policy current = CollectionPolicyRepository.policy(c, source);
+    @Transactional(Transactional.TxType.MANDATORY)
+    public CrashTriaged afterMerge(UUID source, String by) throws SQLException {
+        Policy current = repository.policy(source);
         if (current == null || current.dump() == DumpPolicy.NONE) {
             return null;
         }
@@ -104,11 +115,11 @@ public class CollectionPolicyService {
                 Mode.OVERRIDE,
                 ADMIN_OVERRIDE,
                 sequence(current) + 1,
-                CollectionPolicyRepository.fullDumps(c, source),
+                repository.fullDumps(source),
                 by,
                 Instant.now());
-        CollectionPolicyRepository.save(c, next);
-        return request(c, next);
+        repository.save(next);
+        return request(next);
     }
 
     /**
@@ -117,21 +128,26 @@ public class CollectionPolicyService {
      *
      * @return the request to stage in the outbox, or null when nothing changed
      */
-    public CrashTriaged afterUnmerge(Connection c, UUID source) throws SQLException {
-        Policy current = CollectionPolicyRepository.policy(c, source);
+    @Transactional(Transactional.TxType.MANDATORY)
+    public CrashTriaged afterUnmerge(UUID source) throws SQLException {
+        Policy current = repository.policy(source);
         if (current == null) {
             return null;
         }
-        Policy next = automatic(source, CollectionPolicyRepository.fullDumps(c, source), current);
+        Policy next = automatic(source, repository.fullDumps(source), current);
         if (current.dump() == next.dump() && current.mode() == next.mode()) {
             return null;
         }
-        CollectionPolicyRepository.save(c, next);
-        return request(c, next);
+        repository.save(next);
+        return request(next);
     }
 
-    /** Counts and logs a request the filing transaction committed. */
-    public void published(CrashTriaged request) {
+    /** Counts and logs a request once the transaction that staged it (filing, curation or an admin's) committed. */
+    void published(@Observes(during = TransactionPhase.AFTER_SUCCESS) Outbox.Staged staged) {
+        CrashTriaged request = staged.event();
+        if (request.getKind() != TriageKind.COLLECTION_POLICY) {
+            return;
+        }
         CollectionPolicyRequest p = request.getCollectionPolicy();
         metrics.collectionRequested(p.getDump().name());
         LOG.infof(
@@ -148,69 +164,59 @@ public class CollectionPolicyService {
      * An admin sets a bucket's policy ({@code dump} non-null), or hands it back to the full-dump count
      * ({@code dump} null). A change is published as a request; setting what is already in force changes nothing.
      */
+    @Transactional(rollbackOn = Exception.class)
     public View set(UUID bucket, DumpPolicy dump, String by) throws SQLException, PolicyRefusedException {
-        CrashTriaged request = null;
-        Policy now;
-        try (Connection c = db.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                if (!CollectionPolicyRepository.lockBucket(c, bucket)) {
-                    throw new PolicyRefusedException(
-                            PolicyRefusedException.Reason.NO_SUCH_BUCKET, "no bucket " + bucket);
-                }
-                UUID target = CollectionPolicyRepository.mergedInto(c, bucket);
-                if (target != null) {
-                    throw new PolicyRefusedException(
-                            PolicyRefusedException.Reason.MERGED,
-                            "bucket " + bucket + " is merged into " + target
-                                    + ": its reports count there, set the policy of that one");
-                }
-                long fullDumps = CollectionPolicyRepository.fullDumps(c, bucket);
-                Policy current = CollectionPolicyRepository.policy(c, bucket);
-                Policy next = dump == null
-                        ? automatic(bucket, fullDumps, current)
-                        : new Policy(
-                                bucket,
-                                dump,
-                                Mode.OVERRIDE,
-                                ADMIN_OVERRIDE,
-                                sequence(current) + 1,
-                                fullDumps,
-                                by,
-                                Instant.now());
-                if (current != null && current.dump() == next.dump() && current.mode() == next.mode()) {
-                    View unchanged = view(c, bucket);
-                    c.rollback();
-                    return unchanged;
-                }
-                CollectionPolicyRepository.save(c, next);
-                request = request(c, next);
-                Outbox.stage(c, request);
-                c.commit();
-                now = next;
-            } catch (SQLException | PolicyRefusedException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            }
+        if (!repository.lockBucket(bucket)) {
+            throw new PolicyRefusedException(PolicyRefusedException.Reason.NO_SUCH_BUCKET, "no bucket " + bucket);
         }
-        outbox.relaySoon();
-        published(request);
-        LOG.infof("collection policy of bucket %s set by %s", bucket, by);
-        return view(now);
+        UUID target = repository.mergedInto(bucket);
+        if (target != null) {
+            throw new PolicyRefusedException(
+                    PolicyRefusedException.Reason.MERGED,
+                    "bucket " + bucket + " is merged into " + target
+                            + ": its reports count there, set the policy of that one");
+        }
+        long fullDumps = repository.fullDumps(bucket);
+        Policy current = repository.policy(bucket);
+        Policy next = dump == null
+                ? automatic(bucket, fullDumps, current)
+                : new Policy(
+                        bucket,
+                        dump,
+                        Mode.OVERRIDE,
+                        ADMIN_OVERRIDE,
+                        sequence(current) + 1,
+                        fullDumps,
+                        by,
+                        Instant.now());
+        if (current != null && current.dump() == next.dump() && current.mode() == next.mode()) {
+            return view(bucket);
+        }
+        repository.save(next);
+        outbox.stage(request(next));
+        policySet.fire(new PolicySet(bucket, by));
+        return view(next);
+    }
+
+    /** An admin's change of a bucket's policy, logged once it committed. */
+    record PolicySet(UUID bucket, String by) {}
+
+    void logSet(@Observes(during = TransactionPhase.AFTER_SUCCESS) PolicySet set) {
+        LOG.infof("collection policy of bucket %s set by %s", set.bucket(), set.by());
     }
 
     /** A bucket's policy (null dump: nothing requested yet) and its full-dump count. */
-    public View view(Connection c, UUID bucket) throws SQLException {
-        Policy p = CollectionPolicyRepository.policy(c, bucket);
+    public View view(UUID bucket) throws SQLException {
+        Policy p = repository.policy(bucket);
         if (p == null) {
-            return new View(null, "auto", null, 0, CollectionPolicyRepository.fullDumps(c, bucket), target, null, null);
+            return new View(null, "auto", null, 0, repository.fullDumps(bucket), target, null, null);
         }
         return new View(
                 p.dump(),
                 p.mode().wire(),
                 p.reason(),
                 p.sequence(),
-                CollectionPolicyRepository.fullDumps(c, bucket),
+                repository.fullDumps(bucket),
                 target,
                 p.setBy(),
                 p.setAt());
@@ -238,8 +244,8 @@ public class CollectionPolicyService {
         return p == null ? 0 : p.sequence();
     }
 
-    private CrashTriaged request(Connection c, Policy p) throws SQLException {
-        CollectionPolicyRepository.Scope scope = CollectionPolicyRepository.scope(c, p.bucket(), SCOPE_LIMIT);
+    private CrashTriaged request(Policy p) throws SQLException {
+        CollectionPolicyRepository.Scope scope = repository.scope(p.bucket(), SCOPE_LIMIT);
         // The request's content is in its identity: a publish whose commit failed leaves the sequence unchanged,
         // and a different request under the same sequence must not be dropped downstream as its duplicate.
         String identity = "triaged:collection:" + p.bucket() + "|" + p.sequence() + "|" + p.dump() + "|" + p.mode();

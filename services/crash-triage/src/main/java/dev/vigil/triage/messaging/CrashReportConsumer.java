@@ -9,7 +9,6 @@ import dev.vigil.triage.config.TriageConfig;
 import dev.vigil.triage.metrics.TriageMetrics;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.sql.SQLException;
 import java.time.Duration;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -60,7 +59,8 @@ public class CrashReportConsumer {
             try {
                 triage.triage(report);
                 return;
-            } catch (SQLException | RuntimeException e) {
+            } catch (Exception e) {
+                // Whatever failed, the database, the store or the commit (a jakarta.transaction exception): retried.
                 if (attempt >= attempts) {
                     // A report that always fails must not stop the channel: it waits on the dead-letter topic.
                     refuse(

@@ -8,10 +8,9 @@ import dev.vigil.triage.metrics.TriageMetrics;
 import dev.vigil.triage.outbox.Outbox;
 import dev.vigil.triage.outbox.TriagePublisher;
 import dev.vigil.triage.uptime.UptimeClient;
-import io.agroal.api.AgroalDataSource;
+import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -43,7 +42,7 @@ public class RegressionService {
     static final int EXPOSURE_DAYS = 365;
 
     private static final Logger LOG = Logger.getLogger(RegressionService.class);
-    private final AgroalDataSource db;
+    private final RegressionRepository repository;
     private final UptimeClient uptime;
     private final Outbox outbox;
     private final TriageConfig.Regression config;
@@ -51,8 +50,12 @@ public class RegressionService {
     private final Map<String, CachedHours> exposures = new ConcurrentHashMap<>();
 
     RegressionService(
-            AgroalDataSource db, UptimeClient uptime, Outbox outbox, TriageConfig config, TriageMetrics metrics) {
-        this.db = db;
+            RegressionRepository repository,
+            UptimeClient uptime,
+            Outbox outbox,
+            TriageConfig config,
+            TriageMetrics metrics) {
+        this.repository = repository;
         this.uptime = uptime;
         this.outbox = outbox;
         this.config = config.triage().regression();
@@ -74,28 +77,22 @@ public class RegressionService {
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void sweep() {
         try {
-            List<RegressionRepository.Release> releases;
-            try (Connection c = db.getConnection()) {
-                releases = RegressionRepository.recentReleases(c, Instant.now().minus(config.sweepWithin()));
-            }
+            List<RegressionRepository.Release> releases =
+                    repository.recentReleases(Instant.now().minus(config.sweepWithin()));
             for (RegressionRepository.Release r : releases) {
                 judge(r.product(), r.release(), null, false);
             }
-        } catch (SQLException | RuntimeException e) {
+        } catch (Exception e) {
             LOG.warnf("regression sweep stopped: %s", e.getMessage());
         }
     }
 
     private void judge(String product, String release, UUID bucket, boolean cached) throws SQLException {
-        String previous;
-        List<RegressionRepository.Candidate> candidates;
-        try (Connection c = db.getConnection()) {
-            previous = RegressionRepository.previousRelease(c, product, release);
-            if (previous == null) {
-                return;
-            }
-            candidates = RegressionRepository.candidates(c, product, release, previous, bucket);
+        String previous = repository.previousRelease(product, release);
+        if (previous == null) {
+            return;
         }
+        List<RegressionRepository.Candidate> candidates = repository.candidates(product, release, previous, bucket);
         if (candidates.isEmpty()) {
             return;
         }
@@ -157,24 +154,21 @@ public class RegressionService {
                 Instant.now());
     }
 
-    /** Records the verdict and publishes it in one step: the event goes out only for the row that was inserted. */
-    private void announce(RegressionRepository.Candidate candidate, RegressionRepository.Verdict verdict)
-            throws SQLException {
-        try (Connection c = db.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                if (!RegressionRepository.record(c, verdict)) {
-                    c.rollback();
-                    return;
-                }
-                // Announced only if the verdict commits; the event id is derived from bucket and release.
-                Outbox.stage(c, event(candidate, verdict));
-                c.commit();
-                outbox.relaySoon();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
+    /**
+     * Records the verdict and stages its event in one transaction of its own: the event goes out only for the row
+     * that was inserted, once it is committed.
+     */
+    private void announce(RegressionRepository.Candidate candidate, RegressionRepository.Verdict verdict) {
+        boolean recorded = QuarkusTransaction.requiringNew().call(() -> {
+            if (!repository.record(verdict)) {
+                return false;
             }
+            // Announced only if the verdict commits; the event id is derived from bucket and release.
+            outbox.stage(event(candidate, verdict));
+            return true;
+        });
+        if (!recorded) {
+            return;
         }
         metrics.regression(verdict.kind());
         LOG.infof(

@@ -2,9 +2,7 @@ package dev.vigil.triage.regression;
 
 import dev.vigil.triage.config.TriageConfig;
 import dev.vigil.triage.uptime.UptimeClient;
-import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -29,12 +27,15 @@ public class ReleaseHealthService {
     /** Verdicts listed for a release: a release full of new buckets would otherwise make an unbounded answer. */
     static final int MAX_REGRESSIONS = 1000;
 
-    private final AgroalDataSource db;
+    private final ReleaseHealthRepository health;
+    private final RegressionRepository releases;
     private final UptimeClient uptime;
     private final TriageConfig.Regression config;
 
-    ReleaseHealthService(AgroalDataSource db, UptimeClient uptime, TriageConfig config) {
-        this.db = db;
+    ReleaseHealthService(
+            ReleaseHealthRepository health, RegressionRepository releases, UptimeClient uptime, TriageConfig config) {
+        this.health = health;
+        this.releases = releases;
         this.uptime = uptime;
         this.config = config.triage().regression();
     }
@@ -45,21 +46,15 @@ public class ReleaseHealthService {
         double alpha = query.significance() == null ? config.significance() : query.significance();
         Instant start = query.from().atStartOfDay(ZoneOffset.UTC).toInstant();
         Instant end = query.to().plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant();
-        String previous;
-        long reports;
-        long previousReports = 0;
-        List<ReleaseHealth.Regression> regressions;
-        try (Connection c = db.getConnection()) {
-            previous = query.previous() == null
-                    ? RegressionRepository.previousRelease(c, query.product(), query.release())
-                    : query.previous();
-            reports = ReleaseHealthRepository.reports(c, query.product(), query.release(), start, end);
-            if (previous != null) {
-                previousReports = ReleaseHealthRepository.reports(c, query.product(), previous, start, end);
-            }
-            regressions = ReleaseHealthRepository.regressions(c, query.product(), query.release(), MAX_REGRESSIONS + 1);
-        }
-        // Ingestion is asked with no connection held: it may take seconds to answer, or not answer at all.
+        String previous = query.previous() == null
+                ? releases.previousRelease(query.product(), query.release())
+                : query.previous();
+        long reports = health.reports(query.product(), query.release(), start, end);
+        long previousReports = previous == null ? 0 : health.reports(query.product(), previous, start, end);
+        List<ReleaseHealth.Regression> regressions =
+                health.regressions(query.product(), query.release(), MAX_REGRESSIONS + 1);
+        // Ingestion is asked with no connection held (and no transaction open): it may take seconds to answer, or
+        // not answer at all.
         ReleaseHealth.Exposure current =
                 new ReleaseHealth.Exposure(query.release(), reports, vmHours(query.product(), query.release(), query));
         ReleaseHealth.Exposure before = previous == null
