@@ -1,17 +1,21 @@
 package dev.vigil.triage;
 
+import static com.tngtech.archunit.base.DescribedPredicate.not;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.assignableTo;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import java.sql.SQLException;
 import org.junit.jupiter.api.Test;
 
 /**
  * The rules that keep crash triage's feature packages clean (docs/adr/0005): no cycles between packages, the
- * signing core free of frameworks and storage, HTTP only at the edge, Kafka only in its adapters, metrics declared in
- * one class.
+ * signing core free of frameworks and storage, HTTP only at the edge, Kafka only in its adapters, SQL only in
+ * repositories, metrics declared in one class.
  */
 class ArchitectureTest {
 
@@ -65,6 +69,21 @@ class ArchitectureTest {
                         "org.apache.kafka..",
                         "io.smallrye.reactive.messaging..",
                         "org.eclipse.microprofile.reactive.messaging..")
+                .check(classes);
+    }
+
+    /**
+     * Services declare transactions and repositories own the SQL: nothing else holds a connection, a statement or a
+     * result set, so nothing else can commit or roll back by hand. A {@link SQLException} may pass through.
+     */
+    @Test
+    void onlyRepositoriesTalkToTheDatabase() {
+        noClasses()
+                .that()
+                .haveNameNotMatching(".*Repository(\\$.*)?")
+                .should()
+                .dependOnClassesThat(resideInAnyPackage("java.sql..", "javax.sql..", "io.agroal..", "org.postgresql..")
+                        .and(not(assignableTo(SQLException.class))))
                 .check(classes);
     }
 
