@@ -64,11 +64,23 @@ class CorpusQualityTest {
         long truePairs = 0;
         long predictedPairs = 0;
         long bothPairs = 0;
+        // By titles alone, as an evaluation against kernel triage's own titles counts it: a pair is truly together
+        // when both have the same expected title (one title may name several bugs), together when Vigil gives both
+        // the same title.
+        long sameTitlePairs = 0;
+        long titledAlike = 0;
+        long bothByTitle = 0;
         List<String> pairs = new ArrayList<>();
         for (int i = 0; i < outcomes.size(); i++) {
             for (int j = i + 1; j < outcomes.size(); j++) {
                 boolean same = outcomes.get(i).group().equals(outcomes.get(j).group());
                 boolean together = outcomes.get(i).key().equals(outcomes.get(j).key());
+                boolean sameTitle =
+                        outcomes.get(i).expectedTitle().equals(outcomes.get(j).expectedTitle());
+                boolean alike = outcomes.get(i).title().equals(outcomes.get(j).title());
+                sameTitlePairs += sameTitle ? 1 : 0;
+                titledAlike += alike ? 1 : 0;
+                bothByTitle += sameTitle && alike ? 1 : 0;
                 truePairs += same ? 1 : 0;
                 predictedPairs += together ? 1 : 0;
                 bothPairs += same && together ? 1 : 0;
@@ -82,7 +94,8 @@ class CorpusQualityTest {
         long corrupted = outcomes.stream().filter(Outcome::corrupted).count();
         StringBuilder report = new StringBuilder(String.format(
                 "corpus: %d reports; titles %d/%d = %.3f; grouping precision %.3f (%d/%d pairs), recall %.3f (%d/%d"
-                        + " pairs); %d marked corrupted%n",
+                        + " pairs); by titles: precision %.3f (%d/%d), recall %.3f (%d/%d); %d marked"
+                        + " corrupted%n",
                 outcomes.size(),
                 right,
                 outcomes.size(),
@@ -93,6 +106,12 @@ class CorpusQualityTest {
                 truePairs == 0 ? 1.0 : bothPairs / (double) truePairs,
                 bothPairs,
                 truePairs,
+                titledAlike == 0 ? 1.0 : bothByTitle / (double) titledAlike,
+                bothByTitle,
+                titledAlike,
+                sameTitlePairs == 0 ? 1.0 : bothByTitle / (double) sameTitlePairs,
+                bothByTitle,
+                sameTitlePairs,
                 corrupted));
         for (Outcome o : outcomes) {
             if (misses.containsKey(o.file())) {
@@ -115,6 +134,9 @@ class CorpusQualityTest {
         now.put("pairsTogether", bothPairs);
         now.put("pairsWronglyTogether", predictedPairs - bothPairs);
         now.put("pairsSplit", truePairs - bothPairs);
+        now.put("pairsTitledAlike", titledAlike);
+        now.put("pairsTitledAlikeRightly", bothByTitle);
+        now.put("pairsWithTheSameExpectedTitle", sameTitlePairs);
         now.put("corrupted", corrupted);
         now.set("titleMisses", json.valueToTree(misses));
         if (Boolean.getBoolean("vigil.corpus.write-outcomes")) {
@@ -136,7 +158,15 @@ class CorpusQualityTest {
                 moved.add("wrong differently: " + file + " was '" + was + "', is '" + is + "'");
             }
         }
-        for (String count : List.of("reports", "pairsTogether", "pairsWronglyTogether", "pairsSplit", "corrupted")) {
+        for (String count : List.of(
+                "reports",
+                "pairsTogether",
+                "pairsWronglyTogether",
+                "pairsSplit",
+                "pairsTitledAlike",
+                "pairsTitledAlikeRightly",
+                "pairsWithTheSameExpectedTitle",
+                "corrupted")) {
             if (known.path(count).asLong() != now.path(count).asLong()) {
                 moved.add(count + " was " + known.path(count).asLong() + ", is "
                         + now.path(count).asLong());
