@@ -79,6 +79,21 @@ class CrashReportIT {
         assertThat(early.getMissing()).containsExactlyElementsOf(CRASH_EVIDENCE);
         assertThat(early.getRelease()).isEqualTo("12.0-beta3");
         assertThat(reportsFor(incident)).isEmpty();
+        // Open: it says what it still waits for, and until when; the operators' list finds it among the open ones.
+        String[] expected = CRASH_EVIDENCE.stream().map(ArtifactKind::name).toArray(String[]::new);
+        given().get("/api/v1/incidents/{id}", incident)
+                .then()
+                .statusCode(200)
+                .body("waitingFor", org.hamcrest.Matchers.contains(expected))
+                .body("deadline", org.hamcrest.Matchers.notNullValue())
+                .body("complete", org.hamcrest.Matchers.nullValue());
+        given().queryParam("state", "open")
+                .queryParam("vm", vmUuid)
+                .get("/api/v1/incidents")
+                .then()
+                .statusCode(200)
+                .body("items.id", org.hamcrest.Matchers.hasItem(incident))
+                .body("items.trigger", org.hamcrest.Matchers.everyItem(org.hamcrest.Matchers.notNullValue()));
         // The agent's capture names the panic event: it still belongs to the incident the crash opened.
         for (ArtifactKind kind : CRASH_EVIDENCE) {
             agent.send(agent.artifact(panicked.getEnvelope().getEventId(), kind, 20_000, null));
@@ -114,7 +129,28 @@ class CrashReportIT {
                 .body("complete", org.hamcrest.Matchers.equalTo(true))
                 .body("provisionalReportedAt", org.hamcrest.Matchers.notNullValue())
                 .body("reportedAt", org.hamcrest.Matchers.notNullValue())
-                .body("artifacts.size()", org.hamcrest.Matchers.equalTo(4));
+                .body("artifacts.size()", org.hamcrest.Matchers.equalTo(4))
+                .body("waitingFor", org.hamcrest.Matchers.empty());
+        given().queryParam("state", "reported")
+                .queryParam("complete", "true")
+                .queryParam("trigger", "CRASH")
+                .queryParam("vm", vmUuid)
+                .get("/api/v1/incidents")
+                .then()
+                .statusCode(200)
+                .body("items.id", org.hamcrest.Matchers.hasItem(incident))
+                .body("total", org.hamcrest.Matchers.greaterThanOrEqualTo(1));
+        given().queryParam("state", "open")
+                .queryParam("vm", vmUuid)
+                .get("/api/v1/incidents")
+                .then()
+                .statusCode(200)
+                .body("items.id", org.hamcrest.Matchers.not(org.hamcrest.Matchers.hasItem(incident)));
+        given().queryParam("state", "closed")
+                .get("/api/v1/incidents")
+                .then()
+                .statusCode(400)
+                .body("detail", org.hamcrest.Matchers.equalTo("state is one of open, reported (got 'closed')"));
     }
 
     @Test

@@ -10,6 +10,8 @@ import java.util.List;
  * @param provisionalReportedAt when its trigger was reported provisionally, before its evidence; null if it was not
  * @param complete whether every expected kind of evidence was verified; null until reported
  * @param missing the expected kinds without verified evidence when reported
+ * @param waitingFor while it is open, the expected kinds without verified evidence yet: it is reported when they
+ *     arrive, or at {@code deadline} with whatever has; empty once reported
  */
 public record IncidentDto(
         String id,
@@ -27,4 +29,5 @@ public record IncidentDto(
         String reportEventId,
         Boolean complete,
         List<String> missing,
+        List<String> waitingFor,
         List<ArtifactDto> artifacts) {}

@@ -1,5 +1,6 @@
 package dev.vigil.ingestion.api;
 
+import dev.vigil.ingestion.persistence.IncidentRepository;
 import dev.vigil.ingestion.service.IncidentQueries;
 import dev.vigil.problem.ProblemDto;
 import dev.vigil.problem.ProblemException;
@@ -8,11 +9,14 @@ import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
@@ -26,6 +30,57 @@ public class IncidentResource {
 
     IncidentResource(IncidentQueries incidents) {
         this.incidents = incidents;
+    }
+
+    private static final java.util.Set<String> TRIGGERS = java.util.Set.of("CRASH", "HANG", "WATCHDOG", "IO_ERROR");
+
+    @GET
+    @Operation(
+            summary = "List incidents",
+            description = "The most recently opened first, each with its artifacts; an open one says which evidence it"
+                    + " still waits for (waitingFor) and until when (deadline).")
+    @APIResponse(responseCode = "200", description = "A page of incidents")
+    @APIResponse(
+            responseCode = "400",
+            description = "Bad page, size or filter",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    public PageDto<IncidentDto> list(
+            @Parameter(description = "open (not reported yet) or reported") @QueryParam("state") String state,
+            @Parameter(description = "true or false: whether the report had every expected kind of evidence")
+                    @QueryParam("complete")
+                    String complete,
+            @Parameter(description = "CRASH, HANG, WATCHDOG or IO_ERROR") @QueryParam("trigger") String trigger,
+            @Parameter(description = "The host's id") @QueryParam("host") String host,
+            @Parameter(description = "The VM's libvirt UUID") @QueryParam("vm") String vm,
+            @Parameter(description = "From 0, default 0") @QueryParam("page") String page,
+            @Parameter(description = "1-500, default 50") @QueryParam("size") String size) {
+        PageRequest paging = PageRequest.parse(page, size, 50);
+        IncidentRepository.Filter filter = new IncidentRepository.Filter(
+                state == null
+                        ? null
+                        : choice("state", state, "open", "reported").equals("open"),
+                complete == null ? null : Boolean.valueOf(choice("complete", complete, "true", "false")),
+                trigger == null
+                        ? null
+                        : choice("trigger", trigger, TRIGGERS.stream().sorted().toArray(String[]::new)),
+                host == null ? null : RequestParams.text("host", host),
+                vm == null ? null : RequestParams.uuid("the VM id", vm));
+        long total = incidents.count(filter);
+        List<IncidentDto> items =
+                paging.pastEnd(total) ? List.of() : incidents.page(filter, paging.page(), paging.size());
+        return new PageDto<>(items, paging.page(), paging.size(), total);
+    }
+
+    /** A query parameter that must be one of {@code allowed}; anything else is a 400 naming them. */
+    private static String choice(String name, String value, String... allowed) {
+        for (String a : allowed) {
+            if (a.equals(value)) {
+                return a;
+            }
+        }
+        throw ProblemException.badRequest(
+                RequestParams.BAD_PARAMETER,
+                name + " is one of " + String.join(", ", allowed) + " (got '" + ProblemDto.echo(value) + "')");
     }
 
     @GET

@@ -49,7 +49,7 @@ public class VmDtoMapper {
                 a.occurredAt);
     }
 
-    public IncidentDto toDto(IncidentEntity i, List<ArtifactDto> artifacts) {
+    public IncidentDto toDto(IncidentEntity i, List<String> waitingFor, List<ArtifactDto> artifacts) {
         return new IncidentDto(
                 i.incidentId,
                 i.vmUuid,
@@ -66,6 +66,7 @@ public class VmDtoMapper {
                 i.reportEventId,
                 i.complete,
                 i.missing == null ? List.of() : List.of(i.missing),
+                waitingFor,
                 artifacts);
     }
 

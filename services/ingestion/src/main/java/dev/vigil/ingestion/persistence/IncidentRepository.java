@@ -280,6 +280,66 @@ public class IncidentRepository {
                 .findFirst();
     }
 
+    /**
+     * Which incidents a listing shows; null criteria are left out.
+     *
+     * @param open true for incidents not reported yet, false for reported ones
+     * @param complete whether the report had every expected kind of evidence (reported incidents only)
+     * @param trigger CRASH, HANG, WATCHDOG or IO_ERROR
+     */
+    public record Filter(Boolean open, Boolean complete, String trigger, String hostId, String vmUuid) {}
+
+    /** How many incidents the filter selects. */
+    public long count(Filter filter) {
+        var query = entityManager.createQuery("SELECT count(i) FROM IncidentEntity i" + where(filter), Long.class);
+        bind(query, filter);
+        return query.getSingleResult();
+    }
+
+    /** One page of the incidents the filter selects, the most recently opened first. */
+    public List<IncidentEntity> page(Filter filter, int page, int size) {
+        var query = entityManager.createQuery(
+                "SELECT i FROM IncidentEntity i" + where(filter) + " ORDER BY i.openedAt DESC, i.incidentId",
+                IncidentEntity.class);
+        bind(query, filter);
+        return query.setFirstResult(page * size).setMaxResults(size).getResultList();
+    }
+
+    private static String where(Filter f) {
+        List<String> terms = new java.util.ArrayList<>();
+        if (f.open() != null) {
+            terms.add(f.open() ? "i.reportedAt IS NULL" : "i.reportedAt IS NOT NULL");
+        }
+        if (f.complete() != null) {
+            terms.add("i.complete = :complete");
+        }
+        if (f.trigger() != null) {
+            terms.add("i.trigger = :trigger");
+        }
+        if (f.hostId() != null) {
+            terms.add("i.hostId = :host");
+        }
+        if (f.vmUuid() != null) {
+            terms.add("i.vmUuid = :vm");
+        }
+        return terms.isEmpty() ? "" : " WHERE " + String.join(" AND ", terms);
+    }
+
+    private static void bind(jakarta.persistence.TypedQuery<?> query, Filter f) {
+        if (f.complete() != null) {
+            query.setParameter("complete", f.complete());
+        }
+        if (f.trigger() != null) {
+            query.setParameter("trigger", f.trigger());
+        }
+        if (f.hostId() != null) {
+            query.setParameter("host", f.hostId());
+        }
+        if (f.vmUuid() != null) {
+            query.setParameter("vm", f.vmUuid());
+        }
+    }
+
     /** The artifacts that belong to an incident, whichever of its trigger event ids they named. */
     public List<ArtifactEntity> artifacts(String incidentId) {
         return entityManager

@@ -196,6 +196,27 @@ public class CrashReportAssembler {
                                 .toMillis() + " ms");
     }
 
+    /**
+     * The kinds of evidence an incident not yet reported still waits for (until its deadline): those expected and
+     * not verified. Empty once it is reported, or while it has no trigger and announced no plan.
+     */
+    public List<String> waitingFor(IncidentEntity incident, List<ArtifactEntity> artifacts) {
+        if (incident.reportedAt != null) {
+            return List.of();
+        }
+        Map<String, Set<String>> statuses = new HashMap<>();
+        for (ArtifactEntity artifact : artifacts) {
+            statuses.computeIfAbsent(artifact.kind, k -> new HashSet<>()).add(artifact.status);
+        }
+        return verdict(
+                        incident.trigger,
+                        incident.deadline,
+                        incident.capturePlan == null ? null : Arrays.asList(incident.capturePlan),
+                        statuses,
+                        clock.instant())
+                .missing();
+    }
+
     private EvidenceVerdict verdict(
             String trigger, Instant deadline, List<String> plan, Map<String, Set<String>> statuses, Instant now) {
         return EvidenceVerdict.assess(trigger != null, deadline, expected(trigger, plan), statuses, now);
