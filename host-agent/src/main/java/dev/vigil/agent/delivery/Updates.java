@@ -54,6 +54,8 @@ public final class Updates {
     static final Duration CHECK_EVERY = Duration.ofSeconds(2);
     /** How long a rollback waits for the evidence of the crash that caused it. */
     private static final Duration EVIDENCE_WAIT = Duration.ofMinutes(5);
+    /** How long a failure seen by looking waits for the hypervisor's event about it (usually milliseconds). */
+    private static final Duration INCIDENT_WAIT = Duration.ofSeconds(10);
 
     private static final int XML_INACTIVE = 2;
     // virDomainState and the reasons within a state that mean the guest failed.
@@ -441,6 +443,12 @@ public final class Updates {
                     }
                     if (why == null) {
                         why = health(vmUuid);
+                        if (why != null) {
+                            // The hypervisor's state changed before its event reached the agent: wait for the event,
+                            // so that its capture is queued before the rollback changes the VM (a console read
+                            // after the rollback would be the next boot's).
+                            awaitIncident(INCIDENT_WAIT);
+                        }
                     }
                     if (why != null) {
                         watches.remove(vmUuid, this);
@@ -474,6 +482,19 @@ public final class Updates {
                     changed.await(wait, TimeUnit.MILLISECONDS);
                 }
                 return failure;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** Waits until an incident of the VM has been observed, or {@code atMost}. */
+        private void awaitIncident(Duration atMost) throws InterruptedException {
+            lock.lock();
+            try {
+                long left = atMost.toNanos();
+                while (failure == null && !cancelled && left > 0) {
+                    left = changed.awaitNanos(left);
+                }
             } finally {
                 lock.unlock();
             }
