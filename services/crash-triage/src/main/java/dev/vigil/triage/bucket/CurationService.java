@@ -4,6 +4,7 @@ import dev.vigil.schemas.crash.CrashTriaged;
 import dev.vigil.triage.bucket.CurationException.Reason;
 import dev.vigil.triage.collection.CollectionPolicyService;
 import dev.vigil.triage.outbox.Outbox;
+import io.quarkus.narayana.jta.runtime.TransactionConfiguration;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
@@ -53,11 +54,13 @@ public class CurationService {
     record Curated(String what, UUID source, UUID target, String by, long moved) {}
 
     /**
-     * Merges {@code source} into {@code target}, in one transaction. Buckets merged into the source before follow it
+     * Merges {@code source} into {@code target}, in one transaction (it rebuilds both buckets' roll-ups, about 48 s a
+     * million reports, so its limit is {@code vigil.triage.curation-timeout}, not the default 60 s). Buckets merged into the source before follow it
      * into the target; a bucket already merged cannot be merged again, nor merged into one that is merged (name its
      * target).
      */
     @Transactional(rollbackOn = Exception.class)
+    @TransactionConfiguration(timeoutFromConfigProperty = "vigil.triage.curation-timeout")
     public Merge merge(UUID source, UUID target, String by, String reason) throws SQLException, CurationException {
         if (source.equals(target)) {
             throw new CurationException(Reason.SAME_BUCKET, "a bucket cannot be merged into itself");
@@ -86,6 +89,7 @@ public class CurationService {
 
     /** Undoes the merge of {@code source}, in one transaction: its own reports count in it again. */
     @Transactional(rollbackOn = Exception.class)
+    @TransactionConfiguration(timeoutFromConfigProperty = "vigil.triage.curation-timeout")
     public Merge unmerge(UUID source, String by) throws SQLException, CurationException {
         Merge merge = curation.mergeOf(source);
         if (merge == null) {

@@ -39,6 +39,14 @@ public interface TriageConfig {
         @WithName("max-evidence-bytes")
         int maxEvidenceBytes();
 
+        /**
+         * The most seconds a merge or an unmerge may take: each rebuilds the roll-ups of the buckets it touches,
+         * about 48 s a million reports, where other transactions keep the 60 s default.
+         */
+        @WithName("curation-timeout")
+        @WithDefault("1800")
+        int curationTimeout();
+
         /** Ingestion's base URL, for the uptime ledger behind crash rates; unset means no rates. */
         @WithName("uptime-url")
         java.util.Optional<String> uptimeUrl();

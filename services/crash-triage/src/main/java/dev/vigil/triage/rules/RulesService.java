@@ -26,6 +26,8 @@ public class RulesService {
     static final int BATCH = 1000;
 
     private static final Logger LOG = Logger.getLogger(RulesService.class);
+    /** Mapping every stored report's keys to its bucket is one statement: minutes on a large database. */
+    private static final int REKEY_TIMEOUT_SECONDS = 1800;
 
     private final RulesRepository repository;
     private final RulesProvider rules;
@@ -96,11 +98,13 @@ public class RulesService {
         }
         long signed = reports;
         long without = unsignable;
-        int mapped = QuarkusTransaction.requiringNew().call(() -> {
-            int keys = repository.mapKeys(version);
-            repository.markApplied(version, signatures.rules().contentSha256(), signed, without);
-            return keys;
-        });
+        int mapped = QuarkusTransaction.requiringNew()
+                .timeout(REKEY_TIMEOUT_SECONDS)
+                .call(() -> {
+                    int keys = repository.mapKeys(version);
+                    repository.markApplied(version, signatures.rules().contentSha256(), signed, without);
+                    return keys;
+                });
         LOG.infof(
                 "rules version %d in force: %d stored reports signed (%d without enough stored facts), %d new keys"
                         + " mapped to existing buckets",
