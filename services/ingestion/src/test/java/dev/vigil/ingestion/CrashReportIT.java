@@ -280,6 +280,12 @@ class CrashReportIT {
                         .body("trigger", org.hamcrest.Matchers.equalTo("INTERRUPT"))
                         .body("complete", org.hamcrest.Matchers.equalTo(true))
                         .body("artifacts.size()", org.hamcrest.Matchers.equalTo(2)));
+        given().queryParam("trigger", "INTERRUPT")
+                .queryParam("vm", interrupted.getVm().getUuid().toString())
+                .get("/api/v1/incidents")
+                .then()
+                .statusCode(200)
+                .body("items.id", org.hamcrest.Matchers.contains(incident));
         long until = System.nanoTime() + Duration.ofSeconds(4).toNanos();
         while (System.nanoTime() < until) {
             reports.poll();

@@ -33,37 +33,39 @@ public final class Signatures {
      */
     public Signature of(KernelReport report, String release) {
         String blamed = blamed(report);
-        String classText = report.crashClass()
-                + (report.subtype() == null ? "" : ":" + family(report.subtype()))
-                + (report.access() == null ? "" : ":" + report.access().toLowerCase(Locale.ROOT));
-        if (report.crashClass().equals("panic") && report.panicMessage() != null) {
-            classText += ":" + mask(report.panicMessage());
+        String corrupted = rules.markCorrupted() ? corrupted(report, blamed) : null;
+        List<String> frames;
+        String title;
+        String symbolic;
+        if (corrupted == null) {
+            frames = keyFrames(report, blamed);
+            title = title(report, blamed);
+            String classText = kind(report, family(report.subtype()));
+            if (report.crashClass().equals("panic") && report.panicMessage() != null) {
+                classText += ":" + mask(report.panicMessage());
+            }
+            symbolic = classText + "|" + String.join("|", frames);
+        } else {
+            // Titled by its kind, "in corrupted" as kernel triage says, and keyed with the other corrupted reports of
+            // that precise kind (with no site, kinds of one family are not one bug): a function picked from what is
+            // left of it would file it into another bug's bucket.
+            blamed = "corrupted";
+            frames = List.of();
+            title = title(report, blamed);
+            symbolic = kind(report, report.subtype()) + "|corrupted";
         }
         String instant = "linux|" + report.crashClass() + "|" + (blamed == null ? "?" : blamed) + "|"
                 + (report.faultingModule() == null ? "kernel" : report.faultingModule()) + "|"
                 + (release == null ? "?" : release);
-        String corrupted = rules.markCorrupted() ? corrupted(report, blamed) : null;
-        if (corrupted != null) {
-            // Titled by its kind, "in corrupted" as kernel triage says, and keyed with the other corrupted reports of
-            // that kind: a function picked from what is left of it would file it into another bug's bucket.
-            // By the precise kind its title names: with no site, kinds of one family are not one bug.
-            String symbolic = report.crashClass()
-                    + (report.subtype() == null ? "" : ":" + report.subtype())
-                    + (report.access() == null ? "" : ":" + report.access().toLowerCase(Locale.ROOT))
-                    + "|corrupted";
-            return new Signature(
-                    title(report, "corrupted"),
-                    key("i", instant),
-                    key("s", symbolic),
-                    symbolic,
-                    List.of(),
-                    rules.version(),
-                    corrupted);
-        }
-        List<String> frames = keyFrames(report, blamed);
-        String symbolic = classText + "|" + String.join("|", frames);
         return new Signature(
-                title(report, blamed), key("i", instant), key("s", symbolic), symbolic, frames, rules.version());
+                title, key("i", instant), key("s", symbolic), symbolic, frames, rules.version(), corrupted);
+    }
+
+    /** The report's class, with the sanitizer's type as given and the access: {@code kasan:use-after-free:read}. */
+    private static String kind(KernelReport report, String subtype) {
+        return report.crashClass()
+                + (subtype == null ? "" : ":" + subtype)
+                + (report.access() == null ? "" : ":" + report.access().toLowerCase(Locale.ROOT));
     }
 
     /** Classes whose title is their kind, or names what the first line says: they need no frame to blame. */
@@ -372,6 +374,9 @@ public final class Signatures {
      * access are one bug found through different objects; the title keeps the precise type.
      */
     static String family(String subtype) {
+        if (subtype == null) {
+            return null;
+        }
         if (subtype.contains("out-of-bounds")) {
             return subtype.startsWith("array-index") ? "array-index-out-of-bounds" : "out-of-bounds";
         }

@@ -121,6 +121,13 @@ class SignaturesTest {
         assertThat(s.corrupted()).isEqualTo("truncated: no call trace to blame a function from");
         assertThat(s.symbolicText()).isEqualTo("kasan:use-after-free:read|corrupted");
         assertThat(s.frames()).isEmpty();
+        // Nor is either key made of the helper its first line names: another truncated one of the kind keys alike.
+        Signature other = signatures.of(
+                LinuxConsoleParser.parse(KASAN_WITHOUT_TRACE.replace("vsnprintf+0x1727/0x19a0", "memcpy+0x10/0x40"))
+                        .orElseThrow(),
+                "1.0");
+        assertThat(other.symbolicKey()).isEqualTo(s.symbolicKey());
+        assertThat(other.instantKey()).isEqualTo(s.instantKey());
 
         // A whole report of the same kind keeps its function, and its own bucket.
         Signature whole = signatures.of(

@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * An incident and the state of its crash report.
  *
- * @param trigger CRASH, HANG, WATCHDOG or IO_ERROR; null while only its artifacts have arrived
+ * @param trigger CRASH, HANG, WATCHDOG, IO_ERROR, or INTERRUPT (the vendor's, kept and not triaged); null while
+ *     only its artifacts have arrived
  * @param provisionalReportedAt when its trigger was reported provisionally, before its evidence; null if it was not
  * @param complete whether every expected kind of evidence was verified; null until reported
  * @param missing the expected kinds without verified evidence when reported

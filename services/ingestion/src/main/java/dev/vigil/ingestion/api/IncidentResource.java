@@ -1,10 +1,12 @@
 package dev.vigil.ingestion.api;
 
+import dev.vigil.ingestion.mapping.AgentEventMapper;
 import dev.vigil.ingestion.persistence.IncidentRepository;
 import dev.vigil.ingestion.service.IncidentQueries;
 import dev.vigil.problem.ProblemDto;
 import dev.vigil.problem.ProblemException;
 import dev.vigil.problem.RequestParams;
+import dev.vigil.schemas.crash.IncidentTrigger;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -32,7 +34,14 @@ public class IncidentResource {
         this.incidents = incidents;
     }
 
-    private static final java.util.Set<String> TRIGGERS = java.util.Set.of("CRASH", "HANG", "WATCHDOG", "IO_ERROR");
+    /** What opens an incident: the kinds crash reports say, and the vendor's interrupt (kept, not triaged). */
+    private static final String[] TRIGGERS = {
+        IncidentTrigger.CRASH.name(),
+        IncidentTrigger.HANG.name(),
+        IncidentTrigger.WATCHDOG.name(),
+        IncidentTrigger.IO_ERROR.name(),
+        AgentEventMapper.INTERRUPT
+    };
 
     @GET
     @Operation(
@@ -49,7 +58,8 @@ public class IncidentResource {
             @Parameter(description = "true or false: whether the report had every expected kind of evidence")
                     @QueryParam("complete")
                     String complete,
-            @Parameter(description = "CRASH, HANG, WATCHDOG or IO_ERROR") @QueryParam("trigger") String trigger,
+            @Parameter(description = "CRASH, HANG, WATCHDOG, IO_ERROR or INTERRUPT") @QueryParam("trigger")
+                    String trigger,
             @Parameter(description = "The host's id") @QueryParam("host") String host,
             @Parameter(description = "The VM's libvirt UUID") @QueryParam("vm") String vm,
             @Parameter(description = "From 0, default 0") @QueryParam("page") String page,
@@ -60,9 +70,7 @@ public class IncidentResource {
                         ? null
                         : choice("state", state, "open", "reported").equals("open"),
                 complete == null ? null : Boolean.valueOf(choice("complete", complete, "true", "false")),
-                trigger == null
-                        ? null
-                        : choice("trigger", trigger, TRIGGERS.stream().sorted().toArray(String[]::new)),
+                trigger == null ? null : choice("trigger", trigger, TRIGGERS),
                 host == null ? null : RequestParams.text("host", host),
                 vm == null ? null : RequestParams.uuid("the VM id", vm));
         long total = incidents.count(filter);

@@ -285,7 +285,7 @@ public class IncidentRepository {
      *
      * @param open true for incidents not reported yet, false for reported ones
      * @param complete whether the report had every expected kind of evidence (reported incidents only)
-     * @param trigger CRASH, HANG, WATCHDOG or IO_ERROR
+     * @param trigger CRASH, HANG, WATCHDOG, IO_ERROR or INTERRUPT
      */
     public record Filter(Boolean open, Boolean complete, String trigger, String hostId, String vmUuid) {}
 
