@@ -7,7 +7,9 @@ import dev.vigil.triage.bucket.BucketRepository;
 import dev.vigil.triage.view.BucketDetail;
 import dev.vigil.triage.view.BucketPage;
 import dev.vigil.triage.view.BucketViews;
+import dev.vigil.triage.view.HistoryDto;
 import dev.vigil.triage.view.SearchPage;
+import dev.vigil.triage.view.TrendPage;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -19,6 +21,10 @@ import java.io.IOException;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
@@ -28,7 +34,10 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
-/** Crash buckets for analysts: the top ones for a release and time window, and one with its reports. */
+/**
+ * Crash buckets for analysts: the top ones for a release and time window, their daily trends, and one with its
+ * reports or its history by release.
+ */
 @Path("/api/v1/buckets")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Buckets", description = "One bucket per crash signature, with its reports and evidence links")
@@ -47,6 +56,12 @@ public class BucketResource {
     static final int MAX_LIMIT = 200;
     /** Longer search terms are no bucket's title or function. */
     static final int MAX_TERM = 200;
+    /** Buckets one trends request may ask for: a page of the top ones. */
+    static final int MAX_TREND_BUCKETS = MAX_LIMIT;
+    /** Days a trends request covers unless told: two weeks, today included. */
+    static final int TREND_DAYS = 14;
+    /** Days a bucket's history covers unless told, today included. */
+    static final int HISTORY_DAYS = 30;
 
     private final BucketViews views;
 
@@ -153,6 +168,55 @@ public class BucketResource {
     }
 
     @GET
+    @Path("/trends")
+    @Operation(
+            summary = "Buckets' daily trends",
+            description = "Reports of each given bucket detected on each UTC day of [from, to] (default: the last 14"
+                    + " days, today included; at most 366), optionally of one product and/or release, 0 on days"
+                    + " without any. A bucket merged into another has none: its reports count in the other one.")
+    @APIResponse(responseCode = "200", description = "The days and each bucket's count per day")
+    @APIResponse(
+            responseCode = "400",
+            description = "No bucket, more than 200, one that is not a UUID, or bad days",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    public TrendPage trends(
+            @Parameter(
+                            description = "A bucket id; repeat for each bucket, 1-200 (a 4,096-character URI holds 92)",
+                            required = true)
+                    @QueryParam("bucket")
+                    List<String> bucket,
+            @Parameter(description = "First UTC day, e.g. 2026-11-01; default: to minus 13 days") @QueryParam("from")
+                    String from,
+            @Parameter(description = "Last UTC day, inclusive; default: today") @QueryParam("to") String to,
+            @QueryParam("product") String product,
+            @QueryParam("release") String release)
+            throws SQLException {
+        List<UUID> ids = bucketIds(bucket);
+        RequestParams.text("product", product);
+        RequestParams.text("release", release);
+        DayWindow window = DayWindow.parse(from, to, TREND_DAYS);
+        return views.trends(ids, product, release, window.first(), window.last());
+    }
+
+    /** The distinct bucket ids of a trends request, in the order given. */
+    private static List<UUID> bucketIds(List<String> values) {
+        if (values == null || values.isEmpty()) {
+            throw ProblemException.badRequest(
+                    RequestParams.BAD_PARAMETER, "bucket is required: give one or more, e.g. ?bucket=<id>&bucket=<id>");
+        }
+        if (values.size() > MAX_TREND_BUCKETS) {
+            throw ProblemException.badRequest(
+                    RequestParams.BAD_PARAMETER,
+                    "at most " + MAX_TREND_BUCKETS + " buckets per request, got " + values.size());
+        }
+        Set<UUID> ids = new LinkedHashSet<>();
+        for (String value : values) {
+            ids.add(UUID.fromString(RequestParams.uuid("bucket", value)));
+        }
+        return new ArrayList<>(ids);
+    }
+
+    @GET
     @Path("/{id}")
     @Operation(
             summary = "One bucket",
@@ -174,6 +238,37 @@ public class BucketResource {
             throw ProblemException.notFound("No such bucket", "no bucket " + uuid);
         }
         return detail;
+    }
+
+    @GET
+    @Path("/{id}/history")
+    @Operation(
+            summary = "A bucket's history by release",
+            description = "The bucket's reports detected on each UTC day of [from, to] (default: the last 30 days,"
+                    + " today included; at most 366) per product and release ('' where reports did not say), the"
+                    + " releases with most reports in the window first.")
+    @APIResponse(responseCode = "200", description = "The days and the bucket's count per release and day")
+    @APIResponse(
+            responseCode = "400",
+            description = "The id is not a UUID, or bad days",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    @APIResponse(
+            responseCode = "404",
+            description = "No such bucket",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    public HistoryDto history(
+            @PathParam("id") String id,
+            @Parameter(description = "First UTC day, e.g. 2026-11-01; default: to minus 29 days") @QueryParam("from")
+                    String from,
+            @Parameter(description = "Last UTC day, inclusive; default: today") @QueryParam("to") String to)
+            throws SQLException {
+        UUID uuid = bucketId(id);
+        DayWindow window = DayWindow.parse(from, to, HISTORY_DAYS);
+        HistoryDto history = views.history(uuid, window.first(), window.last());
+        if (history == null) {
+            throw ProblemException.notFound("No such bucket", "no bucket " + uuid);
+        }
+        return history;
     }
 
     /** A bucket id from a path: anything but a UUID names no bucket, and is a bad request rather than a miss. */

@@ -4,6 +4,8 @@ import dev.vigil.problem.ProblemDto;
 import dev.vigil.problem.ProblemException;
 import dev.vigil.problem.RequestParams;
 import dev.vigil.triage.regression.ReleaseHealthService;
+import dev.vigil.triage.view.BucketViews;
+import dev.vigil.triage.view.ReleaseListDto;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -23,7 +25,10 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
-/** Product releases for rollout gates and the console: a release's crash rate against its previous release's. */
+/**
+ * Product releases for rollout gates and the console: those with crash reports, and a release's crash rate against
+ * its previous release's.
+ */
 @Path("/api/v1/releases")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Releases", description = "Crash rates of product releases, tested against the previous release")
@@ -41,11 +46,36 @@ public class ReleaseResource {
 
     /** Longer text is no product's or release's name. */
     static final int MAX_NAME = 200;
+    /** Days the list of releases covers unless told, today included. */
+    static final int LIST_DAYS = 90;
 
     private final ReleaseHealthService health;
+    private final BucketViews views;
 
-    ReleaseResource(ReleaseHealthService health) {
+    ReleaseResource(ReleaseHealthService health, BucketViews views) {
         this.health = health;
+        this.views = views;
+    }
+
+    @GET
+    @Operation(
+            summary = "Releases with reports",
+            description = "The products and releases with crash reports detected in whole UTC days [from, to]"
+                    + " (default: the last 90 days, today included; at most 366), each with its reports, the buckets"
+                    + " they count in and its first and last report in the window, latest report first. A product"
+                    + " or release the reports did not say is ''; reports that said neither are left out.")
+    @APIResponse(responseCode = "200", description = "The releases")
+    @APIResponse(
+            responseCode = "400",
+            description = "Bad days, or a window over 366 days",
+            content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+    public ReleaseListDto list(
+            @Parameter(description = "First UTC day, e.g. 2026-11-01; default: to minus 89 days") @QueryParam("from")
+                    String from,
+            @Parameter(description = "Last UTC day, inclusive; default: today") @QueryParam("to") String to)
+            throws SQLException {
+        DayWindow window = DayWindow.parse(from, to, LIST_DAYS);
+        return views.releases(window.first(), window.last());
     }
 
     @GET

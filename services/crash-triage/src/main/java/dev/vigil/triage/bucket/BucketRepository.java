@@ -11,6 +11,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
@@ -107,6 +109,28 @@ public class BucketRepository {
         }
     }
 
+    /** Reports per bucket and UTC day ({@link #daily(Connection, List, String, String, LocalDate, LocalDate)}). */
+    public List<DayCount> daily(List<UUID> buckets, String product, String release, LocalDate from, LocalDate to)
+            throws SQLException {
+        try (Connection c = db.getConnection()) {
+            return daily(c, buckets, product, release, from, to);
+        }
+    }
+
+    /** A bucket's reports per release and UTC day ({@link #dailyByRelease(Connection, UUID, LocalDate, LocalDate)}). */
+    public List<ReleaseDayCount> dailyByRelease(UUID bucket, LocalDate from, LocalDate to) throws SQLException {
+        try (Connection c = db.getConnection()) {
+            return dailyByRelease(c, bucket, from, to);
+        }
+    }
+
+    /** The releases with reports in a window ({@link #releases(Connection, LocalDate, LocalDate)}). */
+    public List<ReleaseRow> releases(LocalDate from, LocalDate to) throws SQLException {
+        try (Connection c = db.getConnection()) {
+            return releases(c, from, to);
+        }
+    }
+
     /** A bucket as the API shows it. */
     public record BucketRow(
             UUID id,
@@ -189,6 +213,22 @@ public class BucketRepository {
     /** The criteria of a bucket search; null ones are left out. */
     public record SearchQuery(
             String text, String function, String module, String bugcheck, String product, String release) {}
+
+    /** A bucket's reports detected in one UTC day. */
+    public record DayCount(UUID bucket, LocalDate day, long reports) {}
+
+    /** A bucket's reports of one product and release detected in one UTC day ('' for an unknown one). */
+    public record ReleaseDayCount(String product, String release, LocalDate day, long reports) {}
+
+    /**
+     * A product and release ('' for an unknown one) with reports in a window.
+     *
+     * @param buckets the buckets its reports count in
+     * @param firstSeen its first report in the window
+     * @param lastSeen its last report in the window
+     */
+    public record ReleaseRow(
+            String product, String release, long reports, long buckets, Instant firstSeen, Instant lastSeen) {}
 
     /**
      * The id of a bucket made for a new symbolic key: derived from the key, so a replay finds the same one. A key of
@@ -720,6 +760,96 @@ public class BucketRepository {
 
     private static String likeEscaped(String text) {
         return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
+    }
+
+    /**
+     * Reports of each of the buckets per UTC day in [from, to), from the daily roll-ups ({@link #tally}): of the
+     * whole fleet, or of one product and/or release when either is given. Days without reports have no row. A merge
+     * rebuilds the roll-ups, so a merged bucket's reports count in its target, as in {@link #top}.
+     */
+    static List<DayCount> daily(
+            Connection c, List<UUID> buckets, String product, String release, LocalDate from, LocalDate to)
+            throws SQLException {
+        boolean scoped = product != null || release != null;
+        String sql = "SELECT t.bucket_id, t.period, sum(t.reports) FROM " + (scoped ? "release_tally" : "bucket_tally")
+                + " t WHERE t.bucket_id = ANY (?) AND t.grain = 'd' AND t.period >= ? AND t.period < ?"
+                + (product == null ? "" : " AND t.product = ?")
+                + (release == null ? "" : " AND t.release = ?")
+                + " GROUP BY t.bucket_id, t.period";
+        try (PreparedStatement s = c.prepareStatement(sql)) {
+            int n = 1;
+            s.setArray(n++, c.createArrayOf("uuid", buckets.toArray()));
+            s.setTimestamp(n++, dayStart(from));
+            s.setTimestamp(n++, dayStart(to));
+            if (product != null) {
+                s.setString(n++, product);
+            }
+            if (release != null) {
+                s.setString(n, release);
+            }
+            List<DayCount> rows = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    rows.add(new DayCount(rs.getObject(1, UUID.class), day(rs.getTimestamp(2)), rs.getLong(3)));
+                }
+            }
+            return rows;
+        }
+    }
+
+    /** A bucket's reports per product, release and UTC day in [from, to), from the daily roll-ups per release. */
+    static List<ReleaseDayCount> dailyByRelease(Connection c, UUID bucket, LocalDate from, LocalDate to)
+            throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT t.product, t.release, t.period, t.reports"
+                + " FROM release_tally t WHERE t.bucket_id = ? AND t.grain = 'd' AND t.period >= ? AND t.period < ?")) {
+            s.setObject(1, bucket);
+            s.setTimestamp(2, dayStart(from));
+            s.setTimestamp(3, dayStart(to));
+            List<ReleaseDayCount> rows = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    rows.add(new ReleaseDayCount(
+                            rs.getString(1), rs.getString(2), day(rs.getTimestamp(3)), rs.getLong(4)));
+                }
+            }
+            return rows;
+        }
+    }
+
+    /**
+     * The products and releases with reports in the UTC days [from, to), latest report first, from the daily
+     * roll-ups per release; reports with neither a product nor a release are left out.
+     */
+    static List<ReleaseRow> releases(Connection c, LocalDate from, LocalDate to) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT t.product, t.release, sum(t.reports),"
+                + " count(DISTINCT t.bucket_id), min(t.first_at), max(t.last_at) FROM release_tally t"
+                + " WHERE t.grain = 'd' AND t.period >= ? AND t.period < ? AND (t.product <> '' OR t.release <> '')"
+                + " GROUP BY t.product, t.release ORDER BY max(t.last_at) DESC, t.product, t.release")) {
+            s.setTimestamp(1, dayStart(from));
+            s.setTimestamp(2, dayStart(to));
+            List<ReleaseRow> rows = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    rows.add(new ReleaseRow(
+                            rs.getString(1),
+                            rs.getString(2),
+                            rs.getLong(3),
+                            rs.getLong(4),
+                            rs.getTimestamp(5).toInstant(),
+                            rs.getTimestamp(6).toInstant()));
+                }
+            }
+            return rows;
+        }
+    }
+
+    /** The start of a UTC day, as the roll-ups' {@code period} holds it. */
+    private static Timestamp dayStart(LocalDate day) {
+        return Timestamp.from(day.atStartOfDay(ZoneOffset.UTC).toInstant());
+    }
+
+    private static LocalDate day(Timestamp period) {
+        return period.toInstant().atOffset(ZoneOffset.UTC).toLocalDate();
     }
 
     /**

@@ -110,7 +110,8 @@ public class CurationRepository {
         }
     }
 
-    boolean exists(UUID bucket) throws SQLException {
+    /** Whether the bucket exists (merged into another or not). */
+    public boolean exists(UUID bucket) throws SQLException {
         try (Connection c = db.getConnection();
                 PreparedStatement s = c.prepareStatement("SELECT 1 FROM bucket WHERE id = ?")) {
             s.setObject(1, bucket);

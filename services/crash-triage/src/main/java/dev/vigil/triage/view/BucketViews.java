@@ -17,8 +17,12 @@ import jakarta.transaction.Transactional;
 import java.io.IOException;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -121,6 +125,68 @@ public class BucketViews {
                     b.bugcheck()));
         }
         return new SearchPage(items, limit, offset);
+    }
+
+    /**
+     * Reports of each bucket per UTC day of [first, last], optionally of one product and/or release; a bucket
+     * without reports there (or unknown) gets zeros.
+     */
+    public TrendPage trends(List<UUID> ids, String product, String release, LocalDate first, LocalDate last)
+            throws SQLException {
+        List<LocalDate> days = days(first, last);
+        Map<UUID, long[]> counts = new LinkedHashMap<>();
+        for (UUID id : ids) {
+            counts.put(id, new long[days.size()]);
+        }
+        for (var d : buckets.daily(ids, product, release, first, last.plusDays(1))) {
+            counts.get(d.bucket())[(int) ChronoUnit.DAYS.between(first, d.day())] += d.reports();
+        }
+        Map<UUID, List<Long>> series = new LinkedHashMap<>();
+        counts.forEach((id, perDay) -> series.put(id, boxed(perDay)));
+        return new TrendPage(days, series);
+    }
+
+    /**
+     * A bucket's reports per product release and UTC day of [first, last], releases with most reports first; null
+     * when there is no such bucket.
+     */
+    public HistoryDto history(UUID id, LocalDate first, LocalDate last) throws SQLException {
+        if (!curation.exists(id)) {
+            return null;
+        }
+        List<LocalDate> days = days(first, last);
+        record Release(String product, String release) {}
+        Map<Release, long[]> counts = new HashMap<>();
+        for (var d : buckets.dailyByRelease(id, first, last.plusDays(1))) {
+            long[] perDay = counts.computeIfAbsent(new Release(d.product(), d.release()), k -> new long[days.size()]);
+            perDay[(int) ChronoUnit.DAYS.between(first, d.day())] += d.reports();
+        }
+        List<ReleaseSeries> releases = new ArrayList<>();
+        counts.forEach((r, perDay) -> releases.add(new ReleaseSeries(
+                r.product(), r.release(), Arrays.stream(perDay).sum(), boxed(perDay))));
+        releases.sort(Comparator.comparingLong(ReleaseSeries::total)
+                .reversed()
+                .thenComparing(ReleaseSeries::product)
+                .thenComparing(ReleaseSeries::release));
+        return new HistoryDto(id, days, releases);
+    }
+
+    /** The product releases with reports in the UTC days [first, last], latest report first. */
+    public ReleaseListDto releases(LocalDate first, LocalDate last) throws SQLException {
+        List<ReleaseSummaryDto> items = new ArrayList<>();
+        for (var r : buckets.releases(first, last.plusDays(1))) {
+            items.add(new ReleaseSummaryDto(
+                    r.product(), r.release(), r.reports(), r.buckets(), r.firstSeen(), r.lastSeen()));
+        }
+        return new ReleaseListDto(first, last, items);
+    }
+
+    private static List<LocalDate> days(LocalDate first, LocalDate last) {
+        return first.datesUntil(last.plusDays(1)).toList();
+    }
+
+    private static List<Long> boxed(long[] counts) {
+        return Arrays.stream(counts).boxed().toList();
     }
 
     /**
