@@ -105,6 +105,11 @@ public final class ServiceProcess implements AutoCloseable {
     }
 
     private String tail() {
+        return tail(log);
+    }
+
+    /** The last 30 lines of a server's log, for an error that says why it did not start. */
+    static String tail(Path log) {
         try {
             List<String> lines = Files.readAllLines(log);
             return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));

@@ -3,7 +3,7 @@ package dev.vigil.local;
 import dev.vigil.cli.CliException;
 import dev.vigil.cli.DispatchClient;
 import dev.vigil.cli.ReleaseUpload;
-import dev.vigil.devstack.StaffTokens;
+import dev.vigil.devstack.IdentityProvider;
 import dev.vigil.schemas.delivery.SigningKey;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -18,10 +18,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Dispatch in the local run: signing keys per role and the staff token keys, made under the work directory on the
- * first run and kept (the repository's root names the keys, so they must outlive a restart); staff tokens for the
- * demo users; and a demo product with a published release and an open beta programme, so the enrolment page has
- * something to offer.
+ * Dispatch in the local run: signing keys per role, made under the work directory on the first run and kept (the
+ * repository's root names the keys, so they must outlive a restart); the demo users' tokens from the identity
+ * provider, for curl; and a demo product with a published release and an open beta programme, so the enrolment page
+ * has something to offer.
  */
 final class LocalDispatch {
 
@@ -44,17 +44,15 @@ final class LocalDispatch {
 
     private final Path keys;
     private final Path tokens;
-    private final StaffTokens staff;
     private final SigningKey commands;
 
-    private LocalDispatch(Path keys, Path tokens, StaffTokens staff, SigningKey commands) {
+    private LocalDispatch(Path keys, Path tokens, SigningKey commands) {
         this.keys = keys;
         this.tokens = tokens;
-        this.staff = staff;
         this.commands = commands;
     }
 
-    /** The keys and tokens under {@code workDir}, made when absent. */
+    /** The keys under {@code workDir}, made when absent. */
     static LocalDispatch prepare(Path workDir) {
         Path keys = workDir.resolve("keys");
         try {
@@ -70,42 +68,32 @@ final class LocalDispatch {
                     commands = SigningKey.parse(Files.readString(file));
                 }
             }
-            StaffTokens staff = StaffTokens.in(keys);
-            Path tokens = workDir.resolve("tokens");
-            Files.createDirectories(tokens);
-            for (Map.Entry<String, String> user : Map.of(
-                            "admin",
-                            "ada@vendor.example",
-                            "operator",
-                            "otto@vendor.example",
-                            "analyst",
-                            "ana@vendor.example")
-                    .entrySet()) {
-                Files.writeString(
-                        tokens.resolve(user.getKey() + ".jwt"),
-                        staff.token(user.getValue(), List.of(user.getKey()), Duration.ofHours(12)) + "\n");
-            }
-            return new LocalDispatch(keys, tokens, staff, commands);
+            return new LocalDispatch(keys, workDir.resolve("tokens"), commands);
         } catch (IOException e) {
             throw new UncheckedIOException("preparing dispatch's keys under " + keys, e);
         }
     }
 
-    /** Dispatch's configuration: its keys, the staff token key, ingestion's inventory and its public address. */
-    Map<String, String> config(String ingestionUrl, String publicUrl) {
+    /** Writes each demo user's access token (12 hours, from the identity provider) to {@code tokens/<user>.jwt}. */
+    void writeTokens(IdentityProvider identity) throws IOException {
+        Files.createDirectories(tokens);
+        for (String user : IdentityProvider.DEMO_USERS) {
+            Path file = tokens.resolve(user + ".jwt");
+            Files.writeString(file, identity.token(user) + "\n");
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        }
+    }
+
+    /** Dispatch's configuration: its keys, the identity provider it trusts, ingestion's inventory, its address. */
+    Map<String, String> config(IdentityProvider identity, String ingestionUrl, String publicUrl) {
         Map<String, String> config = new LinkedHashMap<>();
         for (String role : ROLES) {
             config.put("vigil.dispatch.keys." + role, "file:" + keys.resolve(role + ".pem"));
         }
-        config.put("mp.jwt.verify.publickey.location", staff.publicKey().toUri().toString());
+        config.putAll(identity.verification());
         config.put("vigil.dispatch.ingestion-url", ingestionUrl);
         config.put("vigil.dispatch.enrolment.public-url", publicUrl);
         return config;
-    }
-
-    /** The public key of the demo users' tokens, which every service of the local run verifies. */
-    Path staffPublicKey() {
-        return staff.publicKey();
     }
 
     /** What the local agent pins to take dispatch's commands ({@code VIGIL_AGENT_VENDOR_KEYS}). */
@@ -120,11 +108,10 @@ final class LocalDispatch {
     }
 
     /** The demo product, its release 1.0 (a 1 MiB disk) published to beta, and an open beta programme. */
-    void seed(String baseUrl, Path workDir, PrintStream out) throws CliException, IOException {
-        DispatchClient admin =
-                new DispatchClient(baseUrl, staff.token("ada@vendor.example", List.of("admin"), Duration.ofMinutes(5)));
-        DispatchClient operator = new DispatchClient(
-                baseUrl, staff.token("otto@vendor.example", List.of("operator"), Duration.ofMinutes(5)));
+    void seed(IdentityProvider identity, String baseUrl, Path workDir, PrintStream out)
+            throws CliException, IOException {
+        DispatchClient admin = new DispatchClient(baseUrl, identity.token("admin"));
+        DispatchClient operator = new DispatchClient(baseUrl, identity.token("operator"));
         admin.post("/api/v1/products", Map.of("id", PRODUCT, "name", "Demo OS", "description", "a product to try"));
         DispatchClient.Reply release = operator.get("/api/v1/products/" + PRODUCT + "/releases/1.0");
         if (release.status() != 200

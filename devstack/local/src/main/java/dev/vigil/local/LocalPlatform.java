@@ -6,6 +6,7 @@ import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackConfig;
 import dev.vigil.devstack.DevstackException;
 import dev.vigil.devstack.Endpoints;
+import dev.vigil.devstack.IdentityProvider;
 import dev.vigil.devstack.ServiceProcess;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -17,21 +18,27 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.LogManager;
 import org.libvirt.Connect;
 
 /**
  * {@code devstack/run}: Vigil on the embedded stack on this machine. Starts Kafka, PostgreSQL and S3 (data kept under
- * the work directory), the ingestion, crash triage and dispatch services (dispatch with a demo release and beta programme), and a
- * host agent on libvirt's test hypervisor that takes dispatch's commands; prints where to look; then lets a person
- * drive the test hypervisor from the terminal.
+ * the work directory), Keycloak as the identity provider (demo users per role), the ingestion, crash triage and
+ * dispatch services (dispatch with a demo release and beta programme), the console, and a host agent on libvirt's
+ * test hypervisor that takes dispatch's commands; prints where to look; then lets a person drive the test hypervisor
+ * from the terminal.
  *
  * <p>Options: {@code --work-dir DIR} (default {@code .devstack}), {@code --wipe} (delete the work directory first).
  * Ports: {@code VIGIL_DEVSTACK_*_PORT} for the stack, {@code VIGIL_LOCAL_HTTP_PORT} (default 8080) for ingestion,
- * {@code VIGIL_LOCAL_TRIAGE_PORT} (default 8082) for crash triage, {@code VIGIL_LOCAL_DISPATCH_PORT} (default 8083) for dispatch, {@code VIGIL_LOCAL_AGENT_HTTP_PORT} (default 9464) for the
- * agent's health and metrics. Every port is checked before anything starts.
+ * {@code VIGIL_LOCAL_TRIAGE_PORT} (default 8082) for crash triage, {@code VIGIL_LOCAL_DISPATCH_PORT} (default 8083)
+ * for dispatch, {@code VIGIL_LOCAL_CONSOLE_PORT} (default 8084) for the console, {@code VIGIL_LOCAL_IDP_PORT} (default
+ * 8180) for Keycloak, {@code VIGIL_LOCAL_AGENT_HTTP_PORT} (default 9464) for the agent's health and metrics. Every
+ * port is checked before anything starts.
  */
 public final class LocalPlatform {
 
@@ -88,6 +95,13 @@ public final class LocalPlatform {
                 "vigil.local.triage-app", "services/crash-triage/target/quarkus-app/quarkus-run.jar"));
         int triagePort = parsePort(env.getOrDefault("VIGIL_LOCAL_TRIAGE_PORT", "8082"), "VIGIL_LOCAL_TRIAGE_PORT");
         requireFree(triagePort, "VIGIL_LOCAL_TRIAGE_PORT");
+        Path consoleApp = Path.of(
+                System.getProperty("vigil.local.console-app", "services/console/target/quarkus-app/quarkus-run.jar"));
+        int consolePort = parsePort(env.getOrDefault("VIGIL_LOCAL_CONSOLE_PORT", "8084"), "VIGIL_LOCAL_CONSOLE_PORT");
+        requireFree(consolePort, "VIGIL_LOCAL_CONSOLE_PORT");
+        int idpPort = parsePort(env.getOrDefault("VIGIL_LOCAL_IDP_PORT", "8180"), "VIGIL_LOCAL_IDP_PORT");
+        requireFree(idpPort, "VIGIL_LOCAL_IDP_PORT");
+        Path keycloak = Path.of(System.getProperty("vigil.local.keycloak-dist", "missing-keycloak-distribution.zip"));
         String agentPort = env.getOrDefault("VIGIL_LOCAL_AGENT_HTTP_PORT", "9464");
         requireFree(parsePort(agentPort, "VIGIL_LOCAL_AGENT_HTTP_PORT"), "VIGIL_LOCAL_AGENT_HTTP_PORT");
         if (wipe) {
@@ -100,6 +114,10 @@ public final class LocalPlatform {
         Endpoints endpoints = stack.endpoints();
         out.println("  " + stack.startupTimes());
 
+        out.println(
+                "starting Keycloak, the identity provider (log: " + workDir.resolve("identity/keycloak.log") + ") ...");
+        CompletableFuture<IdentityProvider> starting = CompletableFuture.supplyAsync(
+                () -> IdentityProvider.start(keycloak, workDir.resolve("identity"), idpPort, Duration.ofSeconds(240)));
         out.println("starting ingestion (log: " + workDir.resolve("logs/ingestion.log") + ") ...");
         String baseUrl = "http://127.0.0.1:" + httpPort;
         ServiceProcess ingestion = ServiceProcess.start(
@@ -107,31 +125,47 @@ public final class LocalPlatform {
         Agent agent = null;
         ServiceProcess dispatch = null;
         ServiceProcess triage = null;
+        ServiceProcess console = null;
+        IdentityProvider identity = null;
+        String consoleUrl = "http://127.0.0.1:" + consolePort;
         String dispatchUrl = "http://127.0.0.1:" + dispatchPort;
         String triageUrl = "http://127.0.0.1:" + triagePort;
         LocalDispatch keys = LocalDispatch.prepare(workDir);
         try {
             ingestion.awaitReady(baseUrl, Duration.ofSeconds(90));
-            out.println("starting crash triage and dispatch (logs: " + workDir.resolve("logs") + ") ...");
+            identity = identity(starting);
+            out.println("starting crash triage, dispatch and the console (logs: " + workDir.resolve("logs") + ") ...");
+            Map<String, String> triageConfig = new HashMap<>(identity.verification());
+            triageConfig.put("vigil.triage.uptime-url", baseUrl);
             triage = ServiceProcess.start(
-                    triageApp,
-                    endpoints,
-                    triagePort,
-                    Map.of(
-                            "mp.jwt.verify.publickey.location",
-                            keys.staffPublicKey().toUri().toString(),
-                            "vigil.triage.uptime-url",
-                            baseUrl),
-                    workDir.resolve("logs/crash-triage.log"));
+                    triageApp, endpoints, triagePort, triageConfig, workDir.resolve("logs/crash-triage.log"));
             dispatch = ServiceProcess.start(
                     dispatchApp,
                     endpoints,
                     dispatchPort,
-                    keys.config(baseUrl, dispatchUrl),
+                    keys.config(identity, baseUrl, dispatchUrl),
                     workDir.resolve("logs/dispatch.log"));
+            console = ServiceProcess.start(
+                    consoleApp,
+                    endpoints,
+                    consolePort,
+                    Map.of(
+                            "vigil.console.triage-url",
+                            triageUrl,
+                            "vigil.console.ingestion-url",
+                            baseUrl,
+                            "quarkus.oidc.auth-server-url",
+                            identity.issuer(),
+                            "quarkus.oidc.client-id",
+                            IdentityProvider.CONSOLE_CLIENT,
+                            "quarkus.oidc.credentials.secret",
+                            identity.consoleSecret()),
+                    workDir.resolve("logs/console.log"));
             dispatch.awaitReady(dispatchUrl, Duration.ofSeconds(90));
             triage.awaitReady(triageUrl, Duration.ofSeconds(90));
-            keys.seed(dispatchUrl, workDir, out);
+            console.awaitReady(consoleUrl, Duration.ofSeconds(90));
+            keys.writeTokens(identity);
+            keys.seed(identity, dispatchUrl, workDir, out);
             out.println("starting a host agent on libvirt's test hypervisor ...");
             agent = new Agent(AgentConfig.load(Map.ofEntries(
                     Map.entry("VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers()),
@@ -149,26 +183,32 @@ public final class LocalPlatform {
                     // every VM would look busy behind a frozen screen and be reported hung.
                     Map.entry("VIGIL_AGENT_FRAME_CHECK_PERIOD", "0"))));
             agent.start();
-        } catch (RuntimeException | InterruptedException | dev.vigil.cli.CliException e) {
-            if (dispatch != null) {
-                dispatch.close();
-            }
-            if (triage != null) {
-                triage.close();
+        } catch (RuntimeException | InterruptedException | IOException | dev.vigil.cli.CliException e) {
+            for (ServiceProcess service : new ServiceProcess[] {console, dispatch, triage}) {
+                if (service != null) {
+                    service.close();
+                }
             }
             ingestion.close();
+            if (identity == null) {
+                starting.thenAccept(IdentityProvider::close);
+            } else {
+                identity.close();
+            }
             stack.close();
             throw e instanceof dev.vigil.cli.CliException
                     ? new LocalPlatformException("seeding dispatch's demo release: " + e.getMessage())
                     : e;
         }
         Connect hypervisor = new Connect("test:///default");
-        TestHypervisorConsole console = new TestHypervisorConsole(hypervisor, out);
-        String demoUuid = console.startDomain(DEMO_VM);
+        TestHypervisorConsole prompt = new TestHypervisorConsole(hypervisor, out);
+        String demoUuid = prompt.startDomain(DEMO_VM);
 
         Agent runningAgent = agent;
         ServiceProcess runningDispatch = dispatch;
         ServiceProcess runningTriage = triage;
+        ServiceProcess runningConsole = console;
+        IdentityProvider runningIdentity = identity;
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
@@ -176,12 +216,14 @@ public final class LocalPlatform {
                             out.println("\nstopping Vigil ...");
                             runningAgent.close();
                             try {
+                                runningConsole.close();
                                 runningDispatch.close();
                                 runningTriage.close();
                                 ingestion.close();
                             } catch (InterruptedException e) {
                                 Thread.currentThread().interrupt();
                             }
+                            runningIdentity.close();
                             stack.close();
                             out.println("stopped; data kept in " + workDir + " (devstack/run --wipe starts afresh)");
                             stopped.countDown();
@@ -192,6 +234,8 @@ public final class LocalPlatform {
                 """
 
                 Vigil is up in %.1f s.
+                  Console              %s   sign in as analyst / %s, admin / %s, operator / %s
+                  Identity provider    %s (Keycloak; demo logins in %s)
                   VMs (ingestion API)  %s/api/v1/vms
                   A VM's events        %s/api/v1/vms/%s/events
                   OpenAPI / Swagger UI %s/q/openapi  %s/q/swagger-ui
@@ -199,7 +243,7 @@ public final class LocalPlatform {
                   Agent health/metrics http://127.0.0.1:%s/health  /metrics (spool in %s)
                   Crash buckets        %s/api/v1/buckets  (OpenAPI: %s/q/swagger-ui)
                   Dispatch             %s  (enrol: %s/enrol, OpenAPI: %s/q/swagger-ui)
-                  Staff tokens (12 h)  %s/{admin,operator,analyst}.jwt
+                  Access tokens (12 h) %s/{admin,operator,analyst}.jwt
                   Kafka                %s
                   PostgreSQL           %s (user %s)
                   S3                   %s (keys in %s)
@@ -212,6 +256,12 @@ public final class LocalPlatform {
                 Drive the test hypervisor here (%s); Ctrl-C stops everything.
                 """,
                 (System.nanoTime() - started) / 1e9,
+                consoleUrl,
+                identity.password("analyst"),
+                identity.password("admin"),
+                identity.password("operator"),
+                identity.issuer(),
+                workDir.resolve("identity/demo-users.properties"),
                 baseUrl,
                 baseUrl,
                 demoUuid,
@@ -239,11 +289,23 @@ public final class LocalPlatform {
                 keys.tokens(),
                 dispatchUrl,
                 TestHypervisorConsole.HELP);
-        if (console.run(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)))) {
+        if (prompt.run(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)))) {
             System.exit(0); // quit: the shutdown hook stops everything, whether or not output is a terminal
         }
         // The input ended (run in the background, or from a script): keep serving until signalled.
         stopped.await();
+    }
+
+    /** The identity provider once it is up; its failure is the run's. */
+    private static IdentityProvider identity(CompletableFuture<IdentityProvider> starting) {
+        try {
+            return starting.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException cause) {
+                throw cause;
+            }
+            throw e;
+        }
     }
 
     private static int parsePort(String value, String variable) {

@@ -1,0 +1,261 @@
+package dev.vigil.console;
+
+import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.microsoft.playwright.APIResponse;
+import com.microsoft.playwright.Browser;
+import com.microsoft.playwright.BrowserContext;
+import com.microsoft.playwright.BrowserType;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.Playwright;
+import com.microsoft.playwright.options.FormData;
+import com.microsoft.playwright.options.RequestOptions;
+import dev.vigil.agent.Agent;
+import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.devstack.AgentFleet;
+import dev.vigil.devstack.Devstack;
+import dev.vigil.devstack.DevstackTestResource;
+import dev.vigil.devstack.Domains;
+import dev.vigil.devstack.Endpoints;
+import dev.vigil.devstack.GuestDomain;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.libvirt.Connect;
+import org.libvirt.Domain;
+
+/**
+ * The console in a real browser (Debian's Chromium driven by Playwright) against real services: a Linux guest under
+ * QEMU panics, the host agent captures its evidence, ingestion and crash triage file it; an analyst signs in at
+ * Keycloak, finds the bucket among the top crashes, reads the report's console text and screenshot, is refused a
+ * merge, and follows the VM's timeline; an admin merges another bucket into it. Pages are saved as pictures under
+ * {@code target/console-screenshots}.
+ */
+@QuarkusTest
+@QuarkusTestResource(DevstackTestResource.class)
+@QuarkusTestResource(value = ConsoleStack.class, restrictToAnnotatedClass = true)
+class ConsoleBrowserIT {
+
+    static final String TITLE = "kernel panic: sysrq triggered crash";
+    static final Path PICTURES = Path.of("target/console-screenshots");
+
+    @TestHTTPResource("/")
+    URL console;
+
+    @Test
+    void anAnalystFindsARealCrashAndAnAdminMergesIntoIt() throws Exception {
+        requireHypervisor();
+        Endpoints endpoints = Devstack.shared().endpoints();
+        Path work = Files.createTempDirectory("vigil-console-guest-");
+        GuestDomain guest = new GuestDomain("console", work);
+        guest.createDisks();
+        Connect hypervisor = new Connect(GuestDomain.URI);
+        Domain domain = null;
+        // A second bucket to merge: a crash of another product's VM, known only from the hypervisor's event.
+        AgentFleet other =
+                new AgentFleet("acme", "OtherOS", "2.0", 1).start(Instant.now().minusSeconds(60));
+        other.crash(1, Instant.now().minusSeconds(30));
+        try (Agent agent = new Agent(AgentConfig.load(Map.of(
+                        "VIGIL_AGENT_STATE_DIR", work.resolve("agent").toString(),
+                        "VIGIL_AGENT_HTTP_PORT", "0",
+                        "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers(),
+                        "VIGIL_AGENT_HYPERVISOR_URI", GuestDomain.URI,
+                        "VIGIL_AGENT_HOST_ID", "console-" + UUID.randomUUID(),
+                        "VIGIL_AGENT_TENANT", "acme",
+                        "VIGIL_AGENT_S3_ENDPOINT", endpoints.s3Endpoint(),
+                        "VIGIL_AGENT_S3_ACCESS_KEY", endpoints.s3AccessKey(),
+                        "VIGIL_AGENT_S3_SECRET_KEY", endpoints.s3SecretKey())));
+                Playwright playwright = Playwright.create();
+                Browser browser = playwright.chromium().launch(chromium())) {
+            agent.start();
+            domain = hypervisor.domainDefineXML(
+                    guest.xml("vigil.scenario=panic vigil.delay=1", guest.overlayDisk(), ""));
+            domain.create();
+            String vmUuid = domain.getUUIDString();
+            String base = console.toString().replaceAll("/$", "");
+
+            // An analyst signs in at Keycloak and lands on the top crashes; the bucket appears once the evidence is in.
+            BrowserContext analystSession = browser.newContext(viewport());
+            Page page = analystSession.newPage();
+            page.navigate(base + "/");
+            signIn(page, "analyst");
+            assertThat(page.locator("h1")).hasText("Top crashes");
+            long deadline = System.nanoTime() + 180_000_000_000L;
+            while (page.locator("#buckets a", new Page.LocatorOptions().setHasText(TITLE))
+                            .count()
+                    == 0) {
+                if (System.nanoTime() > deadline) {
+                    fail("the bucket \"" + TITLE + "\" did not appear on the top crashes page within 180 s");
+                }
+                Thread.sleep(2000);
+                page.reload();
+            }
+            assertThat(page.locator("#buckets")).containsText("OtherOS");
+            assertThat(page.locator("#buckets svg.spark").first()).isVisible();
+            assertThat(page.locator(".chart[data-drawn=true]")).hasCount(1);
+            picture(page, "top-crashes");
+
+            // The bucket: its title, frames and reports; the analyst may not merge.
+            page.locator("#buckets a", new Page.LocatorOptions().setHasText(TITLE))
+                    .click();
+            assertThat(page.locator("#bucket-title")).hasText(TITLE);
+            String bucketUrl = page.url();
+            assertThat(page.locator("#reports-table tbody tr")).not().hasCount(0);
+            assertThat(page.locator("#merge-needs-admin")).isVisible();
+            assertThat(page.locator(".frames")).containsText("sysrq");
+            picture(page, "bucket");
+            APIResponse refused = page.request()
+                    .post(
+                            bucketUrl + "/merge",
+                            RequestOptions.create()
+                                    .setForm(FormData.create()
+                                            .set("into", UUID.randomUUID().toString())));
+            assertThat(refused.status()).isEqualTo(403);
+            assertThat(refused.text()).contains("Not allowed");
+
+            // The report's evidence: the console text as the guest printed it, and its screen.
+            page.locator("#reports-table tr", new Page.LocatorOptions().setHasText("6.1-it"))
+                    .first()
+                    .locator("a.open-report")
+                    .click();
+            assertThat(page.locator("#console-text")).containsText("Kernel panic - not syncing: sysrq triggered crash");
+            assertThat(page.locator("#screenshot")).isVisible();
+            Object width = page.evalOnSelector("#screenshot", "img => img.naturalWidth");
+            assertThat(((Number) width).intValue())
+                    .as("the screenshot loaded from the object store")
+                    .isPositive();
+            assertThat(page.locator("a.download[data-kind=MEMORY_DUMP]")).hasCount(1);
+            picture(page, "report");
+
+            // The VM's timeline, newest first, with the crash in it.
+            page.locator("dd a", new Page.LocatorOptions().setHasText("timeline"))
+                    .click();
+            assertThat(page.locator("#timeline")).containsText("Crash");
+            assertThat(page.locator("#incidents")).containsText("CRASH");
+            assertThat(page).hasURL(base + "/vms/" + vmUuid);
+            picture(page, "vm-timeline");
+
+            // Release health of the guest's release.
+            page.navigate(base + "/releases");
+            page.locator("#releases a", new Page.LocatorOptions().setHasText("6.1-it"))
+                    .click();
+            assertThat(page.locator("h1")).hasText("TinyLinux 6.1-it");
+            assertThat(page.locator("#release-reports")).not().hasText("0");
+            picture(page, "release-health");
+            analystSession.close();
+
+            // An admin merges the other product's bucket into the panic's.
+            BrowserContext adminSession = browser.newContext(viewport());
+            Page admin = adminSession.newPage();
+            admin.navigate(base + "/");
+            signIn(admin, "admin");
+            admin.locator("#buckets a", new Page.LocatorOptions().setHasText("OtherOS"))
+                    .first()
+                    .click();
+            String target = bucketUrl.substring(bucketUrl.lastIndexOf('/') + 1);
+            admin.fill("#merge input[name=into]", target);
+            admin.fill("#merge input[name=reason]", "same guest panic");
+            admin.locator("#merge button").click();
+            assertThat(admin).hasURL(bucketUrl);
+            assertThat(admin.locator("body")).containsText("Merged into this one");
+            adminSession.close();
+        } finally {
+            if (domain != null) {
+                Domains.remove(domain);
+            }
+            hypervisor.close();
+            Devstack.deleteTree(work);
+        }
+    }
+
+    @Test
+    void aPastedCrashIsSignedWithoutBeingStored() {
+        try (Playwright playwright = Playwright.create();
+                Browser browser = playwright.chromium().launch(chromium())) {
+            Page page = browser.newContext(viewport()).newPage();
+            page.navigate(console.toString() + "paste");
+            signIn(page, "analyst");
+            page.fill(
+                    "#paste textarea",
+                    String.join(
+                            "\n",
+                            List.of(
+                                    "[   42.000001] BUG: kernel NULL pointer dereference, address: 0000000000000010",
+                                    "[   42.000002] #PF: supervisor read access in kernel mode",
+                                    "[   42.000003] RIP: 0010:acme_ring_poll+0x2a/0x90 [acme]",
+                                    "[   42.000004] Call Trace:",
+                                    "[   42.000005]  <TASK>",
+                                    "[   42.000006]  acme_ring_poll+0x2a/0x90 [acme]",
+                                    "[   42.000007]  net_rx_action+0x145/0x3e0",
+                                    "[   42.000008]  __do_softirq+0xc8/0x2a8",
+                                    "[   42.000009]  </TASK>")));
+            page.locator("#paste button").click();
+            assertThat(page.locator("#signature h2")).containsText("acme_ring_poll");
+            assertThat(page.locator("#signature .frames")).containsText("net_rx_action");
+            picture(page, "paste");
+
+            page.navigate(console.toString() + "buckets/not-a-uuid");
+            assertThat(page.locator("#error-title")).hasText("400 · Bad request");
+        }
+    }
+
+    private static void signIn(Page page, String user) {
+        page.waitForSelector("#username");
+        page.fill("#username", user);
+        page.fill("#password", ConsoleStack.identity.password(user));
+        page.click("#kc-login");
+        page.waitForSelector("header.bar");
+        assertThat(page.locator(".who .user")).isVisible();
+    }
+
+    private static BrowserType.LaunchOptions chromium() {
+        return new BrowserType.LaunchOptions()
+                .setExecutablePath(Path.of(System.getProperty("vigil.chromium", "/usr/bin/chromium")))
+                .setHeadless(true)
+                .setArgs(List.of(
+                        "--no-sandbox",
+                        "--disable-gpu",
+                        "--disable-quic",
+                        "--disable-background-networking",
+                        "--disable-component-update",
+                        "--disable-sync",
+                        "--no-first-run"));
+    }
+
+    private static Browser.NewContextOptions viewport() {
+        return new Browser.NewContextOptions().setViewportSize(1280, 900);
+    }
+
+    private static void picture(Page page, String name) {
+        page.screenshot(new Page.ScreenshotOptions()
+                .setPath(PICTURES.resolve(name + ".png"))
+                .setFullPage(true));
+    }
+
+    private static void requireHypervisor() {
+        boolean ready = GuestDomain.built();
+        if (ready) {
+            try {
+                new Connect(GuestDomain.URI).close();
+            } catch (Exception e) {
+                ready = false;
+            }
+        }
+        String why = "no real hypervisor here: run devstack/hypervisor/setup";
+        if ("1".equals(System.getenv("VIGIL_REQUIRE_HYPERVISOR")) && !ready) {
+            fail(why);
+        }
+        assumeTrue(ready, why);
+    }
+}

@@ -1,0 +1,96 @@
+package dev.vigil.console;
+
+import dev.vigil.devstack.Devstack;
+import dev.vigil.devstack.IdentityProvider;
+import dev.vigil.devstack.ServiceProcess;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * What the console stands on, as in production: Keycloak (a real OpenID Connect provider, from its distribution on
+ * Maven Central) with Vigil's realm and demo users, and the packaged ingestion and crash triage services on the
+ * devstack, triage trusting Keycloak's tokens. Build the services first: {@code ./mvnw install -Dquick -DskipTests
+ * -pl services/ingestion,services/crash-triage -am}.
+ */
+public final class ConsoleStack implements QuarkusTestResourceLifecycleManager {
+
+    static final Path INGESTION = Path.of("../ingestion/target/quarkus-app/quarkus-run.jar");
+    static final Path TRIAGE = Path.of("../crash-triage/target/quarkus-app/quarkus-run.jar");
+
+    static IdentityProvider identity;
+    static String ingestionUrl;
+    static String triageUrl;
+
+    private ServiceProcess ingestion;
+    private ServiceProcess triage;
+
+    @Override
+    public Map<String, String> start() {
+        try {
+            Path dir = Files.createTempDirectory("vigil-console-");
+            String distribution = System.getProperty("vigil.keycloak.distribution");
+            if (distribution == null) {
+                throw new IllegalStateException("vigil.keycloak.distribution is not set (the failsafe configuration"
+                        + " sets it to Keycloak's zip in the local Maven repository)");
+            }
+            identity = IdentityProvider.start(
+                    Path.of(distribution), dir.resolve("keycloak"), freePort(), Duration.ofSeconds(180));
+
+            int ingestionPort = freePort();
+            ingestion = ServiceProcess.start(
+                    INGESTION,
+                    Devstack.shared().endpoints(),
+                    ingestionPort,
+                    Map.of("vigil.ingestion.tenants", "acme", "vigil.ingestion.incident-check-every", "1s"),
+                    dir.resolve("ingestion.log"));
+            ingestionUrl = "http://127.0.0.1:" + ingestionPort;
+
+            int triagePort = freePort();
+            Map<String, String> triageConfig = new HashMap<>(identity.verification());
+            triageConfig.put("vigil.triage.uptime-url", ingestionUrl);
+            triage = ServiceProcess.start(
+                    TRIAGE, Devstack.shared().endpoints(), triagePort, triageConfig, dir.resolve("crash-triage.log"));
+            triageUrl = "http://127.0.0.1:" + triagePort;
+            ingestion.awaitReady(ingestionUrl, Duration.ofSeconds(90));
+            triage.awaitReady(triageUrl, Duration.ofSeconds(90));
+
+            Map<String, String> config = new HashMap<>();
+            config.put("vigil.console.triage-url", triageUrl);
+            config.put("vigil.console.ingestion-url", ingestionUrl);
+            config.put("quarkus.oidc.auth-server-url", identity.issuer());
+            config.put("quarkus.oidc.client-id", IdentityProvider.CONSOLE_CLIENT);
+            config.put("quarkus.oidc.credentials.secret", identity.consoleSecret());
+            return config;
+        } catch (Exception e) {
+            stop();
+            throw new IllegalStateException("the console's stack did not start: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void stop() {
+        for (ServiceProcess process : new ServiceProcess[] {triage, ingestion}) {
+            if (process != null) {
+                try {
+                    process.close();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+        if (identity != null) {
+            identity.close();
+        }
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
