@@ -27,8 +27,17 @@ public final class GuestDomain {
     private final Path dir;
 
     public GuestDomain(String scenario, Path dir) {
-        this.name = "vigil-" + scenario + "-" + UUID.randomUUID().toString().substring(0, 8);
+        this(dir, "vigil-" + scenario + "-" + UUID.randomUUID().toString().substring(0, 8));
+    }
+
+    private GuestDomain(Path dir, String name) {
+        this.name = name;
         this.dir = dir;
+    }
+
+    /** The guest as a VM called {@code name}, its disks and console in {@code dir}. */
+    public static GuestDomain named(String name, Path dir) {
+        return new GuestDomain(dir, name);
     }
 
     /** True when the setup has built the guest here. */

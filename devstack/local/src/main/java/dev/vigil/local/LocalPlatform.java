@@ -52,18 +52,27 @@ public final class LocalPlatform {
         PrintStream out = System.out;
         Path workDir = Path.of(".devstack");
         boolean wipe = false;
+        Boolean real = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--wipe" -> wipe = true;
                 case "--work-dir" -> workDir = Path.of(args[++i]);
+                case "--real" -> real = true;
+                case "--test-hypervisor" -> real = false;
                 default -> {
-                    System.err.println("usage: devstack/run [--work-dir DIR] [--wipe]");
+                    System.err.println("usage: devstack/run [--work-dir DIR] [--wipe] [--real | --test-hypervisor]");
                     System.exit(2);
                 }
             }
         }
         try {
-            run(workDir.toAbsolutePath(), wipe, out);
+            if (real == null) {
+                real = RealGuests.available();
+            } else if (real && !RealGuests.available()) {
+                throw new LocalPlatformException("--real needs QEMU and the test guest: run sudo"
+                        + " devstack/hypervisor/setup first (libvirtd must answer on " + RealGuests.URI + ")");
+            }
+            run(workDir.toAbsolutePath(), wipe, real, out);
         } catch (LocalPlatformException | DevstackException e) {
             System.err.println("vigil: " + e.getMessage());
             System.exit(1);
@@ -79,7 +88,7 @@ public final class LocalPlatform {
         return httpPort;
     }
 
-    private static void run(Path workDir, boolean wipe, PrintStream out) throws Exception {
+    private static void run(Path workDir, boolean wipe, boolean real, PrintStream out) throws Exception {
         long started = System.nanoTime();
         Map<String, String> env = System.getenv();
         httpPort = parsePort(env.getOrDefault("VIGIL_LOCAL_HTTP_PORT", "8080"), "VIGIL_LOCAL_HTTP_PORT");
@@ -166,10 +175,13 @@ public final class LocalPlatform {
             console.awaitReady(consoleUrl, Duration.ofSeconds(90));
             keys.writeTokens(identity);
             keys.seed(identity, dispatchUrl, workDir, out);
-            out.println("starting a host agent on libvirt's test hypervisor ...");
-            agent = new Agent(AgentConfig.load(Map.ofEntries(
+            out.println(
+                    real
+                            ? "starting a host agent on QEMU (" + RealGuests.URI + ") ..."
+                            : "starting a host agent on libvirt's test hypervisor (devstack/hypervisor/setup gives QEMU) ...");
+            Map<String, String> agentConfig = new HashMap<>(Map.ofEntries(
                     Map.entry("VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers()),
-                    Map.entry("VIGIL_AGENT_HYPERVISOR_URI", "test:///default"),
+                    Map.entry("VIGIL_AGENT_HYPERVISOR_URI", real ? RealGuests.URI : "test:///default"),
                     Map.entry("VIGIL_AGENT_STATE_DIR", workDir.resolve("agent").toString()),
                     Map.entry("VIGIL_AGENT_HTTP_PORT", agentPort),
                     Map.entry("VIGIL_AGENT_HOST_ID", "local-host"),
@@ -178,10 +190,13 @@ public final class LocalPlatform {
                     // Evidence goes to the local object store, where crash triage reads it.
                     Map.entry("VIGIL_AGENT_S3_ENDPOINT", endpoints.s3Endpoint()),
                     Map.entry("VIGIL_AGENT_S3_ACCESS_KEY", endpoints.s3AccessKey()),
-                    Map.entry("VIGIL_AGENT_S3_SECRET_KEY", endpoints.s3SecretKey()),
-                    // The test hypervisor's screen is a fixed picture while its vCPU time runs with the clock, so
-                    // every VM would look busy behind a frozen screen and be reported hung.
-                    Map.entry("VIGIL_AGENT_FRAME_CHECK_PERIOD", "0"))));
+                    Map.entry("VIGIL_AGENT_S3_SECRET_KEY", endpoints.s3SecretKey())));
+            if (!real) {
+                // The test hypervisor's screen is a fixed picture while its vCPU time runs with the clock, so every
+                // VM would look busy behind a frozen screen and be reported hung.
+                agentConfig.put("VIGIL_AGENT_FRAME_CHECK_PERIOD", "0");
+            }
+            agent = new Agent(AgentConfig.load(agentConfig));
             agent.start();
         } catch (RuntimeException | InterruptedException | IOException | dev.vigil.cli.CliException e) {
             for (ServiceProcess service : new ServiceProcess[] {console, dispatch, triage}) {
@@ -200,9 +215,19 @@ public final class LocalPlatform {
                     ? new LocalPlatformException("seeding dispatch's demo release: " + e.getMessage())
                     : e;
         }
-        Connect hypervisor = new Connect("test:///default");
-        TestHypervisorConsole prompt = new TestHypervisorConsole(hypervisor, out);
-        String demoUuid = prompt.startDomain(DEMO_VM);
+        Connect hypervisor = new Connect(real ? RealGuests.URI : "test:///default");
+        RealGuests guests = null;
+        String demoUuid;
+        if (real) {
+            String diskfull = env.get("VIGIL_LOCAL_DISKFULL_DIR");
+            guests = new RealGuests(hypervisor, workDir.resolve("guests"), diskfull == null ? null : Path.of(diskfull));
+            guests.removeAll();
+            demoUuid = guests.boot(DEMO_VM, "idle");
+        } else {
+            demoUuid = new TestHypervisorConsole(hypervisor, out).startDomain(DEMO_VM);
+        }
+        TestHypervisorConsole prompt = new TestHypervisorConsole(hypervisor, out, guests, consoleUrl);
+        RealGuests runningGuests = guests;
 
         Agent runningAgent = agent;
         ServiceProcess runningDispatch = dispatch;
@@ -214,6 +239,9 @@ public final class LocalPlatform {
                 .addShutdownHook(new Thread(
                         () -> {
                             out.println("\nstopping Vigil ...");
+                            if (runningGuests != null) {
+                                runningGuests.removeAll();
+                            }
                             runningAgent.close();
                             try {
                                 runningConsole.close();
@@ -253,7 +281,7 @@ public final class LocalPlatform {
                        --data-binary @crash.txt %s/api/v1/signatures   (title and keys of a pasted kernel crash)
                      curl -s -H "Authorization: Bearer $(cat %s/operator.jwt)" -H 'Content-Type: application/json' \\
                        -d '{"action":"REPORT","targets":[{"hostId":"local-host"}]}' %s/api/v1/commands
-                Drive the test hypervisor here (%s); Ctrl-C stops everything.
+                Drive the %s here (%s); Ctrl-C stops everything.
                 """,
                 (System.nanoTime() - started) / 1e9,
                 consoleUrl,
@@ -288,7 +316,8 @@ public final class LocalPlatform {
                 triageUrl,
                 keys.tokens(),
                 dispatchUrl,
-                TestHypervisorConsole.HELP);
+                real ? "VMs on QEMU" : "test hypervisor",
+                prompt.help());
         if (prompt.run(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)))) {
             System.exit(0); // quit: the shutdown hook stops everything, whether or not output is a terminal
         }
@@ -332,6 +361,7 @@ public final class LocalPlatform {
                     LogManager.getLogManager().readConfiguration(in);
                 }
             }
+            PromptLog.install(System.out);
         }
     }
 }

@@ -11,19 +11,41 @@ import org.libvirt.Domain;
 import org.libvirt.LibvirtException;
 
 /**
- * Drives libvirt's test hypervisor from a terminal so a person can make VMs start, pause and stop and watch the
- * agent report it. The agent watches the same in-process test driver.
+ * Drives the hypervisor the local agent watches from a terminal, so a person can make VMs start, pause, stop and,
+ * on the real hypervisor, crash, hang, trip their watchdog or fill their disk, and watch Vigil report it. On libvirt's
+ * test hypervisor (in-process, the same driver the agent watches) VMs cannot fail, and those commands say what is
+ * needed.
  */
 final class TestHypervisorConsole {
 
-    static final String HELP = "start NAME | suspend NAME | resume NAME | destroy NAME | list | help | quit";
+    static final String HELP = "start NAME | suspend NAME | resume NAME | destroy NAME | list | help | quit"
+            + " (crash, hang, watchdog and diskfull NAME need QEMU)";
+    static final String REAL_HELP = "start NAME | crash NAME | hang NAME | watchdog NAME | diskfull NAME | suspend NAME"
+            + " | resume NAME | destroy NAME | list | help | quit";
+    static final String NEEDS_REAL = "needs the real hypervisor (QEMU): libvirt's test hypervisor cannot make a guest"
+            + " fail. Run sudo devstack/hypervisor/setup once (about 15 s), then devstack/run again: it uses QEMU when"
+            + " the setup is there.";
 
     private final Connect hypervisor;
     private final PrintStream out;
+    private final RealGuests real;
+    private final String consoleUrl;
 
     TestHypervisorConsole(Connect hypervisor, PrintStream out) {
+        this(hypervisor, out, null, "");
+    }
+
+    /** A prompt for the real hypervisor's {@code guests} (or the test hypervisor's VMs when null). */
+    TestHypervisorConsole(Connect hypervisor, PrintStream out, RealGuests guests, String consoleUrl) {
         this.hypervisor = hypervisor;
         this.out = out;
+        this.real = guests;
+        this.consoleUrl = consoleUrl;
+    }
+
+    /** The commands this prompt takes. */
+    String help() {
+        return real == null ? HELP : REAL_HELP;
     }
 
     /**
@@ -32,21 +54,20 @@ final class TestHypervisorConsole {
      * @return true when the person typed {@code quit}, false when the input ended
      */
     boolean run(BufferedReader in) throws IOException {
-        out.print("vigil> ");
-        out.flush();
+        PromptLog.prompt(out);
         for (String line = in.readLine(); line != null; line = in.readLine()) {
+            PromptLog.answered();
             if (line.isBlank()) {
-                out.print("vigil> ");
-                out.flush();
+                PromptLog.prompt(out);
                 continue;
             }
             if (line.trim().equalsIgnoreCase("quit")) {
                 return true;
             }
-            out.println(execute(line.trim()));
-            out.print("vigil> ");
-            out.flush();
+            PromptLog.println(out, execute(line.trim()));
+            PromptLog.prompt(out);
         }
+        PromptLog.answered();
         return false;
     }
 
@@ -58,15 +79,43 @@ final class TestHypervisorConsole {
         try {
             return switch (verb) {
                 case "list" -> list();
-                case "help" -> HELP;
+                case "help" -> help();
                 case "start" -> start(name);
+                case "crash" -> fail(name, "panic", "boots and panics");
+                case "hang" ->
+                    fail(
+                            name,
+                            "hang",
+                            "boots and spins behind a frozen screen (reported as a hang in" + " about a minute)");
+                case "watchdog" -> fail(name, "watchdog", "boots, arms its watchdog and stops feeding it");
+                case "diskfull" ->
+                    fail(name, "diskfull", "boots and fills its disk until the host's file system is" + " full");
                 case "suspend" -> named(name, Domain::suspend, "suspended");
                 case "resume" -> named(name, Domain::resume, "resumed");
                 case "destroy" -> named(name, Domain::destroy, "destroyed");
-                default -> "unknown command '" + verb + "': " + HELP;
+                default -> "unknown command '" + verb + "': " + help();
             };
         } catch (LibvirtException e) {
             return "libvirt: " + e.getMessage();
+        }
+    }
+
+    private String fail(String name, String scenario, String what) throws LibvirtException {
+        if (real == null) {
+            return scenario.equals("panic") ? "crash " + NEEDS_REAL : scenario + " " + NEEDS_REAL;
+        }
+        if (!name.matches("[A-Za-z0-9_.-]{1,64}")) {
+            return "a VM name is 1-64 letters, digits, '.', '_' or '-'";
+        }
+        try {
+            String uuid = real.boot(name, scenario);
+            return name + " " + what + "; watch its bucket appear at " + consoleUrl + "/ (its timeline: " + consoleUrl
+                    + "/vms/" + uuid + ")";
+        } catch (IllegalStateException | java.io.IOException e) {
+            return name + ": " + e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
         }
     }
 
@@ -90,6 +139,12 @@ final class TestHypervisorConsole {
     private String start(String name) throws LibvirtException {
         if (!name.matches("[A-Za-z0-9_.-]{1,64}")) {
             return "a VM name is 1-64 letters, digits, '.', '_' or '-'";
+        }
+        if (real != null) {
+            if (isRunning(name)) {
+                return name + " is already running";
+            }
+            return fail(name, "idle", "boots (an idle guest)");
         }
         boolean running = isRunning(name);
         String uuid = startDomain(name);
@@ -122,7 +177,7 @@ final class TestHypervisorConsole {
 
     private String named(String name, DomainAction action, String done) throws LibvirtException {
         if (name.isEmpty()) {
-            return "which VM? " + HELP;
+            return "which VM? " + help();
         }
         action.apply(hypervisor.domainLookupByName(name));
         return name + " " + done;
