@@ -1,5 +1,7 @@
 package dev.vigil.ingestion.mapping;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vigil.ingestion.domain.RecordedEvent;
 import dev.vigil.schemas.agent.AgentEvent;
 import dev.vigil.schemas.agent.Crash;
@@ -20,6 +22,7 @@ import org.apache.avro.specific.SpecificRecord;
 public class AgentEventMapper {
 
     static final int MAX_SUMMARY = 2_000;
+    private static final ObjectMapper JSON = new ObjectMapper();
     /** The trigger of an incident the vendor's interrupt opened. */
     public static final String INTERRUPT = "INTERRUPT";
 
@@ -27,7 +30,7 @@ public class AgentEventMapper {
         Envelope envelope = event.getEnvelope();
         SpecificRecord payload = (SpecificRecord) event.getPayload();
         Lifecycle lifecycle = payload instanceof Lifecycle l ? l : null;
-        String summary = payload.toString();
+        String summary = summary(payload);
         return new RecordedEvent(
                 envelope.getEventId(),
                 envelope.getEventType(),
@@ -43,12 +46,28 @@ public class AgentEventMapper {
                 lifecycle == null ? null : lifecycle.getState().name(),
                 lifecycle == null ? null : lifecycle.getReason(),
                 envelope.getOccurredAt(),
-                summary.length() > MAX_SUMMARY ? summary.substring(0, MAX_SUMMARY) : summary,
+                summary,
                 topic,
                 partition,
                 offset,
                 trigger(payload),
                 payload instanceof Crash crash && crash.getPanic() != null);
+    }
+
+    /**
+     * The payload as JSON (Avro's own rendering); one longer than {@link #MAX_SUMMARY} characters becomes {@code
+     * {"truncated": true, "length": N, "text": "<its start>"}}, still JSON.
+     */
+    static String summary(SpecificRecord payload) {
+        String summary = payload.toString();
+        if (summary.length() <= MAX_SUMMARY) {
+            return summary;
+        }
+        ObjectNode cut = JSON.createObjectNode();
+        cut.put("truncated", true);
+        cut.put("length", summary.length());
+        cut.put("text", summary.substring(0, MAX_SUMMARY - 200));
+        return cut.toString();
     }
 
     /**

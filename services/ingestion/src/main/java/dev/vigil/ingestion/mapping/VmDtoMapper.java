@@ -1,5 +1,8 @@
 package dev.vigil.ingestion.mapping;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vigil.ingestion.api.ArtifactDto;
 import dev.vigil.ingestion.api.EventDto;
 import dev.vigil.ingestion.api.FeedbackDto;
@@ -18,6 +21,8 @@ import java.util.List;
 /** Entities to API DTOs (VMs, hosts, events, feedback): entities never leave the service. */
 @ApplicationScoped
 public class VmDtoMapper {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     public VmDto toDto(VmEntity vm) {
         return new VmDto(
@@ -94,6 +99,19 @@ public class VmDtoMapper {
                 event.hostId,
                 event.occurredAt,
                 event.receivedAt,
-                event.summary);
+                summary(event.summary));
+    }
+
+    /** A recorded summary as JSON; one recorded before summaries were always JSON is {@code {"text": "..."}}. */
+    static JsonNode summary(String recorded) {
+        try {
+            JsonNode node = JSON.readTree(recorded);
+            if (node != null && node.isObject()) {
+                return node;
+            }
+        } catch (JsonProcessingException e) {
+            // Not JSON: kept as text.
+        }
+        return JSON.createObjectNode().put("text", recorded);
     }
 }
