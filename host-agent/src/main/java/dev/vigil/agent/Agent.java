@@ -17,6 +17,7 @@ import dev.vigil.agent.hypervisor.DomainImageLabels;
 import dev.vigil.agent.hypervisor.DomainLifecycleChange;
 import dev.vigil.agent.hypervisor.DomainWatcher;
 import dev.vigil.agent.hypervisor.HypervisorEvent;
+import dev.vigil.agent.hypervisor.KnownDomains;
 import dev.vigil.agent.hypervisor.LibvirtEventLoop;
 import dev.vigil.agent.hypervisor.NativeDomainEvents;
 import dev.vigil.agent.hypervisor.VigilConnect;
@@ -35,6 +36,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -71,6 +73,9 @@ public final class Agent implements AutoCloseable {
     private SpoolPublisher publisher;
     private LibvirtEventLoop eventLoop;
     private volatile DomainWatcher watcher;
+    /** The domains reported so far, kept across restarts to tell what disappeared meanwhile. */
+    private volatile KnownDomains known;
+
     private volatile NativeDomainEvents nativeEvents;
     private volatile boolean connectionLost;
     private Sampler sampler;
@@ -113,6 +118,14 @@ public final class Agent implements AutoCloseable {
         var discovered = watcher.discover();
         domainsSeen.set(discovered.size());
         captureEvent(mapper.agentStatus(AgentStatusKind.STARTED, config.hypervisorUri(), discovered.size()));
+        known = KnownDomains.load(config.stateDir().resolve("known-domains"));
+        var vanished = known.reconcile(discovered, Instant.now());
+        for (var gone : vanished) {
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    "VM " + gone.vmName() + " (" + gone.vmUuid() + ") disappeared while the agent was away");
+        }
+        vanished.forEach(hypervisorEvents::offer);
         discovered.forEach(hypervisorEvents::offer);
         dispatcher.start();
         sampler = new Sampler(config, mapper, capture, metrics, () -> watcher);
@@ -236,6 +249,7 @@ public final class Agent implements AutoCloseable {
     public int reportAll() {
         try {
             var discovered = watcher.discover();
+            known.reconcile(discovered, Instant.now()).forEach(hypervisorEvents::offer);
             discovered.forEach(hypervisorEvents::offer);
             return discovered.size();
         } catch (LibvirtException e) {
@@ -365,8 +379,13 @@ public final class Agent implements AutoCloseable {
                 if (event == STOP) {
                     return;
                 }
-                if (event instanceof DomainLifecycleChange change && redefines(change)) {
-                    images.forget(change.vmUuid());
+                if (event instanceof DomainLifecycleChange change) {
+                    if (redefines(change)) {
+                        images.forget(change.vmUuid());
+                    }
+                    if (!change.discovered()) {
+                        known.record(change);
+                    }
                 }
                 mapper.fromHypervisor(event).forEach(this::captureEvent);
                 if (event instanceof DomainLifecycleChange change && "UNDEFINED".equals(change.state())) {

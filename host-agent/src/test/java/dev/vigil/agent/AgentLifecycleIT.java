@@ -124,15 +124,7 @@ class AgentLifecycleIT {
 
     @Test
     void aSecondAgentInTheSameProcessStillReceivesEvents(Endpoints endpoints) throws Exception {
-        Map<String, String> env = Map.of(
-                "VIGIL_AGENT_STATE_DIR",
-                java.nio.file.Files.createTempDirectory("vigil-agent-").toString(),
-                "VIGIL_AGENT_HTTP_PORT",
-                "0",
-                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
-                endpoints.kafkaBootstrapServers(),
-                "VIGIL_AGENT_HOST_ID",
-                "host-" + UUID.randomUUID());
+        Map<String, String> env = agentOnANewHost(endpoints);
         try (Agent first = new Agent(AgentConfig.load(env))) {
             first.start();
         }
@@ -215,6 +207,66 @@ class AgentLifecycleIT {
                 .filter(e -> e.getPayload() instanceof AgentStatus)
                 .map(e -> ((AgentStatus) e.getPayload()).getStatus())
                 .toList();
+    }
+
+    @Test
+    void aVmThatDisappearedWhileTheAgentWasAwayIsReportedGoneAtItsNextStart(Endpoints endpoints) throws Exception {
+        // One state directory for the three starts: it is where the agent remembers its VMs.
+        Map<String, String> settings = agentOnANewHost(endpoints);
+        Connect hypervisor = new Connect("test:///default");
+        String vmName = "gone-" + UUID.randomUUID().toString().substring(0, 8);
+        Domain domain = hypervisor.domainDefineXML("<domain type='test'><name>" + vmName
+                + "</name><memory>65536</memory><os><type>hvm</type></os></domain>");
+        domain.create();
+        String uuid = domain.getUUIDString();
+        try (Agent agent = new Agent(AgentConfig.load(settings))) {
+            agent.start();
+        }
+        // While the agent is stopped the VM goes away: no callback will ever say so.
+        domain.destroy();
+        domain.undefine();
+        List<ConsumerRecord<String, byte[]>> seen = new CopyOnWriteArrayList<>();
+        try (Agent agent = new Agent(AgentConfig.load(settings));
+                KafkaConsumer<String, byte[]> consumer = consumer(endpoints)) {
+            agent.start();
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(seen::add);
+                assertThat(lifecycles(seen, uuid)).containsSubsequence("STARTED/DISCOVERED", "UNDEFINED/VANISHED");
+            });
+        }
+        // Reported once: a third start has nothing to say about it.
+        try (Agent agent = new Agent(AgentConfig.load(settings))) {
+            agent.start();
+        }
+        try (KafkaConsumer<String, byte[]> consumer = consumer(endpoints)) {
+            seen.clear();
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(seen::add);
+                assertThat(lifecycles(seen, uuid)).contains("UNDEFINED/VANISHED");
+            });
+            await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).until(() -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(seen::add);
+                return lifecycles(seen, uuid).stream()
+                                .filter("UNDEFINED/VANISHED"::equals)
+                                .count()
+                        == 1;
+            });
+            assertThat(lifecycles(seen, uuid)).containsOnlyOnce("UNDEFINED/VANISHED");
+        }
+        hypervisor.close();
+    }
+
+    /** An agent's settings: a new host id and a new state directory, the devstack's Kafka, no HTTP port. */
+    private static Map<String, String> agentOnANewHost(Endpoints endpoints) throws java.io.IOException {
+        return Map.of(
+                "VIGIL_AGENT_STATE_DIR",
+                java.nio.file.Files.createTempDirectory("vigil-agent-").toString(),
+                "VIGIL_AGENT_HTTP_PORT",
+                "0",
+                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
+                endpoints.kafkaBootstrapServers(),
+                "VIGIL_AGENT_HOST_ID",
+                "host-" + UUID.randomUUID());
     }
 
     private static List<String> lifecycles(List<ConsumerRecord<String, byte[]>> records, String uuid) {
