@@ -41,12 +41,8 @@ public final class TopBucketsBenchmark {
         int runs = args.length > 1 ? Integer.parseInt(args[1]) : 200;
         int countingRuns = args.length > 2 ? Integer.parseInt(args[2]) : runs;
         try (Devstack stack = Devstack.start(DevstackConfig.forTests())) {
-            Endpoints e = stack.endpoints();
-            Properties props = new Properties();
-            props.put("user", e.jdbcUser());
-            props.put("options", "-c search_path=triage");
-            try (Connection c = DriverManager.getConnection(e.jdbcUrl(), props)) {
-                load(c, reports);
+            try (Connection c = connect(stack.endpoints())) {
+                load(c, reports, Instant.parse("2026-11-25T00:00:00Z"));
                 Instant now = Instant.parse("2026-11-24T17:43:00Z");
                 Instant week = now.minus(Duration.ofDays(7));
                 Instant month = now.minus(Duration.ofDays(30));
@@ -231,12 +227,24 @@ public final class TopBucketsBenchmark {
         return sorted[Math.min(sorted.length - 1, sorted.length * percentile / 100)];
     }
 
-    private static int version(Path migration) {
+    /** A connection to the stack's database in crash triage's schema. */
+    static Connection connect(Endpoints e) throws java.sql.SQLException {
+        Properties props = new Properties();
+        props.put("user", e.jdbcUser());
+        props.put("options", "-c search_path=triage");
+        return DriverManager.getConnection(e.jdbcUrl(), props);
+    }
+
+    static int version(Path migration) {
         String name = migration.getFileName().toString();
         return Integer.parseInt(name.substring(1, name.indexOf("__")));
     }
 
-    private static void load(Connection c, int reports) throws Exception {
+    /**
+     * Crash triage's schema (its migrations, applied as Flyway would) with {@code reports} reports over the 30 days
+     * before {@code end} in 5,000 buckets, and the roll-ups filing keeps, built by triage's own code.
+     */
+    static void load(Connection c, int reports, Instant end) throws Exception {
         long start = System.nanoTime();
         try (Statement s = c.createStatement()) {
             s.execute("CREATE SCHEMA IF NOT EXISTS triage");
@@ -258,7 +266,7 @@ public final class TopBucketsBenchmark {
                     + " SELECT 'inc-' || i, md5('b' || b)::uuid, md5('b' || b)::uuid, 'title ' || b, 'i1-' || b,"
                     + " 's1-' || b, 'linux-console',"
                     + " 'Product' || (i % 2), 'r' || ((i / 2) % 10), 'vm-' || (i % 10000), 'vm', 'host-' || (i % 500),"
-                    + " 'CRASH', timestamptz '2026-11-25' - (random() * interval '30 days'), true, null, '[]'"
+                    + " 'CRASH', timestamptz '" + end + "' - (random() * interval '30 days'), true, null, '[]'"
                     + " FROM (SELECT i, floor(5000 * power(random(), 3))::int AS b FROM generate_series(1, " + reports
                     + ") i) g");
             s.execute("UPDATE bucket SET report_count = c.n FROM (SELECT bucket_id, count(*) n FROM report GROUP BY"

@@ -81,10 +81,13 @@
       return;
     }
     document.querySelectorAll('[data-chart]').forEach(function (el) {
-      var data = JSON.parse(el.querySelector('script').textContent);
+      // Read once: disposing of a chart empties its element, the data block with it.
+      if (!el.vigilData) {
+        el.vigilData = JSON.parse(el.querySelector('script').textContent);
+      }
       var chart = echarts.init(el, null, { renderer: 'svg' });
-      chart.setOption(builders[el.dataset.chart](data));
-      el.dataset.drawn = 'true';
+      chart.setOption(builders[el.dataset.chart](el.vigilData));
+      el.dataset.drawn = root.dataset.theme || 'system';
       charts.push(chart);
     });
   }

@@ -133,6 +133,15 @@ public final class IdentityProvider implements AutoCloseable {
         return config;
     }
 
+    /** The settings the console needs to sign people in here, with its confidential client. */
+    public Map<String, String> consoleClient() {
+        Map<String, String> config = new LinkedHashMap<>();
+        config.put("quarkus.oidc.auth-server-url", issuer());
+        config.put("quarkus.oidc.client-id", CONSOLE_CLIENT);
+        config.put("quarkus.oidc.credentials.secret", consoleSecret());
+        return config;
+    }
+
     /** An access token of a demo user from the command-line client (the password grant), valid for 12 hours. */
     public String token(String user) {
         String form = "grant_type=password&client_id=" + CLI_CLIENT + "&username=" + enc(user) + "&password="

@@ -154,22 +154,11 @@ public final class LocalPlatform {
                     dispatchPort,
                     keys.config(identity, baseUrl, dispatchUrl),
                     workDir.resolve("logs/dispatch.log"));
+            Map<String, String> consoleConfig = new HashMap<>(identity.consoleClient());
+            consoleConfig.put("vigil.console.triage-url", triageUrl);
+            consoleConfig.put("vigil.console.ingestion-url", baseUrl);
             console = ServiceProcess.start(
-                    consoleApp,
-                    endpoints,
-                    consolePort,
-                    Map.of(
-                            "vigil.console.triage-url",
-                            triageUrl,
-                            "vigil.console.ingestion-url",
-                            baseUrl,
-                            "quarkus.oidc.auth-server-url",
-                            identity.issuer(),
-                            "quarkus.oidc.client-id",
-                            IdentityProvider.CONSOLE_CLIENT,
-                            "quarkus.oidc.credentials.secret",
-                            identity.consoleSecret()),
-                    workDir.resolve("logs/console.log"));
+                    consoleApp, endpoints, consolePort, consoleConfig, workDir.resolve("logs/console.log"));
             dispatch.awaitReady(dispatchUrl, Duration.ofSeconds(90));
             triage.awaitReady(triageUrl, Duration.ofSeconds(90));
             console.awaitReady(consoleUrl, Duration.ofSeconds(90));

@@ -103,8 +103,19 @@ class ConsoleBrowserIT {
             }
             assertThat(page.locator("#buckets")).containsText("OtherOS");
             assertThat(page.locator("#buckets svg.spark").first()).isVisible();
-            assertThat(page.locator(".chart[data-drawn=true]")).hasCount(1);
+            assertThat(page.locator(".chart[data-drawn]")).containsText(TITLE); // the chart's legend, drawn
             picture(page, "top-crashes");
+            // Dark, by the switch in the bar (remembered by the browser): the page and the chart change colours.
+            page.click("#theme");
+            assertThat(page.evaluate("getComputedStyle(document.body).backgroundColor"))
+                    .isEqualTo("rgb(13, 17, 23)");
+            assertThat(page.locator(".chart[data-drawn=dark]")).containsText(TITLE); // drawn again, in dark
+            picture(page, "top-crashes-dark");
+            page.reload();
+            assertThat(page.evaluate("document.documentElement.dataset.theme")).isEqualTo("dark");
+            page.click("#theme");
+            assertThat(page.evaluate("getComputedStyle(document.body).backgroundColor"))
+                    .isEqualTo("rgb(255, 255, 255)");
 
             // The bucket: its title, frames and reports; the analyst may not merge.
             page.locator("#buckets a", new Page.LocatorOptions().setHasText(TITLE))

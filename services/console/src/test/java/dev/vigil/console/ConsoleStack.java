@@ -59,12 +59,9 @@ public final class ConsoleStack implements QuarkusTestResourceLifecycleManager {
             ingestion.awaitReady(ingestionUrl, Duration.ofSeconds(90));
             triage.awaitReady(triageUrl, Duration.ofSeconds(90));
 
-            Map<String, String> config = new HashMap<>();
+            Map<String, String> config = new HashMap<>(identity.consoleClient());
             config.put("vigil.console.triage-url", triageUrl);
             config.put("vigil.console.ingestion-url", ingestionUrl);
-            config.put("quarkus.oidc.auth-server-url", identity.issuer());
-            config.put("quarkus.oidc.client-id", IdentityProvider.CONSOLE_CLIENT);
-            config.put("quarkus.oidc.credentials.secret", identity.consoleSecret());
             return config;
         } catch (Exception e) {
             stop();

@@ -1,5 +1,6 @@
 package dev.vigil.console.fleet;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
 import java.util.List;
 
@@ -29,7 +30,7 @@ public final class FleetViews {
             String reason,
             String hostId,
             Instant occurredAt,
-            String summary) {}
+            JsonNode summary) {}
 
     public record Feedback(
             String eventId, String text, Integer rating, String category, String screenshotKey, Instant occurredAt) {}

@@ -98,6 +98,9 @@ public class CrashPages {
     Evidence evidence;
 
     @Inject
+    ReleaseFilter releaseFilter;
+
+    @Inject
     ObjectMapper json;
 
     @GET
@@ -152,7 +155,7 @@ public class CrashPages {
         chart.put("series", series);
         return Templates.top(
                 rows,
-                triage.releases(null, null).items(),
+                releaseFilter.releases(triage),
                 new Filter(product, release, period, text == null ? "" : text),
                 PERIODS,
                 page.vmHours(),
