@@ -125,6 +125,12 @@ class ConsoleBrowserIT {
             assertThat(page.locator("#reports-table tbody tr")).not().hasCount(0);
             assertThat(page.locator("#merge-needs-admin")).isVisible();
             assertThat(page.locator(".frames")).containsText("sysrq");
+            assertThat(page.locator("#collection-policy")).hasCount(0); // an admin's form
+            page.fill("#add-link input[name=url]", "https://bugs.example.com/4242");
+            page.fill("#add-link input[name=title]", "sysrq crash tracked");
+            page.locator("#add-link button").click();
+            assertThat(page.locator("#links a")).hasText("sysrq crash tracked");
+            assertThat(page.locator("#links")).containsText("ana@vendor.example");
             picture(page, "bucket");
             APIResponse refused = page.request()
                     .post(
@@ -180,6 +186,9 @@ class ConsoleBrowserIT {
             admin.locator("#merge button").click();
             assertThat(admin).hasURL(bucketUrl);
             assertThat(admin.locator("body")).containsText("Merged into this one");
+            admin.selectOption("#collection-policy select", "kernel");
+            admin.locator("#collection-policy button").click();
+            assertThat(admin.locator("body")).containsText("Memory dumps: kernel");
             adminSession.close();
         } finally {
             if (domain != null) {

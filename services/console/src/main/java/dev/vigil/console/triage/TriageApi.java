@@ -2,7 +2,9 @@ package dev.vigil.console.triage;
 
 import dev.vigil.console.triage.TriageViews.BucketDetail;
 import dev.vigil.console.triage.TriageViews.BucketPage;
+import dev.vigil.console.triage.TriageViews.CollectionPolicyRequest;
 import dev.vigil.console.triage.TriageViews.History;
+import dev.vigil.console.triage.TriageViews.LinkRequest;
 import dev.vigil.console.triage.TriageViews.MergeRequest;
 import dev.vigil.console.triage.TriageViews.NoteRequest;
 import dev.vigil.console.triage.TriageViews.ReleaseHealth;
@@ -13,6 +15,7 @@ import dev.vigil.console.web.SignedInUser;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
@@ -76,6 +79,16 @@ public interface TriageApi {
     @Path("/buckets/{id}/notes")
     @Consumes(MediaType.APPLICATION_JSON)
     void note(@PathParam("id") String id, NoteRequest request);
+
+    @POST
+    @Path("/buckets/{id}/links")
+    @Consumes(MediaType.APPLICATION_JSON)
+    void link(@PathParam("id") String id, LinkRequest request);
+
+    @PUT
+    @Path("/buckets/{id}/collection-policy")
+    @Consumes(MediaType.APPLICATION_JSON)
+    void collectionPolicy(@PathParam("id") String id, CollectionPolicyRequest request);
 
     @GET
     @Path("/releases")

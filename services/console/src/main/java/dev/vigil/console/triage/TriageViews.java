@@ -127,4 +127,8 @@ public final class TriageViews {
     public record MergeRequest(String into, String reason) {}
 
     public record NoteRequest(String text) {}
+
+    public record LinkRequest(String url, String title) {}
+
+    public record CollectionPolicyRequest(String dump) {}
 }

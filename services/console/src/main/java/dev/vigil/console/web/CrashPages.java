@@ -7,7 +7,9 @@ import dev.vigil.console.triage.TriageViews.Artifact;
 import dev.vigil.console.triage.TriageViews.Bucket;
 import dev.vigil.console.triage.TriageViews.BucketDetail;
 import dev.vigil.console.triage.TriageViews.BucketPage;
+import dev.vigil.console.triage.TriageViews.CollectionPolicyRequest;
 import dev.vigil.console.triage.TriageViews.History;
+import dev.vigil.console.triage.TriageViews.LinkRequest;
 import dev.vigil.console.triage.TriageViews.MergeRequest;
 import dev.vigil.console.triage.TriageViews.NoteRequest;
 import dev.vigil.console.triage.TriageViews.ReleaseSummary;
@@ -236,6 +238,22 @@ public class CrashPages {
     public Response note(@PathParam("id") String id, @FormParam("text") String text) {
         String bucket = Pages.uuid(id);
         triage.note(bucket, new NoteRequest(text));
+        return Response.seeOther(URI.create("/buckets/" + bucket)).build();
+    }
+
+    @POST
+    @Path("buckets/{id}/links")
+    public Response link(@PathParam("id") String id, @FormParam("url") String url, @FormParam("title") String title) {
+        String bucket = Pages.uuid(id);
+        triage.link(bucket, new LinkRequest(url, title == null || title.isBlank() ? null : title));
+        return Response.seeOther(URI.create("/buckets/" + bucket)).build();
+    }
+
+    @POST
+    @Path("buckets/{id}/collection-policy")
+    public Response collectionPolicy(@PathParam("id") String id, @FormParam("dump") String dump) {
+        String bucket = Pages.uuid(id);
+        triage.collectionPolicy(bucket, new CollectionPolicyRequest(dump));
         return Response.seeOther(URI.create("/buckets/" + bucket)).build();
     }
 
