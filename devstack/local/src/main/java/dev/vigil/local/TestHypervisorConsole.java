@@ -86,7 +86,7 @@ final class TestHypervisorConsole {
                     fail(
                             name,
                             "hang",
-                            "boots and spins behind a frozen screen (reported as a hang in" + " about a minute)");
+                            "boots and spins behind a frozen screen (reported as a hang after one to two minutes)");
                 case "watchdog" -> fail(name, "watchdog", "boots, arms its watchdog and stops feeding it");
                 case "diskfull" ->
                     fail(name, "diskfull", "boots and fills its disk until the host's file system is" + " full");
