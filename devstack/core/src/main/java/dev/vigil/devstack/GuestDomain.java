@@ -45,6 +45,22 @@ public final class GuestDomain {
         return Files.exists(GUEST_DIR.resolve("ready"));
     }
 
+    /**
+     * Why the real hypervisor cannot run the guest here (the setup has not built it, or libvirtd does not answer), or
+     * null when it can.
+     */
+    public static String unavailable() {
+        if (!built()) {
+            return "no test guest: run devstack/hypervisor/setup (as root)";
+        }
+        try {
+            new org.libvirt.Connect(URI).close();
+            return null;
+        } catch (org.libvirt.LibvirtException | UnsatisfiedLinkError e) {
+            return "libvirtd does not answer (" + e.getMessage() + "): run devstack/hypervisor/setup";
+        }
+    }
+
     public String name() {
         return name;
     }

@@ -168,7 +168,7 @@ public final class IdentityProvider implements AutoCloseable {
         }
     }
 
-    /** Stops Keycloak (SIGTERM, then SIGKILL after 20 s). */
+    /** Stops Keycloak (SIGTERM, then SIGKILL after 20 s); {@code kc.sh} execs its JVM, so this is the server. */
     @Override
     public void close() {
         process.destroy();
@@ -179,7 +179,6 @@ public final class IdentityProvider implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
     }
 
     private void awaitReady(Duration timeout) {

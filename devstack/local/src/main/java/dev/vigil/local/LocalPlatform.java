@@ -213,9 +213,9 @@ public final class LocalPlatform {
             guests.removeAll();
             demoUuid = guests.boot(DEMO_VM, "idle");
         } else {
-            demoUuid = new TestHypervisorConsole(hypervisor, out).startDomain(DEMO_VM);
+            demoUuid = new HypervisorPrompt(hypervisor, out).startDomain(DEMO_VM);
         }
-        TestHypervisorConsole prompt = new TestHypervisorConsole(hypervisor, out, guests, consoleUrl);
+        HypervisorPrompt prompt = new HypervisorPrompt(hypervisor, out, guests, consoleUrl);
         RealGuests runningGuests = guests;
 
         Agent runningAgent = agent;

@@ -34,15 +34,7 @@ final class RealGuests {
 
     /** True when the setup has built the guest here and libvirtd answers. */
     static boolean available() {
-        if (!GuestDomain.built()) {
-            return false;
-        }
-        try {
-            new Connect(URI).close();
-            return true;
-        } catch (LibvirtException | UnsatisfiedLinkError e) {
-            return false;
-        }
+        return GuestDomain.unavailable() == null;
     }
 
     /**

@@ -1,11 +1,10 @@
 package dev.vigil.dispatch;
 
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.vigil.devstack.Domains;
 import dev.vigil.devstack.GuestDomain;
+import dev.vigil.devstack.HypervisorAssumptions;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -50,20 +49,7 @@ final class RealHypervisor implements AutoCloseable {
 
     /** Skips the test when there is no real hypervisor here, or fails it when CI requires one. */
     static void assumeReady() {
-        boolean ready = GuestDomain.built();
-        String why = "no test guest: run devstack/hypervisor/setup (as root)";
-        if (ready) {
-            try {
-                new Connect(GuestDomain.URI).close();
-            } catch (LibvirtException e) {
-                ready = false;
-                why = "libvirtd does not answer (" + e.getMessage() + "): run devstack/hypervisor/setup";
-            }
-        }
-        if ("1".equals(System.getenv("VIGIL_REQUIRE_HYPERVISOR")) && !ready) {
-            fail(why);
-        }
-        assumeTrue(ready, why);
+        HypervisorAssumptions.assumeReady();
     }
 
     /** A release of the test guest for the real hypervisor. */

@@ -2,8 +2,6 @@ package dev.vigil.triage.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.vigil.agent.Agent;
 import dev.vigil.agent.config.AgentConfig;
@@ -12,6 +10,7 @@ import dev.vigil.devstack.DevstackTestResource;
 import dev.vigil.devstack.Domains;
 import dev.vigil.devstack.Endpoints;
 import dev.vigil.devstack.GuestDomain;
+import dev.vigil.devstack.HypervisorAssumptions;
 import dev.vigil.triage.api.JwtKeys;
 import dev.vigil.triage.api.Tokens;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -136,18 +135,6 @@ class RealCrashToBucketIT {
     }
 
     private static void requireHypervisor() {
-        boolean ready = GuestDomain.built();
-        if (ready) {
-            try {
-                new Connect(GuestDomain.URI).close();
-            } catch (Exception e) {
-                ready = false;
-            }
-        }
-        String why = "no real hypervisor here: run devstack/hypervisor/setup";
-        if ("1".equals(System.getenv("VIGIL_REQUIRE_HYPERVISOR")) && !ready) {
-            fail(why);
-        }
-        assumeTrue(ready, why);
+        HypervisorAssumptions.assumeReady();
     }
 }

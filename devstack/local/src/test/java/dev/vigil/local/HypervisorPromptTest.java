@@ -11,12 +11,12 @@ import org.junit.jupiter.api.Test;
 import org.libvirt.Connect;
 
 /** The local run's prompt, on libvirt's test hypervisor (in-process, as the local run's agent sees it). */
-class TestHypervisorConsoleTest {
+class HypervisorPromptTest {
 
     @Test
     void startSaysWhenAVmWasAlreadyRunningAndQuitIsToldFromTheEndOfInput() throws Exception {
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
-        TestHypervisorConsole console = new TestHypervisorConsole(
+        HypervisorPrompt console = new HypervisorPrompt(
                 new Connect("test:///default"), new PrintStream(printed, true, StandardCharsets.UTF_8));
 
         boolean quit = console.run(new BufferedReader(new StringReader("start web-7\nstart web-7\nquit\nlist\n")));
@@ -35,7 +35,7 @@ class TestHypervisorConsoleTest {
     @Test
     void failuresOnTheTestHypervisorSayWhatIsNeeded() throws Exception {
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
-        TestHypervisorConsole console = new TestHypervisorConsole(
+        HypervisorPrompt console = new HypervisorPrompt(
                 new Connect("test:///default"), new PrintStream(printed, true, StandardCharsets.UTF_8));
 
         console.run(new BufferedReader(new StringReader("crash web-2\nhang web-2\ndiskfull web-2\n")));

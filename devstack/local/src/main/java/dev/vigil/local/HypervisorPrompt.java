@@ -16,7 +16,7 @@ import org.libvirt.LibvirtException;
  * test hypervisor (in-process, the same driver the agent watches) VMs cannot fail, and those commands say what is
  * needed.
  */
-final class TestHypervisorConsole {
+final class HypervisorPrompt {
 
     static final String HELP = "start NAME | suspend NAME | resume NAME | destroy NAME | list | help | quit"
             + " (crash, hang, watchdog and diskfull NAME need QEMU)";
@@ -31,12 +31,12 @@ final class TestHypervisorConsole {
     private final RealGuests real;
     private final String consoleUrl;
 
-    TestHypervisorConsole(Connect hypervisor, PrintStream out) {
+    HypervisorPrompt(Connect hypervisor, PrintStream out) {
         this(hypervisor, out, null, "");
     }
 
     /** A prompt for the real hypervisor's {@code guests} (or the test hypervisor's VMs when null). */
-    TestHypervisorConsole(Connect hypervisor, PrintStream out, RealGuests guests, String consoleUrl) {
+    HypervisorPrompt(Connect hypervisor, PrintStream out, RealGuests guests, String consoleUrl) {
         this.hypervisor = hypervisor;
         this.out = out;
         this.real = guests;
