@@ -20,7 +20,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * Bearer tokens for vendor staff where there is no identity provider (the local run, benchmarks, service-to-service
+ * Bearer tokens for vendor staff where there is no identity provider (benchmarks, service-to-service
  * calls in tests): an RSA key pair kept in a directory (made on first use, never committed), whose public half the
  * services verify with ({@code mp.jwt.verify.publickey.location}), and RS256 JWTs signed with its private half for
  * Vigil's issuer, a name and roles.
