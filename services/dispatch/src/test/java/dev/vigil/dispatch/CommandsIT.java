@@ -78,6 +78,16 @@ class CommandsIT {
         assertThat(Instant.parse(done.getString("acknowledgedAt")))
                 .isBeforeOrEqualTo(Instant.parse(done.getString("completedAt")));
         assertThat(vm.snapshotListNames()).anyMatch(n -> n.startsWith("vigil-"));
+        // The VM's own commands, as its timeline shows them.
+        List<String> vmCommands = Staff.analyst()
+                .queryParam("vm", vm.getUUIDString())
+                .get("/api/v1/commands")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getList("id");
+        assertThat(vmCommands).containsExactly(id);
         vm.destroy();
     }
 
@@ -171,6 +181,7 @@ class CommandsIT {
         given().get("/api/v1/commands").then().statusCode(401);
         Staff.analyst().get("/api/v1/commands/not-a-uuid").then().statusCode(404);
         Staff.analyst().get("/api/v1/commands?limit=abc").then().statusCode(400).body("title", equalTo("Bad limit"));
+        Staff.analyst().get("/api/v1/commands?vm=web-2").then().statusCode(400).body("title", equalTo("Bad vm"));
     }
 
     @Test

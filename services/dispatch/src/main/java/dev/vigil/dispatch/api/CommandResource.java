@@ -100,6 +100,7 @@ public class CommandResource {
     @RolesAllowed({Roles.ANALYST, Roles.OPERATOR, Roles.ADMIN})
     public List<CommandDto> search(
             @QueryParam("host") String host,
+            @QueryParam("vm") String vm,
             @QueryParam("state") String state,
             @QueryParam("rollout") String rollout,
             @QueryParam("limit") String limit,
@@ -116,6 +117,9 @@ public class CommandResource {
         return commands
                 .search(
                         host == null || host.isBlank() ? null : host,
+                        vm == null || vm.isBlank()
+                                ? null
+                                : Queries.uuid("vm", vm).toString(),
                         wanted,
                         Queries.uuid("rollout", rollout),
                         Queries.integer("limit", limit, 50, 1, 500),

@@ -181,20 +181,24 @@ public final class CommandRepository {
         }
     }
 
-    /** Commands by host, state, rollout (each may be null), newest first. */
-    public static List<Command> search(Connection c, String hostId, String state, UUID rolloutId, int limit, int offset)
+    /** Commands by host, VM, state, rollout (each may be null), newest first. */
+    public static List<Command> search(
+            Connection c, String hostId, String vmUuid, String state, UUID rolloutId, int limit, int offset)
             throws SQLException {
         try (PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS + " FROM command"
-                + " WHERE (?::text IS NULL OR host_id = ?) AND (?::text IS NULL OR state = ?)"
-                + " AND (?::uuid IS NULL OR rollout_id = ?) ORDER BY issued_at DESC, sequence DESC LIMIT ? OFFSET ?")) {
+                + " WHERE (?::text IS NULL OR host_id = ?) AND (?::text IS NULL OR vm_uuid = ?)"
+                + " AND (?::text IS NULL OR state = ?) AND (?::uuid IS NULL OR rollout_id = ?)"
+                + " ORDER BY issued_at DESC, sequence DESC LIMIT ? OFFSET ?")) {
             s.setString(1, hostId);
             s.setString(2, hostId);
-            s.setString(3, state);
-            s.setString(4, state);
-            s.setObject(5, rolloutId);
-            s.setObject(6, rolloutId);
-            s.setInt(7, limit);
-            s.setInt(8, offset);
+            s.setString(3, vmUuid);
+            s.setString(4, vmUuid);
+            s.setString(5, state);
+            s.setString(6, state);
+            s.setObject(7, rolloutId);
+            s.setObject(8, rolloutId);
+            s.setInt(9, limit);
+            s.setInt(10, offset);
             return Rows.list(s, CommandRepository::row);
         }
     }

@@ -328,8 +328,8 @@ public class CommandService {
         return command;
     }
 
-    public List<Command> search(String host, String state, UUID rollout, int limit, int offset) {
-        return db.read(c -> CommandRepository.search(c, host, state, rollout, limit, offset));
+    public List<Command> search(String host, String vm, String state, UUID rollout, int limit, int offset) {
+        return db.read(c -> CommandRepository.search(c, host, vm, state, rollout, limit, offset));
     }
 
     /** Sends what was not delivered and expires what no agent acknowledged in time. */
