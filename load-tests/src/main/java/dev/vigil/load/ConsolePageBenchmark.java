@@ -73,6 +73,7 @@ public final class ConsolePageBenchmark {
             consoleConfig.put("vigil.console.triage-url", "http://127.0.0.1:" + triagePort);
             // The front page needs no ingestion; a closed port says so if it ever does.
             consoleConfig.put("vigil.console.ingestion-url", "http://127.0.0.1:9");
+            consoleConfig.put("vigil.console.dispatch-url", "http://127.0.0.1:9");
             String triageUrl = "http://127.0.0.1:" + triagePort;
             String consoleUrl = "http://127.0.0.1:" + consolePort;
             try (ServiceProcess triage = ServiceProcess.start(

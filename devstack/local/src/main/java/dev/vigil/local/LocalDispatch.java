@@ -3,16 +3,14 @@ package dev.vigil.local;
 import dev.vigil.cli.CliException;
 import dev.vigil.cli.DispatchClient;
 import dev.vigil.cli.ReleaseUpload;
+import dev.vigil.devstack.DispatchKeys;
 import dev.vigil.devstack.IdentityProvider;
-import dev.vigil.schemas.delivery.SigningKey;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +25,6 @@ final class LocalDispatch {
 
     static final String PRODUCT = "demo-os";
     static final String PROGRAM = "demo-beta";
-    static final List<String> ROLES = List.of("root", "targets", "snapshot", "timestamp", "commands", "licenses");
     private static final String TEMPLATE = """
             <domain type='test'>
               <name>{{vm.name}}</name>
@@ -42,36 +39,17 @@ final class LocalDispatch {
             </domain>
             """;
 
-    private final Path keys;
+    private final DispatchKeys keys;
     private final Path tokens;
-    private final SigningKey commands;
 
-    private LocalDispatch(Path keys, Path tokens, SigningKey commands) {
+    private LocalDispatch(DispatchKeys keys, Path tokens) {
         this.keys = keys;
         this.tokens = tokens;
-        this.commands = commands;
     }
 
     /** The keys under {@code workDir}, made when absent. */
     static LocalDispatch prepare(Path workDir) {
-        Path keys = workDir.resolve("keys");
-        try {
-            Files.createDirectories(keys);
-            SigningKey commands = null;
-            for (String role : ROLES) {
-                Path file = keys.resolve(role + ".pem");
-                if (!Files.exists(file)) {
-                    Files.writeString(file, SigningKey.generate().toPem());
-                    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-                }
-                if (role.equals("commands")) {
-                    commands = SigningKey.parse(Files.readString(file));
-                }
-            }
-            return new LocalDispatch(keys, workDir.resolve("tokens"), commands);
-        } catch (IOException e) {
-            throw new UncheckedIOException("preparing dispatch's keys under " + keys, e);
-        }
+        return new LocalDispatch(DispatchKeys.under(workDir.resolve("keys")), workDir.resolve("tokens"));
     }
 
     /** Writes each demo user's access token (12 hours, from the identity provider) to {@code tokens/<user>.jwt}. */
@@ -84,22 +62,14 @@ final class LocalDispatch {
         }
     }
 
-    /** Dispatch's configuration: its keys, the identity provider it trusts, ingestion's inventory, its address. */
-    Map<String, String> config(IdentityProvider identity, String ingestionUrl, String publicUrl) {
-        Map<String, String> config = new LinkedHashMap<>();
-        for (String role : ROLES) {
-            config.put("vigil.dispatch.keys." + role, "file:" + keys.resolve(role + ".pem"));
-        }
-        config.putAll(identity.verification());
-        config.put("vigil.dispatch.ingestion-url", ingestionUrl);
-        config.put("vigil.dispatch.enrolment.public-url", publicUrl);
-        return config;
+    /** Dispatch's configuration (see {@link DispatchKeys#config}). */
+    Map<String, String> config(IdentityProvider identity, String ingestionUrl, String publicUrl, String triageUrl) {
+        return keys.config(identity, ingestionUrl, publicUrl, triageUrl);
     }
 
     /** What the local agent pins to take dispatch's commands ({@code VIGIL_AGENT_VENDOR_KEYS}). */
     String agentVendorKeys() {
-        return commands.keyId() + "="
-                + Base64.getEncoder().encodeToString(commands.publicKey().getEncoded());
+        return keys.agentVendorKeys();
     }
 
     /** Where the demo users' tokens are. */

@@ -152,11 +152,12 @@ public final class LocalPlatform {
                     dispatchApp,
                     endpoints,
                     dispatchPort,
-                    keys.config(identity, baseUrl, dispatchUrl),
+                    keys.config(identity, baseUrl, dispatchUrl, triageUrl),
                     workDir.resolve("logs/dispatch.log"));
             Map<String, String> consoleConfig = new HashMap<>(identity.consoleClient());
             consoleConfig.put("vigil.console.triage-url", triageUrl);
             consoleConfig.put("vigil.console.ingestion-url", baseUrl);
+            consoleConfig.put("vigil.console.dispatch-url", dispatchUrl);
             console = ServiceProcess.start(
                     consoleApp, endpoints, consolePort, consoleConfig, workDir.resolve("logs/console.log"));
             dispatch.awaitReady(dispatchUrl, Duration.ofSeconds(90));

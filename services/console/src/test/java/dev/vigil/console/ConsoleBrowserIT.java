@@ -14,6 +14,9 @@ import com.microsoft.playwright.options.FormData;
 import com.microsoft.playwright.options.RequestOptions;
 import dev.vigil.agent.Agent;
 import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.cli.CliException;
+import dev.vigil.cli.DispatchClient;
+import dev.vigil.cli.ReleaseUpload;
 import dev.vigil.devstack.AgentFleet;
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
@@ -24,6 +27,7 @@ import dev.vigil.devstack.HypervisorAssumptions;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import java.io.PrintStream;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,6 +53,17 @@ import org.libvirt.Domain;
 class ConsoleBrowserIT {
 
     static final String TITLE = "kernel panic: sysrq triggered crash";
+    /** The guest's product, as its domain's metadata names it, and a domain template for its releases. */
+    static final String PRODUCT = "TinyLinux";
+
+    static final String TEMPLATE = """
+            <domain type='test'>
+              <name>{{vm.name}}</name>
+              <uuid>{{vm.uuid}}</uuid>
+              <memory unit='MiB'>256</memory>
+              <devices><disk type='file' device='disk'><source file='{{vigil.disk}}'/><target dev='vda'/></disk></devices>
+            </domain>
+            """;
     static final Path PICTURES = Path.of("target/console-screenshots");
 
     @TestHTTPResource("/")
@@ -67,13 +82,17 @@ class ConsoleBrowserIT {
         AgentFleet other =
                 new AgentFleet("acme", "OtherOS", "2.0", 1).start(Instant.now().minusSeconds(60));
         other.crash(1, Instant.now().minusSeconds(30));
+        // The vendor rolls the guest's release out in stages, replacing the one its beta channel offers.
+        String rollout = startRollout(work);
+        String hostId = "console-" + UUID.randomUUID();
         try (Agent agent = new Agent(AgentConfig.load(Map.of(
                         "VIGIL_AGENT_STATE_DIR", work.resolve("agent").toString(),
                         "VIGIL_AGENT_HTTP_PORT", "0",
                         "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers(),
                         "VIGIL_AGENT_HYPERVISOR_URI", GuestDomain.URI,
-                        "VIGIL_AGENT_HOST_ID", "console-" + UUID.randomUUID(),
+                        "VIGIL_AGENT_HOST_ID", hostId,
                         "VIGIL_AGENT_TENANT", "acme",
+                        "VIGIL_AGENT_VENDOR_KEYS", ConsoleStack.dispatchKeys.agentVendorKeys(),
                         "VIGIL_AGENT_S3_ENDPOINT", endpoints.s3Endpoint(),
                         "VIGIL_AGENT_S3_ACCESS_KEY", endpoints.s3AccessKey(),
                         "VIGIL_AGENT_S3_SECRET_KEY", endpoints.s3SecretKey())));
@@ -155,12 +174,27 @@ class ConsoleBrowserIT {
             assertThat(page.locator("a.download[data-kind=MEMORY_DUMP]")).hasCount(1);
             picture(page, "report");
 
-            // The VM's timeline, newest first, with the crash in it.
+            // The VM's timeline, newest first, with the crash in it, and an operator's command with the agent's answer.
+            operator()
+                    .post(
+                            "/api/v1/commands",
+                            Map.of("action", "REPORT", "targets", List.of(Map.of("hostId", hostId, "vmUuid", vmUuid))));
             page.locator("dd a", new Page.LocatorOptions().setHasText("timeline"))
                     .click();
             assertThat(page.locator("#timeline")).containsText("Crash");
             assertThat(page.locator("#incidents")).containsText("CRASH");
             assertThat(page).hasURL(base + "/vms/" + vmUuid);
+            await().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofSeconds(1))
+                    .until(() -> {
+                        page.reload();
+                        return page.locator("#commands tr", new Page.LocatorOptions().setHasText("SUCCEEDED"))
+                                        .count()
+                                > 0;
+                    });
+            assertThat(page.locator("#commands tbody tr").first()).containsText("REPORT");
+            assertThat(page.locator("#commands tbody tr").first()).containsText("otto@vendor.example");
+            assertThat(page.locator("#commands tbody tr").first()).containsText("reported ");
             picture(page, "vm-timeline");
 
             // Release health of the guest's release.
@@ -169,6 +203,13 @@ class ConsoleBrowserIT {
                     .click();
             assertThat(page.locator("h1")).hasText("TinyLinux 6.1-it");
             assertThat(page.locator("#release-reports")).not().hasText("0");
+            // The rollout, its stages and the decisions of its gate, read from dispatch.
+            assertThat(page.locator("#rollouts .rollout")).hasCount(1);
+            assertThat(page.locator("#rollouts")).containsText("6.0 → 6.1-it");
+            assertThat(page.locator("#rollouts ol.stages li")).hasText(new String[] {"10%", "50%", "100%"});
+            assertThat(page.locator("#rollouts .decisions tbody tr").first()).containsText("STARTED");
+            assertThat(page.locator("#rollouts .decisions tbody tr").first()).containsText("otto@vendor.example");
+            assertThat(operator().get("/api/v1/rollouts/" + rollout).status()).isEqualTo(200);
             picture(page, "release-health");
             analystSession.close();
 
@@ -228,6 +269,58 @@ class ConsoleBrowserIT {
             page.navigate(console.toString() + "buckets/not-a-uuid");
             assertThat(page.locator("#error-title")).hasText("400 · Bad request");
         }
+    }
+
+    /**
+     * Publishes TinyLinux 6.0 to the beta channel (its first release there, so the channel offers it) and 6.1-it, and
+     * starts a staged rollout of 6.1-it; returns its id.
+     */
+    private static String startRollout(Path work) throws Exception {
+        DispatchClient admin = new DispatchClient(ConsoleStack.dispatchUrl, ConsoleStack.identity.token("admin"));
+        assertThat(admin.post("/api/v1/products", Map.of("id", PRODUCT, "name", PRODUCT, "description", "a guest"))
+                        .status())
+                .isEqualTo(201);
+        Path image = work.resolve("image.raw");
+        Files.write(image, new byte[64 * 1024]);
+        for (String release : List.of("6.0", "6.1-it")) {
+            new ReleaseUpload(operator(), new PrintStream(PrintStream.nullOutputStream()))
+                    .upload(
+                            PRODUCT,
+                            Map.of(
+                                    "release",
+                                    release,
+                                    "channel",
+                                    "beta",
+                                    "domainTemplate",
+                                    TEMPLATE,
+                                    "notes",
+                                    "TinyLinux " + release),
+                            "raw",
+                            image,
+                            Duration.ofMinutes(1));
+            assertThat(operator()
+                            .post("/api/v1/products/" + PRODUCT + "/releases/" + release + "/publish", Map.of())
+                            .status())
+                    .isEqualTo(200);
+        }
+        DispatchClient.Reply started = operator()
+                .post(
+                        "/api/v1/rollouts",
+                        Map.of(
+                                "product",
+                                PRODUCT,
+                                "release",
+                                "6.1-it",
+                                "stages",
+                                List.of(10, 50, 100),
+                                "minStageDuration",
+                                "PT1H"));
+        assertThat(started.status()).isEqualTo(201);
+        return started.body().path("id").asText();
+    }
+
+    private static DispatchClient operator() throws CliException {
+        return new DispatchClient(ConsoleStack.dispatchUrl, ConsoleStack.identity.token("operator"));
     }
 
     private static void signIn(Page page, String user) {

@@ -1,6 +1,7 @@
 package dev.vigil.console;
 
 import dev.vigil.devstack.Devstack;
+import dev.vigil.devstack.DispatchKeys;
 import dev.vigil.devstack.IdentityProvider;
 import dev.vigil.devstack.ServiceProcess;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
@@ -13,21 +14,25 @@ import java.util.Map;
 
 /**
  * What the console stands on, as in production: Keycloak (a real OpenID Connect provider, from its distribution on
- * Maven Central) with Vigil's realm and demo users, and the packaged ingestion and crash triage services on the
- * devstack, triage trusting Keycloak's tokens. Build the services first: {@code ./mvnw install -Dquick -DskipTests
- * -pl services/ingestion,services/crash-triage -am}.
+ * Maven Central) with Vigil's realm and demo users, and the packaged ingestion, crash triage and dispatch services on
+ * the devstack, trusting Keycloak's tokens. Build the services first: {@code ./mvnw install -Dquick -DskipTests -pl
+ * services/ingestion,services/crash-triage,services/dispatch -am}.
  */
 public final class ConsoleStack implements QuarkusTestResourceLifecycleManager {
 
     static final Path INGESTION = Path.of("../ingestion/target/quarkus-app/quarkus-run.jar");
     static final Path TRIAGE = Path.of("../crash-triage/target/quarkus-app/quarkus-run.jar");
+    static final Path DISPATCH = Path.of("../dispatch/target/quarkus-app/quarkus-run.jar");
 
     static IdentityProvider identity;
     static String ingestionUrl;
     static String triageUrl;
+    static String dispatchUrl;
+    static DispatchKeys dispatchKeys;
 
     private ServiceProcess ingestion;
     private ServiceProcess triage;
+    private ServiceProcess dispatch;
 
     @Override
     public Map<String, String> start() {
@@ -56,12 +61,23 @@ public final class ConsoleStack implements QuarkusTestResourceLifecycleManager {
             triage = ServiceProcess.start(
                     TRIAGE, Devstack.shared().endpoints(), triagePort, triageConfig, dir.resolve("crash-triage.log"));
             triageUrl = "http://127.0.0.1:" + triagePort;
+
+            int dispatchPort = freePort();
+            dispatchUrl = "http://127.0.0.1:" + dispatchPort;
+            dispatchKeys = DispatchKeys.under(dir.resolve("keys"));
+            Map<String, String> dispatchConfig =
+                    new HashMap<>(dispatchKeys.config(identity, ingestionUrl, dispatchUrl, triageUrl));
+            dispatchConfig.put("vigil.dispatch.rollouts.check-every", "2s");
+            dispatch = ServiceProcess.start(
+                    DISPATCH, Devstack.shared().endpoints(), dispatchPort, dispatchConfig, dir.resolve("dispatch.log"));
             ingestion.awaitReady(ingestionUrl, Duration.ofSeconds(90));
             triage.awaitReady(triageUrl, Duration.ofSeconds(90));
+            dispatch.awaitReady(dispatchUrl, Duration.ofSeconds(90));
 
             Map<String, String> config = new HashMap<>(identity.consoleClient());
             config.put("vigil.console.triage-url", triageUrl);
             config.put("vigil.console.ingestion-url", ingestionUrl);
+            config.put("vigil.console.dispatch-url", dispatchUrl);
             return config;
         } catch (Exception e) {
             stop();
@@ -71,7 +87,7 @@ public final class ConsoleStack implements QuarkusTestResourceLifecycleManager {
 
     @Override
     public void stop() {
-        for (ServiceProcess process : new ServiceProcess[] {triage, ingestion}) {
+        for (ServiceProcess process : new ServiceProcess[] {dispatch, triage, ingestion}) {
             if (process != null) {
                 try {
                     process.close();

@@ -69,6 +69,34 @@ public final class Formats {
         return String.format(Locale.ROOT, "%.1f %s", value, units[unit]);
     }
 
+    /** An ISO-8601 duration as a person reads it: {@code PT1H30M} is {@code 1 h 30 min}; text that is not one is kept. */
+    static String duration(String iso) {
+        if (iso == null) {
+            return "";
+        }
+        Duration d;
+        try {
+            d = Duration.parse(iso);
+        } catch (java.time.format.DateTimeParseException e) {
+            return iso;
+        }
+        StringBuilder text = new StringBuilder();
+        long days = d.toDays();
+        if (days > 0) {
+            text.append(days).append(" d ");
+        }
+        if (d.toHoursPart() > 0) {
+            text.append(d.toHoursPart()).append(" h ");
+        }
+        if (d.toMinutesPart() > 0) {
+            text.append(d.toMinutesPart()).append(" min ");
+        }
+        if (d.toSecondsPart() > 0 || text.isEmpty()) {
+            text.append(d.toSecondsPart()).append(" s ");
+        }
+        return text.toString().strip();
+    }
+
     /** A short form of an id: its first 8 characters. */
     static String brief(Object id) {
         String text = id == null ? "" : id.toString();

@@ -2,6 +2,8 @@ package dev.vigil.console.web;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vigil.console.dispatch.DispatchApi;
+import dev.vigil.console.dispatch.DispatchViews.Rollout;
 import dev.vigil.console.triage.TriageApi;
 import dev.vigil.console.triage.TriageViews.ReleaseHealth;
 import dev.vigil.console.triage.TriageViews.ReleaseSummary;
@@ -19,7 +21,10 @@ import java.util.List;
 import java.util.Map;
 import org.eclipse.microprofile.rest.client.inject.RestClient;
 
-/** Release health: the releases with crash reports, and one release against the one before it. */
+/**
+ * Release health: the releases with crash reports, and one release against the one before it with its staged rollouts
+ * and every decision of their gates.
+ */
 @Path("/releases")
 @Produces(MediaType.TEXT_HTML)
 public class ReleasePages {
@@ -28,12 +33,22 @@ public class ReleasePages {
     static class Templates {
         static native TemplateInstance releases(List<ReleaseSummary> releases);
 
-        static native TemplateInstance health(ReleaseHealth health, Double hoursPerCrash, String chart);
+        static native TemplateInstance health(
+                ReleaseHealth health, Double hoursPerCrash, String chart, Partial<List<Rollout>> rollouts);
     }
+
+    /** Rollouts of one product that dispatch is asked for, newest first. */
+    static final int ROLLOUTS_SCANNED = 100;
+    /** Rollouts of one release shown with their decisions. */
+    static final int ROLLOUTS_SHOWN = 5;
 
     @Inject
     @RestClient
     TriageApi triage;
+
+    @Inject
+    @RestClient
+    DispatchApi dispatch;
 
     @Inject
     ObjectMapper json;
@@ -65,9 +80,21 @@ public class ReleasePages {
         chart.put("rates", rates);
         try {
             return Templates.health(
-                    health, perCrash, json.writeValueAsString(chart).replace("</", "<\\/"));
+                    health,
+                    perCrash,
+                    json.writeValueAsString(chart).replace("</", "<\\/"),
+                    Partial.of("Dispatch", () -> rollouts(product, release)));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The release's latest rollouts, each with its decisions. */
+    private List<Rollout> rollouts(String product, String release) {
+        return dispatch.rollouts(product, ROLLOUTS_SCANNED).stream()
+                .filter(r -> r.release().equals(release))
+                .limit(ROLLOUTS_SHOWN)
+                .map(r -> dispatch.rollout(r.id()))
+                .toList();
     }
 }

@@ -1,5 +1,7 @@
 package dev.vigil.console.web;
 
+import dev.vigil.console.dispatch.DispatchApi;
+import dev.vigil.console.dispatch.DispatchViews.Command;
 import dev.vigil.console.fleet.FleetApi;
 import dev.vigil.console.fleet.FleetViews.Event;
 import dev.vigil.console.fleet.FleetViews.Feedback;
@@ -20,7 +22,7 @@ import java.util.Collections;
 import java.util.List;
 import org.eclipse.microprofile.rest.client.inject.RestClient;
 
-/** The fleet's VMs and one VM's timeline: its events, incidents and feedback, newest first. */
+/** The fleet's VMs and one VM's timeline: its events, incidents, feedback and commands, newest first. */
 @Path("/vms")
 @Produces(MediaType.TEXT_HTML)
 public class VmPages {
@@ -29,18 +31,29 @@ public class VmPages {
     static final int EVENTS = 500;
     /** VMs a page lists. */
     static final int PAGE = 100;
+    /** Commands a timeline shows: the latest ones. */
+    static final int COMMANDS = 50;
 
     @CheckedTemplate
     static class Templates {
         static native TemplateInstance vms(Page<Vm> vms, Integer newer, Integer older);
 
         static native TemplateInstance vm(
-                Vm vm, List<Event> events, long total, List<Incident> incidents, List<Feedback> feedback);
+                Vm vm,
+                List<Event> events,
+                long total,
+                List<Incident> incidents,
+                List<Feedback> feedback,
+                Partial<List<Command>> commands);
     }
 
     @Inject
     @RestClient
     FleetApi fleet;
+
+    @Inject
+    @RestClient
+    DispatchApi dispatch;
 
     @GET
     public TemplateInstance vms(@QueryParam("page") String page) {
@@ -66,6 +79,7 @@ public class VmPages {
                 events,
                 first.total(),
                 fleet.incidents(uuid, null, 50).items(),
-                fleet.feedback(uuid, 0, 50).items());
+                fleet.feedback(uuid, 0, 50).items(),
+                Partial.of("Dispatch", () -> dispatch.commands(uuid, COMMANDS)));
     }
 }

@@ -32,6 +32,10 @@ class PagePartsTest {
         assertThat(Formats.num(1234.5678, 2)).isEqualTo("1,234.57");
         assertThat(Formats.bytes(35_740_296)).isEqualTo("34.1 MiB");
         assertThat(Formats.brief("a334f43f-a9ac-4b9d-b0a8-dbf75bc42838")).isEqualTo("a334f43f");
+        assertThat(Formats.duration("PT1H30M")).isEqualTo("1 h 30 min");
+        assertThat(Formats.duration("PT0S")).isEqualTo("0 s");
+        assertThat(Formats.duration("P2DT5S")).isEqualTo("2 d 5 s");
+        assertThat(Formats.duration("soon")).isEqualTo("soon");
     }
 
     @Test
@@ -67,5 +71,25 @@ class PagePartsTest {
     void consoleLinesThatAnnounceACrashAreMarked() {
         List<ConsoleLine> lines = ConsoleLine.of("[    1.0] Booting\n[   12.3] Kernel panic - not syncing: x\n");
         assertThat(lines).extracting(ConsoleLine::hit).containsExactly(false, true, false);
+    }
+
+    @Test
+    void aPartFromAServiceThatCannotAnswerSaysWhyInsteadOfFailingThePage() {
+        assertThat(Partial.of("Dispatch", () -> List.of("a"))).isEqualTo(new Partial<>(List.of("a"), null));
+        assertThat(Partial.of("Dispatch", () -> {
+                            throw new jakarta.ws.rs.ProcessingException("Connection refused");
+                        })
+                        .unavailable())
+                .isEqualTo("Dispatch is unreachable just now; this part is left out.");
+        assertThat(Partial.of("Dispatch", () -> {
+                            throw new jakarta.ws.rs.ForbiddenException();
+                        })
+                        .unavailable())
+                .isEqualTo("Dispatch does not show this to you.");
+        assertThat(Partial.of("Dispatch", () -> {
+                            throw new jakarta.ws.rs.ServiceUnavailableException();
+                        })
+                        .unavailable())
+                .isEqualTo("Dispatch answered 503; this part is left out.");
     }
 }
