@@ -46,8 +46,9 @@ final class RealGuests {
         if ("diskfull".equals(scenario)) {
             if (diskfullDir == null) {
                 throw new IllegalStateException("a full disk needs a small file system for the VM's disk, not this"
-                        + " machine's: make one (sudo mount -t tmpfs -o size=64m tmpfs /mnt/vigil-full) and restart"
-                        + " with VIGIL_LOCAL_DISKFULL_DIR=/mnt/vigil-full");
+                        + " machine's, smaller than the VM's 32 MiB disk: make one (sudo mount -t tmpfs -o"
+                        + " size=16m,mode=1777 tmpfs /mnt/vigil-full) and restart with"
+                        + " VIGIL_LOCAL_DISKFULL_DIR=/mnt/vigil-full");
             }
             home = diskfullDir.resolve(name);
         }

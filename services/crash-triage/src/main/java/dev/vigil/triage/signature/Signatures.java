@@ -172,10 +172,16 @@ public final class Signatures {
         return ofHypervisor(trigger, null, product, release);
     }
 
-    /** As {@link #ofHypervisor(String, String, String)}, with the hypervisor's word for the trigger in the title. */
+    /**
+     * As {@link #ofHypervisor(String, String, String)}, with the hypervisor's word for the trigger in the title. A
+     * pause on an I/O error is the host's storage failing the VM (full, or erring), which the hypervisor's word does
+     * explain: its title says so rather than that nothing was readable.
+     */
     public Signature ofHypervisor(String trigger, String detail, String product, String release) {
-        String what = trigger.toLowerCase(Locale.ROOT).replace('_', ' ') + said(detail);
-        String title = what + " with no readable evidence" + (product == null ? "" : " (" + product + ")");
+        String what = "IO_ERROR".equals(trigger)
+                ? "paused on a host I/O error" + said(detail)
+                : trigger.toLowerCase(Locale.ROOT).replace('_', ' ') + said(detail) + " with no readable evidence";
+        String title = what + (product == null ? "" : " (" + product + ")");
         String symbolic = "hypervisor|" + trigger + "|" + (product == null ? "?" : product);
         String instant = symbolic + "|" + (release == null ? "?" : release);
         return new Signature(title, key("i", instant), key("s", symbolic), symbolic, List.of(), rules.version());

@@ -78,7 +78,9 @@ class SignaturesTest {
         assertThat(signatures
                         .ofHypervisor("IO_ERROR", "enospc", "AcmeOS", "12.0")
                         .title())
-                .isEqualTo("io error (enospc) with no readable evidence (AcmeOS)");
+                .isEqualTo("paused on a host I/O error (enospc) (AcmeOS)");
+        assertThat(signatures.ofHypervisor("HANG", "AcmeOS", "12.0").title())
+                .isEqualTo("hang with no readable evidence (AcmeOS)");
         assertThat(signatures
                         .ofHypervisor("IO_ERROR", "enospc", "AcmeOS", "12.0")
                         .symbolicKey())
