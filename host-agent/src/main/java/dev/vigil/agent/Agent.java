@@ -159,7 +159,13 @@ public final class Agent implements AutoCloseable {
             deliveries.checkConformityEvery(config.delivery().conformityCheck());
         }
         commands = CommandService.start(config, mapper, capture, metrics, () -> watcher, this::reportAll, deliveries);
-        inbox = FeedbackInbox.start(inboxDir(config), capture, metrics);
+        inbox = FeedbackInbox.start(
+                inboxDir(config),
+                blobsDir(config),
+                capture,
+                artifactStage,
+                uploader == null ? () -> {} : uploader::wake,
+                metrics);
         http = AgentHttpServer.start(config.httpPort(), this, metrics);
         LOG.log(
                 System.Logger.Level.INFO,
@@ -226,6 +232,11 @@ public final class Agent implements AutoCloseable {
     /** Where {@code vigil-agent feedback} drops records for the running agent. */
     public static Path inboxDir(AgentConfig config) {
         return config.stateDir().resolve("inbox");
+    }
+
+    /** Where {@code vigil-agent feedback} keeps screenshots, by content, until the agent stages them for upload. */
+    public static Path blobsDir(AgentConfig config) {
+        return config.stateDir().resolve("blobs");
     }
 
     public SpoolPublisher publisher() {

@@ -32,7 +32,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * A multipart upload resumes from the last part the store holds ({@link ResumableUpload}), after a restart too.
  * The manifest is spooled (fsynced) only after the store has the whole object, and the staged files are removed
  * only after that: a restart or an outage at any point repeats a step, never skips one. A manifest's event id is
- * derived from its incident and kind, so a repeated announcement is deduplicated downstream.
+ * derived from its incident and kind, so a repeated announcement is deduplicated downstream. A screenshot attached to
+ * user feedback goes the same way but is stored as attached and announced by nothing: its feedback record already
+ * names the key.
  */
 public final class ArtifactUploader implements AutoCloseable {
 
@@ -142,9 +144,14 @@ public final class ArtifactUploader implements AutoCloseable {
 
     /** Uploads, announces and removes one staged artifact. */
     void deliver(StagedArtifact artifact) throws IOException {
+        // Feedback names its screenshot by the hash of the picture, and analysts open it as taken.
+        boolean feedback = artifact.announcedBy() == StagedArtifact.Announcement.FEEDBACK;
+        String what = feedback
+                ? "the screenshot of feedback " + artifact.incidentId()
+                : artifact.kind() + " of incident " + artifact.incidentId();
         Path blob = stage.blob(artifact);
         Path stored = blob;
-        if (encryption != null) {
+        if (encryption != null && !feedback) {
             stored = stage.derived(artifact, ".sealed");
             if (!Files.exists(stored)) {
                 Path tmp = stage.derived(artifact, ".sealing");
@@ -163,8 +170,7 @@ public final class ArtifactUploader implements AutoCloseable {
                 uploadedBytes.addAndGet(multipart.upload(stored, key, stage.derived(artifact, ".upload")));
             } catch (IOException e) {
                 throw new IOException(
-                        "storing " + artifact.kind() + " of incident " + artifact.incidentId() + " in " + bucket
-                                + " (resumes from the last stored part): " + e.getMessage(),
+                        "storing " + what + " in " + bucket + " (resumes from the last stored part): " + e.getMessage(),
                         e);
             }
         } else {
@@ -176,21 +182,19 @@ public final class ArtifactUploader implements AutoCloseable {
                         .contentType(contentType(artifact.format()))
                         .build());
             } catch (Exception e) {
-                throw new IOException(
-                        "storing " + artifact.kind() + " of incident " + artifact.incidentId() + " in " + bucket + ": "
-                                + e.getMessage(),
-                        e);
+                throw new IOException("storing " + what + " in " + bucket + ": " + e.getMessage(), e);
             }
             uploadedBytes.addAndGet(size);
         }
-        ArtifactManifest manifest = manifest(artifact, key, sha256, size);
-        capture.capture(Lane.EVIDENCE, TopicCatalog.AGENT_ARTIFACTS, artifact.vmUuid(), manifest);
+        if (!feedback) {
+            ArtifactManifest manifest = manifest(artifact, key, sha256, size);
+            capture.capture(Lane.EVIDENCE, TopicCatalog.AGENT_ARTIFACTS, artifact.vmUuid(), manifest);
+        }
         stage.remove(artifact);
         uploaded.incrementAndGet();
         LOG.log(
                 System.Logger.Level.INFO,
-                (known ? "the store already had " : "stored ") + artifact.kind() + " of incident "
-                        + artifact.incidentId() + " (" + size + " bytes) as " + key);
+                (known ? "the store already had " : "stored ") + what + " (" + size + " bytes) as " + key);
     }
 
     private boolean storedAlready(String key, long size) throws IOException {

@@ -297,7 +297,8 @@ public final class CaptureService implements AutoCloseable {
                                 trigger.getVm().getName(),
                                 trigger.getVm().getProduct(),
                                 trigger.getVm().getRelease(),
-                                trigger.getEnvelope().getOccurredAt().toEpochMilli()),
+                                trigger.getEnvelope().getOccurredAt().toEpochMilli(),
+                                StagedArtifact.Announcement.MANIFEST),
                         c.blob());
             }
             ArtifactStage.deleteTree(work);

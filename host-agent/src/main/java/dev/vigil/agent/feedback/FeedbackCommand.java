@@ -27,8 +27,8 @@ import org.libvirt.LibvirtException;
 /**
  * {@code vigil-agent feedback --vm VM "text" [--rating 1-5] [--category speed|stability|interface|other]
  * [--screenshot]}: records a user's comment about a VM. The record goes to the running agent's inbox, which spools
- * and publishes it; a screenshot is stored content-addressed under the state directory's {@code blobs/}, and its
- * key travels with the feedback.
+ * and publishes it; a screenshot is kept content-addressed under the state directory's {@code blobs/} until the agent
+ * has it stored at the same key in the evidence bucket, and its key travels with the feedback.
  */
 public final class FeedbackCommand {
 
@@ -72,7 +72,7 @@ public final class FeedbackCommand {
         Connect hypervisor = new Connect(config.hypervisorUri());
         try {
             Domain domain = lookup(hypervisor, vm);
-            String screenshotKey = screenshot ? storeScreenshot(hypervisor, domain, config.stateDir()) : null;
+            String screenshotKey = screenshot ? storeScreenshot(hypervisor, domain, Agent.blobsDir(config)) : null;
             Source source = Source.newBuilder()
                     .setHostId(config.hostId())
                     .setAgentId(config.agentId())
@@ -120,12 +120,12 @@ public final class FeedbackCommand {
         Files.move(tmp, inbox.resolve(id + FeedbackInbox.SUFFIX), StandardCopyOption.ATOMIC_MOVE);
     }
 
-    private static String storeScreenshot(Connect hypervisor, Domain domain, Path stateDir)
+    private static String storeScreenshot(Connect hypervisor, Domain domain, Path blobs)
             throws LibvirtException, IOException {
         byte[] bytes = Screenshots.capture(hypervisor, domain);
         String hash = sha256(bytes);
         String key = "sha256/" + hash.substring(0, 2) + "/" + hash;
-        Path file = stateDir.resolve("blobs").resolve(key);
+        Path file = blobs.resolve(key);
         if (!Files.exists(file)) {
             Files.createDirectories(file.getParent());
             Path tmp = file.resolveSibling(hash + ".tmp");

@@ -1,6 +1,8 @@
 package dev.vigil.agent.feedback;
 
 import dev.vigil.agent.AgentMetrics;
+import dev.vigil.agent.capture.ArtifactStage;
+import dev.vigil.agent.capture.StagedArtifact;
 import dev.vigil.agent.spool.EventCapture;
 import dev.vigil.agent.spool.Lane;
 import dev.vigil.agent.spool.SpoolRecord;
@@ -8,6 +10,7 @@ import dev.vigil.schemas.CloudEventHeaders;
 import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.TopicCatalog;
 import dev.vigil.schemas.agent.UserFeedback;
+import dev.vigil.schemas.common.ArtifactKind;
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.Files;
@@ -16,6 +19,7 @@ import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -25,25 +29,37 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
  * Takes feedback records that {@code vigil-agent feedback} dropped into the inbox directory (one encoded
- * {@code UserFeedback} per {@code .feedback} file) into the spool, then deletes each file. A file that does not
- * decode is renamed {@code .rejected} and kept for the operator.
+ * {@code UserFeedback} per {@code .feedback} file) into the spool, then deletes each file. A record's screenshot is
+ * first staged for the artifact uploader, which stores it at the record's key; without an object store the record is
+ * spooled without its key and the picture stays in {@code blobs/}. A file that does not decode is renamed
+ * {@code .rejected} and kept for the operator.
  */
 public final class FeedbackInbox implements AutoCloseable {
 
     static final String SUFFIX = ".feedback";
+    private static final String SCREENSHOT_KEY = "sha256/([0-9a-f]{2})/\\1[0-9a-f]{62}";
     private static final Duration FALLBACK_POLL = Duration.ofSeconds(5);
     private static final System.Logger LOG = System.getLogger(FeedbackInbox.class.getName());
 
     private final Path dir;
+    private final Path blobs;
     private final EventCapture capture;
+    private final ArtifactStage stage;
+    private final Runnable staged;
     private final AgentMetrics metrics;
     private final WatchService watcher;
     private final Thread thread;
     private volatile boolean running = true;
+    private boolean toldNoStore;
 
-    private FeedbackInbox(Path dir, EventCapture capture, AgentMetrics metrics) throws IOException {
+    private FeedbackInbox(
+            Path dir, Path blobs, EventCapture capture, ArtifactStage stage, Runnable staged, AgentMetrics metrics)
+            throws IOException {
         this.dir = dir;
+        this.blobs = blobs;
         this.capture = capture;
+        this.stage = stage;
+        this.staged = staged;
         this.metrics = metrics;
         this.watcher = dir.getFileSystem().newWatchService();
         dir.register(watcher, StandardWatchEventKinds.ENTRY_CREATE);
@@ -51,9 +67,15 @@ public final class FeedbackInbox implements AutoCloseable {
         this.thread.setDaemon(true);
     }
 
-    public static FeedbackInbox start(Path dir, EventCapture capture, AgentMetrics metrics) throws IOException {
+    /**
+     * Starts taking records from {@code dir}; screenshots are read from {@code blobs} and staged in {@code stage}
+     * (null when no object store is configured), after which {@code staged} runs.
+     */
+    public static FeedbackInbox start(
+            Path dir, Path blobs, EventCapture capture, ArtifactStage stage, Runnable staged, AgentMetrics metrics)
+            throws IOException {
         Files.createDirectories(dir);
-        FeedbackInbox inbox = new FeedbackInbox(dir, capture, metrics);
+        FeedbackInbox inbox = new FeedbackInbox(dir, blobs, capture, stage, staged, metrics);
         inbox.thread.start();
         return inbox;
     }
@@ -91,9 +113,15 @@ public final class FeedbackInbox implements AutoCloseable {
             try {
                 byte[] bytes = Files.readAllBytes(file);
                 UserFeedback feedback = EventCodec.of(UserFeedback.class).decode(bytes);
+                if (feedback.getScreenshotKey() != null && stage == null) {
+                    feedback = withoutScreenshot(feedback);
+                    bytes = EventCodec.of(UserFeedback.class).encode(feedback);
+                } else if (feedback.getScreenshotKey() != null) {
+                    stageScreenshot(feedback);
+                }
                 RecordHeaders headers = new RecordHeaders();
                 CloudEventHeaders.write(headers, feedback.getEnvelope());
-                Map<String, byte[]> headerMap = new java.util.LinkedHashMap<>();
+                Map<String, byte[]> headerMap = new LinkedHashMap<>();
                 for (Header header : headers) {
                     headerMap.put(header.key(), header.value());
                 }
@@ -109,6 +137,9 @@ public final class FeedbackInbox implements AutoCloseable {
                 Files.delete(file);
                 metrics.feedbackReceived();
                 taken++;
+                if (feedback.getScreenshotKey() != null) {
+                    staged.run();
+                }
             } catch (IOException e) {
                 LOG.log(
                         System.Logger.Level.WARNING,
@@ -118,6 +149,62 @@ public final class FeedbackInbox implements AutoCloseable {
             }
         }
         return taken;
+    }
+
+    /**
+     * Stages the record's screenshot for upload: a copy, durable before the picture leaves {@code blobs/}. A picture
+     * already gone was staged by an earlier attempt, or by an earlier record with the same picture.
+     */
+    private void stageScreenshot(UserFeedback feedback) throws IOException {
+        String key = feedback.getScreenshotKey();
+        String feedbackId = feedback.getEnvelope().getEventId();
+        if (!key.matches(SCREENSHOT_KEY)) {
+            // The inbox is written by another process: a key never names a file outside blobs/.
+            throw new IllegalArgumentException("screenshot key '" + key + "' is not sha256/<2 hex>/<hash>");
+        }
+        Path blob = blobs.resolve(key);
+        if (!Files.exists(blob)) {
+            return;
+        }
+        Path work = stage.newWorkDir(feedbackId);
+        Path copy = Files.copy(blob, work.resolve("screenshot.png"));
+        stage.commit(
+                new StagedArtifact(
+                        feedbackId,
+                        ArtifactKind.SCREENSHOT.name(),
+                        "png",
+                        false,
+                        List.of(),
+                        feedback.getVm().getUuid(),
+                        feedback.getVm().getName(),
+                        feedback.getVm().getProduct(),
+                        feedback.getVm().getRelease(),
+                        feedback.getEnvelope().getOccurredAt().toEpochMilli(),
+                        StagedArtifact.Announcement.FEEDBACK),
+                copy);
+        ArtifactStage.deleteTree(work);
+        Files.deleteIfExists(blob);
+    }
+
+    /** The record as spooled when no object store is configured: nobody could open its screenshot. */
+    private UserFeedback withoutScreenshot(UserFeedback feedback) {
+        if (!toldNoStore) {
+            toldNoStore = true;
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "no object store configured (VIGIL_AGENT_S3_ENDPOINT): feedback is published without its"
+                            + " screenshot, which stays in " + blobs + " (first: feedback "
+                            + feedback.getEnvelope().getEventId() + ")");
+        }
+        // Field by field: Avro's deep copy (newBuilder(other)) resolves classes through a class loader of its own.
+        return UserFeedback.newBuilder()
+                .setEnvelope(feedback.getEnvelope())
+                .setVm(feedback.getVm())
+                .setText(feedback.getText())
+                .setRating(feedback.getRating())
+                .setCategory(feedback.getCategory())
+                .setScreenshotKey(null)
+                .build();
     }
 
     @Override

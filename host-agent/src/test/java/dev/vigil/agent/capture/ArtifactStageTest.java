@@ -36,8 +36,34 @@ class ArtifactStageTest {
         assertThat(dir.resolve("incident-1")).doesNotExist();
     }
 
+    @Test
+    void aTicketStagedByAnEarlierAgentIsAnIncidentsEvidence() throws Exception {
+        Files.createDirectories(dir.resolve("incident-1"));
+        Files.writeString(dir.resolve("incident-1/console_text.blob"), "login:");
+        Files.writeString(dir.resolve("incident-1/console_text.json"), """
+                {"incidentId":"incident-1","kind":"CONSOLE_TEXT","format":"text/plain","partial":false,
+                 "capturePlan":["CONSOLE_TEXT"],"vmUuid":"vm-1","vmName":"vm","product":null,"release":null,
+                 "capturedAtMillis":1700000000000}
+                """);
+
+        assertThat(new ArtifactStage(dir, 1 << 20).pending())
+                .singleElement()
+                .extracting(StagedArtifact::announcedBy)
+                .isEqualTo(StagedArtifact.Announcement.MANIFEST);
+    }
+
     private static StagedArtifact artifact(String kind) {
         return new StagedArtifact(
-                "incident-1", kind, "png", false, List.of(kind), "vm-1", "vm", "AcmeOS", "1.0", 1_700_000_000_000L);
+                "incident-1",
+                kind,
+                "png",
+                false,
+                List.of(kind),
+                "vm-1",
+                "vm",
+                "AcmeOS",
+                "1.0",
+                1_700_000_000_000L,
+                StagedArtifact.Announcement.MANIFEST);
     }
 }

@@ -5,71 +5,142 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.vigil.agent.Agent;
+import dev.vigil.agent.TcpForwarder;
 import dev.vigil.agent.TopicReader;
 import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.agent.hypervisor.Screenshots;
+import dev.vigil.devstack.DevstackConfig;
 import dev.vigil.devstack.DevstackExtension;
 import dev.vigil.devstack.Endpoints;
 import dev.vigil.schemas.TopicCatalog;
+import dev.vigil.schemas.agent.ArtifactManifest;
 import dev.vigil.schemas.agent.FeedbackCategory;
 import dev.vigil.schemas.agent.UserFeedback;
+import io.minio.GetObjectArgs;
+import io.minio.MinioClient;
+import io.minio.RemoveObjectArgs;
+import io.minio.errors.ErrorResponseException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.UUID;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.libvirt.Connect;
 
-/** {@code vigil-agent feedback} against libvirt's test hypervisor and the devstack's Kafka. */
+/**
+ * {@code vigil-agent feedback} against libvirt's test hypervisor and the devstack's Kafka and S3: the record is
+ * published, and its screenshot is stored at the record's key, after an outage of the store and a restart too.
+ */
 @ExtendWith(DevstackExtension.class)
 class FeedbackIT {
 
+    private static final String TEST_VM = "6695eb01-f6a4-8304-79aa-97f2502e193f";
+    private static final String[] WITH_SCREENSHOT = {
+        "--vm", "test", "menus take seconds to open", "--rating", "2", "--category", "speed", "--screenshot"
+    };
+
     @Test
-    void publishesAUsersCommentWithAHypervisorScreenshot(Endpoints endpoints) throws Exception {
+    void publishesAUsersCommentAndStoresItsScreenshotAtTheRecordsKey(Endpoints endpoints) throws Exception {
         Path state = Files.createTempDirectory("vigil-agent-");
-        AgentConfig config = AgentConfig.load(Map.of(
-                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
-                endpoints.kafkaBootstrapServers(),
-                "VIGIL_AGENT_STATE_DIR",
-                state.toString(),
-                "VIGIL_AGENT_HTTP_PORT",
-                "0",
-                "VIGIL_AGENT_HOST_ID",
-                "feedback-" + UUID.randomUUID()));
+        AgentConfig config = config(endpoints, state, endpoints.s3Endpoint());
+        removeStoredScreen(endpoints);
+        try (Agent agent = new Agent(config);
+                TopicReader<UserFeedback> reader =
+                        new TopicReader<>(endpoints, TopicCatalog.AGENT_FEEDBACK, UserFeedback.class);
+                TopicReader<ArtifactManifest> artifacts =
+                        new TopicReader<>(endpoints, TopicCatalog.AGENT_ARTIFACTS, ArtifactManifest.class)) {
+            agent.start();
+
+            String eventId = FeedbackCommand.run(WITH_SCREENSHOT, config, "test");
+
+            UserFeedback published = published(reader, eventId);
+            assertThat(published.getText()).isEqualTo("menus take seconds to open");
+            assertThat(published.getRating()).isEqualTo(2);
+            assertThat(published.getCategory()).isEqualTo(FeedbackCategory.SPEED);
+            assertThat(published.getVm().getUuid()).isEqualTo(TEST_VM);
+            String key = published.getScreenshotKey();
+            assertThat(key).matches("sha256/[0-9a-f]{2}/[0-9a-f]{64}");
+            byte[] png = await().atMost(Duration.ofSeconds(30)).until(() -> stored(endpoints, key), b -> b != null);
+            assertThat(png).startsWith(0x89, 'P', 'N', 'G');
+            assertThat("sha256/" + key.substring(7, 9) + "/" + sha256(png)).isEqualTo(key);
+            // Stored once, then gone from the host; a screenshot of feedback is no incident's evidence.
+            await().atMost(Duration.ofSeconds(10)).until(() -> !Files.exists(state.resolve("artifacts/" + eventId)));
+            assertThat(Agent.blobsDir(config).resolve(key)).doesNotExist();
+            assertThat(Files.list(Agent.inboxDir(config)).count()).isZero();
+            await().atMost(Duration.ofSeconds(10)).until(() -> agent.spool().drained());
+            await().during(Duration.ofSeconds(3))
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> artifacts.poll().stream().noneMatch(m -> eventId.equals(m.getIncidentId())));
+        }
+    }
+
+    @Test
+    void aScreenshotTakenWhileTheStoreIsUnreachableIsStoredAfterARestart(Endpoints endpoints) throws Exception {
+        Path state = Files.createTempDirectory("vigil-agent-");
+        removeStoredScreen(endpoints);
+        try (TcpForwarder s3 = new TcpForwarder(endpoints.s3Endpoint());
+                TopicReader<UserFeedback> reader =
+                        new TopicReader<>(endpoints, TopicCatalog.AGENT_FEEDBACK, UserFeedback.class)) {
+            AgentConfig config = config(endpoints, state, s3.url("http"));
+            String eventId;
+            String key;
+            try (Agent agent = new Agent(config)) {
+                agent.start();
+                eventId = FeedbackCommand.run(WITH_SCREENSHOT, config, "test");
+
+                // The record does not wait for the store; the picture waits on disk, staged.
+                key = published(reader, eventId).getScreenshotKey();
+                assertThat(key).isNotNull();
+                await().atMost(Duration.ofSeconds(30))
+                        .until(() -> agent.metrics()
+                                .scrape()
+                                .lines()
+                                .anyMatch(l -> l.startsWith("vigil_agent_artifacts_upload_failures_total")
+                                        && !l.endsWith(" 0.0")));
+                assertThat(state.resolve("artifacts/" + eventId + "/screenshot.json"))
+                        .exists();
+                assertThat(Agent.blobsDir(config).resolve(key)).doesNotExist();
+            }
+            assertThat(stored(endpoints, key)).isNull();
+
+            s3.up();
+            try (Agent agent = new Agent(config)) {
+                agent.start();
+                String storedKey = key;
+                byte[] png = await().atMost(Duration.ofSeconds(60))
+                        .until(() -> stored(endpoints, storedKey), b -> b != null);
+                assertThat(png).startsWith(0x89, 'P', 'N', 'G');
+                assertThat(key).endsWith(sha256(png));
+                await().atMost(Duration.ofSeconds(10))
+                        .until(() -> !Files.exists(state.resolve("artifacts/" + eventId)));
+            }
+        }
+    }
+
+    @Test
+    void withoutAnObjectStoreFeedbackIsPublishedWithoutItsScreenshot(Endpoints endpoints) throws Exception {
+        Path state = Files.createTempDirectory("vigil-agent-");
+        AgentConfig config = config(endpoints, state, null);
         try (Agent agent = new Agent(config);
                 TopicReader<UserFeedback> reader =
                         new TopicReader<>(endpoints, TopicCatalog.AGENT_FEEDBACK, UserFeedback.class)) {
             agent.start();
 
-            String eventId = FeedbackCommand.run(
-                    new String[] {
-                        "--vm",
-                        "test",
-                        "menus take seconds to open",
-                        "--rating",
-                        "2",
-                        "--category",
-                        "speed",
-                        "--screenshot"
-                    },
-                    config,
-                    "test");
+            String eventId = FeedbackCommand.run(WITH_SCREENSHOT, config, "test");
 
-            await().atMost(Duration.ofSeconds(30))
-                    .untilAsserted(() -> assertThat(reader.poll())
-                            .filteredOn(f -> f.getEnvelope().getEventId().equals(eventId))
-                            .singleElement()
-                            .satisfies(f -> {
-                                assertThat(f.getText()).isEqualTo("menus take seconds to open");
-                                assertThat(f.getRating()).isEqualTo(2);
-                                assertThat(f.getCategory()).isEqualTo(FeedbackCategory.SPEED);
-                                assertThat(f.getVm().getUuid()).isEqualTo("6695eb01-f6a4-8304-79aa-97f2502e193f");
-                                assertThat(f.getScreenshotKey()).matches("sha256/[0-9a-f]{2}/[0-9a-f]{64}");
-                                byte[] png = Files.readAllBytes(
-                                        state.resolve("blobs").resolve(f.getScreenshotKey()));
-                                assertThat(Arrays.copyOf(png, 4)).isEqualTo(new byte[] {(byte) 0x89, 'P', 'N', 'G'});
-                            }));
+            UserFeedback published = published(reader, eventId);
+            assertThat(published.getText()).isEqualTo("menus take seconds to open");
+            assertThat(published.getScreenshotKey()).isNull();
+            try (Stream<Path> kept = Files.walk(Agent.blobsDir(config))) {
+                assertThat(kept.filter(Files::isRegularFile)).hasSize(1);
+            }
             assertThat(Files.list(Agent.inboxDir(config)).count()).isZero();
         }
     }
@@ -90,5 +161,78 @@ class FeedbackIT {
                 .hasMessageContaining("no VM named or with UUID 'no-such-vm'");
         assertThatThrownBy(() -> FeedbackCommand.run(new String[] {"--vm", "test", "x".repeat(5000)}, config, "t"))
                 .hasMessageContaining("at most 4000 characters");
+    }
+
+    private static AgentConfig config(Endpoints endpoints, Path state, String s3) {
+        Map<String, String> env = new HashMap<>(Map.of(
+                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
+                endpoints.kafkaBootstrapServers(),
+                "VIGIL_AGENT_STATE_DIR",
+                state.toString(),
+                "VIGIL_AGENT_HTTP_PORT",
+                "0",
+                "VIGIL_AGENT_HOST_ID",
+                "feedback-" + UUID.randomUUID()));
+        if (s3 != null) {
+            env.put("VIGIL_AGENT_S3_ENDPOINT", s3);
+            env.put("VIGIL_AGENT_S3_ACCESS_KEY", endpoints.s3AccessKey());
+            env.put("VIGIL_AGENT_S3_SECRET_KEY", endpoints.s3SecretKey());
+        }
+        return AgentConfig.load(env);
+    }
+
+    private static UserFeedback published(TopicReader<UserFeedback> reader, String eventId) {
+        return await().atMost(Duration.ofSeconds(30))
+                .until(
+                        () -> reader.poll().stream()
+                                .filter(f -> f.getEnvelope().getEventId().equals(eventId))
+                                .findFirst()
+                                .orElse(null),
+                        f -> f != null);
+    }
+
+    /**
+     * The test hypervisor shows the same picture every time, so an earlier test may have stored it: removed first,
+     * what a test finds in the store is its own upload.
+     */
+    private static void removeStoredScreen(Endpoints endpoints) throws Exception {
+        Connect hypervisor = new Connect("test:///default");
+        try {
+            String hash = sha256(Screenshots.capture(hypervisor, hypervisor.domainLookupByName("test")));
+            s3(endpoints)
+                    .removeObject(RemoveObjectArgs.builder()
+                            .bucket(DevstackConfig.ARTIFACTS_BUCKET)
+                            .object("sha256/" + hash.substring(0, 2) + "/" + hash)
+                            .build());
+        } finally {
+            hypervisor.close();
+        }
+    }
+
+    /** The object's bytes in the evidence bucket, or null while it is not there. */
+    private static byte[] stored(Endpoints endpoints, String key) throws Exception {
+        try (InputStream in = s3(endpoints)
+                .getObject(GetObjectArgs.builder()
+                        .bucket(DevstackConfig.ARTIFACTS_BUCKET)
+                        .object(key)
+                        .build())) {
+            return in.readAllBytes();
+        } catch (ErrorResponseException e) {
+            if ("NoSuchKey".equals(e.errorResponse().code())) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    private static MinioClient s3(Endpoints endpoints) {
+        return MinioClient.builder()
+                .endpoint(endpoints.s3Endpoint())
+                .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey())
+                .build();
+    }
+
+    private static String sha256(byte[] bytes) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     }
 }
