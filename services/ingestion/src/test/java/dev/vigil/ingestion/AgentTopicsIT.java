@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.hasItem;
 
 import dev.vigil.devstack.Devstack;
@@ -24,9 +25,18 @@ import dev.vigil.schemas.agent.UserFeedback;
 import dev.vigil.schemas.common.ArtifactKind;
 import dev.vigil.schemas.common.Source;
 import dev.vigil.schemas.common.VmRef;
+import io.minio.MinioClient;
+import io.minio.PutObjectArgs;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -34,9 +44,11 @@ import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Random;
 import java.util.UUID;
 import java.util.stream.IntStream;
 import org.apache.avro.specific.SpecificRecord;
@@ -51,7 +63,10 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
-/** Artifact manifests, feedback and command results: each kept once, or dead-lettered with its reason. */
+/**
+ * Artifact manifests, feedback and command results: each kept once, or dead-lettered with its reason; a feedback's
+ * screenshot is served as a link that fetches the stored picture.
+ */
 @QuarkusTest
 @QuarkusTestResource(DevstackTestResource.class)
 class AgentTopicsIT {
@@ -64,8 +79,11 @@ class AgentTopicsIT {
     void keepsEachKindOnceAndDeadLettersBadOnes() throws Exception {
         ArtifactManifest artifact = artifact("ab".repeat(32));
         ArtifactManifest noHash = artifact(" ");
-        UserFeedback feedback = feedback("the installer froze at 80%");
-        UserFeedback empty = feedback("");
+        UserFeedback feedback = feedback("the installer froze at 80%", null);
+        UserFeedback empty = feedback("", null);
+        byte[] png = screenshot();
+        String screenshotKey = store(png);
+        UserFeedback withScreenshot = feedback("the wallpaper is upside down", screenshotKey);
         CommandResult result = result("cmd-1");
 
         try (KafkaProducer<byte[], byte[]> producer = producer()) {
@@ -74,6 +92,7 @@ class AgentTopicsIT {
             send(producer, TopicCatalog.AGENT_ARTIFACTS, noHash);
             send(producer, TopicCatalog.AGENT_FEEDBACK, feedback);
             send(producer, TopicCatalog.AGENT_FEEDBACK, empty);
+            send(producer, TopicCatalog.AGENT_FEEDBACK, withScreenshot);
             send(producer, TopicCatalog.AGENT_COMMAND_RESULTS, result);
             producer.send(new ProducerRecord<>(
                             TopicCatalog.AGENT_COMMAND_RESULTS.name(),
@@ -86,10 +105,25 @@ class AgentTopicsIT {
                 .untilAsserted(() -> given().get("/api/v1/vms/{id}/feedback", vm)
                         .then()
                         .statusCode(200)
-                        .body("total", equalTo(1))
-                        .body("items[0].text", equalTo("the installer froze at 80%"))
-                        .body("items[0].rating", equalTo(2))
-                        .body("items[0].category", equalTo("STABILITY")));
+                        .body("total", equalTo(2))
+                        .body("items.text", hasItem("the installer froze at 80%"))
+                        .body("items.rating", everyItem(equalTo(2)))
+                        .body("items.category", everyItem(equalTo("STABILITY"))));
+        JsonPath page =
+                given().get("/api/v1/vms/{id}/feedback", vm).then().extract().jsonPath();
+        assertThat(page.getString("items.find { it.text == 'the installer froze at 80%' }.screenshotKey"))
+                .isNull();
+        assertThat(page.getString("items.find { it.text == 'the installer froze at 80%' }.screenshotUrl"))
+                .isNull();
+        assertThat(page.getString("items.find { it.text == 'the wallpaper is upside down' }.screenshotKey"))
+                .isEqualTo(screenshotKey);
+        String url = page.getString("items.find { it.text == 'the wallpaper is upside down' }.screenshotUrl");
+        assertThat(url).contains("X-Amz-Expires=900");
+        // What an analyst's browser does with the link: no credentials but the signature.
+        HttpResponse<byte[]> picture = HttpClient.newHttpClient()
+                .send(HttpRequest.newBuilder(URI.create(url)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(picture.statusCode()).isEqualTo(200);
+        assertThat(picture.body()).isEqualTo(png);
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             assertThat(count("SELECT count(*) FROM ingestion.artifact WHERE vm_uuid = ?", vm))
                     .isEqualTo(1);
@@ -196,7 +230,31 @@ class AgentTopicsIT {
                 .build();
     }
 
-    private UserFeedback feedback(String text) {
+    /** A PNG's signature and some random bytes: the store and the link carry them unchanged. */
+    private static byte[] screenshot() {
+        byte[] png = new byte[4096];
+        new Random().nextBytes(png);
+        System.arraycopy(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}, 0, png, 0, 8);
+        return png;
+    }
+
+    /** Stores the picture where the agent would: in the evidence bucket, at its content key. */
+    private String store(byte[] png) throws Exception {
+        String sha256 =
+                HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(png));
+        String key = "sha256/" + sha256.substring(0, 2) + "/" + sha256;
+        MinioClient s3 = MinioClient.builder()
+                .endpoint(endpoints.s3Endpoint())
+                .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey())
+                .build();
+        s3.putObject(PutObjectArgs.builder().bucket("vigil-artifacts").object(key).stream(
+                        new ByteArrayInputStream(png), (long) png.length, -1L)
+                .contentType("image/png")
+                .build());
+        return key;
+    }
+
+    private UserFeedback feedback(String text, String screenshotKey) {
         return UserFeedback.newBuilder()
                 .setEnvelope(Envelopes.create(
                         UserFeedback.class, UserFeedback.getClassSchema(), source(), "acme", Instant.now()))
@@ -204,7 +262,7 @@ class AgentTopicsIT {
                 .setText(text)
                 .setRating(2)
                 .setCategory(FeedbackCategory.STABILITY)
-                .setScreenshotKey(null)
+                .setScreenshotKey(screenshotKey)
                 .build();
     }
 

@@ -6,6 +6,7 @@ import dev.vigil.ingestion.persistence.ArtifactRepository;
 import dev.vigil.ingestion.persistence.FeedbackRepository;
 import dev.vigil.ingestion.persistence.VmEntity;
 import dev.vigil.ingestion.persistence.VmRepository;
+import dev.vigil.ingestion.service.ScreenshotLinkService;
 import dev.vigil.problem.ProblemDto;
 import dev.vigil.problem.ProblemException;
 import dev.vigil.problem.RequestParams;
@@ -38,6 +39,7 @@ public class VmResource {
     private final AgentEventRepository events;
     private final FeedbackRepository feedback;
     private final ArtifactRepository artifacts;
+    private final ScreenshotLinkService screenshots;
     private final VmDtoMapper mapper;
 
     VmResource(
@@ -45,11 +47,13 @@ public class VmResource {
             AgentEventRepository events,
             FeedbackRepository feedback,
             ArtifactRepository artifacts,
+            ScreenshotLinkService screenshots,
             VmDtoMapper mapper) {
         this.vms = vms;
         this.events = events;
         this.feedback = feedback;
         this.artifacts = artifacts;
+        this.screenshots = screenshots;
         this.mapper = mapper;
     }
 
@@ -131,7 +135,9 @@ public class VmResource {
 
     @GET
     @Path("/{id}/feedback")
-    @Operation(summary = "Users' comments about a VM", description = "Newest first.")
+    @Operation(
+            summary = "Users' comments about a VM",
+            description = "Newest first; an attached screenshot has a short-lived link (screenshotUrl).")
     @APIResponse(responseCode = "200", description = "A page of feedback")
     @APIResponse(
             responseCode = "400",
@@ -145,7 +151,12 @@ public class VmResource {
             @PathParam("id") String id,
             @Parameter(description = "From 0, default 0") @QueryParam("page") String page,
             @Parameter(description = "1-500, default 50") @QueryParam("size") String size) {
-        return vmPage(id, PageRequest.parse(page, size, 50), feedback::countForVm, feedback::pageForVm, mapper::toDto);
+        return vmPage(
+                id,
+                PageRequest.parse(page, size, 50),
+                feedback::countForVm,
+                feedback::pageForVm,
+                f -> mapper.toDto(f, screenshots.link(f.screenshotKey)));
     }
 
     @GET

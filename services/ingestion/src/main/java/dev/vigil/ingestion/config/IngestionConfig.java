@@ -94,4 +94,8 @@ public interface IngestionConfig {
     /** Tenants this deployment serves; {@code *} accepts any. Others are dead-lettered as UNKNOWN_TENANT. */
     @WithDefault("*")
     Set<String> tenants();
+
+    /** How long a feedback's screenshot link ({@code screenshotUrl}, presigned) works after the page was read. */
+    @WithDefault("PT15M")
+    Duration screenshotLinkTtl();
 }

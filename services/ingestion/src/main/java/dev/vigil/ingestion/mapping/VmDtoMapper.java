@@ -79,13 +79,14 @@ public class VmDtoMapper {
         return new HostDto(host.hostId, host.tenant, host.agentId, host.agentVersion, host.firstSeen, host.lastSeen);
     }
 
-    public FeedbackDto toDto(FeedbackEntity feedback) {
+    public FeedbackDto toDto(FeedbackEntity feedback, String screenshotUrl) {
         return new FeedbackDto(
                 feedback.eventId,
                 feedback.text,
                 feedback.rating,
                 feedback.category,
                 feedback.screenshotKey,
+                screenshotUrl,
                 feedback.occurredAt);
     }
 
