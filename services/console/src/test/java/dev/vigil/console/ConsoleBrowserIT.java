@@ -14,6 +14,7 @@ import com.microsoft.playwright.options.FormData;
 import com.microsoft.playwright.options.RequestOptions;
 import dev.vigil.agent.Agent;
 import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.agent.feedback.FeedbackCommand;
 import dev.vigil.cli.CliException;
 import dev.vigil.cli.DispatchClient;
 import dev.vigil.cli.ReleaseUpload;
@@ -44,7 +45,8 @@ import org.libvirt.Domain;
  * The console in a real browser (Debian's Chromium driven by Playwright) against real services: a Linux guest under
  * QEMU panics, the host agent captures its evidence, ingestion and crash triage file it; an analyst signs in at
  * Keycloak, finds the bucket among the top crashes, reads the report's console text and screenshot, is refused a
- * merge, and follows the VM's timeline; an admin merges another bucket into it. Pages are saved as pictures under
+ * merge, follows the VM's timeline and sees the screenshot its user attached to feedback; an admin merges another
+ * bucket into it. Pages are saved as pictures under
  * {@code target/console-screenshots}.
  */
 @QuarkusTest
@@ -85,17 +87,18 @@ class ConsoleBrowserIT {
         // The vendor rolls the guest's release out in stages, replacing the one its beta channel offers.
         String rollout = startRollout(work);
         String hostId = "console-" + UUID.randomUUID();
-        try (Agent agent = new Agent(AgentConfig.load(Map.of(
-                        "VIGIL_AGENT_STATE_DIR", work.resolve("agent").toString(),
-                        "VIGIL_AGENT_HTTP_PORT", "0",
-                        "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers(),
-                        "VIGIL_AGENT_HYPERVISOR_URI", GuestDomain.URI,
-                        "VIGIL_AGENT_HOST_ID", hostId,
-                        "VIGIL_AGENT_TENANT", "acme",
-                        "VIGIL_AGENT_VENDOR_KEYS", ConsoleStack.dispatchKeys.agentVendorKeys(),
-                        "VIGIL_AGENT_S3_ENDPOINT", endpoints.s3Endpoint(),
-                        "VIGIL_AGENT_S3_ACCESS_KEY", endpoints.s3AccessKey(),
-                        "VIGIL_AGENT_S3_SECRET_KEY", endpoints.s3SecretKey())));
+        AgentConfig agentConfig = AgentConfig.load(Map.of(
+                "VIGIL_AGENT_STATE_DIR", work.resolve("agent").toString(),
+                "VIGIL_AGENT_HTTP_PORT", "0",
+                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers(),
+                "VIGIL_AGENT_HYPERVISOR_URI", GuestDomain.URI,
+                "VIGIL_AGENT_HOST_ID", hostId,
+                "VIGIL_AGENT_TENANT", "acme",
+                "VIGIL_AGENT_VENDOR_KEYS", ConsoleStack.dispatchKeys.agentVendorKeys(),
+                "VIGIL_AGENT_S3_ENDPOINT", endpoints.s3Endpoint(),
+                "VIGIL_AGENT_S3_ACCESS_KEY", endpoints.s3AccessKey(),
+                "VIGIL_AGENT_S3_SECRET_KEY", endpoints.s3SecretKey()));
+        try (Agent agent = new Agent(agentConfig);
                 Playwright playwright = Playwright.create();
                 Browser browser = playwright.chromium().launch(chromium())) {
             agent.start();
@@ -196,6 +199,25 @@ class ConsoleBrowserIT {
             assertThat(page.locator("#commands tbody tr").first()).containsText("otto@vendor.example");
             assertThat(page.locator("#commands tbody tr").first()).containsText("reported ");
             picture(page, "vm-timeline");
+
+            // The VM's user sends feedback with a screenshot: the analyst sees the picture on the VM's page.
+            FeedbackCommand.run(
+                    new String[] {"--vm", vmUuid, "the screen froze after the panic", "--screenshot"},
+                    agentConfig,
+                    "test");
+            await().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofSeconds(1))
+                    .until(() -> {
+                        page.reload();
+                        return page.locator("#feedback img.feedback-screenshot").count() > 0
+                                && ((Number) page.evalOnSelector(
+                                                        "#feedback img.feedback-screenshot",
+                                                        "img => img.complete ? img.naturalWidth : 0"))
+                                                .intValue()
+                                        > 0;
+                    });
+            assertThat(page.locator("#feedback")).containsText("the screen froze after the panic");
+            picture(page, "vm-feedback");
 
             // Release health of the guest's release.
             page.navigate(base + "/releases");

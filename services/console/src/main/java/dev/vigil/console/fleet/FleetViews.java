@@ -32,8 +32,15 @@ public final class FleetViews {
             Instant occurredAt,
             JsonNode summary) {}
 
+    /** A user's comment; {@code screenshotUrl} is a short-lived link to the attached picture, or null. */
     public record Feedback(
-            String eventId, String text, Integer rating, String category, String screenshotKey, Instant occurredAt) {}
+            String eventId,
+            String text,
+            Integer rating,
+            String category,
+            String screenshotKey,
+            String screenshotUrl,
+            Instant occurredAt) {}
 
     public record Incident(
             String id,
