@@ -128,6 +128,23 @@ public final class ArtifactStage {
         }
     }
 
+    /**
+     * Sets aside a ticket whose staged file is gone, so that it no longer holds up the artifacts after it: renamed
+     * {@code .orphaned} beside where its file was, for the operator.
+     */
+    public void setAside(StagedArtifact artifact) throws IOException {
+        Path ticket = dir.resolve(safe(artifact.incidentId())).resolve(artifact.ticketName());
+        Files.move(
+                ticket,
+                ticket.resolveSibling(artifact.ticketName() + ".orphaned"),
+                StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** Whether the artifact's file (or the encrypted form made from it) is still staged. */
+    public boolean staged(StagedArtifact artifact) {
+        return Files.exists(blob(artifact)) || Files.exists(derived(artifact, ".sealed"));
+    }
+
     private List<Path> incidents() throws IOException {
         try (Stream<Path> entries = Files.list(dir)) {
             return entries.filter(Files::isDirectory)

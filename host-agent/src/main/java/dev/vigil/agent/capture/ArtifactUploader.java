@@ -118,6 +118,15 @@ public final class ArtifactUploader implements AutoCloseable {
                     if (!running) {
                         return;
                     }
+                    if (!stage.staged(artifact)) {
+                        // Nothing can ever be uploaded for it; the artifacts after it must not wait on it.
+                        stage.setAside(artifact);
+                        LOG.log(
+                                System.Logger.Level.ERROR,
+                                "the staged file of " + artifact.kind() + " of " + artifact.incidentId()
+                                        + " is gone: its ticket is set aside as .orphaned");
+                        continue;
+                    }
                     deliver(artifact);
                 }
             } catch (IOException | RuntimeException e) {

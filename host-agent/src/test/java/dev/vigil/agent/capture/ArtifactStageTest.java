@@ -37,6 +37,23 @@ class ArtifactStageTest {
     }
 
     @Test
+    void aTicketWhoseFileIsGoneIsSetAsideAndNoLongerPending() throws Exception {
+        ArtifactStage stage = new ArtifactStage(dir, 1 << 20);
+        StagedArtifact screenshot = artifact("SCREENSHOT");
+        StagedArtifact console = artifact("CONSOLE_TEXT");
+        Path work = stage.newWorkDir("incident-1");
+        stage.commit(screenshot, Files.writeString(work.resolve("screen.png"), "png bytes"));
+        stage.commit(console, Files.writeString(work.resolve("console.txt"), "login:"));
+        Files.delete(stage.blob(screenshot));
+
+        assertThat(stage.staged(screenshot)).isFalse();
+        assertThat(stage.staged(console)).isTrue();
+        stage.setAside(screenshot);
+        assertThat(stage.pending()).containsExactly(console);
+        assertThat(dir.resolve("incident-1/screenshot.json.orphaned")).exists();
+    }
+
+    @Test
     void aTicketStagedByAnEarlierAgentIsAnIncidentsEvidence() throws Exception {
         Files.createDirectories(dir.resolve("incident-1"));
         Files.writeString(dir.resolve("incident-1/console_text.blob"), "login:");
