@@ -198,7 +198,6 @@ class ConsoleBrowserIT {
             assertThat(page.locator("#commands tbody tr").first()).containsText("REPORT");
             assertThat(page.locator("#commands tbody tr").first()).containsText("otto@vendor.example");
             assertThat(page.locator("#commands tbody tr").first()).containsText("reported ");
-            picture(page, "vm-timeline");
 
             // The VM's user sends feedback with a screenshot: the analyst sees the picture on the VM's page.
             FeedbackCommand.run(
@@ -217,7 +216,7 @@ class ConsoleBrowserIT {
                                         > 0;
                     });
             assertThat(page.locator("#feedback")).containsText("the screen froze after the panic");
-            picture(page, "vm-feedback");
+            picture(page, "vm-timeline");
 
             // Release health of the guest's release.
             page.navigate(base + "/releases");
