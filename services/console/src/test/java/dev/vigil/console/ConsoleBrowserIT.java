@@ -224,7 +224,10 @@ class ConsoleBrowserIT {
                     .click();
             assertThat(page.locator("h1")).hasText("TinyLinux 6.1-it");
             assertThat(page.locator("#release-reports")).not().hasText("0");
-            // The rollout, its stages and the decisions of its gate, read from dispatch.
+            // Where dispatch offers it, the rollout, its stages and the decisions of its gate.
+            assertThat(page.locator("#release-channel")).containsText("beta");
+            assertThat(page.locator("#release-channel")).containsText("PUBLISHED");
+            assertThat(page.locator("#release-notes")).containsText("by otto@vendor.example");
             assertThat(page.locator("#rollouts .rollout")).hasCount(1);
             assertThat(page.locator("#rollouts")).containsText("6.0 → 6.1-it");
             assertThat(page.locator("#rollouts ol.stages li")).hasText(new String[] {"10%", "50%", "100%"});

@@ -1,6 +1,7 @@
 package dev.vigil.console.dispatch;
 
 import dev.vigil.console.dispatch.DispatchViews.Command;
+import dev.vigil.console.dispatch.DispatchViews.Release;
 import dev.vigil.console.dispatch.DispatchViews.Rollout;
 import dev.vigil.console.web.SignedInUser;
 import jakarta.ws.rs.GET;
@@ -19,6 +20,11 @@ import org.eclipse.microprofile.rest.client.inject.RegisterRestClient;
 @Path("/api/v1")
 @Produces(MediaType.APPLICATION_JSON)
 public interface DispatchApi {
+
+    /** A release of a product. */
+    @GET
+    @Path("/products/{product}/releases/{release}")
+    Release release(@PathParam("product") String product, @PathParam("release") String release);
 
     /** A product's rollouts, newest first, without their decisions. */
     @GET

@@ -9,6 +9,16 @@ public final class DispatchViews {
 
     private DispatchViews() {}
 
+    /** A release as dispatch holds it: the channel it is published to, and its state. */
+    public record Release(
+            String product,
+            String release,
+            String channel,
+            String state,
+            String notes,
+            String publishedBy,
+            Instant publishedAt) {}
+
     /** A staged rollout of a release to a channel; {@code decisions} only in the detail. */
     public record Rollout(
             String id,

@@ -25,9 +25,11 @@ public record Partial<T>(T value, String unavailable) {
             LOG.warnf("%s answered %d for a part of a page", name, status);
             return new Partial<>(
                     null,
-                    status == 403
-                            ? name + " does not show this to you."
-                            : name + " answered " + status + "; this part is left out.");
+                    switch (status) {
+                        case 403 -> name + " does not show this to you.";
+                        case 404 -> name + " has nothing on this.";
+                        default -> name + " answered " + status + "; this part is left out.";
+                    });
         } catch (ProcessingException e) {
             LOG.warnf("%s is unreachable for a part of a page: %s", name, e.getMessage());
             return new Partial<>(null, name + " is unreachable just now; this part is left out.");

@@ -3,6 +3,7 @@ package dev.vigil.console.web;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vigil.console.dispatch.DispatchApi;
+import dev.vigil.console.dispatch.DispatchViews.Release;
 import dev.vigil.console.dispatch.DispatchViews.Rollout;
 import dev.vigil.console.triage.TriageApi;
 import dev.vigil.console.triage.TriageViews.ReleaseHealth;
@@ -34,7 +35,11 @@ public class ReleasePages {
         static native TemplateInstance releases(List<ReleaseSummary> releases);
 
         static native TemplateInstance health(
-                ReleaseHealth health, Double hoursPerCrash, String chart, Partial<List<Rollout>> rollouts);
+                ReleaseHealth health,
+                Double hoursPerCrash,
+                String chart,
+                Partial<Release> delivery,
+                Partial<List<Rollout>> rollouts);
     }
 
     /** Rollouts of one product that dispatch is asked for, newest first. */
@@ -83,6 +88,7 @@ public class ReleasePages {
                     health,
                     perCrash,
                     json.writeValueAsString(chart).replace("</", "<\\/"),
+                    Partial.of("Dispatch", () -> dispatch.release(product, release)),
                     Partial.of("Dispatch", () -> rollouts(product, release)));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);

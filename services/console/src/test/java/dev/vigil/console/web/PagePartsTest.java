@@ -87,6 +87,11 @@ class PagePartsTest {
                         .unavailable())
                 .isEqualTo("Dispatch does not show this to you.");
         assertThat(Partial.of("Dispatch", () -> {
+                            throw new jakarta.ws.rs.NotFoundException();
+                        })
+                        .unavailable())
+                .isEqualTo("Dispatch has nothing on this.");
+        assertThat(Partial.of("Dispatch", () -> {
                             throw new jakarta.ws.rs.ServiceUnavailableException();
                         })
                         .unavailable())
