@@ -12,6 +12,7 @@ import dev.vigil.schemas.TopicCatalog;
 import dev.vigil.schemas.agent.UserFeedback;
 import dev.vigil.schemas.common.ArtifactKind;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,6 +38,12 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 public final class FeedbackInbox implements AutoCloseable {
 
     static final String SUFFIX = ".feedback";
+    /**
+     * The most a record may weigh: {@code vigil-agent feedback} writes at most 4,000 characters of text (16,000
+     * bytes of UTF-8) and a few ids. Another process may write the inbox; a larger file is never read whole.
+     */
+    static final int MAX_RECORD_BYTES = 64 * 1024;
+
     private static final String SCREENSHOT_KEY = "sha256/([0-9a-f]{2})/\\1[0-9a-f]{62}";
     private static final Duration FALLBACK_POLL = Duration.ofSeconds(5);
     private static final System.Logger LOG = System.getLogger(FeedbackInbox.class.getName());
@@ -111,7 +118,10 @@ public final class FeedbackInbox implements AutoCloseable {
         int taken = 0;
         for (Path file : files) {
             try {
-                byte[] bytes = Files.readAllBytes(file);
+                byte[] bytes = head(file);
+                if (bytes.length > MAX_RECORD_BYTES) {
+                    throw new IllegalArgumentException("over the " + MAX_RECORD_BYTES + " bytes a record may have");
+                }
                 UserFeedback feedback = EventCodec.of(UserFeedback.class).decode(bytes);
                 if (feedback.getScreenshotKey() != null && stage == null) {
                     feedback = withoutScreenshot(feedback);
@@ -216,6 +226,13 @@ public final class FeedbackInbox implements AutoCloseable {
             thread.join(10_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The file's first bytes, one more than a record may have: enough to tell that it is too large. */
+    private static byte[] head(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            return in.readNBytes(MAX_RECORD_BYTES + 1);
         }
     }
 

@@ -146,6 +146,33 @@ class FeedbackIT {
     }
 
     @Test
+    void anOversizedOrUndecodableFileInTheInboxIsSetAsideAndTheRecordsAfterItArePublished(Endpoints endpoints)
+            throws Exception {
+        Path state = Files.createTempDirectory("vigil-agent-");
+        AgentConfig config = config(endpoints, state, null);
+        Path inbox = Files.createDirectories(Agent.inboxDir(config));
+        // Written by another process: names sort first, so the agent meets them before the real record.
+        Path huge = inbox.resolve("0-huge" + FeedbackInbox.SUFFIX);
+        try (var file = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+            // Sparse, and larger than any array: read whole, it would take the inbox's thread down with it.
+            file.setLength(4L << 30);
+        }
+        Path garbage = Files.write(inbox.resolve("1-garbage" + FeedbackInbox.SUFFIX), new byte[] {1, 2, 3});
+        try (Agent agent = new Agent(config);
+                TopicReader<UserFeedback> reader =
+                        new TopicReader<>(endpoints, TopicCatalog.AGENT_FEEDBACK, UserFeedback.class)) {
+            agent.start();
+            String eventId = FeedbackCommand.run(new String[] {"--vm", "test", "still works"}, config, "test");
+
+            assertThat(published(reader, eventId).getText()).isEqualTo("still works");
+            assertThat(huge.resolveSibling(huge.getFileName() + ".rejected")).exists();
+            assertThat(garbage.resolveSibling(garbage.getFileName() + ".rejected"))
+                    .exists();
+            assertThat(huge).doesNotExist();
+        }
+    }
+
+    @Test
     void refusesBadInputWithMessagesThatSayWhy() throws Exception {
         AgentConfig config = AgentConfig.load(Map.of(
                 "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
