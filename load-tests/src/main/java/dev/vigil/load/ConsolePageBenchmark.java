@@ -36,7 +36,8 @@ import java.util.regex.Pattern;
  * the devstack; Keycloak as the identity provider; an analyst signed in through the authorization code flow as a
  * browser is. Each shape of the page (whole fleet over 7 days, one release over 7 days, one release over 30 days) is
  * fetched after 20 warm-up requests; the baseline in the same run is crash triage's own top-buckets API for the same
- * shape, called with the analyst's token. Times are the client's on the loopback: the page's server time and little
+ * shape, called with the analyst's token. The Release health list ({@code /releases}) is a fourth shape, against
+ * triage's list of releases. Times are the client's on the loopback: the page's server time and little
  * else (the page is about 30 KiB).
  *
  * <p>Usage: {@code load-tests/run ConsolePageBenchmark [reports (1000000)] [requests (200)]}
@@ -102,32 +103,40 @@ public final class ConsolePageBenchmark {
                 String release = URLEncoder.encode("Product1|r3", StandardCharsets.UTF_8);
                 Map<String, long[]> pages = new LinkedHashMap<>();
                 Map<String, long[]> apis = new LinkedHashMap<>();
-                pages.put("whole fleet, 7 days", time(browser, consoleUrl + "/", null, requests));
+                pages.put("whole fleet, 7 days", time(browser, consoleUrl + "/", null, requests, "title "));
                 apis.put(
                         "whole fleet, 7 days",
-                        time(api, triageUrl + "/api/v1/buckets?from=" + weekAgo, token, requests));
-                pages.put("one release, 7 days", time(browser, consoleUrl + "/?release=" + release, null, requests));
+                        time(api, triageUrl + "/api/v1/buckets?from=" + weekAgo, token, requests, "title "));
+                pages.put(
+                        "one release, 7 days",
+                        time(browser, consoleUrl + "/?release=" + release, null, requests, "title "));
                 apis.put(
                         "one release, 7 days",
                         time(
                                 api,
                                 triageUrl + "/api/v1/buckets?product=Product1&release=r3&from=" + weekAgo,
                                 token,
-                                requests));
+                                requests,
+                                "title "));
                 pages.put(
                         "one release, 30 days",
-                        time(browser, consoleUrl + "/?days=30&release=" + release, null, requests));
+                        time(browser, consoleUrl + "/?days=30&release=" + release, null, requests, "title "));
                 apis.put(
                         "one release, 30 days",
                         time(
                                 api,
                                 triageUrl + "/api/v1/buckets?product=Product1&release=r3&from=" + monthAgo,
                                 token,
-                                requests));
+                                requests,
+                                "title "));
+                // The release health list: every release with reports in 90 days, the page and triage's list.
+                pages.put(
+                        "release list, 90 days", time(browser, consoleUrl + "/releases", null, requests, "release=r3"));
+                apis.put("release list, 90 days", time(api, triageUrl + "/api/v1/releases", token, requests, "\"r3\""));
                 System.out.printf(
                         "%,d reports in 5,000 buckets; %d requests per shape after %d warm-up%n",
                         reports, requests, WARMUP);
-                System.out.println("| top crashes page | page p50 / p95 / p99 (ms) | triage API p50 / p95 / p99 (ms)"
+                System.out.println("| console page | page p50 / p95 / p99 (ms) | triage API p50 / p95 / p99 (ms)"
                         + " | page p95 / API p95 |");
                 System.out.println("|---|---|---|---|");
                 for (String shape : pages.keySet()) {
@@ -167,7 +176,9 @@ public final class ConsolePageBenchmark {
         }
     }
 
-    private static long[] time(HttpClient client, String url, String token, int requests) throws Exception {
+    /** Times {@code requests} GETs of {@code url}, each of which must answer 200 with {@code expected} in it. */
+    private static long[] time(HttpClient client, String url, String token, int requests, String expected)
+            throws Exception {
         HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30));
         if (token != null) {
             builder.header("Authorization", "Bearer " + token);
@@ -178,7 +189,7 @@ public final class ConsolePageBenchmark {
             long start = System.nanoTime();
             HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
             long took = System.nanoTime() - start;
-            if (response.statusCode() != 200 || !response.body().contains("title ")) {
+            if (response.statusCode() != 200 || !response.body().contains(expected)) {
                 throw new IllegalStateException(url + " answered " + response.statusCode() + ": "
                         + response.body()
                                 .substring(0, Math.min(300, response.body().length())));

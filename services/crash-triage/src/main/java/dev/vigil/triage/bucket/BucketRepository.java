@@ -821,10 +821,13 @@ public class BucketRepository {
      * roll-ups per release; reports with neither a product nor a release are left out.
      */
     static List<ReleaseRow> releases(Connection c, LocalDate from, LocalDate to) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT t.product, t.release, sum(t.reports),"
-                + " count(DISTINCT t.bucket_id), min(t.first_at), max(t.last_at) FROM release_tally t"
+        // Per bucket first, then per release: two hash aggregates instead of count(DISTINCT), which sorts every row.
+        try (PreparedStatement s = c.prepareStatement("SELECT product, release, sum(reports), count(*), min(first_at),"
+                + " max(last_at) FROM (SELECT t.product, t.release, t.bucket_id, sum(t.reports) AS reports,"
+                + " min(t.first_at) AS first_at, max(t.last_at) AS last_at FROM release_tally t"
                 + " WHERE t.grain = 'd' AND t.period >= ? AND t.period < ? AND (t.product <> '' OR t.release <> '')"
-                + " GROUP BY t.product, t.release ORDER BY max(t.last_at) DESC, t.product, t.release")) {
+                + " GROUP BY t.product, t.release, t.bucket_id) per_bucket"
+                + " GROUP BY product, release ORDER BY max(last_at) DESC, product, release")) {
             s.setTimestamp(1, dayStart(from));
             s.setTimestamp(2, dayStart(to));
             List<ReleaseRow> rows = new ArrayList<>();
