@@ -6,7 +6,6 @@ import dev.vigil.ingestion.persistence.ArtifactRepository;
 import dev.vigil.ingestion.persistence.FeedbackRepository;
 import dev.vigil.ingestion.persistence.VmEntity;
 import dev.vigil.ingestion.persistence.VmRepository;
-import dev.vigil.ingestion.service.ScreenshotLinkService;
 import dev.vigil.problem.ProblemDto;
 import dev.vigil.problem.ProblemException;
 import dev.vigil.problem.RequestParams;
@@ -39,7 +38,6 @@ public class VmResource {
     private final AgentEventRepository events;
     private final FeedbackRepository feedback;
     private final ArtifactRepository artifacts;
-    private final ScreenshotLinkService screenshots;
     private final VmDtoMapper mapper;
 
     VmResource(
@@ -47,13 +45,11 @@ public class VmResource {
             AgentEventRepository events,
             FeedbackRepository feedback,
             ArtifactRepository artifacts,
-            ScreenshotLinkService screenshots,
             VmDtoMapper mapper) {
         this.vms = vms;
         this.events = events;
         this.feedback = feedback;
         this.artifacts = artifacts;
-        this.screenshots = screenshots;
         this.mapper = mapper;
     }
 
@@ -151,12 +147,7 @@ public class VmResource {
             @PathParam("id") String id,
             @Parameter(description = "From 0, default 0") @QueryParam("page") String page,
             @Parameter(description = "1-500, default 50") @QueryParam("size") String size) {
-        return vmPage(
-                id,
-                PageRequest.parse(page, size, 50),
-                feedback::countForVm,
-                feedback::pageForVm,
-                f -> mapper.toDto(f, screenshots.link(f.screenshotKey)));
+        return vmPage(id, PageRequest.parse(page, size, 50), feedback::countForVm, feedback::pageForVm, mapper::toDto);
     }
 
     @GET

@@ -15,6 +15,7 @@ import dev.vigil.ingestion.persistence.FeedbackEntity;
 import dev.vigil.ingestion.persistence.HostEntity;
 import dev.vigil.ingestion.persistence.IncidentEntity;
 import dev.vigil.ingestion.persistence.VmEntity;
+import dev.vigil.ingestion.service.ScreenshotLinkService;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 
@@ -23,6 +24,12 @@ import java.util.List;
 public class VmDtoMapper {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final ScreenshotLinkService screenshots;
+
+    VmDtoMapper(ScreenshotLinkService screenshots) {
+        this.screenshots = screenshots;
+    }
 
     public VmDto toDto(VmEntity vm) {
         return new VmDto(
@@ -79,14 +86,15 @@ public class VmDtoMapper {
         return new HostDto(host.hostId, host.tenant, host.agentId, host.agentVersion, host.firstSeen, host.lastSeen);
     }
 
-    public FeedbackDto toDto(FeedbackEntity feedback, String screenshotUrl) {
+    /** A user's comment, with a short-lived link to its screenshot. */
+    public FeedbackDto toDto(FeedbackEntity feedback) {
         return new FeedbackDto(
                 feedback.eventId,
                 feedback.text,
                 feedback.rating,
                 feedback.category,
                 feedback.screenshotKey,
-                screenshotUrl,
+                screenshots.link(feedback.screenshotKey),
                 feedback.occurredAt);
     }
 
