@@ -4,25 +4,17 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
-/** What the console reads of dispatch's answers. */
+/** What the console shows of dispatch's answers (the rest of each answer is not read). */
 public final class DispatchViews {
 
     private DispatchViews() {}
 
     /** A release as dispatch holds it: the channel it is published to, and its state. */
-    public record Release(
-            String product,
-            String release,
-            String channel,
-            String state,
-            String notes,
-            String publishedBy,
-            Instant publishedAt) {}
+    public record Release(String channel, String state, String notes, String publishedBy, Instant publishedAt) {}
 
     /** A staged rollout of a release to a channel; {@code decisions} only in the detail. */
     public record Rollout(
             String id,
-            String product,
             String release,
             String previousRelease,
             String channel,
@@ -37,8 +29,6 @@ public final class DispatchViews {
             boolean rollbackOnHalt,
             String createdBy,
             Instant createdAt,
-            Instant stageStartedAt,
-            Instant updatedAt,
             List<Decision> decisions) {
 
         /** Whether {@code percent} is a stage already reached. */
@@ -47,34 +37,18 @@ public final class DispatchViews {
         }
     }
 
-    /** A decision of the rollout's gate or of an operator, and the release health it was taken on. */
+    /** A decision of the rollout's gate or of an operator, and why it was taken. */
     public record Decision(
-            String kind,
-            int stage,
-            int percent,
-            int hosts,
-            String decidedBy,
-            String reason,
-            Map<String, Object> health,
-            Instant decidedAt,
-            Instant publishedAt) {}
+            String kind, int stage, int percent, int hosts, String decidedBy, String reason, Instant decidedAt) {}
 
     /** A signed command to an agent and what became of it. */
     public record Command(
-            String id,
-            String hostId,
-            String vmUuid,
             String action,
             Map<String, String> arguments,
-            long sequence,
             String state,
             String origin,
-            String rolloutId,
             String issuedBy,
             Instant issuedAt,
-            Instant expiresAt,
-            Instant deliveredAt,
-            Instant acknowledgedAt,
             Instant completedAt,
             String refusal,
             String message) {}
