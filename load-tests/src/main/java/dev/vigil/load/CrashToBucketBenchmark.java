@@ -8,16 +8,15 @@ import dev.vigil.devstack.Domains;
 import dev.vigil.devstack.Endpoints;
 import dev.vigil.devstack.GuestDomain;
 import dev.vigil.devstack.ServiceProcess;
+import dev.vigil.devstack.StaffTokens;
 import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.TopicCatalog;
 import dev.vigil.schemas.agent.AgentEvent;
 import dev.vigil.schemas.agent.ArtifactManifest;
 import dev.vigil.schemas.agent.Crash;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyPairGenerator;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -25,7 +24,6 @@ import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -89,8 +87,15 @@ public final class CrashToBucketBenchmark {
             Endpoints endpoints = stack.endpoints();
             int ingestionPort = freePort();
             int triagePort = freePort();
+            // Both services trust this run's key; triage reads ingestion's uptime ledger with a token signed by it.
+            StaffTokens keys = StaffTokens.in(work.resolve("jwt"));
+            String verify = keys.publicKey().toUri().toString();
             try (ServiceProcess ingestion = ServiceProcess.start(
-                            INGESTION, endpoints, ingestionPort, Map.of(), work.resolve("ingestion.log"));
+                            INGESTION,
+                            endpoints,
+                            ingestionPort,
+                            Map.of("mp.jwt.verify.publickey.location", verify),
+                            work.resolve("ingestion.log"));
                     ServiceProcess triage = ServiceProcess.start(
                             TRIAGE,
                             endpoints,
@@ -99,7 +104,9 @@ public final class CrashToBucketBenchmark {
                                     "vigil.triage.uptime-url",
                                     "http://127.0.0.1:" + ingestionPort,
                                     "mp.jwt.verify.publickey.location",
-                                    publicKey(work).toUri().toString()),
+                                    verify,
+                                    "vigil.service-auth.token",
+                                    keys.token("vigil-crash-triage", List.of("analyst"), Duration.ofHours(12))),
                             work.resolve("triage.log"))) {
                 ingestion.awaitReady("http://127.0.0.1:" + ingestionPort, Duration.ofSeconds(120));
                 // Ready means migrated and connected; the warm-up crash absorbs its consumer group's first join.
@@ -232,21 +239,6 @@ public final class CrashToBucketBenchmark {
                 sorted[sorted.length / 2],
                 sorted[Math.min(sorted.length - 1, (int) Math.ceil(sorted.length * 0.9) - 1)],
                 sorted[sorted.length - 1]);
-    }
-
-    /** Triage verifies analysts' tokens with a public key; this run makes one (nobody signs with it here). */
-    private static Path publicKey(Path work) throws Exception {
-        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-        generator.initialize(2048);
-        byte[] der = generator.generateKeyPair().getPublic().getEncoded();
-        Path file = work.resolve("jwt-public.pem");
-        Files.writeString(
-                file,
-                "-----BEGIN PUBLIC KEY-----\n"
-                        + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
-                                .encodeToString(der)
-                        + "\n-----END PUBLIC KEY-----\n");
-        return file;
     }
 
     private static int freePort() throws Exception {

@@ -97,14 +97,16 @@ public final class AgentFleet {
 
     /**
      * Waits until ingestion (at {@code ingestionUrl}) lists every VM as running. Starts are keyed by VM and heartbeats
-     * by host, so they travel on different partitions: heartbeats read before a VM's start credit it nothing.
+     * by host, so they travel on different partitions: heartbeats read before a VM's start credit it nothing. {@code
+     * token} is a bearer token with a role that reads ingestion's API.
      */
-    public AgentFleet awaitRunning(String ingestionUrl, Duration timeout) {
+    public AgentFleet awaitRunning(String ingestionUrl, String token, Duration timeout) {
         HttpClient http =
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         long deadline = System.nanoTime() + timeout.toNanos();
         for (VmRef vm : vms) {
             HttpRequest request = HttpRequest.newBuilder(URI.create(ingestionUrl + "/api/v1/vms/" + vm.getUuid()))
+                    .header("Authorization", "Bearer " + token)
                     .timeout(Duration.ofSeconds(5))
                     .build();
             while (true) {
@@ -134,7 +136,7 @@ public final class AgentFleet {
      * A release's VM-hours in ingestion's uptime ledger over the last 365 days. Crash events must wait until the
      * heartbeats dated before them are in: a VM's crash read first would stop its clock early.
      */
-    public static double vmHours(String ingestionUrl, String product, String release) {
+    public static double vmHours(String ingestionUrl, String token, String product, String release) {
         LocalDate today = LocalDate.now(ZoneOffset.UTC);
         URI uri = URI.create(ingestionUrl + "/api/v1/fleet/uptime?from=" + today.minusDays(365) + "&to=" + today
                 + "&product=" + URLEncoder.encode(product, StandardCharsets.UTF_8) + "&release="
@@ -143,6 +145,7 @@ public final class AgentFleet {
             HttpResponse<String> response = HttpClient.newHttpClient()
                     .send(
                             HttpRequest.newBuilder(uri)
+                                    .header("Authorization", "Bearer " + token)
                                     .timeout(Duration.ofSeconds(10))
                                     .build(),
                             HttpResponse.BodyHandlers.ofString());
@@ -166,10 +169,10 @@ public final class AgentFleet {
 
     /** Waits until ingestion's ledger holds at least {@code hours} for the release; returns what it holds. */
     public static double awaitVmHours(
-            String ingestionUrl, String product, String release, double hours, Duration timeout) {
+            String ingestionUrl, String token, String product, String release, double hours, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
-            double held = vmHours(ingestionUrl, product, release);
+            double held = vmHours(ingestionUrl, token, product, release);
             if (held >= hours) {
                 return held;
             }

@@ -52,7 +52,7 @@ public final class DispatchKeys {
 
     /**
      * Dispatch's configuration: its keys, the identity provider it trusts, ingestion's inventory, its own address, and
-     * crash triage for its rollouts' release health (read with an analyst's token).
+     * crash triage for its rollouts' release health, and its client-credential client for calling both.
      */
     public Map<String, String> config(
             IdentityProvider identity, String ingestionUrl, String publicUrl, String triageUrl) {
@@ -64,7 +64,7 @@ public final class DispatchKeys {
         config.put("vigil.dispatch.ingestion-url", ingestionUrl);
         config.put("vigil.dispatch.enrolment.public-url", publicUrl);
         config.put("vigil.dispatch.rollouts.triage-url", triageUrl);
-        config.put("vigil.dispatch.rollouts.triage-token", identity.token("analyst"));
+        config.putAll(identity.serviceClient(IdentityProvider.DISPATCH_CLIENT));
         return config;
     }
 

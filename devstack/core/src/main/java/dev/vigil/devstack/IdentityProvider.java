@@ -32,7 +32,9 @@ import java.util.zip.ZipFile;
  * {@code org.keycloak:keycloak-quarkus-dist}) for the local run and the console's browser tests. It serves the
  * {@code vigil} realm: the roles Vigil's services check ({@code analyst}, {@code admin}, {@code operator}), one demo
  * user per role whose passwords are made on first start and kept in {@code demo-users.properties} (never in the
- * repository), the console's confidential client and a public command-line client with the password grant. Tokens
+ * repository), the console's confidential client, a public command-line client with the password grant, and a
+ * confidential client per service that calls another (the client-credentials grant, secrets made like the passwords,
+ * service accounts with the analyst role). Tokens
  * carry the roles in {@code groups} and the user's e-mail in {@code upn}, as the services read them.
  */
 public final class IdentityProvider implements AutoCloseable {
@@ -40,6 +42,12 @@ public final class IdentityProvider implements AutoCloseable {
     public static final String REALM = "vigil";
     public static final String CONSOLE_CLIENT = "vigil-console";
     public static final String CLI_CLIENT = "vigil-cli";
+    /** Dispatch's service account: reads ingestion's inventory and crash triage's release health. */
+    public static final String DISPATCH_CLIENT = "vigil-dispatch";
+    /** Crash triage's service account: reads ingestion's uptime ledger. */
+    public static final String TRIAGE_CLIENT = "vigil-crash-triage";
+    /** The services' own clients (the client-credentials grant; their accounts have the analyst role). */
+    public static final List<String> SERVICE_CLIENTS = List.of(DISPATCH_CLIENT, TRIAGE_CLIENT);
     /** The demo users, each named after its role. */
     public static final List<String> DEMO_USERS = List.of("analyst", "admin", "operator");
 
@@ -127,9 +135,32 @@ public final class IdentityProvider implements AutoCloseable {
 
     /** The settings a Vigil service needs to trust this provider's tokens. */
     public Map<String, String> verification() {
+        return verification(url);
+    }
+
+    /**
+     * The settings a Vigil service needs to trust the tokens of the provider that is (or will be) at {@code url}: the
+     * keys are fetched when the first token arrives, so a service may start before the provider.
+     */
+    public static Map<String, String> verification(String url) {
         Map<String, String> config = new LinkedHashMap<>();
-        config.put("mp.jwt.verify.publickey.location", jwksUrl());
-        config.put("mp.jwt.verify.issuer", issuer());
+        String issuer = url + "/realms/" + REALM;
+        config.put("mp.jwt.verify.publickey.location", issuer + "/protocol/openid-connect/certs");
+        config.put("mp.jwt.verify.issuer", issuer);
+        return config;
+    }
+
+    /** The settings a service needs to call others with client-credential tokens of its {@code clientId}. */
+    public Map<String, String> serviceClient(String clientId) {
+        String secret = secrets.getProperty("client." + clientId + ".secret");
+        if (secret == null) {
+            throw new DevstackException("no service client " + clientId + "; they are " + SERVICE_CLIENTS);
+        }
+        Map<String, String> config = new LinkedHashMap<>();
+        config.put("quarkus.oidc-client.auth-server-url", issuer());
+        config.put("quarkus.oidc-client.client-id", clientId);
+        config.put("quarkus.oidc-client.credentials.secret", secret);
+        config.put("quarkus.oidc-client.grant.type", "client");
         return config;
     }
 
@@ -257,16 +288,21 @@ public final class IdentityProvider implements AutoCloseable {
             try (var in = Files.newBufferedReader(file)) {
                 secrets.load(in);
             }
-            return secrets;
+            if (SERVICE_CLIENTS.stream().allMatch(c -> secrets.containsKey("client." + c + ".secret"))) {
+                return secrets;
+            }
         }
         for (String user : DEMO_USERS) {
-            secrets.setProperty("password." + user, random(12));
+            secrets.putIfAbsent("password." + user, random(12));
         }
-        secrets.setProperty("console.secret", random(32));
+        secrets.putIfAbsent("console.secret", random(32));
+        for (String client : SERVICE_CLIENTS) {
+            secrets.putIfAbsent("client." + client + ".secret", random(32));
+        }
         Files.writeString(file, "");
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         try (var out = Files.newBufferedWriter(file)) {
-            secrets.store(out, "Vigil's demo users and console client secret for this work directory");
+            secrets.store(out, "Vigil's demo users and client secrets for this work directory");
         }
         return secrets;
     }

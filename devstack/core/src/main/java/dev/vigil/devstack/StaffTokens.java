@@ -38,6 +38,25 @@ public final class StaffTokens {
         this.privateKey = privateKey;
     }
 
+    private static StaffTokens ephemeral;
+
+    /** A key pair of this JVM's own, in a temporary directory removed at exit: for tests. */
+    public static synchronized StaffTokens ephemeral() {
+        if (ephemeral == null) {
+            try {
+                Path dir = Files.createTempDirectory("vigil-staff-jwt-");
+                ephemeral = in(dir);
+                for (Path file :
+                        List.of(dir, dir.resolve("staff-jwt-public.pem"), dir.resolve("staff-jwt-private.pem"))) {
+                    file.toFile().deleteOnExit();
+                }
+            } catch (IOException e) {
+                throw new DevstackException("a temporary directory for test token keys: " + e.getMessage(), e);
+            }
+        }
+        return ephemeral;
+    }
+
     /** The key pair kept in {@code dir}, made there on first use. */
     public static StaffTokens in(Path dir) {
         try {

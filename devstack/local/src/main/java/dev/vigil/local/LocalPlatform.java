@@ -129,8 +129,13 @@ public final class LocalPlatform {
                 () -> IdentityProvider.start(keycloak, workDir.resolve("identity"), idpPort, Duration.ofSeconds(240)));
         out.println("starting ingestion (log: " + workDir.resolve("logs/ingestion.log") + ") ...");
         String baseUrl = "http://127.0.0.1:" + httpPort;
+        // Ingestion starts beside Keycloak: it fetches the provider's keys when the first token arrives.
         ServiceProcess ingestion = ServiceProcess.start(
-                ingestionApp, endpoints, httpPort, Map.of(), workDir.resolve("logs/ingestion.log"));
+                ingestionApp,
+                endpoints,
+                httpPort,
+                IdentityProvider.verification("http://127.0.0.1:" + idpPort),
+                workDir.resolve("logs/ingestion.log"));
         Agent agent = null;
         ServiceProcess dispatch = null;
         ServiceProcess triage = null;
@@ -145,6 +150,7 @@ public final class LocalPlatform {
             identity = identity(starting);
             out.println("starting crash triage, dispatch and the console (logs: " + workDir.resolve("logs") + ") ...");
             Map<String, String> triageConfig = new HashMap<>(identity.verification());
+            triageConfig.putAll(identity.serviceClient(IdentityProvider.TRIAGE_CLIENT));
             triageConfig.put("vigil.triage.uptime-url", baseUrl);
             triage = ServiceProcess.start(
                     triageApp, endpoints, triagePort, triageConfig, workDir.resolve("logs/crash-triage.log"));
@@ -266,7 +272,7 @@ public final class LocalPlatform {
                   PostgreSQL           %s (user %s)
                   S3                   %s (keys in %s)
 
-                Try: curl -s %s/api/v1/vms/%s/events
+                Try: curl -s -H "Authorization: Bearer $(cat %s/analyst.jwt)" %s/api/v1/vms/%s/events
                      curl -s -H "Authorization: Bearer $(cat %s/analyst.jwt)" -H 'Content-Type: text/plain' \\
                        --data-binary @crash.txt %s/api/v1/signatures   (title and keys of a pasted kernel crash)
                      curl -s -H "Authorization: Bearer $(cat %s/operator.jwt)" -H 'Content-Type: application/json' \\
@@ -300,6 +306,7 @@ public final class LocalPlatform {
                 endpoints.jdbcUser(),
                 endpoints.s3Endpoint(),
                 workDir.resolve("stack/s3-credentials.properties"),
+                keys.tokens(),
                 baseUrl,
                 demoUuid,
                 keys.tokens(),

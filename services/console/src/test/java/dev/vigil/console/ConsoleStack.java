@@ -47,17 +47,21 @@ public final class ConsoleStack implements QuarkusTestResourceLifecycleManager {
                     Path.of(distribution), dir.resolve("keycloak"), freePort(), Duration.ofSeconds(180));
 
             int ingestionPort = freePort();
+            Map<String, String> ingestionConfig = new HashMap<>(identity.verification());
+            ingestionConfig.put("vigil.ingestion.tenants", "acme");
+            ingestionConfig.put("vigil.ingestion.incident-check-every", "1s");
             ingestion = ServiceProcess.start(
                     INGESTION,
                     Devstack.shared().endpoints(),
                     ingestionPort,
-                    Map.of("vigil.ingestion.tenants", "acme", "vigil.ingestion.incident-check-every", "1s"),
+                    ingestionConfig,
                     dir.resolve("ingestion.log"));
             ingestionUrl = "http://127.0.0.1:" + ingestionPort;
 
             int triagePort = freePort();
             Map<String, String> triageConfig = new HashMap<>(identity.verification());
             triageConfig.put("vigil.triage.uptime-url", ingestionUrl);
+            triageConfig.putAll(identity.serviceClient(IdentityProvider.TRIAGE_CLIENT));
             triage = ServiceProcess.start(
                     TRIAGE, Devstack.shared().endpoints(), triagePort, triageConfig, dir.resolve("crash-triage.log"));
             triageUrl = "http://127.0.0.1:" + triagePort;

@@ -60,21 +60,24 @@ class RolloutIT {
         Instant booted = hour.minus(Duration.ofHours(201));
         AgentFleet previous = new AgentFleet("acme", product, "1.0", 50)
                 .start(booted)
-                .awaitRunning(TriageStack.ingestionUrl, Duration.ofSeconds(60))
+                .awaitRunning(TriageStack.ingestionUrl, TriageStack.serviceToken, Duration.ofSeconds(60))
                 .heartbeatsUntil(hour.minus(Duration.ofHours(2)));
         AgentFleet worse = new AgentFleet("acme", product, "1.1", 10)
                 .start(booted)
-                .awaitRunning(TriageStack.ingestionUrl, Duration.ofSeconds(60))
+                .awaitRunning(TriageStack.ingestionUrl, TriageStack.serviceToken, Duration.ofSeconds(60))
                 .heartbeatsUntil(hour.minus(Duration.ofHours(1)));
         new AgentFleet("acme", product, "1.2", 10)
                 .start(booted)
-                .awaitRunning(TriageStack.ingestionUrl, Duration.ofSeconds(60))
+                .awaitRunning(TriageStack.ingestionUrl, TriageStack.serviceToken, Duration.ofSeconds(60))
                 .heartbeatsUntil(hour.minus(Duration.ofHours(1)));
         // Crashes come after the heartbeats dated before them are in the ledger, as they would live: heartbeats and
         // crashes travel on different partitions, and a crash read first stops its VM's clock early.
-        AgentFleet.awaitVmHours(TriageStack.ingestionUrl, product, "1.0", 9950, Duration.ofSeconds(90));
-        AgentFleet.awaitVmHours(TriageStack.ingestionUrl, product, "1.1", 2000, Duration.ofSeconds(90));
-        AgentFleet.awaitVmHours(TriageStack.ingestionUrl, product, "1.2", 2000, Duration.ofSeconds(90));
+        AgentFleet.awaitVmHours(
+                TriageStack.ingestionUrl, TriageStack.serviceToken, product, "1.0", 9950, Duration.ofSeconds(90));
+        AgentFleet.awaitVmHours(
+                TriageStack.ingestionUrl, TriageStack.serviceToken, product, "1.1", 2000, Duration.ofSeconds(90));
+        AgentFleet.awaitVmHours(
+                TriageStack.ingestionUrl, TriageStack.serviceToken, product, "1.2", 2000, Duration.ofSeconds(90));
         previous.crash(2, hour.minus(Duration.ofHours(2)));
         worse.crash(10, hour.minus(Duration.ofHours(1)));
         await().atMost(Duration.ofSeconds(120))
@@ -268,7 +271,7 @@ class RolloutIT {
 
     private static JsonPath health(String product, String release, String previous) {
         return given().auth()
-                .oauth2(TriageStack.triageToken)
+                .oauth2(TriageStack.serviceToken)
                 .queryParam("product", product)
                 .queryParam("release", release)
                 .queryParam("previous", previous)

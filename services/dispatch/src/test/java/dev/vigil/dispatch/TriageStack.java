@@ -25,7 +25,7 @@ public final class TriageStack implements QuarkusTestResourceLifecycleManager {
 
     static String ingestionUrl;
     static String triageUrl;
-    static String triageToken;
+    static String serviceToken;
 
     private ServiceProcess ingestion;
     private ServiceProcess triage;
@@ -34,6 +34,11 @@ public final class TriageStack implements QuarkusTestResourceLifecycleManager {
     public Map<String, String> start() {
         try {
             Path dir = Files.createTempDirectory("vigil-dispatch-triage-");
+            // Ingestion and crash triage trust one test key; each service calls the others with a token signed by it,
+            // as its service account (the analyst role) would get one from the identity provider.
+            StaffTokens tokens = StaffTokens.in(dir.resolve("jwt"));
+            serviceToken = tokens.token("vigil-dispatch", List.of("analyst"), Duration.ofDays(1));
+            String verify = tokens.publicKey().toUri().toString();
             int ingestionPort = freePort();
             ingestion = ServiceProcess.start(
                     INGESTION,
@@ -42,12 +47,12 @@ public final class TriageStack implements QuarkusTestResourceLifecycleManager {
                     Map.of(
                             "vigil.ingestion.tenants", "acme",
                             "vigil.ingestion.incident-check-every", "1s",
-                            "vigil.ingestion.incident-deadline", "PT2S"),
+                            "vigil.ingestion.incident-deadline", "PT2S",
+                            "mp.jwt.verify.publickey.location", verify),
                     dir.resolve("ingestion.log"));
             ingestionUrl = "http://127.0.0.1:" + ingestionPort;
             ingestion.awaitReady(ingestionUrl, Duration.ofSeconds(90));
 
-            StaffTokens tokens = StaffTokens.in(dir.resolve("jwt"));
             int triagePort = freePort();
             triage = ServiceProcess.start(
                     TRIAGE,
@@ -57,15 +62,16 @@ public final class TriageStack implements QuarkusTestResourceLifecycleManager {
                             "vigil.triage.uptime-url",
                             ingestionUrl,
                             "mp.jwt.verify.publickey.location",
-                            tokens.publicKey().toUri().toString()),
+                            verify,
+                            "vigil.service-auth.token",
+                            tokens.token("vigil-crash-triage", List.of("analyst"), Duration.ofDays(1))),
                     dir.resolve("crash-triage.log"));
             triageUrl = "http://127.0.0.1:" + triagePort;
             triage.awaitReady(triageUrl, Duration.ofSeconds(90));
-            triageToken = tokens.token("vigil-dispatch", List.of("analyst"), Duration.ofDays(1));
 
             Map<String, String> config = new HashMap<>();
             config.put("vigil.dispatch.rollouts.triage-url", triageUrl);
-            config.put("vigil.dispatch.rollouts.triage-token", triageToken);
+            config.put("vigil.service-auth.token", serviceToken);
             config.put("vigil.dispatch.ingestion-url", ingestionUrl);
             return config;
         } catch (Exception e) {

@@ -17,6 +17,7 @@ import dev.vigil.agent.Agent;
 import dev.vigil.agent.config.AgentConfig;
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
+import dev.vigil.devstack.StaffTokenResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.ValidatableResponse;
@@ -30,6 +31,7 @@ import org.libvirt.Domain;
 /** The first slice end to end: libvirt test driver → agent → Kafka → ingestion → PostgreSQL → HTTP. */
 @QuarkusTest
 @QuarkusTestResource(DevstackTestResource.class)
+@QuarkusTestResource(StaffTokenResource.class)
 class AgentToApiIT {
 
     @Test
@@ -57,7 +59,8 @@ class AgentToApiIT {
             uuid = domain.getUUIDString();
 
             await().atMost(Duration.ofSeconds(60))
-                    .untilAsserted(() -> given().get("/api/v1/vms/{id}/events", uuid)
+                    .untilAsserted(() -> Staff.analyst()
+                            .get("/api/v1/vms/{id}/events", uuid)
                             .then()
                             .statusCode(200)
                             .body("items.reason", hasItem("PAUSED")));
@@ -66,12 +69,16 @@ class AgentToApiIT {
             hypervisor.close();
         }
 
-        var timeline =
-                given().get("/api/v1/vms/{id}/events", uuid).then().extract().jsonPath();
+        var timeline = Staff.analyst()
+                .get("/api/v1/vms/{id}/events", uuid)
+                .then()
+                .extract()
+                .jsonPath();
         assertThat(timeline.getList("items.state")).containsSubsequence("DEFINED", "STARTED", "SUSPENDED");
         assertThat(timeline.getList("items.reason")).containsSubsequence("ADDED", "BOOTED", "PAUSED");
         assertThat(timeline.getList("items.hostId")).containsOnly("e2e-host");
-        given().get("/api/v1/vms?size=500")
+        Staff.analyst()
+                .get("/api/v1/vms?size=500")
                 .then()
                 .statusCode(200)
                 .body("items.name", hasItem(name))
@@ -82,20 +89,20 @@ class AgentToApiIT {
     void answersUnknownVmsWithAProblem() {
         String vm = UUID.randomUUID().toString();
         for (String path : new String[] {"/api/v1/vms/" + vm, "/api/v1/vms/" + vm + "/events"}) {
-            problem(given().get(path), 404, "VM not found", path)
+            problem(Staff.analyst().get(path), 404, "VM not found", path)
                     .body("detail", equalTo("no VM with id " + vm + " has reported"));
         }
-        problem(given().get("/api/v1/hosts/never-seen"), 404, "Host not found", "/api/v1/hosts/never-seen");
+        problem(Staff.analyst().get("/api/v1/hosts/never-seen"), 404, "Host not found", "/api/v1/hosts/never-seen");
         String incident = "/api/v1/incidents/" + UUID.randomUUID();
-        problem(given().get(incident), 404, "Incident not found", incident);
+        problem(Staff.analyst().get(incident), 404, "Incident not found", incident);
     }
 
     @Test
     void refusesOutOfRangePaging() {
-        problem(given().get("/api/v1/vms?size=0"), 400, "Bad paging", "/api/v1/vms")
+        problem(Staff.analyst().get("/api/v1/vms?size=0"), 400, "Bad paging", "/api/v1/vms")
                 .body("detail", containsString("size=0"));
-        problem(given().get("/api/v1/vms?page=-1"), 400, "Bad paging", "/api/v1/vms");
-        problem(given().get("/api/v1/hosts?size=501"), 400, "Bad paging", "/api/v1/hosts");
+        problem(Staff.analyst().get("/api/v1/vms?page=-1"), 400, "Bad paging", "/api/v1/vms");
+        problem(Staff.analyst().get("/api/v1/hosts?size=501"), 400, "Bad paging", "/api/v1/hosts");
     }
 
     @Test
@@ -112,25 +119,30 @@ class AgentToApiIT {
             {"/api/v1/vms/" + vm + "/artifacts", "page=x", "page"},
         };
         for (String[] c : cases) {
-            problem(given().get(c[0] + "?" + c[1]), 400, "Bad parameter", c[0])
+            problem(Staff.analyst().get(c[0] + "?" + c[1]), 400, "Bad parameter", c[0])
                     .body("detail", startsWith(c[2] + " must be a whole number"));
         }
         problem(
-                        given().post("/api/v1/dead-letters/replay?limit=abc"),
+                        Staff.operator().post("/api/v1/dead-letters/replays?limit=abc"),
                         400,
                         "Bad parameter",
-                        "/api/v1/dead-letters/replay")
+                        "/api/v1/dead-letters/replays")
                 .body("detail", startsWith("limit must be a whole number"));
     }
 
     @Test
     void answersAPageFarPastTheEndEmpty() {
-        given().get("/api/v1/vms?page=2147483647&size=500")
+        Staff.analyst()
+                .get("/api/v1/vms?page=2147483647&size=500")
                 .then()
                 .statusCode(200)
                 .body("items", empty())
                 .body("page", equalTo(Integer.MAX_VALUE));
-        given().get("/api/v1/hosts?page=2147483647").then().statusCode(200).body("items", empty());
+        Staff.analyst()
+                .get("/api/v1/hosts?page=2147483647")
+                .then()
+                .statusCode(200)
+                .body("items", empty());
     }
 
     @Test
@@ -138,11 +150,12 @@ class AgentToApiIT {
         for (String path : new String[] {
             "/api/v1/vms/a%00b", "/api/v1/vms/a%00b/events", "/api/v1/hosts/a%00b", "/api/v1/incidents/a%00b"
         }) {
-            problem(given().urlEncodingEnabled(false).get(path), 400, "Bad parameter", path)
+            problem(Staff.analyst().urlEncodingEnabled(false).get(path), 400, "Bad parameter", path)
                     .body("detail", not(containsString("\u0000")));
         }
         problem(
-                        given().urlEncodingEnabled(false)
+                        Staff.analyst()
+                                .urlEncodingEnabled(false)
                                 .get("/api/v1/fleet/uptime?from=2026-01-01&to=2026-01-02&product=a%00b"),
                         400,
                         "Bad parameter",
@@ -154,25 +167,29 @@ class AgentToApiIT {
     void refusesAMalformedVmIdWithoutEchoingItAtLength() {
         String id = "x".repeat(3000);
         for (String path : new String[] {"/api/v1/vms/" + id, "/api/v1/vms/" + id + "/feedback"}) {
-            problem(given().get(path), 400, "Bad parameter", null)
+            problem(Staff.analyst().get(path), 400, "Bad parameter", null)
                     .body("detail", startsWith("the VM id must be a UUID"))
                     .body("detail", containsString("(3000 characters)"))
                     .body("detail.length()", lessThan(400))
                     .body("instance.length()", lessThan(250));
         }
-        problem(given().get("/api/v1/vms/no-such-vm/events"), 400, "Bad parameter", "/api/v1/vms/no-such-vm/events");
+        problem(
+                Staff.analyst().get("/api/v1/vms/no-such-vm/events"),
+                400,
+                "Bad parameter",
+                "/api/v1/vms/no-such-vm/events");
     }
 
     @Test
     void titlesUptimeDateErrorsAsDates() {
         problem(
-                        given().get("/api/v1/fleet/uptime?from=yesterday&to=2026-01-02"),
+                        Staff.analyst().get("/api/v1/fleet/uptime?from=yesterday&to=2026-01-02"),
                         400,
                         "Bad dates",
                         "/api/v1/fleet/uptime")
                 .body("detail", equalTo("from must be an ISO date such as 2026-11-24 (got yesterday)"));
         problem(
-                given().get("/api/v1/fleet/uptime?from=2026-01-02&to=2026-01-01"),
+                Staff.analyst().get("/api/v1/fleet/uptime?from=2026-01-02&to=2026-01-01"),
                 400,
                 "Bad dates",
                 "/api/v1/fleet/uptime");
@@ -180,12 +197,12 @@ class AgentToApiIT {
 
     @Test
     void answersTheFrameworksRefusalsWithProblemsToo() {
-        problem(given().get("/api/v1/no-such-thing"), 404, "Not Found", "/api/v1/no-such-thing");
-        problem(given().delete("/api/v1/vms"), 405, "Method Not Allowed", "/api/v1/vms")
+        problem(Staff.analyst().get("/api/v1/no-such-thing"), 404, "Not Found", "/api/v1/no-such-thing");
+        problem(Staff.analyst().delete("/api/v1/vms"), 405, "Method Not Allowed", "/api/v1/vms")
                 .body("detail", containsString("OPTIONS"));
-        given().options("/api/v1/vms").then().statusCode(200).header("Allow", containsString("GET"));
-        problem(given().accept("text/html").get("/api/v1/vms"), 406, "Not Acceptable", "/api/v1/vms");
-        problem(given().get("/api/v1/vms?q=" + "y".repeat(5000)), 414, "Request-URI Too Long", "/api/v1/vms")
+        Staff.analyst().options("/api/v1/vms").then().statusCode(200).header("Allow", containsString("GET"));
+        problem(Staff.analyst().accept("text/html").get("/api/v1/vms"), 406, "Not Acceptable", "/api/v1/vms");
+        problem(Staff.analyst().get("/api/v1/vms?q=" + "y".repeat(5000)), 414, "Request-URI Too Long", "/api/v1/vms")
                 .body("detail", containsString("4096"));
     }
 

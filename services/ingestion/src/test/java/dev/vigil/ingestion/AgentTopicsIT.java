@@ -1,8 +1,8 @@
 package dev.vigil.ingestion;
 
-import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsInAnyOrder;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.hasItem;
@@ -10,6 +10,7 @@ import static org.hamcrest.Matchers.hasItem;
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
 import dev.vigil.devstack.Endpoints;
+import dev.vigil.devstack.StaffTokenResource;
 import dev.vigil.schemas.CloudEventHeaders;
 import dev.vigil.schemas.DeadLetterHeaders;
 import dev.vigil.schemas.Envelopes;
@@ -69,6 +70,7 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 @QuarkusTestResource(DevstackTestResource.class)
+@QuarkusTestResource(StaffTokenResource.class)
 class AgentTopicsIT {
 
     private final String hostId = "topics-" + UUID.randomUUID();
@@ -102,15 +104,19 @@ class AgentTopicsIT {
         }
 
         await().atMost(Duration.ofSeconds(60))
-                .untilAsserted(() -> given().get("/api/v1/vms/{id}/feedback", vm)
+                .untilAsserted(() -> Staff.analyst()
+                        .get("/api/v1/vms/{id}/feedback", vm)
                         .then()
                         .statusCode(200)
                         .body("total", equalTo(2))
                         .body("items.text", hasItem("the installer froze at 80%"))
                         .body("items.rating", everyItem(equalTo(2)))
                         .body("items.category", everyItem(equalTo("STABILITY"))));
-        JsonPath page =
-                given().get("/api/v1/vms/{id}/feedback", vm).then().extract().jsonPath();
+        JsonPath page = Staff.analyst()
+                .get("/api/v1/vms/{id}/feedback", vm)
+                .then()
+                .extract()
+                .jsonPath();
         assertThat(page.getString("items.find { it.text == 'the installer froze at 80%' }.screenshotKey"))
                 .isNull();
         assertThat(page.getString("items.find { it.text == 'the installer froze at 80%' }.screenshotUrl"))
@@ -136,9 +142,13 @@ class AgentTopicsIT {
                                 + " AND size_bytes = 4096 AND kind = 'MEMORY_DUMP'",
                         vm))
                 .isEqualTo(1);
-        given().get("/api/v1/hosts?size=500").then().statusCode(200).body("items.id", hasItem(hostId));
-        given().get("/api/v1/hosts/" + hostId).then().statusCode(200).body("id", equalTo(hostId));
-        given().get("/api/v1/hosts/never-" + hostId).then().statusCode(404).body("title", equalTo("Host not found"));
+        Staff.analyst().get("/api/v1/hosts?size=500").then().statusCode(200).body("items.id", hasItem(hostId));
+        Staff.analyst().get("/api/v1/hosts/" + hostId).then().statusCode(200).body("id", equalTo(hostId));
+        Staff.analyst()
+                .get("/api/v1/hosts/never-" + hostId)
+                .then()
+                .statusCode(404)
+                .body("title", equalTo("Host not found"));
 
         try (TopicTail dlq = new TopicTail(endpoints, TopicCatalog.INGESTION_DEAD_LETTER)) {
             await().atMost(Duration.ofSeconds(30))
@@ -154,6 +164,58 @@ class AgentTopicsIT {
                                     "vigil.agent.feedback.v1 MISSING_FIELD vigil-ingestion.vigil.agent.feedback.v1",
                                     "vigil.agent.command-results.v1 MALFORMED"
                                             + " vigil-ingestion.vigil.agent.command-results.v1"));
+        }
+    }
+
+    /**
+     * A record that decodes and validates but that the database refuses (here a trigger refuses it, as a constraint
+     * added later or a bug would) fails its batch every time. Before, the channel stopped on it for good and nothing
+     * after it was read; now its batch is tried again, then record by record, and it alone goes to the dead-letter
+     * topic while the database answers.
+     */
+    @Test
+    void aRecordThatAlwaysFailsIsDeadLetteredAndTheChannelGoesOn() throws Exception {
+        execute("""
+                CREATE OR REPLACE FUNCTION ingestion.refuse_poison() RETURNS trigger AS $$
+                BEGIN
+                    IF NEW.text LIKE 'poison:%' THEN RAISE EXCEPTION 'refused by the test''s trigger'; END IF;
+                    RETURN NEW;
+                END $$ LANGUAGE plpgsql""");
+        execute("CREATE OR REPLACE TRIGGER refuse_poison BEFORE INSERT ON ingestion.feedback"
+                + " FOR EACH ROW EXECUTE FUNCTION ingestion.refuse_poison()");
+        try {
+            sendPoisonBetweenTwoGoodRecords();
+        } finally {
+            execute("DROP TRIGGER refuse_poison ON ingestion.feedback");
+        }
+    }
+
+    private void sendPoisonBetweenTwoGoodRecords() throws Exception {
+        UserFeedback poison = feedback("poison: froze at boot", null);
+        UserFeedback before = feedback("sent before the poison", null);
+        UserFeedback after = feedback("sent after the poison", null);
+        try (KafkaProducer<byte[], byte[]> producer = producer();
+                TopicTail dlq = new TopicTail(endpoints, TopicCatalog.INGESTION_DEAD_LETTER)) {
+            send(producer, TopicCatalog.AGENT_FEEDBACK, before);
+            send(producer, TopicCatalog.AGENT_FEEDBACK, poison);
+            send(producer, TopicCatalog.AGENT_FEEDBACK, after);
+
+            await().atMost(Duration.ofSeconds(60))
+                    .untilAsserted(() -> Staff.analyst()
+                            .get("/api/v1/vms/{id}/feedback", vm)
+                            .then()
+                            .statusCode(200)
+                            .body("total", equalTo(2))
+                            .body("items.text", containsInAnyOrder("sent before the poison", "sent after the poison")));
+            await().atMost(Duration.ofSeconds(30))
+                    .untilAsserted(() -> assertThat(dlq.poll().stream()
+                                    .filter(r -> Arrays.equals(r.key(), vm.getBytes(StandardCharsets.UTF_8)))
+                                    .map(r -> CloudEventHeaders.read(r.headers(), DeadLetterHeaders.REASON) + " "
+                                            + CloudEventHeaders.read(r.headers(), DeadLetterHeaders.DETAIL))
+                                    .toList())
+                            .singleElement()
+                            .asString()
+                            .startsWith("PROCESSING_FAILED failed 3 times"));
         }
     }
 
@@ -188,6 +250,13 @@ class AgentTopicsIT {
                                     .toList());
                 });
             }
+        }
+    }
+
+    private void execute(String sql) throws Exception {
+        try (Connection c = DriverManager.getConnection(endpoints.jdbcUrl(), endpoints.jdbcUser(), "");
+                java.sql.Statement s = c.createStatement()) {
+            s.execute(sql);
         }
     }
 

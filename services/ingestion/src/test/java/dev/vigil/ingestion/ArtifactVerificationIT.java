@@ -1,12 +1,12 @@
 package dev.vigil.ingestion;
 
-import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
 import dev.vigil.devstack.Endpoints;
+import dev.vigil.devstack.StaffTokenResource;
 import dev.vigil.schemas.Envelopes;
 import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.TopicCatalog;
@@ -37,6 +37,7 @@ import org.junit.jupiter.api.Test;
 /** Each manifest's object is checked in the devstack's S3: present and intact, corrupt, or missing. */
 @QuarkusTest
 @QuarkusTestResource(DevstackTestResource.class)
+@QuarkusTestResource(StaffTokenResource.class)
 class ArtifactVerificationIT {
 
     private static final String BUCKET = "vigil-artifacts";
@@ -73,15 +74,19 @@ class ArtifactVerificationIT {
         }
 
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-            JsonPath page = given().get("/api/v1/vms/{id}/artifacts", vm)
+            JsonPath page = Staff.analyst()
+                    .get("/api/v1/vms/{id}/artifacts", vm)
                     .then()
                     .statusCode(200)
                     .extract()
                     .jsonPath();
             assertThat(page.getList("items.status")).hasSize(4).doesNotContain("UNVERIFIED");
         });
-        JsonPath page =
-                given().get("/api/v1/vms/{id}/artifacts", vm).then().extract().jsonPath();
+        JsonPath page = Staff.analyst()
+                .get("/api/v1/vms/{id}/artifacts", vm)
+                .then()
+                .extract()
+                .jsonPath();
         assertThat(status(page, good)).isEqualTo("VERIFIED");
         assertThat(status(page, wrongHash)).isEqualTo("CORRUPT");
         assertThat(detail(page, wrongHash)).contains("sha256 " + sha);

@@ -1,12 +1,12 @@
 package dev.vigil.ingestion;
 
-import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
 import dev.vigil.devstack.Endpoints;
+import dev.vigil.devstack.StaffTokenResource;
 import dev.vigil.ingestion.mapping.CrashReportMapper;
 import dev.vigil.schemas.CloudEventHeaders;
 import dev.vigil.schemas.EventCodec;
@@ -42,6 +42,7 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 @QuarkusTestResource(DevstackTestResource.class)
+@QuarkusTestResource(StaffTokenResource.class)
 class CrashReportIT {
 
     private static final List<ArtifactKind> CRASH_EVIDENCE = List.of(
@@ -81,13 +82,15 @@ class CrashReportIT {
         assertThat(reportsFor(incident)).isEmpty();
         // Open: it says what it still waits for, and until when; the operators' list finds it among the open ones.
         String[] expected = CRASH_EVIDENCE.stream().map(ArtifactKind::name).toArray(String[]::new);
-        given().get("/api/v1/incidents/{id}", incident)
+        Staff.analyst()
+                .get("/api/v1/incidents/{id}", incident)
                 .then()
                 .statusCode(200)
                 .body("waitingFor", org.hamcrest.Matchers.contains(expected))
                 .body("deadline", org.hamcrest.Matchers.notNullValue())
                 .body("complete", org.hamcrest.Matchers.nullValue());
-        given().queryParam("state", "open")
+        Staff.analyst()
+                .queryParam("state", "open")
                 .queryParam("vm", vmUuid)
                 .get("/api/v1/incidents")
                 .then()
@@ -122,7 +125,8 @@ class CrashReportIT {
         assertThat(report.getArtifacts()).extracting(ArtifactRef::getStatus).containsOnly(ArtifactStatus.VERIFIED);
 
         // Either trigger's id finds the incident.
-        given().get("/api/v1/incidents/{id}", panicked.getEnvelope().getEventId())
+        Staff.analyst()
+                .get("/api/v1/incidents/{id}", panicked.getEnvelope().getEventId())
                 .then()
                 .statusCode(200)
                 .body("id", org.hamcrest.Matchers.equalTo(crashed.getEnvelope().getEventId()))
@@ -131,7 +135,8 @@ class CrashReportIT {
                 .body("reportedAt", org.hamcrest.Matchers.notNullValue())
                 .body("artifacts.size()", org.hamcrest.Matchers.equalTo(4))
                 .body("waitingFor", org.hamcrest.Matchers.empty());
-        given().queryParam("state", "reported")
+        Staff.analyst()
+                .queryParam("state", "reported")
                 .queryParam("complete", "true")
                 .queryParam("trigger", "CRASH")
                 .queryParam("vm", vmUuid)
@@ -140,13 +145,15 @@ class CrashReportIT {
                 .statusCode(200)
                 .body("items.id", org.hamcrest.Matchers.hasItem(incident))
                 .body("total", org.hamcrest.Matchers.greaterThanOrEqualTo(1));
-        given().queryParam("state", "open")
+        Staff.analyst()
+                .queryParam("state", "open")
                 .queryParam("vm", vmUuid)
                 .get("/api/v1/incidents")
                 .then()
                 .statusCode(200)
                 .body("items.id", org.hamcrest.Matchers.not(org.hamcrest.Matchers.hasItem(incident)));
-        given().queryParam("state", "closed")
+        Staff.analyst()
+                .queryParam("state", "closed")
                 .get("/api/v1/incidents")
                 .then()
                 .statusCode(400)
@@ -162,7 +169,8 @@ class CrashReportIT {
         agent.send(agent.artifact(incident, ArtifactKind.CONSOLE_TEXT, 5_000, plan));
         // Every artifact is verified, yet with no trigger there is no report: the incident waits for it.
         await().atMost(Duration.ofSeconds(30))
-                .untilAsserted(() -> given().get("/api/v1/incidents/{id}", incident)
+                .untilAsserted(() -> Staff.analyst()
+                        .get("/api/v1/incidents/{id}", incident)
                         .then()
                         .statusCode(200)
                         .body("trigger", org.hamcrest.Matchers.nullValue())
@@ -200,7 +208,8 @@ class CrashReportIT {
 
         agent.send(agent.artifact(incident, ArtifactKind.CONSOLE_TEXT, 5_000, null));
         await().atMost(Duration.ofSeconds(30))
-                .untilAsserted(() -> given().get("/api/v1/incidents/{id}", incident)
+                .untilAsserted(() -> Staff.analyst()
+                        .get("/api/v1/incidents/{id}", incident)
                         .then()
                         .statusCode(200)
                         .body("artifacts.size()", org.hamcrest.Matchers.equalTo(2))
@@ -222,12 +231,13 @@ class CrashReportIT {
         agent.send(paused);
 
         await().atMost(Duration.ofSeconds(30))
-                .untilAsserted(() -> given().get(
-                                "/api/v1/incidents/{id}", paused.getEnvelope().getEventId())
+                .untilAsserted(() -> Staff.analyst()
+                        .get("/api/v1/incidents/{id}", paused.getEnvelope().getEventId())
                         .then()
                         .statusCode(200)
                         .body("trigger", org.hamcrest.Matchers.equalTo("IO_ERROR")));
-        given().get("/api/v1/incidents/{id}", reported.getEnvelope().getEventId())
+        Staff.analyst()
+                .get("/api/v1/incidents/{id}", reported.getEnvelope().getEventId())
                 .then()
                 .statusCode(404)
                 .body("title", org.hamcrest.Matchers.equalTo("Incident not found"));
@@ -274,13 +284,15 @@ class CrashReportIT {
 
         // The incident holds the VM's state as the interrupt found it, complete, and is no crash to triage.
         await().atMost(Duration.ofSeconds(30))
-                .untilAsserted(() -> given().get("/api/v1/incidents/{id}", incident)
+                .untilAsserted(() -> Staff.analyst()
+                        .get("/api/v1/incidents/{id}", incident)
                         .then()
                         .statusCode(200)
                         .body("trigger", org.hamcrest.Matchers.equalTo("INTERRUPT"))
                         .body("complete", org.hamcrest.Matchers.equalTo(true))
                         .body("artifacts.size()", org.hamcrest.Matchers.equalTo(2)));
-        given().queryParam("trigger", "INTERRUPT")
+        Staff.analyst()
+                .queryParam("trigger", "INTERRUPT")
                 .queryParam("vm", interrupted.getVm().getUuid().toString())
                 .get("/api/v1/incidents")
                 .then()
@@ -293,7 +305,8 @@ class CrashReportIT {
         assertThat(reportsFor(incident)).isEmpty();
         assertThat(provisionalFor(incident)).isEmpty();
 
-        given().queryParam("kind", "Conformity")
+        Staff.analyst()
+                .queryParam("kind", "Conformity")
                 .get("/api/v1/vms/{id}/events", vmUuid)
                 .then()
                 .statusCode(200)
@@ -301,7 +314,8 @@ class CrashReportIT {
                 .body("items[0].kind", org.hamcrest.Matchers.equalTo("Conformity"))
                 .body("items[0].summary", org.hamcrest.Matchers.instanceOf(java.util.Map.class))
                 .body("items[0].summary.toString()", org.hamcrest.Matchers.containsString("MASTER_DIVERGES"));
-        given().queryParam("kind", "Delivery")
+        Staff.analyst()
+                .queryParam("kind", "Delivery")
                 .get("/api/v1/vms/{id}/events", vmUuid)
                 .then()
                 .statusCode(200)
@@ -309,7 +323,8 @@ class CrashReportIT {
                         "items.collect { it.summary.toString() }",
                         org.hamcrest.Matchers.contains(
                                 org.hamcrest.Matchers.containsString("the beta corrupts user data")));
-        given().queryParam("kind", "no such kind!")
+        Staff.analyst()
+                .queryParam("kind", "no such kind!")
                 .get("/api/v1/vms/{id}/events", vmUuid)
                 .then()
                 .statusCode(400)

@@ -1,13 +1,14 @@
 package dev.vigil.ingestion;
 
-import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
 
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
 import dev.vigil.devstack.Endpoints;
+import dev.vigil.devstack.StaffTokenResource;
 import dev.vigil.schemas.DeadLetterHeaders;
 import dev.vigil.schemas.TopicCatalog;
 import dev.vigil.schemas.agent.AgentEvent;
@@ -15,20 +16,28 @@ import dev.vigil.schemas.agent.LifecycleState;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
+import io.restassured.response.Response;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
-/** A record refused earlier (here: a schema the consumer did not know yet) is re-driven and kept after the fix. */
+/**
+ * Dead-letter replay as operators use it: a background job they start and follow. A record refused earlier (here: a
+ * schema the consumer did not know yet) is re-driven and kept after the fix; a record that is still bad is sent back
+ * once per replay, never its original and its copies again.
+ */
 @QuarkusTest
 @QuarkusTestResource(DevstackTestResource.class)
+@QuarkusTestResource(StaffTokenResource.class)
 class DeadLetterReplayIT {
 
     private final Endpoints endpoints = Devstack.shared().endpoints();
@@ -44,16 +53,14 @@ class DeadLetterReplayIT {
                     .get();
         }
 
-        JsonPath report = given().post("/api/v1/dead-letters/replay?reason=UNKNOWN_SCHEMA&limit=100000")
-                .then()
-                .statusCode(200)
-                .extract()
-                .jsonPath();
+        JsonPath report = replay("reason=UNKNOWN_SCHEMA&limit=100000");
 
         assertThat(report.getLong("replayed")).isPositive();
+        assertThat(report.getLong("failed")).isZero();
         assertThat(report.getMap("replayedByReason")).containsOnlyKeys("UNKNOWN_SCHEMA");
         await().atMost(Duration.ofSeconds(30))
-                .untilAsserted(() -> given().get("/api/v1/vms/{id}/events", vm)
+                .untilAsserted(() -> Staff.analyst()
+                        .get("/api/v1/vms/{id}/events", vm)
                         .then()
                         .statusCode(200)
                         .body("total", equalTo(1))
@@ -61,11 +68,105 @@ class DeadLetterReplayIT {
     }
 
     @Test
+    void aRecordThatStaysBadIsSentBackOncePerReplayNeverItsOriginalAndCopiesAgain() throws Exception {
+        String key = "still-bad-" + UUID.randomUUID();
+        try (KafkaProducer<byte[], byte[]> producer = producer();
+                TopicTail deadLetters = new TopicTail(endpoints, TopicCatalog.INGESTION_DEAD_LETTER)) {
+            producer.send(deadLetter(key, "not avro".getBytes(StandardCharsets.UTF_8), "MALFORMED"))
+                    .get();
+
+            // Each replay sends back the record's latest refusal only; ingestion refuses it again, one record more.
+            for (int round = 1; round <= 3; round++) {
+                JsonPath report = replay("sourceTopic=" + TopicCatalog.AGENT_EVENTS.name() + "&limit=100000");
+                assertThat(report.getLong("alreadyReplayed"))
+                        .as("round " + round)
+                        .isGreaterThanOrEqualTo(round - 1);
+                int expected = round + 1;
+                await().atMost(Duration.ofSeconds(30))
+                        .untilAsserted(
+                                () -> assertThat(withKey(deadLetters, key)).hasSize(expected));
+            }
+            // Before, each replay re-sent the original and all its copies: 1, 2, 4, 8 records.
+            Thread.sleep(2000);
+            List<ConsumerRecord<byte[], byte[]>> copies = withKey(deadLetters, key);
+            assertThat(copies).hasSize(4);
+            assertThat(new String(
+                            copies.get(3)
+                                    .headers()
+                                    .lastHeader("vigil_replayed_from")
+                                    .value(),
+                            StandardCharsets.UTF_8))
+                    .as("the last copy came from the one before it")
+                    .endsWith("/" + copies.get(2).offset());
+        }
+    }
+
+    @Test
+    void aSecondReplayWhileOneRunsIs409AndAReplayIsFollowedAtItsLocation() {
+        Response started = Staff.operator().post("/api/v1/dead-letters/replays?limit=1");
+        assertThat(started.statusCode()).isEqualTo(202);
+        String location = started.header("Location");
+        assertThat(location)
+                .contains("/api/v1/dead-letters/replays/" + started.jsonPath().getString("id"));
+        await().atMost(Duration.ofSeconds(60))
+                .untilAsserted(() -> Staff.operator()
+                        .get(location)
+                        .then()
+                        .statusCode(200)
+                        .body("state", equalTo("DONE"))
+                        .body("requestedBy", equalTo("otto@vendor.example")));
+        Staff.operator()
+                .get("/api/v1/dead-letters/replays")
+                .then()
+                .statusCode(200)
+                .body("id", hasItem(started.jsonPath().getString("id")));
+        Staff.operator()
+                .get("/api/v1/dead-letters/replays/" + UUID.randomUUID())
+                .then()
+                .statusCode(404)
+                .body("title", equalTo("Replay not found"));
+        Staff.operator()
+                .get("/api/v1/dead-letters/replays/not-a-uuid")
+                .then()
+                .statusCode(400)
+                .body("title", equalTo("Bad parameter"));
+    }
+
+    @Test
     void refusesAnUnknownReason() {
-        given().post("/api/v1/dead-letters/replay?reason=BECAUSE")
+        Staff.operator()
+                .post("/api/v1/dead-letters/replays?reason=BECAUSE")
                 .then()
                 .statusCode(400)
                 .body("title", equalTo("Bad replay request"));
+    }
+
+    /** Starts a replay, waits until it is done, and returns its report. */
+    private static JsonPath replay(String query) {
+        String id = await().atMost(Duration.ofSeconds(60))
+                .until(
+                        () -> {
+                            Response started = Staff.operator().post("/api/v1/dead-letters/replays?" + query);
+                            return started.statusCode() == 202
+                                    ? started.jsonPath().getString("id")
+                                    : null;
+                        },
+                        java.util.Objects::nonNull);
+        return await().atMost(Duration.ofSeconds(60))
+                .until(
+                        () -> Staff.operator()
+                                .get("/api/v1/dead-letters/replays/" + id)
+                                .then()
+                                .statusCode(200)
+                                .extract()
+                                .jsonPath(),
+                        report -> "DONE".equals(report.getString("state")));
+    }
+
+    private static List<ConsumerRecord<byte[], byte[]>> withKey(TopicTail tail, String key) {
+        return tail.poll().stream()
+                .filter(r -> r.key() != null && key.equals(new String(r.key(), StandardCharsets.UTF_8)))
+                .toList();
     }
 
     private static ProducerRecord<byte[], byte[]> deadLetter(String key, byte[] value, String reason) {

@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.equalTo;
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
 import dev.vigil.devstack.Endpoints;
+import dev.vigil.devstack.StaffTokenResource;
 import dev.vigil.schemas.CloudEventHeaders;
 import dev.vigil.schemas.DeadLetterHeaders;
 import dev.vigil.schemas.TopicCatalog;
@@ -41,6 +42,7 @@ import org.junit.jupiter.api.Test;
 /** Good and bad records interleaved on one partition: the good ones are recorded, each bad one is dead-lettered. */
 @QuarkusTest
 @QuarkusTestResource(DevstackTestResource.class)
+@QuarkusTestResource(StaffTokenResource.class)
 class IngestionPipelineIT {
 
     @Test
@@ -76,18 +78,23 @@ class IngestionPipelineIT {
         }
 
         await().atMost(Duration.ofSeconds(60))
-                .untilAsserted(() -> given().when()
+                .untilAsserted(() -> Staff.analyst()
+                        .when()
                         .get("/api/v1/vms/{id}/events", vm)
                         .then()
                         .statusCode(200)
                         .body("total", equalTo(2)));
-        JsonPath timeline =
-                given().get("/api/v1/vms/{id}/events", vm).then().extract().jsonPath();
+        JsonPath timeline = Staff.analyst()
+                .get("/api/v1/vms/{id}/events", vm)
+                .then()
+                .extract()
+                .jsonPath();
         assertThat(timeline.getList("items.eventId"))
                 .containsExactly(
                         first.getEnvelope().getEventId(), last.getEnvelope().getEventId());
         assertThat(timeline.getList("items.state")).containsExactly("STARTED", "STOPPED");
-        given().get("/api/v1/vms/{id}", vm)
+        Staff.analyst()
+                .get("/api/v1/vms/{id}", vm)
                 .then()
                 .statusCode(200)
                 .body("state", equalTo("STOPPED"))

@@ -1,6 +1,5 @@
 package dev.vigil.ingestion;
 
-import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
@@ -8,6 +7,7 @@ import static org.hamcrest.Matchers.equalTo;
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
 import dev.vigil.devstack.Endpoints;
+import dev.vigil.devstack.StaffTokenResource;
 import dev.vigil.schemas.agent.LifecycleState;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 /** VM-hours per release per day, from lifecycle events and heartbeats, through the fleet API. */
 @QuarkusTest
 @QuarkusTestResource(DevstackTestResource.class)
+@QuarkusTestResource(StaffTokenResource.class)
 class UptimeIT {
 
     private final Endpoints endpoints = Devstack.shared().endpoints();
@@ -36,7 +37,8 @@ class UptimeIT {
         try (AgentTraffic agent = new AgentTraffic(endpoints, host, AgentTraffic.vm(vm, "AcmeOS", release))) {
             agent.send(agent.lifecycle(LifecycleState.STARTED, "BOOTED", lateOnDayOne));
             await().atMost(Duration.ofSeconds(30))
-                    .untilAsserted(() -> given().get("/api/v1/vms/{id}", vm)
+                    .untilAsserted(() -> Staff.analyst()
+                            .get("/api/v1/vms/{id}", vm)
                             .then()
                             .statusCode(200)
                             .body("running", equalTo(true))
@@ -51,12 +53,13 @@ class UptimeIT {
                             assertThat(minutes(dayOne, dayOne.plusDays(1))).containsExactly(60L, 56L));
             agent.send(agent.lifecycle(LifecycleState.STOPPED, "SHUTDOWN", lateOnDayOne.plus(Duration.ofHours(2))));
             await().atMost(Duration.ofSeconds(30))
-                    .untilAsserted(
-                            () -> given().get("/api/v1/vms/{id}", vm).then().body("running", equalTo(false)));
+                    .untilAsserted(() ->
+                            Staff.analyst().get("/api/v1/vms/{id}", vm).then().body("running", equalTo(false)));
         }
 
         assertThat(minutes(dayOne, dayOne.plusDays(1))).containsExactly(60L, 60L);
-        JsonPath ledger = given().queryParam("from", dayOne.toString())
+        JsonPath ledger = Staff.analyst()
+                .queryParam("from", dayOne.toString())
                 .queryParam("to", dayOne.plusDays(1).toString())
                 .queryParam("release", release)
                 .get("/api/v1/fleet/uptime")
@@ -71,7 +74,7 @@ class UptimeIT {
 
     /** VM-minutes per day (JSON numbers come back as floats; minutes compare exactly). */
     private java.util.List<Long> minutes(LocalDate from, LocalDate to) {
-        return given()
+        return Staff.analyst()
                 .queryParam("from", from.toString())
                 .queryParam("to", to.toString())
                 .queryParam("release", release)
@@ -97,7 +100,8 @@ class UptimeIT {
         }
 
         await().atMost(Duration.ofSeconds(30))
-                .untilAsserted(() -> given().queryParam("from", dayOne.toString())
+                .untilAsserted(() -> Staff.analyst()
+                        .queryParam("from", dayOne.toString())
                         .queryParam("to", dayOne.toString())
                         .queryParam("release", release)
                         .get("/api/v1/fleet/uptime")
@@ -122,13 +126,15 @@ class UptimeIT {
         }
 
         await().atMost(Duration.ofSeconds(30))
-                .untilAsserted(() -> given().get("/api/v1/fleet/releases")
+                .untilAsserted(() -> Staff.analyst()
+                        .get("/api/v1/fleet/releases")
                         .then()
                         .statusCode(200)
                         .body("find { it.release == '" + release + "' }.vms", equalTo(2))
                         .body("find { it.release == '" + release + "' }.running", equalTo(1))
                         .body("find { it.release == '" + release + "' }.product", equalTo("AcmeOS")));
-        given().get("/api/v1/fleet/agent-versions")
+        Staff.analyst()
+                .get("/api/v1/fleet/agent-versions")
                 .then()
                 .statusCode(200)
                 .body(
@@ -138,7 +144,8 @@ class UptimeIT {
 
     @Test
     void badDatesAreA400WithTheReason() {
-        given().queryParam("from", "yesterday")
+        Staff.analyst()
+                .queryParam("from", "yesterday")
                 .queryParam("to", "2026-11-24")
                 .get("/api/v1/fleet/uptime")
                 .then()

@@ -1,6 +1,7 @@
 package dev.vigil.triage.uptime;
 
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
@@ -15,12 +16,14 @@ import jakarta.ws.rs.core.Response;
 interface UptimeApi extends AutoCloseable {
 
     /**
-     * Ledger rows by UTC day (inclusive days, ISO dates); a null product is left out of the query. A {@link Response}
+     * Ledger rows by UTC day (inclusive days, ISO dates); a null product is left out of the query, and a null
+     * authorization sends no header. A {@link Response}
      * so the body arrives as a stream that the caller reads with a bound, never buffered whole by the client.
      */
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     Response rows(
+            @HeaderParam("Authorization") String authorization,
             @QueryParam("from") String from,
             @QueryParam("to") String to,
             @QueryParam("release") String release,

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vigil.serviceauth.ServiceTokens;
 import dev.vigil.triage.config.TriageConfig;
 import io.quarkus.rest.client.reactive.QuarkusRestClientBuilder;
 import io.smallrye.faulttolerance.api.CircuitBreakerState;
@@ -45,8 +46,10 @@ public class UptimeClient {
     private final UptimeApi api;
     private final TypedGuard<Double> guard;
     private final int maxBytes;
+    private final ServiceTokens tokens;
 
-    UptimeClient(TriageConfig config) {
+    UptimeClient(TriageConfig config, ServiceTokens tokens) {
+        this.tokens = tokens;
         TriageConfig.Uptime uptime = config.triage().uptime();
         this.baseUrl = config.triage()
                 .uptimeUrl()
@@ -97,8 +100,16 @@ public class UptimeClient {
     }
 
     private double ask(String product, String release, LocalDate from, LocalDate to) throws IOException {
-        try (Response response = api.rows(from.toString(), to.toString(), release, product)) {
+        String authorization = tokens.authorization().orElse(null);
+        try (Response response = api.rows(authorization, from.toString(), to.toString(), release, product)) {
             int status = response.getStatus();
+            if (status == Response.Status.UNAUTHORIZED.getStatusCode()
+                    || status == Response.Status.FORBIDDEN.getStatusCode()) {
+                throw new Unanswered(
+                        Reason.REFUSED,
+                        "HTTP " + status + ": ingestion refused triage's service token (quarkus.oidc-client.*, or"
+                                + " vigil.service-auth.token; its account needs the analyst role)");
+            }
             if (status != Response.Status.OK.getStatusCode()) {
                 // The body is not read: an error page may be as large as it likes.
                 throw new Unanswered(status >= 500 ? Reason.SERVER_ERROR : Reason.REFUSED, "HTTP " + status);

@@ -2,11 +2,13 @@ package dev.vigil.triage.e2e;
 
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.ServiceProcess;
+import dev.vigil.devstack.StaffTokens;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -48,10 +50,20 @@ public final class IngestionProcess implements QuarkusTestResourceLifecycleManag
                 port = socket.getLocalPort();
             }
             Path log = Files.createTempFile("vigil-e2e-ingestion-", ".log");
-            process = ServiceProcess.start(APP, Devstack.shared().endpoints(), port, Map.copyOf(ingestion), log);
+            // Ingestion trusts this JVM's test key, and triage calls it with a token signed by it, as crash triage's
+            // service account (the analyst role) would from the identity provider.
+            StaffTokens keys = StaffTokens.ephemeral();
+            Map<String, String> settings = new java.util.HashMap<>(ingestion);
+            settings.put(
+                    "mp.jwt.verify.publickey.location", keys.publicKey().toUri().toString());
+            settings.put("mp.jwt.verify.issuer", StaffTokens.ISSUER);
+            process = ServiceProcess.start(APP, Devstack.shared().endpoints(), port, Map.copyOf(settings), log);
             process.awaitReady("http://127.0.0.1:" + port, Duration.ofSeconds(90));
             Map<String, String> config = new java.util.HashMap<>(triage);
             config.put("vigil.triage.uptime-url", "http://127.0.0.1:" + port);
+            config.put(
+                    "vigil.service-auth.token",
+                    keys.token("vigil-crash-triage", List.of("analyst"), Duration.ofHours(6)));
             return config;
         } catch (Exception e) {
             throw new IllegalStateException("ingestion did not start: " + e.getMessage(), e);

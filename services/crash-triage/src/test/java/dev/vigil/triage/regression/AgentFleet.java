@@ -2,11 +2,13 @@ package dev.vigil.triage.regression;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.vigil.devstack.StaffTokens;
 import io.restassured.RestAssured;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.List;
 import org.eclipse.microprofile.config.ConfigProvider;
 
 /**
@@ -25,7 +27,7 @@ final class AgentFleet {
 
     /** The VMs start at {@code at}; returns once ingestion lists every one of them as running. */
     AgentFleet start(Instant at) {
-        fleet.start(at).awaitRunning(ingestion(), Duration.ofSeconds(60));
+        fleet.start(at).awaitRunning(ingestion(), token(), Duration.ofSeconds(60));
         return this;
     }
 
@@ -39,6 +41,8 @@ final class AgentFleet {
     static double vmHours(String product, String release) {
         LocalDate today = LocalDate.now(ZoneOffset.UTC);
         return RestAssured.given()
+                .auth()
+                .oauth2(token())
                 .queryParam("product", product)
                 .queryParam("release", release)
                 .queryParam("from", today.minusDays(365).toString())
@@ -59,6 +63,11 @@ final class AgentFleet {
         await().atMost(Duration.ofSeconds(90))
                 .pollInterval(Duration.ofMillis(500))
                 .until(() -> vmHours(product, release) == hours);
+    }
+
+    /** A token ingestion trusts (it verifies with this JVM's test key, see IngestionProcess). */
+    private static String token() {
+        return StaffTokens.ephemeral().token("tester@vendor.example", List.of("analyst"), Duration.ofHours(1));
     }
 
     private static String ingestion() {

@@ -166,10 +166,6 @@ public interface DispatchConfig {
         @WithName("triage-url")
         Optional<String> triageUrl();
 
-        /** A bearer token with the analyst role for crash triage's API, from the environment. */
-        @WithName("triage-token")
-        Optional<String> triageToken();
-
         /** The window of UTC days both releases' crash rates are measured over. */
         @WithDefault("P30D")
         Duration window();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vigil.dispatch.config.DispatchConfig;
 import dev.vigil.dispatch.domain.ReleaseHealth;
+import dev.vigil.serviceauth.ServiceTokens;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -22,7 +23,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Release health from crash triage ({@code GET /api/v1/releases/health}): reports, VM-hours from ingestion's uptime
- * ledger, and the rate test. Without triage's URL, or when it does not answer, there is no health, never a guess.
+ * ledger, and the rate test, asked with dispatch's service token (its account needs the analyst role). Without
+ * triage's URL, or when it does not answer, there is no health, never a guess.
  */
 @ApplicationScoped
 public class ReleaseHealthClient {
@@ -31,16 +33,16 @@ public class ReleaseHealthClient {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Optional<String> baseUrl;
-    private final Optional<String> token;
+    private final ServiceTokens tokens;
     private final Duration window;
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final Clock clock = Clock.systemUTC();
 
-    ReleaseHealthClient(DispatchConfig config) {
+    ReleaseHealthClient(DispatchConfig config, ServiceTokens tokens) {
         DispatchConfig.Rollouts rollouts = config.dispatch().rollouts();
         this.baseUrl = rollouts.triageUrl().map(u -> u.endsWith("/") ? u.substring(0, u.length() - 1) : u);
-        this.token = rollouts.triageToken();
+        this.tokens = tokens;
         this.window = rollouts.window();
     }
 
@@ -58,7 +60,7 @@ public class ReleaseHealthClient {
         try {
             HttpRequest.Builder request =
                     HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20));
-            token.ifPresent(t -> request.header("Authorization", "Bearer " + t));
+            tokens.authorization().ifPresent(a -> request.header("Authorization", a));
             HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() != 200) {
                 LOG.warnf(

@@ -5,6 +5,7 @@ import dev.vigil.ingestion.persistence.UptimeRepository;
 import dev.vigil.problem.ProblemDto;
 import dev.vigil.problem.ProblemException;
 import dev.vigil.problem.RequestParams;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -18,12 +19,23 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** The fleet's books: releases and agent versions in the fleet, and the uptime ledger behind crash rates. */
 @Path("/api/v1/fleet")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Fleet", description = "Releases, agent versions, and uptime per release: the denominator of crash rates")
+@RolesAllowed({Roles.ANALYST, Roles.OPERATOR, Roles.ADMIN})
+@SecurityRequirement(name = "jwt")
+@APIResponse(
+        responseCode = "401",
+        description = "No bearer token, or one that is invalid or expired",
+        content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+@APIResponse(
+        responseCode = "403",
+        description = "The token has none of the roles this endpoint allows",
+        content = @Content(schema = @Schema(implementation = ProblemDto.class)))
 public class FleetResource {
 
     static final int MAX_DAYS = 366;

@@ -6,6 +6,7 @@ import dev.vigil.ingestion.persistence.HostRepository;
 import dev.vigil.problem.ProblemDto;
 import dev.vigil.problem.ProblemException;
 import dev.vigil.problem.RequestParams;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -19,12 +20,23 @@ import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** The fleet's hosts and their agents. */
 @Path("/api/v1/hosts")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Hosts", description = "Fleet inventory: hosts and the agent versions they run")
+@RolesAllowed({Roles.ANALYST, Roles.OPERATOR, Roles.ADMIN})
+@SecurityRequirement(name = "jwt")
+@APIResponse(
+        responseCode = "401",
+        description = "No bearer token, or one that is invalid or expired",
+        content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+@APIResponse(
+        responseCode = "403",
+        description = "The token has none of the roles this endpoint allows",
+        content = @Content(schema = @Schema(implementation = ProblemDto.class)))
 public class HostResource {
 
     private final HostRepository hosts;

@@ -7,6 +7,7 @@ import dev.vigil.problem.ProblemDto;
 import dev.vigil.problem.ProblemException;
 import dev.vigil.problem.RequestParams;
 import dev.vigil.schemas.crash.IncidentTrigger;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -20,12 +21,23 @@ import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** Incidents as ingestion assembles them into crash reports. */
 @Path("/api/v1/incidents")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Incidents", description = "Crashes, hangs, watchdogs and I/O-error pauses with their evidence")
+@RolesAllowed({Roles.ANALYST, Roles.OPERATOR, Roles.ADMIN})
+@SecurityRequirement(name = "jwt")
+@APIResponse(
+        responseCode = "401",
+        description = "No bearer token, or one that is invalid or expired",
+        content = @Content(schema = @Schema(implementation = ProblemDto.class)))
+@APIResponse(
+        responseCode = "403",
+        description = "The token has none of the roles this endpoint allows",
+        content = @Content(schema = @Schema(implementation = ProblemDto.class)))
 public class IncidentResource {
 
     private final IncidentQueries incidents;

@@ -49,6 +49,18 @@ public interface IngestionConfig {
     @WithDefault("P7D")
     Duration sampleRetention();
 
+    /**
+     * How many times a polled batch whose processing failed (not a refused record: a database error, a bug) is tried,
+     * and then each of its records alone, before a record that still fails alone goes to the dead-letter topic as
+     * {@code PROCESSING_FAILED}.
+     */
+    @WithDefault("3")
+    int retryAttempts();
+
+    /** The first wait between those tries; it doubles each time. */
+    @WithDefault("PT1S")
+    Duration retryBackoff();
+
     /** How long an incident waits for its evidence before its crash report goes out incomplete. */
     @WithDefault("PT10M")
     Duration incidentDeadline();

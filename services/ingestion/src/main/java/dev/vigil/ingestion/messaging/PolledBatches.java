@@ -1,29 +1,51 @@
 package dev.vigil.ingestion.messaging;
 
+import dev.vigil.ingestion.config.IngestionConfig;
+import dev.vigil.ingestion.domain.Rejection;
+import dev.vigil.ingestion.persistence.DatabaseProbe;
 import dev.vigil.ingestion.service.IngestionMetrics;
+import dev.vigil.schemas.DeadLetterReason;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.jboss.logging.Logger;
 
 /**
  * How every agent channel takes a poll: one transaction for the whole batch, its refused records sent to the
  * dead-letter topic (acks awaited) before that transaction commits, then the batch's metrics. The connector
  * acknowledges the offsets only after this returns, so a record is never committed before it is stored, dropped as
  * a duplicate, or dead-lettered.
+ *
+ * <p>A batch whose processing fails (not a refusal: a database error, a bug that one record sets off) never stops
+ * the channel for good: it is tried again {@code vigil.ingestion.retry-attempts} times with a doubling wait, then each
+ * of its records alone, so the good ones are kept; a record that still fails alone while the database answers goes to
+ * the dead-letter topic as {@code PROCESSING_FAILED} with the error. When the database does not answer, nothing is
+ * dead-lettered: the failure goes to the connector, the offsets stay uncommitted, and the records are read again.
  */
 @ApplicationScoped
 class PolledBatches {
 
+    private static final Logger LOG = Logger.getLogger(PolledBatches.class);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
     private final DeadLetterPublisher deadLetter;
     private final IngestionMetrics metrics;
+    private final DatabaseProbe database;
+    private final int attempts;
+    private final Duration backoff;
 
-    PolledBatches(DeadLetterPublisher deadLetter, IngestionMetrics metrics) {
+    PolledBatches(
+            DeadLetterPublisher deadLetter, IngestionMetrics metrics, DatabaseProbe database, IngestionConfig config) {
         this.deadLetter = deadLetter;
         this.metrics = metrics;
+        this.database = database;
+        this.attempts = Math.max(1, config.retryAttempts());
+        this.backoff = config.retryBackoff();
     }
 
     /**
@@ -38,10 +60,72 @@ class PolledBatches {
         List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>(batch.count());
         batch.forEach(records::add);
         long started = System.nanoTime();
-        QuarkusTransaction.requiringNew().run(() -> deadLetter.sendAll(ingest.apply(records)));
-        metrics.batch(records.get(0).topic(), records.size(), System.nanoTime() - started);
+        String topic = records.get(0).topic();
+        RuntimeException failure = tries(topic + " batch of " + records.size(), () -> store(records, ingest));
+        if (failure != null) {
+            for (ConsumerRecord<byte[], byte[]> record : records) {
+                String where = record.topic() + "-" + record.partition() + "@" + record.offset();
+                RuntimeException alone = tries(where, () -> store(List.of(record), ingest));
+                if (alone != null) {
+                    deadLetterOrGiveUp(record, where, alone);
+                }
+            }
+        }
+        metrics.batch(topic, records.size(), System.nanoTime() - started);
         metrics.durable(
-                records.get(0).topic(),
-                records.stream().mapToLong(ConsumerRecord::timestamp).toArray());
+                topic, records.stream().mapToLong(ConsumerRecord::timestamp).toArray());
+    }
+
+    private void store(
+            List<ConsumerRecord<byte[], byte[]>> records,
+            Function<List<ConsumerRecord<byte[], byte[]>>, List<DeadLetterPublisher.Refused>> ingest) {
+        QuarkusTransaction.requiringNew().run(() -> deadLetter.sendAll(ingest.apply(records)));
+    }
+
+    /** Runs {@code work} up to the configured attempts; returns the last failure, or null once it succeeded. */
+    private RuntimeException tries(String what, Runnable work) {
+        Duration wait = backoff;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                work.run();
+                return null;
+            } catch (RuntimeException e) {
+                if (attempt >= attempts) {
+                    return e;
+                }
+                LOG.warnf("%s failed (attempt %d of %d), again in %s: %s", what, attempt, attempts, wait, e.toString());
+                sleep(wait);
+                wait = wait.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : wait.multipliedBy(2);
+            }
+        }
+    }
+
+    private void deadLetterOrGiveUp(ConsumerRecord<byte[], byte[]> record, String where, RuntimeException failure) {
+        if (!database.answers()) {
+            // Not this record's fault: leave it uncommitted, to be read again once PostgreSQL is back.
+            throw new IllegalStateException(
+                    where + " failed while PostgreSQL does not answer; it is read again: " + failure, failure);
+        }
+        LOG.errorf(
+                failure,
+                "%s failed alone %d times while the database answers: dead-lettered as %s",
+                where,
+                attempts,
+                DeadLetterReason.PROCESSING_FAILED);
+        deadLetter.sendAll(List.of(new DeadLetterPublisher.Refused(
+                record,
+                new Rejection(
+                        DeadLetterReason.PROCESSING_FAILED.name(),
+                        "failed " + attempts + " times; last: " + failure))));
+        metrics.rejected(record.topic(), DeadLetterReason.PROCESSING_FAILED);
+    }
+
+    private static void sleep(Duration wait) {
+        try {
+            Thread.sleep(wait.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("stopping while a batch waited for a retry; it is read again", e);
+        }
     }
 }

@@ -74,7 +74,8 @@ public class IngestionMetrics {
                         .register(registry));
     }
 
-    void rejected(String topic, DeadLetterReason reason) {
+    /** Counts a record sent to the dead-letter topic, whoever refused it. */
+    public void rejected(String topic, DeadLetterReason reason) {
         counter(
                         "vigil.ingestion.events.rejected",
                         "Records sent to the dead-letter topic",
