@@ -252,7 +252,7 @@ public final class ArtifactUploader implements AutoCloseable {
                 .setSha256(sha256)
                 .setSizeBytes(size)
                 .setFormat(artifact.format())
-                .setEncryption(encryption == null ? null : ConvergentEncryption.SCHEME)
+                .setEncryption(encryption == null ? null : encryption.description())
                 .setPartial(artifact.partial())
                 .setCapturePlan(artifact.capturePlan().stream()
                         .map(ArtifactKind::valueOf)

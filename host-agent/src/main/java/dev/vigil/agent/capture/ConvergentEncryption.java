@@ -1,5 +1,6 @@
 package dev.vigil.agent.capture;
 
+import dev.vigil.schemas.EvidenceEncryption;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -21,18 +22,25 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class ConvergentEncryption {
 
-    public static final String SCHEME = "AES-256-GCM/convergent/VGE1";
-    static final byte[] MAGIC = "VGE1".getBytes(StandardCharsets.US_ASCII);
-    private static final int NONCE_BYTES = 12;
+    public static final String SCHEME = EvidenceEncryption.SCHEME;
+    static final byte[] MAGIC = EvidenceEncryption.MAGIC;
+    private static final int NONCE_BYTES = EvidenceEncryption.NONCE_BYTES;
     private static final int TAG_BITS = 128;
 
     private final SecretKeySpec key;
+    private final String description;
 
     public ConvergentEncryption(byte[] key) {
         if (key.length != 32) {
             throw new IllegalArgumentException("an AES-256 key has 32 bytes, not " + key.length);
         }
         this.key = new SecretKeySpec(key.clone(), "AES");
+        this.description = EvidenceEncryption.describe(key);
+    }
+
+    /** What a manifest says of blobs this key seals: the scheme and the key's id ({@link EvidenceEncryption}). */
+    public String description() {
+        return description;
     }
 
     /** Encrypts {@code plain} into {@code sealed}, streaming. */

@@ -1,5 +1,6 @@
 package dev.vigil.triage.bucket;
 
+import dev.vigil.schemas.EvidenceEncryption;
 import dev.vigil.schemas.common.ArtifactKind;
 import dev.vigil.schemas.crash.ArtifactRef;
 import dev.vigil.schemas.crash.ArtifactStatus;
@@ -11,25 +12,27 @@ import dev.vigil.triage.signature.Signatures;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.util.Optional;
 import org.jboss.logging.Logger;
 
 /**
  * Picks the best evidence of an incident and signs it: the console text (the kernel's own report), else the head
  * of the memory dump, else the hypervisor's panic data (a Windows STOP code), else only what the hypervisor saw.
- * Evidence that is missing, corrupt or encrypted is passed over; a store that cannot be read just now is not final,
- * so it throws {@link EvidenceUnavailableException} and the report is tried again.
+ * Evidence the agent encrypted is read with the key its manifest names, when triage holds it ({@link EvidenceKeys});
+ * evidence that is missing, corrupt, or sealed with a key triage does not hold is passed over. A store that cannot be
+ * read just now is not final, so it throws {@link EvidenceUnavailableException} and the report is tried again.
  */
 @ApplicationScoped
 public class EvidenceReader {
 
     private static final Logger LOG = Logger.getLogger(EvidenceReader.class);
-    private static final byte[] SEALED = "VGE1".getBytes(StandardCharsets.US_ASCII);
-
     private final EvidenceStore store;
+    private final EvidenceKeys keys;
 
-    public EvidenceReader(EvidenceStore store) {
+    public EvidenceReader(EvidenceStore store, EvidenceKeys keys) {
         this.store = store;
+        this.keys = keys;
     }
 
     /** The best evidence of the report, signed under these rules. */
@@ -86,11 +89,8 @@ public class EvidenceReader {
             }
             try {
                 byte[] bytes = store.head(artifact.getObjectKey().toString());
-                if (bytes.length >= SEALED.length && java.util.Arrays.equals(bytes, 0, 4, SEALED, 0, 4)) {
-                    LOG.infof(
-                            "incident %s: %s is encrypted on the host; triage cannot read it",
-                            report.getIncidentId(), kind);
-                    return Optional.empty();
+                if (EvidenceEncryption.sealed(bytes)) {
+                    return unsealed(report, artifact, bytes);
                 }
                 return Optional.of(bytes);
             } catch (EvidenceStore.MissingEvidenceException e) {
@@ -104,5 +104,25 @@ public class EvidenceReader {
             }
         }
         return Optional.empty();
+    }
+
+    /** The plaintext head of sealed evidence (verified against its manifest's SHA-256 by ingestion), if triage can. */
+    private Optional<byte[]> unsealed(CrashReported report, ArtifactRef artifact, byte[] sealed) {
+        String keyId = EvidenceEncryption.keyIdOf(artifact.getEncryption());
+        Optional<byte[]> key = keys.byId(keyId);
+        if (key.isEmpty()) {
+            LOG.infof(
+                    "incident %s: %s is encrypted with %s, which triage does not hold (vigil.triage.evidence-keys)",
+                    report.getIncidentId(),
+                    artifact.getKind(),
+                    keyId == null ? "a key its manifest does not name" : "key " + keyId);
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(EvidenceEncryption.decryptHead(key.get(), sealed));
+        } catch (GeneralSecurityException e) {
+            LOG.warnf("incident %s: %s does not decrypt: %s", report.getIncidentId(), artifact.getKind(), e);
+            return Optional.empty();
+        }
     }
 }

@@ -51,6 +51,14 @@ public interface TriageConfig {
         @WithName("uptime-url")
         java.util.Optional<String> uptimeUrl();
 
+        /**
+         * The AES-256 keys agents encrypt evidence with (base64, from a Secret; never committed), so triage reads
+         * sealed evidence. Keep a retired key listed while evidence sealed with it may still be triaged: each blob's
+         * manifest names the id of the key that sealed it.
+         */
+        @WithName("evidence-keys")
+        java.util.Optional<java.util.List<String>> evidenceKeys();
+
         /** How long triage waits for the uptime ledger, and how much of its answer it reads. */
         Uptime uptime();
 

@@ -64,7 +64,7 @@ public final class CrashFixtures {
         return store(header.array(), ArtifactKind.MEMORY_DUMP, "application/vnd.microsoft.dmp");
     }
 
-    static ArtifactRef store(byte[] bytes, ArtifactKind kind, String format) throws Exception {
+    public static ArtifactRef store(byte[] bytes, ArtifactKind kind, String format) throws Exception {
         String sha =
                 HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
         String key = "sha256/" + sha.substring(0, 2) + "/" + sha;

@@ -3,6 +3,7 @@ package dev.vigil.triage.bucket;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.vigil.agent.capture.ConvergentEncryption;
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackConfig;
 import dev.vigil.devstack.DevstackTestResource;
@@ -19,8 +20,12 @@ import io.minio.MinioClient;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -57,14 +62,69 @@ class EvidenceReaderIT {
         assertThat(read.signature().title()).isEqualTo("crash with no readable evidence (AcmeOS)");
     }
 
+    /**
+     * Console text the agent sealed with its evidence key: before, triage passed it over and the crash landed in the
+     * coarse bucket of what the hypervisor saw; holding the key the manifest names, it reads the kernel's report.
+     */
+    @Test
+    void evidenceSealedByTheAgentIsReadWithTheKeyItsManifestNames() throws Exception {
+        byte[] console =
+                Files.readAllBytes(Path.of("src/test/resources/corpus/linux/004-page-fault-fuse_file_get.txt"));
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        Path dir = Files.createTempDirectory("vigil-sealed-");
+        Path plain = Files.write(dir.resolve("console.txt"), console);
+        ConvergentEncryption agentKey = new ConvergentEncryption(key);
+        agentKey.encrypt(plain, dir.resolve("console.vge1"));
+        ArtifactRef stored = CrashFixtures.store(
+                Files.readAllBytes(dir.resolve("console.vge1")), ArtifactKind.CONSOLE_TEXT, "text/plain");
+        ArtifactRef sealed = ArtifactRef.newBuilder()
+                .setKind(stored.getKind())
+                .setObjectKey(stored.getObjectKey())
+                .setSha256(stored.getSha256())
+                .setSizeBytes(stored.getSizeBytes())
+                .setFormat(stored.getFormat())
+                .setStatus(stored.getStatus())
+                .setEncryption(agentKey.description())
+                .build();
+        ArtifactRef open = CrashFixtures.store(console, ArtifactKind.CONSOLE_TEXT, "text/plain");
+        String s3 = Devstack.shared().endpoints().s3Endpoint();
+        String rotated = Base64.getEncoder().encodeToString(new byte[32]);
+
+        Evidence withKey = reader(s3, List.of(rotated, Base64.getEncoder().encodeToString(key)))
+                .read(report(sealed), signatures);
+        Evidence withoutKey = reader(s3, List.of(rotated)).read(report(sealed), signatures);
+        Evidence plainText = reader(s3, List.of()).read(report(open), signatures);
+
+        assertThat(withKey.kind()).isEqualTo("linux-console");
+        assertThat(withKey.signature().title()).isEqualTo(plainText.signature().title());
+        assertThat(withoutKey.kind()).isEqualTo("hypervisor");
+    }
+
     private static EvidenceReader reader(String endpoint) {
+        return reader(endpoint, List.of());
+    }
+
+    private static EvidenceReader reader(String endpoint, List<String> keys) {
         Endpoints endpoints = Devstack.shared().endpoints();
         MinioClient s3 = MinioClient.builder()
                 .endpoint(endpoint)
                 .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey())
                 .build();
         return new EvidenceReader(
-                new EvidenceStore(s3, DevstackConfig.ARTIFACTS_BUCKET, 1 << 20, Duration.ofMinutes(1)));
+                new EvidenceStore(s3, DevstackConfig.ARTIFACTS_BUCKET, 1 << 20, Duration.ofMinutes(1)),
+                new EvidenceKeys(keys));
+    }
+
+    private static CrashReported report(ArtifactRef artifact) {
+        return CrashFixtures.report(
+                "rel-1",
+                "AcmeOS",
+                Instant.now(),
+                UUID.randomUUID().toString(),
+                "host-1",
+                IncidentTrigger.CRASH,
+                List.of(artifact));
     }
 
     /** A crash whose console text was verified by ingestion but is not (or no longer) in the store. */

@@ -126,6 +126,7 @@ public class CrashReportMapper {
                 .setSha256(a.sha256)
                 .setSizeBytes(a.sizeBytes)
                 .setFormat(a.format)
+                .setEncryption(a.encryption)
                 .setStatus(
                         switch (a.status) {
                             case ArtifactCheck.VERIFIED -> ArtifactStatus.VERIFIED;
