@@ -322,18 +322,28 @@ public final class DiskDelta {
                 }
                 Path out = outDir.resolve(target.replaceAll("[^A-Za-z0-9_-]", "_") + ".raw");
                 Files.copy(master, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                // The master's SHA-256 is taken over the disk's virtual size, so a master that matches has that size:
+                // a delta claiming another cannot make a rebuild write or hash more than the master holds.
+                long size = disk.path("virtualSize").asLong();
+                if (size != Files.size(master)) {
+                    throw new IOException("the delta says disk " + target + " has " + size + " bytes; its master has "
+                            + Files.size(master));
+                }
                 try (FileChannel file = FileChannel.open(out, StandardOpenOption.WRITE)) {
-                    long size = disk.path("virtualSize").asLong();
-                    if (file.size() > size) {
-                        file.truncate(size);
-                    }
                     byte[] buffer = new byte[CHUNK];
+                    long previousEnd = 0;
                     for (JsonNode run : disk.path("runs")) {
                         long offset = run.path("offset").asLong();
                         long length = run.path("length").asLong();
                         if (offset < 0 || length < 0 || offset > size - length) {
                             throw new IOException("disk delta run out of bounds: " + offset + "+" + length);
                         }
+                        // Runs are written in ascending order without overlap; others would rewrite the disk at will.
+                        if (offset < previousEnd) {
+                            throw new IOException("disk delta run " + offset + "+" + length + " overlaps or precedes"
+                                    + " the one before it, which ends at " + previousEnd);
+                        }
+                        previousEnd = offset + length;
                         boolean zero = run.path("zero").asBoolean(false);
                         for (long done = 0; done < length; ) {
                             int n = (int) Math.min(buffer.length, length - done);
@@ -349,9 +359,6 @@ public final class DiskDelta {
                             }
                             done += n;
                         }
-                    }
-                    if (file.size() < size) {
-                        file.write(ByteBuffer.wrap(new byte[1]), size - 1);
                     }
                 }
                 String sha = HexFormat.of().formatHex(ConvergentEncryption.sha256(out));
