@@ -179,7 +179,7 @@ class CommandsIT {
                 .then()
                 .statusCode(403);
         given().get("/api/v1/commands").then().statusCode(401);
-        Staff.analyst().get("/api/v1/commands/not-a-uuid").then().statusCode(404);
+        Staff.analyst().get("/api/v1/commands/not-a-uuid").then().statusCode(400);
         Staff.analyst().get("/api/v1/commands?limit=abc").then().statusCode(400).body("title", equalTo("Bad limit"));
         Staff.analyst().get("/api/v1/commands?vm=web-2").then().statusCode(400).body("title", equalTo("Bad vm"));
     }

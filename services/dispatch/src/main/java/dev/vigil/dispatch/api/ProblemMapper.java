@@ -5,16 +5,16 @@ import dev.vigil.dispatch.service.RefusedException;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
 import io.quarkus.security.UnauthorizedException;
-import jakarta.ws.rs.NotAllowedException;
-import jakarta.ws.rs.NotFoundException;
-import jakarta.ws.rs.NotSupportedException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
+import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 /** Every refusal as an RFC 9457 problem body ({@code application/problem+json}), never an empty or HTML page. */
 class ProblemMapper {
+
+    private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
 
     static final String PROBLEM_JSON = "application/problem+json";
 
@@ -64,17 +64,39 @@ class ProblemMapper {
         return problem(400, ProblemDto.of(400, "Unreadable JSON", e.getOriginalMessage()));
     }
 
-    @ServerExceptionMapper({NotFoundException.class, NotAllowedException.class, NotSupportedException.class})
+    /** The framework's refusals (no such path, 405, 406, 414, 415, and any other) with their status and a title. */
+    @ServerExceptionMapper
     Response web(WebApplicationException e) {
+        if (e.getCause() instanceof JsonProcessingException json) {
+            return unreadable(json);
+        }
         int status = e.getResponse().getStatus();
         String title = switch (status) {
             case 404 -> "Not found";
             case 405 -> "Method not allowed";
+            case 406 -> "Not acceptable";
+            case 414 -> "URI too long";
             case 415 -> "Unsupported media type";
-            default -> "Refused";
+            default -> status >= 500 ? "Internal error" : "Refused";
         };
-        return Response.fromResponse(problem(status, ProblemDto.of(status, title, e.getMessage())))
-                .build();
+        String detail = switch (status) {
+            case 406 -> "this endpoint answers application/json (and problems as application/problem+json)";
+            case 414 -> "the path and query are over " + UriLengthFilter.MAX_URI_LENGTH + " characters";
+            default -> e.getMessage() == null ? title : e.getMessage();
+        };
+        Response.ResponseBuilder answer = Response.fromResponse(problem(status, ProblemDto.of(status, title, detail)));
+        Object allow = e.getResponse().getHeaders().getFirst(HttpHeaders.ALLOW);
+        if (allow != null) {
+            answer.header(HttpHeaders.ALLOW, allow);
+        }
+        return answer.build();
+    }
+
+    /** Anything else: logged with its stack trace, which the answer never carries. */
+    @ServerExceptionMapper
+    Response unexpected(Exception e) {
+        LOG.error("unexpected failure answering a request", e);
+        return problem(500, ProblemDto.of(500, "Internal error", "dispatch failed to answer; the failure is logged"));
     }
 
     static Response problem(int status, ProblemDto body) {

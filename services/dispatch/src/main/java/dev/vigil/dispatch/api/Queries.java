@@ -38,13 +38,19 @@ final class Queries {
     }
 
     /** A path id that must be a UUID: anything else names nothing. */
+    /** An id that is a UUID in its 36-character form; anything else is a 400 naming what was expected. */
     static UUID id(String what, String value) {
-        try {
-            return UUID.fromString(value);
-        } catch (IllegalArgumentException e) {
-            throw RefusedException.notFound("Unknown " + what, "no " + what + " " + cut(value));
+        if (value == null || !UUID_TEXT.matcher(value).matches()) {
+            throw RefusedException.badRequest(
+                    "Bad " + what + " id",
+                    "a " + what + " id is a UUID such as 0b8e4a2c-5f1d-4c3e-9a7b-6d2f1e0c9b8a, got '"
+                            + cut(value == null ? "" : value.replace("\0", "\\0")) + "'");
         }
+        return UUID.fromString(value);
     }
+
+    private static final java.util.regex.Pattern UUID_TEXT = java.util.regex.Pattern.compile(
+            "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
 
     static Duration duration(String name, String value, Duration fallback) {
         if (value == null || value.isBlank()) {
