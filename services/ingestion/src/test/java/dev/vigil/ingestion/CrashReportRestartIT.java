@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.vigil.devstack.DevstackExtension;
 import dev.vigil.devstack.Endpoints;
 import dev.vigil.devstack.ServiceProcess;
+import dev.vigil.devstack.StaffTokens;
 import dev.vigil.ingestion.mapping.CrashReportMapper;
 import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.TopicCatalog;
@@ -113,7 +114,11 @@ class CrashReportRestartIT {
     }
 
     private static ServiceProcess start(Endpoints endpoints, int port, Path log) throws Exception {
-        ServiceProcess process = ServiceProcess.start(APP, endpoints, port, SETTINGS, log);
+        Map<String, String> settings = new java.util.HashMap<>(SETTINGS);
+        settings.put(
+                "mp.jwt.verify.publickey.location",
+                StaffTokens.ephemeral().publicKey().toUri().toString());
+        ServiceProcess process = ServiceProcess.start(APP, endpoints, port, settings, log);
         process.awaitReady("http://127.0.0.1:" + port, Duration.ofSeconds(90));
         return process;
     }
@@ -140,6 +145,7 @@ class CrashReportRestartIT {
         HttpResponse<String> response = HttpClient.newHttpClient()
                 .send(
                         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                                .header("Authorization", "Bearer " + Staff.token("otto@vendor.example", "operator"))
                                 .build(),
                         HttpResponse.BodyHandlers.ofString());
         return response.statusCode() == 200 ? response.body() : "";
