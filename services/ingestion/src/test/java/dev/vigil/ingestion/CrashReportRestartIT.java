@@ -61,16 +61,20 @@ class CrashReportRestartIT {
 
             int firstPort = freePort();
             ServiceProcess first = start(endpoints, firstPort, logs.resolve("first.log"));
-            agent.send(crashed);
-            agent.send(agent.artifact(incident, ArtifactKind.SCREENSHOT, 10_000, null));
-            agent.send(agent.artifact(incident, ArtifactKind.CONSOLE_TEXT, 10_000, null));
-            // The first instance has the incident and has verified half its evidence...
-            await().atMost(Duration.ofSeconds(60))
-                    .until(() -> get(firstPort, "/api/v1/incidents/" + incident)
-                            .replace(" ", "")
-                            .matches(".*\"status\":\"VERIFIED\".*\"status\":\"VERIFIED\".*"));
-            // ...and dies without a chance to commit offsets or finish anything.
-            first.kill();
+            try {
+                agent.send(crashed);
+                agent.send(agent.artifact(incident, ArtifactKind.SCREENSHOT, 10_000, null));
+                agent.send(agent.artifact(incident, ArtifactKind.CONSOLE_TEXT, 10_000, null));
+                // The first instance has the incident and has verified half its evidence...
+                await().atMost(Duration.ofSeconds(60))
+                        .until(() -> get(firstPort, "/api/v1/incidents/" + incident)
+                                .replace(" ", "")
+                                .matches(".*\"status\":\"VERIFIED\".*\"status\":\"VERIFIED\".*"));
+            } finally {
+                // ...and dies without a chance to commit offsets or finish anything (killed as well when the wait
+                // fails, so that no instance outlives the test).
+                first.kill();
+            }
 
             agent.send(agent.artifact(incident, ArtifactKind.MEMORY_DUMP, 50_000, null));
             agent.send(agent.artifact(incident, ArtifactKind.DOMAIN_XML, 2_000, null));
