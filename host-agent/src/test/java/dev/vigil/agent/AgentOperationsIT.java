@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.vigil.agent.config.AgentConfig;
 import dev.vigil.devstack.DevstackExtension;
 import dev.vigil.devstack.Endpoints;
+import dev.vigil.devstack.Ports;
 import dev.vigil.schemas.TopicCatalog;
 import dev.vigil.schemas.agent.AgentEvent;
 import dev.vigil.schemas.agent.AgentSamples;
@@ -13,8 +14,6 @@ import dev.vigil.schemas.agent.ConnectionState;
 import dev.vigil.schemas.agent.ConnectionStatus;
 import dev.vigil.schemas.agent.Hang;
 import dev.vigil.schemas.agent.HangDetector;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -123,10 +122,7 @@ class AgentOperationsIT {
 
     @Test
     void servesHealthAndPrometheusMetricsOnLoopback(Endpoints endpoints) throws Exception {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = socket.getLocalPort();
-        }
+        int port = Ports.free();
         try (Agent agent = new Agent(config(endpoints, "http-" + UUID.randomUUID(), String.valueOf(port)))) {
             agent.start();
             HttpClient http = HttpClient.newHttpClient();

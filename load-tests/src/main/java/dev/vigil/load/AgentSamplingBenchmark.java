@@ -3,9 +3,8 @@ package dev.vigil.load;
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackConfig;
 import dev.vigil.devstack.Endpoints;
+import dev.vigil.devstack.Ports;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -119,7 +118,7 @@ public final class AgentSamplingBenchmark {
             List<String> jvmOptions,
             long ticksPerSecond)
             throws Exception {
-        int httpPort = freePort();
+        int httpPort = Ports.free();
         Path state = Files.createTempDirectory(work, "agent-");
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -278,12 +277,6 @@ public final class AgentSamplingBenchmark {
         String out = new String(getconf.getInputStream().readAllBytes()).trim();
         getconf.waitFor();
         return out.isEmpty() ? 100 : Long.parseLong(out);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 
     private static void deleteQuietly(Path dir) {

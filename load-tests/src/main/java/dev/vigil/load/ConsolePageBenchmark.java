@@ -4,12 +4,12 @@ import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackConfig;
 import dev.vigil.devstack.Endpoints;
 import dev.vigil.devstack.IdentityProvider;
+import dev.vigil.devstack.Ports;
 import dev.vigil.devstack.ServiceProcess;
 import java.io.IOException;
 import java.net.CookieHandler;
 import java.net.CookieManager;
 import java.net.CookiePolicy;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -63,13 +63,13 @@ public final class ConsolePageBenchmark {
                         .orElseThrow();
             }
             IdentityProvider identity =
-                    IdentityProvider.start(keycloak(), work.resolve("keycloak"), freePort(), Duration.ofSeconds(240));
-            int triagePort = freePort();
+                    IdentityProvider.start(keycloak(), work.resolve("keycloak"), Ports.free(), Duration.ofSeconds(240));
+            int triagePort = Ports.free();
             Map<String, String> triageConfig = new HashMap<>(identity.verification());
             // The schema was made by the load, from the same migrations: Flyway takes it as it is.
             triageConfig.put("quarkus.flyway.baseline-on-migrate", "true");
             triageConfig.put("quarkus.flyway.baseline-version", Integer.toString(latest));
-            int consolePort = freePort();
+            int consolePort = Ports.free();
             Map<String, String> consoleConfig = new HashMap<>(identity.consoleClient());
             consoleConfig.put("vigil.console.triage-url", "http://127.0.0.1:" + triagePort);
             // The front page needs no ingestion; a closed port says so if it ever does.
@@ -243,12 +243,6 @@ public final class ConsolePageBenchmark {
                                     .toList()
                             : values));
             cookies.put(uri, plain);
-        }
-    }
-
-    private static int freePort() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }

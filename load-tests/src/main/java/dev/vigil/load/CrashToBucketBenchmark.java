@@ -7,6 +7,7 @@ import dev.vigil.devstack.DevstackConfig;
 import dev.vigil.devstack.Domains;
 import dev.vigil.devstack.Endpoints;
 import dev.vigil.devstack.GuestDomain;
+import dev.vigil.devstack.Ports;
 import dev.vigil.devstack.ServiceProcess;
 import dev.vigil.devstack.StaffTokens;
 import dev.vigil.schemas.EventCodec;
@@ -14,7 +15,6 @@ import dev.vigil.schemas.TopicCatalog;
 import dev.vigil.schemas.agent.AgentEvent;
 import dev.vigil.schemas.agent.ArtifactManifest;
 import dev.vigil.schemas.agent.Crash;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -85,8 +85,8 @@ public final class CrashToBucketBenchmark {
         Path work = Files.createTempDirectory("vigil-c2b-bench-");
         try (Devstack stack = Devstack.start(DevstackConfig.forTests())) {
             Endpoints endpoints = stack.endpoints();
-            int ingestionPort = freePort();
-            int triagePort = freePort();
+            int ingestionPort = Ports.free();
+            int triagePort = Ports.free();
             // Both services trust this run's key; triage reads ingestion's uptime ledger with a token signed by it.
             StaffTokens keys = StaffTokens.in(work.resolve("jwt"));
             String verify = keys.publicKey().toUri().toString();
@@ -239,12 +239,6 @@ public final class CrashToBucketBenchmark {
                 sorted[sorted.length / 2],
                 sorted[Math.min(sorted.length - 1, (int) Math.ceil(sorted.length * 0.9) - 1)],
                 sorted[sorted.length - 1]);
-    }
-
-    private static int freePort() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 
     private static KafkaConsumer<String, byte[]> consumer(Endpoints endpoints) {

@@ -3,12 +3,11 @@ package dev.vigil.load;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vigil.devstack.Endpoints;
+import dev.vigil.devstack.Ports;
 import dev.vigil.devstack.ServiceProcess;
 import dev.vigil.schemas.delivery.SigningKey;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -71,7 +70,7 @@ final class DispatchApi implements AutoCloseable {
                 secrets.resolve("jwt-public.pem"),
                 pem("PUBLIC KEY", staffKeys.getPublic().getEncoded()));
         properties.put("mp.jwt.verify.publickey.location", verifyKey.toUri().toString());
-        int port = freePort();
+        int port = Ports.free();
         String base = "http://127.0.0.1:" + port;
         ServiceProcess process = ServiceProcess.start(APP, endpoints, port, properties, logs.resolve("dispatch.log"));
         try {
@@ -257,11 +256,5 @@ final class DispatchApi implements AutoCloseable {
                 + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
                         .encodeToString(der)
                 + "\n-----END " + type + "-----\n";
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 }

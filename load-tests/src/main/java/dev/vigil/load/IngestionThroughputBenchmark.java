@@ -4,6 +4,7 @@ import dev.vigil.agent.publish.SpoolPublisher;
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackConfig;
 import dev.vigil.devstack.Endpoints;
+import dev.vigil.devstack.Ports;
 import dev.vigil.devstack.ServiceProcess;
 import dev.vigil.schemas.Envelopes;
 import dev.vigil.schemas.EventCodec;
@@ -25,8 +26,6 @@ import dev.vigil.schemas.common.VmRef;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -133,7 +132,7 @@ public final class IngestionThroughputBenchmark {
             parts.put("ingestion", CpuAccount.children("quarkus-run.jar"));
             parts.put("PostgreSQL", postgresProcesses(endpoints));
             CpuAccount cpu = new CpuAccount(parts);
-            int port = freePort();
+            int port = Ports.free();
             try (ServiceProcess ingestion =
                     ServiceProcess.start(APP, endpoints, port, Map.of(), logs.resolve("a.log"))) {
                 ingestion.awaitReady("http://127.0.0.1:" + port, Duration.ofSeconds(120));
@@ -195,7 +194,7 @@ public final class IngestionThroughputBenchmark {
             String busy = drain.busy();
             String p99 = "not measured (paced-rate 0)";
             if (pacedRate > 0) {
-                int pacedPort = freePort();
+                int pacedPort = Ports.free();
                 try (ServiceProcess ingestion =
                         ServiceProcess.start(APP, endpoints, pacedPort, Map.of(), logs.resolve("b.log"))) {
                     ingestion.awaitReady("http://127.0.0.1:" + pacedPort, Duration.ofSeconds(120));
@@ -639,12 +638,6 @@ public final class IngestionThroughputBenchmark {
                 .filter(l -> l.startsWith("vigil_ingestion_publish_to_durable_seconds{"))
                 .forEach(l -> out.append("\n  ").append(l));
         return out.toString();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 
     /** The mixed agent traffic of a fleet: {@code HOSTS} hosts, each with its VMs. */

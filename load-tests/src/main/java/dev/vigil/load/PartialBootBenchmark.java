@@ -10,6 +10,7 @@ import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackConfig;
 import dev.vigil.devstack.Endpoints;
 import dev.vigil.devstack.GuestDomain;
+import dev.vigil.devstack.Ports;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -168,7 +169,7 @@ public final class PartialBootBenchmark {
         values.put("VIGIL_AGENT_HYPERVISOR_URI", GuestDomain.URI);
         values.put("VIGIL_AGENT_HOST_ID", hostId);
         values.put("VIGIL_AGENT_LAZY_BOOT", Boolean.toString(lazy));
-        values.put("VIGIL_AGENT_IMAGE_PORT", Integer.toString(DispatchApi.freePort()));
+        values.put("VIGIL_AGENT_IMAGE_PORT", Integer.toString(Ports.free()));
         AgentConfig config = AgentConfig.load(values);
         String token = api.enrol(program, "Bench User " + hostId);
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);

@@ -2,8 +2,6 @@ package dev.vigil.devstack;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -41,12 +39,13 @@ public record DevstackConfig(
     /** A throw-away stack on free ports in a fresh temporary directory. */
     public static DevstackConfig forTests() {
         try {
+            int[] ports = Ports.free(4);
             return new DevstackConfig(
                     Files.createTempDirectory("vigil-devstack-"),
-                    freePort(),
-                    freePort(),
-                    freePort(),
-                    freePort(),
+                    ports[0],
+                    ports[1],
+                    ports[2],
+                    ports[3],
                     false,
                     List.of(ARTIFACTS_BUCKET, VENDOR_BUCKET));
         } catch (IOException e) {
@@ -87,13 +86,6 @@ public record DevstackConfig(
             return port;
         } catch (NumberFormatException e) {
             throw new DevstackException(key + "=" + value + " is not a TCP port: set it to a number from 1 to 65535");
-        }
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
         }
     }
 }

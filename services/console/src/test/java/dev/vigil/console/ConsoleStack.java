@@ -3,9 +3,9 @@ package dev.vigil.console;
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DispatchKeys;
 import dev.vigil.devstack.IdentityProvider;
+import dev.vigil.devstack.Ports;
 import dev.vigil.devstack.ServiceProcess;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,9 +44,9 @@ public final class ConsoleStack implements QuarkusTestResourceLifecycleManager {
                         + " sets it to Keycloak's zip in the local Maven repository)");
             }
             identity = IdentityProvider.start(
-                    Path.of(distribution), dir.resolve("keycloak"), freePort(), Duration.ofSeconds(180));
+                    Path.of(distribution), dir.resolve("keycloak"), Ports.free(), Duration.ofSeconds(180));
 
-            int ingestionPort = freePort();
+            int ingestionPort = Ports.free();
             Map<String, String> ingestionConfig = new HashMap<>(identity.verification());
             ingestionConfig.put("vigil.ingestion.tenants", "acme");
             ingestionConfig.put("vigil.ingestion.incident-check-every", "1s");
@@ -58,7 +58,7 @@ public final class ConsoleStack implements QuarkusTestResourceLifecycleManager {
                     dir.resolve("ingestion.log"));
             ingestionUrl = "http://127.0.0.1:" + ingestionPort;
 
-            int triagePort = freePort();
+            int triagePort = Ports.free();
             Map<String, String> triageConfig = new HashMap<>(identity.verification());
             triageConfig.put("vigil.triage.uptime-url", ingestionUrl);
             triageConfig.putAll(identity.serviceClient(IdentityProvider.TRIAGE_CLIENT));
@@ -66,7 +66,7 @@ public final class ConsoleStack implements QuarkusTestResourceLifecycleManager {
                     TRIAGE, Devstack.shared().endpoints(), triagePort, triageConfig, dir.resolve("crash-triage.log"));
             triageUrl = "http://127.0.0.1:" + triagePort;
 
-            int dispatchPort = freePort();
+            int dispatchPort = Ports.free();
             dispatchUrl = "http://127.0.0.1:" + dispatchPort;
             dispatchKeys = DispatchKeys.under(dir.resolve("keys"));
             Map<String, String> dispatchConfig =
@@ -102,12 +102,6 @@ public final class ConsoleStack implements QuarkusTestResourceLifecycleManager {
         }
         if (identity != null) {
             identity.close();
-        }
-    }
-
-    private static int freePort() throws java.io.IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }

@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 import dev.vigil.devstack.Domains;
 import dev.vigil.devstack.GuestDomain;
 import dev.vigil.devstack.HypervisorAssumptions;
-import java.net.ServerSocket;
+import dev.vigil.devstack.Ports;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,10 +65,7 @@ final class RealHypervisor implements AutoCloseable {
 
     /** A host on the real hypervisor with its own image port and these settings. */
     static AgentHost host(Path state, Map<String, String> settings) throws Exception {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        int port = Ports.free();
         Map<String, String> values = new HashMap<>(settings);
         values.put("VIGIL_AGENT_HYPERVISOR_URI", GuestDomain.URI);
         values.put("VIGIL_AGENT_IMAGE_PORT", Integer.toString(port));

@@ -1,10 +1,10 @@
 package dev.vigil.dispatch;
 
 import dev.vigil.devstack.Devstack;
+import dev.vigil.devstack.Ports;
 import dev.vigil.devstack.ServiceProcess;
 import dev.vigil.devstack.StaffTokens;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,7 +39,7 @@ public final class TriageStack implements QuarkusTestResourceLifecycleManager {
             StaffTokens tokens = StaffTokens.in(dir.resolve("jwt"));
             serviceToken = tokens.token("vigil-dispatch", List.of("analyst"), Duration.ofDays(1));
             String verify = tokens.publicKey().toUri().toString();
-            int ingestionPort = freePort();
+            int ingestionPort = Ports.free();
             ingestion = ServiceProcess.start(
                     INGESTION,
                     Devstack.shared().endpoints(),
@@ -53,7 +53,7 @@ public final class TriageStack implements QuarkusTestResourceLifecycleManager {
             ingestionUrl = "http://127.0.0.1:" + ingestionPort;
             ingestion.awaitReady(ingestionUrl, Duration.ofSeconds(90));
 
-            int triagePort = freePort();
+            int triagePort = Ports.free();
             triage = ServiceProcess.start(
                     TRIAGE,
                     Devstack.shared().endpoints(),
@@ -89,12 +89,6 @@ public final class TriageStack implements QuarkusTestResourceLifecycleManager {
                     Thread.currentThread().interrupt();
                 }
             }
-        }
-    }
-
-    private static int freePort() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }

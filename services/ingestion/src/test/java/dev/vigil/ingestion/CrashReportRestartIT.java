@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.vigil.devstack.DevstackExtension;
 import dev.vigil.devstack.Endpoints;
+import dev.vigil.devstack.Ports;
 import dev.vigil.devstack.ServiceProcess;
 import dev.vigil.devstack.StaffTokens;
 import dev.vigil.ingestion.mapping.CrashReportMapper;
@@ -16,8 +17,6 @@ import dev.vigil.schemas.crash.ArtifactRef;
 import dev.vigil.schemas.crash.ArtifactStatus;
 import dev.vigil.schemas.crash.CrashReported;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -59,7 +58,7 @@ class CrashReportRestartIT {
             AgentEvent crashed = agent.crash(Instant.now(), 0x7eL);
             String incident = crashed.getEnvelope().getEventId();
 
-            int firstPort = freePort();
+            int firstPort = Ports.free();
             ServiceProcess first = start(endpoints, firstPort, logs.resolve("first.log"));
             try {
                 agent.send(crashed);
@@ -78,7 +77,7 @@ class CrashReportRestartIT {
 
             agent.send(agent.artifact(incident, ArtifactKind.MEMORY_DUMP, 50_000, null));
             agent.send(agent.artifact(incident, ArtifactKind.DOMAIN_XML, 2_000, null));
-            int secondPort = freePort();
+            int secondPort = Ports.free();
             try (ServiceProcess second = start(endpoints, secondPort, logs.resolve("second.log"))) {
                 await().atMost(Duration.ofSeconds(90))
                         .until(() -> !reportsFor(reports, incident).isEmpty());
@@ -153,11 +152,5 @@ class CrashReportRestartIT {
                                 .build(),
                         HttpResponse.BodyHandlers.ofString());
         return response.statusCode() == 200 ? response.body() : "";
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 }

@@ -8,6 +8,7 @@ import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackConfig;
 import dev.vigil.devstack.DevstackTestResource;
 import dev.vigil.devstack.Endpoints;
+import dev.vigil.devstack.Ports;
 import dev.vigil.schemas.common.ArtifactKind;
 import dev.vigil.schemas.crash.ArtifactRef;
 import dev.vigil.schemas.crash.ArtifactStatus;
@@ -19,7 +20,6 @@ import dev.vigil.triage.signature.Signatures;
 import io.minio.MinioClient;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -43,10 +43,7 @@ class EvidenceReaderIT {
 
     @Test
     void anUnreachableStoreIsRetriedNotFiledWithoutTheEvidence() throws Exception {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        int port = Ports.free();
         EvidenceReader reader = reader("http://127.0.0.1:" + port);
 
         assertThatThrownBy(() -> reader.read(reportWithConsole(), signatures))

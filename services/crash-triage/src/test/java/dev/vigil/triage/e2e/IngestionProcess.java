@@ -1,10 +1,10 @@
 package dev.vigil.triage.e2e;
 
 import dev.vigil.devstack.Devstack;
+import dev.vigil.devstack.Ports;
 import dev.vigil.devstack.ServiceProcess;
 import dev.vigil.devstack.StaffTokens;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,10 +45,7 @@ public final class IngestionProcess implements QuarkusTestResourceLifecycleManag
             throw new IllegalStateException(APP + " is missing: build services/ingestion first");
         }
         try {
-            int port;
-            try (ServerSocket socket = new ServerSocket(0)) {
-                port = socket.getLocalPort();
-            }
+            int port = Ports.free();
             Path log = Files.createTempFile("vigil-e2e-ingestion-", ".log");
             // Ingestion trusts this JVM's test key, and triage calls it with a token signed by it, as crash triage's
             // service account (the analyst role) would from the identity provider.
