@@ -102,8 +102,7 @@ public final class Agent implements AutoCloseable {
     public void start() throws LibvirtException, IOException {
         spool = Spool.open(spoolDir(config), config.spoolMaxBytes(), SPOOL_SEGMENT_BYTES);
         capture = new EventCapture(spool);
-        publisher =
-                new SpoolPublisher(spool, config.kafkaBootstrapServers(), config.agentId(), config.deliveryTimeout());
+        publisher = new SpoolPublisher(spool, config.kafkaClient(), config.agentId(), config.deliveryTimeout());
         publisher.start();
         metrics.bind(spool, publisher);
         if (config.capture().enabled()) {
@@ -170,7 +169,9 @@ public final class Agent implements AutoCloseable {
         LOG.log(
                 System.Logger.Level.INFO,
                 "agent " + config.agentId() + " watching " + config.hypervisorUri() + " (domains: " + discovered.size()
-                        + ") spooling in " + spoolDir(config) + ", publishing to " + config.kafkaBootstrapServers());
+                        + ") spooling in " + spoolDir(config) + ", publishing to " + config.kafkaBootstrapServers()
+                        + " over "
+                        + config.kafkaSecurity().get("security.protocol"));
     }
 
     /** A VM paused on a read of its arriving image waits for a chunk; capturing it as an incident would be noise. */

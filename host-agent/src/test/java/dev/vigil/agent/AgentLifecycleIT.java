@@ -43,8 +43,8 @@ class AgentLifecycleIT {
                 java.nio.file.Files.createTempDirectory("vigil-agent-").toString(),
                 "VIGIL_AGENT_HTTP_PORT",
                 "0",
-                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
-                endpoints.kafkaBootstrapServers(),
+                "VIGIL_AGENT_CONFIG_FILE",
+                endpoints.agentConfigFile(),
                 "VIGIL_AGENT_HOST_ID",
                 hostId,
                 "VIGIL_AGENT_TENANT",
@@ -155,8 +155,8 @@ class AgentLifecycleIT {
                 java.nio.file.Files.createTempDirectory("vigil-agent-").toString(),
                 "VIGIL_AGENT_HTTP_PORT",
                 "0",
-                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
-                endpoints.kafkaBootstrapServers(),
+                "VIGIL_AGENT_CONFIG_FILE",
+                endpoints.agentConfigFile(),
                 "VIGIL_AGENT_HOST_ID",
                 "host-" + UUID.randomUUID(),
                 "VIGIL_AGENT_SAMPLE_PERIOD",
@@ -263,8 +263,8 @@ class AgentLifecycleIT {
                 java.nio.file.Files.createTempDirectory("vigil-agent-").toString(),
                 "VIGIL_AGENT_HTTP_PORT",
                 "0",
-                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
-                endpoints.kafkaBootstrapServers(),
+                "VIGIL_AGENT_CONFIG_FILE",
+                endpoints.agentConfigFile(),
                 "VIGIL_AGENT_HOST_ID",
                 "host-" + UUID.randomUUID());
     }
@@ -280,7 +280,7 @@ class AgentLifecycleIT {
 
     private static KafkaConsumer<String, byte[]> consumer(Endpoints endpoints) {
         Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        props.putAll(endpoints.kafkaClient());
         props.put(ConsumerConfig.GROUP_ID_CONFIG, "agent-it-" + UUID.randomUUID());
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         KafkaConsumer<String, byte[]> consumer =

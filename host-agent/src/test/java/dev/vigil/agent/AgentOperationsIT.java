@@ -60,7 +60,7 @@ class AgentOperationsIT {
     void reportsAVmBusyBehindAFrozenScreenAsHung(Endpoints endpoints) throws Exception {
         String hostId = "frozen-" + UUID.randomUUID();
         AgentConfig config = AgentConfig.load(Map.of(
-                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers(),
+                "VIGIL_AGENT_CONFIG_FILE", endpoints.agentConfigFile(),
                 "VIGIL_AGENT_STATE_DIR",
                         Files.createTempDirectory("vigil-agent-").toString(),
                 "VIGIL_AGENT_HTTP_PORT", "0",
@@ -148,8 +148,8 @@ class AgentOperationsIT {
 
     private static AgentConfig config(Endpoints endpoints, String hostId, String httpPort) throws Exception {
         return AgentConfig.load(Map.of(
-                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
-                endpoints.kafkaBootstrapServers(),
+                "VIGIL_AGENT_CONFIG_FILE",
+                endpoints.agentConfigFile(),
                 "VIGIL_AGENT_STATE_DIR",
                 Files.createTempDirectory("vigil-agent-").toString(),
                 "VIGIL_AGENT_HTTP_PORT",

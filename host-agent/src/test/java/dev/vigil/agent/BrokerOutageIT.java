@@ -40,10 +40,9 @@ class BrokerOutageIT {
 
     @Test
     void everyEventCapturedDuringAnOutageArrivesAfterIt() throws Exception {
-        String bootstrap = stack.endpoints().kafkaBootstrapServers();
         AgentConfig agentConfig = AgentConfig.load(Map.of(
-                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
-                bootstrap,
+                "VIGIL_AGENT_CONFIG_FILE",
+                stack.endpoints().agentConfigFile(),
                 "VIGIL_AGENT_STATE_DIR",
                 Files.createTempDirectory("vigil-agent-").toString(),
                 "VIGIL_AGENT_HTTP_PORT",
@@ -58,7 +57,7 @@ class BrokerOutageIT {
             agent.start();
             before.create();
             try (TopicReader<AgentEvent> reader =
-                    new TopicReader<>(bootstrap, TopicCatalog.AGENT_EVENTS, AgentEvent.class)) {
+                    new TopicReader<>(stack.endpoints(), TopicCatalog.AGENT_EVENTS, AgentEvent.class)) {
                 await().atMost(Duration.ofSeconds(30))
                         .until(() -> transitions(reader.poll(), before.getUUIDString())
                                 .contains("STARTED/BOOTED"));
@@ -77,7 +76,7 @@ class BrokerOutageIT {
 
             stack.startKafka();
             try (TopicReader<AgentEvent> reader =
-                    new TopicReader<>(bootstrap, TopicCatalog.AGENT_EVENTS, AgentEvent.class)) {
+                    new TopicReader<>(stack.endpoints(), TopicCatalog.AGENT_EVENTS, AgentEvent.class)) {
                 await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
                     List<AgentEvent> events = reader.poll();
                     assertThat(transitions(events, before.getUUIDString()))

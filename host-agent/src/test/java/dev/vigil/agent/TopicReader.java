@@ -23,13 +23,9 @@ public final class TopicReader<T extends SpecificRecord> implements AutoCloseabl
     private final List<ConsumerRecord<String, byte[]>> records = new CopyOnWriteArrayList<>();
 
     public TopicReader(Endpoints endpoints, Topic topic, Class<T> type) {
-        this(endpoints.kafkaBootstrapServers(), topic, type);
-    }
-
-    public TopicReader(String bootstrapServers, Topic topic, Class<T> type) {
         this.type = type;
         Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.putAll(endpoints.kafkaClient());
         props.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID());
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());

@@ -129,7 +129,7 @@ public final class AgentSamplingBenchmark {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(
                         state.resolve("agent.log").toFile()));
-        builder.environment().put("VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers());
+        builder.environment().put("VIGIL_AGENT_CONFIG_FILE", endpoints.agentConfigFile());
         builder.environment().put("VIGIL_AGENT_HYPERVISOR_URI", "test://" + node.toAbsolutePath());
         builder.environment().put("VIGIL_AGENT_STATE_DIR", state.toString());
         builder.environment().put("VIGIL_AGENT_HTTP_PORT", String.valueOf(httpPort));

@@ -45,9 +45,7 @@ import java.util.function.ToDoubleFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -122,8 +120,8 @@ public final class CommandLatencyBenchmark {
                         Path stateDir = Files.createTempDirectory("vigil-command-bench-agent-");
                         stateDirs.add(stateDir);
                         Agent agent = new Agent(AgentConfig.load(Map.of(
-                                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
-                                endpoints.kafkaBootstrapServers(),
+                                "VIGIL_AGENT_CONFIG_FILE",
+                                endpoints.agentConfigFile(),
                                 "VIGIL_AGENT_HYPERVISOR_URI",
                                 "test:///default",
                                 "VIGIL_AGENT_STATE_DIR",
@@ -470,7 +468,7 @@ public final class CommandLatencyBenchmark {
      */
     private static Baseline endToEndLatency(Endpoints endpoints, int messages, int bytes) throws Exception {
         Properties admin = new Properties();
-        admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        admin.putAll(endpoints.kafkaClient());
         try (Admin client = Admin.create(admin)) {
             client.createTopics(List.of(new NewTopic(BASELINE_TOPIC, 1, (short) 1)))
                     .all()
@@ -478,7 +476,7 @@ public final class CommandLatencyBenchmark {
         }
         // One acknowledged record first: the tool's first sends would otherwise also time the new partition's leader.
         Properties probe = new Properties();
-        probe.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        probe.putAll(endpoints.kafkaClient());
         probe.put(ProducerConfig.ACKS_CONFIG, "all");
         try (KafkaProducer<byte[], byte[]> producer =
                 new KafkaProducer<>(probe, new ByteArraySerializer(), new ByteArraySerializer())) {
@@ -490,6 +488,13 @@ public final class CommandLatencyBenchmark {
         PrintStream original = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        Path clientProperties = Files.createTempFile("vigil-latency-client-", ".properties");
+        StringBuilder client = new StringBuilder();
+        endpoints
+                .kafkaClient()
+                .forEach((key, value) ->
+                        client.append(key).append('=').append(value).append('\n'));
+        Files.writeString(clientProperties, client);
         int code;
         try {
             code = (int) run.invoke(null, (Object) new String[] {
@@ -497,10 +502,12 @@ public final class CommandLatencyBenchmark {
                 BASELINE_TOPIC,
                 String.valueOf(messages),
                 "all",
-                String.valueOf(bytes)
+                String.valueOf(bytes),
+                clientProperties.toString()
             });
         } finally {
             System.setOut(original);
+            Files.deleteIfExists(clientProperties);
         }
         String output = captured.toString(StandardCharsets.UTF_8);
         Matcher average = Pattern.compile("Avg latency: ([0-9.]+) ms").matcher(output);
@@ -660,7 +667,7 @@ public final class CommandLatencyBenchmark {
 
         Tap(Endpoints endpoints) {
             Properties props = new Properties();
-            props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+            props.putAll(endpoints.kafkaClient());
             consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
             List<TopicPartition> partitions = new ArrayList<>();
             for (var topic : List.of(TopicCatalog.AGENT_COMMANDS, TopicCatalog.AGENT_COMMAND_RESULTS)) {

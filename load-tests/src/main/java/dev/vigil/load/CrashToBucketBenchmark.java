@@ -156,7 +156,7 @@ public final class CrashToBucketBenchmark {
         AgentConfig config = AgentConfig.load(Map.of(
                 "VIGIL_AGENT_STATE_DIR", dir.resolve("state").toString(),
                 "VIGIL_AGENT_HTTP_PORT", "0",
-                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers(),
+                "VIGIL_AGENT_CONFIG_FILE", endpoints.agentConfigFile(),
                 "VIGIL_AGENT_HYPERVISOR_URI", GuestDomain.URI,
                 "VIGIL_AGENT_HOST_ID", "c2b-" + UUID.randomUUID(),
                 "VIGIL_AGENT_S3_ENDPOINT", endpoints.s3Endpoint(),
@@ -243,7 +243,7 @@ public final class CrashToBucketBenchmark {
 
     private static KafkaConsumer<String, byte[]> consumer(Endpoints endpoints) {
         Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        props.putAll(endpoints.kafkaClient());
         props.put(ConsumerConfig.GROUP_ID_CONFIG, "c2b-bench-" + UUID.randomUUID());
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
         KafkaConsumer<String, byte[]> consumer =

@@ -54,7 +54,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -261,7 +260,7 @@ public final class IngestionThroughputBenchmark {
             throws Exception {
         String topic = "bench.producer-performance-" + run;
         Properties admin = new Properties();
-        admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        admin.putAll(endpoints.kafkaClient());
         try (Admin client = Admin.create(admin)) {
             client.createTopics(List.of(new NewTopic(topic, TopicCatalog.AGENT_SAMPLES.partitions(), (short) 1)))
                     .all()
@@ -271,7 +270,7 @@ public final class IngestionThroughputBenchmark {
         // partition's first batch after later ones were written: out-of-sequence errors, 84 records lost and a run
         // of 1,247/s. One acknowledged record on every partition first is the signal that each one takes writes.
         Properties probe = new Properties();
-        probe.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        probe.putAll(endpoints.kafkaClient());
         probe.put(ProducerConfig.ACKS_CONFIG, "all");
         try (KafkaProducer<byte[], byte[]> producer =
                 new KafkaProducer<>(probe, new ByteArraySerializer(), new ByteArraySerializer())) {
@@ -287,21 +286,21 @@ public final class IngestionThroughputBenchmark {
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
         try {
-            ProducerPerformance.main(new String[] {
-                "--topic",
-                topic,
-                "--num-records",
-                String.valueOf(records),
-                "--record-size",
-                String.valueOf(recordSize),
-                "--throughput",
-                "-1",
-                "--producer-props",
-                "bootstrap.servers=" + endpoints.kafkaBootstrapServers(),
-                "acks=all",
-                "linger.ms=5",
-                "batch.size=131072"
-            });
+            List<String> args = new ArrayList<>(List.of(
+                    "--topic",
+                    topic,
+                    "--num-records",
+                    String.valueOf(records),
+                    "--record-size",
+                    String.valueOf(recordSize),
+                    "--throughput",
+                    "-1",
+                    "--producer-props",
+                    "acks=all",
+                    "linger.ms=5",
+                    "batch.size=131072"));
+            endpoints.kafkaClient().forEach((key, value) -> args.add(key + "=" + value));
+            ProducerPerformance.main(args.toArray(String[]::new));
         } finally {
             System.setOut(original);
         }
@@ -406,8 +405,8 @@ public final class IngestionThroughputBenchmark {
         // Sent the way agents send (idempotent, acks=all, batches compressed with zstd), with the agent's default
         // delivery timeout. One producer stands in for the whole fleet: with an agent's 16 KB batches its request
         // round trips capped it below 30,000 records/s, where a fleet sends over hundreds of connections at once.
-        Properties props = SpoolPublisher.producerProperties(
-                endpoints.kafkaBootstrapServers(), "bench-agent-fleet", Duration.ofMinutes(2));
+        Properties props =
+                SpoolPublisher.producerProperties(endpoints.kafkaClient(), "bench-agent-fleet", Duration.ofMinutes(2));
         props.put(ProducerConfig.BATCH_SIZE_CONFIG, "131072");
         AtomicLong failed = new AtomicLong();
         AtomicReference<Exception> firstFailure = new AtomicReference<>();
@@ -562,7 +561,7 @@ public final class IngestionThroughputBenchmark {
 
     private static long deadLettered(Endpoints endpoints) throws Exception {
         Properties admin = new Properties();
-        admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        admin.putAll(endpoints.kafkaClient());
         try (Admin client = Admin.create(admin)) {
             var partitions = client.describeTopics(List.of(TopicCatalog.INGESTION_DEAD_LETTER.name()))
                     .allTopicNames()

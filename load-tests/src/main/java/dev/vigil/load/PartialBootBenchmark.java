@@ -163,7 +163,7 @@ public final class PartialBootBenchmark {
                 + UUID.randomUUID().toString().substring(0, 8);
         Path state = Files.createDirectory(work.resolve(hostId));
         Map<String, String> values = new HashMap<>();
-        values.put("VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers());
+        values.put("VIGIL_AGENT_CONFIG_FILE", endpoints.agentConfigFile());
         values.put("VIGIL_AGENT_DISPATCH_URL", api.base());
         values.put("VIGIL_AGENT_STATE_DIR", state.toString());
         values.put("VIGIL_AGENT_HYPERVISOR_URI", GuestDomain.URI);

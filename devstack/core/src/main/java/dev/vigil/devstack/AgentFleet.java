@@ -236,9 +236,7 @@ public final class AgentFleet {
 
     private void publish(List<AgentEvent> events) {
         Properties props = new Properties();
-        props.put(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                Devstack.shared().endpoints().kafkaBootstrapServers());
+        props.putAll(Devstack.shared().endpoints().kafkaClient());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         try (KafkaProducer<byte[], byte[]> producer =
                 new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {

@@ -22,6 +22,7 @@ public final class Devstack implements AutoCloseable {
     private static Devstack shared;
 
     private final DevstackConfig config;
+    private final KafkaTls kafkaTls;
     private KafkaBroker kafka;
     private final PostgresServer postgres;
     private final ObjectStore objectStore;
@@ -29,11 +30,13 @@ public final class Devstack implements AutoCloseable {
 
     private Devstack(
             DevstackConfig config,
+            KafkaTls kafkaTls,
             KafkaBroker kafka,
             PostgresServer postgres,
             ObjectStore objectStore,
             Map<String, Duration> startupTimes) {
         this.config = config;
+        this.kafkaTls = kafkaTls;
         this.kafka = kafka;
         this.postgres = postgres;
         this.objectStore = objectStore;
@@ -52,13 +55,14 @@ public final class Devstack implements AutoCloseable {
             ObjectStore objectStore = ObjectStore.start(config);
             started.add(objectStore);
             long t2 = System.nanoTime();
-            KafkaBroker kafka = KafkaBroker.start(config);
+            KafkaTls kafkaTls = KafkaTls.open(config.workDir().resolve("kafka-tls"));
+            KafkaBroker kafka = KafkaBroker.start(config, kafkaTls);
             started.add(kafka);
             long t3 = System.nanoTime();
             times.put("postgresql", Duration.ofNanos(t1 - t0));
             times.put("s3", Duration.ofNanos(t2 - t1));
             times.put("kafka", Duration.ofNanos(t3 - t2));
-            return new Devstack(config, kafka, postgres, objectStore, times);
+            return new Devstack(config, kafkaTls, kafka, postgres, objectStore, times);
         } catch (RuntimeException e) {
             closeAll(started);
             throw e;
@@ -83,7 +87,8 @@ public final class Devstack implements AutoCloseable {
                 objectStore.endpoint(),
                 objectStore.accessKey(),
                 objectStore.secretKey(),
-                config.buckets());
+                config.buckets(),
+                kafkaTls);
     }
 
     /** Stops only the broker (its data stays), as an outage would; {@link #startKafka()} brings it back. */
@@ -97,7 +102,7 @@ public final class Devstack implements AutoCloseable {
     /** Starts the broker again on the same port with the data it had. */
     public synchronized void startKafka() {
         if (kafka == null) {
-            kafka = KafkaBroker.start(config);
+            kafka = KafkaBroker.start(config, kafkaTls);
         }
     }
 

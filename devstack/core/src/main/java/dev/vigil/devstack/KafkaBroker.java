@@ -1,11 +1,13 @@
 package dev.vigil.devstack;
 
+import dev.vigil.schemas.KafkaAccess;
 import dev.vigil.schemas.Topic;
 import dev.vigil.schemas.TopicCatalog;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +22,15 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.acl.AccessControlEntry;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclBindingFilter;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourcePattern;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.utils.Exit;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.metadata.storage.Formatter;
@@ -32,16 +42,23 @@ final class KafkaBroker implements AutoCloseable {
 
     private static final int NODE_ID = 1;
     private static final String CONTROLLER_LISTENER = "CONTROLLER";
+    private static final String CLIENT_LISTENER = "CLIENT";
 
     private final String bootstrapServers;
     private final KafkaRaftServer server;
+    private final KafkaTls tls;
 
-    private KafkaBroker(String bootstrapServers, KafkaRaftServer server) {
+    private KafkaBroker(String bootstrapServers, KafkaRaftServer server, KafkaTls tls) {
         this.bootstrapServers = bootstrapServers;
         this.server = server;
+        this.tls = tls;
     }
 
-    static KafkaBroker start(DevstackConfig config) {
+    /**
+     * Starts the broker with one mTLS listener for clients: only certificates of {@code tls}'s CA get in, and each
+     * principal may do what {@link KafkaAccess} grants it, nothing else.
+     */
+    static KafkaBroker start(DevstackConfig config, KafkaTls tls) {
         Ports.requireFree(config.kafkaPort(), "Kafka", "VIGIL_DEVSTACK_KAFKA_PORT");
         Ports.requireFree(config.controllerPort(), "the Kafka controller", "VIGIL_DEVSTACK_CONTROLLER_PORT");
         // In-process, a fatal broker error would halt the whole JVM (and a test run with it): fail loudly instead.
@@ -57,10 +74,11 @@ final class KafkaBroker implements AutoCloseable {
             Files.createDirectories(logDir);
             format(logDir);
             KafkaRaftServer server =
-                    new KafkaRaftServer(new KafkaConfig(brokerProps(config, logDir), false), Time.SYSTEM);
+                    new KafkaRaftServer(new KafkaConfig(brokerProps(config, logDir, tls), false), Time.SYSTEM);
             server.startup();
-            KafkaBroker broker = new KafkaBroker(bootstrap, server);
+            KafkaBroker broker = new KafkaBroker(bootstrap, server, tls);
             broker.createCatalogTopics();
+            broker.grantAccess();
             return broker;
         } catch (DevstackException e) {
             throw e;
@@ -96,19 +114,33 @@ final class KafkaBroker implements AutoCloseable {
                 .run();
     }
 
-    private static Map<String, Object> brokerProps(DevstackConfig config, Path logDir) {
+    private static Map<String, Object> brokerProps(DevstackConfig config, Path logDir, KafkaTls tls) {
         Map<String, Object> props = new HashMap<>();
         props.put("process.roles", "broker,controller");
         props.put("node.id", String.valueOf(NODE_ID));
         props.put("controller.quorum.voters", NODE_ID + "@127.0.0.1:" + config.controllerPort());
         props.put(
                 "listeners",
-                "PLAINTEXT://127.0.0.1:" + config.kafkaPort() + "," + CONTROLLER_LISTENER + "://127.0.0.1:"
+                CLIENT_LISTENER + "://127.0.0.1:" + config.kafkaPort() + "," + CONTROLLER_LISTENER + "://127.0.0.1:"
                         + config.controllerPort());
-        props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + config.kafkaPort());
+        props.put("advertised.listeners", CLIENT_LISTENER + "://127.0.0.1:" + config.kafkaPort());
         props.put("controller.listener.names", CONTROLLER_LISTENER);
-        props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
-        props.put("inter.broker.listener.name", "PLAINTEXT");
+        // Both listeners are TLS with client certificates: the controller's too, so no port of the stack takes a
+        // connection that has not shown a certificate of the stack's CA.
+        props.put("listener.security.protocol.map", CLIENT_LISTENER + ":SSL," + CONTROLLER_LISTENER + ":SSL");
+        props.put("inter.broker.listener.name", CLIENT_LISTENER);
+        props.put("ssl.keystore.type", "PKCS12");
+        props.put("ssl.keystore.location", tls.keystore(KafkaTls.BROKER).toString());
+        props.put("ssl.keystore.password", tls.password());
+        props.put("ssl.key.password", tls.password());
+        props.put("ssl.truststore.type", "PKCS12");
+        props.put("ssl.truststore.location", tls.truststore().toString());
+        props.put("ssl.truststore.password", tls.password());
+        props.put("ssl.client.auth", "required");
+        props.put("ssl.principal.mapping.rules", "RULE:^CN=([^,]+)(,.*)?$/$1/,DEFAULT");
+        props.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+        props.put("super.users", "User:" + KafkaTls.BROKER + ";User:" + KafkaTls.ADMIN);
+        props.put("allow.everyone.if.no.acl.found", "false");
         props.put("log.dirs", logDir.toString());
         props.put("metadata.log.dir", logDir.toString());
         props.put("auto.create.topics.enable", "false");
@@ -126,10 +158,50 @@ final class KafkaBroker implements AutoCloseable {
         return props;
     }
 
-    private void createCatalogTopics() throws InterruptedException, ExecutionException {
+    private Admin admin() {
         Properties props = new Properties();
+        props.putAll(tls.clientProperties(KafkaTls.ADMIN));
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        try (Admin admin = Admin.create(props)) {
+        return Admin.create(props);
+    }
+
+    /** Creates each principal's ACLs from {@link KafkaAccess} and waits until the broker enforces them. */
+    private void grantAccess() throws InterruptedException, ExecutionException {
+        List<AclBinding> bindings = new ArrayList<>();
+        for (KafkaAccess.Grant grant : KafkaAccess.all()) {
+            String principal = "User:" + grant.principal();
+            for (Topic topic : grant.reads()) {
+                bindings.add(
+                        allow(principal, ResourceType.TOPIC, topic.name(), PatternType.LITERAL, AclOperation.READ));
+            }
+            for (Topic topic : grant.writes()) {
+                bindings.add(
+                        allow(principal, ResourceType.TOPIC, topic.name(), PatternType.LITERAL, AclOperation.WRITE));
+            }
+            bindings.add(
+                    allow(principal, ResourceType.GROUP, grant.groupPrefix(), PatternType.PREFIXED, AclOperation.READ));
+        }
+        try (Admin admin = admin()) {
+            admin.createAcls(bindings).all().get();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (admin.describeAcls(AclBindingFilter.ANY).values().get().size() < bindings.size()) {
+                if (System.nanoTime() > deadline) {
+                    throw new DevstackException("the broker did not apply Vigil's ACLs within 30 s");
+                }
+                TimeUnit.MILLISECONDS.sleep(20);
+            }
+        }
+    }
+
+    private static AclBinding allow(
+            String principal, ResourceType type, String name, PatternType pattern, AclOperation operation) {
+        return new AclBinding(
+                new ResourcePattern(type, name, pattern),
+                new AccessControlEntry(principal, "*", operation, AclPermissionType.ALLOW));
+    }
+
+    private void createCatalogTopics() throws InterruptedException, ExecutionException {
+        try (Admin admin = admin()) {
             Set<String> existing = admin.listTopics().names().get();
             List<NewTopic> missing = TopicCatalog.all().stream()
                     .filter(t -> !existing.contains(t.name()))

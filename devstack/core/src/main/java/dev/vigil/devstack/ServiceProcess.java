@@ -49,7 +49,8 @@ public final class ServiceProcess implements AutoCloseable {
                 command.add(option.replace("{log}", log.toString()));
             }
         }
-        for (Map.Entry<String, String> property : endpoints.quarkusProperties().entrySet()) {
+        for (Map.Entry<String, String> property :
+                endpoints.quarkusProperties(serviceName(app)).entrySet()) {
             command.add("-D" + property.getKey() + "=" + property.getValue());
         }
         for (Map.Entry<String, String> property : extra.entrySet()) {
@@ -64,6 +65,22 @@ public final class ServiceProcess implements AutoCloseable {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
         return new ServiceProcess(process, log);
+    }
+
+    /**
+     * The service's application name (its Kafka principal) from where its jar lies:
+     * {@code services/<name>/target/quarkus-app/quarkus-run.jar} is {@code vigil-<name>}.
+     */
+    static String serviceName(Path app) {
+        Path absolute = app.toAbsolutePath().normalize();
+        Path target = absolute.getParent() == null ? null : absolute.getParent().getParent();
+        if (target == null
+                || target.getParent() == null
+                || !target.getFileName().toString().equals("target")) {
+            throw new DevstackException("cannot tell which service " + app
+                    + " is: expected services/<name>/target/quarkus-app/quarkus-run.jar");
+        }
+        return "vigil-" + target.getParent().getFileName();
     }
 
     /** Waits until the service reports ready, or fails with the tail of its log. */

@@ -176,7 +176,7 @@ public final class LocalPlatform {
                             ? "starting a host agent on QEMU (" + RealGuests.URI + ") ..."
                             : "starting a host agent on libvirt's test hypervisor (devstack/hypervisor/setup gives QEMU) ...");
             Map<String, String> agentConfig = new HashMap<>(Map.ofEntries(
-                    Map.entry("VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers()),
+                    Map.entry("VIGIL_AGENT_CONFIG_FILE", endpoints.agentConfigFile()),
                     Map.entry("VIGIL_AGENT_HYPERVISOR_URI", real ? RealGuests.URI : "test:///default"),
                     Map.entry("VIGIL_AGENT_STATE_DIR", workDir.resolve("agent").toString()),
                     Map.entry("VIGIL_AGENT_HTTP_PORT", agentPort),
@@ -268,7 +268,7 @@ public final class LocalPlatform {
                   Crash buckets        %s/api/v1/buckets  (OpenAPI: %s/q/swagger-ui)
                   Dispatch             %s  (enrol: %s/enrol, OpenAPI: %s/q/swagger-ui)
                   Access tokens (12 h) %s/{admin,operator,analyst}.jwt
-                  Kafka                %s
+                  Kafka                %s (mTLS; client certificates and their password in %s)
                   PostgreSQL           %s (user %s)
                   S3                   %s (keys in %s)
 
@@ -302,6 +302,7 @@ public final class LocalPlatform {
                 dispatchUrl,
                 keys.tokens(),
                 endpoints.kafkaBootstrapServers(),
+                endpoints.kafkaTls().truststore().getParent(),
                 endpoints.jdbcUrl(),
                 endpoints.jdbcUser(),
                 endpoints.s3Endpoint(),

@@ -104,7 +104,7 @@ public final class CommandService implements AutoCloseable {
         this.verifier = verifier;
         this.executor = executor;
         Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers());
+        props.putAll(config.kafkaClient());
         props.put(ConsumerConfig.GROUP_ID_CONFIG, "vigil-agent-" + config.hostId());
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, config.agentId() + "-commands");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);

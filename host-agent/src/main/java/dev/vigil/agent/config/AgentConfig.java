@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 
 /**
  * The host agent's whole configuration, read from {@code VIGIL_AGENT_*} environment variables over an optional
@@ -25,6 +26,9 @@ import java.util.Properties;
  * with messages that name the key and the fix. The module README lists every key.
  *
  * @param kafkaBootstrapServers where agent topics live ({@code KAFKA_BOOTSTRAP_SERVERS}, required)
+ * @param kafkaSecurity how the agent proves who it is to Kafka: the client settings named by the other
+ *     {@code KAFKA_*} keys ({@code KAFKA_SECURITY_PROTOCOL}, required, and its {@code KAFKA_SSL_*} or
+ *     {@code KAFKA_SASL_*} settings), e.g. {@code KAFKA_SSL_KEYSTORE_LOCATION} is {@code ssl.keystore.location}
  * @param hypervisorUri the libvirt connection ({@code HYPERVISOR_URI}, default {@code test:///default})
  * @param hostId this machine's id in events ({@code HOST_ID}, default the host name)
  * @param agentId this agent's id ({@code AGENT_ID}, default {@code <host id>-agent})
@@ -49,6 +53,7 @@ import java.util.Properties;
  */
 public record AgentConfig(
         String kafkaBootstrapServers,
+        Map<String, String> kafkaSecurity,
         String hypervisorUri,
         String hostId,
         String agentId,
@@ -69,8 +74,18 @@ public record AgentConfig(
 
     static final String ENV_PREFIX = "VIGIL_AGENT_";
 
+    private static final Set<String> SECURITY_PROTOCOLS = Set.of("SSL", "SASL_SSL", "PLAINTEXT", "SASL_PLAINTEXT");
+
     public AgentConfig {
+        kafkaSecurity = Map.copyOf(kafkaSecurity);
         vendorKeys = Map.copyOf(vendorKeys);
+    }
+
+    /** Settings for a Kafka client of this agent: where the cluster is and how to authenticate to it. */
+    public Map<String, Object> kafkaClient() {
+        Map<String, Object> props = new HashMap<>(kafkaSecurity);
+        props.put("bootstrap.servers", kafkaBootstrapServers);
+        return props;
     }
 
     /** The vendor's dispatch address, or null when this host takes no deliveries. */
@@ -97,6 +112,7 @@ public record AgentConfig(
         String hostId = optional(values, "HOST_ID", defaultHostId());
         return new AgentConfig(
                 required(values, "KAFKA_BOOTSTRAP_SERVERS", "the Kafka cluster agents publish to, e.g. broker:9092"),
+                kafkaSecurity(values),
                 optional(values, "HYPERVISOR_URI", "test:///default"),
                 hostId,
                 optional(values, "AGENT_ID", hostId + "-agent"),
@@ -129,6 +145,41 @@ public record AgentConfig(
                         optional(values, "CONFORMITY_CHECK_PERIOD", "").equals("0")
                                 ? Duration.ZERO
                                 : duration(values, "CONFORMITY_CHECK_PERIOD", Duration.ofDays(1))));
+    }
+
+    /**
+     * The {@code KAFKA_*} keys other than the bootstrap address, as Kafka client settings. The protocol must be named:
+     * an agent that sends crash data in the clear or without a certificate does so because someone wrote
+     * {@code PLAINTEXT}, never by default. Only security settings are taken, so a mistyped key fails here.
+     */
+    private static Map<String, String> kafkaSecurity(Map<String, String> values) {
+        String prefix = ENV_PREFIX + "KAFKA_";
+        Map<String, String> settings = new HashMap<>();
+        values.forEach((key, value) -> {
+            if (!key.startsWith(prefix) || key.equals(prefix + "BOOTSTRAP_SERVERS")) {
+                return;
+            }
+            String name = key.substring(prefix.length());
+            if (!name.matches("SECURITY_PROTOCOL|SSL_[A-Z0-9_]+|SASL_[A-Z0-9_]+")) {
+                throw new AgentConfigException(key + " is not a Kafka security setting: the agent takes " + prefix
+                        + "SECURITY_PROTOCOL and " + prefix + "SSL_* or " + prefix + "SASL_* keys");
+            }
+            settings.put(name.toLowerCase(Locale.ROOT).replace('_', '.'), value.trim());
+        });
+        String protocol = settings.get("security.protocol");
+        if (protocol == null || protocol.isBlank()) {
+            throw new AgentConfigException(prefix + "SECURITY_PROTOCOL is not set: set SSL (with " + prefix
+                    + "SSL_KEYSTORE_LOCATION and " + prefix
+                    + "SSL_TRUSTSTORE_LOCATION, the agent's certificate and the "
+                    + "cluster's CA) or SASL_SSL; PLAINTEXT only where the cluster is deliberately unauthenticated");
+        }
+        String upper = protocol.toUpperCase(Locale.ROOT);
+        if (!SECURITY_PROTOCOLS.contains(upper)) {
+            throw new AgentConfigException(prefix + "SECURITY_PROTOCOL=" + protocol + " is not one of "
+                    + SECURITY_PROTOCOLS.stream().sorted().toList());
+        }
+        settings.put("security.protocol", upper);
+        return settings;
     }
 
     private static String dispatchUrl(Map<String, String> values) {

@@ -45,9 +45,10 @@ public final class SpoolPublisher implements AutoCloseable {
     private final AtomicLong rejected = new AtomicLong();
     private volatile boolean connected = true;
 
-    public SpoolPublisher(Spool spool, String bootstrapServers, String clientId, Duration deliveryTimeout) {
+    /** A publisher of {@code spool} to the cluster {@code kafka} names (bootstrap and security settings). */
+    public SpoolPublisher(Spool spool, Map<String, Object> kafka, String clientId, Duration deliveryTimeout) {
         this.spool = spool;
-        Properties props = producerProperties(bootstrapServers, clientId, deliveryTimeout);
+        Properties props = producerProperties(kafka, clientId, deliveryTimeout);
         this.producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
         this.thread = new Thread(this::run, "vigil-agent-publisher");
         this.thread.setDaemon(true);
@@ -62,9 +63,9 @@ public final class SpoolPublisher implements AutoCloseable {
      * decompressor, which took half of ingestion's consumer threads. Level 1 because the default, 3, cost the
      * ingestion benchmark's producer about half again as much CPU and compressed no smaller on that traffic.
      */
-    public static Properties producerProperties(String bootstrapServers, String clientId, Duration deliveryTimeout) {
+    public static Properties producerProperties(Map<String, ?> kafka, String clientId, Duration deliveryTimeout) {
         Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.putAll(kafka);
         props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);

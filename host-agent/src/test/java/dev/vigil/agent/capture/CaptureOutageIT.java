@@ -157,7 +157,7 @@ class CaptureOutageIT {
 
     private static AgentConfig config(Endpoints endpoints, Path stateDir, String s3) {
         return AgentConfig.load(Map.ofEntries(
-                Map.entry("VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers()),
+                Map.entry("VIGIL_AGENT_CONFIG_FILE", endpoints.agentConfigFile()),
                 Map.entry("VIGIL_AGENT_STATE_DIR", stateDir.toString()),
                 Map.entry("VIGIL_AGENT_HTTP_PORT", "0"),
                 Map.entry("VIGIL_AGENT_HOST_ID", "capture-outage-" + UUID.randomUUID()),

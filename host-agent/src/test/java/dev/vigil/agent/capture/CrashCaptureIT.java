@@ -301,7 +301,7 @@ class CrashCaptureIT {
                 "VIGIL_AGENT_STATE_DIR",
                         Files.createTempDirectory("vigil-agent-").toString(),
                 "VIGIL_AGENT_HTTP_PORT", "0",
-                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers(),
+                "VIGIL_AGENT_CONFIG_FILE", endpoints.agentConfigFile(),
                 "VIGIL_AGENT_HYPERVISOR_URI", TestGuest.URI,
                 "VIGIL_AGENT_HOST_ID", "host-" + UUID.randomUUID(),
                 "VIGIL_AGENT_TENANT", "acme",

@@ -49,8 +49,8 @@ class CommandsIT {
     @Test
     void revertsOnAValidCommandAndRefusesForgedExpiredAndReplayedOnes(Endpoints endpoints) throws Exception {
         AgentConfig config = AgentConfig.load(Map.of(
-                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
-                endpoints.kafkaBootstrapServers(),
+                "VIGIL_AGENT_CONFIG_FILE",
+                endpoints.agentConfigFile(),
                 "VIGIL_AGENT_STATE_DIR",
                 Files.createTempDirectory("vigil-agent-").toString(),
                 "VIGIL_AGENT_HTTP_PORT",
@@ -280,7 +280,7 @@ class CommandsIT {
 
     private static KafkaProducer<String, SignedCommand> producer(Endpoints endpoints) {
         Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        props.putAll(endpoints.kafkaClient());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         return new KafkaProducer<>(props, new StringSerializer(), new EventSerializer<>(SignedCommand.class));
     }

@@ -25,7 +25,8 @@ class AgentConfigTest {
 
     @Test
     void appliesDefaultsForOptionalKeys() {
-        AgentConfig config = AgentConfig.load(Map.of("VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", "broker:9092"));
+        AgentConfig config = AgentConfig.load(Map.of(
+                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", "broker:9092", "VIGIL_AGENT_KAFKA_SECURITY_PROTOCOL", "SSL"));
 
         assertThat(config.hypervisorUri()).isEqualTo("test:///default");
         assertThat(config.agentId()).isEqualTo(config.hostId() + "-agent");
@@ -34,8 +35,13 @@ class AgentConfigTest {
 
     @Test
     void rejectsANonPositiveHeartbeatWithTheAcceptedForms() {
-        assertThatThrownBy(() -> AgentConfig.load(
-                        Map.of("VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", "b:1", "VIGIL_AGENT_HEARTBEAT_INTERVAL", "-5s")))
+        assertThatThrownBy(() -> AgentConfig.load(Map.of(
+                        "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
+                        "b:1",
+                        "VIGIL_AGENT_KAFKA_SECURITY_PROTOCOL",
+                        "SSL",
+                        "VIGIL_AGENT_HEARTBEAT_INTERVAL",
+                        "-5s")))
                 .isInstanceOf(AgentConfigException.class)
                 .hasMessageContaining("VIGIL_AGENT_HEARTBEAT_INTERVAL=-5s")
                 .hasMessageContaining("PT30S");
@@ -43,20 +49,32 @@ class AgentConfigTest {
 
     @Test
     void captureIsOffWithoutAnObjectStoreAndReadsItsPoliciesWhenOneIsSet() {
-        assertThat(AgentConfig.load(Map.of("VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", "b:1"))
+        assertThat(AgentConfig.load(Map.of(
+                                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
+                                "b:1",
+                                "VIGIL_AGENT_KAFKA_SECURITY_PROTOCOL",
+                                "SSL"))
                         .capture()
                         .enabled())
                 .isFalse();
 
         CaptureSettings capture = AgentConfig.load(Map.of(
-                        "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", "b:1",
-                        "VIGIL_AGENT_S3_ENDPOINT", "http://s3:9000",
-                        "VIGIL_AGENT_S3_ACCESS_KEY", "a",
-                        "VIGIL_AGENT_S3_SECRET_KEY", "s",
-                        "VIGIL_AGENT_DUMP_POLICY", "crash=full, io-error=kernel",
-                        "VIGIL_AGENT_ON_CRASH", "Relaunch",
+                        "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
+                        "b:1",
+                        "VIGIL_AGENT_KAFKA_SECURITY_PROTOCOL",
+                        "SSL",
+                        "VIGIL_AGENT_S3_ENDPOINT",
+                        "http://s3:9000",
+                        "VIGIL_AGENT_S3_ACCESS_KEY",
+                        "a",
+                        "VIGIL_AGENT_S3_SECRET_KEY",
+                        "s",
+                        "VIGIL_AGENT_DUMP_POLICY",
+                        "crash=full, io-error=kernel",
+                        "VIGIL_AGENT_ON_CRASH",
+                        "Relaunch",
                         "VIGIL_AGENT_ARTIFACT_ENCRYPTION_KEY",
-                                java.util.Base64.getEncoder().encodeToString(new byte[32])))
+                        java.util.Base64.getEncoder().encodeToString(new byte[32])))
                 .capture();
         assertThat(capture.enabled()).isTrue();
         assertThat(capture.bucket()).isEqualTo("vigil-artifacts");
@@ -71,10 +89,16 @@ class AgentConfigTest {
     @Test
     void badCaptureSettingsNameTheKeyAndTheFix() {
         Map<String, String> base = Map.of(
-                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", "b:1",
-                "VIGIL_AGENT_S3_ENDPOINT", "http://s3:9000",
-                "VIGIL_AGENT_S3_ACCESS_KEY", "a",
-                "VIGIL_AGENT_S3_SECRET_KEY", "s");
+                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
+                "b:1",
+                "VIGIL_AGENT_KAFKA_SECURITY_PROTOCOL",
+                "SSL",
+                "VIGIL_AGENT_S3_ENDPOINT",
+                "http://s3:9000",
+                "VIGIL_AGENT_S3_ACCESS_KEY",
+                "a",
+                "VIGIL_AGENT_S3_SECRET_KEY",
+                "s");
         assertThatThrownBy(() -> AgentConfig.load(with(base, "VIGIL_AGENT_DUMP_POLICY", "panic=full")))
                 .isInstanceOf(AgentConfigException.class)
                 .hasMessageContaining("'panic=full'")
@@ -86,9 +110,44 @@ class AgentConfigTest {
                 .isInstanceOf(AgentConfigException.class)
                 .hasMessageContaining("preserve, restart or relaunch");
         assertThatThrownBy(() -> AgentConfig.load(Map.of(
-                        "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", "b:1", "VIGIL_AGENT_S3_ENDPOINT", "http://s3:9000")))
+                        "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
+                        "b:1",
+                        "VIGIL_AGENT_KAFKA_SECURITY_PROTOCOL",
+                        "SSL",
+                        "VIGIL_AGENT_S3_ENDPOINT",
+                        "http://s3:9000")))
                 .isInstanceOf(AgentConfigException.class)
                 .hasMessageContaining("VIGIL_AGENT_S3_ACCESS_KEY");
+    }
+
+    @Test
+    void kafkaSecurityMustBeNamedAndItsKeysBecomeClientSettings() {
+        assertThatThrownBy(() -> AgentConfig.load(Map.of("VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", "b:1")))
+                .isInstanceOf(AgentConfigException.class)
+                .hasMessageStartingWith("VIGIL_AGENT_KAFKA_SECURITY_PROTOCOL is not set")
+                .hasMessageContaining("PLAINTEXT only where");
+        assertThatThrownBy(() -> AgentConfig.load(Map.of(
+                        "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", "b:1", "VIGIL_AGENT_KAFKA_SECURITY_PROTOCOL", "TLS")))
+                .isInstanceOf(AgentConfigException.class)
+                .hasMessageContaining("VIGIL_AGENT_KAFKA_SECURITY_PROTOCOL=TLS is not one of");
+        assertThatThrownBy(() -> AgentConfig.load(Map.of(
+                        "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", "b:1",
+                        "VIGIL_AGENT_KAFKA_SECURITY_PROTOCOL", "SSL",
+                        "VIGIL_AGENT_KAFKA_ACKS", "0")))
+                .isInstanceOf(AgentConfigException.class)
+                .hasMessageStartingWith("VIGIL_AGENT_KAFKA_ACKS is not a Kafka security setting");
+
+        AgentConfig config = AgentConfig.load(Map.of(
+                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", "b:1",
+                "VIGIL_AGENT_KAFKA_SECURITY_PROTOCOL", "ssl",
+                "VIGIL_AGENT_KAFKA_SSL_KEYSTORE_LOCATION", "/etc/vigil/agent.p12",
+                "VIGIL_AGENT_KAFKA_SSL_TRUSTSTORE_LOCATION", "/etc/vigil/ca.p12"));
+        assertThat(config.kafkaClient())
+                .containsEntry("bootstrap.servers", "b:1")
+                .containsEntry("security.protocol", "SSL")
+                .containsEntry("ssl.keystore.location", "/etc/vigil/agent.p12")
+                .containsEntry("ssl.truststore.location", "/etc/vigil/ca.p12")
+                .hasSize(4);
     }
 
     private static Map<String, String> with(Map<String, String> base, String key, String value) {
@@ -101,7 +160,8 @@ class AgentConfigTest {
     void environmentOverridesTheFile(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("agent.properties");
         Files.writeString(
-                file, "kafka.bootstrap.servers=file:9092\nhypervisor.uri=qemu:///system\nheartbeat-interval=PT5S\n");
+                file,
+                "kafka.bootstrap.servers=file:9092\nkafka.security.protocol=SSL\nhypervisor.uri=qemu:///system\nheartbeat-interval=PT5S\n");
 
         AgentConfig config = AgentConfig.load(
                 Map.of("VIGIL_AGENT_CONFIG_FILE", file.toString(), "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", "env:9092"));

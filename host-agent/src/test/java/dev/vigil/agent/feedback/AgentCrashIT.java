@@ -121,7 +121,7 @@ class AgentCrashIT {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(
                         state.resolve("agent.log").toFile()));
         Map<String, String> env = builder.environment();
-        env.put("VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers());
+        env.put("VIGIL_AGENT_CONFIG_FILE", endpoints.agentConfigFile());
         env.put("VIGIL_AGENT_STATE_DIR", state.toString());
         env.put("VIGIL_AGENT_HTTP_PORT", "0");
         env.put("VIGIL_AGENT_HOST_ID", hostId);

@@ -177,6 +177,8 @@ class FeedbackIT {
         AgentConfig config = AgentConfig.load(Map.of(
                 "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
                 "unused:9092",
+                "VIGIL_AGENT_KAFKA_SECURITY_PROTOCOL",
+                "SSL",
                 "VIGIL_AGENT_STATE_DIR",
                 Files.createTempDirectory("vigil-agent-").toString()));
 
@@ -192,8 +194,8 @@ class FeedbackIT {
 
     private static AgentConfig config(Endpoints endpoints, Path state, String s3) {
         Map<String, String> env = new HashMap<>(Map.of(
-                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
-                endpoints.kafkaBootstrapServers(),
+                "VIGIL_AGENT_CONFIG_FILE",
+                endpoints.agentConfigFile(),
                 "VIGIL_AGENT_STATE_DIR",
                 state.toString(),
                 "VIGIL_AGENT_HTTP_PORT",

@@ -90,7 +90,7 @@ class ConsoleBrowserIT {
         AgentConfig agentConfig = AgentConfig.load(Map.of(
                 "VIGIL_AGENT_STATE_DIR", work.resolve("agent").toString(),
                 "VIGIL_AGENT_HTTP_PORT", "0",
-                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers(),
+                "VIGIL_AGENT_CONFIG_FILE", endpoints.agentConfigFile(),
                 "VIGIL_AGENT_HYPERVISOR_URI", GuestDomain.URI,
                 "VIGIL_AGENT_HOST_ID", hostId,
                 "VIGIL_AGENT_TENANT", "acme",

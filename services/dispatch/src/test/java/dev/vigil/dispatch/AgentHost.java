@@ -63,9 +63,7 @@ final class AgentHost {
 
     AgentConfig config() {
         Map<String, String> values = new HashMap<>();
-        values.put(
-                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
-                Devstack.shared().endpoints().kafkaBootstrapServers());
+        values.put("VIGIL_AGENT_CONFIG_FILE", Devstack.shared().endpoints().agentConfigFile());
         values.put("VIGIL_AGENT_HYPERVISOR_URI", "test:///default");
         values.put("VIGIL_AGENT_HOST_ID", id);
         values.put("VIGIL_AGENT_TENANT", "acme");

@@ -42,8 +42,8 @@ public final class RunningAgent implements AutoCloseable {
                 .extract()
                 .path("agentCommandKeys");
         Map<String, String> values = new java.util.HashMap<>(Map.of(
-                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
-                Devstack.shared().endpoints().kafkaBootstrapServers(),
+                "VIGIL_AGENT_CONFIG_FILE",
+                Devstack.shared().endpoints().agentConfigFile(),
                 "VIGIL_AGENT_HYPERVISOR_URI",
                 "test:///default",
                 "VIGIL_AGENT_STATE_DIR",

@@ -19,7 +19,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -36,9 +35,7 @@ final class Topics {
     static <T extends SpecificRecord> void publish(Topic topic, String key, T record, Envelope envelope)
             throws Exception {
         Properties props = new Properties();
-        props.put(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                Devstack.shared().endpoints().kafkaBootstrapServers());
+        props.putAll(Devstack.shared().endpoints().kafkaClient());
         try (KafkaProducer<byte[], byte[]> producer =
                 new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
             RecordHeaders headers = new RecordHeaders();
@@ -54,9 +51,7 @@ final class Topics {
     static List<ConsumerRecord<String, byte[]>> read(
             Topic topic, Predicate<ConsumerRecord<String, byte[]>> wanted, int count) {
         Properties props = new Properties();
-        props.put(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                Devstack.shared().endpoints().kafkaBootstrapServers());
+        props.putAll(Devstack.shared().endpoints().kafkaClient());
         props.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         List<ConsumerRecord<String, byte[]>> found = new ArrayList<>();

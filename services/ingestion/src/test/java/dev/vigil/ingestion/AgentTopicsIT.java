@@ -47,14 +47,12 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
 import java.util.UUID;
 import java.util.stream.IntStream;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -231,8 +229,7 @@ class AgentTopicsIT {
                 TopicCatalog.AGENT_ARTIFACTS,
                 TopicCatalog.AGENT_FEEDBACK,
                 TopicCatalog.AGENT_COMMAND_RESULTS);
-        try (Admin admin =
-                Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers()))) {
+        try (Admin admin = Admin.create(endpoints.kafkaClient())) {
             for (Topic topic : topics) {
                 String group = "vigil-ingestion." + topic.name();
                 await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
@@ -357,7 +354,7 @@ class AgentTopicsIT {
 
     private KafkaProducer<byte[], byte[]> producer() {
         Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        props.putAll(endpoints.kafkaClient());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
     }

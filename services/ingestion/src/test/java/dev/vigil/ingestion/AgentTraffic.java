@@ -46,7 +46,7 @@ final class AgentTraffic implements AutoCloseable {
         this.hostId = hostId;
         this.vm = vm;
         Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        props.putAll(endpoints.kafkaClient());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         this.producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
         this.s3 = MinioClient.builder()

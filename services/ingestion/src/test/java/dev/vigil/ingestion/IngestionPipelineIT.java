@@ -193,7 +193,7 @@ class IngestionPipelineIT {
 
     private static KafkaProducer<byte[], byte[]> producer(Endpoints endpoints) {
         Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        props.putAll(endpoints.kafkaClient());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1024 * 1024);
         return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());

@@ -33,7 +33,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -186,7 +185,7 @@ public final class CrashFixtures {
     /** Sends reports to {@code vigil.crash.reported.v1}, keyed by VM, in order. */
     public static void send(CrashReported... reports) {
         Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints().kafkaBootstrapServers());
+        props.putAll(endpoints().kafkaClient());
         try (KafkaProducer<byte[], byte[]> producer =
                 new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
             for (CrashReported report : reports) {
@@ -207,7 +206,7 @@ public final class CrashFixtures {
     /** The first record on the dead-letter topic that {@code which} accepts, read from the start, within 30 s. */
     public static ConsumerRecord<byte[], byte[]> deadLetter(Predicate<ConsumerRecord<byte[], byte[]>> which) {
         Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints().kafkaBootstrapServers());
+        props.putAll(endpoints().kafkaClient());
         props.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         try (KafkaConsumer<byte[], byte[]> consumer =
@@ -231,7 +230,7 @@ public final class CrashFixtures {
      */
     public static List<CrashTriaged> triaged(String bucketId, Predicate<List<CrashTriaged>> done, Duration settle) {
         Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints().kafkaBootstrapServers());
+        props.putAll(endpoints().kafkaClient());
         props.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         List<CrashTriaged> found = new ArrayList<>();

@@ -53,7 +53,7 @@ class RealCrashToBucketIT {
         try (Agent agent = new Agent(AgentConfig.load(Map.of(
                 "VIGIL_AGENT_STATE_DIR", work.resolve("agent").toString(),
                 "VIGIL_AGENT_HTTP_PORT", "0",
-                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers(),
+                "VIGIL_AGENT_CONFIG_FILE", endpoints.agentConfigFile(),
                 "VIGIL_AGENT_HYPERVISOR_URI", GuestDomain.URI,
                 "VIGIL_AGENT_HOST_ID", "e2e-" + UUID.randomUUID(),
                 "VIGIL_AGENT_TENANT", "acme",
