@@ -127,6 +127,10 @@ public final class Agent implements AutoCloseable {
         vanished.forEach(hypervisorEvents::offer);
         discovered.forEach(hypervisorEvents::offer);
         dispatcher.start();
+        if (captures != null) {
+            // Captures the agent was stopped in: taken up again now that the hypervisor answers.
+            captures.resumePending();
+        }
         sampler = new Sampler(config, mapper, capture, metrics, () -> watcher);
         schedule(sampler::sampleOnce, config.samplePeriod());
         schedule(this::heartbeat, config.heartbeatInterval());

@@ -18,7 +18,9 @@ import java.util.stream.Stream;
  * Artifacts on local disk between capture and upload: {@code <dir>/<incident id>/<kind>.blob} and its ticket
  * {@code <kind>.json}. A ticket is written (and fsynced) after its blob, so a ticket names a complete blob; a blob
  * without a ticket is an interrupted capture's leftover and is removed at start. {@code <dir>/.work} holds captures
- * in progress.
+ * in progress. {@code <dir>/.pending/<incident id>.json} is a capture's intent, written before its first step and
+ * removed once all it captured is staged: one left at start is a capture the agent was stopped in (a crash, a
+ * {@code kill -9}), which {@link CaptureService#resumePending()} takes up again.
  */
 public final class ArtifactStage {
 
@@ -145,10 +147,60 @@ public final class ArtifactStage {
         return Files.exists(blob(artifact)) || Files.exists(derived(artifact, ".sealed"));
     }
 
+    /**
+     * A capture that has begun and not yet staged everything: the trigger event (single-object Avro) and how many
+     * times the capture has been started, fsynced before this returns.
+     */
+    public record Intent(String incidentId, int attempt, String firstStartedAt, byte[] trigger) {}
+
+    /** Records (or re-records, with the next attempt number) a capture's intent durably. */
+    public void recordIntent(Intent intent) throws IOException {
+        Path pending = Files.createDirectories(pendingDir());
+        Path file = pending.resolve(safe(intent.incidentId()) + ".json");
+        Path partial = pending.resolve(safe(intent.incidentId()) + ".json.tmp");
+        Files.write(partial, JSON.writeValueAsBytes(intent));
+        fsync(partial);
+        move(partial, file);
+        fsync(pending);
+    }
+
+    /** Forgets a capture's intent once everything it captured is staged. */
+    public void clearIntent(String incidentId) throws IOException {
+        Files.deleteIfExists(pendingDir().resolve(safe(incidentId) + ".json"));
+    }
+
+    /** Captures begun and not finished, oldest first; an unreadable intent is set aside and logged. */
+    public List<Intent> intents() throws IOException {
+        if (!Files.isDirectory(pendingDir())) {
+            return List.of();
+        }
+        List<Intent> intents = new ArrayList<>();
+        try (Stream<Path> files = Files.list(pendingDir())) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".json"))
+                    .sorted(Comparator.comparing(ArtifactStage::modified))
+                    .toList()) {
+                try {
+                    intents.add(JSON.readValue(file.toFile(), Intent.class));
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.ERROR, "unreadable capture intent " + file + ": " + e);
+                    Files.move(
+                            file,
+                            file.resolveSibling(file.getFileName() + ".unreadable"),
+                            StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+        return intents;
+    }
+
+    private Path pendingDir() {
+        return dir.resolve(".pending");
+    }
+
     private List<Path> incidents() throws IOException {
         try (Stream<Path> entries = Files.list(dir)) {
             return entries.filter(Files::isDirectory)
-                    .filter(p -> !p.equals(workDir()))
+                    .filter(p -> !p.getFileName().toString().startsWith("."))
                     .sorted(Comparator.comparing(ArtifactStage::modified))
                     .toList();
         }

@@ -9,6 +9,7 @@ import dev.vigil.agent.hypervisor.Screenshots;
 import dev.vigil.agent.hypervisor.TrustedSnapshots;
 import dev.vigil.agent.hypervisor.VigilConnect;
 import dev.vigil.agent.hypervisor.VigilConnect.DumpFormat;
+import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.agent.AgentEvent;
 import dev.vigil.schemas.common.ArtifactKind;
 import java.io.IOException;
@@ -59,6 +60,10 @@ import org.libvirt.LibvirtException;
 public final class CaptureService implements AutoCloseable {
 
     public static final Duration COALESCE_WINDOW = Duration.ofSeconds(30);
+    /** How many times a capture is started before it is given up (each start ended with the agent stopping). */
+    static final int MAX_ATTEMPTS = 3;
+
+    private static final EventCodec<AgentEvent> TRIGGER_CODEC = EventCodec.of(AgentEvent.class);
     static final String FAILURE_SNAPSHOT_PREFIX = "failure-";
     private static final System.Logger LOG = System.getLogger(CaptureService.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -128,13 +133,68 @@ public final class CaptureService implements AutoCloseable {
         lastTrigger.put(key, at);
         worker.execute(() -> {
             try {
-                capture(event, kind.get());
+                capture(event, kind.get(), Attempt.FIRST);
             } catch (RuntimeException e) {
                 LOG.log(
                         System.Logger.Level.ERROR,
                         "capture of " + event.getEnvelope().getEventId() + " failed: " + e);
             }
         });
+    }
+
+    /**
+     * Takes up the captures the agent was stopped in (a crash, a {@code kill -9}, a power cut): each is run again from
+     * what survived, the VM preserved in its failed state and the failure snapshot already taken, and its report says
+     * which attempt it is and what could not be recovered. A capture interrupted {@link #MAX_ATTEMPTS} times is not
+     * tried again; its report alone is staged, so the incident still closes with the reason. Call once the hypervisor
+     * connection is up.
+     */
+    public void resumePending() {
+        List<ArtifactStage.Intent> intents;
+        try {
+            intents = stage.intents();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.ERROR, "cannot read the captures in progress when the agent stopped: " + e);
+            return;
+        }
+        for (ArtifactStage.Intent intent : intents) {
+            AgentEvent trigger;
+            try {
+                trigger = TRIGGER_CODEC.decode(intent.trigger());
+            } catch (RuntimeException e) {
+                LOG.log(
+                        System.Logger.Level.ERROR,
+                        "capture intent " + intent.incidentId() + " holds no readable trigger: " + e);
+                try {
+                    stage.clearIntent(intent.incidentId());
+                } catch (IOException ignored) {
+                    // logged above; the file stays for the operator
+                }
+                continue;
+            }
+            Optional<TriggerKind> kind = TriggerKind.of(trigger);
+            if (kind.isEmpty()) {
+                continue;
+            }
+            Attempt attempt = new Attempt(intent.attempt() + 1, intent.firstStartedAt());
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "the agent stopped during the capture of incident " + intent.incidentId() + " of "
+                            + trigger.getVm().getName() + ": "
+                            + (attempt.number() > MAX_ATTEMPTS
+                                    ? "abandoned after " + MAX_ATTEMPTS + " attempts, its report alone is staged"
+                                    : "taking it up again (attempt " + attempt.number() + ")"));
+            lastTrigger.put(
+                    trigger.getVm().getUuid() + "/" + kind.get(),
+                    trigger.getEnvelope().getOccurredAt());
+            worker.execute(() -> {
+                try {
+                    capture(trigger, kind.get(), attempt);
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.ERROR, "resumed capture of " + intent.incidentId() + " failed: " + e);
+                }
+            });
+        }
     }
 
     /**
@@ -188,7 +248,16 @@ public final class CaptureService implements AutoCloseable {
     /** What a capture produced: the blob in the work directory and how to describe it. */
     private record Captured(ArtifactKind kind, Path blob, String format, boolean partial) {}
 
-    private void capture(AgentEvent trigger, TriggerKind kind) {
+    /** Which run of a capture this is: the first, or one taken up after the agent stopped during an earlier one. */
+    private record Attempt(int number, String firstStartedAt) {
+        static final Attempt FIRST = new Attempt(1, null);
+
+        boolean resumed() {
+            return number > 1;
+        }
+    }
+
+    private void capture(AgentEvent trigger, TriggerKind kind, Attempt attempt) {
         captures.incrementAndGet();
         String incidentId = trigger.getEnvelope().getEventId();
         String vmUuid = trigger.getVm().getUuid();
@@ -197,14 +266,37 @@ public final class CaptureService implements AutoCloseable {
         List<Step> steps = new ArrayList<>();
         Map<ArtifactKind, Captured> captured = new LinkedHashMap<>();
         Path work;
+        try {
+            stage.recordIntent(new ArtifactStage.Intent(
+                    incidentId,
+                    attempt.number(),
+                    attempt.firstStartedAt() == null ? started.toString() : attempt.firstStartedAt(),
+                    TRIGGER_CODEC.encode(trigger)));
+            work = stage.newWorkDir(incidentId);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.ERROR, "cannot capture incident " + incidentId + " of " + vmUuid + ": " + e);
+            return;
+        }
+        if (attempt.number() > MAX_ATTEMPTS) {
+            steps.add(new Step(
+                    "capture",
+                    "abandoned",
+                    0,
+                    "the agent stopped during each of " + MAX_ATTEMPTS
+                            + " attempts; nothing more is taken so that a capture cannot stop the agent forever"));
+            stageReport(trigger, kind, attempt, started, steps, captured, work);
+            return;
+        }
         VigilConnect connection;
         Domain domain;
         try {
-            work = stage.newWorkDir(incidentId);
             connection = watcher.get().connection();
             domain = connection.domainLookupByUUIDString(vmUuid);
-        } catch (IOException | LibvirtException | RuntimeException e) {
+        } catch (LibvirtException | RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "cannot capture incident " + incidentId + " of " + vmUuid + ": " + e);
+            failedSteps.incrementAndGet();
+            steps.add(new Step("domain", "failed", 0, "the VM cannot be found: " + e.getMessage()));
+            stageReport(trigger, kind, attempt, started, steps, captured, work);
             return;
         }
         String xml = run(steps, "domain-xml", deadline, () -> {
@@ -215,8 +307,11 @@ public final class CaptureService implements AutoCloseable {
         });
         DomainXml definition = xml == null ? null : DomainXml.parse(xml).orElse(null);
         Boolean heldByUs = run(steps, "hold", deadline, () -> hold(domain));
-        String failureSnapshot =
-                run(steps, "failure-snapshot", deadline, () -> failureSnapshot(domain, definition, incidentId));
+        String failureSnapshot = run(steps, "failure-snapshot", deadline, () -> {
+            // Taken up again: the snapshot the interrupted attempt took froze the disks as the failure left them.
+            Optional<String> earlier = attempt.resumed() ? failureSnapshotOf(domain, incidentId) : Optional.empty();
+            return earlier.isPresent() ? earlier.get() : failureSnapshot(domain, definition, incidentId);
+        });
         run(steps, "screenshot", deadline, () -> {
             Path blob = write(work.resolve("screen.png"), Screenshots.capture(connection, domain));
             captured.put(ArtifactKind.SCREENSHOT, new Captured(ArtifactKind.SCREENSHOT, blob, "png", false));
@@ -274,13 +369,32 @@ public final class CaptureService implements AutoCloseable {
             run(steps, "on-crash-action", null, () -> afterCapture(domain, Boolean.TRUE.equals(heldByUs)));
         }
 
-        // The flight recorder goes last: its trailer is this capture's own report.
+        stageReport(trigger, kind, attempt, started, steps, captured, work);
+    }
+
+    /**
+     * Stages what was captured and, last, the flight recorder whose trailer is this capture's own report; then forgets
+     * the capture's intent.
+     */
+    private void stageReport(
+            AgentEvent trigger,
+            TriggerKind kind,
+            Attempt attempt,
+            Instant started,
+            List<Step> steps,
+            Map<ArtifactKind, Captured> captured,
+            Path work) {
+        String incidentId = trigger.getEnvelope().getEventId();
+        String vmUuid = trigger.getVm().getUuid();
+        DumpPolicy policy = policyFor(kind);
         try {
             List<String> plan = new ArrayList<>();
             captured.keySet().forEach(k -> plan.add(k.name()));
             plan.add(ArtifactKind.FLIGHT_RECORDER.name());
             byte[] history = recorder.dump(
-                    vmUuid, trigger.getEnvelope().getOccurredAt(), report(trigger, kind, policy, started, steps, plan));
+                    vmUuid,
+                    trigger.getEnvelope().getOccurredAt(),
+                    report(trigger, kind, policy, attempt, started, steps, plan));
             Path blob = write(work.resolve("flight-recorder.ndjson"), history);
             captured.put(
                     ArtifactKind.FLIGHT_RECORDER,
@@ -301,6 +415,7 @@ public final class CaptureService implements AutoCloseable {
                                 StagedArtifact.Announcement.MANIFEST),
                         c.blob());
             }
+            stage.clearIntent(incidentId);
             ArtifactStage.deleteTree(work);
         } catch (IOException e) {
             LOG.log(System.Logger.Level.ERROR, "could not stage the evidence of incident " + incidentId + ": " + e);
@@ -310,8 +425,9 @@ public final class CaptureService implements AutoCloseable {
         LOG.log(
                 System.Logger.Level.INFO,
                 "captured " + kind.configName() + " incident " + incidentId + " of "
-                        + trigger.getVm().getName() + " in "
-                        + Duration.between(started, clock.instant()).toMillis() + " ms: " + captured.keySet());
+                        + trigger.getVm().getName() + (attempt.resumed() ? " (attempt " + attempt.number() + ")" : "")
+                        + " in " + Duration.between(started, clock.instant()).toMillis() + " ms: "
+                        + captured.keySet());
     }
 
     @FunctionalInterface
@@ -381,6 +497,17 @@ public final class CaptureService implements AutoCloseable {
         xml.append("</disks></domainsnapshot>");
         domain.snapshotCreateXML(xml.toString(), SNAPSHOT_DISK_ONLY | SNAPSHOT_ATOMIC);
         return name;
+    }
+
+    /** The failure snapshot an earlier attempt of this incident's capture took, if the VM still has it. */
+    private static Optional<String> failureSnapshotOf(Domain domain, String incidentId) throws LibvirtException {
+        String suffix = "-" + incidentId.substring(0, Math.min(8, incidentId.length()));
+        for (String name : domain.snapshotListNames()) {
+            if (name.startsWith(FAILURE_SNAPSHOT_PREFIX) && name.endsWith(suffix)) {
+                return Optional.of(name);
+            }
+        }
+        return Optional.empty();
     }
 
     private byte[] snapshotRef(Domain domain, String failureSnapshot) throws Exception {
@@ -473,6 +600,7 @@ public final class CaptureService implements AutoCloseable {
             AgentEvent trigger,
             TriggerKind kind,
             DumpPolicy policy,
+            Attempt attempt,
             Instant started,
             List<Step> steps,
             List<String> plan)
@@ -480,6 +608,21 @@ public final class CaptureService implements AutoCloseable {
         ObjectNode report = JSON.createObjectNode();
         ObjectNode capture = report.putObject("capture");
         capture.put("incidentId", trigger.getEnvelope().getEventId());
+        capture.put("attempt", attempt.number());
+        if (attempt.resumed()) {
+            ObjectNode resumed = capture.putObject("resumed");
+            resumed.put("firstStartedAt", attempt.firstStartedAt());
+            resumed.put(
+                    "why",
+                    "the agent stopped during an earlier attempt; this one took the evidence again from what"
+                            + " survived (the VM as the failure left it, the failure snapshot already taken)");
+            ArrayNode lost = resumed.putArray("notRecovered");
+            steps.stream()
+                    .filter(step ->
+                            !step.outcome().equals("ok") && !step.outcome().equals("skipped"))
+                    .forEach(step -> lost.add(step.name() + ": " + step.detail()));
+            resumed.put("flightRecorder", "holds only what the agent saw since it restarted");
+        }
         capture.put("trigger", kind.configName());
         capture.put("dumpPolicy", policy.name().toLowerCase());
         capture.put("onCrash", settings.onCrash().name().toLowerCase());

@@ -37,6 +37,37 @@ class ArtifactStageTest {
     }
 
     @Test
+    void aCapturesIntentOutlivesARestartUntilItIsCleared() throws Exception {
+        ArtifactStage stage = new ArtifactStage(dir, 1 << 20);
+        byte[] trigger = {1, 2, 3};
+        stage.recordIntent(new ArtifactStage.Intent("incident-1", 1, "2026-12-07T12:00:00Z", trigger));
+        stage.recordIntent(new ArtifactStage.Intent("incident-2", 1, "2026-12-07T12:00:01Z", trigger));
+        stage.recordIntent(new ArtifactStage.Intent("incident-1", 2, "2026-12-07T12:00:00Z", trigger));
+        Files.writeString(dir.resolve(".pending/incident-3.json"), "{ torn");
+
+        ArtifactStage restarted = new ArtifactStage(dir, 1 << 20);
+        List<ArtifactStage.Intent> intents = restarted.intents();
+        assertThat(intents)
+                .extracting(ArtifactStage.Intent::incidentId)
+                .containsExactlyInAnyOrder("incident-1", "incident-2");
+        assertThat(intents)
+                .filteredOn(i -> i.incidentId().equals("incident-1"))
+                .singleElement()
+                .satisfies(i -> {
+                    assertThat(i.attempt()).isEqualTo(2);
+                    assertThat(i.trigger()).containsExactly(1, 2, 3);
+                });
+        // A torn intent is set aside for the operator, not read as an incident's evidence.
+        assertThat(dir.resolve(".pending/incident-3.json.unreadable")).exists();
+        assertThat(restarted.pending()).isEmpty();
+
+        restarted.clearIntent("incident-1");
+        assertThat(restarted.intents())
+                .extracting(ArtifactStage.Intent::incidentId)
+                .containsExactly("incident-2");
+    }
+
+    @Test
     void aTicketWhoseFileIsGoneIsSetAsideAndNoLongerPending() throws Exception {
         ArtifactStage stage = new ArtifactStage(dir, 1 << 20);
         StagedArtifact screenshot = artifact("SCREENSHOT");
