@@ -148,12 +148,12 @@ public final class ArtifactStage {
     }
 
     /**
-     * A capture that has begun and not yet staged everything: the trigger event (single-object Avro) and how many
-     * times the capture has been started, fsynced before this returns.
+     * A capture that has begun and not yet staged everything: the trigger event (single-object Avro), how many times
+     * the capture has been started, and whether it paused the VM (a hang), which the capture must undo at its end.
      */
-    public record Intent(String incidentId, int attempt, String firstStartedAt, byte[] trigger) {}
+    public record Intent(String incidentId, int attempt, String firstStartedAt, byte[] trigger, boolean paused) {}
 
-    /** Records (or re-records, with the next attempt number) a capture's intent durably. */
+    /** Records (or re-records) a capture's intent, fsynced before this returns. */
     public void recordIntent(Intent intent) throws IOException {
         Path pending = Files.createDirectories(pendingDir());
         Path file = pending.resolve(safe(intent.incidentId()) + ".json");

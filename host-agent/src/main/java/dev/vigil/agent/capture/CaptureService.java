@@ -176,7 +176,7 @@ public final class CaptureService implements AutoCloseable {
             if (kind.isEmpty()) {
                 continue;
             }
-            Attempt attempt = new Attempt(intent.attempt() + 1, intent.firstStartedAt());
+            Attempt attempt = new Attempt(intent.attempt() + 1, intent.firstStartedAt(), intent.paused());
             LOG.log(
                     System.Logger.Level.WARNING,
                     "the agent stopped during the capture of incident " + intent.incidentId() + " of "
@@ -249,8 +249,8 @@ public final class CaptureService implements AutoCloseable {
     private record Captured(ArtifactKind kind, Path blob, String format, boolean partial) {}
 
     /** Which run of a capture this is: the first, or one taken up after the agent stopped during an earlier one. */
-    private record Attempt(int number, String firstStartedAt) {
-        static final Attempt FIRST = new Attempt(1, null);
+    private record Attempt(int number, String firstStartedAt, boolean pausedEarlier) {
+        static final Attempt FIRST = new Attempt(1, null, false);
 
         boolean resumed() {
             return number > 1;
@@ -266,12 +266,11 @@ public final class CaptureService implements AutoCloseable {
         List<Step> steps = new ArrayList<>();
         Map<ArtifactKind, Captured> captured = new LinkedHashMap<>();
         Path work;
+        String firstStartedAt = attempt.firstStartedAt() == null ? started.toString() : attempt.firstStartedAt();
+        byte[] encodedTrigger = TRIGGER_CODEC.encode(trigger);
         try {
             stage.recordIntent(new ArtifactStage.Intent(
-                    incidentId,
-                    attempt.number(),
-                    attempt.firstStartedAt() == null ? started.toString() : attempt.firstStartedAt(),
-                    TRIGGER_CODEC.encode(trigger)));
+                    incidentId, attempt.number(), firstStartedAt, encodedTrigger, attempt.pausedEarlier()));
             work = stage.newWorkDir(incidentId);
         } catch (IOException e) {
             LOG.log(System.Logger.Level.ERROR, "cannot capture incident " + incidentId + " of " + vmUuid + ": " + e);
@@ -306,7 +305,19 @@ public final class CaptureService implements AutoCloseable {
             return text;
         });
         DomainXml definition = xml == null ? null : DomainXml.parse(xml).orElse(null);
-        Boolean heldByUs = run(steps, "hold", deadline, () -> hold(domain));
+        Boolean pausedNow = run(steps, "hold", deadline, () -> hold(domain));
+        // A hung VM an interrupted attempt paused is still this capture's to resume at the end.
+        boolean heldByUs = Boolean.TRUE.equals(pausedNow) || attempt.pausedEarlier();
+        if (Boolean.TRUE.equals(pausedNow)) {
+            try {
+                stage.recordIntent(
+                        new ArtifactStage.Intent(incidentId, attempt.number(), firstStartedAt, encodedTrigger, true));
+            } catch (IOException e) {
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "cannot note that incident " + incidentId + " paused its VM: " + e);
+            }
+        }
         String failureSnapshot = run(steps, "failure-snapshot", deadline, () -> {
             // Taken up again: the snapshot the interrupted attempt took froze the disks as the failure left them.
             Optional<String> earlier = attempt.resumed() ? failureSnapshotOf(domain, incidentId) : Optional.empty();
@@ -366,7 +377,7 @@ public final class CaptureService implements AutoCloseable {
         if (kind == TriggerKind.INTERRUPT) {
             steps.add(new Step("on-crash-action", "skipped", 0, "the interrupt stops the VM once this ends"));
         } else {
-            run(steps, "on-crash-action", null, () -> afterCapture(domain, Boolean.TRUE.equals(heldByUs)));
+            run(steps, "on-crash-action", null, () -> afterCapture(domain, heldByUs));
         }
 
         stageReport(trigger, kind, attempt, started, steps, captured, work);

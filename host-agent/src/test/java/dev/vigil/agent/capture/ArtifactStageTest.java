@@ -40,9 +40,9 @@ class ArtifactStageTest {
     void aCapturesIntentOutlivesARestartUntilItIsCleared() throws Exception {
         ArtifactStage stage = new ArtifactStage(dir, 1 << 20);
         byte[] trigger = {1, 2, 3};
-        stage.recordIntent(new ArtifactStage.Intent("incident-1", 1, "2026-12-07T12:00:00Z", trigger));
-        stage.recordIntent(new ArtifactStage.Intent("incident-2", 1, "2026-12-07T12:00:01Z", trigger));
-        stage.recordIntent(new ArtifactStage.Intent("incident-1", 2, "2026-12-07T12:00:00Z", trigger));
+        stage.recordIntent(new ArtifactStage.Intent("incident-1", 1, "2026-12-07T12:00:00Z", trigger, false));
+        stage.recordIntent(new ArtifactStage.Intent("incident-2", 1, "2026-12-07T12:00:01Z", trigger, false));
+        stage.recordIntent(new ArtifactStage.Intent("incident-1", 2, "2026-12-07T12:00:00Z", trigger, true));
         Files.writeString(dir.resolve(".pending/incident-3.json"), "{ torn");
 
         ArtifactStage restarted = new ArtifactStage(dir, 1 << 20);
@@ -55,6 +55,7 @@ class ArtifactStageTest {
                 .singleElement()
                 .satisfies(i -> {
                     assertThat(i.attempt()).isEqualTo(2);
+                    assertThat(i.paused()).isTrue();
                     assertThat(i.trigger()).containsExactly(1, 2, 3);
                 });
         // A torn intent is set aside for the operator, not read as an incident's evidence.
