@@ -2,6 +2,7 @@ package dev.vigil.ingestion;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 
@@ -18,6 +19,10 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import io.restassured.response.Response;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -131,6 +136,48 @@ class DeadLetterReplayIT {
                 .then()
                 .statusCode(400)
                 .body("title", equalTo("Bad parameter"));
+    }
+
+    @Test
+    void aReplayWhoseRunnerStoppedReadsInterruptedAndReadingItWritesNothing() throws Exception {
+        // A replay whose service died ten minutes ago: its row still says RUNNING.
+        UUID id = UUID.randomUUID();
+        try (Connection c = DriverManager.getConnection(endpoints.jdbcUrl(), endpoints.jdbcUser(), "");
+                PreparedStatement insert = c.prepareStatement("INSERT INTO ingestion.dead_letter_replay (id,"
+                        + " requested_by, max_records, state, started_at, heartbeat_at) VALUES (?, 'otto', 10,"
+                        + " 'RUNNING', now() - interval '11 minutes', now() - interval '10 minutes')")) {
+            insert.setObject(1, id);
+            insert.executeUpdate();
+        }
+
+        Staff.analyst().get("/api/v1/dead-letters/replays/" + id).then().statusCode(403);
+        Staff.operator()
+                .get("/api/v1/dead-letters/replays/" + id)
+                .then()
+                .statusCode(200)
+                .body("state", equalTo("INTERRUPTED"))
+                .body("error", containsString("its runner stopped"));
+        Staff.operator()
+                .get("/api/v1/dead-letters/replays")
+                .then()
+                .statusCode(200)
+                .body("find { it.id == '" + id + "' }.state", equalTo("INTERRUPTED"));
+        assertThat(storedState(id)).as("a GET reads; it does not write").isEqualTo("RUNNING");
+
+        // The next replay is not held up by it, and records what happened to it.
+        replay("limit=1");
+        assertThat(storedState(id)).isEqualTo("INTERRUPTED");
+    }
+
+    private String storedState(UUID id) throws Exception {
+        try (Connection c = DriverManager.getConnection(endpoints.jdbcUrl(), endpoints.jdbcUser(), "");
+                PreparedStatement select =
+                        c.prepareStatement("SELECT state FROM ingestion.dead_letter_replay WHERE id = ?")) {
+            select.setObject(1, id);
+            try (ResultSet row = select.executeQuery()) {
+                return row.next() ? row.getString(1) : null;
+            }
+        }
     }
 
     @Test

@@ -50,13 +50,45 @@ public class ReplayRepository {
             Instant heartbeatAt,
             Instant finishedAt) {}
 
+    /** Why a replay whose runner stopped reporting is interrupted. */
+    public static final String RUNNER_STOPPED =
+            "its runner stopped (the service restarted or failed); run another replay";
+
+    /**
+     * How a replay reads at {@code now}: one still marked running whose runner stopped reporting {@code silence} ago is
+     * interrupted, as of its last report, whether or not {@link #interruptStale} has written so yet.
+     */
+    public static Replay asOf(Replay replay, Instant now, Duration silence) {
+        if (replay == null
+                || !"RUNNING".equals(replay.state())
+                || !replay.heartbeatAt().isBefore(now.minus(silence))) {
+            return replay;
+        }
+        return new Replay(
+                replay.id(),
+                replay.requestedBy(),
+                replay.reason(),
+                replay.sourceTopic(),
+                replay.maxRecords(),
+                "INTERRUPTED",
+                replay.scanned(),
+                replay.alreadyReplayed(),
+                replay.replayed(),
+                replay.failed(),
+                replay.replayedByReason(),
+                RUNNER_STOPPED,
+                replay.startedAt(),
+                replay.heartbeatAt(),
+                replay.heartbeatAt());
+    }
+
     /** Marks replays whose runner stopped reporting {@code silence} ago as interrupted; returns how many. */
     public int interruptStale(Instant now, Duration silence) {
         return entityManager
                 .createNativeQuery("""
-                        UPDATE dead_letter_replay SET state = 'INTERRUPTED', finished_at = :now,
-                               error = 'its runner stopped (the service restarted or failed); run another replay'
+                        UPDATE dead_letter_replay SET state = 'INTERRUPTED', finished_at = :now, error = :error
                         WHERE state = 'RUNNING' AND heartbeat_at < :before""")
+                .setParameter("error", RUNNER_STOPPED)
                 .setParameter("now", Timestamp.from(now))
                 .setParameter("before", Timestamp.from(now.minus(silence)))
                 .executeUpdate();

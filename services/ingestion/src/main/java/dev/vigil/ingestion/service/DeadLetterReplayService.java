@@ -14,6 +14,7 @@ import jakarta.persistence.PersistenceException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -144,17 +145,18 @@ public class DeadLetterReplayService {
         return find(id);
     }
 
-    /** A replay by id, or null. */
+    /** A replay by id, or null; reading writes nothing (a stale one reads as interrupted). */
     public Replay find(UUID id) {
-        return QuarkusTransaction.requiringNew().call(() -> {
-            replays.interruptStale(clock.instant(), STALE);
-            return replays.find(id);
-        });
+        Replay replay = QuarkusTransaction.requiringNew().call(() -> replays.find(id));
+        return ReplayRepository.asOf(replay, clock.instant(), STALE);
     }
 
     /** The latest replays, newest first. */
     public List<Replay> latest(int limit) {
-        return QuarkusTransaction.requiringNew().call(() -> replays.latest(limit));
+        Instant now = clock.instant();
+        return QuarkusTransaction.requiringNew().call(() -> replays.latest(limit)).stream()
+                .map(replay -> ReplayRepository.asOf(replay, now, STALE))
+                .toList();
     }
 
     /** What a replay has done so far. */
