@@ -130,6 +130,15 @@ public final class Agent implements AutoCloseable {
         if (captures != null) {
             // Captures the agent was stopped in: taken up again now that the hypervisor answers.
             captures.resumePending();
+            // Crashes that happened while no agent watched: a preserved crashed VM is still evidence.
+            for (DomainLifecycleChange found : discovered) {
+                if (captures.uncapturedCrash(found)) {
+                    LOG.log(
+                            System.Logger.Level.WARNING,
+                            "VM " + found.vmName() + " crashed while no agent watched it: capturing it now");
+                    captureEvent(mapper.crashFoundAtStart(found));
+                }
+            }
         }
         sampler = new Sampler(config, mapper, capture, metrics, () -> watcher);
         schedule(sampler::sampleOnce, config.samplePeriod());

@@ -3,6 +3,7 @@ package dev.vigil.agent.capture;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vigil.agent.hypervisor.DomainLifecycleChange;
 import dev.vigil.agent.hypervisor.DomainWatcher;
 import dev.vigil.agent.hypervisor.DomainXml;
 import dev.vigil.agent.hypervisor.Screenshots;
@@ -194,6 +195,37 @@ public final class CaptureService implements AutoCloseable {
                     LOG.log(System.Logger.Level.ERROR, "resumed capture of " + intent.incidentId() + " failed: " + e);
                 }
             });
+        }
+    }
+
+    /**
+     * Whether a VM found at start is a crash nobody captured: crashed and preserved, no capture of it in progress,
+     * and no failure snapshot (every capture takes one first). A crash the agent captured before it restarted, or
+     * one an operator already dealt with, is left alone.
+     */
+    public boolean uncapturedCrash(DomainLifecycleChange found) {
+        if (!"CRASHED".equals(found.state())) {
+            return false;
+        }
+        try {
+            for (ArtifactStage.Intent intent : stage.intents()) {
+                if (found.vmUuid()
+                        .equals(TRIGGER_CODEC.decode(intent.trigger()).getVm().getUuid())) {
+                    return false;
+                }
+            }
+            Domain domain = watcher.get().connection().domainLookupByUUIDString(found.vmUuid());
+            for (String name : domain.snapshotListNames()) {
+                if (name.startsWith(FAILURE_SNAPSHOT_PREFIX)) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (IOException | LibvirtException | RuntimeException e) {
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "cannot tell whether crashed VM " + found.vmName() + " was captured; leaving it: " + e);
+            return false;
         }
     }
 

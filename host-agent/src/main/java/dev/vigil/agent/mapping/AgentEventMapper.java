@@ -61,6 +61,18 @@ public final class AgentEventMapper {
         return event(payload, change.observedAt(), vmRef(change.vmUuid(), change.vmName()));
     }
 
+    /**
+     * A crash the agent did not see happen: the VM was found crashed (preserved) when the agent started, and nothing
+     * says it was captured. Its time is when it was found; the reason says so.
+     */
+    public AgentEvent crashFoundAtStart(DomainLifecycleChange found) {
+        Crash crash = Crash.newBuilder()
+                .setReason("FOUND_CRASHED_AT_AGENT_START")
+                .setPanic(null)
+                .build();
+        return event(crash, found.observedAt(), vmRef(found.vmUuid(), found.vmName()));
+    }
+
     /** The events one hypervisor report becomes (a crash is also a {@code Crash} event for incident correlation). */
     public List<AgentEvent> fromHypervisor(HypervisorEvent event) {
         VmRef vm = vmRef(event.vmUuid(), event.vmName());

@@ -12,7 +12,9 @@ import dev.vigil.agent.TopicReader;
 import dev.vigil.devstack.DevstackExtension;
 import dev.vigil.devstack.Endpoints;
 import dev.vigil.schemas.TopicCatalog;
+import dev.vigil.schemas.agent.AgentEvent;
 import dev.vigil.schemas.agent.ArtifactManifest;
+import dev.vigil.schemas.agent.Crash;
 import dev.vigil.schemas.common.ArtifactKind;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,18 +23,21 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.libvirt.Connect;
+import org.libvirt.DomainInfo;
 
 /**
- * {@code kill -9} of the agent process during a real guest's crash capture, twice: once as the capture begins and
- * once while the memory dump of its second attempt runs. The third agent takes the capture up from what survived (the
- * VM preserved as it crashed, the failure snapshot the first attempt took) and every kind of evidence arrives, with a
- * report that says it was resumed.
+ * A real guest crashes while no agent watches it; the agent that starts finds it crashed and never captured, and
+ * captures it. That capture is cut by {@code kill -9} of the agent process twice: once as it begins and once while the
+ * memory dump of its second attempt runs. The third agent takes the capture up from what survived (the VM preserved
+ * as it crashed, the failure snapshot the first attempt took) and every kind of evidence arrives, with a report that
+ * says it was resumed.
  */
 @ExtendWith(DevstackExtension.class)
 class CaptureResumeIT {
@@ -53,12 +58,15 @@ class CaptureResumeIT {
         List<Process> agents = new ArrayList<>();
         try (TestGuest guest = new TestGuest("resume");
                 TopicReader<ArtifactManifest> artifacts =
-                        new TopicReader<>(endpoints, TopicCatalog.AGENT_ARTIFACTS, ArtifactManifest.class)) {
-            Process first = startAgent(endpoints, state, hostId, agents);
-            awaitWatching(state, 1);
+                        new TopicReader<>(endpoints, TopicCatalog.AGENT_ARTIFACTS, ArtifactManifest.class);
+                TopicReader<AgentEvent> events =
+                        new TopicReader<>(endpoints, TopicCatalog.AGENT_EVENTS, AgentEvent.class)) {
+            // The guest crashes while no agent watches: the first agent finds it crashed and never captured.
             String uuid = guest.start(guest.xml(
                             "vigil.scenario=panic vigil.delay=1 vigil.write=100:8:171", guest.overlayDisk(), ""))
                     .getUUIDString();
+            awaitCrashed(uuid);
+            Process first = startAgent(endpoints, state, hostId, agents);
 
             // 1. As the capture begins: its intent is on disk, nothing is staged yet.
             await().atMost(Duration.ofSeconds(120))
@@ -68,14 +76,29 @@ class CaptureResumeIT {
 
             // 2. While the second attempt's memory dump runs.
             Process second = startAgent(endpoints, state, hostId, agents);
+            // The restarted agent empties the work directory before it records attempt 2: a memory file seen after
+            // that is the second attempt's.
             await().atMost(Duration.ofSeconds(120))
                     .pollInterval(Duration.ofMillis(5))
-                    .until(() -> files(work).stream()
-                            .anyMatch(f -> f.getFileName().toString().startsWith("memory.")));
+                    .until(() -> attemptOnDisk(pending) == 2
+                            && files(work).stream()
+                                    .anyMatch(f -> f.getFileName().toString().startsWith("memory.")));
             second.destroyForcibly().waitFor();
 
             startAgent(endpoints, state, hostId, agents);
             List<ArtifactManifest> manifests = awaitCapture(artifacts, uuid, 7);
+            String incident = manifests.get(0).getIncidentId().toString();
+            AgentEvent trigger = await().atMost(Duration.ofSeconds(60))
+                    .until(
+                            () -> events.poll().stream()
+                                    .filter(e -> e.getEnvelope()
+                                            .getEventId()
+                                            .toString()
+                                            .equals(incident))
+                                    .findFirst(),
+                            Optional::isPresent)
+                    .orElseThrow();
+            assertThat(((Crash) trigger.getPayload()).getReason().toString()).isEqualTo("FOUND_CRASHED_AT_AGENT_START");
             Map<ArtifactKind, ArtifactManifest> byKind = byKind(manifests);
             assertThat(byKind.keySet())
                     .containsExactlyInAnyOrder(
@@ -88,10 +111,24 @@ class CaptureResumeIT {
                             ArtifactKind.FLIGHT_RECORDER);
             assertThat(manifests.stream().map(m -> m.getIncidentId().toString()))
                     .as("one incident, the crash's")
-                    .containsOnly(manifests.get(0).getIncidentId().toString());
+                    .containsOnly(incident);
 
-            byte[] dump = fetch(endpoints, byKind.get(ArtifactKind.MEMORY_DUMP));
+            ArtifactManifest dumpManifest = byKind.get(ArtifactKind.MEMORY_DUMP);
+            assertThat(dumpManifest.getFormat().toString()).isEqualTo("kdump-compressed");
+            byte[] dump = fetch(endpoints, dumpManifest);
             assertThat(new String(dump, 0, 8, StandardCharsets.US_ASCII)).isEqualTo("KDUMP   ");
+            // new_utsname follows the 8-byte signature and the 4-byte header version; QEMU fills in its machine.
+            assertThat(new String(dump, 12 + 4 * 65, 6, StandardCharsets.US_ASCII))
+                    .isEqualTo("x86_64");
+            // The guest's VMCOREINFO (through qemu_fw_cfg and <vmcoreinfo/>) names the kernel that crashed.
+            String head = new String(dump, 0, Math.min(dump.length, 1 << 20), StandardCharsets.ISO_8859_1);
+            assertThat(head).containsPattern("OSRELEASE=6\\.1\\.[0-9]+-[0-9]+-amd64");
+            assertThat(new String(fetch(endpoints, byKind.get(ArtifactKind.DOMAIN_XML)), StandardCharsets.UTF_8))
+                    .contains("<name>" + guest.name + "</name>");
+            for (ArtifactManifest m : manifests) {
+                assertThat(m.getCapturePlan()).containsExactlyInAnyOrderElementsOf(byKind.keySet());
+                assertThat(m.getVm().getProduct().toString()).isEqualTo("TinyLinux");
+            }
             assertThat(new String(fetch(endpoints, byKind.get(ArtifactKind.CONSOLE_TEXT)), StandardCharsets.UTF_8))
                     .contains("Kernel panic - not syncing");
 
@@ -108,9 +145,12 @@ class CaptureResumeIT {
             String failureSnapshot = snapshots.path("failureSnapshot").asText();
             Connect connect = new Connect(TestGuest.URI);
             try {
-                assertThat(connect.domainLookupByUUIDString(uuid).snapshotListNames())
+                var domain = connect.domainLookupByUUIDString(uuid);
+                assertThat(domain.snapshotListNames())
                         .filteredOn(name -> name.startsWith("failure-"))
                         .containsExactly(failureSnapshot);
+                // The overlay the guest crashed on is frozen: the VM now writes to the snapshot's new overlay.
+                assertThat(domain.getXMLDesc(0)).contains(failureSnapshot + "-vda.qcow2");
             } finally {
                 connect.close();
             }
@@ -123,14 +163,31 @@ class CaptureResumeIT {
         }
     }
 
-    /** Waits until the {@code n}th agent started on {@code state} watches the hypervisor. */
-    private static void awaitWatching(Path state, int n) {
-        await().atMost(Duration.ofSeconds(120))
-                .until(() -> Files.readString(state.resolve("agent.log"))
-                                .lines()
-                                .filter(line -> line.contains(" watching " + TestGuest.URI))
-                                .count()
-                        >= n);
+    /** Waits until the guest has panicked and libvirt holds it crashed (preserved). */
+    private static void awaitCrashed(String uuid) throws Exception {
+        Connect connect = new Connect(TestGuest.URI);
+        try {
+            await().atMost(Duration.ofSeconds(120))
+                    .pollInterval(Duration.ofMillis(250))
+                    .until(() -> connect.domainLookupByUUIDString(uuid).getInfo().state
+                            == DomainInfo.DomainState.VIR_DOMAIN_CRASHED);
+        } finally {
+            connect.close();
+        }
+    }
+
+    /** The attempt number of the capture in progress, or 0. */
+    private static int attemptOnDisk(Path pending) throws Exception {
+        for (Path intent : files(pending)) {
+            if (intent.toString().endsWith(".json")) {
+                try {
+                    return JSON.readTree(intent.toFile()).path("attempt").asInt();
+                } catch (java.io.IOException e) {
+                    return 0; // being replaced at this moment
+                }
+            }
+        }
+        return 0;
     }
 
     private static List<Path> files(Path dir) throws Exception {
