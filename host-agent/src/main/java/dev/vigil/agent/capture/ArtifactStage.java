@@ -36,6 +36,15 @@ public final class ArtifactStage {
         Files.createDirectories(dir);
         deleteTree(workDir());
         Files.createDirectories(workDir());
+        if (Files.isDirectory(pendingDir())) {
+            // An intent torn by a crash while it was written: its capture had not begun, and nothing refers to it.
+            try (Stream<Path> torn = Files.list(pendingDir())) {
+                for (Path partial :
+                        torn.filter(f -> f.toString().endsWith(".json.tmp")).toList()) {
+                    Files.delete(partial);
+                }
+            }
+        }
         for (Path incident : incidents()) {
             try (Stream<Path> files = Files.list(incident)) {
                 for (Path blob :

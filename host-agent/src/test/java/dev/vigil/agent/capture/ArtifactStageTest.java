@@ -44,6 +44,7 @@ class ArtifactStageTest {
         stage.recordIntent(new ArtifactStage.Intent("incident-2", 1, "2026-12-07T12:00:01Z", trigger, false));
         stage.recordIntent(new ArtifactStage.Intent("incident-1", 2, "2026-12-07T12:00:00Z", trigger, true));
         Files.writeString(dir.resolve(".pending/incident-3.json"), "{ torn");
+        Files.writeString(dir.resolve(".pending/incident-4.json.tmp"), "{ half written");
 
         ArtifactStage restarted = new ArtifactStage(dir, 1 << 20);
         List<ArtifactStage.Intent> intents = restarted.intents();
@@ -60,6 +61,7 @@ class ArtifactStageTest {
                 });
         // A torn intent is set aside for the operator, not read as an incident's evidence.
         assertThat(dir.resolve(".pending/incident-3.json.unreadable")).exists();
+        assertThat(dir.resolve(".pending/incident-4.json.tmp")).doesNotExist();
         assertThat(restarted.pending()).isEmpty();
 
         restarted.clearIntent("incident-1");

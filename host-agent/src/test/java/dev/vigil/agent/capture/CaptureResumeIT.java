@@ -71,7 +71,7 @@ class CaptureResumeIT {
             // 1. As the capture begins: its intent is on disk, nothing is staged yet.
             await().atMost(Duration.ofSeconds(120))
                     .pollInterval(Duration.ofMillis(5))
-                    .until(() -> !files(pending).isEmpty());
+                    .until(() -> attemptOnDisk(pending) == 1);
             first.destroyForcibly().waitFor();
 
             // 2. While the second attempt's memory dump runs.
