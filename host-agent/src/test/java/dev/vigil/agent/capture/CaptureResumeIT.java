@@ -57,6 +57,13 @@ class CaptureResumeIT {
         String hostId = "resume-" + UUID.randomUUID();
         List<Process> agents = new ArrayList<>();
         try (TestGuest guest = new TestGuest("resume");
+                // Closed before the guest: no agent may still hold the VM when it is removed, nor watch the
+                // hypervisor for the tests after this one.
+                AutoCloseable stopAgents = () -> {
+                    for (Process agent : agents) {
+                        agent.destroyForcibly().waitFor();
+                    }
+                };
                 TopicReader<ArtifactManifest> artifacts =
                         new TopicReader<>(endpoints, TopicCatalog.AGENT_ARTIFACTS, ArtifactManifest.class);
                 TopicReader<AgentEvent> events =
@@ -155,11 +162,6 @@ class CaptureResumeIT {
                 connect.close();
             }
             await().atMost(Duration.ofSeconds(30)).until(() -> files(pending).isEmpty());
-        } finally {
-            // A failed wait must not leave an agent watching the hypervisor for the tests after this one.
-            for (Process agent : agents) {
-                agent.destroyForcibly().waitFor();
-            }
         }
     }
 
