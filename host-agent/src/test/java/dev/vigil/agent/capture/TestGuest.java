@@ -91,12 +91,22 @@ final class TestGuest implements AutoCloseable {
     @Override
     public void close() throws Exception {
         if (domain != null) {
+            String uuid = domain.getUUIDString();
+            // A fresh connection: the one that started the guest may have been closed by libvirt's keepalive while
+            // the test waited without an event loop in this JVM (agents in other processes).
+            Connect fresh = new Connect(URI);
             try {
-                Domains.remove(domain);
-            } catch (LibvirtException ignored) {
-                // already gone
+                Domains.remove(fresh.domainLookupByUUIDString(uuid));
+            } catch (LibvirtException e) {
+                System.err.println("test guest " + name + " was not removed: " + e.getMessage());
+            } finally {
+                fresh.close();
             }
-            connect.close();
+            try {
+                connect.close();
+            } catch (LibvirtException ignored) {
+                // closed by the keepalive already
+            }
         }
         cleanups.forEach(Runnable::run);
         ArtifactStage.deleteTree(dir);
