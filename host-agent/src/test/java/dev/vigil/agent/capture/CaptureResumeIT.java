@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vigil.agent.PackagedAgent;
 import dev.vigil.agent.TopicReader;
 import dev.vigil.devstack.DevstackExtension;
 import dev.vigil.devstack.Endpoints;
@@ -203,25 +204,16 @@ class CaptureResumeIT {
 
     private static Process startAgent(Endpoints endpoints, Path state, String hostId, List<Process> started)
             throws Exception {
-        Path jar = Path.of("target", "vigil-host-agent.jar");
-        assertThat(jar).as("the packaged agent (failsafe runs after package)").exists();
-        ProcessBuilder builder = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(
-                        state.resolve("agent.log").toFile()));
-        Map<String, String> env = builder.environment();
-        env.put("VIGIL_AGENT_CONFIG_FILE", endpoints.agentConfigFile());
-        env.put("VIGIL_AGENT_STATE_DIR", state.toString());
-        env.put("VIGIL_AGENT_HTTP_PORT", "0");
-        env.put("VIGIL_AGENT_HOST_ID", hostId);
-        env.put("VIGIL_AGENT_TENANT", "acme");
-        env.put("VIGIL_AGENT_HYPERVISOR_URI", TestGuest.URI);
-        env.put("VIGIL_AGENT_SAMPLE_PERIOD", "3600");
-        env.put("VIGIL_AGENT_S3_ENDPOINT", endpoints.s3Endpoint());
-        env.put("VIGIL_AGENT_S3_ACCESS_KEY", endpoints.s3AccessKey());
-        env.put("VIGIL_AGENT_S3_SECRET_KEY", endpoints.s3SecretKey());
-        Process agent = builder.start();
+        Process agent = PackagedAgent.start(
+                endpoints,
+                state,
+                hostId,
+                Map.of(
+                        "VIGIL_AGENT_TENANT", "acme",
+                        "VIGIL_AGENT_HYPERVISOR_URI", TestGuest.URI,
+                        "VIGIL_AGENT_S3_ENDPOINT", endpoints.s3Endpoint(),
+                        "VIGIL_AGENT_S3_ACCESS_KEY", endpoints.s3AccessKey(),
+                        "VIGIL_AGENT_S3_SECRET_KEY", endpoints.s3SecretKey()));
         started.add(agent);
         return agent;
     }

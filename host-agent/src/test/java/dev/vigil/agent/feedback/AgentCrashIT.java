@@ -3,6 +3,7 @@ package dev.vigil.agent.feedback;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.vigil.agent.PackagedAgent;
 import dev.vigil.agent.TopicReader;
 import dev.vigil.devstack.DevstackExtension;
 import dev.vigil.devstack.Endpoints;
@@ -113,19 +114,6 @@ class AgentCrashIT {
     }
 
     private static Process startAgent(Endpoints endpoints, Path state, String hostId) throws Exception {
-        Path jar = Path.of("target", "vigil-host-agent.jar");
-        assertThat(jar).as("the packaged agent (failsafe runs after package)").exists();
-        ProcessBuilder builder = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(
-                        state.resolve("agent.log").toFile()));
-        Map<String, String> env = builder.environment();
-        env.put("VIGIL_AGENT_CONFIG_FILE", endpoints.agentConfigFile());
-        env.put("VIGIL_AGENT_STATE_DIR", state.toString());
-        env.put("VIGIL_AGENT_HTTP_PORT", "0");
-        env.put("VIGIL_AGENT_HOST_ID", hostId);
-        env.put("VIGIL_AGENT_SAMPLE_PERIOD", "3600");
-        return builder.start();
+        return PackagedAgent.start(endpoints, state, hostId, Map.of());
     }
 }
