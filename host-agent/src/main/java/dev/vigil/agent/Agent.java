@@ -10,6 +10,7 @@ import dev.vigil.agent.command.CommandService;
 import dev.vigil.agent.config.AgentConfig;
 import dev.vigil.agent.delivery.Deliveries;
 import dev.vigil.agent.delivery.LoggedOutput;
+import dev.vigil.agent.delivery.RecordKeyFile;
 import dev.vigil.agent.delivery.Reporting;
 import dev.vigil.agent.feedback.FeedbackInbox;
 import dev.vigil.agent.health.AgentHttpServer;
@@ -102,7 +103,15 @@ public final class Agent implements AutoCloseable {
     public void start() throws LibvirtException, IOException {
         spool = Spool.open(spoolDir(config), config.spoolMaxBytes(), SPOOL_SEGMENT_BYTES);
         capture = new EventCapture(spool);
-        publisher = new SpoolPublisher(spool, config.kafkaClient(), config.agentId(), config.deliveryTimeout());
+        RecordKeyFile recordKey = new RecordKeyFile(config.stateDir(), config.tenant(), config.hostId());
+        if (recordKey.check() == null) {
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "this host is not enrolled: its records go unsealed, and an ingestion that checks identity refuses"
+                            + " them until it is (vigil-agent enroll TOKEN)");
+        }
+        publisher =
+                new SpoolPublisher(spool, config.kafkaClient(), config.agentId(), config.deliveryTimeout(), recordKey);
         publisher.start();
         metrics.bind(spool, publisher);
         if (config.capture().enabled()) {

@@ -28,6 +28,8 @@ public final class PackagedAgent {
         env.put("VIGIL_AGENT_HOST_ID", hostId);
         env.put("VIGIL_AGENT_SAMPLE_PERIOD", "3600");
         env.putAll(extra);
+        // The record key enrolment would have given this host, so that ingestion keeps its records.
+        endpoints.recordKeys().enrol(state, env.getOrDefault("VIGIL_AGENT_TENANT", "default"), hostId);
         return builder.start();
     }
 }

@@ -119,6 +119,7 @@ public final class CommandLatencyBenchmark {
                         api.redeem(api.enrol(program, "Bench User " + i), hostId);
                         Path stateDir = Files.createTempDirectory("vigil-command-bench-agent-");
                         stateDirs.add(stateDir);
+                        endpoints.recordKeys().enrol(stateDir, "acme", hostId);
                         Agent agent = new Agent(AgentConfig.load(Map.of(
                                 "VIGIL_AGENT_CONFIG_FILE",
                                 endpoints.agentConfigFile(),

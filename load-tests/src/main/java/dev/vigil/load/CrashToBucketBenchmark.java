@@ -162,6 +162,7 @@ public final class CrashToBucketBenchmark {
                 "VIGIL_AGENT_S3_ENDPOINT", endpoints.s3Endpoint(),
                 "VIGIL_AGENT_S3_ACCESS_KEY", endpoints.s3AccessKey(),
                 "VIGIL_AGENT_S3_SECRET_KEY", endpoints.s3SecretKey()));
+        endpoints.recordKeys().enrol(config.stateDir(), config.tenant(), config.hostId());
         Connect hypervisor = new Connect(GuestDomain.URI);
         Domain domain = null;
         Crashed c = new Crashed();

@@ -59,6 +59,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.tools.ProducerPerformance;
 
 /**
@@ -411,9 +412,14 @@ public final class IngestionThroughputBenchmark {
         AtomicLong failed = new AtomicLong();
         AtomicReference<Exception> firstFailure = new AtomicReference<>();
         // Encoded before the clock starts: the benchmark measures ingestion, not the load generator's Avro.
+        // Sealed then too, as each host's agent seals its records (ingestion checks every seal).
         List<ProducerRecord<byte[], byte[]>> encoded = new ArrayList<>(records);
-        for (int i = 0; i < records; i++) {
-            encoded.add(traffic.next(i));
+        try (Serializer<byte[]> sealing = endpoints.recordKeys().sealing()) {
+            for (int i = 0; i < records; i++) {
+                ProducerRecord<byte[], byte[]> record = traffic.next(i);
+                sealing.serialize(record.topic(), record.headers(), record.value());
+                encoded.add(record);
+            }
         }
         Map<String, Double> cpuBefore = cpu == null ? Map.of() : cpu.read();
         Instant startedAt = Instant.now();

@@ -14,6 +14,11 @@ public enum DeadLetterReason {
     OVERSIZED,
     /** The envelope names a tenant the consumer does not serve. */
     UNKNOWN_TENANT,
+    /**
+     * The record is not sealed by the record key of the host and tenant its envelope names ({@link RecordSeals}): an
+     * agent writing as another host, or a host that never enrolled.
+     */
+    IDENTITY_MISMATCH,
     /** A command result names a command the consumer never issued. */
     UNKNOWN_COMMAND,
     /**

@@ -25,16 +25,13 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * One host agent's traffic about VMs of one product release, published to {@code vigil.agent.events.v1} on the shared
@@ -235,11 +232,8 @@ public final class AgentFleet {
     }
 
     private void publish(List<AgentEvent> events) {
-        Properties props = new Properties();
-        props.putAll(Devstack.shared().endpoints().kafkaClient());
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
         try (KafkaProducer<byte[], byte[]> producer =
-                new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+                Devstack.shared().endpoints().agentProducer()) {
             for (AgentEvent e : events) {
                 String key = e.getVm() == null ? hostId : e.getVm().getUuid();
                 RecordHeaders headers = new RecordHeaders();

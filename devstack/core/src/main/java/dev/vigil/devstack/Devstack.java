@@ -23,6 +23,7 @@ public final class Devstack implements AutoCloseable {
 
     private final DevstackConfig config;
     private final KafkaTls kafkaTls;
+    private final RecordKeySecret recordKeys;
     private KafkaBroker kafka;
     private final PostgresServer postgres;
     private final ObjectStore objectStore;
@@ -37,6 +38,7 @@ public final class Devstack implements AutoCloseable {
             Map<String, Duration> startupTimes) {
         this.config = config;
         this.kafkaTls = kafkaTls;
+        this.recordKeys = RecordKeySecret.open(config.workDir());
         this.kafka = kafka;
         this.postgres = postgres;
         this.objectStore = objectStore;
@@ -88,7 +90,8 @@ public final class Devstack implements AutoCloseable {
                 objectStore.accessKey(),
                 objectStore.secretKey(),
                 config.buckets(),
-                kafkaTls);
+                kafkaTls,
+                recordKeys);
     }
 
     /** Stops only the broker (its data stays), as an outage would; {@link #startKafka()} brings it back. */

@@ -9,8 +9,15 @@ import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 
-/** Where a running stack's components answer, and the credentials to use them. */
+/**
+ * Where a running stack's components answer, and the credentials to use them: the Kafka PKI, and the record-key
+ * secret that binds agents' records to their hosts ({@link RecordKeySecret}).
+ */
 public record Endpoints(
         String kafkaBootstrapServers,
         String jdbcUrl,
@@ -19,7 +26,11 @@ public record Endpoints(
         String s3AccessKey,
         String s3SecretKey,
         List<String> buckets,
-        KafkaTls kafkaTls) {
+        KafkaTls kafkaTls,
+        RecordKeySecret recordKeys) {
+
+    /** The services that hold the record-key secret: dispatch issues hosts' keys, ingestion checks seals. */
+    private static final Set<String> RECORD_KEY_HOLDERS = Set.of("vigil-dispatch", "vigil-ingestion");
 
     /**
      * Configuration for a Quarkus service whose Kafka principal is {@code service} (its application name, such as
@@ -34,6 +45,9 @@ public record Endpoints(
         props.put("vigil.s3.endpoint", s3Endpoint);
         props.put("vigil.s3.access-key", s3AccessKey);
         props.put("vigil.s3.secret-key", s3SecretKey);
+        if (RECORD_KEY_HOLDERS.contains(service)) {
+            props.put("vigil.identity.record-key.secret", recordKeys.base64());
+        }
         return props;
     }
 
@@ -50,6 +64,24 @@ public record Endpoints(
     /** {@link #kafkaClient(String)} as the stack's operator, who may do anything. */
     public Map<String, Object> kafkaClient() {
         return kafkaClient(KafkaTls.ADMIN);
+    }
+
+    /**
+     * A producer that plays agents: acks from all in-sync replicas, and each record to an agent topic sealed with the
+     * record key of the host its envelope names, as that host's agent would seal it ({@link RecordKeySecret#sealing()}).
+     *
+     * @param settings producer settings beside the stack's
+     */
+    public KafkaProducer<byte[], byte[]> agentProducer(Map<String, Object> settings) {
+        Map<String, Object> props = new LinkedHashMap<>(kafkaClient());
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.putAll(settings);
+        return new KafkaProducer<>(props, new ByteArraySerializer(), recordKeys.sealing());
+    }
+
+    /** {@link #agentProducer(Map)} with the stack's settings alone. */
+    public KafkaProducer<byte[], byte[]> agentProducer() {
+        return agentProducer(Map.of());
     }
 
     /**

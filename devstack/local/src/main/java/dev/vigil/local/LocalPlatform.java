@@ -154,12 +154,11 @@ public final class LocalPlatform {
             triageConfig.put("vigil.triage.uptime-url", baseUrl);
             triage = ServiceProcess.start(
                     triageApp, endpoints, triagePort, triageConfig, workDir.resolve("logs/crash-triage.log"));
+            Map<String, String> dispatchConfig = new HashMap<>(keys.config(identity, baseUrl, dispatchUrl, triageUrl));
+            // Hosts enrolled here report as the local agent's tenant.
+            dispatchConfig.put("vigil.dispatch.enrolment.tenant", "local");
             dispatch = ServiceProcess.start(
-                    dispatchApp,
-                    endpoints,
-                    dispatchPort,
-                    keys.config(identity, baseUrl, dispatchUrl, triageUrl),
-                    workDir.resolve("logs/dispatch.log"));
+                    dispatchApp, endpoints, dispatchPort, dispatchConfig, workDir.resolve("logs/dispatch.log"));
             Map<String, String> consoleConfig = new HashMap<>(identity.consoleClient());
             consoleConfig.put("vigil.console.triage-url", triageUrl);
             consoleConfig.put("vigil.console.ingestion-url", baseUrl);
@@ -192,7 +191,10 @@ public final class LocalPlatform {
                 // VM would look busy behind a frozen screen and be reported hung.
                 agentConfig.put("VIGIL_AGENT_FRAME_CHECK_PERIOD", "0");
             }
-            agent = new Agent(AgentConfig.load(agentConfig));
+            AgentConfig loaded = AgentConfig.load(agentConfig);
+            // This host's record key, as enrolling it with the local dispatch would give it.
+            endpoints.recordKeys().enrol(loaded.stateDir(), loaded.tenant(), loaded.hostId());
+            agent = new Agent(loaded);
             agent.start();
         } catch (RuntimeException | InterruptedException | IOException | dev.vigil.cli.CliException e) {
             for (ServiceProcess service : new ServiceProcess[] {console, dispatch, triage}) {

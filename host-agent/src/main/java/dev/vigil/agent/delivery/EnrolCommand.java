@@ -2,9 +2,11 @@ package dev.vigil.agent.delivery;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.schemas.RecordSeals;
 import dev.vigil.schemas.delivery.License;
 import dev.vigil.schemas.delivery.LicenseTerms;
 import dev.vigil.schemas.delivery.TrustedMetadata;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -69,6 +71,21 @@ public final class EnrolCommand {
                         redeemed.path("channel").asText(),
                         redeemed.path("hostToken").asText())
                 .save(config.stateDir());
+        JsonNode recordKey = redeemed.path("recordKey");
+        if (recordKey.isObject()) {
+            try {
+                RecordKeyFile.save(
+                        config.stateDir(),
+                        new RecordSeals.HostKey(
+                                recordKey.path("tenant").asText(),
+                                config.hostId(),
+                                recordKey.path("epoch").asInt(),
+                                Base64.getDecoder().decode(recordKey.path("key").asText())));
+            } catch (IOException | IllegalArgumentException e) {
+                throw new DeliveryException(
+                        DeliveryException.Kind.IO, "cannot keep this host's record key: " + e.getMessage(), e);
+            }
+        }
         License license = new Licenses(config.stateDir())
                 .keep(
                         trusted,

@@ -2,6 +2,7 @@ package dev.vigil.agent.publish;
 
 import dev.vigil.agent.spool.Spool;
 import dev.vigil.agent.spool.SpooledRecord;
+import dev.vigil.schemas.RecordSeals;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -12,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -36,6 +38,7 @@ public final class SpoolPublisher implements AutoCloseable {
 
     private final Spool spool;
     private final KafkaProducer<byte[], byte[]> producer;
+    private final Supplier<RecordSeals.HostKey> seals;
     private final Thread thread;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicBoolean rewindNeeded = new AtomicBoolean();
@@ -45,9 +48,19 @@ public final class SpoolPublisher implements AutoCloseable {
     private final AtomicLong rejected = new AtomicLong();
     private volatile boolean connected = true;
 
-    /** A publisher of {@code spool} to the cluster {@code kafka} names (bootstrap and security settings). */
-    public SpoolPublisher(Spool spool, Map<String, Object> kafka, String clientId, Duration deliveryTimeout) {
+    /**
+     * A publisher of {@code spool} to the cluster {@code kafka} names (bootstrap and security settings).
+     *
+     * @param seals this host's record key when it sends (null while it is not enrolled: records go unsealed)
+     */
+    public SpoolPublisher(
+            Spool spool,
+            Map<String, Object> kafka,
+            String clientId,
+            Duration deliveryTimeout,
+            Supplier<RecordSeals.HostKey> seals) {
         this.spool = spool;
+        this.seals = seals;
         Properties props = producerProperties(kafka, clientId, deliveryTimeout);
         this.producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
         this.thread = new Thread(this::run, "vigil-agent-publisher");
@@ -162,6 +175,11 @@ public final class SpoolPublisher implements AutoCloseable {
                 new ProducerRecord<>(record.topic(), record.key().getBytes(StandardCharsets.UTF_8), record.value());
         for (Map.Entry<String, byte[]> header : record.headers().entrySet()) {
             out.headers().add(header.getKey(), header.getValue());
+        }
+        RecordSeals.HostKey key = seals.get();
+        if (key != null) {
+            // Sealed when sent, not when spooled: records spooled before the host enrolled are sealed too.
+            RecordSeals.seal(key, record.value(), out.headers());
         }
         inFlight.incrementAndGet();
         try {

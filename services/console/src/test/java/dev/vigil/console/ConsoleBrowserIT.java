@@ -98,6 +98,7 @@ class ConsoleBrowserIT {
                 "VIGIL_AGENT_S3_ENDPOINT", endpoints.s3Endpoint(),
                 "VIGIL_AGENT_S3_ACCESS_KEY", endpoints.s3AccessKey(),
                 "VIGIL_AGENT_S3_SECRET_KEY", endpoints.s3SecretKey()));
+        endpoints.recordKeys().enrol(agentConfig.stateDir(), agentConfig.tenant(), agentConfig.hostId());
         try (Agent agent = new Agent(agentConfig);
                 Playwright playwright = Playwright.create();
                 Browser browser = playwright.chromium().launch(chromium())) {

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
+import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
 import dev.vigil.schemas.DeadLetterHeaders;
 import dev.vigil.schemas.Envelopes;
@@ -214,6 +215,68 @@ class CommandsIT {
         assertThat(header(dead, DeadLetterHeaders.DETAIL)).contains(commandId).contains("stranger");
         assertThat(EventCodec.of(CommandResult.class).decode(dead.value()).getMessage())
                 .isEqualTo("did something");
+    }
+
+    /**
+     * A host answers only its own commands: a result sealed by another host is refused as UNKNOWN_COMMAND, a result
+     * that claims the right host under another host's seal as IDENTITY_MISMATCH, and the command is left as it was.
+     */
+    @Test
+    void anotherHostCannotAnswerAHostsCommand() throws Exception {
+        String silent = "silent-" + UUID.randomUUID();
+        Enrolments.host(Vendor.product(), "beta", silent);
+        String id = issue("REPORT", target(silent, null), Map.of(), null)
+                .then()
+                .statusCode(201)
+                .body("commands[0].state", equalTo("DELIVERED"))
+                .extract()
+                .path("commands[0].id");
+
+        CommandResult asStranger = result(id, "stranger");
+        Topics.publish(TopicCatalog.AGENT_COMMAND_RESULTS, id, asStranger, asStranger.getEnvelope());
+        CommandResult forged = result(id, silent);
+        Topics.publish(
+                TopicCatalog.AGENT_COMMAND_RESULTS,
+                id,
+                forged,
+                forged.getEnvelope(),
+                Devstack.shared().endpoints().recordKeys().hostKey("acme", "stranger"));
+
+        // Dispatch's refusals (ingestion, which reads command results too, refuses the forged seal on its own).
+        List<ConsumerRecord<String, byte[]>> dead = Topics.read(
+                TopicCatalog.INGESTION_DEAD_LETTER,
+                r -> id.equals(r.key())
+                        && "vigil-dispatch.vigil.agent.command-results.v1"
+                                .equals(header(r, DeadLetterHeaders.CONSUMER)),
+                2);
+        assertThat(dead.stream()
+                        .map(r -> header(r, DeadLetterHeaders.REASON) + ": " + header(r, DeadLetterHeaders.DETAIL))
+                        .toList())
+                .containsExactlyInAnyOrder(
+                        "UNKNOWN_COMMAND: no command " + id + " was issued by dispatch to host stranger (its result"
+                                + " SUCCEEDED)",
+                        "IDENTITY_MISMATCH: the record's seal is not that of host " + silent + " of tenant acme: a"
+                                + " host may only write as itself");
+        Staff.analyst().get("/api/v1/commands/{id}", id).then().statusCode(200).body("state", equalTo("DELIVERED"));
+    }
+
+    private static CommandResult result(String commandId, String hostId) {
+        return CommandResult.newBuilder()
+                .setEnvelope(Envelopes.create(
+                        CommandResult.class,
+                        CommandResult.getClassSchema(),
+                        Source.newBuilder()
+                                .setHostId(hostId)
+                                .setAgentId(hostId + "-agent")
+                                .setAgentVersion("1")
+                                .build(),
+                        "acme",
+                        Instant.now()))
+                .setCommandId(commandId)
+                .setStatus(CommandStatus.SUCCEEDED)
+                .setMessage("did something")
+                .setCompletedAt(Instant.now())
+                .build();
     }
 
     static io.restassured.response.Response issue(

@@ -275,6 +275,21 @@ class EnrolmentIT {
         assertThat(license.getEnrolmentId()).isNotNull();
         assertThat(license.getValidUntil()).isCloseTo(before.plus(Duration.ofDays(30)), within(1, ChronoUnit.MINUTES));
         assertThat(LicenseTerms.standing(license, Instant.now())).isEqualTo(LicenseTerms.Standing.ACTIVE);
+
+        // The host's record key: this tenant's, for this host, from the secret ingestion checks seals with.
+        assertThat(redeemed.getString("recordKey.tenant")).isEqualTo("acme");
+        assertThat(redeemed.getInt("recordKey.epoch")).isEqualTo(1);
+        assertThat(Base64.getDecoder().decode(redeemed.getString("recordKey.key")))
+                .isEqualTo(Devstack.shared()
+                        .endpoints()
+                        .recordKeys()
+                        .hostKey("acme", hostId)
+                        .key())
+                .isNotEqualTo(Devstack.shared()
+                        .endpoints()
+                        .recordKeys()
+                        .hostKey("acme", hostId + "x")
+                        .key());
     }
 
     @Test

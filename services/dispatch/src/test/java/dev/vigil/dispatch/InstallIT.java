@@ -10,8 +10,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vigil.agent.delivery.Deliveries;
 import dev.vigil.agent.delivery.DeliveryException;
 import dev.vigil.agent.delivery.Installer;
+import dev.vigil.agent.delivery.RecordKeyFile;
 import dev.vigil.agent.delivery.Reporting;
+import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
+import dev.vigil.schemas.RecordSeals;
 import dev.vigil.schemas.agent.Delivery;
 import dev.vigil.schemas.agent.DeliveryStep;
 import dev.vigil.schemas.delivery.ImageChunker;
@@ -22,6 +25,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
@@ -77,6 +81,16 @@ class InstallIT {
         Connect hypervisor = new Connect("test:///default");
         try {
             installed = host.enroll(token, hypervisor);
+            // The agent kept the record key it seals its records with, readable by it alone.
+            RecordKeyFile keyFile = new RecordKeyFile(host.state, "acme", host.id);
+            assertThat(keyFile.check().key())
+                    .isEqualTo(Devstack.shared()
+                            .endpoints()
+                            .recordKeys()
+                            .hostKey("acme", host.id)
+                            .key());
+            assertThat(Files.getPosixFilePermissions(host.state.resolve(RecordSeals.AGENT_KEY_FILE)))
+                    .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
 
             Domain vm = hypervisor.domainLookupByUUIDString(installed.vmUuid());
             assertThat(vm.getInfo().state).isEqualTo(DomainInfo.DomainState.VIR_DOMAIN_RUNNING);

@@ -59,6 +59,11 @@ public final class RunningAgent implements AutoCloseable {
                 "VIGIL_AGENT_VENDOR_KEYS",
                 pins));
         values.putAll(settings);
+        // The record key enrolment gives this host (the same one dispatch issued if it enrolled there).
+        Devstack.shared()
+                .endpoints()
+                .recordKeys()
+                .enrol(stateDir, values.get("VIGIL_AGENT_TENANT"), values.get("VIGIL_AGENT_HOST_ID"));
         Agent agent = new Agent(AgentConfig.load(values));
         agent.start();
         return new RunningAgent(hostId, stateDir, new Connect("test:///default"), agent);

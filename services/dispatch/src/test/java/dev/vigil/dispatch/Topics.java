@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import dev.vigil.devstack.Devstack;
 import dev.vigil.schemas.CloudEventHeaders;
 import dev.vigil.schemas.EventCodec;
+import dev.vigil.schemas.RecordSeals;
 import dev.vigil.schemas.Topic;
 import dev.vigil.schemas.common.Envelope;
 import java.nio.charset.StandardCharsets;
@@ -22,7 +23,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /** The devstack's topics as other services see them: records published as they publish, read from the start. */
@@ -30,17 +30,27 @@ final class Topics {
 
     private Topics() {}
 
-    /** Publishes a contract record as its producer would: single-object bytes, CloudEvents headers. */
-    @SuppressWarnings("unchecked")
+    /**
+     * Publishes a contract record as its producer would: single-object bytes, CloudEvents headers, and on an agent
+     * topic the seal of the host its envelope names.
+     */
     static <T extends SpecificRecord> void publish(Topic topic, String key, T record, Envelope envelope)
             throws Exception {
-        Properties props = new Properties();
-        props.putAll(Devstack.shared().endpoints().kafkaClient());
+        publish(topic, key, record, envelope, null);
+    }
+
+    /** {@link #publish(Topic, String, SpecificRecord, Envelope)}, sealed with {@code sealAs} (another host's key). */
+    @SuppressWarnings("unchecked")
+    static <T extends SpecificRecord> void publish(
+            Topic topic, String key, T record, Envelope envelope, RecordSeals.HostKey sealAs) throws Exception {
         try (KafkaProducer<byte[], byte[]> producer =
-                new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+                Devstack.shared().endpoints().agentProducer()) {
             RecordHeaders headers = new RecordHeaders();
             CloudEventHeaders.write(headers, envelope);
             byte[] value = EventCodec.of((Class<T>) record.getClass()).encode(record);
+            if (sealAs != null) {
+                RecordSeals.seal(sealAs, value, headers);
+            }
             producer.send(new ProducerRecord<>(
                             topic.name(), null, key.getBytes(StandardCharsets.UTF_8), value, headers))
                     .get();

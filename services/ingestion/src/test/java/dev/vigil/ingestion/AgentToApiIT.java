@@ -47,6 +47,7 @@ class AgentToApiIT {
                 "e2e-host",
                 "VIGIL_AGENT_TENANT",
                 "acme"));
+        Devstack.shared().endpoints().recordKeys().enrol(config.stateDir(), config.tenant(), config.hostId());
         String name = "e2e-" + UUID.randomUUID().toString().substring(0, 8);
         String uuid;
         try (Agent agent = new Agent(config)) {

@@ -2,6 +2,7 @@ package dev.vigil.ingestion;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.containsInAnyOrder;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.everyItem;
@@ -15,6 +16,7 @@ import dev.vigil.schemas.CloudEventHeaders;
 import dev.vigil.schemas.DeadLetterHeaders;
 import dev.vigil.schemas.Envelopes;
 import dev.vigil.schemas.EventCodec;
+import dev.vigil.schemas.RecordSeals;
 import dev.vigil.schemas.Topic;
 import dev.vigil.schemas.TopicCatalog;
 import dev.vigil.schemas.agent.ArtifactManifest;
@@ -45,9 +47,10 @@ import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Properties;
+import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
 import java.util.stream.IntStream;
@@ -218,6 +221,50 @@ class AgentTopicsIT {
     }
 
     /**
+     * A record is kept only when it is sealed by the record key of the host its envelope names: another host's seal
+     * and no seal at all are dead-lettered as IDENTITY_MISMATCH, saying why, and the host's own record is kept.
+     */
+    @Test
+    void aHostCanOnlyWriteAsItself() throws Exception {
+        UserFeedback own = feedback("sealed by its own host", null);
+        UserFeedback forged = feedback("sealed by another host", null);
+        UserFeedback unsealed = feedback("not sealed at all", null);
+        Map<String, Object> plain = new HashMap<>(endpoints.kafkaClient());
+        plain.put(ProducerConfig.ACKS_CONFIG, "all");
+        try (KafkaProducer<byte[], byte[]> agents = producer();
+                KafkaProducer<byte[], byte[]> anonymous =
+                        new KafkaProducer<>(plain, new ByteArraySerializer(), new ByteArraySerializer());
+                TopicTail dlq = new TopicTail(endpoints, TopicCatalog.INGESTION_DEAD_LETTER)) {
+            send(agents, TopicCatalog.AGENT_FEEDBACK, own);
+            byte[] value = EventCodec.of(UserFeedback.class).encode(forged);
+            ProducerRecord<byte[], byte[]> asAnother = new ProducerRecord<>(
+                    TopicCatalog.AGENT_FEEDBACK.name(), vm.getBytes(StandardCharsets.UTF_8), value);
+            RecordSeals.seal(endpoints.recordKeys().hostKey("acme", "another-host"), value, asAnother.headers());
+            agents.send(asAnother).get();
+            send(anonymous, TopicCatalog.AGENT_FEEDBACK, unsealed);
+
+            await().atMost(Duration.ofSeconds(60))
+                    .untilAsserted(() -> assertThat(dlq.poll().stream()
+                                    .filter(r -> Arrays.equals(r.key(), vm.getBytes(StandardCharsets.UTF_8)))
+                                    .map(r -> CloudEventHeaders.read(r.headers(), DeadLetterHeaders.REASON) + ": "
+                                            + CloudEventHeaders.read(r.headers(), DeadLetterHeaders.DETAIL))
+                                    .toList())
+                            .containsExactlyInAnyOrder(
+                                    "IDENTITY_MISMATCH: the record's seal is not that of host " + hostId
+                                            + " of tenant acme: a host may only write as itself",
+                                    "IDENTITY_MISMATCH: the record is not sealed (no vigil_mac header): agents seal"
+                                            + " their records with the record key their host got at enrolment; enrol"
+                                            + " this host"));
+            Staff.analyst()
+                    .get("/api/v1/vms/{id}/feedback", vm)
+                    .then()
+                    .statusCode(200)
+                    .body("total", equalTo(1))
+                    .body("items.text", contains("sealed by its own host"));
+        }
+    }
+
+    /**
      * Each agent topic is read by a consumer group of its own, which holds all of the topic's partitions and nothing
      * else: one channel's consumers joining or leaving then never rebalances (and stops) another's.
      */
@@ -353,9 +400,6 @@ class AgentTopicsIT {
     }
 
     private KafkaProducer<byte[], byte[]> producer() {
-        Properties props = new Properties();
-        props.putAll(endpoints.kafkaClient());
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+        return endpoints.agentProducer();
     }
 }

@@ -23,13 +23,10 @@ import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Properties;
 import java.util.Random;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /** What one host agent sends about a VM, built and published as the agent would: records to Kafka, blobs to S3. */
 final class AgentTraffic implements AutoCloseable {
@@ -45,10 +42,7 @@ final class AgentTraffic implements AutoCloseable {
     AgentTraffic(Endpoints endpoints, String hostId, VmRef vm) {
         this.hostId = hostId;
         this.vm = vm;
-        Properties props = new Properties();
-        props.putAll(endpoints.kafkaClient());
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        this.producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+        this.producer = endpoints.agentProducer();
         this.s3 = MinioClient.builder()
                 .endpoint(endpoints.s3Endpoint())
                 .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey())

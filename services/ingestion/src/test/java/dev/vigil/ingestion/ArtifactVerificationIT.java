@@ -25,13 +25,10 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
-import java.util.Properties;
 import java.util.Random;
 import java.util.UUID;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
 /** Each manifest's object is checked in the devstack's S3: present and intact, corrupt, or missing. */
@@ -126,9 +123,6 @@ class ArtifactVerificationIT {
     }
 
     private KafkaProducer<byte[], byte[]> producer() {
-        Properties props = new Properties();
-        props.putAll(endpoints.kafkaClient());
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+        return endpoints.agentProducer();
     }
 }

@@ -26,13 +26,10 @@ import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Properties;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -217,9 +214,13 @@ class DeadLetterReplayIT {
                 .toList();
     }
 
-    private static ProducerRecord<byte[], byte[]> deadLetter(String key, byte[] value, String reason) {
+    /** A refused agent event as the dead-letter topic holds it: its value and its agent's seal, and the reason. */
+    private ProducerRecord<byte[], byte[]> deadLetter(String key, byte[] value, String reason) {
         ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(
                 TopicCatalog.INGESTION_DEAD_LETTER.name(), key.getBytes(StandardCharsets.UTF_8), value);
+        try (var sealing = endpoints.recordKeys().sealing()) {
+            sealing.serialize(TopicCatalog.AGENT_EVENTS.name(), record.headers(), value);
+        }
         record.headers().add(DeadLetterHeaders.REASON, reason.getBytes(StandardCharsets.UTF_8));
         record.headers()
                 .add(
@@ -229,9 +230,6 @@ class DeadLetterReplayIT {
     }
 
     private KafkaProducer<byte[], byte[]> producer() {
-        Properties props = new Properties();
-        props.putAll(endpoints.kafkaClient());
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+        return endpoints.agentProducer();
     }
 }

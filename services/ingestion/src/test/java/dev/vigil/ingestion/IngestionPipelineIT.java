@@ -24,7 +24,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
@@ -35,7 +34,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
@@ -192,10 +190,6 @@ class IngestionPipelineIT {
     }
 
     private static KafkaProducer<byte[], byte[]> producer(Endpoints endpoints) {
-        Properties props = new Properties();
-        props.putAll(endpoints.kafkaClient());
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1024 * 1024);
-        return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+        return endpoints.agentProducer(Map.of(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1024 * 1024));
     }
 }

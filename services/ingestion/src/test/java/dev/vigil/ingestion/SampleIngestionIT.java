@@ -34,12 +34,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.Properties;
 import java.util.UUID;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -335,9 +332,6 @@ class SampleIngestionIT {
     }
 
     private KafkaProducer<byte[], byte[]> producer() {
-        Properties props = new Properties();
-        props.putAll(endpoints.kafkaClient());
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+        return endpoints.agentProducer();
     }
 }

@@ -50,12 +50,14 @@ class RealCrashToBucketIT {
         guest.createDisks();
         Connect hypervisor = new Connect(GuestDomain.URI);
         Domain domain = null;
+        String hostId = "e2e-" + UUID.randomUUID();
+        endpoints.recordKeys().enrol(work.resolve("agent"), "acme", hostId);
         try (Agent agent = new Agent(AgentConfig.load(Map.of(
                 "VIGIL_AGENT_STATE_DIR", work.resolve("agent").toString(),
                 "VIGIL_AGENT_HTTP_PORT", "0",
                 "VIGIL_AGENT_CONFIG_FILE", endpoints.agentConfigFile(),
                 "VIGIL_AGENT_HYPERVISOR_URI", GuestDomain.URI,
-                "VIGIL_AGENT_HOST_ID", "e2e-" + UUID.randomUUID(),
+                "VIGIL_AGENT_HOST_ID", hostId,
                 "VIGIL_AGENT_TENANT", "acme",
                 "VIGIL_AGENT_S3_ENDPOINT", endpoints.s3Endpoint(),
                 "VIGIL_AGENT_S3_ACCESS_KEY", endpoints.s3AccessKey(),

@@ -23,7 +23,10 @@ public class EnrolmentResource {
     /** A redemption: the token and the host it enrols. */
     public record Redeem(String token, String hostId, String agentVersion) {}
 
-    /** What the agent gets: see {@link Redemption}; signed documents in base64. */
+    /** The record key a host seals its records with (ADR 0007); the key in base64. */
+    public record RecordKey(String tenant, int epoch, String key) {}
+
+    /** What the agent gets: see {@link Redemption}; signed documents and the record key in base64. */
     public record Redeemed(
             String hostId,
             String hostToken,
@@ -32,7 +35,8 @@ public class EnrolmentResource {
             String release,
             List<String> roots,
             String license,
-            Map<String, String> parameters) {}
+            Map<String, String> parameters,
+            RecordKey recordKey) {}
 
     private final EnrolmentService enrolments;
 
@@ -59,6 +63,10 @@ public class EnrolmentResource {
                 r.release(),
                 r.roots().stream().map(base64::encodeToString).toList(),
                 base64.encodeToString(r.license()),
-                r.parameters());
+                r.parameters(),
+                new RecordKey(
+                        r.recordKey().tenant(),
+                        r.recordKey().epoch(),
+                        base64.encodeToString(r.recordKey().key())));
     }
 }

@@ -122,6 +122,13 @@ public interface DispatchConfig {
         /** The URL agents reach dispatch at, shown on the enrolment page; unset means the page's own origin. */
         @WithName("public-url")
         Optional<String> publicUrl();
+
+        /**
+         * The tenant hosts that enrol here report as: their record keys (ADR 0007) are this tenant's, and an
+         * ingestion refuses their records under any other.
+         */
+        @WithDefault("default")
+        String tenant();
     }
 
     interface Commands {

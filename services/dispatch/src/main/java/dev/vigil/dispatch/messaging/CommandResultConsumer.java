@@ -4,7 +4,9 @@ import dev.vigil.dispatch.service.CommandService;
 import dev.vigil.schemas.DeadLetterReason;
 import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.EventDecodingException;
+import dev.vigil.schemas.RecordSeals;
 import dev.vigil.schemas.agent.CommandResult;
+import dev.vigil.serviceauth.RecordKeys;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -17,8 +19,9 @@ import org.jboss.logging.Logger;
 
 /**
  * Agents' command results: acknowledgements and outcomes of dispatch's commands, a polled batch per transaction. A
- * result that does not decode, or that names a command dispatch never issued, goes to the dead-letter topic with its
- * reason once the batch is stored; a database failure stops the channel so no result is lost.
+ * result that does not decode, that is not sealed by the host its envelope names (ADR 0007), or that names a command
+ * dispatch never issued to that host, goes to the dead-letter topic with its reason once the batch is stored; a
+ * database failure stops the channel so no result is lost.
  */
 @ApplicationScoped
 public class CommandResultConsumer {
@@ -29,9 +32,12 @@ public class CommandResultConsumer {
     private final CommandService commands;
     private final DeadLetterPublisher deadLetter;
     private final MeterRegistry metrics;
+    private final RecordSeals.Verifier identity;
 
-    CommandResultConsumer(CommandService commands, DeadLetterPublisher deadLetter, MeterRegistry metrics) {
+    CommandResultConsumer(
+            CommandService commands, DeadLetterPublisher deadLetter, MeterRegistry metrics, RecordKeys keys) {
         this.commands = commands;
+        this.identity = keys.verifier();
         this.deadLetter = deadLetter;
         this.metrics = metrics;
     }
@@ -45,10 +51,20 @@ public class CommandResultConsumer {
         Refusal[] refusals = new Refusal[records.size()];
         List<CommandResult> results = new ArrayList<>(records.size());
         for (int i = 0; i < records.size(); i++) {
+            ConsumerRecord<byte[], byte[]> record = records.get(i);
             try {
-                decoded[i] =
-                        EventCodec.of(CommandResult.class).decode(records.get(i).value());
-                results.add(decoded[i]);
+                CommandResult result = EventCodec.of(CommandResult.class).decode(record.value());
+                String problem = identity.problem(
+                        String.valueOf(result.getEnvelope().getTenant()),
+                        String.valueOf(result.getEnvelope().getSource().getHostId()),
+                        RecordSeals.Seal.of(record.headers()),
+                        record.value());
+                if (problem != null) {
+                    refusals[i] = new Refusal(DeadLetterReason.IDENTITY_MISMATCH, problem);
+                    continue;
+                }
+                decoded[i] = result;
+                results.add(result);
             } catch (EventDecodingException e) {
                 refusals[i] = new Refusal(e.reason(), e.getMessage());
             } catch (RuntimeException e) {
@@ -61,9 +77,9 @@ public class CommandResultConsumer {
                 CommandResult result = decoded[i];
                 refusals[i] = new Refusal(
                         DeadLetterReason.UNKNOWN_COMMAND,
-                        "no command " + result.getCommandId() + " was issued by dispatch (result " + result.getStatus()
-                                + " from host "
-                                + result.getEnvelope().getSource().getHostId() + ")");
+                        "no command " + result.getCommandId() + " was issued by dispatch to host "
+                                + result.getEnvelope().getSource().getHostId() + " (its result " + result.getStatus()
+                                + ")");
             }
             if (refusals[i] != null) {
                 refuse(records.get(i), refusals[i]);

@@ -257,7 +257,7 @@ public class CommandService {
 
     /**
      * Agents' results, in one transaction and in the order given (a command's acknowledgement before its outcome).
-     * Returns, for each, whether dispatch issued its command.
+     * Returns, for each, whether dispatch issued its command to the host that answers it.
      */
     public boolean[] record(List<CommandResult> results) {
         boolean[] issued = new boolean[results.size()];
@@ -275,7 +275,10 @@ public class CommandService {
             Map<UUID, Command> changed = new LinkedHashMap<>();
             for (int i = 0; i < results.size(); i++) {
                 Command command = ids.get(i) == null ? null : commands.get(ids.get(i));
-                if (command == null) {
+                // A host answers only its own commands: another's result for it is refused like an unknown one.
+                if (command == null
+                        || !command.hostId()
+                                .equals(results.get(i).getEnvelope().getSource().getHostId())) {
                     continue;
                 }
                 issued[i] = true;

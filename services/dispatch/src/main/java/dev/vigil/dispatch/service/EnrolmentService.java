@@ -17,8 +17,11 @@ import dev.vigil.dispatch.persistence.MetadataRepository;
 import dev.vigil.dispatch.persistence.ProductRepository;
 import dev.vigil.dispatch.persistence.ProgramRepository;
 import dev.vigil.dispatch.persistence.ReleaseRepository;
+import dev.vigil.schemas.RecordSeals;
 import dev.vigil.schemas.delivery.Role;
+import dev.vigil.serviceauth.RecordKeys;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -39,6 +42,7 @@ import org.jboss.logging.Logger;
  * install, the vendor's root of trust and a license. Bad, expired and replayed tokens are refused with the reason.
  */
 @ApplicationScoped
+@Startup
 public class EnrolmentService {
 
     private static final Logger LOG = Logger.getLogger(EnrolmentService.class);
@@ -50,6 +54,8 @@ public class EnrolmentService {
     private final RolloutCohorts cohorts;
     private final MeterRegistry metrics;
     private final Duration tokenTtl;
+    private final String tenant;
+    private final RecordKeys recordKeys;
     private final Clock clock = Clock.systemUTC();
 
     EnrolmentService(
@@ -57,12 +63,17 @@ public class EnrolmentService {
             LicenseService licenses,
             RolloutCohorts cohorts,
             MeterRegistry metrics,
-            DispatchConfig config) {
+            DispatchConfig config,
+            RecordKeys recordKeys) {
         this.db = db;
         this.licenses = licenses;
         this.cohorts = cohorts;
         this.metrics = metrics;
         this.tokenTtl = config.dispatch().enrolment().tokenTtl();
+        this.tenant = config.dispatch().enrolment().tenant();
+        this.recordKeys = recordKeys;
+        // Started with the service (@Startup): a dispatch that could not give hosts their record keys stops at once.
+        recordKeys.requireUsable();
     }
 
     public Program createProgram(
@@ -209,6 +220,7 @@ public class EnrolmentService {
             throw RefusedException.badRequest("Bad host id", problem);
         }
         String hostToken = Tokens.generate("vgh_");
+        RecordSeals.HostKey recordKey = recordKeys.issue(tenant, hostId);
         Instant now = clock.instant();
         Redemption redemption = db.transaction(c -> {
             String tokenSha256 = Tokens.sha256(token.secret());
@@ -252,7 +264,8 @@ public class EnrolmentService {
                     cohorts.releaseFor(c, host),
                     roots,
                     license.document(),
-                    enrolment.parameters());
+                    enrolment.parameters(),
+                    recordKey);
         });
         metrics.counter("vigil.dispatch.enrolments", "outcome", "redeemed").increment();
         LOG.infof("host %s enrolled in %s %s", hostId, redemption.product(), redemption.channel());

@@ -2,6 +2,7 @@ package dev.vigil.ingestion.config;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -106,6 +107,15 @@ public interface IngestionConfig {
     /** Tenants this deployment serves; {@code *} accepts any. Others are dead-lettered as UNKNOWN_TENANT. */
     @WithDefault("*")
     Set<String> tenants();
+
+    /**
+     * Whether every agent record must be sealed by the record key of the host and tenant its envelope names (ADR
+     * 0007); a record that is not is dead-lettered as IDENTITY_MISMATCH. Needs the deployment's record-key secret
+     * ({@code vigil.identity.record-key.secret}). Off only where every producer is trusted, said explicitly.
+     */
+    @WithName("identity.enforce")
+    @WithDefault("true")
+    boolean enforceIdentity();
 
     /** How long a feedback's screenshot link ({@code screenshotUrl}, presigned) works after the page was read. */
     @WithDefault("PT15M")

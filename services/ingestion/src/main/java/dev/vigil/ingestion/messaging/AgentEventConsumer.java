@@ -1,6 +1,7 @@
 package dev.vigil.ingestion.messaging;
 
 import dev.vigil.ingestion.service.AgentEventIngestionService;
+import dev.vigil.schemas.RecordSeals;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -34,7 +35,11 @@ public class AgentEventConsumer {
                         records,
                         ingestion.ingestAll(records.stream()
                                 .map(r -> new AgentEventIngestionService.Incoming(
-                                        r.value(), r.topic(), r.partition(), r.offset()))
+                                        r.value(),
+                                        RecordSeals.Seal.of(r.headers()),
+                                        r.topic(),
+                                        r.partition(),
+                                        r.offset()))
                                 .toList())));
     }
 }

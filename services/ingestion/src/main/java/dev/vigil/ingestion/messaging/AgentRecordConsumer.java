@@ -1,12 +1,12 @@
 package dev.vigil.ingestion.messaging;
 
+import dev.vigil.ingestion.domain.AgentRecord;
 import dev.vigil.ingestion.domain.IngestionResult;
 import dev.vigil.ingestion.service.AgentRecordIngestionService;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 import java.util.function.BiFunction;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
@@ -50,13 +50,12 @@ public class AgentRecordConsumer {
     }
 
     private void settle(
-            ConsumerRecords<byte[], byte[]> batch, BiFunction<List<byte[]>, String, List<IngestionResult>> ingest) {
+            ConsumerRecords<byte[], byte[]> batch,
+            BiFunction<List<AgentRecord>, String, List<IngestionResult>> ingest) {
         batches.settle(
                 batch,
                 records -> DeadLetterPublisher.refused(
                         records,
-                        ingest.apply(
-                                records.stream().map(ConsumerRecord::value).toList(),
-                                records.get(0).topic())));
+                        ingest.apply(AgentRecords.of(records), records.get(0).topic())));
     }
 }

@@ -5,7 +5,6 @@ import dev.vigil.ingestion.service.SampleIngestionService;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
@@ -37,8 +36,7 @@ public class SampleConsumer {
     public void consume(ConsumerRecords<byte[], byte[]> batch) {
         batches.settle(batch, records -> {
             Map<Integer, Rejection> refused = ingestion.ingestBatch(
-                    records.stream().map(ConsumerRecord::value).toList(),
-                    records.get(0).topic());
+                    AgentRecords.of(records), records.get(0).topic());
             return refused.entrySet().stream()
                     .map(e -> new DeadLetterPublisher.Refused(records.get(e.getKey()), e.getValue()))
                     .toList();

@@ -6,6 +6,7 @@ import dev.vigil.ingestion.domain.Rejection;
 import dev.vigil.ingestion.mapping.AgentEventMapper;
 import dev.vigil.ingestion.persistence.AgentEventRepository;
 import dev.vigil.ingestion.persistence.HostRepository;
+import dev.vigil.schemas.RecordSeals;
 import dev.vigil.schemas.agent.AgentEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
@@ -50,8 +51,8 @@ public class AgentEventIngestionService {
         this.incidents = incidents;
     }
 
-    /** One polled record. */
-    public record Incoming(byte[] value, String topic, int partition, long offset) {}
+    /** One polled record: its value, the seal its headers carry, and where it was read. */
+    public record Incoming(byte[] value, RecordSeals.Seal seal, String topic, int partition, long offset) {}
 
     /**
      * A poll's records, inside the caller's transaction (event rows, inventory and uptime commit together). The
@@ -67,7 +68,7 @@ public class AgentEventIngestionService {
         for (Incoming in : batch) {
             metrics.consumed(in.topic());
             try {
-                AgentEvent event = validator.validate(in.value());
+                AgentEvent event = validator.validate(in.value(), in.seal());
                 valid.add(mapper.toRecorded(event, in.topic(), in.partition(), in.offset()));
                 results.add(null);
             } catch (ValidationException e) {

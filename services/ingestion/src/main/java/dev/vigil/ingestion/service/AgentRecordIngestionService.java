@@ -1,5 +1,6 @@
 package dev.vigil.ingestion.service;
 
+import dev.vigil.ingestion.domain.AgentRecord;
 import dev.vigil.ingestion.domain.IncidentEvidence;
 import dev.vigil.ingestion.domain.IngestionResult;
 import dev.vigil.ingestion.domain.Rejection;
@@ -53,9 +54,9 @@ public class AgentRecordIngestionService {
     }
 
     /** Artifact manifests, in order; must run inside the caller's transaction. */
-    public List<IngestionResult> artifacts(List<byte[]> values, String topic) {
+    public List<IngestionResult> artifacts(List<AgentRecord> incoming, String topic) {
         return ingestAll(
-                values,
+                incoming,
                 topic,
                 ArtifactManifest.class,
                 m -> Map.of(
@@ -76,9 +77,9 @@ public class AgentRecordIngestionService {
     }
 
     /** User feedback, in order; must run inside the caller's transaction. */
-    public List<IngestionResult> feedback(List<byte[]> values, String topic) {
+    public List<IngestionResult> feedback(List<AgentRecord> incoming, String topic) {
         return ingestAll(
-                values,
+                incoming,
                 topic,
                 UserFeedback.class,
                 f -> Map.of("vm.uuid", f.getVm().getUuid(), "text", f.getText()),
@@ -86,9 +87,9 @@ public class AgentRecordIngestionService {
     }
 
     /** Command results, in order; must run inside the caller's transaction. */
-    public List<IngestionResult> commandResults(List<byte[]> values, String topic) {
+    public List<IngestionResult> commandResults(List<AgentRecord> incoming, String topic) {
         return ingestAll(
-                values,
+                incoming,
                 topic,
                 CommandResult.class,
                 r -> Map.of("commandId", r.getCommandId(), "message", r.getMessage()),
@@ -99,22 +100,22 @@ public class AgentRecordIngestionService {
      * Takes a polled batch in record order: each record is validated and inserted once by event id (a second copy
      * in the same batch is a duplicate too), and the hosts heard from are updated once each at the end.
      *
-     * @return one result per value, in order
+     * @return one result per record, in order
      */
     private <T extends SpecificRecord> List<IngestionResult> ingestAll(
-            List<byte[]> values,
+            List<AgentRecord> incoming,
             String topic,
             Class<T> type,
             Function<T, Map<String, String>> required,
             BiPredicate<T, Instant> insert) {
-        List<IngestionResult> results = new ArrayList<>(values.size());
+        List<IngestionResult> results = new ArrayList<>(incoming.size());
         HostSightings sightings = new HostSightings();
         Instant now = clock.instant();
-        for (byte[] value : values) {
+        for (AgentRecord in : incoming) {
             metrics.consumed(topic);
             T record;
             try {
-                record = validator.validate(value, type, required);
+                record = validator.validate(in.value(), in.seal(), type, required);
             } catch (ValidationException e) {
                 metrics.rejected(topic, e.reason());
                 LOG.log(

@@ -4,7 +4,11 @@ import dev.vigil.ingestion.config.IngestionConfig;
 import dev.vigil.schemas.DeadLetterReason;
 import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.EventDecodingException;
+import dev.vigil.schemas.RecordSeals;
+import dev.vigil.schemas.RecordSeals.Seal;
 import dev.vigil.schemas.agent.AgentEvent;
+import dev.vigil.serviceauth.RecordKeys;
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Clock;
@@ -23,29 +27,43 @@ import org.apache.avro.specific.SpecificRecord;
 
 /**
  * Decides whether raw bytes from an agent topic are a record ingestion may keep: size, schema (any released
- * version), the envelope's and the kind's required fields, a sane timestamp, a known tenant, and text PostgreSQL
- * can store.
+ * version), the envelope's and the kind's required fields, a sane timestamp, a known tenant, text PostgreSQL can
+ * store, and the seal of the host the envelope names ({@link RecordSeals}). Started with the service, so a deployment
+ * that enforces identity without a record-key secret stops at once with the reason.
  */
 @ApplicationScoped
+@Startup
 public class RecordValidator {
+
+    private static final System.Logger LOG = System.getLogger(RecordValidator.class.getName());
 
     private final IngestionConfig config;
     private final Clock clock;
+    private final RecordSeals.Verifier identity;
 
     @Inject
-    RecordValidator(IngestionConfig config) {
-        this(config, Clock.systemUTC());
+    RecordValidator(IngestionConfig config, RecordKeys keys) {
+        this(config, Clock.systemUTC(), config.enforceIdentity() ? keys.verifier() : null);
+        if (identity == null) {
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "agent records are not checked against their hosts' record keys"
+                            + " (vigil.ingestion.identity.enforce=false): any producer can write as any host");
+        }
     }
 
-    RecordValidator(IngestionConfig config, Clock clock) {
+    /** @param identity checks records' seals; null accepts any host's record unsealed */
+    RecordValidator(IngestionConfig config, Clock clock, RecordSeals.Verifier identity) {
         this.config = config;
         this.clock = clock;
+        this.identity = identity;
     }
 
     /** Validates an agent event (a VM, when present, needs its UUID and name). */
-    public AgentEvent validate(byte[] value) throws ValidationException {
+    public AgentEvent validate(byte[] value, Seal seal) throws ValidationException {
         return validate(
                 value,
+                seal,
                 AgentEvent.class,
                 event -> event.getVm() == null
                         ? Map.of()
@@ -61,9 +79,10 @@ public class RecordValidator {
      *
      * @param required the kind's own required fields (name to value), checked to be present and not blank
      */
-    public <T extends SpecificRecord> T validate(byte[] value, Class<T> type, Function<T, Map<String, String>> required)
+    public <T extends SpecificRecord> T validate(
+            byte[] value, Seal seal, Class<T> type, Function<T, Map<String, String>> required)
             throws ValidationException {
-        T event = check(value, EventCodec.of(type)::decode);
+        T event = check(value, seal, EventCodec.of(type)::decode);
         for (Map.Entry<String, String> field : required.apply(event).entrySet()) {
             require(field.getValue(), field.getKey());
         }
@@ -75,11 +94,13 @@ public class RecordValidator {
      * projection keeps (it must keep the envelope). Text it skips is not read, so not checked for NUL either: the
      * NUL check protects what this service stores.
      */
-    public GenericRecord validate(byte[] value, EventCodec.Projection projection) throws ValidationException {
-        return check(value, projection::decode);
+    public GenericRecord validate(byte[] value, Seal seal, EventCodec.Projection projection)
+            throws ValidationException {
+        return check(value, seal, projection::decode);
     }
 
-    private <T extends IndexedRecord> T check(byte[] value, Function<byte[], T> decoder) throws ValidationException {
+    private <T extends IndexedRecord> T check(byte[] value, Seal seal, Function<byte[], T> decoder)
+            throws ValidationException {
         if (value == null) {
             throw new ValidationException(DeadLetterReason.MALFORMED, "record has no value");
         }
@@ -100,7 +121,8 @@ public class RecordValidator {
         requireUuid(text(envelope, "eventId"), "envelope.eventId");
         require(text(envelope, "eventType"), "envelope.eventType");
         require(tenant, "envelope.tenant");
-        require(text(source, "hostId"), "envelope.source.hostId");
+        String hostId = text(source, "hostId");
+        require(hostId, "envelope.source.hostId");
         require(text(source, "agentId"), "envelope.source.agentId");
         require(text(source, "agentVersion"), "envelope.source.agentVersion");
         Instant now = clock.instant();
@@ -118,6 +140,12 @@ public class RecordValidator {
         // PostgreSQL text cannot hold NUL: a hostile string must not stop the stream at insert time.
         if (containsNul(event)) {
             throw new ValidationException(DeadLetterReason.MALFORMED, "a text field contains a NUL character");
+        }
+        if (identity != null) {
+            String problem = identity.problem(tenant, hostId, seal, value);
+            if (problem != null) {
+                throw new ValidationException(DeadLetterReason.IDENTITY_MISMATCH, problem);
+            }
         }
         return event;
     }

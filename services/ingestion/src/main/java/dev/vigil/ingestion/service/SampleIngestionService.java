@@ -1,6 +1,7 @@
 package dev.vigil.ingestion.service;
 
 import dev.vigil.ingestion.config.IngestionConfig;
+import dev.vigil.ingestion.domain.AgentRecord;
 import dev.vigil.ingestion.domain.Rejection;
 import dev.vigil.ingestion.persistence.SampleRepository;
 import dev.vigil.ingestion.persistence.SampleRepository.SampleRecord;
@@ -39,16 +40,17 @@ public class SampleIngestionService {
     /**
      * Must run inside the caller's transaction.
      *
-     * @param values the records' values, in order
-     * @return the refused ones, by index into {@code values}
+     * @param records the records, in order
+     * @return the refused ones, by index into {@code records}
      */
-    public Map<Integer, Rejection> ingestBatch(List<byte[]> values, String topic) {
-        List<SampleRecord> valid = new ArrayList<>(values.size());
+    public Map<Integer, Rejection> ingestBatch(List<AgentRecord> records, String topic) {
+        List<SampleRecord> valid = new ArrayList<>(records.size());
         Map<Integer, Rejection> refused = new LinkedHashMap<>();
-        metrics.consumed(topic, values.size());
-        for (int i = 0; i < values.size(); i++) {
+        metrics.consumed(topic, records.size());
+        for (int i = 0; i < records.size(); i++) {
+            AgentRecord in = records.get(i);
             try {
-                valid.add(SampleProjection.of(validator.validate(values.get(i), SampleProjection.PROJECTION)));
+                valid.add(SampleProjection.of(validator.validate(in.value(), in.seal(), SampleProjection.PROJECTION)));
             } catch (ValidationException e) {
                 metrics.rejected(topic, e.reason());
                 refused.put(i, new Rejection(e.reason().name(), e.getMessage()));

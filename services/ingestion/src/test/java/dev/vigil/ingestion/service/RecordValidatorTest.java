@@ -9,6 +9,8 @@ import dev.vigil.ingestion.persistence.SampleRepository;
 import dev.vigil.schemas.DeadLetterReason;
 import dev.vigil.schemas.Envelopes;
 import dev.vigil.schemas.EventCodec;
+import dev.vigil.schemas.RecordSeals;
+import dev.vigil.schemas.RecordSeals.Seal;
 import dev.vigil.schemas.agent.AgentEvent;
 import dev.vigil.schemas.agent.AgentSamples;
 import dev.vigil.schemas.agent.BlockSample;
@@ -28,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -36,19 +39,20 @@ class RecordValidatorTest {
 
     private static final Instant NOW = Instant.parse("2026-11-24T12:00:00Z");
     private final RecordValidator validator =
-            new RecordValidator(config(Set.of("acme")), Clock.fixed(NOW, ZoneOffset.UTC));
+            new RecordValidator(config(Set.of("acme")), Clock.fixed(NOW, ZoneOffset.UTC), null);
     private final String vm = UUID.randomUUID().toString();
 
     @Test
     void acceptsAWellFormedEvent() throws Exception {
         AgentEvent event = AgentEventFixtures.lifecycle(vm, LifecycleState.STARTED, "BOOTED", NOW.minusSeconds(3));
 
-        assertThat(validator.validate(AgentEventFixtures.encode(event))).isEqualTo(event);
+        assertThat(validator.validate(AgentEventFixtures.encode(event), Seal.NONE))
+                .isEqualTo(event);
     }
 
     @Test
     void rejectsOversizedBeforeDecoding() {
-        assertThatThrownBy(() -> validator.validate(new byte[2049]))
+        assertThatThrownBy(() -> validator.validate(new byte[2049], Seal.NONE))
                 .satisfies(e -> reason(e, DeadLetterReason.OVERSIZED));
     }
 
@@ -56,7 +60,8 @@ class RecordValidatorTest {
     void rejectsJsonAsMalformed() {
         byte[] json = "{\"eventId\":\"x\"}".getBytes(StandardCharsets.UTF_8);
 
-        assertThatThrownBy(() -> validator.validate(json)).satisfies(e -> reason(e, DeadLetterReason.MALFORMED));
+        assertThatThrownBy(() -> validator.validate(json, Seal.NONE))
+                .satisfies(e -> reason(e, DeadLetterReason.MALFORMED));
     }
 
     @Test
@@ -64,7 +69,7 @@ class RecordValidatorTest {
         AgentEvent event = AgentEventFixtures.lifecycle(vm, LifecycleState.STARTED, "BOOTED", NOW);
         event.getEnvelope().getSource().put("hostId", " ");
 
-        assertThatThrownBy(() -> validator.validate(AgentEventFixtures.encode(event)))
+        assertThatThrownBy(() -> validator.validate(AgentEventFixtures.encode(event), Seal.NONE))
                 .satisfies(e -> reason(e, DeadLetterReason.MISSING_FIELD))
                 .hasMessageContaining("envelope.source.hostId");
     }
@@ -76,7 +81,7 @@ class RecordValidatorTest {
         AgentEvent event = AgentEventFixtures.lifecycle(vm, LifecycleState.STARTED, "BOOTED", NOW);
         event.getEnvelope().put("eventId", eventId);
 
-        assertThatThrownBy(() -> validator.validate(AgentEventFixtures.encode(event)))
+        assertThatThrownBy(() -> validator.validate(AgentEventFixtures.encode(event), Seal.NONE))
                 .satisfies(e -> reason(e, DeadLetterReason.MALFORMED))
                 .hasMessageContaining("envelope.eventId is not a UUID");
     }
@@ -86,7 +91,8 @@ class RecordValidatorTest {
         AgentEvent event = AgentEventFixtures.lifecycle(vm, LifecycleState.STARTED, "BOOTED", NOW);
         event.getEnvelope().put("eventId", UUID.randomUUID().toString().toUpperCase(java.util.Locale.ROOT));
 
-        assertThat(validator.validate(AgentEventFixtures.encode(event))).isEqualTo(event);
+        assertThat(validator.validate(AgentEventFixtures.encode(event), Seal.NONE))
+                .isEqualTo(event);
     }
 
     @Test
@@ -96,9 +102,9 @@ class RecordValidatorTest {
         AgentEvent ahead =
                 AgentEventFixtures.lifecycle(vm, LifecycleState.STARTED, "BOOTED", NOW.plus(Duration.ofMinutes(6)));
 
-        assertThatThrownBy(() -> validator.validate(AgentEventFixtures.encode(old)))
+        assertThatThrownBy(() -> validator.validate(AgentEventFixtures.encode(old), Seal.NONE))
                 .satisfies(e -> reason(e, DeadLetterReason.TIMESTAMP_OUT_OF_RANGE));
-        assertThatThrownBy(() -> validator.validate(AgentEventFixtures.encode(ahead)))
+        assertThatThrownBy(() -> validator.validate(AgentEventFixtures.encode(ahead), Seal.NONE))
                 .satisfies(e -> reason(e, DeadLetterReason.TIMESTAMP_OUT_OF_RANGE));
     }
 
@@ -107,15 +113,39 @@ class RecordValidatorTest {
         AgentEvent event = AgentEventFixtures.lifecycle(vm, LifecycleState.STARTED, "BOOTED", NOW);
         event.getEnvelope().put("tenant", "globex");
 
-        assertThatThrownBy(() -> validator.validate(AgentEventFixtures.encode(event)))
+        assertThatThrownBy(() -> validator.validate(AgentEventFixtures.encode(event), Seal.NONE))
                 .satisfies(e -> reason(e, DeadLetterReason.UNKNOWN_TENANT));
+    }
+
+    @Test
+    void acceptsOnlyRecordsSealedByTheHostTheirEnvelopeNames() throws Exception {
+        byte[] secret = "a deployment's record-key secret".getBytes(StandardCharsets.US_ASCII);
+        RecordValidator enforcing = new RecordValidator(
+                config(Set.of("acme")), Clock.fixed(NOW, ZoneOffset.UTC), new RecordSeals.Verifier(Map.of(1, secret)));
+        AgentEvent event = AgentEventFixtures.lifecycle(vm, LifecycleState.STARTED, "BOOTED", NOW);
+        byte[] value = AgentEventFixtures.encode(event);
+        String host = event.getEnvelope().getSource().getHostId();
+
+        assertThat(enforcing.validate(value, seal(secret, host, value))).isEqualTo(event);
+        assertThatThrownBy(() -> enforcing.validate(value, seal(secret, "another-host", value)))
+                .satisfies(e -> reason(e, DeadLetterReason.IDENTITY_MISMATCH))
+                .hasMessageContaining("not that of host " + host + " of tenant acme");
+        assertThatThrownBy(() -> enforcing.validate(value, Seal.NONE))
+                .satisfies(e -> reason(e, DeadLetterReason.IDENTITY_MISMATCH))
+                .hasMessageContaining("not sealed");
+    }
+
+    private static Seal seal(byte[] secret, String host, byte[] value) {
+        RecordHeaders headers = new RecordHeaders();
+        RecordSeals.seal(RecordSeals.hostKey(secret, 1, "acme", host), value, headers);
+        return Seal.of(headers);
     }
 
     @Test
     void rejectsTextWithNulThatPostgresCannotStore() {
         AgentEvent event = AgentEventFixtures.lifecycle(vm, LifecycleState.STARTED, "BOO\u0000TED", NOW);
 
-        assertThatThrownBy(() -> validator.validate(AgentEventFixtures.encode(event)))
+        assertThatThrownBy(() -> validator.validate(AgentEventFixtures.encode(event), Seal.NONE))
                 .satisfies(e -> reason(e, DeadLetterReason.MALFORMED))
                 .hasMessageContaining("NUL");
     }
@@ -143,9 +173,9 @@ class RecordValidatorTest {
                         .build()))
                 .build();
 
-        assertThat(validator.validate(samples(clean), AgentSamples.class, s -> Map.of()))
+        assertThat(validator.validate(samples(clean), Seal.NONE, AgentSamples.class, s -> Map.of()))
                 .isNotNull();
-        assertThatThrownBy(() -> validator.validate(samples(hostile), AgentSamples.class, s -> Map.of()))
+        assertThatThrownBy(() -> validator.validate(samples(hostile), Seal.NONE, AgentSamples.class, s -> Map.of()))
                 .satisfies(e -> reason(e, DeadLetterReason.MALFORMED));
         assertThat(RecordValidator.canHoldText(VcpuSample.getClassSchema())).isFalse();
         assertThat(RecordValidator.canHoldText(NetSample.getClassSchema())).isTrue();
@@ -165,13 +195,13 @@ class RecordValidatorTest {
                 .build();
         VmSample hostile = VmSample.newBuilder(clean).setState("RUN\u0000NING").build();
 
-        var stored = SampleProjection.of(validator.validate(samples(clean), SampleProjection.PROJECTION));
+        var stored = SampleProjection.of(validator.validate(samples(clean), Seal.NONE, SampleProjection.PROJECTION));
 
         assertThat(stored.hostId()).isEqualTo("h");
         assertThat(stored.sampledAt()).isEqualTo(NOW);
         assertThat(stored.vms())
                 .containsExactly(new SampleRepository.VmRow(vm, "RUNNING", 7L, 120, 12, 1001, 302, 4096L));
-        assertThatThrownBy(() -> validator.validate(samples(hostile), SampleProjection.PROJECTION))
+        assertThatThrownBy(() -> validator.validate(samples(hostile), Seal.NONE, SampleProjection.PROJECTION))
                 .satisfies(e -> reason(e, DeadLetterReason.MALFORMED));
     }
 
@@ -180,8 +210,8 @@ class RecordValidatorTest {
         VmSample upper = bareVm(vm.toUpperCase(java.util.Locale.ROOT));
         VmSample notUuid = bareVm("web-1; DROP TABLE vm_sample");
 
-        var stored = SampleProjection.of(validator.validate(samples(upper), SampleProjection.PROJECTION));
-        var refused = validator.validate(samples(notUuid), SampleProjection.PROJECTION);
+        var stored = SampleProjection.of(validator.validate(samples(upper), Seal.NONE, SampleProjection.PROJECTION));
+        var refused = validator.validate(samples(notUuid), Seal.NONE, SampleProjection.PROJECTION);
 
         assertThat(stored.vms()).extracting(SampleRepository.VmRow::uuid).containsExactly(vm);
         assertThatThrownBy(() -> SampleProjection.of(refused))
@@ -238,8 +268,8 @@ class RecordValidatorTest {
         String twice = distinct.get((vms - 1) / 2).getVm().getUuid().toString();
         repeated.set(vms - 1, bareVm(twice.toUpperCase(java.util.Locale.ROOT)));
 
-        var stored = SampleProjection.of(validator.validate(samples(distinct), SampleProjection.PROJECTION));
-        var refused = validator.validate(samples(repeated), SampleProjection.PROJECTION);
+        var stored = SampleProjection.of(validator.validate(samples(distinct), Seal.NONE, SampleProjection.PROJECTION));
+        var refused = validator.validate(samples(repeated), Seal.NONE, SampleProjection.PROJECTION);
 
         assertThat(stored.vms()).hasSize(vms);
         assertThatThrownBy(() -> SampleProjection.of(refused))
