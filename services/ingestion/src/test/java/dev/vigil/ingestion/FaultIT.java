@@ -77,6 +77,12 @@ class FaultIT {
         logs = Files.createTempDirectory("vigil-fault-it-");
         try (Devstack stack = Devstack.start(DevstackConfig.forTests().durablePostgres())) {
             Endpoints endpoints = stack.endpoints();
+            // As a production database runs: a commit PostgreSQL acknowledged survives its crash.
+            assertThat(ids(
+                            endpoints,
+                            "SELECT current_setting('fsync') || ' ' || current_setting('synchronous_commit')"))
+                    .containsExactly("on on");
+            figures.add("PostgreSQL fsync=on, synchronous_commit=on");
             try (SteadyTraffic traffic = new SteadyTraffic(endpoints, HOSTS, PER_SECOND);
                     TopicTail reports = new TopicTail(endpoints, TopicCatalog.CRASH_REPORTED)) {
                 port = Ports.free();
@@ -199,7 +205,7 @@ class FaultIT {
                         .sum();
                 figures.add(String.format(
                         "agent events: sent %d, stored %d, lost %d, duplicated %d; manifests: sent %d, lost %d;"
-                                + " incidents %d, final reports %d, duplicated %d; %d sends repeated by the agents",
+                                + " incidents %d, final reports %d, duplicated %d; %d sends and uploads repeated by the agents",
                         events.size(),
                         storedEvents.stream().filter(events::contains).count(),
                         missing(events, storedEvents),

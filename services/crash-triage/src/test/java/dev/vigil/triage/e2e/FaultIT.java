@@ -66,6 +66,12 @@ class FaultIT {
         logs = Files.createTempDirectory("vigil-triage-fault-it-");
         try (Devstack stack = Devstack.start(DevstackConfig.forTests().durablePostgres())) {
             Endpoints endpoints = stack.endpoints();
+            // As a production database runs: a commit PostgreSQL acknowledged survives its crash.
+            assertThat(column(
+                            endpoints,
+                            "SELECT current_setting('fsync') || ' ' || current_setting('synchronous_commit')"))
+                    .containsExactly("on on");
+            figures.add("PostgreSQL fsync=on, synchronous_commit=on");
             try (CrashReportTraffic traffic = new CrashReportTraffic(endpoints, INCIDENTS_PER_SECOND)) {
                 port = Ports.free();
                 service = start(endpoints, "service-1.log");
