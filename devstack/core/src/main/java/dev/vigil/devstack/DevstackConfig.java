@@ -12,9 +12,9 @@ import java.util.Map;
  *
  * @param workDir all data: Kafka logs, PostgreSQL cluster, object store files
  * @param keepData whether data survives a stop (the local run) or is wiped (tests)
- * @param durable whether PostgreSQL flushes every commit to disk ({@code fsync} on, {@code synchronous_commit} at its
- *     default, on), as a production database does; a kept stack always is, a throw-away one only when a test asks
- *     (fault tests: a crash must not take acknowledged commits with it)
+ * @param durable whether PostgreSQL flushes every commit to disk before it acknowledges it ({@code fsync} and
+ *     {@code synchronous_commit} on), as a production database does; a kept stack always is, a throw-away one only
+ *     when a test asks (fault tests: a crash must not take acknowledged commits with it)
  */
 public record DevstackConfig(
         Path workDir,
@@ -64,8 +64,8 @@ public record DevstackConfig(
     }
 
     /**
-     * The same stack with a durable PostgreSQL ({@code fsync} on, {@code synchronous_commit} at its default, on), for
-     * tests that kill it: a throw-away stack otherwise runs with {@code fsync} off, which a crash may corrupt.
+     * The same stack with a durable PostgreSQL ({@code fsync} and {@code synchronous_commit} on), for tests that kill
+     * it: a throw-away stack otherwise runs with both off, and a crash may lose or corrupt what it acknowledged.
      */
     public DevstackConfig durablePostgres() {
         return new DevstackConfig(workDir, kafkaPort, controllerPort, postgresPort, s3Port, keepData, true, buckets);

@@ -45,8 +45,9 @@ final class PostgresServer implements AutoCloseable {
                     .setRegisterShutdownHook(false)
                     .setPGStartupWait(Duration.ofSeconds(30))
                     .setServerConfig("listen_addresses", "127.0.0.1")
-                    // synchronous_commit is left at PostgreSQL's default (on), which a durable stack relies on.
                     .setServerConfig("fsync", config.durable() ? "on" : "off")
+                    // The embedded server's default is off; PostgreSQL's own default, which production keeps, is on.
+                    .setServerConfig("synchronous_commit", config.durable() ? "on" : "off")
                     .setOutputRedirector(Redirect.appendTo(log.toFile()))
                     .setErrorRedirector(Redirect.appendTo(log.toFile()))
                     .start();
