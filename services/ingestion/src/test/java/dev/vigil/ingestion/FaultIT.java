@@ -45,9 +45,10 @@ import org.junit.jupiter.api.Test;
  * The packaged ingestion service under a steady stream from several hosts while its dependencies fail one after
  * another on a stack of its own with a durable PostgreSQL (fsync and synchronous_commit on): PostgreSQL SIGKILLed and
  * started again, the broker stopped and started, the object store down for a minute, the service itself SIGKILLed
- * mid-batch. Nobody intervenes. Afterwards every acknowledged record is stored once and every incident is reported
- * once with its evidence; readiness said DOWN while PostgreSQL was gone. Prints the figures (docs/reliability.md).
- * Runs in the failsafe execution {@code restart}, a JVM with no in-process instance.
+ * while it stores the stream. Nobody intervenes. Afterwards every acknowledged record is stored once and every
+ * incident is reported once with its evidence; readiness said DOWN while PostgreSQL was gone. Prints the figures
+ * (docs/reliability.md).
+ * Runs in the failsafe execution {@code faults} ({@code -Dfaults}), a JVM with no in-process instance.
  */
 class FaultIT {
 
