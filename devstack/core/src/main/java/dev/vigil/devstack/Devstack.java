@@ -23,11 +23,11 @@ public final class Devstack implements AutoCloseable {
 
     private final DevstackConfig config;
     private final KafkaTls kafkaTls;
-    private final RecordKeySecret recordKeys;
-    private KafkaBroker kafka;
-    private final PostgresServer postgres;
-    private final ObjectStore objectStore;
+    private final Endpoints endpoints;
     private final Map<String, Duration> startupTimes;
+    private KafkaBroker kafka;
+    private PostgresServer postgres;
+    private ObjectStore objectStore;
 
     private Devstack(
             DevstackConfig config,
@@ -38,11 +38,22 @@ public final class Devstack implements AutoCloseable {
             Map<String, Duration> startupTimes) {
         this.config = config;
         this.kafkaTls = kafkaTls;
-        this.recordKeys = RecordKeySecret.open(config.workDir());
         this.kafka = kafka;
         this.postgres = postgres;
         this.objectStore = objectStore;
         this.startupTimes = Map.copyOf(startupTimes);
+        // Fixed for the stack's life: a component stopped and started again answers on the same port with the same
+        // credentials, so clients configured before an outage find it after.
+        this.endpoints = new Endpoints(
+                "127.0.0.1:" + config.kafkaPort(),
+                postgres.jdbcUrl(),
+                PostgresServer.USER,
+                objectStore.endpoint(),
+                objectStore.accessKey(),
+                objectStore.secretKey(),
+                config.buckets(),
+                kafkaTls,
+                RecordKeySecret.open(config.workDir()));
     }
 
     /** Starts every component; on failure stops what already started and throws {@link DevstackException}. */
@@ -82,16 +93,7 @@ public final class Devstack implements AutoCloseable {
     }
 
     public Endpoints endpoints() {
-        return new Endpoints(
-                "127.0.0.1:" + config.kafkaPort(),
-                postgres.jdbcUrl(),
-                PostgresServer.USER,
-                objectStore.endpoint(),
-                objectStore.accessKey(),
-                objectStore.secretKey(),
-                config.buckets(),
-                kafkaTls,
-                recordKeys);
+        return endpoints;
     }
 
     /** Stops only the broker (its data stays), as an outage would; {@link #startKafka()} brings it back. */
@@ -109,6 +111,44 @@ public final class Devstack implements AutoCloseable {
         }
     }
 
+    /**
+     * Crashes PostgreSQL: SIGKILL to the postmaster and all its processes, no checkpoint, no shutdown.
+     * {@link #startPostgres()} starts it again on the same port and data, which it recovers from its write-ahead log;
+     * with {@link DevstackConfig#durablePostgres()} no acknowledged commit is lost.
+     */
+    public synchronized void killPostgres() {
+        if (postgres != null) {
+            postgres.kill();
+            postgres = null;
+        }
+    }
+
+    /** Starts PostgreSQL again on the same port with the data it had. */
+    public synchronized void startPostgres() {
+        if (postgres == null) {
+            postgres = PostgresServer.start(config);
+        }
+    }
+
+    /** Stops the object store (its objects stay), as an outage would; {@link #startObjectStore()} brings it back. */
+    public synchronized void stopObjectStore() {
+        if (objectStore != null) {
+            try {
+                objectStore.close();
+            } catch (Exception e) {
+                throw new DevstackException("the S3 store did not stop: " + e.getMessage(), e);
+            }
+            objectStore = null;
+        }
+    }
+
+    /** Starts the object store again on the same port with the objects and credentials it had. */
+    public synchronized void startObjectStore() {
+        if (objectStore == null) {
+            objectStore = ObjectStore.start(config);
+        }
+    }
+
     /** How long each component took to start, in start order. */
     public Map<String, Duration> startupTimes() {
         return startupTimes;
@@ -120,10 +160,12 @@ public final class Devstack implements AutoCloseable {
 
     /** Stops every component (Kafka first, so no client is left talking to a dead store) and wipes test data. */
     @Override
-    public void close() {
-        List<AutoCloseable> running = new ArrayList<>(List.of(objectStore, postgres));
-        if (kafka != null) {
-            running.add(kafka);
+    public synchronized void close() {
+        List<AutoCloseable> running = new ArrayList<>();
+        for (AutoCloseable component : new AutoCloseable[] {objectStore, postgres, kafka}) {
+            if (component != null) {
+                running.add(component);
+            }
         }
         closeAll(running);
         if (!config.keepData()) {

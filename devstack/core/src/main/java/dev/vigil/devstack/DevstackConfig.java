@@ -12,6 +12,9 @@ import java.util.Map;
  *
  * @param workDir all data: Kafka logs, PostgreSQL cluster, object store files
  * @param keepData whether data survives a stop (the local run) or is wiped (tests)
+ * @param durable whether PostgreSQL flushes every commit to disk before it acknowledges it ({@code fsync} and
+ *     {@code synchronous_commit} on), as a production database does; a kept stack always is, a throw-away one only
+ *     when a test asks (fault tests: a crash must not take acknowledged commits with it)
  */
 public record DevstackConfig(
         Path workDir,
@@ -20,6 +23,7 @@ public record DevstackConfig(
         int postgresPort,
         int s3Port,
         boolean keepData,
+        boolean durable,
         List<String> buckets) {
 
     /** Bucket for blobs uploaded by agents (enterprise side). */
@@ -47,6 +51,7 @@ public record DevstackConfig(
                     ports[2],
                     ports[3],
                     false,
+                    false,
                     List.of(ARTIFACTS_BUCKET, VENDOR_BUCKET));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a temporary directory for the devstack", e);
@@ -55,7 +60,15 @@ public record DevstackConfig(
 
     /** The same stack, but its data survives {@link Devstack#close()} (for restart tests). */
     public DevstackConfig keepingData() {
-        return new DevstackConfig(workDir, kafkaPort, controllerPort, postgresPort, s3Port, true, buckets);
+        return new DevstackConfig(workDir, kafkaPort, controllerPort, postgresPort, s3Port, true, true, buckets);
+    }
+
+    /**
+     * The same stack with a durable PostgreSQL ({@code fsync} and {@code synchronous_commit} on), for tests that kill
+     * it: a throw-away stack otherwise runs with both off, and a crash may lose or corrupt what it acknowledged.
+     */
+    public DevstackConfig durablePostgres() {
+        return new DevstackConfig(workDir, kafkaPort, controllerPort, postgresPort, s3Port, keepData, true, buckets);
     }
 
     /**
@@ -69,6 +82,7 @@ public record DevstackConfig(
                 port(env, "VIGIL_DEVSTACK_CONTROLLER_PORT", DEFAULT_CONTROLLER_PORT),
                 port(env, "VIGIL_DEVSTACK_POSTGRES_PORT", DEFAULT_POSTGRES_PORT),
                 port(env, "VIGIL_DEVSTACK_S3_PORT", DEFAULT_S3_PORT),
+                true,
                 true,
                 List.of(ARTIFACTS_BUCKET, VENDOR_BUCKET));
     }

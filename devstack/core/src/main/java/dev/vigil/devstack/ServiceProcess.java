@@ -107,6 +107,11 @@ public final class ServiceProcess implements AutoCloseable {
         throw new DevstackException("the service was not ready within " + timeout.toSeconds() + " s:\n" + tail());
     }
 
+    /** Whether the process is still running (it has not exited or been killed). */
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
     /** Kills the process without warning (SIGKILL), as a crash or an OOM kill would, and waits for it to go. */
     public void kill() throws InterruptedException {
         process.destroyForcibly().waitFor(15, TimeUnit.SECONDS);

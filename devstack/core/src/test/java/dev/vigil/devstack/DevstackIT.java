@@ -105,6 +105,7 @@ class DevstackIT {
                     taken.getLocalPort(),
                     fresh.s3Port(),
                     false,
+                    false,
                     fresh.buckets());
             try {
                 assertThatThrownBy(() -> Devstack.start(clash))

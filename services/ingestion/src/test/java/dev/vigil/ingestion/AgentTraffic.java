@@ -90,6 +90,11 @@ final class AgentTraffic implements AutoCloseable {
 
     /** A crash as libvirt reports it (no panic data) or as QEMU's GUEST_PANICKED does (with a STOP code). */
     AgentEvent crash(Instant at, Long bugcheck) {
+        return crash(vm, at, bugcheck);
+    }
+
+    /** {@link #crash(Instant, Long)} of another VM on this host. */
+    AgentEvent crash(VmRef about, Instant at, Long bugcheck) {
         PanicInfo panic = bugcheck == null
                 ? null
                 : PanicInfo.newBuilder()
@@ -103,7 +108,7 @@ final class AgentTraffic implements AutoCloseable {
                         .setPanic(panic)
                         .build(),
                 at,
-                vm);
+                about);
     }
 
     AgentEvent event(SpecificRecord payload, Instant at, VmRef about) {
@@ -117,6 +122,11 @@ final class AgentTraffic implements AutoCloseable {
     /** Uploads a random blob of {@code size} bytes and returns its manifest, naming {@code incidentId}. */
     ArtifactManifest artifact(String incidentId, ArtifactKind kind, int size, List<ArtifactKind> plan)
             throws Exception {
+        return manifest(vm, incidentId, kind, store(size), plan);
+    }
+
+    /** Uploads a random blob of {@code size} bytes under its SHA-256, as the agent does before announcing it. */
+    Blob store(int size) throws Exception {
         byte[] blob = new byte[size];
         random.nextBytes(blob);
         String sha =
@@ -125,16 +135,21 @@ final class AgentTraffic implements AutoCloseable {
         s3.putObject(PutObjectArgs.builder().bucket(BUCKET).object(key).stream(
                         new ByteArrayInputStream(blob), (long) blob.length, -1L)
                 .build());
+        return new Blob(key, sha, size);
+    }
+
+    /** The manifest announcing a stored blob of {@code about}'s incident {@code incidentId}. */
+    ArtifactManifest manifest(VmRef about, String incidentId, ArtifactKind kind, Blob blob, List<ArtifactKind> plan) {
         return ArtifactManifest.newBuilder()
                 .setEnvelope(Envelopes.create(
                         ArtifactManifest.class, ArtifactManifest.getClassSchema(), source(), "acme", Instant.now()))
-                .setVm(vm)
+                .setVm(about)
                 .setIncidentId(incidentId)
                 .setKind(kind)
                 .setBucket(BUCKET)
-                .setObjectKey(key)
-                .setSha256(sha)
-                .setSizeBytes(size)
+                .setObjectKey(blob.key())
+                .setSha256(blob.sha256())
+                .setSizeBytes(blob.size())
                 .setFormat(kind == ArtifactKind.SCREENSHOT ? "png" : "application/octet-stream")
                 .setCapturePlan(plan)
                 .build();
@@ -152,7 +167,7 @@ final class AgentTraffic implements AutoCloseable {
     void send(ArtifactManifest manifest) throws Exception {
         producer.send(new ProducerRecord<>(
                         TopicCatalog.AGENT_ARTIFACTS.name(),
-                        vm.getUuid().getBytes(StandardCharsets.UTF_8),
+                        manifest.getVm().getUuid().getBytes(StandardCharsets.UTF_8),
                         EventCodec.of(ArtifactManifest.class).encode(manifest)))
                 .get();
     }
@@ -161,4 +176,7 @@ final class AgentTraffic implements AutoCloseable {
     public void close() {
         producer.close();
     }
+
+    /** A blob in the artifacts bucket: its key, SHA-256 and size. */
+    record Blob(String key, String sha256, int size) {}
 }

@@ -25,13 +25,16 @@ import org.jboss.logging.Logger;
  * the channel for good: it is tried again {@code vigil.ingestion.retry-attempts} times with a doubling wait, then each
  * of its records alone, so the good ones are kept; a record that still fails alone while the database answers goes to
  * the dead-letter topic as {@code PROCESSING_FAILED} with the error. When the database does not answer, nothing is
- * dead-lettered: the failure goes to the connector, the offsets stay uncommitted, and the records are read again.
+ * dead-lettered and the channel does not stop: the batch waits, uncommitted, until PostgreSQL answers again (readiness
+ * is DOWN meanwhile) and is then tried again, however long the outage lasts.
  */
 @ApplicationScoped
 class PolledBatches {
 
     private static final Logger LOG = Logger.getLogger(PolledBatches.class);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    // How often a batch waiting for PostgreSQL asks whether it answers again: short, so a restart is noticed quickly.
+    private static final Duration DATABASE_POLL = Duration.ofSeconds(2);
 
     private final DeadLetterPublisher deadLetter;
     private final IngestionMetrics metrics;
@@ -61,13 +64,14 @@ class PolledBatches {
         batch.forEach(records::add);
         long started = System.nanoTime();
         String topic = records.get(0).topic();
-        RuntimeException failure = tries(topic + " batch of " + records.size(), () -> store(records, ingest));
+        String what = topic + " batch of " + records.size();
+        RuntimeException failure = triesWhileDatabaseAnswers(what, () -> store(records, ingest));
         if (failure != null) {
             for (ConsumerRecord<byte[], byte[]> record : records) {
                 String where = record.topic() + "-" + record.partition() + "@" + record.offset();
-                RuntimeException alone = tries(where, () -> store(List.of(record), ingest));
+                RuntimeException alone = triesWhileDatabaseAnswers(where, () -> store(List.of(record), ingest));
                 if (alone != null) {
-                    deadLetterOrGiveUp(record, where, alone);
+                    deadLetter(record, where, alone);
                 }
             }
         }
@@ -80,6 +84,33 @@ class PolledBatches {
             List<ConsumerRecord<byte[], byte[]>> records,
             Function<List<ConsumerRecord<byte[], byte[]>>, List<DeadLetterPublisher.Refused>> ingest) {
         QuarkusTransaction.requiringNew().run(() -> deadLetter.sendAll(ingest.apply(records)));
+    }
+
+    /**
+     * {@link #tries} until {@code work} succeeds or fails while PostgreSQL answers (the work's own fault); returns
+     * that failure, or null. While PostgreSQL does not answer, waits for it and starts over.
+     */
+    private RuntimeException triesWhileDatabaseAnswers(String what, Runnable work) {
+        while (true) {
+            RuntimeException failure = tries(what, work);
+            if (failure == null || database.answers()) {
+                return failure;
+            }
+            awaitDatabase(what, failure);
+        }
+    }
+
+    private void awaitDatabase(String what, RuntimeException failure) {
+        LOG.warnf(
+                "%s waits for PostgreSQL, which does not answer; nothing is committed or dead-lettered: %s",
+                what, failure.toString());
+        long started = System.nanoTime();
+        do {
+            sleep(DATABASE_POLL);
+        } while (!database.answers());
+        LOG.infof(
+                "PostgreSQL answers again after %d s: %s is tried again",
+                Duration.ofNanos(System.nanoTime() - started).toSeconds(), what);
     }
 
     /** Runs {@code work} up to the configured attempts; returns the last failure, or null once it succeeded. */
@@ -100,12 +131,7 @@ class PolledBatches {
         }
     }
 
-    private void deadLetterOrGiveUp(ConsumerRecord<byte[], byte[]> record, String where, RuntimeException failure) {
-        if (!database.answers()) {
-            // Not this record's fault: leave it uncommitted, to be read again once PostgreSQL is back.
-            throw new IllegalStateException(
-                    where + " failed while PostgreSQL does not answer; it is read again: " + failure, failure);
-        }
+    private void deadLetter(ConsumerRecord<byte[], byte[]> record, String where, RuntimeException failure) {
         LOG.errorf(
                 failure,
                 "%s failed alone %d times while the database answers: dead-lettered as %s",
