@@ -12,10 +12,7 @@ import dev.vigil.schemas.TopicCatalog;
 import dev.vigil.schemas.agent.CommandResult;
 import dev.vigil.schemas.agent.CommandStatus;
 import dev.vigil.schemas.agent.SignedCommand;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.lang.reflect.Method;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -42,21 +39,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.utils.AppInfoParser;
-import org.apache.kafka.tools.EndToEndLatency;
 
 /**
  * How long an operator's command takes to reach an agent and come back acknowledged, against Kafka's own end-to-end
@@ -74,7 +62,6 @@ import org.apache.kafka.tools.EndToEndLatency;
  */
 public final class CommandLatencyBenchmark {
 
-    private static final String BASELINE_TOPIC = "bench.end-to-end-latency";
     private static final Set<String> TERMINAL = Set.of("SUCCEEDED", "FAILED", "REFUSED", "EXPIRED");
     /** How long commands may take to reach a terminal state after the last one was issued. */
     private static final Duration SETTLE = Duration.ofMinutes(2);
@@ -166,7 +153,7 @@ public final class CommandLatencyBenchmark {
                             commandBytes);
 
                     printRefused(warm);
-                    Baseline kafka = endToEndLatency(endpoints, Math.max(commands, 1000), commandBytes);
+                    KafkaLatency kafka = KafkaLatency.measure(endpoints, Math.max(commands, 1000), commandBytes);
 
                     Phase measured = issue(api, hosts, commands, rate, warmUp);
                     Map<String, JsonNode> done = awaitTerminal(api, hosts, measured.ids());
@@ -264,7 +251,12 @@ public final class CommandLatencyBenchmark {
 
     /** Prints the measured phase's figures; returns whether every command of it succeeded. */
     private static boolean report(
-            Phase phase, Map<String, JsonNode> commands, Map<String, Trace> traces, Baseline kafka, int rate, Path csv)
+            Phase phase,
+            Map<String, JsonNode> commands,
+            Map<String, Trace> traces,
+            KafkaLatency kafka,
+            int rate,
+            Path csv)
             throws IOException {
         List<Row> rows = rows(phase, commands, traces);
         writeCsv(rows, csv);
@@ -461,69 +453,6 @@ public final class CommandLatencyBenchmark {
         return commands.values().stream()
                 .filter(c -> state.equals(c.path("state").asText()))
                 .count();
-    }
-
-    /**
-     * Runs Kafka's {@code EndToEndLatency} on a scratch topic of the devstack's broker: {@code messages} records of
-     * {@code bytes}, each sent with acks=all and awaited, then read back by a consumer polling without wait.
-     */
-    private static Baseline endToEndLatency(Endpoints endpoints, int messages, int bytes) throws Exception {
-        Properties admin = new Properties();
-        admin.putAll(endpoints.kafkaClient());
-        try (Admin client = Admin.create(admin)) {
-            client.createTopics(List.of(new NewTopic(BASELINE_TOPIC, 1, (short) 1)))
-                    .all()
-                    .get();
-        }
-        // One acknowledged record first: the tool's first sends would otherwise also time the new partition's leader.
-        Properties probe = new Properties();
-        probe.putAll(endpoints.kafkaClient());
-        probe.put(ProducerConfig.ACKS_CONFIG, "all");
-        try (KafkaProducer<byte[], byte[]> producer =
-                new KafkaProducer<>(probe, new ByteArraySerializer(), new ByteArraySerializer())) {
-            producer.send(new ProducerRecord<>(BASELINE_TOPIC, new byte[0])).get(30, TimeUnit.SECONDS);
-        }
-        // main() ends in Exit.exit, which the in-process broker turns into an exception; mainNoExit returns the code.
-        Method run = EndToEndLatency.class.getDeclaredMethod("mainNoExit", String[].class);
-        run.setAccessible(true);
-        PrintStream original = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        Path clientProperties = Files.createTempFile("vigil-latency-client-", ".properties");
-        StringBuilder client = new StringBuilder();
-        endpoints
-                .kafkaClient()
-                .forEach((key, value) ->
-                        client.append(key).append('=').append(value).append('\n'));
-        Files.writeString(clientProperties, client);
-        int code;
-        try {
-            code = (int) run.invoke(null, (Object) new String[] {
-                endpoints.kafkaBootstrapServers(),
-                BASELINE_TOPIC,
-                String.valueOf(messages),
-                "all",
-                String.valueOf(bytes),
-                clientProperties.toString()
-            });
-        } finally {
-            System.setOut(original);
-            Files.deleteIfExists(clientProperties);
-        }
-        String output = captured.toString(StandardCharsets.UTF_8);
-        Matcher average = Pattern.compile("Avg latency: ([0-9.]+) ms").matcher(output);
-        Matcher percentiles = Pattern.compile("Percentiles: 50th = (\\d+), 99th = (\\d+), 99.9th = (\\d+)")
-                .matcher(output);
-        if (code != 0 || !average.find() || !percentiles.find()) {
-            throw new IllegalStateException("EndToEndLatency failed (" + code + "):\n" + output);
-        }
-        return new Baseline(
-                messages,
-                bytes,
-                Double.parseDouble(average.group(1)),
-                Integer.parseInt(percentiles.group(1)),
-                Integer.parseInt(percentiles.group(2)),
-                Integer.parseInt(percentiles.group(3)));
     }
 
     private static void printRunInfo(
@@ -741,5 +670,4 @@ public final class CommandLatencyBenchmark {
     }
 
     /** Kafka's EndToEndLatency: its average (ms) and percentiles (whole ms, as the tool prints them). */
-    private record Baseline(int messages, int bytes, double averageMillis, int p50, int p99, int p999) {}
 }
