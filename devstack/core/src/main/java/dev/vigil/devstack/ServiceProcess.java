@@ -83,6 +83,27 @@ public final class ServiceProcess implements AutoCloseable {
         return "vigil-" + target.getParent().getFileName();
     }
 
+    /**
+     * The status of the service's readiness check at {@code baseUrl} ({@code 200} ready, {@code 503} not), or -1
+     * when nothing answers.
+     */
+    public static int readiness(String baseUrl) {
+        try {
+            return HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create(baseUrl + "/q/health/ready"))
+                                    .timeout(Duration.ofSeconds(5))
+                                    .build(),
+                            HttpResponse.BodyHandlers.discarding())
+                    .statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
     /** Waits until the service reports ready, or fails with the tail of its log. */
     public void awaitReady(String baseUrl, Duration timeout) throws InterruptedException {
         HttpClient client =

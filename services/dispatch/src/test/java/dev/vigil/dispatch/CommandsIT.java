@@ -188,22 +188,7 @@ class CommandsIT {
     @Test
     void aResultForACommandDispatchNeverIssuedIsDeadLetteredWithItsReason() throws Exception {
         String commandId = UUID.randomUUID().toString();
-        CommandResult forged = CommandResult.newBuilder()
-                .setEnvelope(Envelopes.create(
-                        CommandResult.class,
-                        CommandResult.getClassSchema(),
-                        Source.newBuilder()
-                                .setHostId("stranger")
-                                .setAgentId("stranger-agent")
-                                .setAgentVersion("1")
-                                .build(),
-                        "acme",
-                        Instant.now()))
-                .setCommandId(commandId)
-                .setStatus(CommandStatus.SUCCEEDED)
-                .setMessage("did something")
-                .setCompletedAt(Instant.now())
-                .build();
+        CommandResult forged = result(commandId, "stranger");
         Topics.publish(TopicCatalog.AGENT_COMMAND_RESULTS, commandId, forged, forged.getEnvelope());
 
         ConsumerRecord<String, byte[]> dead = Topics.read(

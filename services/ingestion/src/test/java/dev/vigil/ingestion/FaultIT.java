@@ -17,11 +17,6 @@ import dev.vigil.schemas.common.VmRef;
 import dev.vigil.schemas.crash.ArtifactRef;
 import dev.vigil.schemas.crash.ArtifactStatus;
 import dev.vigil.schemas.crash.CrashReported;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -252,20 +247,7 @@ class FaultIT {
     }
 
     private int ready() {
-        try {
-            return HttpClient.newHttpClient()
-                    .send(
-                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/health/ready"))
-                                    .timeout(Duration.ofSeconds(5))
-                                    .build(),
-                            HttpResponse.BodyHandlers.discarding())
-                    .statusCode();
-        } catch (IOException e) {
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
-        }
+        return ServiceProcess.readiness("http://127.0.0.1:" + port);
     }
 
     /** Waits until the agents have had records acknowledged again after the broker came back. */
