@@ -2,8 +2,10 @@ package dev.vigil.dispatch.api;
 
 import dev.vigil.dispatch.domain.LicenseRecord;
 import dev.vigil.dispatch.service.DomainService;
+import dev.vigil.dispatch.service.EvidenceUploads;
 import dev.vigil.dispatch.service.LicenseService;
 import dev.vigil.dispatch.service.RefusedException;
+import dev.vigil.schemas.ObjectKeys;
 import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
@@ -18,7 +20,10 @@ import java.util.List;
 import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 
-/** What an enrolled agent asks dispatch for besides the repository: its VM's domain, and its license leases. */
+/**
+ * What an enrolled agent asks dispatch for besides the repository: its VM's domain, its license leases, and links to
+ * store its evidence through.
+ */
 @Path("/api/v1/agent")
 @RolesAllowed(Roles.HOST)
 @SecurityRequirement(name = "host")
@@ -30,13 +35,26 @@ public class AgentResource {
     /** A license as its agent holds it: the signed document in base64. */
     public record AgentLicenseDto(String licenseId, String product, long sequence, String document) {}
 
+    /**
+     * An object to store: its SHA-256 and size, and the multipart upload begun for it before, if any.
+     */
+    public record UploadRequest(String sha256, Long size, String uploadId) {}
+
+    /** The parts of a multipart upload, each with the ETag the store answered. */
+    public record CompleteRequest(String sha256, String uploadId, List<EvidenceUploads.SentPart> parts) {}
+
+    /** A stored object. */
+    public record StoredDto(String key, long size) {}
+
     private final DomainService domains;
     private final LicenseService licenses;
+    private final EvidenceUploads uploads;
     private final SecurityIdentity identity;
 
-    AgentResource(DomainService domains, LicenseService licenses, SecurityIdentity identity) {
+    AgentResource(DomainService domains, LicenseService licenses, EvidenceUploads uploads, SecurityIdentity identity) {
         this.domains = domains;
         this.licenses = licenses;
+        this.uploads = uploads;
         this.identity = identity;
     }
 
@@ -66,6 +84,35 @@ public class AgentResource {
     @Produces(MediaType.APPLICATION_OCTET_STREAM)
     public byte[] renew(@PathParam("id") String id) {
         return licenses.renewLease(Queries.id("license", id), host());
+    }
+
+    /**
+     * How to store one object of this host's evidence: it is stored already, or one {@code PUT} link, or the links of
+     * the parts of a multipart upload that the store does not hold yet. Links write only under this host's prefix.
+     */
+    @POST
+    @Path("uploads")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    public EvidenceUploads.UploadPlan upload(UploadRequest body) {
+        if (body == null || body.size() == null) {
+            throw RefusedException.badRequest("Bad upload", "send {sha256, size} of the object to store");
+        }
+        return uploads.plan(host(), body.sha256(), body.size(), body.uploadId());
+    }
+
+    /** Completes a multipart upload once every part is sent. */
+    @POST
+    @Path("uploads/complete")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    public StoredDto complete(CompleteRequest body) {
+        if (body == null) {
+            throw RefusedException.badRequest("Bad upload", "send {sha256, uploadId, parts} of the upload");
+        }
+        String host = host();
+        long size = uploads.complete(host, body.sha256(), body.uploadId(), body.parts());
+        return new StoredDto(ObjectKeys.evidence(uploads.tenant(), host, body.sha256()), size);
     }
 
     private String host() {

@@ -52,6 +52,9 @@ public interface DispatchConfig {
         /** Staged rollouts. */
         Rollouts rollouts();
 
+        /** Upload links for agents' evidence. */
+        Uploads uploads();
+
         /** How long an agent's chunk download link works. */
         @WithName("chunk-link-ttl")
         @WithDefault("PT15M")
@@ -129,6 +132,26 @@ public interface DispatchConfig {
          */
         @WithDefault("default")
         String tenant();
+    }
+
+    /**
+     * Agents store evidence through links dispatch signs (ADR 0007), never with the object store's credentials: each
+     * link writes one object under the asking host's own prefix.
+     */
+    interface Uploads {
+        /** The bucket agents' evidence goes to, where ingestion and crash triage read it. */
+        @WithDefault("vigil-artifacts")
+        String bucket();
+
+        /** How long an upload link works: long enough for a slow link to send a 16 MiB part. */
+        @WithName("link-ttl")
+        @WithDefault("PT1H")
+        Duration linkTtl();
+
+        /** The largest object an agent may store (a full memory dump of a large VM). */
+        @WithName("max-bytes")
+        @WithDefault("68719476736")
+        long maxBytes();
     }
 
     interface Commands {
