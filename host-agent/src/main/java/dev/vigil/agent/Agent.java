@@ -216,7 +216,14 @@ public final class Agent implements AutoCloseable {
         CaptureSettings settings = config.capture();
         recorder = new FlightRecorder(settings.flightRecorderWindow());
         artifactStage = new ArtifactStage(config.stateDir().resolve("artifacts"), settings.maxBytes());
-        uploader = new ArtifactUploader(artifactStage, settings, capture, mapper.source(), mapper.tenant());
+        uploader = new ArtifactUploader(
+                artifactStage,
+                settings,
+                config.stateDir(),
+                config.dispatchUrl(),
+                capture,
+                mapper.source(),
+                mapper.tenant());
         captures = new CaptureService(
                 settings,
                 () -> watcher,

@@ -8,6 +8,7 @@ import dev.vigil.devstack.Ports;
 import dev.vigil.devstack.ServiceProcess;
 import dev.vigil.schemas.Envelopes;
 import dev.vigil.schemas.EventCodec;
+import dev.vigil.schemas.ObjectKeys;
 import dev.vigil.schemas.TopicCatalog;
 import dev.vigil.schemas.agent.AgentEvent;
 import dev.vigil.schemas.agent.AgentSamples;
@@ -847,7 +848,7 @@ public final class IngestionThroughputBenchmark {
                     .setIncidentId(null)
                     .setKind(ArtifactKind.SCREENSHOT)
                     .setBucket("vigil-artifacts")
-                    .setObjectKey("sha256/" + sha.substring(0, 2) + "/" + sha)
+                    .setObjectKey(ObjectKeys.evidence("acme", source.getHostId(), sha))
                     .setSha256(sha)
                     .setSizeBytes(4096)
                     .setFormat("png")

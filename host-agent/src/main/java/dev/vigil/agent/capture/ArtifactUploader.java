@@ -1,19 +1,16 @@
 package dev.vigil.agent.capture;
 
+import dev.vigil.agent.delivery.DispatchConnection;
 import dev.vigil.agent.spool.EventCapture;
 import dev.vigil.agent.spool.Lane;
 import dev.vigil.schemas.Envelopes;
+import dev.vigil.schemas.ObjectKeys;
 import dev.vigil.schemas.TopicCatalog;
 import dev.vigil.schemas.agent.ArtifactManifest;
 import dev.vigil.schemas.common.ArtifactKind;
 import dev.vigil.schemas.common.Envelope;
 import dev.vigil.schemas.common.Source;
 import dev.vigil.schemas.common.VmRef;
-import io.minio.MinioAsyncClient;
-import io.minio.MinioClient;
-import io.minio.StatObjectArgs;
-import io.minio.UploadObjectArgs;
-import io.minio.errors.ErrorResponseException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,9 +24,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Moves staged artifacts to the object store and announces each one. An object's key is the SHA-256 of its stored
- * bytes ({@code sha256/<2 hex>/<hash>}), so a blob stored before is not sent again; large blobs go in 16 MiB parts.
- * A multipart upload resumes from the last part the store holds ({@link ResumableUpload}), after a restart too.
+ * Moves staged artifacts to the object store and announces each one. An object's key is under this host's prefix and
+ * named by the SHA-256 of its stored bytes ({@link ObjectKeys}), so a blob stored before is not sent again; large
+ * blobs go in 16 MiB parts. A multipart upload resumes from the last part the store holds ({@link ResumableUpload}),
+ * after a restart too. An enrolled host stores through links dispatch signs for it ({@link LinkStore}) and holds no
+ * store credentials; a host trusted with credentials writes with them ({@link DirectStore}).
  * The manifest is spooled (fsynced) only after the store has the whole object, and the staged files are removed
  * only after that: a restart or an outage at any point repeats a step, never skips one. A manifest's event id is
  * derived from its incident and kind, so a repeated announcement is deduplicated downstream. A screenshot attached to
@@ -42,9 +41,7 @@ public final class ArtifactUploader implements AutoCloseable {
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
     private final ArtifactStage stage;
-    private final MinioClient s3;
-    private final String bucket;
-    private final ResumableUpload multipart;
+    private final EvidenceStore store;
     private final ConvergentEncryption encryption;
     private final EventCapture capture;
     private final Source source;
@@ -58,20 +55,25 @@ public final class ArtifactUploader implements AutoCloseable {
     private volatile boolean running = true;
     private boolean woken;
 
+    /**
+     * @param stateDir where this host's enrolment (its host token) is, for upload links
+     * @param dispatchUrl dispatch's address, for upload links
+     */
     public ArtifactUploader(
-            ArtifactStage stage, CaptureSettings settings, EventCapture capture, Source source, String tenant) {
+            ArtifactStage stage,
+            CaptureSettings settings,
+            Path stateDir,
+            String dispatchUrl,
+            EventCapture capture,
+            Source source,
+            String tenant) {
         this.stage = stage;
-        this.s3 = MinioClient.builder()
-                .endpoint(settings.s3Endpoint())
-                .credentials(settings.s3AccessKey(), settings.s3SecretKey())
-                .build();
-        this.bucket = settings.bucket();
-        this.multipart = new ResumableUpload(
-                MinioAsyncClient.builder()
-                        .endpoint(settings.s3Endpoint())
-                        .credentials(settings.s3AccessKey(), settings.s3SecretKey())
-                        .build(),
-                bucket);
+        this.store = settings.uploadLinks()
+                ? new LinkStore(
+                        new DispatchConnection(dispatchUrl, null, Duration.ofSeconds(1)),
+                        LinkStore.HostToken.enrolment(stateDir))
+                : new DirectStore(
+                        settings.s3Endpoint(), settings.s3AccessKey(), settings.s3SecretKey(), settings.bucket());
         this.encryption = settings.encryptionKey() == null ? null : new ConvergentEncryption(settings.encryptionKey());
         this.capture = capture;
         this.source = source;
@@ -170,33 +172,24 @@ public final class ArtifactUploader implements AutoCloseable {
         }
         String sha256 = HexFormat.of().formatHex(ConvergentEncryption.sha256(stored));
         long size = Files.size(stored);
-        String key = "sha256/" + sha256.substring(0, 2) + "/" + sha256;
-        boolean known = storedAlready(key, size);
+        String key = ObjectKeys.evidence(tenant, source.getHostId().toString(), sha256);
+        EvidenceStore.Stored put;
+        try {
+            put = store.put(stored, key, sha256, contentType(artifact.format()), stage.derived(artifact, ".upload"));
+        } catch (IOException e) {
+            throw new IOException(
+                    "storing " + what + " in " + store.describe() + " (a large one resumes from the last stored part): "
+                            + e.getMessage(),
+                    e);
+        }
+        boolean known = put.known();
         if (known) {
             deduplicated.incrementAndGet();
-        } else if (size > ResumableUpload.PART_BYTES) {
-            try {
-                uploadedBytes.addAndGet(multipart.upload(stored, key, stage.derived(artifact, ".upload")));
-            } catch (IOException e) {
-                throw new IOException(
-                        "storing " + what + " in " + bucket + " (resumes from the last stored part): " + e.getMessage(),
-                        e);
-            }
         } else {
-            try {
-                s3.uploadObject(UploadObjectArgs.builder()
-                        .bucket(bucket)
-                        .object(key)
-                        .filename(stored.toString())
-                        .contentType(contentType(artifact.format()))
-                        .build());
-            } catch (Exception e) {
-                throw new IOException("storing " + what + " in " + bucket + ": " + e.getMessage(), e);
-            }
-            uploadedBytes.addAndGet(size);
+            uploadedBytes.addAndGet(put.sentBytes());
         }
         if (!feedback) {
-            ArtifactManifest manifest = manifest(artifact, key, sha256, size);
+            ArtifactManifest manifest = manifest(artifact, put.bucket(), key, sha256, size);
             capture.capture(Lane.EVIDENCE, TopicCatalog.AGENT_ARTIFACTS, artifact.vmUuid(), manifest);
         }
         stage.remove(artifact);
@@ -206,27 +199,7 @@ public final class ArtifactUploader implements AutoCloseable {
                 (known ? "the store already had " : "stored ") + what + " (" + size + " bytes) as " + key);
     }
 
-    private boolean storedAlready(String key, long size) throws IOException {
-        try {
-            return s3.statObject(StatObjectArgs.builder()
-                                    .bucket(bucket)
-                                    .object(key)
-                                    .build())
-                            .size()
-                    == size;
-        } catch (ErrorResponseException e) {
-            if ("NoSuchKey".equals(e.errorResponse().code())
-                    || "NoSuchObject".equals(e.errorResponse().code())
-                    || e.response().code() == 404) {
-                return false;
-            }
-            throw new IOException("asking " + bucket + " for " + key + ": " + e.getMessage(), e);
-        } catch (Exception e) {
-            throw new IOException("asking " + bucket + " for " + key + ": " + e.getMessage(), e);
-        }
-    }
-
-    ArtifactManifest manifest(StagedArtifact artifact, String key, String sha256, long size) {
+    ArtifactManifest manifest(StagedArtifact artifact, String bucket, String key, String sha256, long size) {
         // Avro's deep copy (newBuilder(other)) is avoided: it resolves classes through a class loader of its own.
         Envelope envelope = Envelopes.create(
                 ArtifactManifest.class,

@@ -5,9 +5,12 @@ import java.util.EnumMap;
 import java.util.Map;
 
 /**
- * How crash capture runs and where its evidence goes. Capture is off when no object store is configured.
+ * How crash capture runs and where its evidence goes. Capture is off when evidence has nowhere to go.
  *
- * @param s3Endpoint the S3 store's URL ({@code S3_ENDPOINT}); null turns capture off
+ * @param uploadLinks evidence goes through upload links dispatch signs for this host ({@code EVIDENCE_UPLOAD=links}),
+ *     with no object store credentials on the host
+ * @param s3Endpoint the S3 store's URL ({@code S3_ENDPOINT}) when the agent writes with credentials of its own
+ *     ({@code EVIDENCE_UPLOAD=store})
  * @param s3AccessKey its access key ({@code S3_ACCESS_KEY})
  * @param s3SecretKey its secret key ({@code S3_SECRET_KEY})
  * @param bucket the bucket artifacts go to ({@code S3_BUCKET}, default {@code vigil-artifacts})
@@ -31,6 +34,7 @@ import java.util.Map;
  *     only)
  */
 public record CaptureSettings(
+        boolean uploadLinks,
         String s3Endpoint,
         String s3AccessKey,
         String s3SecretKey,
@@ -65,7 +69,7 @@ public record CaptureSettings(
     }
 
     public boolean enabled() {
-        return s3Endpoint != null;
+        return uploadLinks || s3Endpoint != null;
     }
 
     @Override

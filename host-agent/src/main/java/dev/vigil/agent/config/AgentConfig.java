@@ -196,9 +196,35 @@ public record AgentConfig(
 
     private static CaptureSettings capture(Map<String, String> values) {
         String endpoint = optional(values, "S3_ENDPOINT", null);
-        if (endpoint != null) {
-            required(values, "S3_ACCESS_KEY", "the object store's access key (S3_ENDPOINT is set)");
-            required(values, "S3_SECRET_KEY", "the object store's secret key (S3_ENDPOINT is set)");
+        String upload = optional(values, "EVIDENCE_UPLOAD", endpoint == null ? "off" : "store");
+        boolean links;
+        switch (upload) {
+            case "links" -> {
+                links = true;
+                if (dispatchUrl(values) == null) {
+                    throw new AgentConfigException(ENV_PREFIX + "EVIDENCE_UPLOAD=links needs " + ENV_PREFIX
+                            + "DISPATCH_URL: dispatch signs the links this host's evidence is stored through");
+                }
+                if (endpoint != null || optional(values, "S3_ACCESS_KEY", null) != null) {
+                    throw new AgentConfigException(ENV_PREFIX + "EVIDENCE_UPLOAD=links stores evidence through"
+                            + " dispatch's links: remove " + ENV_PREFIX + "S3_ENDPOINT and the object store's"
+                            + " credentials from this host");
+                }
+            }
+            case "store" -> {
+                links = false;
+                if (endpoint == null) {
+                    throw new AgentConfigException(ENV_PREFIX + "EVIDENCE_UPLOAD=store needs " + ENV_PREFIX
+                            + "S3_ENDPOINT and the store's credentials; an enrolled host uses links instead");
+                }
+                required(values, "S3_ACCESS_KEY", "the object store's access key (S3_ENDPOINT is set)");
+                required(values, "S3_SECRET_KEY", "the object store's secret key (S3_ENDPOINT is set)");
+            }
+            case "off" -> links = false;
+            default ->
+                throw new AgentConfigException(ENV_PREFIX + "EVIDENCE_UPLOAD=" + upload
+                        + " is not links (through dispatch, for enrolled hosts), store (with the object store's"
+                        + " credentials) or off");
         }
         byte[] key = null;
         String encoded = optional(values, "ARTIFACT_ENCRYPTION_KEY", null);
@@ -229,7 +255,8 @@ public record AgentConfig(
         }
         String action = optional(values, "ON_CRASH", "preserve");
         return new CaptureSettings(
-                endpoint,
+                links,
+                "off".equals(upload) ? null : endpoint,
                 optional(values, "S3_ACCESS_KEY", null),
                 optional(values, "S3_SECRET_KEY", null),
                 optional(values, "S3_BUCKET", CaptureSettings.DEFAULT_BUCKET),

@@ -12,7 +12,7 @@ import java.util.Map;
 
 /**
  * The agent's side of dispatch's API: redemption of an enrolment token, and the host-token calls (signed
- * documents, chunks through their object-store links, domain definitions, license renewals). Transient failures
+ * documents, chunks through their object-store links, domain definitions, license renewals, evidence upload links). Transient failures
  * (no connection, 5xx, 429) are retried with exponential backoff; a refusal is not.
  */
 public final class DispatchConnection {
@@ -25,8 +25,8 @@ public final class DispatchConnection {
     private final HttpClient http;
     private final Duration firstBackoff;
 
-    /** A response that arrived: its status, body, and where a redirect points. */
-    public record Answer(int status, byte[] body, String location) {
+    /** A response that arrived: its status, body, where a redirect points, and the ETag of what a PUT stored. */
+    public record Answer(int status, byte[] body, String location, String etag) {
 
         public JsonNode json() throws DeliveryException {
             try {
@@ -100,6 +100,18 @@ public final class DispatchConnection {
                 .build());
     }
 
+    /**
+     * A {@code PUT} of {@code body} to an object-store link dispatch signed (an evidence upload), sent without the
+     * host token: the link carries its own signature.
+     */
+    public Answer putLink(String url, HttpRequest.BodyPublisher body, String contentType) throws DeliveryException {
+        return send(HttpRequest.newBuilder(URI.create(url))
+                .timeout(Duration.ofMinutes(10))
+                .header("Content-Type", contentType)
+                .PUT(body)
+                .build());
+    }
+
     /** Redeems an enrolment token (the token is the credential; no host token yet). */
     public Answer redeem(String token, String hostId, String agentVersion) throws DeliveryException {
         return postJson(
@@ -126,7 +138,8 @@ public final class DispatchConnection {
                     return new Answer(
                             status,
                             response.body(),
-                            response.headers().firstValue("Location").orElse(null));
+                            response.headers().firstValue("Location").orElse(null),
+                            response.headers().firstValue("ETag").orElse(null));
                 }
                 last = "HTTP " + status;
             } catch (IOException e) {

@@ -5,6 +5,7 @@ import dev.vigil.agent.config.AgentConfig;
 import dev.vigil.agent.hypervisor.Screenshots;
 import dev.vigil.schemas.Envelopes;
 import dev.vigil.schemas.EventCodec;
+import dev.vigil.schemas.ObjectKeys;
 import dev.vigil.schemas.agent.FeedbackCategory;
 import dev.vigil.schemas.agent.UserFeedback;
 import dev.vigil.schemas.common.Source;
@@ -72,7 +73,12 @@ public final class FeedbackCommand {
         Connect hypervisor = new Connect(config.hypervisorUri());
         try {
             Domain domain = lookup(hypervisor, vm);
-            String screenshotKey = screenshot ? storeScreenshot(hypervisor, domain, Agent.blobsDir(config)) : null;
+            String screenshotKey = screenshot
+                    ? ObjectKeys.evidence(
+                            config.tenant(),
+                            config.hostId(),
+                            storeScreenshot(hypervisor, domain, Agent.blobsDir(config)))
+                    : null;
             Source source = Source.newBuilder()
                     .setHostId(config.hostId())
                     .setAgentId(config.agentId())
@@ -120,19 +126,19 @@ public final class FeedbackCommand {
         Files.move(tmp, inbox.resolve(id + FeedbackInbox.SUFFIX), StandardCopyOption.ATOMIC_MOVE);
     }
 
+    /** Keeps the picture in {@code blobs/} by its hash until the agent stages it; returns the hash. */
     private static String storeScreenshot(Connect hypervisor, Domain domain, Path blobs)
             throws LibvirtException, IOException {
         byte[] bytes = Screenshots.capture(hypervisor, domain);
         String hash = sha256(bytes);
-        String key = "sha256/" + hash.substring(0, 2) + "/" + hash;
-        Path file = blobs.resolve(key);
+        Path file = FeedbackInbox.blob(blobs, hash);
         if (!Files.exists(file)) {
             Files.createDirectories(file.getParent());
             Path tmp = file.resolveSibling(hash + ".tmp");
             Files.write(tmp, bytes);
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
         }
-        return key;
+        return hash;
     }
 
     private static String sha256(byte[] bytes) {

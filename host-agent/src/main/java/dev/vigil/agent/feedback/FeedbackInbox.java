@@ -8,9 +8,11 @@ import dev.vigil.agent.spool.Lane;
 import dev.vigil.agent.spool.SpoolRecord;
 import dev.vigil.schemas.CloudEventHeaders;
 import dev.vigil.schemas.EventCodec;
+import dev.vigil.schemas.ObjectKeys;
 import dev.vigil.schemas.TopicCatalog;
 import dev.vigil.schemas.agent.UserFeedback;
 import dev.vigil.schemas.common.ArtifactKind;
+import dev.vigil.schemas.common.Envelope;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.ClosedWatchServiceException;
@@ -44,7 +46,6 @@ public final class FeedbackInbox implements AutoCloseable {
      */
     static final int MAX_RECORD_BYTES = 64 * 1024;
 
-    private static final String SCREENSHOT_KEY = "sha256/([0-9a-f]{2})/\\1[0-9a-f]{62}";
     private static final Duration FALLBACK_POLL = Duration.ofSeconds(5);
     private static final System.Logger LOG = System.getLogger(FeedbackInbox.class.getName());
 
@@ -165,14 +166,23 @@ public final class FeedbackInbox implements AutoCloseable {
      * Stages the record's screenshot for upload: a copy, durable before the picture leaves {@code blobs/}. A picture
      * already gone was staged by an earlier attempt, or by an earlier record with the same picture.
      */
+    /** Where a screenshot waits in {@code blobs/} for the agent to stage it, by its SHA-256. */
+    public static Path blob(Path blobs, String sha256) {
+        return blobs.resolve("sha256").resolve(sha256.substring(0, 2)).resolve(sha256);
+    }
+
     private void stageScreenshot(UserFeedback feedback) throws IOException {
         String key = feedback.getScreenshotKey();
         String feedbackId = feedback.getEnvelope().getEventId();
-        if (!key.matches(SCREENSHOT_KEY)) {
+        Envelope envelope = feedback.getEnvelope();
+        String tenant = envelope.getTenant().toString();
+        String host = envelope.getSource().getHostId().toString();
+        if (!ObjectKeys.ownedBy(key, tenant, host)) {
             // The inbox is written by another process: a key never names a file outside blobs/.
-            throw new IllegalArgumentException("screenshot key '" + key + "' is not sha256/<2 hex>/<hash>");
+            throw new IllegalArgumentException("screenshot key '" + key + "' is not "
+                    + ObjectKeys.hostPrefix(tenant, host) + "sha256/<2 hex>/<hash>");
         }
-        Path blob = blobs.resolve(key);
+        Path blob = blob(blobs, key.substring(key.length() - 64));
         if (!Files.exists(blob)) {
             return;
         }

@@ -10,6 +10,7 @@ import dev.vigil.agent.TopicReader;
 import dev.vigil.agent.config.AgentConfig;
 import dev.vigil.devstack.DevstackExtension;
 import dev.vigil.devstack.Endpoints;
+import dev.vigil.schemas.ObjectKeys;
 import dev.vigil.schemas.TopicCatalog;
 import dev.vigil.schemas.agent.AgentEvent;
 import dev.vigil.schemas.agent.ArtifactManifest;
@@ -268,8 +269,10 @@ class CrashCaptureIT {
                             .formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)))
                     .isEqualTo(manifest.getSha256().toString());
             assertThat(manifest.getObjectKey().toString())
-                    .isEqualTo(
-                            "sha256/" + manifest.getSha256().toString().substring(0, 2) + "/" + manifest.getSha256());
+                    .isEqualTo(ObjectKeys.evidence(
+                            manifest.getEnvelope().getTenant().toString(),
+                            manifest.getEnvelope().getSource().getHostId().toString(),
+                            manifest.getSha256().toString()));
             return bytes;
         }
     }

@@ -8,7 +8,6 @@ import dev.vigil.devstack.DevstackConfig;
 import dev.vigil.devstack.DevstackExtension;
 import dev.vigil.devstack.Endpoints;
 import io.minio.GetObjectArgs;
-import io.minio.MinioAsyncClient;
 import io.minio.MinioClient;
 import java.io.IOException;
 import java.io.InputStream;
@@ -42,12 +41,15 @@ class ResumableUploadIT {
             relay.up();
             // The connection drops 20 MiB in: part 1 (16 MiB) is stored, part 2 is not.
             relay.cutAfter(20 * MIB);
-            assertThatThrownBy(() -> upload(relay, endpoints).upload(blob, key, state))
+            assertThatThrownBy(() ->
+                            store(relay, endpoints).put(blob, key, sha256(content), "application/octet-stream", state))
                     .isInstanceOf(IOException.class);
             assertThat(state).exists();
 
             relay.up();
-            long sent = upload(relay, endpoints).upload(blob, key, state);
+            long sent = store(relay, endpoints)
+                    .put(blob, key, sha256(content), "application/octet-stream", state)
+                    .sentBytes();
 
             assertThat(sent).isEqualTo(24 * MIB);
             assertThat(state).doesNotExist();
@@ -66,12 +68,12 @@ class ResumableUploadIT {
         }
     }
 
-    private static ResumableUpload upload(TcpForwarder relay, Endpoints endpoints) {
-        return new ResumableUpload(
-                MinioAsyncClient.builder()
-                        .endpoint(relay.url("http"))
-                        .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey())
-                        .build(),
-                DevstackConfig.ARTIFACTS_BUCKET);
+    private static DirectStore store(TcpForwarder relay, Endpoints endpoints) {
+        return new DirectStore(
+                relay.url("http"), endpoints.s3AccessKey(), endpoints.s3SecretKey(), DevstackConfig.ARTIFACTS_BUCKET);
+    }
+
+    private static String sha256(byte[] content) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
     }
 }

@@ -121,6 +121,34 @@ class AgentConfigTest {
     }
 
     @Test
+    void anEnrolledHostStoresEvidenceThroughDispatchsLinksAndHoldsNoStoreCredentials() {
+        Map<String, String> base = Map.of(
+                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS",
+                "b:1",
+                "VIGIL_AGENT_KAFKA_SECURITY_PROTOCOL",
+                "SSL",
+                "VIGIL_AGENT_EVIDENCE_UPLOAD",
+                "links");
+        assertThatThrownBy(() -> AgentConfig.load(base))
+                .isInstanceOf(AgentConfigException.class)
+                .hasMessageContaining("needs VIGIL_AGENT_DISPATCH_URL");
+        Map<String, String> enrolled = with(base, "VIGIL_AGENT_DISPATCH_URL", "https://dispatch.example");
+        CaptureSettings capture = AgentConfig.load(enrolled).capture();
+        assertThat(capture.enabled()).isTrue();
+        assertThat(capture.uploadLinks()).isTrue();
+        assertThat(capture.s3AccessKey()).isNull();
+        assertThatThrownBy(() -> AgentConfig.load(with(enrolled, "VIGIL_AGENT_S3_ACCESS_KEY", "a")))
+                .isInstanceOf(AgentConfigException.class)
+                .hasMessageContaining("remove VIGIL_AGENT_S3_ENDPOINT and the object store's credentials");
+        assertThatThrownBy(() -> AgentConfig.load(with(base, "VIGIL_AGENT_EVIDENCE_UPLOAD", "s3")))
+                .isInstanceOf(AgentConfigException.class)
+                .hasMessageContaining("is not links");
+        assertThatThrownBy(() -> AgentConfig.load(with(base, "VIGIL_AGENT_EVIDENCE_UPLOAD", "store")))
+                .isInstanceOf(AgentConfigException.class)
+                .hasMessageContaining("needs VIGIL_AGENT_S3_ENDPOINT");
+    }
+
+    @Test
     void kafkaSecurityMustBeNamedAndItsKeysBecomeClientSettings() {
         assertThatThrownBy(() -> AgentConfig.load(Map.of("VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", "b:1")))
                 .isInstanceOf(AgentConfigException.class)

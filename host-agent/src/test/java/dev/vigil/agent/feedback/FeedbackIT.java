@@ -8,17 +8,16 @@ import dev.vigil.agent.Agent;
 import dev.vigil.agent.TcpForwarder;
 import dev.vigil.agent.TopicReader;
 import dev.vigil.agent.config.AgentConfig;
-import dev.vigil.agent.hypervisor.Screenshots;
 import dev.vigil.devstack.DevstackConfig;
 import dev.vigil.devstack.DevstackExtension;
 import dev.vigil.devstack.Endpoints;
+import dev.vigil.schemas.ObjectKeys;
 import dev.vigil.schemas.TopicCatalog;
 import dev.vigil.schemas.agent.ArtifactManifest;
 import dev.vigil.schemas.agent.FeedbackCategory;
 import dev.vigil.schemas.agent.UserFeedback;
 import io.minio.GetObjectArgs;
 import io.minio.MinioClient;
-import io.minio.RemoveObjectArgs;
 import io.minio.errors.ErrorResponseException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -32,7 +31,6 @@ import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.libvirt.Connect;
 
 /**
  * {@code vigil-agent feedback} against libvirt's test hypervisor and the devstack's Kafka and S3: the record is
@@ -50,7 +48,6 @@ class FeedbackIT {
     void publishesAUsersCommentAndStoresItsScreenshotAtTheRecordsKey(Endpoints endpoints) throws Exception {
         Path state = Files.createTempDirectory("vigil-agent-");
         AgentConfig config = config(endpoints, state, endpoints.s3Endpoint());
-        removeStoredScreen(endpoints);
         try (Agent agent = new Agent(config);
                 TopicReader<UserFeedback> reader =
                         new TopicReader<>(endpoints, TopicCatalog.AGENT_FEEDBACK, UserFeedback.class);
@@ -66,13 +63,16 @@ class FeedbackIT {
             assertThat(published.getCategory()).isEqualTo(FeedbackCategory.SPEED);
             assertThat(published.getVm().getUuid()).isEqualTo(TEST_VM);
             String key = published.getScreenshotKey();
-            assertThat(key).matches("sha256/[0-9a-f]{2}/[0-9a-f]{64}");
+            assertThat(ObjectKeys.ownedBy(key, config.tenant(), config.hostId()))
+                    .as(key + " is under this host's prefix")
+                    .isTrue();
             byte[] png = await().atMost(Duration.ofSeconds(30)).until(() -> stored(endpoints, key), b -> b != null);
             assertThat(png).startsWith(0x89, 'P', 'N', 'G');
-            assertThat("sha256/" + key.substring(7, 9) + "/" + sha256(png)).isEqualTo(key);
+            assertThat(ObjectKeys.evidence(config.tenant(), config.hostId(), sha256(png)))
+                    .isEqualTo(key);
             // Stored once, then gone from the host; a screenshot of feedback is no incident's evidence.
             await().atMost(Duration.ofSeconds(10)).until(() -> !Files.exists(state.resolve("artifacts/" + eventId)));
-            assertThat(Agent.blobsDir(config).resolve(key)).doesNotExist();
+            assertThat(FeedbackInbox.blob(Agent.blobsDir(config), sha256(png))).doesNotExist();
             assertThat(Files.list(Agent.inboxDir(config)).count()).isZero();
             await().atMost(Duration.ofSeconds(10)).until(() -> agent.spool().drained());
             await().during(Duration.ofSeconds(3))
@@ -84,7 +84,6 @@ class FeedbackIT {
     @Test
     void aScreenshotTakenWhileTheStoreIsUnreachableIsStoredAfterARestart(Endpoints endpoints) throws Exception {
         Path state = Files.createTempDirectory("vigil-agent-");
-        removeStoredScreen(endpoints);
         try (TcpForwarder s3 = new TcpForwarder(endpoints.s3Endpoint());
                 TopicReader<UserFeedback> reader =
                         new TopicReader<>(endpoints, TopicCatalog.AGENT_FEEDBACK, UserFeedback.class)) {
@@ -106,7 +105,8 @@ class FeedbackIT {
                                         && !l.endsWith(" 0.0")));
                 assertThat(state.resolve("artifacts/" + eventId + "/screenshot.json"))
                         .exists();
-                assertThat(Agent.blobsDir(config).resolve(key)).doesNotExist();
+                assertThat(FeedbackInbox.blob(Agent.blobsDir(config), key.substring(key.length() - 64)))
+                        .doesNotExist();
             }
             assertThat(stored(endpoints, key)).isNull();
 
@@ -218,24 +218,6 @@ class FeedbackIT {
                                 .findFirst()
                                 .orElse(null),
                         f -> f != null);
-    }
-
-    /**
-     * The test hypervisor shows the same picture every time, so an earlier test may have stored it: removed first,
-     * what a test finds in the store is its own upload.
-     */
-    private static void removeStoredScreen(Endpoints endpoints) throws Exception {
-        Connect hypervisor = new Connect("test:///default");
-        try {
-            String hash = sha256(Screenshots.capture(hypervisor, hypervisor.domainLookupByName("test")));
-            s3(endpoints)
-                    .removeObject(RemoveObjectArgs.builder()
-                            .bucket(DevstackConfig.ARTIFACTS_BUCKET)
-                            .object("sha256/" + hash.substring(0, 2) + "/" + hash)
-                            .build());
-        } finally {
-            hypervisor.close();
-        }
     }
 
     /** The object's bytes in the evidence bucket, or null while it is not there. */

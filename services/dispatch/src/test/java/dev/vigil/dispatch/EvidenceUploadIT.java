@@ -1,13 +1,18 @@
 package dev.vigil.dispatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.agent.delivery.Installer;
+import dev.vigil.agent.feedback.FeedbackCommand;
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackConfig;
 import dev.vigil.devstack.DevstackTestResource;
 import dev.vigil.devstack.Endpoints;
 import dev.vigil.schemas.ObjectKeys;
 import io.minio.GetObjectArgs;
+import io.minio.ListObjectsArgs;
 import io.minio.MinioClient;
 import io.minio.StatObjectArgs;
 import io.minio.errors.ErrorResponseException;
@@ -19,7 +24,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -28,6 +35,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.libvirt.Connect;
 
 /**
  * Agents store evidence through links dispatch signs, with no object store credentials of their own (ADR 0007): a link
@@ -40,6 +49,9 @@ import org.junit.jupiter.api.Test;
 class EvidenceUploadIT {
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @TempDir
+    Path dir;
 
     @Test
     void anEnrolledHostStoresEvidenceThroughALinkUnderItsOwnPrefixOnce() throws Exception {
@@ -56,6 +68,7 @@ class EvidenceUploadIT {
         String key = ObjectKeys.evidence("acme", host, sha);
         assertThat(plan.getString("key")).isEqualTo(key);
         assertThat(plan.getBoolean("stored")).isFalse();
+        assertThat(plan.getString("bucket")).isEqualTo(DevstackConfig.ARTIFACTS_BUCKET);
         // The link carries its own signature: no credential of the store's, and not the host token either.
         assertThat(put(plan.getString("url"), bytes).statusCode()).isEqualTo(200);
 
@@ -123,8 +136,8 @@ class EvidenceUploadIT {
                 .extract()
                 .jsonPath();
         assertThat(resumed.getString("uploadId")).isEqualTo(uploadId);
-        assertThat(resumed.getString("parts[0].url"))
-                .as("the store holds part 1")
+        assertThat(resumed.getString("parts[1].etag"))
+                .as("part 2 is not stored yet")
                 .isNull();
         assertThat(resumed.getString("parts[0].etag").replace("\"", "")).isEqualTo(etag1.replace("\"", ""));
         List<Map<String, Object>> sent = new ArrayList<>();
@@ -150,6 +163,40 @@ class EvidenceUploadIT {
                 .body("key", org.hamcrest.Matchers.equalTo(ObjectKeys.evidence("acme", host, sha)))
                 .body("size", org.hamcrest.Matchers.equalTo(bytes.length));
         assertThat(stored(ObjectKeys.evidence("acme", host, sha))).isEqualTo(bytes);
+    }
+
+    @Test
+    void anEnrolledAgentWithNoStoreCredentialsStoresAUsersScreenshotUnderItsPrefix() throws Exception {
+        String product = Vendor.product();
+        Vendor.publish(product, "1.0", Images.raw(dir, "master.raw", 61, 1024 * 1024));
+        AgentHost host = AgentHost.onTestHypervisor(dir.resolve("state")).with("VIGIL_AGENT_EVIDENCE_UPLOAD", "links");
+        // The test hypervisor's state lives while a connection to it is open.
+        Connect hypervisor = new Connect("test:///default");
+        try {
+            Installer.Installation installed =
+                    host.enroll(Enrolments.enrol(Enrolments.program(product, "beta"), "Mary Somerville"), hypervisor);
+            AgentConfig config = host.config();
+            assertThat(config.capture().uploadLinks()).isTrue();
+            assertThat(config.capture().s3Endpoint()).isNull();
+            assertThat(config.capture().s3AccessKey()).isNull();
+
+            try (RunningAgent agent = RunningAgent.start(host.id, host.state, host.settings())) {
+                FeedbackCommand.run(
+                        new String[] {"--vm", installed.vmName(), "the installer stalls at 40%", "--screenshot"},
+                        config,
+                        "test");
+                String prefix = ObjectKeys.hostPrefix("acme", host.id);
+                List<String> keys = await().atMost(Duration.ofSeconds(60)).until(() -> keys(prefix), k -> !k.isEmpty());
+                assertThat(keys).hasSize(1);
+                byte[] png = stored(keys.get(0));
+                assertThat(png).startsWith(0x89, 'P', 'N', 'G');
+                assertThat(keys.get(0)).isEqualTo(ObjectKeys.evidence("acme", host.id, sha256(png)));
+            }
+            hypervisor.domainLookupByUUIDString(installed.vmUuid()).destroy();
+            hypervisor.domainLookupByUUIDString(installed.vmUuid()).undefine();
+        } finally {
+            hypervisor.close();
+        }
     }
 
     @Test
@@ -223,6 +270,18 @@ class EvidenceUploadIT {
                 .build())) {
             return in.readAllBytes();
         }
+    }
+
+    private static List<String> keys(String prefix) throws Exception {
+        List<String> keys = new ArrayList<>();
+        for (var item : store().listObjects(ListObjectsArgs.builder()
+                .bucket(DevstackConfig.ARTIFACTS_BUCKET)
+                .prefix(prefix)
+                .recursive(true)
+                .build())) {
+            keys.add(item.get().objectName());
+        }
+        return keys;
     }
 
     private static boolean exists(String key) throws Exception {

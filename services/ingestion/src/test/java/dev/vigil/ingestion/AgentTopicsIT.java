@@ -16,6 +16,7 @@ import dev.vigil.schemas.CloudEventHeaders;
 import dev.vigil.schemas.DeadLetterHeaders;
 import dev.vigil.schemas.Envelopes;
 import dev.vigil.schemas.EventCodec;
+import dev.vigil.schemas.ObjectKeys;
 import dev.vigil.schemas.RecordSeals;
 import dev.vigil.schemas.Topic;
 import dev.vigil.schemas.TopicCatalog;
@@ -265,6 +266,34 @@ class AgentTopicsIT {
     }
 
     /**
+     * A host's records may name only its own objects: a sealed manifest or screenshot key under another host's prefix
+     * is dead-lettered as IDENTITY_MISMATCH, so no host can make its report carry another's evidence.
+     */
+    @Test
+    void aHostCanOnlyPointAtItsOwnObjects() throws Exception {
+        String othersKey = ObjectKeys.evidence("acme", "another-host", "cd".repeat(32));
+        ArtifactManifest manifest = artifact("cd".repeat(32), othersKey);
+        UserFeedback feedback = feedback("look at someone else's screen", othersKey);
+        try (KafkaProducer<byte[], byte[]> agents = producer();
+                TopicTail dlq = new TopicTail(endpoints, TopicCatalog.INGESTION_DEAD_LETTER)) {
+            send(agents, TopicCatalog.AGENT_ARTIFACTS, manifest);
+            send(agents, TopicCatalog.AGENT_FEEDBACK, feedback);
+            String expected = "IDENTITY_MISMATCH: object key '" + othersKey + "' is not one of host " + hostId + "'s ("
+                    + ObjectKeys.hostPrefix("acme", hostId) + "sha256/<2 hex>/<sha256>): a host may only point at its"
+                    + " own objects";
+            await().atMost(Duration.ofSeconds(60))
+                    .untilAsserted(() -> assertThat(dlq.poll().stream()
+                                    .filter(r -> Arrays.equals(r.key(), vm.getBytes(StandardCharsets.UTF_8)))
+                                    .map(r -> CloudEventHeaders.read(r.headers(), DeadLetterHeaders.REASON) + ": "
+                                            + CloudEventHeaders.read(r.headers(), DeadLetterHeaders.DETAIL))
+                                    .toList())
+                            .containsExactly(expected, expected));
+            // Neither was kept: the VM they name was never heard of.
+            Staff.analyst().get("/api/v1/vms/{id}/feedback", vm).then().statusCode(404);
+        }
+    }
+
+    /**
      * Each agent topic is read by a consumer group of its own, which holds all of the topic's partitions and nothing
      * else: one channel's consumers joining or leaving then never rebalances (and stops) another's.
      */
@@ -328,6 +357,10 @@ class AgentTopicsIT {
     }
 
     private ArtifactManifest artifact(String sha256) {
+        return artifact(sha256, ObjectKeys.evidence("acme", hostId, "ab".repeat(32)));
+    }
+
+    private ArtifactManifest artifact(String sha256, String key) {
         return ArtifactManifest.newBuilder()
                 .setEnvelope(Envelopes.create(
                         ArtifactManifest.class, ArtifactManifest.getClassSchema(), source(), "acme", Instant.now()))
@@ -335,7 +368,7 @@ class AgentTopicsIT {
                 .setIncidentId(UUID.randomUUID().toString())
                 .setKind(ArtifactKind.MEMORY_DUMP)
                 .setBucket("vigil-artifacts")
-                .setObjectKey("sha256/ab/" + "ab".repeat(32))
+                .setObjectKey(key)
                 .setSha256(sha256)
                 .setSizeBytes(4096)
                 .setFormat("kdump-compressed")
@@ -351,11 +384,11 @@ class AgentTopicsIT {
         return png;
     }
 
-    /** Stores the picture where the agent would: in the evidence bucket, at its content key. */
+    /** Stores the picture where the agent would: in the evidence bucket, at this host's key for it. */
     private String store(byte[] png) throws Exception {
         String sha256 =
                 HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(png));
-        String key = "sha256/" + sha256.substring(0, 2) + "/" + sha256;
+        String key = ObjectKeys.evidence("acme", hostId, sha256);
         MinioClient s3 = MinioClient.builder()
                 .endpoint(endpoints.s3Endpoint())
                 .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey())

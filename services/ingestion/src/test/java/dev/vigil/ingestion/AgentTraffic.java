@@ -3,6 +3,7 @@ package dev.vigil.ingestion;
 import dev.vigil.devstack.Endpoints;
 import dev.vigil.schemas.Envelopes;
 import dev.vigil.schemas.EventCodec;
+import dev.vigil.schemas.ObjectKeys;
 import dev.vigil.schemas.TopicCatalog;
 import dev.vigil.schemas.agent.AgentEvent;
 import dev.vigil.schemas.agent.AgentStatus;
@@ -125,13 +126,13 @@ final class AgentTraffic implements AutoCloseable {
         return manifest(vm, incidentId, kind, store(size), plan);
     }
 
-    /** Uploads a random blob of {@code size} bytes under its SHA-256, as the agent does before announcing it. */
+    /** Uploads a random blob of {@code size} bytes under this host's key for it, as the agent does before announcing it. */
     Blob store(int size) throws Exception {
         byte[] blob = new byte[size];
         random.nextBytes(blob);
         String sha =
                 HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(blob));
-        String key = "sha256/" + sha.substring(0, 2) + "/" + sha;
+        String key = ObjectKeys.evidence("acme", hostId, sha);
         s3.putObject(PutObjectArgs.builder().bucket(BUCKET).object(key).stream(
                         new ByteArrayInputStream(blob), (long) blob.length, -1L)
                 .build());

@@ -9,6 +9,7 @@ import dev.vigil.devstack.Endpoints;
 import dev.vigil.devstack.StaffTokenResource;
 import dev.vigil.schemas.Envelopes;
 import dev.vigil.schemas.EventCodec;
+import dev.vigil.schemas.ObjectKeys;
 import dev.vigil.schemas.TopicCatalog;
 import dev.vigil.schemas.agent.ArtifactManifest;
 import dev.vigil.schemas.common.ArtifactKind;
@@ -38,6 +39,7 @@ import org.junit.jupiter.api.Test;
 class ArtifactVerificationIT {
 
     private static final String BUCKET = "vigil-artifacts";
+    private static final String HOST = "verify-host";
     private final Endpoints endpoints = Devstack.shared().endpoints();
     private final String vm = UUID.randomUUID().toString();
 
@@ -47,7 +49,7 @@ class ArtifactVerificationIT {
         new Random(7).nextBytes(blob);
         String sha =
                 HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(blob));
-        String key = "sha256/" + sha.substring(0, 2) + "/" + sha;
+        String key = ObjectKeys.evidence("acme", HOST, sha);
         MinioClient s3 = MinioClient.builder()
                 .endpoint(endpoints.s3Endpoint())
                 .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey())
@@ -59,7 +61,7 @@ class ArtifactVerificationIT {
         ArtifactManifest good = manifest(key, sha, blob.length);
         ArtifactManifest wrongHash = manifest(key, "00".repeat(32), blob.length);
         ArtifactManifest wrongSize = manifest(key, sha, blob.length + 1);
-        ArtifactManifest missing = manifest("sha256/ff/" + "ff".repeat(32), "ff".repeat(32), 10);
+        ArtifactManifest missing = manifest(ObjectKeys.evidence("acme", HOST, "ff".repeat(32)), "ff".repeat(32), 10);
         try (KafkaProducer<byte[], byte[]> producer = producer()) {
             for (ArtifactManifest m : new ArtifactManifest[] {good, wrongHash, wrongSize, missing}) {
                 producer.send(new ProducerRecord<>(
@@ -90,7 +92,7 @@ class ArtifactVerificationIT {
         assertThat(status(page, wrongSize)).isEqualTo("CORRUPT");
         assertThat(detail(page, wrongSize)).contains("size 300000 bytes");
         assertThat(status(page, missing)).isEqualTo("MISSING");
-        assertThat(detail(page, missing)).contains("no object sha256/ff/");
+        assertThat(detail(page, missing)).contains("no object " + ObjectKeys.hostPrefix("acme", HOST) + "sha256/ff/");
     }
 
     private static String status(JsonPath page, ArtifactManifest m) {
@@ -103,8 +105,8 @@ class ArtifactVerificationIT {
 
     private ArtifactManifest manifest(String key, String sha256, long size) {
         Source source = Source.newBuilder()
-                .setHostId("verify-host")
-                .setAgentId("verify-host-agent")
+                .setHostId(HOST)
+                .setAgentId(HOST + "-agent")
                 .setAgentVersion("0.1.0")
                 .build();
         return ArtifactManifest.newBuilder()

@@ -41,7 +41,10 @@ public class EvidenceUploads {
     /** S3 allows at most this many parts. */
     static final int MAX_PARTS = 10_000;
 
-    /** A part of a multipart upload: stored already (with its ETag) or to send through {@code url}. */
+    /**
+     * A part of a multipart upload and the link that sends it; {@code etag} is set when the store holds it already
+     * (the agent compares it with its own bytes and sends the part again only if they differ).
+     */
     public record PartPlan(int number, long size, String etag, String url) {}
 
     /**
@@ -49,6 +52,7 @@ public class EvidenceUploads {
      * of upload {@code uploadId}.
      */
     public record UploadPlan(
+            String bucket,
             String key,
             boolean stored,
             String url,
@@ -107,12 +111,12 @@ public class EvidenceUploads {
         }
         Instant expires = clock.instant().plus(settings.linkTtl());
         try {
-            Long have = storedSize(key);
-            if (have != null && have == size) {
-                return new UploadPlan(key, true, null, null, null, List.of(), null);
+            Long storedSize = storedSize(key);
+            if (storedSize != null && storedSize == size) {
+                return new UploadPlan(bucket, key, true, null, null, null, List.of(), null);
             }
             if (size <= PART_BYTES) {
-                return new UploadPlan(key, false, link(key, Map.of()), null, null, List.of(), expires);
+                return new UploadPlan(bucket, key, false, link(key, Map.of()), null, null, List.of(), expires);
             }
             Map<Integer, Part> stored = new HashMap<>();
             String id = uploadId == null || uploadId.isBlank() ? null : uploadId;
@@ -135,15 +139,12 @@ public class EvidenceUploads {
             List<PartPlan> parts = new ArrayList<>(count);
             for (int number = 1; number <= count; number++) {
                 long length = Math.min(PART_BYTES, size - (number - 1) * PART_BYTES);
-                Part have1 = stored.get(number);
-                if (have1 != null && have1.partSize() == length) {
-                    parts.add(new PartPlan(number, length, have1.etag(), null));
-                } else {
-                    String url = link(key, Map.of("uploadId", id, "partNumber", Integer.toString(number)));
-                    parts.add(new PartPlan(number, length, null, url));
-                }
+                Part have = stored.get(number);
+                String url = link(key, Map.of("uploadId", id, "partNumber", Integer.toString(number)));
+                parts.add(new PartPlan(
+                        number, length, have != null && have.partSize() == length ? have.etag() : null, url));
             }
-            return new UploadPlan(key, false, null, id, PART_BYTES, parts, expires);
+            return new UploadPlan(bucket, key, false, null, id, PART_BYTES, parts, expires);
         } catch (IOException e) {
             throw unavailable(e);
         }

@@ -53,6 +53,9 @@ public class AgentRecordIngestionService {
         this.incidents = incidents;
     }
 
+    /** The object a record names, which must be its own host's. */
+    private record OwnObject(Envelope envelope, String key) {}
+
     /** Artifact manifests, in order; must run inside the caller's transaction. */
     public List<IngestionResult> artifacts(List<AgentRecord> incoming, String topic) {
         return ingestAll(
@@ -65,6 +68,7 @@ public class AgentRecordIngestionService {
                         "objectKey", m.getObjectKey(),
                         "sha256", m.getSha256(),
                         "format", m.getFormat()),
+                m -> new OwnObject(m.getEnvelope(), m.getObjectKey()),
                 (m, at) -> {
                     if (!records.insertIfAbsent(m, at)) {
                         return false;
@@ -83,6 +87,7 @@ public class AgentRecordIngestionService {
                 topic,
                 UserFeedback.class,
                 f -> Map.of("vm.uuid", f.getVm().getUuid(), "text", f.getText()),
+                f -> new OwnObject(f.getEnvelope(), f.getScreenshotKey()),
                 records::insertIfAbsent);
     }
 
@@ -93,6 +98,7 @@ public class AgentRecordIngestionService {
                 topic,
                 CommandResult.class,
                 r -> Map.of("commandId", r.getCommandId(), "message", r.getMessage()),
+                r -> null,
                 records::insertIfAbsent);
     }
 
@@ -107,6 +113,7 @@ public class AgentRecordIngestionService {
             String topic,
             Class<T> type,
             Function<T, Map<String, String>> required,
+            Function<T, OwnObject> object,
             BiPredicate<T, Instant> insert) {
         List<IngestionResult> results = new ArrayList<>(incoming.size());
         HostSightings sightings = new HostSightings();
@@ -116,6 +123,10 @@ public class AgentRecordIngestionService {
             T record;
             try {
                 record = validator.validate(in.value(), in.seal(), type, required);
+                OwnObject named = object.apply(record);
+                if (named != null) {
+                    validator.requireOwnObject(named.envelope(), named.key());
+                }
             } catch (ValidationException e) {
                 metrics.rejected(topic, e.reason());
                 LOG.log(

@@ -4,9 +4,11 @@ import dev.vigil.ingestion.config.IngestionConfig;
 import dev.vigil.schemas.DeadLetterReason;
 import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.EventDecodingException;
+import dev.vigil.schemas.ObjectKeys;
 import dev.vigil.schemas.RecordSeals;
 import dev.vigil.schemas.RecordSeals.Seal;
 import dev.vigil.schemas.agent.AgentEvent;
+import dev.vigil.schemas.common.Envelope;
 import dev.vigil.serviceauth.RecordKeys;
 import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -148,6 +150,31 @@ public class RecordValidator {
             }
         }
         return event;
+    }
+
+    /**
+     * Refuses a record that points at an object outside its own host's prefix (ADR 0007): upload links write only
+     * there, so a key elsewhere is another host's evidence or none. Accepted as it is when identity is not enforced.
+     *
+     * @param key the object key the record names; null when it names none
+     */
+    public void requireOwnObject(Envelope envelope, String key) throws ValidationException {
+        if (identity == null || key == null) {
+            return;
+        }
+        String tenant = envelope.getTenant();
+        String host = envelope.getSource().getHostId();
+        if (!ObjectKeys.ownedBy(key, tenant, host)) {
+            throw new ValidationException(
+                    DeadLetterReason.IDENTITY_MISMATCH,
+                    "object key " + bounded(key) + " is not one of host " + host + "'s ("
+                            + ObjectKeys.hostPrefix(tenant, host) + "sha256/<2 hex>/<sha256>): a host may only point"
+                            + " at its own objects");
+        }
+    }
+
+    private static String bounded(String text) {
+        return text.length() <= 200 ? "'" + text + "'" : "'" + text.substring(0, 200) + "...'";
     }
 
     private static Object field(IndexedRecord record, String name) {

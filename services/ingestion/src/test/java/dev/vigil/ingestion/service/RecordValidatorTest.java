@@ -9,6 +9,7 @@ import dev.vigil.ingestion.persistence.SampleRepository;
 import dev.vigil.schemas.DeadLetterReason;
 import dev.vigil.schemas.Envelopes;
 import dev.vigil.schemas.EventCodec;
+import dev.vigil.schemas.ObjectKeys;
 import dev.vigil.schemas.RecordSeals;
 import dev.vigil.schemas.RecordSeals.Seal;
 import dev.vigil.schemas.agent.AgentEvent;
@@ -133,6 +134,34 @@ class RecordValidatorTest {
         assertThatThrownBy(() -> enforcing.validate(value, Seal.NONE))
                 .satisfies(e -> reason(e, DeadLetterReason.IDENTITY_MISMATCH))
                 .hasMessageContaining("not sealed");
+    }
+
+    @Test
+    void aRecordMayNameOnlyItsOwnHostsObjects() throws Exception {
+        RecordValidator enforcing = new RecordValidator(
+                config(Set.of("acme")),
+                Clock.fixed(NOW, ZoneOffset.UTC),
+                new RecordSeals.Verifier(Map.of(1, new byte[32])));
+        var envelope = AgentEventFixtures.lifecycle(vm, LifecycleState.STARTED, "BOOTED", NOW)
+                .getEnvelope();
+        String host = envelope.getSource().getHostId();
+        String sha = "ab".repeat(32);
+
+        enforcing.requireOwnObject(envelope, ObjectKeys.evidence("acme", host, sha));
+        enforcing.requireOwnObject(envelope, null);
+        for (String key : new String[] {
+            ObjectKeys.evidence("acme", "another-host", sha),
+            ObjectKeys.evidence("other-tenant", host, sha),
+            "sha256/ab/" + sha,
+            ObjectKeys.hostPrefix("acme", host) + "../another-host/sha256/ab/" + sha
+        }) {
+            assertThatThrownBy(() -> enforcing.requireOwnObject(envelope, key))
+                    .as(key)
+                    .satisfies(e -> reason(e, DeadLetterReason.IDENTITY_MISMATCH))
+                    .hasMessageContaining("a host may only point at its own objects");
+        }
+        // Without identity enforcement, nothing is checked (vigil.ingestion.identity.enforce=false).
+        validator.requireOwnObject(envelope, ObjectKeys.evidence("acme", "another-host", sha));
     }
 
     private static Seal seal(byte[] secret, String host, byte[] value) {
