@@ -45,6 +45,25 @@ class BadInputIT {
     }
 
     @Test
+    void aNulInsideAJsonBodyIsA400ProblemNotAStoreFailure() {
+        // PostgreSQL text cannot hold NUL: the request is refused, saying why, before anything tries to store it.
+        String product = Vendor.product();
+        Response program = Staff.admin()
+                .contentType("application/json")
+                .body("{\"id\":\"beta-nul\",\"product\":\"" + product + "\",\"channel\":\"beta\","
+                        + "\"title\":\"Try\\u0000it\",\"description\":\"d\",\"open\":true,\"licenseDays\":30}")
+                .post("/api/v1/programs");
+        problem(program, 400, "NUL in a programme's title");
+        assertThat(program.jsonPath().getString("detail")).contains("NUL");
+        Response named = Staff.admin()
+                .contentType("application/json")
+                .body("{\"id\":\"nul-product\",\"name\":\"a\\u0000b\",\"description\":\"d\"}")
+                .post("/api/v1/products");
+        problem(named, 400, "NUL in a product name");
+        assertThat(named.jsonPath().getString("detail")).contains("NUL");
+    }
+
+    @Test
     void wrongMethodsMediaTypesAndUrisAreProblems() {
         problem(Staff.operator().delete("/api/v1/products"), 405, "DELETE on a list");
         problem(Staff.operator().accept("text/html").get("/api/v1/products"), 406, "Accept text/html");

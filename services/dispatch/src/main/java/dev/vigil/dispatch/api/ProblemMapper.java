@@ -1,6 +1,7 @@
 package dev.vigil.dispatch.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import dev.vigil.dispatch.service.RefusedException;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
@@ -62,6 +63,12 @@ class ProblemMapper {
     @ServerExceptionMapper
     Response unreadable(JsonProcessingException e) {
         return problem(400, ProblemDto.of(400, "Unreadable JSON", e.getOriginalMessage()));
+    }
+
+    /** A body whose JSON parses but does not fit (a wrong type, a NUL in text): the framework's own mapper otherwise. */
+    @ServerExceptionMapper
+    Response mismatched(MismatchedInputException e) {
+        return unreadable(e);
     }
 
     /** The framework's refusals (no such path, 405, 406, 414, 415, and any other) with their status and a title. */
