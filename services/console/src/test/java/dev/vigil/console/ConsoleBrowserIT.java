@@ -18,6 +18,10 @@ import dev.vigil.agent.feedback.FeedbackCommand;
 import dev.vigil.cli.CliException;
 import dev.vigil.cli.DispatchClient;
 import dev.vigil.cli.ReleaseUpload;
+import dev.vigil.console.web.CrashPages;
+import dev.vigil.console.web.PastePage;
+import dev.vigil.console.web.ReleasePages;
+import dev.vigil.console.web.VmPages;
 import dev.vigil.devstack.AgentFleet;
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
@@ -29,7 +33,11 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.io.PrintStream;
+import java.net.URI;
 import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -263,6 +271,76 @@ class ConsoleBrowserIT {
             hypervisor.close();
             Devstack.deleteTree(work);
         }
+    }
+
+    /**
+     * The console's access matrix, for every page and form it serves (read from its resource classes): no session, a
+     * forged session cookie and a bearer token (which a browser application does not take) are each sent to sign in
+     * at the identity provider, and no form acts for them. Wrong roles are the services' to refuse, through the
+     * signed-in person's own token (an analyst's merge above is refused with 403).
+     */
+    @Test
+    void everyPageAndFormSendsCallersWithoutASessionToSignIn() throws Exception {
+        HttpClient http = HttpClient.newBuilder()
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .build();
+        String id = UUID.randomUUID().toString();
+        Map<String, String> credentials = Map.of(
+                "no session", "",
+                "a forged session", "Cookie: q_session=" + "f".repeat(64),
+                "an API token", "Authorization: Bearer " + ConsoleStack.identity.token("admin"));
+        List<String> checked = new java.util.ArrayList<>();
+        for (Class<?> pages : List.of(CrashPages.class, ReleasePages.class, VmPages.class, PastePage.class)) {
+            String root = pages.getAnnotation(jakarta.ws.rs.Path.class).value();
+            for (java.lang.reflect.Method method : pages.getDeclaredMethods()) {
+                String verb = method.isAnnotationPresent(jakarta.ws.rs.GET.class)
+                        ? "GET"
+                        : method.isAnnotationPresent(jakarta.ws.rs.POST.class) ? "POST" : null;
+                if (verb == null) {
+                    continue;
+                }
+                jakarta.ws.rs.Path sub = method.getAnnotation(jakarta.ws.rs.Path.class);
+                String path = (root + "/" + (sub == null ? "" : sub.value()))
+                        .replaceAll("\\{[^}]+}", id)
+                        .replaceAll("/+", "/");
+                for (Map.Entry<String, String> credential : credentials.entrySet()) {
+                    HttpRequest.Builder request = HttpRequest.newBuilder(
+                                    URI.create(console.toString().replaceAll("/$", "") + path))
+                            .method(
+                                    verb,
+                                    verb.equals("POST")
+                                            ? HttpRequest.BodyPublishers.ofString(
+                                                    "into=" + id + "&text=x&url=x&dump=full")
+                                            : HttpRequest.BodyPublishers.noBody());
+                    if (verb.equals("POST")) {
+                        request.header("Content-Type", "application/x-www-form-urlencoded");
+                    }
+                    if (!credential.getValue().isEmpty()) {
+                        String[] header = credential.getValue().split(": ", 2);
+                        request.header(header[0], header[1]);
+                    }
+                    HttpResponse<String> answer = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+                    String what = verb + " " + path + " with " + credential.getKey();
+                    assertThat(answer.statusCode()).as(what).isIn(302, 401);
+                    if (answer.statusCode() == 302) {
+                        assertThat(answer.headers().firstValue("Location").orElse(""))
+                                .as(what + ": sent to sign in")
+                                .startsWith(ConsoleStack.identity.issuer() + "/protocol/openid-connect/auth");
+                    }
+                    checked.add(what);
+                }
+            }
+        }
+        assertThat(checked)
+                .hasSizeGreaterThanOrEqualTo(14 * 3)
+                .contains("POST /buckets/" + id + "/merge with no session");
+        // Health and metrics stay open, for probes and scrapers.
+        assertThat(http.send(
+                                HttpRequest.newBuilder(URI.create(console.toString() + "q/health/live"))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .statusCode())
+                .isEqualTo(200);
     }
 
     @Test
