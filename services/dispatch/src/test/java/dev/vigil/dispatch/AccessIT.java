@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.vigil.devstack.DevstackTestResource;
+import dev.vigil.devstack.OpenApiAccess;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
@@ -111,5 +112,21 @@ class AccessIT {
                 .extract()
                 .jsonPath()
                 .getMap("paths");
+    }
+
+    @Test
+    void everySecuredOperationDocumentsItsRefusalsAsProblems() {
+        Map<String, List<String>> secured = OpenApiAccess.refusals(given().accept("application/json")
+                .get("/q/openapi")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getMap("paths"));
+        assertThat(secured).hasSizeGreaterThan(25);
+        assertThat(secured)
+                .allSatisfy((operation, missing) -> assertThat(missing)
+                        .as(operation + ": undocumented refusals")
+                        .isEmpty());
     }
 }

@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
 import dev.vigil.devstack.DevstackTestResource;
+import dev.vigil.devstack.OpenApiAccess;
 import dev.vigil.devstack.StaffTokenResource;
 import dev.vigil.devstack.StaffTokens;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -15,6 +16,7 @@ import io.restassured.specification.RequestSpecification;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -105,5 +107,21 @@ class AccessIT {
                 .body("components.securitySchemes.jwt.scheme", equalTo("bearer"))
                 .body("paths.'/api/v1/vms'.get.security[0].jwt", equalTo(List.of()))
                 .body("paths.'/api/v1/vms'.get.responses.'403'.description", containsString("roles"));
+    }
+
+    @Test
+    void everySecuredOperationDocumentsItsRefusalsAsProblems() {
+        Map<String, List<String>> secured = OpenApiAccess.refusals(given().accept("application/json")
+                .get("/q/openapi")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getMap("paths"));
+        assertThat(secured).hasSizeGreaterThan(8);
+        assertThat(secured)
+                .allSatisfy((operation, missing) -> assertThat(missing)
+                        .as(operation + ": undocumented refusals")
+                        .isEmpty());
     }
 }

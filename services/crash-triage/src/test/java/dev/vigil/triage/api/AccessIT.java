@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
 import dev.vigil.devstack.DevstackTestResource;
+import dev.vigil.devstack.OpenApiAccess;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
@@ -13,6 +14,7 @@ import io.restassured.specification.RequestSpecification;
 import io.smallrye.jwt.build.Jwt;
 import java.security.KeyPairGenerator;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -142,5 +144,21 @@ class AccessIT {
                     .as("admin: " + what)
                     .isNotIn(401, 403);
         }
+    }
+
+    @Test
+    void everySecuredOperationDocumentsItsRefusalsAsProblems() {
+        Map<String, List<String>> secured = OpenApiAccess.refusals(given().accept("application/json")
+                .get("/q/openapi")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getMap("paths"));
+        assertThat(secured).hasSizeGreaterThan(12);
+        assertThat(secured)
+                .allSatisfy((operation, missing) -> assertThat(missing)
+                        .as(operation + ": undocumented refusals")
+                        .isEmpty());
     }
 }
