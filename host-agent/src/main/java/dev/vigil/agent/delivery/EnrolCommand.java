@@ -2,7 +2,6 @@ package dev.vigil.agent.delivery;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vigil.agent.config.AgentConfig;
-import dev.vigil.schemas.RecordSeals;
 import dev.vigil.schemas.delivery.License;
 import dev.vigil.schemas.delivery.LicenseTerms;
 import dev.vigil.schemas.delivery.TrustedMetadata;
@@ -74,13 +73,7 @@ public final class EnrolCommand {
         JsonNode recordKey = redeemed.path("recordKey");
         if (recordKey.isObject()) {
             try {
-                RecordKeyFile.save(
-                        config.stateDir(),
-                        new RecordSeals.HostKey(
-                                recordKey.path("tenant").asText(),
-                                config.hostId(),
-                                recordKey.path("epoch").asInt(),
-                                Base64.getDecoder().decode(recordKey.path("key").asText())));
+                RecordKeyFile.save(config.stateDir(), RecordKeyFile.fromAnswer(recordKey, config.hostId()));
             } catch (IOException | IllegalArgumentException e) {
                 throw new DeliveryException(
                         DeliveryException.Kind.IO, "cannot keep this host's record key: " + e.getMessage(), e);

@@ -1,9 +1,11 @@
 package dev.vigil.agent.delivery;
 
 import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.schemas.RecordSeals;
 import dev.vigil.schemas.delivery.License;
 import dev.vigil.schemas.delivery.LicenseTerms;
 import dev.vigil.schemas.delivery.TrustedMetadata;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Clock;
 import java.time.Duration;
@@ -124,6 +126,7 @@ public final class LicenseGuard {
                     done,
                     "renewed license " + renewed.getLicenseId() + " of " + product + ": "
                             + LicenseTerms.standing(renewed, now) + ", lease until " + renewed.getLeaseExpiresAt());
+            renewRecordKey(dispatch, done);
             return renewed;
         } catch (DeliveryException e) {
             LicenseTerms.Standing standing = LicenseTerms.standing(license, now);
@@ -139,6 +142,33 @@ public final class LicenseGuard {
                                                             + " and then through its grace period")
                                     : "its lease and grace period are over"));
             return license;
+        }
+    }
+
+    /**
+     * Asks for this host's record key with the lease: after the deployment rotates its record-key secret, the agent
+     * seals with the new epoch's key from its next renewal on (ingestion accepts the previous epoch meanwhile).
+     */
+    private void renewRecordKey(DispatchConnection dispatch, List<String> done) {
+        try {
+            DispatchConnection.Answer answer = dispatch.get("/api/v1/agent/record-key");
+            if (answer.status() != 200) {
+                say(done, "cannot renew this host's record key: " + answer.problem());
+                return;
+            }
+            RecordSeals.HostKey key = RecordKeyFile.fromAnswer(answer.json(), config.hostId());
+            if (!key.tenant().equals(config.tenant())) {
+                say(
+                        done,
+                        "dispatch's record key is for tenant " + key.tenant() + ", but this agent reports as tenant "
+                                + config.tenant() + ": the key stays as it was");
+                return;
+            }
+            if (RecordKeyFile.renew(config.stateDir(), key)) {
+                say(done, "renewed this host's record key: epoch " + key.epoch());
+            }
+        } catch (DeliveryException | IOException | IllegalArgumentException e) {
+            say(done, "cannot renew this host's record key: " + e.getMessage());
         }
     }
 

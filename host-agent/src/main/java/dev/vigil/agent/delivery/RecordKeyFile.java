@@ -1,5 +1,6 @@
 package dev.vigil.agent.delivery;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.vigil.schemas.RecordSeals;
 import java.io.IOException;
 import java.io.Reader;
@@ -12,6 +13,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -54,6 +57,43 @@ public final class RecordKeyFile implements Supplier<RecordSeals.HostKey> {
             key.toProperties().store(out, "This host's record key from enrolment: it seals the agent's records");
         }
         Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * The key in dispatch's answer ({@code {tenant, epoch, key}}, at enrolment and on renewal), for this host.
+     *
+     * @throws IllegalArgumentException when the answer is not a key
+     */
+    public static RecordSeals.HostKey fromAnswer(JsonNode answer, String hostId) {
+        if (!answer.path("tenant").isTextual()
+                || !answer.path("epoch").isInt()
+                || !answer.path("key").isTextual()) {
+            throw new IllegalArgumentException("dispatch's record key is not {tenant, epoch, key}");
+        }
+        return new RecordSeals.HostKey(
+                answer.path("tenant").asText(),
+                hostId,
+                answer.path("epoch").asInt(),
+                Base64.getDecoder().decode(answer.path("key").asText()));
+    }
+
+    /**
+     * Keeps {@code renewed} where the agent reads it when it differs from the key held (a new epoch after a
+     * rotation).
+     *
+     * @return whether the key changed
+     */
+    public static boolean renew(Path stateDir, RecordSeals.HostKey renewed) throws IOException {
+        RecordSeals.HostKey current = new RecordKeyFile(stateDir, renewed.tenant(), renewed.hostId()).read();
+        if (current != null
+                && current.epoch() == renewed.epoch()
+                && Arrays.equals(current.key(), renewed.key())
+                && current.tenant().equals(renewed.tenant())
+                && current.hostId().equals(renewed.hostId())) {
+            return false;
+        }
+        save(stateDir, renewed);
+        return true;
     }
 
     /**

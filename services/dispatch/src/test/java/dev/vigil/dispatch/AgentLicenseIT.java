@@ -7,9 +7,12 @@ import static org.awaitility.Awaitility.await;
 import dev.vigil.agent.delivery.Deliveries;
 import dev.vigil.agent.delivery.DeliveryException;
 import dev.vigil.agent.delivery.Installer;
+import dev.vigil.agent.delivery.RecordKeyFile;
+import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
 import dev.vigil.schemas.CommandSignatures;
 import dev.vigil.schemas.EventCodec;
+import dev.vigil.schemas.RecordSeals;
 import dev.vigil.schemas.delivery.License;
 import dev.vigil.schemas.delivery.MetadataSigning;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -112,10 +115,21 @@ class AgentLicenseIT {
                     .isEmpty();
             assertThat(held(host).getSequence()).isEqualTo(before.getSequence());
 
+            // The deployment rotated its record-key secret since: the host still holds the key of the epoch before.
+            RecordSeals.HostKey current =
+                    Devstack.shared().endpoints().recordKeys().hostKey("acme", host.id);
+            RecordKeyFile.save(host.state, new RecordSeals.HostKey("acme", host.id, current.epoch() - 1, new byte[32]));
+
             List<String> done =
                     deliveries.guard().enforce(hypervisor, before.getIssuedAt().plus(Duration.ofHours(13)));
             License after = held(host);
-            assertThat(done).singleElement().asString().startsWith("renewed license " + before.getLicenseId());
+            assertThat(done).hasSize(2);
+            assertThat(done.get(0)).startsWith("renewed license " + before.getLicenseId());
+            // The record key is renewed with the lease.
+            assertThat(done.get(1)).isEqualTo("renewed this host's record key: epoch " + current.epoch());
+            RecordSeals.HostKey renewed = new RecordKeyFile(host.state, "acme", host.id).check();
+            assertThat(renewed.epoch()).isEqualTo(current.epoch());
+            assertThat(renewed.key()).isEqualTo(current.key());
             assertThat(after.getSequence()).isGreaterThan(before.getSequence());
             assertThat(after.getLeaseExpiresAt()).isAfter(before.getLeaseExpiresAt());
             Domain vm = hypervisor.domainLookupByUUIDString(installed.vmUuid());

@@ -80,6 +80,9 @@ class EvidenceUploadIT {
                 .jsonPath();
         assertThat(again.getBoolean("stored")).isTrue();
         assertThat(again.getString("url")).isNull();
+        assertThat(io.restassured.RestAssured.get("/q/metrics").asString())
+                .containsPattern("vigil_dispatch_uploads_planned_total\\{[^}]*answer=\"put\"[^}]*} [1-9]")
+                .containsPattern("vigil_dispatch_uploads_planned_total\\{[^}]*answer=\"stored\"[^}]*} [1-9]");
     }
 
     @Test

@@ -2,10 +2,12 @@ package dev.vigil.dispatch.api;
 
 import dev.vigil.dispatch.domain.LicenseRecord;
 import dev.vigil.dispatch.service.DomainService;
+import dev.vigil.dispatch.service.EnrolmentService;
 import dev.vigil.dispatch.service.EvidenceUploads;
 import dev.vigil.dispatch.service.LicenseService;
 import dev.vigil.dispatch.service.RefusedException;
 import dev.vigil.schemas.ObjectKeys;
+import dev.vigil.schemas.RecordSeals;
 import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
@@ -49,12 +51,19 @@ public class AgentResource {
     private final DomainService domains;
     private final LicenseService licenses;
     private final EvidenceUploads uploads;
+    private final EnrolmentService enrolments;
     private final SecurityIdentity identity;
 
-    AgentResource(DomainService domains, LicenseService licenses, EvidenceUploads uploads, SecurityIdentity identity) {
+    AgentResource(
+            DomainService domains,
+            LicenseService licenses,
+            EvidenceUploads uploads,
+            EnrolmentService enrolments,
+            SecurityIdentity identity) {
         this.domains = domains;
         this.licenses = licenses;
         this.uploads = uploads;
+        this.enrolments = enrolments;
         this.identity = identity;
     }
 
@@ -84,6 +93,19 @@ public class AgentResource {
     @Produces(MediaType.APPLICATION_OCTET_STREAM)
     public byte[] renew(@PathParam("id") String id) {
         return licenses.renewLease(Queries.id("license", id), host());
+    }
+
+    /**
+     * This host's record key of the current epoch, as enrolment gave it: agents ask again with each lease renewal and
+     * seal with the new key once the deployment rotates its record-key secret.
+     */
+    @GET
+    @Path("record-key")
+    @Produces(MediaType.APPLICATION_JSON)
+    public EnrolmentResource.RecordKey recordKey() {
+        RecordSeals.HostKey key = enrolments.recordKey(host());
+        return new EnrolmentResource.RecordKey(
+                key.tenant(), key.epoch(), Base64.getEncoder().encodeToString(key.key()));
     }
 
     /**

@@ -205,6 +205,14 @@ public class EnrolmentService {
         });
     }
 
+    /**
+     * An enrolled host's record key of the current epoch (ADR 0007): what it seals its records with, asked for again
+     * with each lease renewal, so a rotation reaches every host within half a lease.
+     */
+    public RecordSeals.HostKey recordKey(String hostId) {
+        return recordKeys.issue(tenant, hostId);
+    }
+
     /** An agent redeems a token: once, before it expires. */
     public Redemption redeem(String tokenText, String hostId, String agentVersion) {
         EnrolmentToken token = EnrolmentToken.parse(tokenText);

@@ -2,6 +2,7 @@ package dev.vigil.dispatch.service;
 
 import dev.vigil.dispatch.config.DispatchConfig;
 import dev.vigil.schemas.ObjectKeys;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.minio.CompleteMultipartUploadArgs;
 import io.minio.CreateMultipartUploadArgs;
 import io.minio.GetPresignedObjectUrlArgs;
@@ -70,9 +71,10 @@ public class EvidenceUploads {
     private final String tenant;
     private final DispatchConfig.Uploads settings;
     private final Clock clock;
+    private final MeterRegistry metrics;
 
     @Inject
-    EvidenceUploads(MinioClient s3, DispatchConfig config) {
+    EvidenceUploads(MinioClient s3, DispatchConfig config, MeterRegistry metrics) {
         this(
                 s3,
                 MinioAsyncClient.builder()
@@ -80,12 +82,15 @@ public class EvidenceUploads {
                         .credentials(config.s3().accessKey(), config.s3().secretKey())
                         .build(),
                 config,
-                Clock.systemUTC());
+                Clock.systemUTC(),
+                metrics);
     }
 
-    EvidenceUploads(MinioClient s3, MinioAsyncClient multipart, DispatchConfig config, Clock clock) {
+    EvidenceUploads(
+            MinioClient s3, MinioAsyncClient multipart, DispatchConfig config, Clock clock, MeterRegistry metrics) {
         this.s3 = s3;
         this.multipart = multipart;
+        this.metrics = metrics;
         this.settings = config.dispatch().uploads();
         this.bucket = settings.bucket();
         this.tenant = config.dispatch().enrolment().tenant();
@@ -113,9 +118,11 @@ public class EvidenceUploads {
         try {
             Long storedSize = storedSize(key);
             if (storedSize != null && storedSize == size) {
+                planned("stored");
                 return new UploadPlan(bucket, key, true, null, null, null, List.of(), null);
             }
             if (size <= PART_BYTES) {
+                planned("put");
                 return new UploadPlan(bucket, key, false, link(key, Map.of()), null, null, List.of(), expires);
             }
             Map<Integer, Part> stored = new HashMap<>();
@@ -144,6 +151,7 @@ public class EvidenceUploads {
                 parts.add(new PartPlan(
                         number, length, have != null && have.partSize() == length ? have.etag() : null, url));
             }
+            planned("multipart");
             return new UploadPlan(bucket, key, false, null, id, PART_BYTES, parts, expires);
         } catch (IOException e) {
             throw unavailable(e);
@@ -187,6 +195,7 @@ public class EvidenceUploads {
             if (size == null) {
                 throw new IOException("the store did not keep " + key + " after completing it");
             }
+            metrics.counter("vigil.dispatch.uploads.completed").increment();
             return size;
         } catch (IOException e) {
             String message = e.getMessage() == null ? "" : e.getMessage();
@@ -199,6 +208,10 @@ public class EvidenceUploads {
             }
             throw unavailable(e);
         }
+    }
+
+    private void planned(String answer) {
+        metrics.counter("vigil.dispatch.uploads.planned", "answer", answer).increment();
     }
 
     private String key(String host, String sha256) {
