@@ -2,6 +2,7 @@ package dev.vigil.agent.capture;
 
 import io.minio.CompleteMultipartUploadArgs;
 import io.minio.CreateMultipartUploadArgs;
+import io.minio.ListMultipartUploadsArgs;
 import io.minio.ListPartsArgs;
 import io.minio.MinioAsyncClient;
 import io.minio.MinioClient;
@@ -136,6 +137,18 @@ final class DirectStore implements EvidenceStore {
 
     /** The parts the store holds, or null when it forgot the upload (expired or aborted). */
     private Map<Integer, ResumableUpload.StoredPart> listParts(String key, String uploadId) throws IOException {
+        // Some stores list the parts of an upload they never had as none; the list of open uploads is what counts.
+        boolean open = await(async.listMultipartUploads(ListMultipartUploadsArgs.builder()
+                        .bucket(bucket)
+                        .prefix(key)
+                        .build()))
+                .result()
+                .uploads()
+                .stream()
+                .anyMatch(u -> key.equals(u.objectName()) && uploadId.equals(u.uploadId()));
+        if (!open) {
+            return null;
+        }
         Map<Integer, ResumableUpload.StoredPart> parts = new HashMap<>();
         Integer marker = null;
         while (true) {

@@ -80,8 +80,16 @@ final class LinkStore implements EvidenceStore {
             }
             return new Stored(bucket, false, size);
         }
-        return new Stored(
-                bucket, false, ResumableUpload.upload(new LinkUpload(api, sha256, plan), file, key, uploadState));
+        try {
+            return new Stored(
+                    bucket, false, ResumableUpload.upload(new LinkUpload(api, sha256, plan), file, key, uploadState));
+        } catch (IOException e) {
+            if (e.getMessage() != null && e.getMessage().contains("No such upload")) {
+                // Aborted by the store since it was planned: the next attempt starts another.
+                Files.deleteIfExists(uploadState);
+            }
+            throw e;
+        }
     }
 
     @Override

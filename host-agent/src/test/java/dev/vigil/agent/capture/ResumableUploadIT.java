@@ -68,6 +68,23 @@ class ResumableUploadIT {
         }
     }
 
+    @Test
+    void anUploadTheStoreNeverHadStartsOver(Endpoints endpoints) throws Exception {
+        byte[] content = new byte[(int) (17 * MIB)];
+        new Random(6).nextBytes(content);
+        Path blob = Files.write(dir.resolve("dump2"), content);
+        String key = "test/forgotten-" + UUID.randomUUID();
+        Path state = Files.writeString(dir.resolve("dump2.upload"), key + "\n" + "forgotten-" + UUID.randomUUID());
+        try (TcpForwarder relay = new TcpForwarder(endpoints.s3Endpoint())) {
+            relay.up();
+            long sent = store(relay, endpoints)
+                    .put(blob, key, sha256(content), "application/octet-stream", state)
+                    .sentBytes();
+            assertThat(sent).isEqualTo(content.length);
+        }
+        assertThat(state).doesNotExist();
+    }
+
     private static DirectStore store(TcpForwarder relay, Endpoints endpoints) {
         return new DirectStore(
                 relay.url("http"), endpoints.s3AccessKey(), endpoints.s3SecretKey(), DevstackConfig.ARTIFACTS_BUCKET);

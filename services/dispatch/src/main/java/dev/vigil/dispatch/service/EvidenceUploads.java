@@ -7,6 +7,7 @@ import io.minio.CompleteMultipartUploadArgs;
 import io.minio.CreateMultipartUploadArgs;
 import io.minio.GetPresignedObjectUrlArgs;
 import io.minio.Http;
+import io.minio.ListMultipartUploadsArgs;
 import io.minio.ListPartsArgs;
 import io.minio.MinioAsyncClient;
 import io.minio.MinioClient;
@@ -256,6 +257,18 @@ public class EvidenceUploads {
 
     /** The parts the store holds of an upload, or null when it has no such upload (expired, completed, aborted). */
     private Map<Integer, Part> parts(String key, String uploadId) throws IOException {
+        // Some stores list the parts of an upload they never had as none; the list of open uploads is what counts.
+        boolean open = await(multipart.listMultipartUploads(ListMultipartUploadsArgs.builder()
+                        .bucket(bucket)
+                        .prefix(key)
+                        .build()))
+                .result()
+                .uploads()
+                .stream()
+                .anyMatch(u -> key.equals(u.objectName()) && uploadId.equals(u.uploadId()));
+        if (!open) {
+            return null;
+        }
         Map<Integer, Part> parts = new HashMap<>();
         Integer marker = null;
         while (true) {

@@ -102,6 +102,24 @@ class LinkStoreIT {
     }
 
     @Test
+    void anUploadTheStoreForgotStartsOverInsteadOfRetryingForever() throws Exception {
+        String host = "forgot-" + UUID.randomUUID();
+        byte[] bytes = random((16 << 20) + 1_000, 10);
+        String sha = sha256(bytes);
+        Path file = Files.write(dir.resolve("big.dump"), bytes);
+        String key = ObjectKeys.evidence("acme", host, sha);
+        // An attempt before a long outage began an upload that the store has since aborted (or never had).
+        Path state = dir.resolve("big.upload");
+        Files.writeString(state, key + "\n" + "forgotten-" + UUID.randomUUID());
+
+        EvidenceStore.Stored stored = store(hostToken(host)).put(file, key, sha, "application/octet-stream", state);
+
+        assertThat(stored.sentBytes()).isEqualTo(bytes.length);
+        assertThat(state).doesNotExist();
+        assertThat(sha256(stored(key))).isEqualTo(sha);
+    }
+
+    @Test
     void aKeyThatIsNotTheEnrolledHostsIsRefusedBeforeAnythingIsSent() throws Exception {
         String host = "named-" + UUID.randomUUID();
         byte[] bytes = random(100, 9);
