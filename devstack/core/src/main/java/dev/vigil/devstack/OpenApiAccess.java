@@ -10,6 +10,27 @@ public final class OpenApiAccess {
     private OpenApiAccess() {}
 
     /**
+     * Fails, naming each one, when a secured operation of a document's {@code paths} (as parsed JSON) does not
+     * document its 401 and 403 problems, or when the document has no more than {@code atLeast} secured operations
+     * (a document that lost its security requirements would otherwise pass).
+     */
+    public static void requireDocumentedRefusals(Map<String, Object> paths, int atLeast) {
+        Map<String, List<String>> secured = refusals(paths);
+        List<String> problems = new ArrayList<>();
+        if (secured.size() <= atLeast) {
+            problems.add("only " + secured.size() + " secured operations, expected more than " + atLeast);
+        }
+        secured.forEach((operation, missing) -> {
+            if (!missing.isEmpty()) {
+                problems.add(operation + " does not document " + String.join(" and ", missing));
+            }
+        });
+        if (!problems.isEmpty()) {
+            throw new AssertionError(String.join("\n", problems));
+        }
+    }
+
+    /**
      * The secured operations of a document's {@code paths} (as parsed JSON) and, for each, the refusals it does not
      * document: a 401 and a 403, each served as {@code application/problem+json}.
      *

@@ -285,7 +285,7 @@ class ConsoleBrowserIT {
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .build();
         String id = UUID.randomUUID().toString();
-        Map<String, String> credentials = Map.of(
+        Map<String, String> callers = Map.of(
                 "no session", "",
                 "a forged session", "Cookie: q_session=" + "f".repeat(64),
                 "an API token", "Authorization: Bearer " + ConsoleStack.identity.token("admin"));
@@ -303,7 +303,7 @@ class ConsoleBrowserIT {
                 String path = (root + "/" + (sub == null ? "" : sub.value()))
                         .replaceAll("\\{[^}]+}", id)
                         .replaceAll("/+", "/");
-                for (Map.Entry<String, String> credential : credentials.entrySet()) {
+                for (Map.Entry<String, String> caller : callers.entrySet()) {
                     HttpRequest.Builder request = HttpRequest.newBuilder(
                                     URI.create(console.toString().replaceAll("/$", "") + path))
                             .method(
@@ -315,12 +315,12 @@ class ConsoleBrowserIT {
                     if (verb.equals("POST")) {
                         request.header("Content-Type", "application/x-www-form-urlencoded");
                     }
-                    if (!credential.getValue().isEmpty()) {
-                        String[] header = credential.getValue().split(": ", 2);
+                    if (!caller.getValue().isEmpty()) {
+                        String[] header = caller.getValue().split(": ", 2);
                         request.header(header[0], header[1]);
                     }
                     HttpResponse<String> answer = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-                    String what = verb + " " + path + " with " + credential.getKey();
+                    String what = verb + " " + path + " with " + caller.getKey();
                     assertThat(answer.statusCode()).as(what).isIn(302, 401);
                     if (answer.statusCode() == 302) {
                         assertThat(answer.headers().firstValue("Location").orElse(""))

@@ -86,6 +86,11 @@ public final class Enrolments {
         return redeem(enrol(program(product, channel), "Ada Lovelace"), hostId);
     }
 
+    /** The host token of a host enrolled in a new programme on {@code product}'s beta channel. */
+    public static String hostToken(String hostId) {
+        return host(Vendor.product(), "beta", hostId).getString("hostToken");
+    }
+
     /** A request as the agent of a host, with its host token. */
     public static RequestSpecification asHost(String hostToken) {
         return given().header("Authorization", "VigilHost " + hostToken);

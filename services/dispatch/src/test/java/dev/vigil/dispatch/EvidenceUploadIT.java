@@ -1,21 +1,19 @@
 package dev.vigil.dispatch;
 
+import static dev.vigil.dispatch.ArtifactsBucket.exists;
+import static dev.vigil.dispatch.ArtifactsBucket.keys;
+import static dev.vigil.dispatch.ArtifactsBucket.random;
+import static dev.vigil.dispatch.ArtifactsBucket.sha256;
+import static dev.vigil.dispatch.ArtifactsBucket.stored;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.vigil.agent.config.AgentConfig;
 import dev.vigil.agent.delivery.Installer;
 import dev.vigil.agent.feedback.FeedbackCommand;
-import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackConfig;
 import dev.vigil.devstack.DevstackTestResource;
-import dev.vigil.devstack.Endpoints;
 import dev.vigil.schemas.ObjectKeys;
-import io.minio.GetObjectArgs;
-import io.minio.ListObjectsArgs;
-import io.minio.MinioClient;
-import io.minio.StatObjectArgs;
-import io.minio.errors.ErrorResponseException;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
@@ -25,14 +23,11 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,7 +51,7 @@ class EvidenceUploadIT {
     @Test
     void anEnrolledHostStoresEvidenceThroughALinkUnderItsOwnPrefixOnce() throws Exception {
         String host = "uploader-" + UUID.randomUUID();
-        String token = hostToken(host);
+        String token = Enrolments.hostToken(host);
         byte[] bytes = random(300_000, 1);
         String sha = sha256(bytes);
 
@@ -89,7 +84,7 @@ class EvidenceUploadIT {
     void aLinkWritesOnlyTheObjectItWasSignedForAndReadsNothing() throws Exception {
         String host = "bender-" + UUID.randomUUID();
         String victim = "victim-" + UUID.randomUUID();
-        String token = hostToken(host);
+        String token = Enrolments.hostToken(host);
         byte[] bytes = random(1000, 2);
         String sha = sha256(bytes);
         String url = plan(token, sha, bytes.length, null)
@@ -115,7 +110,7 @@ class EvidenceUploadIT {
     @Test
     void largeEvidenceGoesInPartsAndResumesFromThePartsTheStoreHolds() throws Exception {
         String host = "dumper-" + UUID.randomUUID();
-        String token = hostToken(host);
+        String token = Enrolments.hostToken(host);
         byte[] bytes = random(16 * 1024 * 1024 * 2 + 5_000, 3);
         String sha = sha256(bytes);
 
@@ -204,7 +199,7 @@ class EvidenceUploadIT {
 
     @Test
     void aPlanForSomethingThatIsNotAnObjectIsAProblem() {
-        String token = hostToken("odd-" + UUID.randomUUID());
+        String token = Enrolments.hostToken("odd-" + UUID.randomUUID());
         plan(token, "not-a-hash" + "x".repeat(3000), 10, null)
                 .then()
                 .statusCode(400)
@@ -226,10 +221,6 @@ class EvidenceUploadIT {
                 .post("/api/v1/agent/uploads")
                 .then()
                 .statusCode(403);
-    }
-
-    private static String hostToken(String host) {
-        return Enrolments.host(Vendor.product(), "beta", host).getString("hostToken");
     }
 
     private static Response plan(String token, String sha, long size, String uploadId) {
@@ -256,56 +247,5 @@ class EvidenceUploadIT {
                         .PUT(HttpRequest.BodyPublishers.ofByteArray(bytes))
                         .build(),
                 HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static MinioClient store() {
-        Endpoints endpoints = Devstack.shared().endpoints();
-        return MinioClient.builder()
-                .endpoint(endpoints.s3Endpoint())
-                .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey())
-                .build();
-    }
-
-    private static byte[] stored(String key) throws Exception {
-        try (var in = store().getObject(GetObjectArgs.builder()
-                .bucket(DevstackConfig.ARTIFACTS_BUCKET)
-                .object(key)
-                .build())) {
-            return in.readAllBytes();
-        }
-    }
-
-    private static List<String> keys(String prefix) throws Exception {
-        List<String> keys = new ArrayList<>();
-        for (var item : store().listObjects(ListObjectsArgs.builder()
-                .bucket(DevstackConfig.ARTIFACTS_BUCKET)
-                .prefix(prefix)
-                .recursive(true)
-                .build())) {
-            keys.add(item.get().objectName());
-        }
-        return keys;
-    }
-
-    private static boolean exists(String key) throws Exception {
-        try {
-            store().statObject(StatObjectArgs.builder()
-                    .bucket(DevstackConfig.ARTIFACTS_BUCKET)
-                    .object(key)
-                    .build());
-            return true;
-        } catch (ErrorResponseException e) {
-            return false;
-        }
-    }
-
-    private static byte[] random(int size, long seed) {
-        byte[] bytes = new byte[size];
-        new Random(seed).nextBytes(bytes);
-        return bytes;
-    }
-
-    private static String sha256(byte[] bytes) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     }
 }

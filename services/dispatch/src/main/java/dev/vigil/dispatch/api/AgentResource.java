@@ -6,7 +6,6 @@ import dev.vigil.dispatch.service.EnrolmentService;
 import dev.vigil.dispatch.service.EvidenceUploads;
 import dev.vigil.dispatch.service.LicenseService;
 import dev.vigil.dispatch.service.RefusedException;
-import dev.vigil.schemas.ObjectKeys;
 import dev.vigil.schemas.RecordSeals;
 import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.annotation.security.RolesAllowed;
@@ -44,9 +43,6 @@ public class AgentResource {
 
     /** The parts of a multipart upload, each with the ETag the store answered. */
     public record CompleteRequest(String sha256, String uploadId, List<EvidenceUploads.SentPart> parts) {}
-
-    /** A stored object. */
-    public record StoredDto(String key, long size) {}
 
     private final DomainService domains;
     private final LicenseService licenses;
@@ -128,13 +124,11 @@ public class AgentResource {
     @Path("uploads/complete")
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
-    public StoredDto complete(CompleteRequest body) {
+    public EvidenceUploads.StoredObject complete(CompleteRequest body) {
         if (body == null) {
             throw RefusedException.badRequest("Bad upload", "send {sha256, uploadId, parts} of the upload");
         }
-        String host = host();
-        long size = uploads.complete(host, body.sha256(), body.uploadId(), body.parts());
-        return new StoredDto(ObjectKeys.evidence(uploads.tenant(), host, body.sha256()), size);
+        return uploads.complete(host(), body.sha256(), body.uploadId(), body.parts());
     }
 
     private String host() {

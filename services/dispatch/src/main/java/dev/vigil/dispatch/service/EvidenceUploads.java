@@ -63,6 +63,9 @@ public class EvidenceUploads {
             List<PartPlan> parts,
             Instant expiresAt) {}
 
+    /** A stored object of a host's evidence. */
+    public record StoredObject(String key, long size) {}
+
     /** A sent part, as its agent names it when completing. */
     public record SentPart(int number, String etag) {}
 
@@ -96,11 +99,6 @@ public class EvidenceUploads {
         this.bucket = settings.bucket();
         this.tenant = config.dispatch().enrolment().tenant();
         this.clock = clock;
-    }
-
-    /** The tenant this dispatch's hosts report as. */
-    public String tenant() {
-        return tenant;
     }
 
     /**
@@ -159,8 +157,8 @@ public class EvidenceUploads {
         }
     }
 
-    /** Completes {@code host}'s multipart upload from the parts it sent; returns the stored object's size. */
-    public long complete(String host, String sha256, String uploadId, List<SentPart> sent) {
+    /** Completes {@code host}'s multipart upload from the parts it sent; returns the stored object. */
+    public StoredObject complete(String host, String sha256, String uploadId, List<SentPart> sent) {
         String key = key(host, sha256);
         if (uploadId == null || uploadId.isBlank()) {
             throw RefusedException.badRequest("No upload", "name the uploadId the plan gave");
@@ -197,7 +195,7 @@ public class EvidenceUploads {
                 throw new IOException("the store did not keep " + key + " after completing it");
             }
             metrics.counter("vigil.dispatch.uploads.completed").increment();
-            return size;
+            return new StoredObject(key, size);
         } catch (IOException e) {
             String message = e.getMessage() == null ? "" : e.getMessage();
             if (message.contains("NoSuchUpload")) {

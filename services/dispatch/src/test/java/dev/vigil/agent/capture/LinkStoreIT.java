@@ -1,19 +1,17 @@
 package dev.vigil.agent.capture;
 
+import static dev.vigil.dispatch.ArtifactsBucket.random;
+import static dev.vigil.dispatch.ArtifactsBucket.sha256;
+import static dev.vigil.dispatch.ArtifactsBucket.stored;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.vigil.agent.delivery.DispatchConnection;
-import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackConfig;
 import dev.vigil.devstack.DevstackTestResource;
-import dev.vigil.devstack.Endpoints;
 import dev.vigil.dispatch.Enrolments;
 import dev.vigil.dispatch.TestKeys;
-import dev.vigil.dispatch.Vendor;
 import dev.vigil.schemas.ObjectKeys;
-import io.minio.GetObjectArgs;
-import io.minio.MinioClient;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
@@ -24,12 +22,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.Map;
-import java.util.Random;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,7 +45,7 @@ class LinkStoreIT {
     @Test
     void aSmallObjectIsStoredOnceUnderTheHostsPrefix() throws Exception {
         String host = "links-" + UUID.randomUUID();
-        LinkStore store = store(hostToken(host));
+        LinkStore store = store(Enrolments.hostToken(host));
         byte[] bytes = random(200_000, 7);
         Path file = Files.write(dir.resolve("console.txt"), bytes);
         String key = ObjectKeys.evidence("acme", host, sha256(bytes));
@@ -69,7 +64,7 @@ class LinkStoreIT {
     @Test
     void aLargeObjectResumesFromThePartsTheStoreHoldsAndSendsOnlyTheRest() throws Exception {
         String host = "dump-" + UUID.randomUUID();
-        String token = hostToken(host);
+        String token = Enrolments.hostToken(host);
         byte[] bytes = random((16 << 20) * 2 + 5_000, 8);
         String sha = sha256(bytes);
         Path file = Files.write(dir.resolve("memory.dump"), bytes);
@@ -112,7 +107,8 @@ class LinkStoreIT {
         Path state = dir.resolve("big.upload");
         Files.writeString(state, key + "\n" + "forgotten-" + UUID.randomUUID());
 
-        EvidenceStore.Stored stored = store(hostToken(host)).put(file, key, sha, "application/octet-stream", state);
+        EvidenceStore.Stored stored =
+                store(Enrolments.hostToken(host)).put(file, key, sha, "application/octet-stream", state);
 
         assertThat(stored.sentBytes()).isEqualTo(bytes.length);
         assertThat(state).doesNotExist();
@@ -126,7 +122,8 @@ class LinkStoreIT {
         Path file = Files.write(dir.resolve("x"), bytes);
         // The agent's settings name another host than the one it enrolled as.
         String key = ObjectKeys.evidence("acme", "someone-else", sha256(bytes));
-        assertThatThrownBy(() -> store(hostToken(host)).put(file, key, sha256(bytes), "text/plain", dir.resolve("s")))
+        assertThatThrownBy(() ->
+                        store(Enrolments.hostToken(host)).put(file, key, sha256(bytes), "text/plain", dir.resolve("s")))
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("differ from those it enrolled with");
         assertThatThrownBy(() -> store(() -> {
@@ -143,33 +140,5 @@ class LinkStoreIT {
     private static LinkStore store(LinkStore.HostToken token) {
         return new LinkStore(
                 new DispatchConnection("http://localhost:" + RestAssured.port, null, Duration.ofMillis(100)), token);
-    }
-
-    private static String hostToken(String host) {
-        return Enrolments.host(Vendor.product(), "beta", host).getString("hostToken");
-    }
-
-    private static byte[] stored(String key) throws Exception {
-        Endpoints endpoints = Devstack.shared().endpoints();
-        MinioClient s3 = MinioClient.builder()
-                .endpoint(endpoints.s3Endpoint())
-                .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey())
-                .build();
-        try (var in = s3.getObject(GetObjectArgs.builder()
-                .bucket(DevstackConfig.ARTIFACTS_BUCKET)
-                .object(key)
-                .build())) {
-            return in.readAllBytes();
-        }
-    }
-
-    private static byte[] random(int size, long seed) {
-        byte[] bytes = new byte[size];
-        new Random(seed).nextBytes(bytes);
-        return bytes;
-    }
-
-    private static String sha256(byte[] bytes) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     }
 }
