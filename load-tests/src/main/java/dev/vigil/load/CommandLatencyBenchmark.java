@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vigil.agent.Agent;
 import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.agent.delivery.Enrolment;
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackConfig;
 import dev.vigil.devstack.Endpoints;
@@ -11,7 +12,6 @@ import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.TopicCatalog;
 import dev.vigil.schemas.agent.CommandResult;
 import dev.vigil.schemas.agent.CommandStatus;
-import dev.vigil.schemas.agent.SignedCommand;
 import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -53,12 +53,13 @@ import org.apache.kafka.common.utils.AppInfoParser;
  * <p>Usage: {@code load-tests/run CommandLatencyBenchmark [agents=10] [commands=2000] [rate-per-s=20]
  * [warm-up=200]}. On one devstack: the packaged dispatch service (signing keys and the staff token key made for the
  * run), and {@code agents} real host agents in this JVM on libvirt's test hypervisor, each enrolled as a user enrols
- * a host (the programme's page, then the agent's redemption) and pinning dispatch's command keys. The benchmark
- * issues {@code REPORT} commands round-robin to the agents at a paced rate over the operator API: {@code warm-up}
- * unmeasured, then Kafka's {@code EndToEndLatency} tool (one record at a time, acks=all, records the size of a signed
- * command) on a scratch topic, then {@code commands} measured. Latencies come from dispatch's own timestamps
- * ({@code acknowledgedAt - issuedAt}, one clock); the record timestamps on the commands and results topics split
- * them into dispatch, the agent and the way back. Every command must end SUCCEEDED; the run fails otherwise.
+ * a host (the programme's page, then the agent's redemption), pinning dispatch's command keys and fetching its
+ * commands from dispatch with its host token (a long poll). The benchmark issues {@code REPORT} commands round-robin
+ * to the agents at a paced rate over the operator API: {@code warm-up} unmeasured, then Kafka's
+ * {@code EndToEndLatency} tool (one record at a time, acks=all, records the size of an {@code ACCEPTED} result) on a
+ * scratch topic, then {@code commands} measured. Latencies come from dispatch's own timestamps
+ * ({@code acknowledgedAt - issuedAt}, one clock); {@code deliveredAt} (the agent's request answered) and the record
+ * timestamps on the results topic split them into dispatch, the agent and the way back. Every command must end SUCCEEDED; the run fails otherwise.
  */
 public final class CommandLatencyBenchmark {
 
@@ -103,9 +104,12 @@ public final class CommandLatencyBenchmark {
                     for (int i = 0; i < agentCount; i++) {
                         String hostId = "bench-host-" + i + "-"
                                 + UUID.randomUUID().toString().substring(0, 8);
-                        api.redeem(api.enrol(program, "Bench User " + i), hostId);
+                        String hostToken = api.redeem(api.enrol(program, "Bench User " + i), hostId)
+                                .path("hostToken")
+                                .asText();
                         Path stateDir = Files.createTempDirectory("vigil-command-bench-agent-");
                         stateDirs.add(stateDir);
+                        new Enrolment(api.product(), "beta", hostToken).save(stateDir);
                         endpoints.recordKeys().enrol(stateDir, "acme", hostId);
                         Agent agent = new Agent(AgentConfig.load(Map.of(
                                 "VIGIL_AGENT_CONFIG_FILE",
@@ -120,6 +124,8 @@ public final class CommandLatencyBenchmark {
                                 hostId,
                                 "VIGIL_AGENT_TENANT",
                                 "acme",
+                                "VIGIL_AGENT_DISPATCH_URL",
+                                api.base(),
                                 "VIGIL_AGENT_VENDOR_KEYS",
                                 pins)));
                         agents.add(agent);
@@ -133,8 +139,8 @@ public final class CommandLatencyBenchmark {
                     Map<String, JsonNode> warmed = awaitTerminal(api, hosts, warm.ids());
                     Map<String, Trace> warmTraces = tap.traces(warm.ids());
                     writeCsv(rows(warm, warmed, warmTraces), logs.resolve("warm-up.csv"));
-                    int commandBytes = (int) median(warmTraces.values().stream()
-                            .mapToDouble(Trace::commandBytes)
+                    int resultBytes = (int) median(warmTraces.values().stream()
+                            .mapToDouble(Trace::resultBytes)
                             .toArray());
                     double[] warmAcks = warmed.values().stream()
                             .mapToDouble(c -> between(instant(c, "issuedAt"), instant(c, "acknowledgedAt")))
@@ -144,16 +150,16 @@ public final class CommandLatencyBenchmark {
                     System.out.printf(
                             Locale.ROOT,
                             "warm-up: %d commands issued, %d refused by the API, %d succeeded, issue -> acknowledgement"
-                                    + " p50 %.0f ms, max %.0f ms; a signed REPORT command is %d bytes%n",
+                                    + " p50 %.0f ms, max %.0f ms; an ACCEPTED result is %d bytes%n",
                             warm.issued().size(),
                             warm.refused().size(),
                             count(warmed, "SUCCEEDED"),
                             warmAcks.length == 0 ? Double.NaN : percentile(warmAcks, 0.5),
                             warmAcks.length == 0 ? Double.NaN : warmAcks[warmAcks.length - 1],
-                            commandBytes);
+                            resultBytes);
 
                     printRefused(warm);
-                    KafkaLatency kafka = KafkaLatency.measure(endpoints, Math.max(commands, 1000), commandBytes);
+                    KafkaLatency kafka = KafkaLatency.measure(endpoints, Math.max(commands, 1000), resultBytes);
 
                     Phase measured = issue(api, hosts, commands, rate, warmUp);
                     Map<String, JsonNode> done = awaitTerminal(api, hosts, measured.ids());
@@ -278,15 +284,18 @@ public final class CommandLatencyBenchmark {
         line("issue -> acknowledgement (acknowledgedAt - issuedAt)", ack);
         line("issue -> SUCCEEDED (completedAt - issuedAt)", values(succeeded, Row::completed));
         line("client: POST sent -> 201 received", values(rows, r -> r.posted().millis()));
-        line("issue -> delivered (deliveredAt - issuedAt; the broker has it)", values(rows, Row::delivered));
-        System.out.println("where issue -> acknowledgement goes: the record timestamps on the commands and results"
-                + " topics, and when the benchmark's own consumer of both saw each record (ms, one clock):");
-        step(rows, "  dispatch: issued -> its producer sends the command", Times::issuedAt, Times::commandSent);
-        step(rows, "  Kafka: -> the command seen by a consumer", Times::commandSent, Times::commandSeen);
+        line("issue -> delivered (deliveredAt - issuedAt; the agent's request got it)", values(rows, Row::delivered));
+        System.out.println("where issue -> acknowledgement goes: dispatch's timestamps, the record timestamps on the"
+                + " results topic, and when the benchmark's own consumer of it saw each record (ms, one clock):");
         step(
                 rows,
-                "  agent: -> ACCEPTED made (its fetch, earlier commands, verify, ledger fsync)",
-                Times::commandSeen,
+                "  dispatch: issued -> fetched (commit, notification, the agent's waiting request answered)",
+                Times::issuedAt,
+                Times::deliveredAt);
+        step(
+                rows,
+                "  agent: -> ACCEPTED made (the answer's way, earlier commands, verify, ledger fsync)",
+                Times::deliveredAt,
                 Times::acceptedMade);
         step(
                 rows,
@@ -356,7 +365,7 @@ public final class CommandLatencyBenchmark {
                     c == null ? "MISSING" : c.path("state").asText(),
                     between(issued, instant(c, "deliveredAt")),
                     between(issued, instant(c, "completedAt")),
-                    trace.between(issued, instant(c, "acknowledgedAt"))));
+                    trace.between(issued, instant(c, "deliveredAt"), instant(c, "acknowledgedAt"))));
         }
         return rows;
     }
@@ -364,8 +373,7 @@ public final class CommandLatencyBenchmark {
     /** Each measured command's moments, as milliseconds since the epoch, for a closer look at the tail. */
     private static void writeCsv(List<Row> rows, Path csv) throws IOException {
         List<String> lines = new ArrayList<>();
-        lines.add("command,host,state,post_ms,issued,command_sent,command_seen,accepted_made,accepted_sent,"
-                + "accepted_seen,acknowledged");
+        lines.add("command,host,state,post_ms,issued,delivered,accepted_made,accepted_sent,accepted_seen,acknowledged");
         for (Row r : rows) {
             Times t = r.times();
             StringBuilder line = new StringBuilder()
@@ -378,8 +386,7 @@ public final class CommandLatencyBenchmark {
                     .append(String.format(Locale.ROOT, "%.1f", r.posted().millis()));
             for (Instant moment : Arrays.asList(
                     t.issuedAt(),
-                    t.commandSent(),
-                    t.commandSeen(),
+                    t.deliveredAt(),
                     t.acceptedMade(),
                     t.acceptedSent(),
                     t.acceptedSeen(),
@@ -543,49 +550,31 @@ public final class CommandLatencyBenchmark {
     /** The moments of a command's way to its agent and back; null where unknown. */
     private record Times(
             Instant issuedAt,
-            Instant commandSent,
-            Instant commandSeen,
+            Instant deliveredAt,
             Instant acceptedMade,
             Instant acceptedSent,
             Instant acceptedSeen,
             Instant acknowledgedAt) {}
 
     /**
-     * A command's way as the topics show it: when dispatch's producer sent it (the record's timestamp) and the tap saw
-     * it; when the agent made its acknowledgement (the result's envelope), its publisher sent it and the tap saw it.
+     * A command's acknowledgement as the results topic shows it: when the agent made it (the result's envelope), its
+     * publisher sent it (the record's timestamp) and the tap saw it, and the record's size.
      */
-    private record Trace(
-            Instant commandSent,
-            Instant commandSeen,
-            int commandBytes,
-            Instant acceptedMade,
-            Instant acceptedSent,
-            Instant acceptedSeen) {
-        static final Trace NONE = new Trace(null, null, 0, null, null, null);
+    private record Trace(int resultBytes, Instant acceptedMade, Instant acceptedSent, Instant acceptedSeen) {
 
-        /** The first of each (a redelivery repeats a record). */
-        static Trace merge(Trace a, Trace b) {
-            return new Trace(
-                    a.commandSent != null ? a.commandSent : b.commandSent,
-                    a.commandSeen != null ? a.commandSeen : b.commandSeen,
-                    Math.max(a.commandBytes, b.commandBytes),
-                    a.acceptedMade != null ? a.acceptedMade : b.acceptedMade,
-                    a.acceptedSent != null ? a.acceptedSent : b.acceptedSent,
-                    a.acceptedSeen != null ? a.acceptedSeen : b.acceptedSeen);
-        }
+        static final Trace NONE = new Trace(0, null, null, null);
 
         boolean complete() {
-            return commandSent != null && acceptedSeen != null;
+            return acceptedSeen != null;
         }
 
-        Times between(Instant issuedAt, Instant acknowledgedAt) {
-            return new Times(
-                    issuedAt, commandSent, commandSeen, acceptedMade, acceptedSent, acceptedSeen, acknowledgedAt);
+        Times between(Instant issuedAt, Instant deliveredAt, Instant acknowledgedAt) {
+            return new Times(issuedAt, deliveredAt, acceptedMade, acceptedSent, acceptedSeen, acknowledgedAt);
         }
     }
 
     /**
-     * The benchmark's own consumer of the commands and results topics, reading as any consumer would (no wait when a
+     * The benchmark's own consumer of the results topic, reading as any consumer would (no wait when a
      * record is there): what each record says, and when it was seen.
      */
     private static final class Tap implements AutoCloseable {
@@ -600,10 +589,9 @@ public final class CommandLatencyBenchmark {
             props.putAll(endpoints.kafkaClient());
             consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
             List<TopicPartition> partitions = new ArrayList<>();
-            for (var topic : List.of(TopicCatalog.AGENT_COMMANDS, TopicCatalog.AGENT_COMMAND_RESULTS)) {
-                for (int p = 0; p < topic.partitions(); p++) {
-                    partitions.add(new TopicPartition(topic.name(), p));
-                }
+            var topic = TopicCatalog.AGENT_COMMAND_RESULTS;
+            for (int p = 0; p < topic.partitions(); p++) {
+                partitions.add(new TopicPartition(topic.name(), p));
             }
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
@@ -634,23 +622,17 @@ public final class CommandLatencyBenchmark {
                     for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
                         Instant seen = Instant.now();
                         Instant stamped = Instant.ofEpochMilli(record.timestamp());
-                        if (record.topic().equals(TopicCatalog.AGENT_COMMANDS.name())) {
-                            SignedCommand command =
-                                    EventCodec.of(SignedCommand.class).decode(record.value());
-                            traces.merge(
-                                    command.getEnvelope().getEventId(),
-                                    new Trace(stamped, seen, record.value().length, null, null, null),
-                                    Trace::merge);
-                            continue;
-                        }
                         CommandResult result =
                                 EventCodec.of(CommandResult.class).decode(record.value());
                         if (result.getStatus() == CommandStatus.ACCEPTED) {
-                            traces.merge(
+                            // The first acknowledgement of each (a redelivery repeats a record).
+                            traces.putIfAbsent(
                                     result.getCommandId(),
                                     new Trace(
-                                            null, null, 0, result.getEnvelope().getOccurredAt(), stamped, seen),
-                                    Trace::merge);
+                                            record.value().length,
+                                            result.getEnvelope().getOccurredAt(),
+                                            stamped,
+                                            seen));
                         }
                     }
                 }

@@ -155,9 +155,9 @@ final class DispatchApi implements AutoCloseable {
         return matcher.group(1);
     }
 
-    /** The agent of {@code hostId} redeems an enrolment token. */
-    void redeem(String token, String hostId) throws Exception {
-        send(
+    /** The agent of {@code hostId} redeems an enrolment token; returns dispatch's answer (its host token and more). */
+    JsonNode redeem(String token, String hostId) throws Exception {
+        return send(
                 null,
                 "POST",
                 "/api/v1/enrolments/redeem",

@@ -20,7 +20,8 @@ public final class KafkaAccess {
      * @param principal the certificate's common name, also the service's application name
      * @param reads topics it consumes (READ, which implies DESCRIBE)
      * @param writes topics it produces to (WRITE, which implies DESCRIBE)
-     * @param groupPrefix consumer groups it may join and commit in: every group whose id starts with this
+     * @param groupPrefix consumer groups it may join and commit in: every group whose id starts with this; null for a
+     *     principal that consumes nothing
      */
     public record Grant(String principal, List<Topic> reads, List<Topic> writes, String groupPrefix) {
 
@@ -30,17 +31,20 @@ public final class KafkaAccess {
         }
     }
 
-    /** Agents: publish what they observe, read the commands addressed to their host. */
+    /**
+     * Agents: publish what they observe and read nothing. Their commands come from dispatch over HTTPS, where each
+     * host gets only its own (ADR 0007).
+     */
     public static final Grant AGENT = new Grant(
             "vigil-agent",
-            List.of(TopicCatalog.AGENT_COMMANDS),
+            List.of(),
             List.of(
                     TopicCatalog.AGENT_EVENTS,
                     TopicCatalog.AGENT_SAMPLES,
                     TopicCatalog.AGENT_ARTIFACTS,
                     TopicCatalog.AGENT_FEEDBACK,
                     TopicCatalog.AGENT_COMMAND_RESULTS),
-            "vigil-agent-");
+            null);
 
     /**
      * Ingestion: reads every agent topic; writes crash reports and dead letters, and writes agent topics only to send
@@ -72,11 +76,11 @@ public final class KafkaAccess {
             List.of(TopicCatalog.CRASH_TRIAGED, TopicCatalog.INGESTION_DEAD_LETTER),
             "vigil-crash-triage");
 
-    /** Dispatch: reads command results and triage results (to halt rollouts); writes commands and rollout events. */
+    /** Dispatch: reads command results and triage results (to halt rollouts); writes rollout events. */
     public static final Grant DISPATCH = new Grant(
             "vigil-dispatch",
             List.of(TopicCatalog.AGENT_COMMAND_RESULTS, TopicCatalog.CRASH_TRIAGED),
-            List.of(TopicCatalog.AGENT_COMMANDS, TopicCatalog.DISPATCH_ROLLOUTS, TopicCatalog.INGESTION_DEAD_LETTER),
+            List.of(TopicCatalog.DISPATCH_ROLLOUTS, TopicCatalog.INGESTION_DEAD_LETTER),
             "vigil-dispatch.");
 
     private static final List<Grant> ALL = List.of(AGENT, INGESTION, CRASH_TRIAGE, DISPATCH);

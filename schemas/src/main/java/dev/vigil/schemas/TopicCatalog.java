@@ -39,8 +39,6 @@ public final class TopicCatalog {
             "vigil.agent.artifacts.v1", "vm id", 6, Duration.ofDays(14), CleanupPolicy.DELETE, ArtifactManifest.class);
     public static final Topic AGENT_FEEDBACK = new Topic(
             "vigil.agent.feedback.v1", "vm id", 3, Duration.ofDays(30), CleanupPolicy.DELETE, UserFeedback.class);
-    public static final Topic AGENT_COMMANDS = new Topic(
-            "vigil.agent.commands.v1", "host id", 6, Duration.ofDays(7), CleanupPolicy.DELETE, SignedCommand.class);
     public static final Topic AGENT_COMMAND_RESULTS = new Topic(
             "vigil.agent.command-results.v1",
             "command id",
@@ -69,7 +67,6 @@ public final class TopicCatalog {
             AGENT_SAMPLES,
             AGENT_ARTIFACTS,
             AGENT_FEEDBACK,
-            AGENT_COMMANDS,
             AGENT_COMMAND_RESULTS,
             CRASH_REPORTED,
             CRASH_TRIAGED,
@@ -99,13 +96,13 @@ public final class TopicCatalog {
     }
 
     /**
-     * Every record type whose schema is a released contract: topic values, the signed command body that travels
-     * inside {@code SignedCommand}, and the delivery documents dispatch serves.
+     * Every record type whose schema is a released contract: topic values, the signed commands agents fetch from
+     * dispatch with the command body inside them, and the delivery documents dispatch serves.
      */
     public static List<Class<? extends SpecificRecord>> contractTypes() {
         return Stream.of(
                         ALL.stream().map(Topic::valueType).filter(t -> t != null),
-                        Stream.<Class<? extends SpecificRecord>>of(CommandBody.class),
+                        Stream.<Class<? extends SpecificRecord>>of(SignedCommand.class, CommandBody.class),
                         DELIVERY_DOCUMENTS.stream())
                 .flatMap(s -> s)
                 .toList();

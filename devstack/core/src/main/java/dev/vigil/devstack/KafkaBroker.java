@@ -178,8 +178,10 @@ final class KafkaBroker implements AutoCloseable {
                 bindings.add(
                         allow(principal, ResourceType.TOPIC, topic.name(), PatternType.LITERAL, AclOperation.WRITE));
             }
-            bindings.add(
-                    allow(principal, ResourceType.GROUP, grant.groupPrefix(), PatternType.PREFIXED, AclOperation.READ));
+            if (grant.groupPrefix() != null) {
+                bindings.add(allow(
+                        principal, ResourceType.GROUP, grant.groupPrefix(), PatternType.PREFIXED, AclOperation.READ));
+            }
         }
         try (Admin admin = admin()) {
             admin.createAcls(bindings).all().get();

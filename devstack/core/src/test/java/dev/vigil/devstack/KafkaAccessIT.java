@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -21,6 +20,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -31,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The broker lets in only certificates of the stack's CA, and each principal does only what {@link KafkaAccess}
- * grants it: an agent cannot read crash reports or send commands, a service cannot write another's topics.
+ * grants it: an agent cannot read anything (not even its own kind's command results) nor write a service's topic, a
+ * service cannot write another's topics.
  */
 @ExtendWith(DevstackExtension.class)
 class KafkaAccessIT {
@@ -41,7 +42,7 @@ class KafkaAccessIT {
         String agent = KafkaAccess.AGENT.principal();
         assertThat(send(endpoints.kafkaClient(agent), TopicCatalog.AGENT_EVENTS.name()))
                 .isNotNull();
-        assertThatThrownBy(() -> send(endpoints.kafkaClient(agent), TopicCatalog.AGENT_COMMANDS.name()))
+        assertThatThrownBy(() -> send(endpoints.kafkaClient(agent), TopicCatalog.DISPATCH_ROLLOUTS.name()))
                 .hasRootCauseInstanceOf(TopicAuthorizationException.class);
         assertThatThrownBy(() -> send(endpoints.kafkaClient(agent), TopicCatalog.CRASH_REPORTED.name()))
                 .hasRootCauseInstanceOf(TopicAuthorizationException.class);
@@ -49,7 +50,7 @@ class KafkaAccessIT {
         String triage = KafkaAccess.CRASH_TRIAGE.principal();
         assertThat(send(endpoints.kafkaClient(triage), TopicCatalog.CRASH_TRIAGED.name()))
                 .isNotNull();
-        assertThatThrownBy(() -> send(endpoints.kafkaClient(triage), TopicCatalog.AGENT_COMMANDS.name()))
+        assertThatThrownBy(() -> send(endpoints.kafkaClient(triage), TopicCatalog.DISPATCH_ROLLOUTS.name()))
                 .hasRootCauseInstanceOf(TopicAuthorizationException.class);
 
         // A certificate of the stack's CA for a name nobody granted anything gets nothing.
@@ -58,13 +59,13 @@ class KafkaAccessIT {
     }
 
     @Test
-    void anAgentCannotReadWhatServicesProduce(Endpoints endpoints) {
+    void anAgentCannotReadAnyTopic(Endpoints endpoints) {
         Map<String, Object> props = new HashMap<>(endpoints.kafkaClient(KafkaAccess.AGENT.principal()));
-        // Its own group prefix, so only the topic ACL can refuse.
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, "vigil-agent-" + UUID.randomUUID());
+        // No consumer group (agents have none), so only the topic ACL can refuse. Agents read nothing at all: their
+        // commands come from dispatch over HTTPS.
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         try (var consumer = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
-            consumer.subscribe(List.of(TopicCatalog.CRASH_REPORTED.name()));
+            consumer.assign(List.of(new TopicPartition(TopicCatalog.AGENT_COMMAND_RESULTS.name(), 0)));
             assertThatThrownBy(() -> {
                         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
                         while (System.nanoTime() < deadline) {

@@ -2,6 +2,10 @@ package dev.vigil.local;
 
 import dev.vigil.agent.Agent;
 import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.agent.delivery.Deliveries;
+import dev.vigil.agent.delivery.DeliveryException;
+import dev.vigil.agent.delivery.EnrolCommand;
+import dev.vigil.agent.delivery.Enrolment;
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackConfig;
 import dev.vigil.devstack.DevstackException;
@@ -17,6 +21,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -182,18 +187,17 @@ public final class LocalPlatform {
                     Map.entry("VIGIL_AGENT_HOST_ID", "local-host"),
                     Map.entry("VIGIL_AGENT_TENANT", "local"),
                     Map.entry("VIGIL_AGENT_VENDOR_KEYS", keys.agentVendorKeys()),
-                    // Evidence goes to the local object store, where crash triage reads it.
-                    Map.entry("VIGIL_AGENT_S3_ENDPOINT", endpoints.s3Endpoint()),
-                    Map.entry("VIGIL_AGENT_S3_ACCESS_KEY", endpoints.s3AccessKey()),
-                    Map.entry("VIGIL_AGENT_S3_SECRET_KEY", endpoints.s3SecretKey())));
+                    // Commands, record keys and evidence links come from the local dispatch, as on any enrolled
+                    // host: the agent holds no object store credentials.
+                    Map.entry("VIGIL_AGENT_DISPATCH_URL", dispatchUrl),
+                    Map.entry("VIGIL_AGENT_EVIDENCE_UPLOAD", "links")));
             if (!real) {
                 // The test hypervisor's screen is a fixed picture while its vCPU time runs with the clock, so every
                 // VM would look busy behind a frozen screen and be reported hung.
                 agentConfig.put("VIGIL_AGENT_FRAME_CHECK_PERIOD", "0");
             }
             AgentConfig loaded = AgentConfig.load(agentConfig);
-            // This host's record key, as enrolling it with the local dispatch would give it.
-            endpoints.recordKeys().enrol(loaded.stateDir(), loaded.tenant(), loaded.hostId());
+            enrol(loaded, dispatchUrl, out);
             agent = new Agent(loaded);
             agent.start();
         } catch (RuntimeException | InterruptedException | IOException | dev.vigil.cli.CliException e) {
@@ -362,6 +366,27 @@ public final class LocalPlatform {
                 }
             }
             PromptLog.install(System.out);
+        }
+    }
+
+    /**
+     * Enrols the local host in the demo programme as a person would (its page, then the agent's redemption), once:
+     * dispatch gives it its host token, record key and license. Its VM is not installed; `vigil-agent install` does
+     * that when wanted.
+     */
+    private static void enrol(AgentConfig config, String dispatchUrl, PrintStream out)
+            throws IOException, InterruptedException {
+        try {
+            Enrolment.load(config.stateDir());
+            return;
+        } catch (DeliveryException notYet) {
+            // Enrol below.
+        }
+        try (Deliveries deliveries = new Deliveries(config, out, Duration.ofSeconds(2), Clock.systemUTC())) {
+            EnrolCommand.enrol(
+                    LocalDispatch.enrolmentToken(dispatchUrl), config, out, "local", Clock.systemUTC(), deliveries);
+        } catch (DeliveryException e) {
+            throw new IOException("enrolling the local host with dispatch: " + e.getMessage(), e);
         }
     }
 }

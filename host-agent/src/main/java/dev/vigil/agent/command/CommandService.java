@@ -1,8 +1,12 @@
 package dev.vigil.agent.command;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.vigil.agent.AgentMetrics;
 import dev.vigil.agent.config.AgentConfig;
 import dev.vigil.agent.delivery.Deliveries;
+import dev.vigil.agent.delivery.DeliveryException;
+import dev.vigil.agent.delivery.DispatchConnection;
+import dev.vigil.agent.delivery.Enrolment;
 import dev.vigil.agent.hypervisor.DomainWatcher;
 import dev.vigil.agent.mapping.AgentEventMapper;
 import dev.vigil.agent.spool.EventCapture;
@@ -19,14 +23,16 @@ import dev.vigil.schemas.agent.RefusalReason;
 import dev.vigil.schemas.agent.SignedCommand;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.GeneralSecurityException;
 import java.security.PublicKey;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -35,36 +41,28 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.TimeoutException;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.utils.Utils;
 import org.libvirt.LibvirtException;
 
 /**
- * Reads {@code vigil.agent.commands.v1}, runs the commands addressed to this host that verify, refuses the rest
- * with a reason, and spools {@code CommandResult}s: {@code ACCEPTED} when a command verified and starts, then its
- * outcome; a refusal alone. Offsets are committed after the results are spooled.
+ * Fetches this host's commands from dispatch over HTTPS ({@code GET /api/v1/agent/commands}, a long poll with the
+ * host token enrolment gave it), runs those that verify, refuses the rest with a reason, and spools
+ * {@code CommandResult}s: {@code ACCEPTED} when a command verified and starts, then its outcome; a refusal alone.
  *
- * <p>Commands are keyed by host id, so all of this host's commands are in one partition, the one Kafka's default
- * partitioner picks for the key: the agent assigns itself that partition alone (no group membership, no other
- * hosts' traffic beyond those that share it), skips other hosts' records by key without decoding them, and checks
- * the partition count now and then in case the topic grows.
+ * <p>Dispatch answers only this host's commands, in sequence order, and a request that finds none waits there until
+ * one is issued, so a command arrives as soon as it is issued without the agent asking often. The agent keeps the
+ * sequence of the last command it handled ({@code commands.cursor}), written after the results are spooled: a
+ * restarted agent asks from there, and anything fetched twice is refused as a replay by the ledger. Dispatch could
+ * withhold a command but never forge one: every command is checked against the vendor's pinned keys.
  */
 public final class CommandService implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(CommandService.class.getName());
-    // A fetch returns as soon as a command arrives, so long waits cost no latency, only fewer idle round trips.
-    private static final Duration POLL = Duration.ofSeconds(10);
-    private static final int FETCH_MAX_WAIT_MS = 10_000;
-    private static final Duration PARTITIONS_RECHECK = Duration.ofMinutes(5);
-    private static final Duration NO_TOPIC_RETRY = Duration.ofSeconds(10);
+    /** How long a request waits at dispatch for a command: below dispatch's longest wait and proxies' idle limits. */
+    static final Duration LONG_POLL = Duration.ofSeconds(25);
+    /** How long to wait before asking again after dispatch refused or could not be reached. */
+    private static final Duration RETRY = Duration.ofSeconds(10);
+
+    private static final Duration NOT_ENROLLED_RETRY = Duration.ofSeconds(30);
 
     private final AgentConfig config;
     private final AgentEventMapper mapper;
@@ -73,11 +71,12 @@ public final class CommandService implements AutoCloseable {
     private final Supplier<DomainWatcher> watcher;
     private final CommandVerifier verifier;
     private final CommandExecutor executor;
-    private final KafkaConsumer<String, byte[]> consumer;
+    private final DispatchConnection dispatch;
+    private final Path cursorFile;
     private final Thread thread;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final CountDownLatch closed = new CountDownLatch(1);
-    /** Installs and updates, which download for minutes, run here rather than on the consumer's thread. */
+    /** Installs and updates, which download for minutes, run here rather than on the fetching thread. */
     private static final Set<CommandAction> LONG_ACTIONS = Set.of(CommandAction.INSTALL, CommandAction.UPDATE);
 
     private final ExecutorService delivering = Executors.newSingleThreadExecutor(r -> {
@@ -85,8 +84,7 @@ public final class CommandService implements AutoCloseable {
         thread.setDaemon(true);
         return thread;
     });
-    private TopicPartition assigned;
-    private long assignedAt;
+    private String lastTrouble;
 
     private CommandService(
             AgentConfig config,
@@ -103,20 +101,16 @@ public final class CommandService implements AutoCloseable {
         this.watcher = watcher;
         this.verifier = verifier;
         this.executor = executor;
-        Properties props = new Properties();
-        props.putAll(config.kafkaClient());
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, "vigil-agent-" + config.hostId());
-        props.put(ConsumerConfig.CLIENT_ID_CONFIG, config.agentId() + "-commands");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        // A new agent reads what is pending; expiry and sequence refuse anything stale.
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, FETCH_MAX_WAIT_MS);
-        this.consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+        this.dispatch = new DispatchConnection(config.dispatchUrl(), null, Duration.ofSeconds(2));
+        this.cursorFile = config.stateDir().resolve("commands.cursor");
         this.thread = new Thread(this::run, "vigil-agent-commands");
         this.thread.setDaemon(true);
     }
 
-    /** Starts when vendor keys are pinned; without keys no command can verify, so none is read (returns null). */
+    /**
+     * Starts when vendor keys are pinned and dispatch's address is set; without keys no command can verify, and
+     * without dispatch none can arrive, so none is asked for (returns null).
+     */
     public static CommandService start(
             AgentConfig config,
             AgentEventMapper mapper,
@@ -128,6 +122,12 @@ public final class CommandService implements AutoCloseable {
             throws IOException {
         if (config.vendorKeys().isEmpty()) {
             LOG.log(System.Logger.Level.INFO, "no vendor keys pinned (VIGIL_AGENT_VENDOR_KEYS): commands are off");
+            return null;
+        }
+        if (config.dispatchUrl() == null) {
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    "no dispatch address (VIGIL_AGENT_DISPATCH_URL): commands are off, since they come from there");
             return null;
         }
         Map<String, PublicKey> keys = new HashMap<>();
@@ -162,7 +162,7 @@ public final class CommandService implements AutoCloseable {
     public void close() {
         running.set(false);
         closed.countDown();
-        consumer.wakeup();
+        thread.interrupt();
         delivering.shutdownNow();
         try {
             thread.join(5_000);
@@ -171,72 +171,87 @@ public final class CommandService implements AutoCloseable {
         }
     }
 
-    /** The partition Kafka's default partitioner gives records keyed by this host id. */
-    static int partitionFor(String hostId, int partitions) {
-        return Utils.toPositive(Utils.murmur2(hostId.getBytes(StandardCharsets.UTF_8))) % partitions;
-    }
-
     private void run() {
         try {
+            long cursor = readCursor();
             while (running.get()) {
-                if (!assignOwnPartition()) {
-                    closed.await(NO_TOPIC_RETRY.toMillis(), TimeUnit.MILLISECONDS);
-                    continue;
+                Duration pause = Duration.ZERO;
+                try {
+                    cursor = fetchAndHandle(cursor);
+                } catch (DeliveryException e) {
+                    pause = e.kind() == DeliveryException.Kind.NOT_CONFIGURED ? NOT_ENROLLED_RETRY : RETRY;
+                    trouble(e.getMessage());
                 }
-                var records = consumer.poll(POLL);
-                for (ConsumerRecord<String, byte[]> record : records) {
-                    if (config.hostId().equals(record.key())) {
-                        handleSafely(record.value());
-                    }
-                }
-                if (!records.isEmpty()) {
-                    consumer.commitSync();
+                if (!pause.isZero()) {
+                    closed.await(pause.toMillis(), TimeUnit.MILLISECONDS);
                 }
             }
-        } catch (WakeupException | InterruptedException e) {
+        } catch (InterruptedException e) {
             // Closing.
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "command consumer stopped: " + e);
-        } finally {
-            consumer.close(Duration.ofSeconds(2));
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "the command fetcher stopped: " + e);
         }
     }
 
-    /**
-     * Assigns this host's partition, at start and again when the recheck is due (a topic given more partitions
-     * moves the host's key); false while the topic does not exist yet.
-     */
-    private boolean assignOwnPartition() {
-        long now = System.nanoTime();
-        if (assigned != null && now - assignedAt < PARTITIONS_RECHECK.toNanos()) {
-            return true;
+    /** One long poll: handles what came and returns the new cursor. */
+    private long fetchAndHandle(long cursor) throws DeliveryException, IOException {
+        String token = Enrolment.load(config.stateDir()).hostToken();
+        DispatchConnection.Answer answer = dispatch.withHostToken(token)
+                .get("/api/v1/agent/commands?after=" + cursor + "&wait=" + LONG_POLL.toSeconds());
+        if (answer.status() != 200) {
+            throw new DeliveryException(
+                    DeliveryException.Kind.REFUSED, "dispatch refused this host's commands: " + answer.problem());
         }
-        String topic = TopicCatalog.AGENT_COMMANDS.name();
-        List<PartitionInfo> partitions;
-        try {
-            partitions = consumer.partitionsFor(topic);
-        } catch (TimeoutException e) {
-            // Kafka is unreachable: keep reading the partition already assigned, or try again later.
-            LOG.log(System.Logger.Level.DEBUG, "cannot read the partitions of " + topic + ": " + e.getMessage());
-            return assigned != null;
+        if (lastTrouble != null) {
+            LOG.log(System.Logger.Level.INFO, "fetching commands from dispatch again");
+            lastTrouble = null;
         }
-        if (partitions == null || partitions.isEmpty()) {
-            if (assigned == null) {
-                LOG.log(System.Logger.Level.DEBUG, topic + " does not exist yet: commands wait for it");
+        long next = cursor;
+        for (JsonNode command : answer.json().path("commands")) {
+            byte[] signed;
+            try {
+                signed = Base64.getDecoder().decode(command.path("signed").asText());
+            } catch (IllegalArgumentException e) {
+                signed = new byte[0];
             }
-            return assigned != null;
+            handleSafely(signed);
+            next = Math.max(next, command.path("sequence").asLong(next));
         }
-        TopicPartition own = new TopicPartition(topic, partitionFor(config.hostId(), partitions.size()));
-        if (!own.equals(assigned)) {
-            consumer.assign(List.of(own));
-            LOG.log(System.Logger.Level.INFO, "reading commands for host " + config.hostId() + " from " + own);
-            assigned = own;
+        if (next != cursor) {
+            writeCursor(next);
         }
-        assignedAt = now;
-        return true;
+        return next;
     }
 
-    /** One bad command (or a full disk) must not stop the consumer: report FAILED where possible and go on. */
+    /** Logs a problem once, not at every retry. */
+    private void trouble(String message) {
+        if (!message.equals(lastTrouble)) {
+            LOG.log(System.Logger.Level.WARNING, "commands wait: " + message);
+            lastTrouble = message;
+        }
+    }
+
+    private long readCursor() throws IOException {
+        if (!Files.exists(cursorFile)) {
+            return 0;
+        }
+        String text = Files.readString(cursorFile, StandardCharsets.UTF_8).strip();
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            // A torn or foreign file: asking from the start is safe, the ledger refuses what already ran.
+            LOG.log(System.Logger.Level.WARNING, cursorFile + " holds no sequence ('" + text + "'): asking from 0");
+            return 0;
+        }
+    }
+
+    private void writeCursor(long cursor) throws IOException {
+        Path next = cursorFile.resolveSibling(cursorFile.getFileName() + ".next");
+        Files.writeString(next, Long.toString(cursor), StandardCharsets.UTF_8);
+        Files.move(next, cursorFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** One bad command (or a full disk) must not stop the fetcher: report FAILED where possible and go on. */
     private void handleSafely(byte[] value) {
         try {
             handle(value);

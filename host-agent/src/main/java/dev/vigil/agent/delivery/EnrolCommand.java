@@ -37,7 +37,24 @@ public final class EnrolCommand {
         if (args.length != 1) {
             throw new DeliveryException(DeliveryException.Kind.REFUSED, USAGE);
         }
-        String[] parts = args[0].strip().split("\\.");
+        JsonNode redeemed = enrol(args[0], config, out, agentVersion, clock, deliveries);
+        if (redeemed.path("release").isNull() || redeemed.path("release").isMissingNode()) {
+            out.println("the channel offers no release yet; the agent installs one when the vendor publishes it");
+            return null;
+        }
+        return deliveries
+                .installer()
+                .install(hypervisor, redeemed.path("release").asText());
+    }
+
+    /**
+     * Redeems an enrolment token and keeps what dispatch gives this host: the repository's pinned root, the host
+     * token, the record key and the license. Installs nothing; returns dispatch's answer.
+     */
+    public static JsonNode enrol(
+            String token, AgentConfig config, PrintStream out, String agentVersion, Clock clock, Deliveries deliveries)
+            throws DeliveryException {
+        String[] parts = token.strip().split("\\.");
         if (parts.length != 4
                 || !parts[0].equals("ve1")
                 || !parts[3].matches("[0-9a-f]{32}")
@@ -50,7 +67,7 @@ public final class EnrolCommand {
         Installer installer = deliveries.installer();
         DispatchConnection dispatch = installer.dispatch();
         out.println("enrolling host " + config.hostId() + " with " + config.dispatchUrl() + " ...");
-        DispatchConnection.Answer answer = dispatch.redeem(args[0].strip(), config.hostId(), agentVersion);
+        DispatchConnection.Answer answer = dispatch.redeem(token.strip(), config.hostId(), agentVersion);
         if (answer.status() != 200) {
             String advice = switch (answer.status()) {
                 case 409 -> ": each token enrols one machine; enrol again on the vendor's page for a new one";
@@ -88,10 +105,6 @@ public final class EnrolCommand {
                 + redeemed.path("channel").asText()
                 + "; license " + license.getLicenseId() + " " + LicenseTerms.standing(license, clock.instant())
                 + " until " + license.getValidUntil());
-        if (redeemed.path("release").isNull() || redeemed.path("release").isMissingNode()) {
-            out.println("the channel offers no release yet; the agent installs one when the vendor publishes it");
-            return null;
-        }
-        return installer.install(hypervisor, redeemed.path("release").asText());
+        return redeemed;
     }
 }

@@ -41,7 +41,8 @@ public record Enrolment(String product, String channel, String hostToken) {
         }
     }
 
-    void save(Path stateDir) throws DeliveryException {
+    /** Keeps this enrolment under {@code stateDir}, the host token readable by its owner alone. */
+    public void save(Path stateDir) throws DeliveryException {
         Path dir = dir(stateDir);
         try {
             Files.createDirectories(dir);

@@ -38,10 +38,8 @@ class CollectionIT {
 
     @Test
     void bucketsRequestsCombinePerHostIntoTheAgentsPolicy() throws Exception {
-        String product = Vendor.product();
         String hostId = "crashy-" + UUID.randomUUID();
         String other = "other-" + UUID.randomUUID();
-        Enrolments.host(product, "beta", hostId);
         String bucketA = UUID.randomUUID().toString();
         String bucketB = UUID.randomUUID().toString();
         try (RunningAgent agent = RunningAgent.start(hostId)) {

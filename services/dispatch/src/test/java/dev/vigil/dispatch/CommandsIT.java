@@ -12,8 +12,10 @@ import dev.vigil.schemas.DeadLetterHeaders;
 import dev.vigil.schemas.Envelopes;
 import dev.vigil.schemas.EventCodec;
 import dev.vigil.schemas.TopicCatalog;
+import dev.vigil.schemas.agent.CommandBody;
 import dev.vigil.schemas.agent.CommandResult;
 import dev.vigil.schemas.agent.CommandStatus;
+import dev.vigil.schemas.agent.SignedCommand;
 import dev.vigil.schemas.common.Source;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -45,10 +47,7 @@ class CommandsIT {
     @BeforeEach
     void enrolAndStartAnAgent() throws Exception {
         if (agent == null) {
-            String product = Vendor.product();
-            String hostId = "host-" + UUID.randomUUID();
-            Enrolments.host(product, "beta", hostId);
-            agent = RunningAgent.start(hostId);
+            agent = RunningAgent.start("host-" + UUID.randomUUID());
         }
     }
 
@@ -69,7 +68,7 @@ class CommandsIT {
                 .extract()
                 .jsonPath();
 
-        assertThat(issued.getString("commands[0].state")).isIn("DELIVERED", "ACKNOWLEDGED", "SUCCEEDED");
+        assertThat(issued.getString("commands[0].state")).isIn("ISSUED", "DELIVERED", "ACKNOWLEDGED", "SUCCEEDED");
         assertThat(issued.getString("commands[0].issuedBy")).isEqualTo("otto@vendor.example");
         String id = issued.getString("commands[0].id");
         JsonPath done = awaitState(id, "SUCCEEDED");
@@ -118,10 +117,11 @@ class CommandsIT {
             assertThat(awaitState(id, "SUCCEEDED").getString("message")).startsWith("reported ");
         }
         assertThat(awaitState(unknownVm, "FAILED").getString("message")).contains("no VM with UUID");
-        // This agent has no dispatch address: it acknowledges the install and says why it cannot do it.
+        // This agent's host never ran `vigil-agent enroll` (it trusts no repository root): it acknowledges the
+        // install and says why it cannot do it.
         JsonPath refusedInstall = awaitState(install, "FAILED");
         assertThat(refusedInstall.getString("acknowledgedAt")).isNotNull();
-        assertThat(refusedInstall.getString("message")).contains("takes no deliveries");
+        assertThat(refusedInstall.getString("message")).contains("not enrolled: run vigil-agent enroll");
         List<Long> sequences = Staff.analyst()
                 .queryParam("host", agent.hostId)
                 .get("/api/v1/commands")
@@ -133,6 +133,73 @@ class CommandsIT {
         assertThat(sequences).doesNotHaveDuplicates().isSortedAccordingTo(java.util.Comparator.reverseOrder());
     }
 
+    /**
+     * An agent's request for its commands waits at dispatch until one is issued for its host, and gets only its own
+     * host's: nothing in the request names a host, the host token does.
+     */
+    @Test
+    void aHostFetchesItsOwnCommandsAndOnlyThose() throws Exception {
+        String host = "waiting-" + UUID.randomUUID();
+        String token = Enrolments.hostToken(host);
+        String other = Enrolments.hostToken("other-" + UUID.randomUUID());
+        var waiting = java.util.concurrent.CompletableFuture.supplyAsync(() -> Enrolments.asHost(token)
+                .get("/api/v1/agent/commands?after=0&wait=30")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath());
+        // The request is waiting at dispatch (it answered nothing yet) when the command is issued.
+        Thread.sleep(1_000);
+        assertThat(waiting).isNotDone();
+        String id = issue("REPORT", target(host, null), Map.of(), null)
+                .then()
+                .statusCode(201)
+                .extract()
+                .path("commands[0].id");
+
+        JsonPath batch = waiting.get(20, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(batch.getList("commands.id")).containsExactly(id);
+        SignedCommand signed = EventCodec.of(SignedCommand.class)
+                .decode(java.util.Base64.getDecoder().decode(batch.getString("commands[0].signed")));
+        assertThat(EventCodec.of(CommandBody.class)
+                        .decode(signed.getBody().array())
+                        .getTargetHostId())
+                .isEqualTo(host);
+        Staff.analyst().get("/api/v1/commands/{id}", id).then().statusCode(200).body("state", equalTo("DELIVERED"));
+        long sequence = batch.getLong("commands[0].sequence");
+        // Asked again from the start it is there still (until the agent answers it); from its sequence on, not.
+        Enrolments.asHost(token)
+                .get("/api/v1/agent/commands?after=0")
+                .then()
+                .statusCode(200)
+                .body("commands.id", org.hamcrest.Matchers.contains(id));
+        Enrolments.asHost(token)
+                .get("/api/v1/agent/commands?after=" + sequence)
+                .then()
+                .statusCode(200)
+                .body("commands", org.hamcrest.Matchers.empty());
+        // Another host sees none of it, and nobody without a host token sees anything.
+        Enrolments.asHost(other)
+                .get("/api/v1/agent/commands?after=0")
+                .then()
+                .statusCode(200)
+                .body("commands", org.hamcrest.Matchers.empty());
+        given().get("/api/v1/agent/commands").then().statusCode(401);
+        Staff.operator().get("/api/v1/agent/commands").then().statusCode(403);
+        // Bad positions and waits are named.
+        Enrolments.asHost(token)
+                .get("/api/v1/agent/commands?after=abc")
+                .then()
+                .statusCode(400)
+                .contentType("application/problem+json")
+                .body("title", equalTo("Bad after"));
+        Enrolments.asHost(token)
+                .get("/api/v1/agent/commands?wait=3600")
+                .then()
+                .statusCode(400)
+                .body("title", equalTo("Bad wait"));
+    }
+
     @Test
     void aCommandNoAgentTakesExpires() throws Exception {
         String product = Vendor.product();
@@ -142,12 +209,13 @@ class CommandsIT {
         String id = issue("REPORT", target(silent, null), Map.of(), "PT1S")
                 .then()
                 .statusCode(201)
-                .body("commands[0].state", equalTo("DELIVERED"))
+                .body("commands[0].state", equalTo("ISSUED"))
                 .extract()
                 .path("commands[0].id");
 
         JsonPath expired = awaitState(id, "EXPIRED");
         assertThat(expired.getString("acknowledgedAt")).isNull();
+        assertThat(expired.getString("deliveredAt")).isNull();
     }
 
     @Test
@@ -213,7 +281,7 @@ class CommandsIT {
         String id = issue("REPORT", target(silent, null), Map.of(), null)
                 .then()
                 .statusCode(201)
-                .body("commands[0].state", equalTo("DELIVERED"))
+                .body("commands[0].state", equalTo("ISSUED"))
                 .extract()
                 .path("commands[0].id");
 
@@ -242,7 +310,7 @@ class CommandsIT {
                                 + " SUCCEEDED)",
                         "IDENTITY_MISMATCH: the record's seal is not that of host " + silent + " of tenant acme: a"
                                 + " host may only write as itself");
-        Staff.analyst().get("/api/v1/commands/{id}", id).then().statusCode(200).body("state", equalTo("DELIVERED"));
+        Staff.analyst().get("/api/v1/commands/{id}", id).then().statusCode(200).body("state", equalTo("ISSUED"));
     }
 
     private static CommandResult result(String commandId, String hostId) {

@@ -183,7 +183,7 @@ class LicenseIT {
         // Renewing again does not bring it back.
         assertThat(renew(hostToken, id, 200)).isEqualTo(answer);
 
-        Map<String, Object> command = awaitLicenseCommand(hostId, id, 1);
+        Map<String, Object> command = awaitLicenseCommand(hostId, hostToken, id, 1);
         assertThat(command.get("issuedBy")).isEqualTo("otto@vendor.example");
         byte[] pushed = Base64.getDecoder().decode(argument(command, "license"));
         assertThat(pushed).isEqualTo(answer);
@@ -236,7 +236,7 @@ class LicenseIT {
         assertThat(Instant.parse(extended.getString("validUntil"))).isEqualTo(until.plus(Duration.ofDays(10)));
         assertThat(extended.getString("standing")).isEqualTo("ACTIVE");
         assertThat(extended.getLong("sequence")).isEqualTo(2);
-        Map<String, Object> command = awaitLicenseCommand(hostId, id, 1);
+        Map<String, Object> command = awaitLicenseCommand(hostId, redeemed.getString("hostToken"), id, 1);
         License pushed = trusted.verifyLicense(Base64.getDecoder().decode(argument(command, "license")), hostId);
         assertThat(pushed.getSequence()).isEqualTo(2);
         assertThat(pushed.getRevoked()).isFalse();
@@ -314,10 +314,11 @@ class LicenseIT {
     }
 
     /**
-     * The newest of the host's RENEW_LICENSE commands for the license, once there are {@code count} and the broker has
-     * the newest.
+     * The newest of the host's RENEW_LICENSE commands for the license, once there are {@code count} and the host's
+     * agent (asking with its host token) has fetched the newest.
      */
-    private static Map<String, Object> awaitLicenseCommand(String hostId, String licenseId, int count) {
+    private static Map<String, Object> awaitLicenseCommand(
+            String hostId, String hostToken, String licenseId, int count) {
         AtomicReference<Map<String, Object>> newest = new AtomicReference<>();
         Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             List<Map<String, Object>> commands = Staff.analyst()
@@ -333,9 +334,21 @@ class LicenseIT {
                     .filter(c -> licenseId.equals(argument(c, "licenseId")))
                     .toList();
             assertThat(pushed).hasSize(count);
-            assertThat(pushed.get(0).get("state")).isEqualTo("DELIVERED");
+            List<String> fetched = Enrolments.asHost(hostToken)
+                    .get("/api/v1/agent/commands?after=0")
+                    .then()
+                    .statusCode(200)
+                    .extract()
+                    .jsonPath()
+                    .getList("commands.id");
+            assertThat(fetched).contains((String) pushed.get(0).get("id"));
             newest.set(pushed.get(0));
         });
+        Staff.analyst()
+                .get("/api/v1/commands/" + newest.get().get("id"))
+                .then()
+                .statusCode(200)
+                .body("state", equalTo("DELIVERED"));
         return newest.get();
     }
 

@@ -2,7 +2,9 @@ package dev.vigil.dispatch;
 
 import dev.vigil.agent.Agent;
 import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.agent.delivery.Enrolment;
 import dev.vigil.devstack.Devstack;
+import io.restassured.RestAssured;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -12,7 +14,8 @@ import org.libvirt.Domain;
 
 /**
  * A real host agent in the test JVM, on libvirt's test hypervisor and the devstack's Kafka, that pins dispatch's
- * command keys as an installed agent would ({@code VIGIL_AGENT_VENDOR_KEYS} from {@code GET /api/v1/keys}).
+ * command keys as an installed agent would ({@code VIGIL_AGENT_VENDOR_KEYS} from {@code GET /api/v1/keys}) and fetches
+ * its commands from dispatch with its host token.
  */
 public final class RunningAgent implements AutoCloseable {
 
@@ -28,9 +31,15 @@ public final class RunningAgent implements AutoCloseable {
         this.agent = agent;
     }
 
-    /** Starts an agent for {@code hostId}. */
+    /**
+     * Enrols {@code hostId} in a new programme on a product's beta channel and starts its agent, which fetches its
+     * commands from this dispatch with the host token the enrolment gave it (no release is installed).
+     */
     public static RunningAgent start(String hostId) throws Exception {
-        return start(hostId, Files.createTempDirectory("vigil-dispatch-agent-"), Map.of());
+        Path stateDir = Files.createTempDirectory("vigil-dispatch-agent-");
+        String product = Vendor.product();
+        new Enrolment(product, "beta", Enrolments.host(product, "beta", hostId).getString("hostToken")).save(stateDir);
+        return start(hostId, stateDir, Map.of("VIGIL_AGENT_DISPATCH_URL", "http://localhost:" + RestAssured.port));
     }
 
     /** Starts an agent for {@code hostId} on {@code stateDir}, with more of its settings ({@code VIGIL_AGENT_*}). */

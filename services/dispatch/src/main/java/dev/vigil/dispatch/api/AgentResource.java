@@ -1,6 +1,8 @@
 package dev.vigil.dispatch.api;
 
+import dev.vigil.dispatch.config.DispatchConfig;
 import dev.vigil.dispatch.domain.LicenseRecord;
+import dev.vigil.dispatch.service.CommandFeed;
 import dev.vigil.dispatch.service.DomainService;
 import dev.vigil.dispatch.service.EnrolmentService;
 import dev.vigil.dispatch.service.EvidenceUploads;
@@ -8,6 +10,7 @@ import dev.vigil.dispatch.service.LicenseService;
 import dev.vigil.dispatch.service.RefusedException;
 import dev.vigil.schemas.RecordSeals;
 import io.quarkus.security.identity.SecurityIdentity;
+import io.smallrye.common.annotation.Blocking;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -15,15 +18,18 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 
 /**
- * What an enrolled agent asks dispatch for besides the repository: its VM's domain, its license leases, and links to
- * store its evidence through.
+ * What an enrolled agent asks dispatch for besides the repository: its commands, its VM's domain, its license leases,
+ * its record key, and links to store its evidence through.
  */
 @Path("/api/v1/agent")
 @RolesAllowed(Roles.HOST)
@@ -41,6 +47,12 @@ public class AgentResource {
      */
     public record UploadRequest(String sha256, Long size, String uploadId) {}
 
+    /** A command as its agent fetches it: its place in the host's sequence, its id, and the signed command (base64). */
+    public record FetchedCommand(long sequence, String id, String signed) {}
+
+    /** The host's next commands in sequence order; empty when none came within the wait. */
+    public record CommandBatch(List<FetchedCommand> commands) {}
+
     /** The parts of a multipart upload, each with the ETag the store answered. */
     public record CompleteRequest(String sha256, String uploadId, List<EvidenceUploads.SentPart> parts) {}
 
@@ -48,6 +60,8 @@ public class AgentResource {
     private final LicenseService licenses;
     private final EvidenceUploads uploads;
     private final EnrolmentService enrolments;
+    private final CommandFeed commands;
+    private final Duration longestWait;
     private final SecurityIdentity identity;
 
     AgentResource(
@@ -55,11 +69,15 @@ public class AgentResource {
             LicenseService licenses,
             EvidenceUploads uploads,
             EnrolmentService enrolments,
+            CommandFeed commands,
+            DispatchConfig config,
             SecurityIdentity identity) {
         this.domains = domains;
         this.licenses = licenses;
         this.uploads = uploads;
         this.enrolments = enrolments;
+        this.commands = commands;
+        this.longestWait = config.dispatch().commands().longestWait();
         this.identity = identity;
     }
 
@@ -71,6 +89,26 @@ public class AgentResource {
     public byte[] domain(DomainRequest body) {
         DomainRequest request = body == null ? new DomainRequest(null, null, null, null) : body;
         return domains.render(host(), request.release(), request.vmName(), request.vmUuid(), request.parameters());
+    }
+
+    /**
+     * This host's commands above sequence {@code after} (the last one its agent handled), oldest first. When there are
+     * none the request waits up to {@code wait} seconds for one (a long poll) and then answers an empty batch. Only
+     * the asking host's commands are ever answered; they are vendor-signed, and the agent verifies each.
+     */
+    @GET
+    @Path("commands")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Blocking
+    public CompletionStage<CommandBatch> commands(@QueryParam("after") String after, @QueryParam("wait") String wait) {
+        long from = Queries.number("after", after, 0, 0, Long.MAX_VALUE);
+        long seconds = Queries.number("wait", wait, 0, 0, longestWait.toSeconds());
+        Base64.Encoder base64 = Base64.getEncoder();
+        return commands.next(host(), from, Duration.ofSeconds(seconds))
+                .thenApply(open -> new CommandBatch(open.stream()
+                        .map(c ->
+                                new FetchedCommand(c.sequence(), c.id().toString(), base64.encodeToString(c.signed())))
+                        .toList()));
     }
 
     /** This host's licenses, with the signed document of each. */

@@ -89,7 +89,6 @@ public class CommandResource {
                 Command.OPERATOR,
                 null,
                 identity.getPrincipal().getName()));
-        commands.deliver(CommandService.hosts(issued));
         List<CommandDto> answer = issued.stream()
                 .map(c -> CommandDto.of(commands.command(c.id())))
                 .toList();

@@ -10,12 +10,12 @@ final class Queries {
 
     private Queries() {}
 
-    static int integer(String name, String value, int fallback, int min, int max) {
+    static long number(String name, String value, long fallback, long min, long max) {
         if (value == null || value.isBlank()) {
             return fallback;
         }
         try {
-            int number = Integer.parseInt(value.strip());
+            long number = Long.parseLong(value.strip());
             if (number < min || number > max) {
                 throw RefusedException.badRequest("Bad " + name, name + " must be " + min + "-" + max);
             }
@@ -24,6 +24,10 @@ final class Queries {
             throw RefusedException.badRequest(
                     "Bad " + name, name + " must be a whole number, got '" + cut(value) + "'");
         }
+    }
+
+    static int integer(String name, String value, int fallback, int min, int max) {
+        return (int) number(name, value, fallback, min, max);
     }
 
     static UUID uuid(String name, String value) {

@@ -160,15 +160,23 @@ public interface DispatchConfig {
         @WithDefault("PT1H")
         Duration defaultTtl();
 
-        /** The longest expiry an operator may ask for: commands wait on a topic kept for 7 days. */
+        /** The longest expiry an operator may ask for. */
         @WithName("max-ttl")
         @WithDefault("P7D")
         Duration maxTtl();
 
-        /** How often undelivered commands are published again and unacknowledged ones checked for expiry. */
+        /** How often unacknowledged commands are checked for expiry. */
         @WithName("sweep-every")
         @WithDefault("5s")
         String sweepEvery();
+
+        /**
+         * The longest an agent's request for its commands waits for one (a long poll); agents ask for less, and ask
+         * again when it ends. Below the idle timeouts of the proxies between agents and dispatch.
+         */
+        @WithName("longest-wait")
+        @WithDefault("PT30S")
+        Duration longestWait();
 
         /** How long a SET_COLLECTION_POLICY command made from crash triage's requests stays valid. */
         @WithName("collection-ttl")

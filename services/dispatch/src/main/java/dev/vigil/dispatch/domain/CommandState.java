@@ -1,7 +1,7 @@
 package dev.vigil.dispatch.domain;
 
 /**
- * Where a command is: issued (recorded, not yet on the topic), delivered (the broker has it), acknowledged (the agent
+ * Where a command is: issued (recorded, not yet fetched), delivered (its agent fetched it), acknowledged (the agent
  * verified it and is running it), then succeeded, failed or refused as the agent reports, or expired when no agent
  * acknowledged it in time. The agent's word wins over an expiry dispatch assumed; a final outcome stands.
  */

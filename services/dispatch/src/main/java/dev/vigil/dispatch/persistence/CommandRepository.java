@@ -15,14 +15,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-/** Commands, the outbox they are published from, and their states. */
+/** Commands, the outbox their agents fetch them from, and their states. */
 public final class CommandRepository {
 
     private static final String COLUMNS = "id, host_id, vm_uuid, action, arguments, sequence, state, origin,"
             + " rollout_id, issued_by, issued_at, expires_at, delivered_at, acknowledged_at, completed_at, refusal,"
             + " message";
 
-    /** A command waiting to be published: its id and signed bytes. */
+    /** The PostgreSQL notification channel on which new commands are announced, with their host as payload. */
+    public static final String CHANNEL = "vigil_dispatch_commands";
+
+    /** A command its agent has still to fetch: its id, sequence and signed bytes. */
     public record Pending(UUID id, String hostId, long sequence, byte[] signed, Instant expiresAt) {}
 
     private CommandRepository() {}
@@ -61,20 +64,19 @@ public final class CommandRepository {
         }
     }
 
-    /** Hosts with commands issued before {@code before} and not yet published. */
-    public static List<String> hostsWithUndelivered(Connection c, Instant before) throws SQLException {
-        try (PreparedStatement s =
-                c.prepareStatement("SELECT DISTINCT host_id FROM command WHERE state = 'ISSUED' AND issued_at < ?")) {
-            s.setTimestamp(1, Timestamp.from(before));
-            return Rows.list(s, rs -> rs.getString(1));
-        }
-    }
-
-    /** A host's unpublished commands in sequence order. */
-    public static List<Pending> undelivered(Connection c, String hostId) throws SQLException {
+    /**
+     * A host's open commands above {@code after} in sequence order (issued or delivered, not yet expired), at most
+     * {@code limit}: what its agent fetches next.
+     */
+    public static List<Pending> open(Connection c, String hostId, long after, Instant now, int limit)
+            throws SQLException {
         try (PreparedStatement s = c.prepareStatement("SELECT id, host_id, sequence, signed, expires_at FROM command"
-                + " WHERE host_id = ? AND state = 'ISSUED' ORDER BY sequence")) {
+                + " WHERE host_id = ? AND sequence > ? AND state IN ('ISSUED', 'DELIVERED') AND expires_at > ?"
+                + " ORDER BY sequence LIMIT ?")) {
             s.setString(1, hostId);
+            s.setLong(2, after);
+            s.setTimestamp(3, Timestamp.from(now));
+            s.setInt(4, limit);
             return Rows.list(
                     s,
                     rs -> new Pending(
@@ -86,25 +88,21 @@ public final class CommandRepository {
         }
     }
 
-    /** Serializes publishing per host across replicas (a session lock on the connection). */
-    public static void lockHost(Connection c, String hostId) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT pg_advisory_lock(hashtext('command:' || ?))")) {
-            s.setString(1, hostId);
-            s.execute();
-        }
-    }
-
-    public static void unlockHost(Connection c, String hostId) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT pg_advisory_unlock(hashtext('command:' || ?))")) {
+    /**
+     * Tells every dispatch replica listening on {@link #CHANNEL} that {@code hostId} has a new command, when the
+     * caller's transaction commits (PostgreSQL delivers notifications at commit, and drops them on rollback).
+     */
+    public static void announce(Connection c, String hostId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT pg_notify('" + CHANNEL + "', ?)")) {
             s.setString(1, hostId);
             s.execute();
         }
     }
 
     /**
-     * Marks a command delivered at {@code at}, when the broker acknowledged it. The agent's acknowledgement may have
-     * been recorded first (its result raced this update): then the state stays, and the delivery is dated no later
-     * than the acknowledgement.
+     * Marks a command delivered at {@code at}, when its agent fetched it. The agent's acknowledgement may have been
+     * recorded first (its result raced this update): then the state stays, and the delivery is dated no later than
+     * the acknowledgement.
      */
     public static void delivered(Connection c, UUID id, Instant at) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("UPDATE command SET"

@@ -87,7 +87,6 @@ public class CollectionService {
             LOG.infof(
                     "bucket %s's collection request %d (%s) changed the policy of %d hosts",
                     bucket, request.getSequence(), request.getDump(), issued.size());
-            commands.deliver(CommandService.hosts(issued));
         }
         return issued;
     }

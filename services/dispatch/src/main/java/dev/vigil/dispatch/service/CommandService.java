@@ -3,7 +3,6 @@ package dev.vigil.dispatch.service;
 import dev.vigil.dispatch.config.DispatchConfig;
 import dev.vigil.dispatch.domain.Command;
 import dev.vigil.dispatch.domain.CommandState;
-import dev.vigil.dispatch.messaging.CommandPublisher;
 import dev.vigil.dispatch.persistence.CommandRepository;
 import dev.vigil.dispatch.persistence.Database;
 import dev.vigil.dispatch.persistence.PersistenceException;
@@ -29,21 +28,18 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.locks.ReentrantLock;
 import org.jboss.logging.Logger;
 
 /**
  * Signed commands to agents. A command gets its host's next sequence and is recorded (signed) in the issuing
- * transaction; after commit it is published in sequence order per host, under a per-host lock so replicas never
- * reorder a host's commands (within a replica, deliveries to a host queue in memory before taking that lock), and
- * marked delivered when the broker has it. Agents' results move it on; commands no agent acknowledged by their
- * expiry are marked expired. Whatever the publisher could not send is sent again by the sweep.
+ * transaction, which announces it to the host's waiting agent; the agent fetches its commands in sequence order over
+ * HTTPS ({@link CommandFeed}), which marks them delivered. Agents' results move a command on; commands no agent
+ * acknowledged by their expiry are marked expired.
  */
 @ApplicationScoped
 public class CommandService {
@@ -59,8 +55,6 @@ public class CommandService {
     private static final Logger LOG = Logger.getLogger(CommandService.class);
     private static final int MAX_ARGUMENTS = 64;
     private static final int MAX_ARGUMENT_BYTES = 16_384;
-    /** Deliveries to hosts whose ids hash to the same stripe wait for each other in memory. */
-    private static final int DELIVERY_STRIPES = 256;
 
     private static final Set<CommandAction> VM_ACTIONS = Set.of(
             CommandAction.TAKE_SNAPSHOT,
@@ -71,31 +65,20 @@ public class CommandService {
 
     private final Database db;
     private final RepositoryService repository;
-    private final CommandPublisher publisher;
     private final MeterRegistry metrics;
     private final Timer acknowledgement;
     private final DispatchConfig.Commands config;
     private final Clock clock = Clock.systemUTC();
-    private final ReentrantLock[] delivering = new ReentrantLock[DELIVERY_STRIPES];
 
-    CommandService(
-            Database db,
-            RepositoryService repository,
-            CommandPublisher publisher,
-            MeterRegistry metrics,
-            DispatchConfig config) {
+    CommandService(Database db, RepositoryService repository, MeterRegistry metrics, DispatchConfig config) {
         this.db = db;
         this.repository = repository;
-        this.publisher = publisher;
         this.metrics = metrics;
         this.config = config.dispatch().commands();
         this.acknowledgement = Timer.builder("vigil.dispatch.commands.acknowledgement")
                 .description("From a command's issue to its agent's acknowledgement")
                 .publishPercentiles(0.5, 0.99)
                 .register(metrics);
-        for (int i = 0; i < delivering.length; i++) {
-            delivering[i] = new ReentrantLock();
-        }
     }
 
     /** Checks an operator's command before anything is recorded. */
@@ -107,8 +90,7 @@ public class CommandService {
             throw RefusedException.badRequest("Bad command", "a command goes to 1-1,000 targets");
         }
         if (ttl.isNegative() || ttl.isZero() || ttl.compareTo(config.maxTtl()) > 0) {
-            throw RefusedException.unprocessable(
-                    "Bad expiry", "a command expires within " + config.maxTtl() + " (the commands topic keeps 7 days)");
+            throw RefusedException.unprocessable("Bad expiry", "a command expires within " + config.maxTtl());
         }
         if (arguments.size() > MAX_ARGUMENTS
                 || arguments.entrySet().stream()
@@ -130,7 +112,10 @@ public class CommandService {
         }
     }
 
-    /** Records signed commands in the caller's transaction; call {@link #deliver} after it commits. */
+    /**
+     * Records signed commands in the caller's transaction; when it commits, the waiting agents of their hosts are
+     * woken to fetch them ({@link CommandFeed}).
+     */
     public List<Command> issue(
             Connection c,
             CommandAction action,
@@ -201,58 +186,12 @@ public class CommandService {
                     c,
                     command,
                     dev.vigil.schemas.EventCodec.of(SignedCommand.class).encode(signed));
+            CommandRepository.announce(c, target.hostId());
             metrics.counter("vigil.dispatch.commands.issued", "action", action.name(), "origin", origin)
                     .increment();
             issued.add(command);
         }
         return issued;
-    }
-
-    /**
-     * Publishes the undelivered commands of these hosts, in sequence order, each host under its lock. A failure
-     * leaves the rest for the sweep.
-     */
-    public void deliver(Set<String> hosts) {
-        for (String host : hosts) {
-            try {
-                deliverHost(host);
-            } catch (RuntimeException e) {
-                LOG.warnf("commands to %s not published yet (%s); the sweep sends them again", host, e.getMessage());
-            }
-        }
-    }
-
-    /** Hosts of commands, for {@link #deliver}. */
-    public static Set<String> hosts(List<Command> commands) {
-        Set<String> hosts = new LinkedHashSet<>();
-        commands.forEach(c -> hosts.add(c.hostId()));
-        return hosts;
-    }
-
-    private void deliverHost(String host) {
-        // Wait here, not in pg_advisory_lock: a request waiting there holds a pooled connection, and when deliveries
-        // slowed such waiters held the whole pool (requests failed, the results consumer waited seconds for one).
-        ReentrantLock stripe = delivering[Math.floorMod(host.hashCode(), DELIVERY_STRIPES)];
-        stripe.lock();
-        try {
-            db.read(c -> {
-                CommandRepository.lockHost(c, host);
-                try {
-                    for (CommandRepository.Pending pending : CommandRepository.undelivered(c, host)) {
-                        if (!pending.expiresAt().isAfter(clock.instant())) {
-                            continue;
-                        }
-                        publisher.publish(host, pending.signed());
-                        CommandRepository.delivered(c, pending.id(), clock.instant());
-                    }
-                } finally {
-                    CommandRepository.unlockHost(c, host);
-                }
-                return null;
-            });
-        } finally {
-            stripe.unlock();
-        }
     }
 
     /**
@@ -335,8 +274,7 @@ public class CommandService {
         return db.read(c -> CommandRepository.search(c, host, vm, state, rollout, limit, offset));
     }
 
-    /** Sends what was not delivered and expires what no agent acknowledged in time. */
-    // Not before the messaging channels are connected at start.
+    /** Expires what no agent acknowledged in time. */
     @Scheduled(
             every = "${vigil.dispatch.commands.sweep-every}",
             delayed = "3s",
@@ -344,7 +282,6 @@ public class CommandService {
     void sweep() {
         try {
             Instant now = clock.instant();
-            deliver(new LinkedHashSet<>(db.read(c -> CommandRepository.hostsWithUndelivered(c, now.minusSeconds(1)))));
             int expired = db.transaction(c -> CommandRepository.expire(c, now));
             if (expired > 0) {
                 metrics.counter("vigil.dispatch.commands.expired").increment(expired);

@@ -147,7 +147,6 @@ public class LicenseService {
         if (extension.isNegative() || extension.isZero() || extension.compareTo(MAX_TERM) > 0) {
             throw RefusedException.badRequest("Bad extension", "an extension is 1 day to 10 years");
         }
-        List<Command> pushed = new java.util.ArrayList<>();
         LicenseRecord extended = db.transaction(c -> {
             LicenseRecord license = existing(c, id);
             if (license.revokedAt() != null) {
@@ -158,10 +157,9 @@ public class LicenseService {
             LicenseRecord next = license.extended(until, now);
             next = withDocument(c, next, now);
             LicenseRepository.update(c, next);
-            pushed.addAll(push(c, next, by));
+            push(c, next, by);
             return next;
         });
-        commands.deliver(CommandService.hosts(pushed));
         LOG.infof("license %s extended to %s by %s", id, extended.validUntil(), by);
         return extended;
     }
@@ -171,7 +169,6 @@ public class LicenseService {
         if (reason == null || reason.isBlank() || reason.length() > 500) {
             throw RefusedException.badRequest("Bad revocation", "say why in 1-500 characters");
         }
-        List<Command> pushed = new java.util.ArrayList<>();
         LicenseRecord revoked = db.transaction(c -> {
             LicenseRecord license = existing(c, id);
             if (license.revokedAt() != null) {
@@ -181,10 +178,9 @@ public class LicenseService {
             LicenseRecord next = license.revoked(now, by, reason.strip());
             next = withDocument(c, next, now);
             LicenseRepository.update(c, next);
-            pushed.addAll(push(c, next, by));
+            push(c, next, by);
             return next;
         });
-        commands.deliver(CommandService.hosts(pushed));
         metrics.counter("vigil.dispatch.licenses.revoked").increment();
         LOG.infof("license %s revoked by %s: %s", id, by, reason);
         return revoked;

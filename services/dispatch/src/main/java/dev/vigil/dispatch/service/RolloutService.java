@@ -246,7 +246,6 @@ public class RolloutService {
             }
             return null;
         });
-        commands.deliver(CommandService.hosts(issued));
     }
 
     /** An operator pauses a running rollout: hosts keep what they have; no stage is added. */
@@ -388,7 +387,7 @@ public class RolloutService {
     }
 
     private void after(List<Command> issued) {
-        commands.deliver(CommandService.hosts(issued));
+        // The commands' agents are woken by their transaction's commit; the decisions are published here.
         publisher.publishPending();
     }
 
