@@ -87,7 +87,7 @@ final class LocalDispatch {
      */
     static String enrolmentToken(String baseUrl) throws IOException {
         String form = "name=" + URLEncoder.encode("Local Host", StandardCharsets.UTF_8) + "&email="
-                + URLEncoder.encode("local@localhost", StandardCharsets.UTF_8);
+                + URLEncoder.encode("local.host@example.com", StandardCharsets.UTF_8);
         HttpResponse<String> page;
         try {
             page = HttpClient.newHttpClient()

@@ -179,6 +179,10 @@ public final class CommandService implements AutoCloseable {
                 try {
                     cursor = fetchAndHandle(cursor);
                 } catch (DeliveryException e) {
+                    if (!running.get()) {
+                        // Closing interrupted the request.
+                        return;
+                    }
                     pause = e.kind() == DeliveryException.Kind.NOT_CONFIGURED ? NOT_ENROLLED_RETRY : RETRY;
                     trouble(e.getMessage());
                 }
