@@ -1,11 +1,15 @@
 package dev.vigil.schemas;
 
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.HexFormat;
 import javax.crypto.Cipher;
+import javax.crypto.CipherInputStream;
 import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -20,6 +24,7 @@ public final class EvidenceEncryption {
     public static final String SCHEME = "AES-256-GCM/convergent/VGE1";
     public static final byte[] MAGIC = "VGE1".getBytes(StandardCharsets.US_ASCII);
     public static final int NONCE_BYTES = 12;
+    public static final int TAG_BYTES = 16;
     private static final String KEY_PARAMETER = ";key=";
 
     private EvidenceEncryption() {}
@@ -69,11 +74,69 @@ public final class EvidenceEncryption {
         if (!sealed(sealedHead) || sealedHead.length < MAGIC.length + NONCE_BYTES) {
             throw new GeneralSecurityException("not a Vigil-encrypted artifact (no VGE1 header)");
         }
+        Cipher ctr = counterMode(key, sealedHead);
+        return ctr.doFinal(sealedHead, MAGIC.length + NONCE_BYTES, sealedHead.length - MAGIC.length - NONCE_BYTES);
+    }
+
+    /**
+     * The whole plaintext of a sealed blob of {@code sealedLength} bytes, decrypted as it is read (so a memory dump of
+     * gigabytes is never held), without its tag. Like {@link #decryptHead} it does not check the tag: only for blobs
+     * whose SHA-256 was verified against their manifest.
+     *
+     * @throws GeneralSecurityException when the stream does not start like a sealed blob or is too short for one
+     * @throws IOException when the header cannot be read
+     */
+    public static InputStream decrypting(byte[] key, InputStream sealed, long sealedLength)
+            throws GeneralSecurityException, IOException {
+        long body = sealedLength - MAGIC.length - NONCE_BYTES - TAG_BYTES;
+        byte[] header = sealed.readNBytes(MAGIC.length + NONCE_BYTES);
+        if (body < 0 || header.length < MAGIC.length + NONCE_BYTES || !sealed(header)) {
+            throw new GeneralSecurityException("not a Vigil-encrypted artifact (no VGE1 header, or shorter than one)");
+        }
+        return new CipherInputStream(new BoundedInputStream(sealed, body), counterMode(key, header));
+    }
+
+    /** AES in counter mode from the nonce's second counter block, where GCM starts encrypting. */
+    private static Cipher counterMode(byte[] key, byte[] header) throws GeneralSecurityException {
         byte[] counter = new byte[16];
-        System.arraycopy(sealedHead, MAGIC.length, counter, 0, NONCE_BYTES);
+        System.arraycopy(header, MAGIC.length, counter, 0, NONCE_BYTES);
         counter[15] = 2;
         Cipher ctr = Cipher.getInstance("AES/CTR/NoPadding");
         ctr.init(Cipher.DECRYPT_MODE, new SecretKeySpec(key, "AES"), new IvParameterSpec(counter));
-        return ctr.doFinal(sealedHead, MAGIC.length + NONCE_BYTES, sealedHead.length - MAGIC.length - NONCE_BYTES);
+        return ctr;
+    }
+
+    /** The first {@code remaining} bytes of a stream (the tag after them is left unread). */
+    private static final class BoundedInputStream extends FilterInputStream {
+        private long remaining;
+
+        BoundedInputStream(InputStream in, long remaining) {
+            super(in);
+            this.remaining = remaining;
+        }
+
+        @Override
+        public int read() throws IOException {
+            if (remaining <= 0) {
+                return -1;
+            }
+            int b = super.read();
+            if (b >= 0) {
+                remaining--;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+            if (remaining <= 0) {
+                return -1;
+            }
+            int n = super.read(buffer, offset, (int) Math.min(length, remaining));
+            if (n > 0) {
+                remaining -= n;
+            }
+            return n;
+        }
     }
 }

@@ -3,6 +3,7 @@ package dev.vigil.schemas;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -39,6 +40,32 @@ class EvidenceEncryptionTest {
         byte[] head = EvidenceEncryption.decryptHead(key, Arrays.copyOf(sealed, 4 + 12 + 5000));
 
         assertThat(head).isEqualTo(Arrays.copyOf(plain, 5000));
+    }
+
+    @Test
+    void aWholeSealedBlobDecryptsAsItIsReadWithoutItsTag() throws Exception {
+        SecureRandom random = new SecureRandom();
+        byte[] key = new byte[32];
+        byte[] nonce = new byte[12];
+        random.nextBytes(key);
+        random.nextBytes(nonce);
+        for (int size : new int[] {0, 1, 15, 16, 17, 100_003}) {
+            byte[] plain = new byte[size];
+            random.nextBytes(plain);
+            byte[] sealed = seal(key, nonce, plain);
+
+            try (var in = EvidenceEncryption.decrypting(key, new ByteArrayInputStream(sealed), sealed.length)) {
+                assertThat(in.readAllBytes()).as("%d bytes", size).isEqualTo(plain);
+            }
+        }
+        // Too short to be sealed, or not sealed at all.
+        assertThatThrownBy(() -> EvidenceEncryption.decrypting(key, new ByteArrayInputStream(new byte[20]), 20))
+                .isInstanceOf(GeneralSecurityException.class);
+        byte[] plain = "console text".getBytes(StandardCharsets.UTF_8);
+        assertThatThrownBy(() ->
+                        EvidenceEncryption.decrypting(key, new ByteArrayInputStream(Arrays.copyOf(plain, 64)), 64))
+                .isInstanceOf(GeneralSecurityException.class)
+                .hasMessageContaining("VGE1");
     }
 
     @Test

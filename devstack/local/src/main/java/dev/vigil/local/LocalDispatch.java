@@ -3,16 +3,11 @@ package dev.vigil.local;
 import dev.vigil.cli.CliException;
 import dev.vigil.cli.DispatchClient;
 import dev.vigil.cli.ReleaseUpload;
+import dev.vigil.devstack.DispatchEnrolment;
 import dev.vigil.devstack.DispatchKeys;
 import dev.vigil.devstack.IdentityProvider;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.URI;
-import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -20,8 +15,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Dispatch in the local run: signing keys per role, made under the work directory on the first run and kept (the
@@ -33,7 +26,6 @@ final class LocalDispatch {
 
     static final String PRODUCT = "demo-os";
     static final String PROGRAM = "demo-beta";
-    private static final Pattern ENROL_TOKEN = Pattern.compile("vigil-agent enroll (ve1\\.[A-Za-z0-9_.-]+)");
     private static final String TEMPLATE = """
             <domain type='test'>
               <name>{{vm.name}}</name>
@@ -86,27 +78,7 @@ final class LocalDispatch {
      * local agent redeems it as {@code vigil-agent enroll} would.
      */
     static String enrolmentToken(String baseUrl) throws IOException {
-        String form = "name=" + URLEncoder.encode("Local Host", StandardCharsets.UTF_8) + "&email="
-                + URLEncoder.encode("local.host@example.com", StandardCharsets.UTF_8);
-        HttpResponse<String> page;
-        try {
-            page = HttpClient.newHttpClient()
-                    .send(
-                            HttpRequest.newBuilder(URI.create(baseUrl + "/enrol/" + PROGRAM))
-                                    .timeout(Duration.ofSeconds(30))
-                                    .header("Content-Type", "application/x-www-form-urlencoded")
-                                    .POST(HttpRequest.BodyPublishers.ofString(form))
-                                    .build(),
-                            HttpResponse.BodyHandlers.ofString());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while enrolling the local host");
-        }
-        Matcher token = ENROL_TOKEN.matcher(page.body());
-        if (page.statusCode() != 200 || !token.find()) {
-            throw new IOException("the demo programme's page gave no enrolment token (HTTP " + page.statusCode() + ")");
-        }
-        return token.group(1);
+        return DispatchEnrolment.token(baseUrl, PROGRAM, "Local Host", "local.host@example.com");
     }
 
     /** Where the demo users' tokens are. */

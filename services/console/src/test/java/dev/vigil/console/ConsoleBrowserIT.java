@@ -14,6 +14,8 @@ import com.microsoft.playwright.options.FormData;
 import com.microsoft.playwright.options.RequestOptions;
 import dev.vigil.agent.Agent;
 import dev.vigil.agent.config.AgentConfig;
+import dev.vigil.agent.delivery.Deliveries;
+import dev.vigil.agent.delivery.EnrolCommand;
 import dev.vigil.agent.feedback.FeedbackCommand;
 import dev.vigil.cli.CliException;
 import dev.vigil.cli.DispatchClient;
@@ -25,6 +27,7 @@ import dev.vigil.console.web.VmPages;
 import dev.vigil.devstack.AgentFleet;
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackTestResource;
+import dev.vigil.devstack.DispatchEnrolment;
 import dev.vigil.devstack.Domains;
 import dev.vigil.devstack.Endpoints;
 import dev.vigil.devstack.GuestDomain;
@@ -40,6 +43,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -96,17 +100,42 @@ class ConsoleBrowserIT {
         String rollout = startRollout(work);
         String hostId = "console-" + UUID.randomUUID();
         AgentConfig agentConfig = AgentConfig.load(Map.of(
-                "VIGIL_AGENT_STATE_DIR", work.resolve("agent").toString(),
-                "VIGIL_AGENT_HTTP_PORT", "0",
-                "VIGIL_AGENT_CONFIG_FILE", endpoints.agentConfigFile(),
-                "VIGIL_AGENT_HYPERVISOR_URI", GuestDomain.URI,
-                "VIGIL_AGENT_HOST_ID", hostId,
-                "VIGIL_AGENT_TENANT", "acme",
-                "VIGIL_AGENT_VENDOR_KEYS", ConsoleStack.dispatchKeys.agentVendorKeys(),
-                "VIGIL_AGENT_S3_ENDPOINT", endpoints.s3Endpoint(),
-                "VIGIL_AGENT_S3_ACCESS_KEY", endpoints.s3AccessKey(),
-                "VIGIL_AGENT_S3_SECRET_KEY", endpoints.s3SecretKey()));
-        endpoints.recordKeys().enrol(agentConfig.stateDir(), agentConfig.tenant(), agentConfig.hostId());
+                "VIGIL_AGENT_STATE_DIR",
+                work.resolve("agent").toString(),
+                "VIGIL_AGENT_HTTP_PORT",
+                "0",
+                "VIGIL_AGENT_CONFIG_FILE",
+                endpoints.agentConfigFile(),
+                "VIGIL_AGENT_HYPERVISOR_URI",
+                GuestDomain.URI,
+                "VIGIL_AGENT_HOST_ID",
+                hostId,
+                "VIGIL_AGENT_TENANT",
+                "acme",
+                "VIGIL_AGENT_VENDOR_KEYS",
+                ConsoleStack.dispatchKeys.agentVendorKeys(),
+                // Enrolled with dispatch below: commands, the record key and evidence links come from there, and
+                // the evidence is encrypted with the key crash triage holds.
+                "VIGIL_AGENT_DISPATCH_URL",
+                ConsoleStack.dispatchUrl,
+                "VIGIL_AGENT_EVIDENCE_UPLOAD",
+                "links",
+                "VIGIL_AGENT_ARTIFACT_ENCRYPTION_KEY",
+                ConsoleStack.evidenceKey));
+        try (Deliveries deliveries = new Deliveries(
+                agentConfig,
+                new PrintStream(PrintStream.nullOutputStream()),
+                Duration.ofSeconds(1),
+                Clock.systemUTC())) {
+            EnrolCommand.enrol(
+                    DispatchEnrolment.token(
+                            ConsoleStack.dispatchUrl, hostProgram(), "Console Host", "console.host@example.com"),
+                    agentConfig,
+                    new PrintStream(PrintStream.nullOutputStream()),
+                    "test",
+                    Clock.systemUTC(),
+                    deliveries);
+        }
         try (Agent agent = new Agent(agentConfig);
                 Playwright playwright = Playwright.create();
                 Browser browser = playwright.chromium().launch(chromium())) {
@@ -184,6 +213,13 @@ class ConsoleBrowserIT {
                     .as("the screenshot loaded from the object store")
                     .isPositive();
             assertThat(page.locator("a.download[data-kind=MEMORY_DUMP]")).hasCount(1);
+            // The agent encrypted its evidence: the console serves it as crash triage decrypts it.
+            assertThat(page.locator(".artifacts")).containsText("decrypted by crash triage");
+            String consoleText =
+                    page.locator("a.download[data-kind=CONSOLE_TEXT]").getAttribute("href");
+            APIResponse download = page.request().get(base + consoleText);
+            assertThat(download.status()).isEqualTo(200);
+            assertThat(download.text()).contains("Kernel panic - not syncing: sysrq triggered crash");
             picture(page, "report");
 
             // The VM's timeline, newest first, with the crash in it, and an operator's command with the agent's answer.
@@ -420,6 +456,39 @@ class ConsoleBrowserIT {
                                 "PT1H"));
         assertThat(started.status()).isEqualTo(201);
         return started.body().path("id").asText();
+    }
+
+    /**
+     * An open programme of a product of its own, for the test's host to enrol in (outside the rollout of the guest's
+     * product); returns its id.
+     */
+    private static String hostProgram() throws CliException {
+        DispatchClient admin = new DispatchClient(ConsoleStack.dispatchUrl, ConsoleStack.identity.token("admin"));
+        String product = "console-hosts";
+        admin.post("/api/v1/products", Map.of("id", product, "name", "Console hosts", "description", "the test host"));
+        String program = "console-hosts-" + UUID.randomUUID().toString().substring(0, 8);
+        assertThat(admin.post(
+                                "/api/v1/programs",
+                                Map.of(
+                                        "id",
+                                        program,
+                                        "product",
+                                        product,
+                                        "channel",
+                                        "beta",
+                                        "title",
+                                        "Console hosts",
+                                        "description",
+                                        "where the test's host enrols",
+                                        "open",
+                                        true,
+                                        "licenseDays",
+                                        30,
+                                        "features",
+                                        List.of("beta")))
+                        .status())
+                .isEqualTo(201);
+        return program;
     }
 
     private static DispatchClient operator() throws CliException {

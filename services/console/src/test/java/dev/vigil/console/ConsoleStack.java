@@ -27,6 +27,9 @@ public final class ConsoleStack implements QuarkusTestResourceLifecycleManager {
     static IdentityProvider identity;
     static String ingestionUrl;
     static String triageUrl;
+    /** The evidence key (base64) triage holds and the browser test's agent encrypts with. */
+    static String evidenceKey;
+
     static String dispatchUrl;
     static DispatchKeys dispatchKeys;
 
@@ -61,6 +64,11 @@ public final class ConsoleStack implements QuarkusTestResourceLifecycleManager {
             int triagePort = Ports.free();
             Map<String, String> triageConfig = new HashMap<>(identity.verification());
             triageConfig.put("vigil.triage.uptime-url", ingestionUrl);
+            // The key the test's agent encrypts its evidence with, made now, which triage holds to read it.
+            byte[] key = new byte[32];
+            new java.security.SecureRandom().nextBytes(key);
+            evidenceKey = java.util.Base64.getEncoder().encodeToString(key);
+            triageConfig.put("vigil.triage.evidence-keys", evidenceKey);
             triageConfig.putAll(identity.serviceClient(IdentityProvider.TRIAGE_CLIENT));
             triage = ServiceProcess.start(
                     TRIAGE, Devstack.shared().endpoints(), triagePort, triageConfig, dir.resolve("crash-triage.log"));
@@ -72,6 +80,8 @@ public final class ConsoleStack implements QuarkusTestResourceLifecycleManager {
             Map<String, String> dispatchConfig =
                     new HashMap<>(dispatchKeys.config(identity, ingestionUrl, dispatchUrl, triageUrl));
             dispatchConfig.put("vigil.dispatch.rollouts.check-every", "2s");
+            // Hosts enrolled here report as the test agents' tenant.
+            dispatchConfig.put("vigil.dispatch.enrolment.tenant", "acme");
             dispatch = ServiceProcess.start(
                     DISPATCH, Devstack.shared().endpoints(), dispatchPort, dispatchConfig, dir.resolve("dispatch.log"));
             ingestion.awaitReady(ingestionUrl, Duration.ofSeconds(90));

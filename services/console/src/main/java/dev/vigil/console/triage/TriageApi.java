@@ -21,6 +21,7 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
 import java.util.List;
 import org.eclipse.microprofile.rest.client.annotation.RegisterClientHeaders;
 import org.eclipse.microprofile.rest.client.inject.RegisterRestClient;
@@ -61,6 +62,12 @@ public interface TriageApi {
     @GET
     @Path("/buckets/{id}")
     BucketDetail bucket(@PathParam("id") String id);
+
+    /** A report's evidence, decrypted by triage when the agent encrypted it; the entity is its bytes. */
+    @GET
+    @Path("/reports/{incident}/artifacts/{kind}")
+    @Produces({MediaType.APPLICATION_OCTET_STREAM, "image/png", MediaType.TEXT_PLAIN})
+    Response artifact(@PathParam("incident") String incident, @PathParam("kind") String kind);
 
     @GET
     @Path("/buckets/{id}/history")

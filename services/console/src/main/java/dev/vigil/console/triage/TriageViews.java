@@ -37,7 +37,19 @@ public final class TriageViews {
 
     public record Trends(List<LocalDate> days, Map<UUID, List<Long>> counts) {}
 
-    public record Artifact(String kind, String format, long sizeBytes, String sha256, String status, String url) {}
+    /**
+     * An artifact of a report: {@code url} reads the stored object directly (unencrypted evidence), {@code content}
+     * is crash triage's path that serves it decrypted when the agent encrypted it.
+     */
+    public record Artifact(
+            String kind,
+            String format,
+            long sizeBytes,
+            String sha256,
+            String status,
+            String url,
+            boolean encrypted,
+            String content) {}
 
     public record Report(
             String incidentId,

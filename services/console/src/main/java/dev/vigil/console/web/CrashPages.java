@@ -28,7 +28,11 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
+import java.io.InputStream;
 import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -206,13 +210,49 @@ public class CrashPages {
                 .orElseThrow(() ->
                         Pages.notFound("no report " + Pages.echo(incident) + " among the latest 50 of this bucket"));
         List<ConsoleLine> text = artifact(report, "CONSOLE_TEXT")
-                .map(a -> ConsoleLine.of(evidence.text(a.url())))
+                .map(a -> ConsoleLine.of(evidence.text(report.incidentId(), a)))
                 .orElse(List.of());
-        String screenshot = artifact(report, "SCREENSHOT").map(Artifact::url).orElse(null);
+        String screenshot = artifact(report, "SCREENSHOT")
+                .map(a ->
+                        a.url() != null ? a.url() : artifactPath(bucket.id().toString(), report.incidentId(), a.kind()))
+                .orElse(null);
         List<FlightRecord> flight = artifact(report, "FLIGHT_RECORDER")
-                .map(a -> FlightRecord.parse(evidence.lines(a.url(), 200), json))
+                .map(a -> FlightRecord.parse(evidence.lines(report.incidentId(), a, 200), json))
                 .orElse(List.of());
         return Templates.report(bucket, report, text, screenshot, flight);
+    }
+
+    /**
+     * A report's evidence through crash triage, as the signed-in user: how a person downloads evidence the agent
+     * encrypted, which triage decrypts (unencrypted evidence is linked straight to the store).
+     */
+    @GET
+    @Path("buckets/{id}/reports/{incident}/artifacts/{kind}")
+    @Produces({MediaType.APPLICATION_OCTET_STREAM, "image/png", MediaType.TEXT_PLAIN})
+    public Response artifact(
+            @PathParam("id") String id, @PathParam("incident") String incident, @PathParam("kind") String kind) {
+        Pages.uuid(id);
+        Response answer = triage.artifact(incident, kind);
+        InputStream in = answer.readEntity(InputStream.class);
+        StreamingOutput body = out -> {
+            try (answer;
+                    in) {
+                in.transferTo(out);
+            }
+        };
+        Response.ResponseBuilder response = Response.ok(
+                body, answer.getMediaType() == null ? MediaType.APPLICATION_OCTET_STREAM_TYPE : answer.getMediaType());
+        String disposition = answer.getHeaderString("Content-Disposition");
+        if (disposition != null) {
+            response.header("Content-Disposition", disposition);
+        }
+        return response.build();
+    }
+
+    /** The console's path of a report's evidence ({@link #artifact(String, String, String)}). */
+    static String artifactPath(String bucket, String incident, String kind) {
+        return "/buckets/" + bucket + "/reports/"
+                + URLEncoder.encode(incident, StandardCharsets.UTF_8).replace("+", "%20") + "/artifacts/" + kind;
     }
 
     @POST
@@ -262,7 +302,7 @@ public class CrashPages {
         for (Report r : bucket.latest()) {
             var console = artifact(r, "CONSOLE_TEXT");
             if (console.isPresent()) {
-                String text = evidence.text(console.get().url());
+                String text = evidence.text(r.incidentId(), console.get());
                 if (text != null && !text.isBlank()) {
                     Signature signature = triage.signature(text);
                     return signature.frames() == null ? List.of() : signature.frames();
@@ -276,7 +316,7 @@ public class CrashPages {
         return report.artifacts() == null
                 ? java.util.Optional.empty()
                 : report.artifacts().stream()
-                        .filter(a -> kind.equals(a.kind()) && a.url() != null)
+                        .filter(a -> kind.equals(a.kind()) && (a.url() != null || a.content() != null))
                         .findFirst();
     }
 

@@ -109,6 +109,17 @@ public class BucketRepository {
         }
     }
 
+    /** A report's artifacts as stored at filing (JSON), or null when there is no such report. */
+    public String artifactsOf(String incidentId) throws SQLException {
+        try (Connection c = db.getConnection();
+                PreparedStatement s = c.prepareStatement("SELECT artifacts FROM report WHERE incident_id = ?")) {
+            s.setString(1, incidentId);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
+    }
+
     /** Reports per bucket and UTC day ({@link #daily(Connection, List, String, String, LocalDate, LocalDate)}). */
     public List<DayCount> daily(List<UUID> buckets, String product, String release, LocalDate from, LocalDate to)
             throws SQLException {

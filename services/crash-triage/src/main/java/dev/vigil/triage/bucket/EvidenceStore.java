@@ -75,6 +75,27 @@ public class EvidenceStore {
         }
     }
 
+    /**
+     * The whole object, streamed.
+     *
+     * @throws MissingEvidenceException when the store answers that the object is not there
+     * @throws IOException when the store cannot be read just now
+     */
+    public InputStream open(String objectKey) throws IOException {
+        try {
+            return s3.getObject(
+                    GetObjectArgs.builder().bucket(bucket).object(objectKey).build());
+        } catch (ErrorResponseException e) {
+            String code = e.errorResponse() == null ? null : e.errorResponse().code();
+            if (MISSING.contains(code)) {
+                throw new MissingEvidenceException(objectKey + " is not in " + bucket + " (" + code + ")", e);
+            }
+            throw new IOException("reading " + objectKey + " from " + bucket + ": " + e.getMessage(), e);
+        } catch (Exception e) {
+            throw new IOException("reading " + objectKey + " from " + bucket + ": " + e.getMessage(), e);
+        }
+    }
+
     /** A GET link to an object that works for the configured time. */
     public String link(String objectKey) {
         try {

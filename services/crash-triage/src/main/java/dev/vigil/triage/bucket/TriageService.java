@@ -125,6 +125,9 @@ public class TriageService {
             m.put("sizeBytes", a.getSizeBytes());
             m.put("format", a.getFormat().toString());
             m.put("status", a.getStatus().name());
+            if (a.getEncryption() != null) {
+                m.put("encryption", a.getEncryption().toString());
+            }
             list.add(m);
         }
         return list;

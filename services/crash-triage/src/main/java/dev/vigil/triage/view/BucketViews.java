@@ -15,6 +15,8 @@ import dev.vigil.triage.uptime.UptimeClient;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
 import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -214,7 +216,7 @@ public class BucketViews {
                     r.detectedAt(),
                     r.complete(),
                     r.provisional(),
-                    artifacts(r.artifactsJson())));
+                    artifacts(r.incidentId(), r.artifactsJson())));
         }
         CurationService.Merge merge = curation.mergeOf(id);
         return new BucketDetail(
@@ -245,20 +247,33 @@ public class BucketViews {
         return curation.notes(bucket, kind, MAX_NOTES).stream().map(NoteDto::of).toList();
     }
 
-    /** A report's artifacts as stored at filing, each verified one with a link that works for a short while. */
-    private List<ArtifactDto> artifacts(String json) throws IOException {
+    /**
+     * A report's artifacts as stored at filing: each verified one with the path that serves it through triage, and
+     * an unencrypted one also with a link to the store that works for a short while (an encrypted one's stored bytes
+     * are of no use to a reader).
+     */
+    private List<ArtifactDto> artifacts(String incidentId, String json) throws IOException {
         List<ArtifactDto> list = new ArrayList<>();
         for (Map<String, Object> a :
                 JSON.readValue(json, new TypeReference<List<LinkedHashMap<String, Object>>>() {})) {
             String status = String.valueOf(a.get("status"));
             String key = String.valueOf(a.get("objectKey"));
+            String kind = String.valueOf(a.get("kind"));
+            boolean verified = "VERIFIED".equals(status);
+            boolean encrypted = a.get("encryption") != null;
             list.add(new ArtifactDto(
-                    String.valueOf(a.get("kind")),
+                    kind,
                     String.valueOf(a.get("format")),
                     ((Number) a.get("sizeBytes")).longValue(),
                     String.valueOf(a.get("sha256")),
                     status,
-                    "VERIFIED".equals(status) ? store.link(key) : null));
+                    verified && !encrypted ? store.link(key) : null,
+                    encrypted,
+                    verified
+                            ? "/api/v1/reports/"
+                                    + URLEncoder.encode(incidentId, StandardCharsets.UTF_8)
+                                            .replace("+", "%20") + "/artifacts/" + kind
+                            : null));
         }
         return list;
     }
