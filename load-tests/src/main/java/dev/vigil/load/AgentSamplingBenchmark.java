@@ -135,7 +135,8 @@ public final class AgentSamplingBenchmark {
         builder.environment().put("VIGIL_AGENT_HTTP_PORT", String.valueOf(httpPort));
         builder.environment().put("VIGIL_AGENT_HOST_ID", "bench-" + label.replaceAll("[^a-z0-9]+", "-"));
         builder.environment().put("VIGIL_AGENT_SAMPLE_PERIOD", period.toString());
-        // A pinned vendor key turns the command consumer on, as on every real host.
+        // A pinned vendor key, as on every real host. Commands come from dispatch over HTTPS, which this benchmark
+        // does not run, so the command fetcher stays off (idle, it makes one long-poll request every 25 s).
         builder.environment().put("VIGIL_AGENT_VENDOR_KEYS", "bench=" + vendorKey());
         Process agent = builder.start();
         try {
