@@ -1,7 +1,6 @@
 package dev.vigil.dispatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.vigil.devstack.DevstackTestResource;
 import dev.vigil.dispatch.domain.Command;
@@ -26,7 +25,6 @@ import io.restassured.path.json.JsonPath;
 import jakarta.inject.Inject;
 import java.nio.ByteBuffer;
 import java.security.PrivateKey;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -220,16 +218,7 @@ class AgentCommandsIT {
 
     /** The command once its agent's outcome is recorded. */
     private static JsonPath outcome(String id) {
-        return await().atMost(Duration.ofSeconds(30))
-                .pollInterval(Duration.ofMillis(200))
-                .until(
-                        () -> Staff.analyst()
-                                .get("/api/v1/commands/" + id)
-                                .then()
-                                .statusCode(200)
-                                .extract()
-                                .jsonPath(),
-                        j -> List.of("SUCCEEDED", "FAILED", "REFUSED").contains(j.getString("state")));
+        return CommandsIT.awaitState(id, List.of("SUCCEEDED", "FAILED", "REFUSED")::contains);
     }
 
     private static String refusal(String id) {

@@ -354,6 +354,11 @@ class CommandsIT {
     }
 
     static JsonPath awaitState(String id, String state) {
+        return awaitState(id, state::equals);
+    }
+
+    /** The command once its state is one {@code wanted} accepts, within 30 s. */
+    static JsonPath awaitState(String id, java.util.function.Predicate<String> wanted) {
         return await().atMost(Duration.ofSeconds(30))
                 .pollInterval(Duration.ofMillis(200))
                 .until(
@@ -363,7 +368,7 @@ class CommandsIT {
                                 .statusCode(200)
                                 .extract()
                                 .jsonPath(),
-                        j -> state.equals(j.getString("state")));
+                        j -> wanted.test(j.getString("state")));
     }
 
     private static String header(ConsumerRecord<String, byte[]> record, String name) {

@@ -1,5 +1,6 @@
 package dev.vigil.triage.api;
 
+import dev.vigil.agent.capture.ConvergentEncryption;
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackConfig;
 import dev.vigil.devstack.Endpoints;
@@ -20,6 +21,8 @@ import java.io.ByteArrayInputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
@@ -81,6 +84,28 @@ public final class CrashFixtures {
                 .setSizeBytes(bytes.length)
                 .setFormat(format)
                 .setStatus(ArtifactStatus.VERIFIED)
+                .build();
+    }
+
+    /**
+     * Console text sealed as the agent seals evidence with {@code key} (VGE1), stored, with its manifest naming the
+     * key as the agent's manifest would.
+     */
+    public static ArtifactRef sealedConsole(byte[] plain, byte[] key) throws Exception {
+        Path dir = Files.createTempDirectory("vigil-sealed-");
+        Path text = Files.write(dir.resolve("console.txt"), plain);
+        ConvergentEncryption encryption = new ConvergentEncryption(key);
+        encryption.encrypt(text, dir.resolve("console.vge1"));
+        ArtifactRef stored =
+                store(Files.readAllBytes(dir.resolve("console.vge1")), ArtifactKind.CONSOLE_TEXT, "text/plain");
+        return ArtifactRef.newBuilder()
+                .setKind(stored.getKind())
+                .setObjectKey(stored.getObjectKey())
+                .setSha256(stored.getSha256())
+                .setSizeBytes(stored.getSizeBytes())
+                .setFormat(stored.getFormat())
+                .setStatus(stored.getStatus())
+                .setEncryption(encryption.description())
                 .build();
     }
 

@@ -3,18 +3,13 @@ package dev.vigil.triage.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
-import dev.vigil.agent.capture.ConvergentEncryption;
 import dev.vigil.devstack.DevstackTestResource;
-import dev.vigil.schemas.common.ArtifactKind;
-import dev.vigil.schemas.crash.ArtifactRef;
 import dev.vigil.schemas.crash.CrashReported;
 import dev.vigil.triage.evidence.LinuxConsoleParserTest;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -34,7 +29,8 @@ class EncryptedEvidenceIT {
     void anAnalystReadsEncryptedEvidenceDecryptedAndNeverTheCiphertext() throws Exception {
         byte[] console = LinuxConsoleParserTest.SYSRQ_PANIC.getBytes(StandardCharsets.UTF_8);
         String release = "rel-" + UUID.randomUUID();
-        CrashReported report = CrashFixtures.report(release, "AcmeOS", sealed(console, EvidenceKey.held()));
+        CrashReported report =
+                CrashFixtures.report(release, "AcmeOS", CrashFixtures.sealedConsole(console, EvidenceKey.held()));
         CrashFixtures.send(report);
 
         JsonPath top =
@@ -64,7 +60,9 @@ class EncryptedEvidenceIT {
         new SecureRandom().nextBytes(other);
         String release = "rel-" + UUID.randomUUID();
         CrashReported report = CrashFixtures.report(
-                release, "AcmeOS", sealed("Kernel panic - not syncing: x\n".getBytes(StandardCharsets.UTF_8), other));
+                release,
+                "AcmeOS",
+                CrashFixtures.sealedConsole("Kernel panic - not syncing: x\n".getBytes(StandardCharsets.UTF_8), other));
         CrashFixtures.send(report);
         AnalystApi.awaitTop(release, page -> page.getList("items").size() == 1);
 
@@ -89,24 +87,5 @@ class EncryptedEvidenceIT {
                 .then()
                 .statusCode(400)
                 .body("title", equalTo("Bad kind"));
-    }
-
-    /** Console text sealed by the agent's encryption with {@code key}, stored, with its manifest naming the key. */
-    private static ArtifactRef sealed(byte[] plain, byte[] key) throws Exception {
-        Path dir = Files.createTempDirectory("vigil-sealed-");
-        Path text = Files.write(dir.resolve("console.txt"), plain);
-        ConvergentEncryption encryption = new ConvergentEncryption(key);
-        encryption.encrypt(text, dir.resolve("console.vge1"));
-        ArtifactRef stored = CrashFixtures.store(
-                Files.readAllBytes(dir.resolve("console.vge1")), ArtifactKind.CONSOLE_TEXT, "text/plain");
-        return ArtifactRef.newBuilder()
-                .setKind(stored.getKind())
-                .setObjectKey(stored.getObjectKey())
-                .setSha256(stored.getSha256())
-                .setSizeBytes(stored.getSizeBytes())
-                .setFormat(stored.getFormat())
-                .setStatus(stored.getStatus())
-                .setEncryption(encryption.description())
-                .build();
     }
 }

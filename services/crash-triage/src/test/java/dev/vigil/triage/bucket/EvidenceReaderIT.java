@@ -3,7 +3,6 @@ package dev.vigil.triage.bucket;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.vigil.agent.capture.ConvergentEncryption;
 import dev.vigil.devstack.Devstack;
 import dev.vigil.devstack.DevstackConfig;
 import dev.vigil.devstack.DevstackTestResource;
@@ -69,21 +68,7 @@ class EvidenceReaderIT {
                 Files.readAllBytes(Path.of("src/test/resources/corpus/linux/004-page-fault-fuse_file_get.txt"));
         byte[] key = new byte[32];
         new SecureRandom().nextBytes(key);
-        Path dir = Files.createTempDirectory("vigil-sealed-");
-        Path plain = Files.write(dir.resolve("console.txt"), console);
-        ConvergentEncryption agentKey = new ConvergentEncryption(key);
-        agentKey.encrypt(plain, dir.resolve("console.vge1"));
-        ArtifactRef stored = CrashFixtures.store(
-                Files.readAllBytes(dir.resolve("console.vge1")), ArtifactKind.CONSOLE_TEXT, "text/plain");
-        ArtifactRef sealed = ArtifactRef.newBuilder()
-                .setKind(stored.getKind())
-                .setObjectKey(stored.getObjectKey())
-                .setSha256(stored.getSha256())
-                .setSizeBytes(stored.getSizeBytes())
-                .setFormat(stored.getFormat())
-                .setStatus(stored.getStatus())
-                .setEncryption(agentKey.description())
-                .build();
+        ArtifactRef sealed = CrashFixtures.sealedConsole(console, key);
         ArtifactRef open = CrashFixtures.store(console, ArtifactKind.CONSOLE_TEXT, "text/plain");
         String s3 = Devstack.shared().endpoints().s3Endpoint();
         String rotated = Base64.getEncoder().encodeToString(new byte[32]);
