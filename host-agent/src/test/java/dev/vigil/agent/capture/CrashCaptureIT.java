@@ -170,19 +170,23 @@ class CrashCaptureIT {
                                 false);
 
                 List<ArtifactManifest> manifests = awaitCapture(artifacts, uuid, 6);
-                // The panic is a lifecycle change and a Crash event, and the Crash opens the incident.
-                List<AgentEvent> seen = events.poll().stream()
-                        .filter(e -> e.getVm() != null && uuid.equals(e.getVm().getUuid()))
-                        .toList();
-                assertThat(seen.stream()
-                                .filter(e -> e.getPayload() instanceof Lifecycle)
-                                .map(e -> ((Lifecycle) e.getPayload()).getState() + "/"
-                                        + ((Lifecycle) e.getPayload()).getReason()))
-                        .contains("CRASHED/PANICKED");
-                assertThat(seen.stream()
-                                .filter(e -> e.getPayload() instanceof Crash)
-                                .map(e -> e.getEnvelope().getEventId().toString()))
-                        .contains(manifests.get(0).getIncidentId().toString());
+                // The panic is a lifecycle change and a Crash event, and the Crash opens the incident. The events
+                // travel on their own topic, so they may reach this reader after the manifests.
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                    List<AgentEvent> seen = events.poll().stream()
+                            .filter(e ->
+                                    e.getVm() != null && uuid.equals(e.getVm().getUuid()))
+                            .toList();
+                    assertThat(seen.stream()
+                                    .filter(e -> e.getPayload() instanceof Lifecycle)
+                                    .map(e -> ((Lifecycle) e.getPayload()).getState() + "/"
+                                            + ((Lifecycle) e.getPayload()).getReason()))
+                            .contains("CRASHED/PANICKED");
+                    assertThat(seen.stream()
+                                    .filter(e -> e.getPayload() instanceof Crash)
+                                    .map(e -> e.getEnvelope().getEventId().toString()))
+                            .contains(manifests.get(0).getIncidentId().toString());
+                });
                 // The evidence holds the crashed disk, with the beta's late write.
                 Path delta = Files.write(
                         guest.dir.resolve("delta"),
