@@ -19,6 +19,8 @@ public enum DeadLetterReason {
      * agent writing as another host, or a host that never enrolled.
      */
     IDENTITY_MISMATCH,
+    /** The record's host was revoked by the vendor (dispatch's {@code vigil.dispatch.host-revocations.v1}). */
+    HOST_REVOKED,
     /** A command result names a command the consumer never issued. */
     UNKNOWN_COMMAND,
     /**

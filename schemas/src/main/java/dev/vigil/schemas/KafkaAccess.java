@@ -47,7 +47,7 @@ public final class KafkaAccess {
             null);
 
     /**
-     * Ingestion: reads every agent topic; writes crash reports and dead letters, and writes agent topics only to send
+     * Ingestion: reads every agent topic and the host revocations; writes crash reports and dead letters, and writes agent topics only to send
      * a dead letter back to where it came from (a replay), which it reads from the dead-letter topic.
      */
     public static final Grant INGESTION = new Grant(
@@ -58,7 +58,8 @@ public final class KafkaAccess {
                     TopicCatalog.AGENT_ARTIFACTS,
                     TopicCatalog.AGENT_FEEDBACK,
                     TopicCatalog.AGENT_COMMAND_RESULTS,
-                    TopicCatalog.INGESTION_DEAD_LETTER),
+                    TopicCatalog.INGESTION_DEAD_LETTER,
+                    TopicCatalog.DISPATCH_HOST_REVOCATIONS),
             List.of(
                     TopicCatalog.CRASH_REPORTED,
                     TopicCatalog.INGESTION_DEAD_LETTER,
@@ -76,11 +77,14 @@ public final class KafkaAccess {
             List.of(TopicCatalog.CRASH_TRIAGED, TopicCatalog.INGESTION_DEAD_LETTER),
             "vigil-crash-triage");
 
-    /** Dispatch: reads command results and triage results (to halt rollouts); writes rollout events. */
+    /** Dispatch: reads command results and triage results (to halt rollouts); writes rollout events and revocations. */
     public static final Grant DISPATCH = new Grant(
             "vigil-dispatch",
             List.of(TopicCatalog.AGENT_COMMAND_RESULTS, TopicCatalog.CRASH_TRIAGED),
-            List.of(TopicCatalog.DISPATCH_ROLLOUTS, TopicCatalog.INGESTION_DEAD_LETTER),
+            List.of(
+                    TopicCatalog.DISPATCH_ROLLOUTS,
+                    TopicCatalog.DISPATCH_HOST_REVOCATIONS,
+                    TopicCatalog.INGESTION_DEAD_LETTER),
             "vigil-dispatch.");
 
     private static final List<Grant> ALL = List.of(AGENT, INGESTION, CRASH_TRIAGE, DISPATCH);

@@ -55,7 +55,8 @@ public final class ObjectKeys {
         return text != null && SHA256.matcher(text).matches();
     }
 
-    private static String encode(String id) {
+    /** An id percent-encoded for a key: no character of it can act as a separator. */
+    public static String encode(String id) {
         if (id == null || id.isEmpty()) {
             throw new IllegalArgumentException("a tenant or host id is empty");
         }

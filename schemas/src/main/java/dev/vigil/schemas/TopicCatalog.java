@@ -17,6 +17,7 @@ import dev.vigil.schemas.delivery.SignedMetadata;
 import dev.vigil.schemas.delivery.SnapshotMetadata;
 import dev.vigil.schemas.delivery.TargetsMetadata;
 import dev.vigil.schemas.delivery.TimestampMetadata;
+import dev.vigil.schemas.dispatch.HostRevocation;
 import dev.vigil.schemas.dispatch.RolloutEvent;
 import dev.vigil.schemas.energy.EnergyFinding;
 import java.time.Duration;
@@ -59,6 +60,15 @@ public final class TopicCatalog {
             Duration.ofDays(90),
             CleanupPolicy.DELETE,
             RolloutEvent.class);
+    /** Compacted: the latest word on each host is the revocation list ingestion holds. */
+    public static final Topic DISPATCH_HOST_REVOCATIONS = new Topic(
+            "vigil.dispatch.host-revocations.v1",
+            "tenant/host id",
+            3,
+            Duration.ofDays(3650),
+            CleanupPolicy.COMPACT,
+            HostRevocation.class);
+
     public static final Topic INGESTION_DEAD_LETTER = new Topic(
             "vigil.ingestion.dead-letter.v1", "original key", 3, Duration.ofDays(30), CleanupPolicy.DELETE, null);
 
@@ -72,6 +82,7 @@ public final class TopicCatalog {
             CRASH_TRIAGED,
             ENERGY_FINDINGS,
             DISPATCH_ROLLOUTS,
+            DISPATCH_HOST_REVOCATIONS,
             INGESTION_DEAD_LETTER);
 
     /**

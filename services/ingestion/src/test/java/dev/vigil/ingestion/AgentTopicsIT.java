@@ -16,6 +16,8 @@ import dev.vigil.schemas.CloudEventHeaders;
 import dev.vigil.schemas.DeadLetterHeaders;
 import dev.vigil.schemas.Envelopes;
 import dev.vigil.schemas.EventCodec;
+import dev.vigil.schemas.HostRevocations;
+import dev.vigil.schemas.KafkaAccess;
 import dev.vigil.schemas.ObjectKeys;
 import dev.vigil.schemas.RecordSeals;
 import dev.vigil.schemas.Topic;
@@ -29,6 +31,7 @@ import dev.vigil.schemas.agent.UserFeedback;
 import dev.vigil.schemas.common.ArtifactKind;
 import dev.vigil.schemas.common.Source;
 import dev.vigil.schemas.common.VmRef;
+import dev.vigil.schemas.dispatch.HostRevocation;
 import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -290,6 +293,66 @@ class AgentTopicsIT {
                             .containsExactly(expected, expected));
             // Neither was kept: the VM they name was never heard of.
             Staff.analyst().get("/api/v1/vms/{id}/feedback", vm).then().statusCode(404);
+        }
+    }
+
+    /**
+     * Once dispatch publishes a host's revocation, ingestion refuses that host's records, rightly sealed as they are,
+     * as HOST_REVOKED, with who revoked it and why.
+     */
+    @Test
+    void aRevokedHostsRecordsAreDeadLettered() throws Exception {
+        HostRevocation revocation = HostRevocation.newBuilder()
+                .setEnvelope(Envelopes.create(
+                        HostRevocation.class,
+                        HostRevocation.getClassSchema(),
+                        Source.newBuilder()
+                                .setHostId("vigil-dispatch")
+                                .setAgentId("vigil-dispatch")
+                                .setAgentVersion("1")
+                                .build(),
+                        "acme",
+                        Instant.now()))
+                .setTenant("acme")
+                .setHostId(hostId)
+                .setRevokedAt(Instant.now())
+                .setRevokedBy("ada@vendor.example")
+                .setReason("reported stolen")
+                .build();
+        try (KafkaProducer<byte[], byte[]> agents = producer();
+                KafkaProducer<byte[], byte[]> dispatch = new KafkaProducer<>(
+                        endpoints.kafkaClient(KafkaAccess.DISPATCH.principal()),
+                        new ByteArraySerializer(),
+                        new ByteArraySerializer());
+                TopicTail dlq = new TopicTail(endpoints, TopicCatalog.INGESTION_DEAD_LETTER)) {
+            send(agents, TopicCatalog.AGENT_FEEDBACK, feedback("before the revocation", null));
+            await().atMost(Duration.ofSeconds(60))
+                    .untilAsserted(() -> Staff.analyst()
+                            .get("/api/v1/vms/{id}/feedback", vm)
+                            .then()
+                            .statusCode(200)
+                            .body("items.text", hasItem("before the revocation")));
+            dispatch.send(new ProducerRecord<>(
+                            TopicCatalog.DISPATCH_HOST_REVOCATIONS.name(),
+                            HostRevocations.key("acme", hostId).getBytes(StandardCharsets.UTF_8),
+                            EventCodec.of(HostRevocation.class).encode(revocation)))
+                    .get();
+
+            // Ingestion follows the topic within a poll; each try sends one more record of the host.
+            await().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofSeconds(2))
+                    .untilAsserted(() -> {
+                        send(agents, TopicCatalog.AGENT_FEEDBACK, feedback("after the revocation", null));
+                        assertThat(dlq.poll().stream()
+                                        .filter(r -> Arrays.equals(r.key(), vm.getBytes(StandardCharsets.UTF_8)))
+                                        .map(r -> CloudEventHeaders.read(r.headers(), DeadLetterHeaders.REASON) + ": "
+                                                + CloudEventHeaders.read(r.headers(), DeadLetterHeaders.DETAIL))
+                                        .toList())
+                                .anySatisfy(d -> assertThat(d)
+                                        .startsWith("HOST_REVOKED: host " + hostId + " of tenant acme was revoked at")
+                                        .contains("ada@vendor.example")
+                                        .contains("reported stolen"));
+                    });
         }
     }
 

@@ -68,6 +68,15 @@ final class Queries {
         }
     }
 
+    /** A host id as enrolment accepts them; anything else is a 400 that says what a host id is. */
+    static String hostId(String value) {
+        String problem = dev.vigil.dispatch.domain.Names.hostProblem(value);
+        if (problem != null) {
+            throw RefusedException.badRequest("Bad host id", problem);
+        }
+        return value;
+    }
+
     private static String cut(String value) {
         return value.length() <= 80 ? value : value.substring(0, 80) + "...";
     }

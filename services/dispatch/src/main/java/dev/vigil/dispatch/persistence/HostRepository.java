@@ -6,6 +6,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Instant;
 import java.util.List;
 
 /** Enrolled hosts and their API tokens (as hashes). */
@@ -16,10 +17,14 @@ public final class HostRepository {
 
     private HostRepository() {}
 
-    /** The host a token was given to, or null; notes that the host was seen. */
+    /** A revoked host: who revoked it, when, why, and as which tenant it reported. */
+    public record Revocation(
+            String hostId, String tenant, Instant revokedAt, String revokedBy, String reason, Instant publishedAt) {}
+
+    /** The host a token was given to, or null (also when the host was revoked); notes that the host was seen. */
     public static String hostOfToken(Connection c, String tokenSha256) throws SQLException {
-        try (PreparedStatement s =
-                c.prepareStatement("UPDATE host SET last_seen_at = now() WHERE token_sha256 = ? RETURNING host_id")) {
+        try (PreparedStatement s = c.prepareStatement("UPDATE host SET last_seen_at = now() WHERE token_sha256 = ?"
+                + " AND revoked_at IS NULL RETURNING host_id")) {
             s.setString(1, tokenSha256);
             try (ResultSet rs = s.executeQuery()) {
                 return rs.next() ? rs.getString(1) : null;
@@ -45,6 +50,63 @@ public final class HostRepository {
             s.setString(8, tokenSha256);
             s.executeUpdate();
         }
+    }
+
+    /**
+     * Revokes a host, unless it is revoked already; returns its revocation (the first one), or null when there is no
+     * such host.
+     */
+    public static Revocation revoke(Connection c, String hostId, String tenant, Instant at, String by, String reason)
+            throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("UPDATE host SET revoked_at = ?, revoked_by = ?,"
+                + " revocation_reason = ?, revocation_tenant = ? WHERE host_id = ? AND revoked_at IS NULL")) {
+            s.setTimestamp(1, Timestamp.from(at));
+            s.setString(2, by);
+            s.setString(3, reason);
+            s.setString(4, tenant);
+            s.setString(5, hostId);
+            s.executeUpdate();
+        }
+        return revocation(c, hostId);
+    }
+
+    /** The host's revocation; null when it is not revoked or does not exist. */
+    public static Revocation revocation(Connection c, String hostId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(REVOCATION + " WHERE host_id = ? AND revoked_at IS NOT NULL")) {
+            s.setString(1, hostId);
+            return Rows.one(s, HostRepository::revocationRow);
+        }
+    }
+
+    /** Revocations not yet on the topic, oldest first. */
+    public static List<Revocation> unpublishedRevocations(Connection c) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(REVOCATION
+                + " WHERE revoked_at IS NOT NULL AND revocation_published_at IS NULL ORDER BY revoked_at LIMIT 100")) {
+            return Rows.list(s, HostRepository::revocationRow);
+        }
+    }
+
+    public static void revocationPublished(Connection c, String hostId, Instant at) throws SQLException {
+        try (PreparedStatement s =
+                c.prepareStatement("UPDATE host SET revocation_published_at = ? WHERE host_id = ?")) {
+            s.setTimestamp(1, Timestamp.from(at));
+            s.setString(2, hostId);
+            s.executeUpdate();
+        }
+    }
+
+    private static final String REVOCATION = "SELECT host_id, revocation_tenant, revoked_at, revoked_by,"
+            + " revocation_reason, revocation_published_at FROM host";
+
+    private static Revocation revocationRow(ResultSet rs) throws SQLException {
+        Timestamp published = rs.getTimestamp(6);
+        return new Revocation(
+                rs.getString(1),
+                rs.getString(2),
+                rs.getTimestamp(3).toInstant(),
+                rs.getString(4),
+                rs.getString(5),
+                published == null ? null : published.toInstant());
     }
 
     public static Host find(Connection c, String hostId) throws SQLException {

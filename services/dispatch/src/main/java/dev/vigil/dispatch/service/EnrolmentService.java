@@ -247,6 +247,10 @@ public class EnrolmentService {
                                 "Malformed enrolment token",
                                 "the token's root part is not the one it was issued with: copy it whole"));
             }
+            if (HostRepository.revocation(c, hostId) != null) {
+                throw RefusedException.conflict(
+                        "Host revoked", "host " + hostId + " was revoked by the vendor and cannot enrol again");
+            }
             Program program = ProgramRepository.find(c, enrolment.program());
             Host host = new Host(hostId, enrolment.id(), program.product(), program.channel(), agentVersion, now, now);
             HostRepository.enrol(c, host, Tokens.sha256(hostToken));

@@ -62,8 +62,6 @@ public class DeadLetterReplayService {
 
     private static final Logger LOG = Logger.getLogger(DeadLetterReplayService.class);
     private static final Duration POLL = Duration.ofMillis(500);
-    /** Kafka client settings that belong to Quarkus' connector, not to a client. */
-    private static final Set<String> NOT_CLIENT_SETTINGS = Set.of("health-enabled", "health-readiness-enabled");
 
     private final Map<String, Object> kafka;
     private final ReplayRepository replays;
@@ -306,13 +304,7 @@ public class DeadLetterReplayService {
 
     /** The service's Kafka settings ({@code kafka.*}: bootstrap, TLS, SASL), for a client of our own. */
     Map<String, Object> clientSettings() {
-        Map<String, Object> settings = new HashMap<>();
-        kafka.forEach((key, value) -> {
-            if (!NOT_CLIENT_SETTINGS.contains(key)) {
-                settings.put(key, value);
-            }
-        });
-        return settings;
+        return KafkaClientSettings.of(kafka);
     }
 
     private KafkaConsumer<byte[], byte[]> consumer() {

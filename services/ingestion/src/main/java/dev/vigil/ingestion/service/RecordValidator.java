@@ -42,10 +42,11 @@ public class RecordValidator {
     private final IngestionConfig config;
     private final Clock clock;
     private final RecordSeals.Verifier identity;
+    private final RevokedHosts revoked;
 
     @Inject
-    RecordValidator(IngestionConfig config, RecordKeys keys) {
-        this(config, Clock.systemUTC(), config.enforceIdentity() ? keys.verifier() : null);
+    RecordValidator(IngestionConfig config, RecordKeys keys, RevokedHosts revoked) {
+        this(config, Clock.systemUTC(), config.enforceIdentity() ? keys.verifier() : null, revoked);
         if (identity == null) {
             LOG.log(
                     System.Logger.Level.WARNING,
@@ -56,9 +57,18 @@ public class RecordValidator {
 
     /** @param identity checks records' seals; null accepts any host's record unsealed */
     RecordValidator(IngestionConfig config, Clock clock, RecordSeals.Verifier identity) {
+        this(config, clock, identity, RevokedHosts.of());
+    }
+
+    /**
+     * @param identity checks records' seals; null accepts any host's record unsealed
+     * @param revoked the hosts the vendor revoked, whose records are refused
+     */
+    RecordValidator(IngestionConfig config, Clock clock, RecordSeals.Verifier identity, RevokedHosts revoked) {
         this.config = config;
         this.clock = clock;
         this.identity = identity;
+        this.revoked = revoked;
     }
 
     /** Validates an agent event (a VM, when present, needs its UUID and name). */
@@ -148,6 +158,13 @@ public class RecordValidator {
             if (problem != null) {
                 throw new ValidationException(DeadLetterReason.IDENTITY_MISMATCH, problem);
             }
+        }
+        RevokedHosts.Revoked revocation = revoked.revoked(tenant, hostId);
+        if (revocation != null) {
+            throw new ValidationException(
+                    DeadLetterReason.HOST_REVOKED,
+                    "host " + hostId + " of tenant " + tenant + " was revoked at " + revocation.at() + " by "
+                            + revocation.by() + ": " + bounded(revocation.reason()));
         }
         return event;
     }

@@ -137,6 +137,33 @@ class RecordValidatorTest {
     }
 
     @Test
+    void aRevokedHostsRecordsAreRefusedEvenWhenSealedRight() throws Exception {
+        byte[] secret = "a deployment's record-key secret".getBytes(StandardCharsets.US_ASCII);
+        AgentEvent event = AgentEventFixtures.lifecycle(vm, LifecycleState.STARTED, "BOOTED", NOW);
+        byte[] value = AgentEventFixtures.encode(event);
+        String host = event.getEnvelope().getSource().getHostId();
+        RecordValidator validator = new RecordValidator(
+                config(Set.of("acme")),
+                Clock.fixed(NOW, ZoneOffset.UTC),
+                new RecordSeals.Verifier(Map.of(1, secret)),
+                RevokedHosts.of(new RevokedHosts.Revoked(
+                        "acme", host, NOW.minusSeconds(60), "ada@vendor.example", "stolen from a car")));
+
+        assertThatThrownBy(() -> validator.validate(value, seal(secret, host, value)))
+                .satisfies(e -> reason(e, DeadLetterReason.HOST_REVOKED))
+                .hasMessageContaining("host " + host + " of tenant acme was revoked at " + NOW.minusSeconds(60))
+                .hasMessageContaining("ada@vendor.example")
+                .hasMessageContaining("stolen from a car");
+        // The same host id in another tenant is another host.
+        RecordValidator otherTenant = new RecordValidator(
+                config(Set.of("acme")),
+                Clock.fixed(NOW, ZoneOffset.UTC),
+                new RecordSeals.Verifier(Map.of(1, secret)),
+                RevokedHosts.of(new RevokedHosts.Revoked("globex", host, NOW, "ada@vendor.example", "stolen")));
+        assertThat(otherTenant.validate(value, seal(secret, host, value))).isEqualTo(event);
+    }
+
+    @Test
     void aRecordMayNameOnlyItsOwnHostsObjects() throws Exception {
         RecordValidator enforcing = new RecordValidator(
                 config(Set.of("acme")),
