@@ -110,8 +110,13 @@ public final class Agent implements AutoCloseable {
                     "this host is not enrolled: its records go unsealed, and an ingestion that checks identity refuses"
                             + " them until it is (vigil-agent enroll TOKEN)");
         }
-        publisher =
-                new SpoolPublisher(spool, config.kafkaClient(), config.agentId(), config.deliveryTimeout(), recordKey);
+        publisher = new SpoolPublisher(
+                spool,
+                config::kafkaClient,
+                config::kafkaCredentials,
+                config.agentId(),
+                config.deliveryTimeout(),
+                recordKey);
         publisher.start();
         metrics.bind(spool, publisher);
         if (config.capture().enabled()) {
@@ -193,7 +198,8 @@ public final class Agent implements AutoCloseable {
                 "agent " + config.agentId() + " watching " + config.hypervisorUri() + " (domains: " + discovered.size()
                         + ") spooling in " + spoolDir(config) + ", publishing to " + config.kafkaBootstrapServers()
                         + " over "
-                        + config.kafkaSecurity().get("security.protocol"));
+                        + config.kafkaSecurity().get("security.protocol")
+                        + (config.usesEnrolmentCertificate() ? " with the certificate dispatch issues this host" : ""));
     }
 
     /** A VM paused on a read of its arriving image waits for a chunk; capturing it as an incident would be noise. */

@@ -48,6 +48,13 @@ public record Endpoints(
         if (RECORD_KEY_HOLDERS.contains(service)) {
             props.put("vigil.identity.record-key.secret", recordKeys.base64());
         }
+        if (service.equals("vigil-dispatch")) {
+            // Dispatch's enrolment CA signs enrolled agents' client certificates; the broker trusts it via the stack's.
+            props.put(
+                    "vigil.dispatch.agent-certificates.keystore",
+                    kafkaTls.issuingCa("vigil-enrolment").toString());
+            props.put("vigil.dispatch.agent-certificates.password", kafkaTls.password());
+        }
         return props;
     }
 
@@ -89,14 +96,22 @@ public record Endpoints(
      * client certificate, as a fleet's {@code /etc/vigil/agent.properties} would have; variables still override it.
      */
     public String agentConfigFile() {
-        Path file = kafkaTls.truststore().resolveSibling("agent.properties");
+        return agentConfigFile("agent.properties", kafkaTls.clientProperties(KafkaAccess.AGENT.principal()));
+    }
+
+    /**
+     * An agent configuration file that trusts this stack's broker and names no client certificate: the agent
+     * connects with the one dispatch's enrolment CA gives it when it enrols.
+     */
+    public String enrolledAgentConfigFile() {
+        return agentConfigFile("enrolled-agent.properties", kafkaTls.trustProperties());
+    }
+
+    private String agentConfigFile(String name, Map<String, String> tls) {
+        Path file = kafkaTls.truststore().resolveSibling(name);
         StringBuilder text = new StringBuilder("kafka.bootstrap.servers=" + kafkaBootstrapServers + "\n");
-        kafkaTls.clientProperties(KafkaAccess.AGENT.principal())
-                .forEach((key, value) -> text.append("kafka.")
-                        .append(key)
-                        .append('=')
-                        .append(value)
-                        .append('\n'));
+        tls.forEach((key, value) ->
+                text.append("kafka.").append(key).append('=').append(value).append('\n'));
         try {
             Path partial = Files.createTempFile(file.getParent(), "agent", ".properties");
             Files.writeString(partial, text);

@@ -164,6 +164,46 @@ public final class KafkaTls {
         }
     }
 
+    /**
+     * The key store of an issuing CA under this stack's CA, made on first use: dispatch's enrolment CA, which signs
+     * enrolled hosts' client certificates. The broker trusts them through this stack's CA; its key entry holds the
+     * issuing CA's key and the chain up to that CA.
+     */
+    public synchronized Path issuingCa(String name) {
+        if (!name.matches("[a-z0-9][a-z0-9.-]{0,62}")) {
+            throw new IllegalArgumentException("not a CA name: " + name);
+        }
+        Path store = dir.resolve(name + "-ca.p12");
+        if (Files.exists(store)) {
+            return store;
+        }
+        try {
+            KeyPair pair = keyPair();
+            X509Certificate cert = sign(
+                    new JcaX509v3CertificateBuilder(
+                                    caCert,
+                                    serial(),
+                                    Date.from(Instant.now().minus(Duration.ofMinutes(5))),
+                                    caCert.getNotAfter(),
+                                    name(name),
+                                    pair.getPublic())
+                            // Signs end entities only.
+                            .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
+                            .addExtension(
+                                    Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign)),
+                    caKey);
+            KeyStore keyStore = KeyStore.getInstance(STORE_TYPE);
+            keyStore.load(null, null);
+            keyStore.setKeyEntry(name, pair.getPrivate(), password, new Certificate[] {cert, caCert});
+            Path partial = dir.resolve(name + "-ca.p12.partial");
+            save(keyStore, partial, password);
+            Files.move(partial, store, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            return store;
+        } catch (IOException | GeneralSecurityException | OperatorCreationException e) {
+            throw new DevstackException("cannot make the issuing CA " + name + ": " + e, e);
+        }
+    }
+
     /** Kafka client settings (producer, consumer, admin) that connect as {@code principal}. */
     public Map<String, String> clientProperties(String principal) {
         Map<String, String> props = new LinkedHashMap<>();
@@ -172,6 +212,14 @@ public final class KafkaTls {
         props.put("ssl.keystore.location", keystore(principal).toString());
         props.put("ssl.keystore.password", password());
         props.put("ssl.key.password", password());
+        props.putAll(trustProperties());
+        return props;
+    }
+
+    /** TLS settings that trust the broker and name no client certificate (a client that brings its own). */
+    public Map<String, String> trustProperties() {
+        Map<String, String> props = new LinkedHashMap<>();
+        props.put("security.protocol", "SSL");
         props.put("ssl.truststore.type", STORE_TYPE);
         props.put("ssl.truststore.location", truststore().toString());
         props.put("ssl.truststore.password", password());

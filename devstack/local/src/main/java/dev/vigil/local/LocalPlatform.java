@@ -180,7 +180,8 @@ public final class LocalPlatform {
                             ? "starting a host agent on QEMU (" + RealGuests.URI + ") ..."
                             : "starting a host agent on libvirt's test hypervisor (devstack/hypervisor/setup gives QEMU) ...");
             Map<String, String> agentConfig = new HashMap<>(Map.ofEntries(
-                    Map.entry("VIGIL_AGENT_CONFIG_FILE", endpoints.agentConfigFile()),
+                    // No client certificate: dispatch's enrolment CA issues the host's at enrolment.
+                    Map.entry("VIGIL_AGENT_CONFIG_FILE", endpoints.enrolledAgentConfigFile()),
                     Map.entry("VIGIL_AGENT_HYPERVISOR_URI", real ? RealGuests.URI : "test:///default"),
                     Map.entry("VIGIL_AGENT_STATE_DIR", workDir.resolve("agent").toString()),
                     Map.entry("VIGIL_AGENT_HTTP_PORT", agentPort),

@@ -81,11 +81,63 @@ public record AgentConfig(
         vendorKeys = Map.copyOf(vendorKeys);
     }
 
-    /** Settings for a Kafka client of this agent: where the cluster is and how to authenticate to it. */
+    /**
+     * Settings for a Kafka client of this agent: where the cluster is and how to authenticate to it. An agent that
+     * speaks SSL with no key store of its own configured connects with the certificate dispatch's enrolment CA issued
+     * this host ({@link #enrolmentKeystore()}), once it has one.
+     */
     public Map<String, Object> kafkaClient() {
         Map<String, Object> props = new HashMap<>(kafkaSecurity);
         props.put("bootstrap.servers", kafkaBootstrapServers);
+        if (usesEnrolmentCertificate() && Files.exists(enrolmentKeystore())) {
+            String password = enrolmentKeystorePassword();
+            props.put("ssl.keystore.type", "PKCS12");
+            props.put("ssl.keystore.location", enrolmentKeystore().toString());
+            props.put("ssl.keystore.password", password);
+            props.put("ssl.key.password", password);
+        }
         return props;
+    }
+
+    /**
+     * Whether this agent authenticates to Kafka with the client certificate dispatch issues it at enrolment and renews
+     * with its lease: it speaks SSL and its configuration names no key store.
+     */
+    public boolean usesEnrolmentCertificate() {
+        return "SSL".equals(kafkaSecurity.get("security.protocol"))
+                && !kafkaSecurity.containsKey("ssl.keystore.location");
+    }
+
+    /** Where the client certificate from dispatch's enrolment CA and its key are kept (PKCS#12, owner-only). */
+    public Path enrolmentKeystore() {
+        return stateDir.resolve("delivery").resolve("kafka-client.p12");
+    }
+
+    /** The password of {@link #enrolmentKeystore()}, made at random when the first certificate is kept. */
+    public String enrolmentKeystorePassword() {
+        Path file = enrolmentKeystore().resolveSibling("kafka-client.password");
+        try {
+            return Files.readString(file).strip();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Changes when the key store {@link #kafkaClient()} names is replaced by a renewed certificate: Kafka clients made
+     * before it still present the old one and must be made again.
+     */
+    public String kafkaCredentials() {
+        if (!usesEnrolmentCertificate()) {
+            return "configured";
+        }
+        try {
+            // A renewal moves a new file over the old one: another inode, whatever its time and size.
+            var file = Files.readAttributes(enrolmentKeystore(), java.nio.file.attribute.BasicFileAttributes.class);
+            return "enrolment@" + file.fileKey() + "/" + file.lastModifiedTime().toMillis() + "/" + file.size();
+        } catch (IOException e) {
+            return "none";
+        }
     }
 
     /** The vendor's dispatch address, or null when this host takes no deliveries. */
@@ -169,9 +221,9 @@ public record AgentConfig(
         String protocol = settings.get("security.protocol");
         if (protocol == null || protocol.isBlank()) {
             throw new AgentConfigException(prefix + "SECURITY_PROTOCOL is not set: set SSL (with " + prefix
-                    + "SSL_KEYSTORE_LOCATION and " + prefix
-                    + "SSL_TRUSTSTORE_LOCATION, the agent's certificate and the "
-                    + "cluster's CA) or SASL_SSL; PLAINTEXT only where the cluster is deliberately unauthenticated");
+                    + "SSL_TRUSTSTORE_LOCATION, the cluster's CA, and " + prefix
+                    + "SSL_KEYSTORE_LOCATION, the agent's certificate, unless dispatch issues it at enrolment)"
+                    + " or SASL_SSL; PLAINTEXT only where the cluster is deliberately unauthenticated");
         }
         String upper = protocol.toUpperCase(Locale.ROOT);
         if (!SECURITY_PROTOCOLS.contains(upper)) {

@@ -51,6 +51,7 @@ public final class Deliveries implements AutoCloseable {
     private final List<ImageStream> streams = new ArrayList<>();
     private ImageServer server;
     private ScheduledExecutorService guarding;
+    private volatile boolean noEnrolmentCa;
 
     public Deliveries(AgentConfig config, PrintStream out, Duration backoff, Clock clock) {
         this.config = config;
@@ -190,6 +191,49 @@ public final class Deliveries implements AutoCloseable {
             return thread;
         });
         guarding.scheduleWithFixedDelay(this::enforceLicenses, 0, period.toMillis(), TimeUnit.MILLISECONDS);
+        guarding.scheduleWithFixedDelay(this::renewKafkaCertificate, 0, period.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Asks dispatch for this host's next Kafka certificate when it holds none or half of the one it holds has passed
+     * (with the lease renewals: a revoked host gets no more). The publisher reconnects with the new one.
+     */
+    private void renewKafkaCertificate() {
+        if (!config.usesEnrolmentCertificate() || noEnrolmentCa) {
+            return;
+        }
+        KafkaCertificate.Validity kept = KafkaCertificate.kept(config);
+        if (kept != null && !kept.due(clock.instant())) {
+            return;
+        }
+        try {
+            Enrolment enrolment = Enrolment.load(config.stateDir());
+            KafkaCertificate.Validity issued =
+                    KafkaCertificate.request(config, installer.dispatch().withHostToken(enrolment.hostToken()));
+            if (issued == null) {
+                noEnrolmentCa = true;
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "dispatch issues no Kafka certificates: give the agent one with"
+                                + " VIGIL_AGENT_KAFKA_SSL_KEYSTORE_LOCATION");
+                return;
+            }
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    "this host has a new Kafka certificate from dispatch, valid until " + issued.notAfter());
+        } catch (DeliveryException e) {
+            if (e.kind() == DeliveryException.Kind.NOT_CONFIGURED) {
+                return;
+            }
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "cannot renew this host's Kafka certificate (" + e.getMessage() + "); "
+                            + (kept == null
+                                    ? "records stay in the spool until it has one"
+                                    : "the one it holds is valid until " + kept.notAfter()));
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot renew this host's Kafka certificate: " + e);
+        }
     }
 
     /**

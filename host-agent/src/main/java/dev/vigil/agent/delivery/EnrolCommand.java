@@ -101,10 +101,31 @@ public final class EnrolCommand {
                         trusted,
                         Base64.getDecoder().decode(redeemed.path("license").asText()),
                         config.hostId());
+        if (config.usesEnrolmentCertificate()) {
+            requestCertificate(
+                    config, dispatch.withHostToken(redeemed.path("hostToken").asText()), out);
+        }
         out.println("enrolled in " + redeemed.path("product").asText() + " "
                 + redeemed.path("channel").asText()
                 + "; license " + license.getLicenseId() + " " + LicenseTerms.standing(license, clock.instant())
                 + " until " + license.getValidUntil());
         return redeemed;
+    }
+
+    /**
+     * This host's first Kafka certificate. The token is spent by now, so a failure does not undo the enrolment: the
+     * running agent asks again until dispatch answers.
+     */
+    private static void requestCertificate(AgentConfig config, DispatchConnection dispatch, PrintStream out) {
+        try {
+            KafkaCertificate.Validity issued = KafkaCertificate.request(config, dispatch);
+            out.println(
+                    issued == null
+                            ? "dispatch issues no Kafka certificates: give the agent one with"
+                                    + " VIGIL_AGENT_KAFKA_SSL_KEYSTORE_LOCATION"
+                            : "Kafka client certificate issued until " + issued.notAfter());
+        } catch (DeliveryException e) {
+            out.println("no Kafka certificate yet (" + e.getMessage() + "): the agent asks again when it runs");
+        }
     }
 }

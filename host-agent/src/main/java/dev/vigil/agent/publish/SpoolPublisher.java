@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -37,7 +38,13 @@ public final class SpoolPublisher implements AutoCloseable {
     private static final long CURSOR_PERSIST_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final Spool spool;
-    private final KafkaProducer<byte[], byte[]> producer;
+    private final Supplier<Map<String, Object>> kafka;
+    private final Supplier<?> credentials;
+    private final String clientId;
+    private final Duration deliveryTimeout;
+    private volatile KafkaProducer<byte[], byte[]> producer;
+    private Object credentialsInUse;
+    private final AtomicBoolean renewalNeeded = new AtomicBoolean();
     private final Supplier<RecordSeals.HostKey> seals;
     private final Thread thread;
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -51,18 +58,26 @@ public final class SpoolPublisher implements AutoCloseable {
     /**
      * A publisher of {@code spool} to the cluster {@code kafka} names (bootstrap and security settings).
      *
+     * @param kafka the client settings, read again whenever {@code credentials} changes
+     * @param credentials changes when the client certificate {@code kafka} names is replaced (renewed): the producer is
+     *     then made again, once what it has in flight is settled, so that new connections present the new certificate
      * @param seals this host's record key when it sends (null while it is not enrolled: records go unsealed)
      */
     public SpoolPublisher(
             Spool spool,
-            Map<String, Object> kafka,
+            Supplier<Map<String, Object>> kafka,
+            Supplier<?> credentials,
             String clientId,
             Duration deliveryTimeout,
             Supplier<RecordSeals.HostKey> seals) {
         this.spool = spool;
         this.seals = seals;
-        Properties props = producerProperties(kafka, clientId, deliveryTimeout);
-        this.producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+        this.kafka = kafka;
+        this.credentials = credentials;
+        this.clientId = clientId;
+        this.deliveryTimeout = deliveryTimeout;
+        this.credentialsInUse = credentials.get();
+        this.producer = newProducer();
         this.thread = new Thread(this::run, "vigil-agent-publisher");
         this.thread.setDaemon(true);
     }
@@ -96,6 +111,31 @@ public final class SpoolPublisher implements AutoCloseable {
 
     public void start() {
         thread.start();
+    }
+
+    private KafkaProducer<byte[], byte[]> newProducer() {
+        Properties props = producerProperties(kafka.get(), clientId, deliveryTimeout);
+        return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /**
+     * Makes the producer again with the current client settings when its credentials changed and nothing is in flight
+     * (a record the old producer holds is either acknowledged or failed and re-read from the spool first).
+     */
+    private void renewProducerIfDue() {
+        Object current = credentials.get();
+        if (!Objects.equals(current, credentialsInUse)) {
+            renewalNeeded.set(true);
+        }
+        if (!renewalNeeded.get() || inFlight.get() != 0) {
+            return;
+        }
+        KafkaProducer<byte[], byte[]> old = producer;
+        producer = newProducer();
+        credentialsInUse = current;
+        renewalNeeded.set(false);
+        old.close(Duration.ofSeconds(5));
+        LOG.log(System.Logger.Level.INFO, "the Kafka client certificate changed: publishing with the new one");
     }
 
     public long publishedCount() {
@@ -144,12 +184,15 @@ public final class SpoolPublisher implements AutoCloseable {
                     spool.persistCursors();
                     lastPersist = System.nanoTime();
                 }
+                // A stat of one file at most, once per batch or wake-up.
+                renewProducerIfDue();
                 if (rewindNeeded.get() && inFlight.get() == 0) {
                     rewindNeeded.set(false);
                     spool.rewind();
                 }
                 int room = WINDOW - inFlight.get();
-                List<SpooledRecord> batch = rewindNeeded.get() || room <= 0 ? List.of() : spool.next(room);
+                List<SpooledRecord> batch =
+                        rewindNeeded.get() || renewalNeeded.get() || room <= 0 ? List.of() : spool.next(room);
                 if (batch.isEmpty()) {
                     long untilPersist = CURSOR_PERSIST_NANOS - (System.nanoTime() - lastPersist);
                     spool.awaitChange(seen, Math.max(untilPersist, 1), TimeUnit.NANOSECONDS);
@@ -224,7 +267,7 @@ public final class SpoolPublisher implements AutoCloseable {
         } finally {
             int left = inFlight.decrementAndGet();
             // The publisher sleeps while the window is full or a rewind waits for the last send to settle.
-            if (left == WINDOW - 1 || (left == 0 && rewindNeeded.get())) {
+            if (left == WINDOW - 1 || (left == 0 && (rewindNeeded.get() || renewalNeeded.get()))) {
                 spool.wake();
             }
         }

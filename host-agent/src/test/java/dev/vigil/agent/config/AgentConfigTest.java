@@ -178,6 +178,45 @@ class AgentConfigTest {
                 .hasSize(4);
     }
 
+    @Test
+    void anAgentWithoutAKeyStoreOfItsOwnConnectsWithTheCertificateDispatchIssuedIt(@TempDir Path dir) throws Exception {
+        Map<String, String> enrolled = Map.of(
+                "VIGIL_AGENT_KAFKA_BOOTSTRAP_SERVERS", "b:1",
+                "VIGIL_AGENT_KAFKA_SECURITY_PROTOCOL", "SSL",
+                "VIGIL_AGENT_KAFKA_SSL_TRUSTSTORE_LOCATION", "/etc/vigil/ca.p12",
+                "VIGIL_AGENT_STATE_DIR", dir.toString());
+        AgentConfig config = AgentConfig.load(enrolled);
+        assertThat(config.usesEnrolmentCertificate()).isTrue();
+        // Not issued yet: no key store named, so the broker refuses it and records wait in the spool.
+        assertThat(config.kafkaClient()).doesNotContainKey("ssl.keystore.location");
+        String before = config.kafkaCredentials();
+
+        Path store = dir.resolve("delivery/kafka-client.p12");
+        Files.createDirectories(store.getParent());
+        Files.writeString(store.resolveSibling("kafka-client.password"), "s3cret\n");
+        Files.write(store, new byte[] {1, 2, 3});
+        assertThat(config.kafkaClient())
+                .containsEntry("ssl.keystore.location", store.toString())
+                .containsEntry("ssl.keystore.type", "PKCS12")
+                .containsEntry("ssl.keystore.password", "s3cret")
+                .containsEntry("ssl.key.password", "s3cret")
+                .containsEntry("ssl.truststore.location", "/etc/vigil/ca.p12");
+        String issued = config.kafkaCredentials();
+        assertThat(issued).isNotEqualTo(before);
+        // A renewal replaces the file: the publisher sees other credentials and makes its producer again.
+        Files.write(store, new byte[] {1, 2, 3, 4});
+        assertThat(config.kafkaCredentials()).isNotEqualTo(issued);
+
+        // A key store of its own, or SASL, and dispatch's certificate is not used.
+        AgentConfig own =
+                AgentConfig.load(with(enrolled, "VIGIL_AGENT_KAFKA_SSL_KEYSTORE_LOCATION", "/etc/vigil/a.p12"));
+        assertThat(own.usesEnrolmentCertificate()).isFalse();
+        assertThat(own.kafkaClient()).containsEntry("ssl.keystore.location", "/etc/vigil/a.p12");
+        assertThat(AgentConfig.load(with(enrolled, "VIGIL_AGENT_KAFKA_SECURITY_PROTOCOL", "SASL_SSL"))
+                        .usesEnrolmentCertificate())
+                .isFalse();
+    }
+
     private static Map<String, String> with(Map<String, String> base, String key, String value) {
         Map<String, String> copy = new java.util.HashMap<>(base);
         copy.put(key, value);

@@ -33,13 +33,22 @@ public final class RunningAgent implements AutoCloseable {
 
     /**
      * Enrols {@code hostId} in a new programme on a product's beta channel and starts its agent, which fetches its
-     * commands from this dispatch with the host token the enrolment gave it (no release is installed).
+     * commands from this dispatch with the host token the enrolment gave it, and publishes with the Kafka certificate
+     * dispatch issues it (no release is installed).
      */
     public static RunningAgent start(String hostId) throws Exception {
         Path stateDir = Files.createTempDirectory("vigil-dispatch-agent-");
         String product = Vendor.product();
         new Enrolment(product, "beta", Enrolments.host(product, "beta", hostId).getString("hostToken")).save(stateDir);
-        return start(hostId, stateDir, Map.of("VIGIL_AGENT_DISPATCH_URL", "http://localhost:" + RestAssured.port));
+        // Its Kafka certificate comes from dispatch's enrolment CA, as an enrolled fleet host's does.
+        return start(
+                hostId,
+                stateDir,
+                Map.of(
+                        "VIGIL_AGENT_DISPATCH_URL",
+                        "http://localhost:" + RestAssured.port,
+                        "VIGIL_AGENT_CONFIG_FILE",
+                        Devstack.shared().endpoints().enrolledAgentConfigFile()));
     }
 
     /** Starts an agent for {@code hostId} on {@code stateDir}, with more of its settings ({@code VIGIL_AGENT_*}). */

@@ -2,6 +2,7 @@ package dev.vigil.dispatch.api;
 
 import dev.vigil.dispatch.config.DispatchConfig;
 import dev.vigil.dispatch.domain.LicenseRecord;
+import dev.vigil.dispatch.service.AgentCertificates;
 import dev.vigil.dispatch.service.CommandFeed;
 import dev.vigil.dispatch.service.DomainService;
 import dev.vigil.dispatch.service.EnrolmentService;
@@ -53,6 +54,9 @@ public class AgentResource {
     /** The host's next commands in sequence order; empty when none came within the wait. */
     public record CommandBatch(List<FetchedCommand> commands) {}
 
+    /** A request for a Kafka client certificate: a PEM {@code CERTIFICATE REQUEST} signed with the certificate's key. */
+    public record CertificateRequest(String csr) {}
+
     /** The parts of a multipart upload, each with the ETag the store answered. */
     public record CompleteRequest(String sha256, String uploadId, List<EvidenceUploads.SentPart> parts) {}
 
@@ -61,6 +65,7 @@ public class AgentResource {
     private final EvidenceUploads uploads;
     private final EnrolmentService enrolments;
     private final CommandFeed commands;
+    private final AgentCertificates certificates;
     private final Duration longestWait;
     private final SecurityIdentity identity;
 
@@ -70,6 +75,7 @@ public class AgentResource {
             EvidenceUploads uploads,
             EnrolmentService enrolments,
             CommandFeed commands,
+            AgentCertificates certificates,
             DispatchConfig config,
             SecurityIdentity identity) {
         this.domains = domains;
@@ -77,6 +83,7 @@ public class AgentResource {
         this.uploads = uploads;
         this.enrolments = enrolments;
         this.commands = commands;
+        this.certificates = certificates;
         this.longestWait = config.dispatch().commands().longestWait();
         this.identity = identity;
     }
@@ -140,6 +147,19 @@ public class AgentResource {
         RecordSeals.HostKey key = enrolments.recordKey(host());
         return new EnrolmentResource.RecordKey(
                 key.tenant(), key.epoch(), Base64.getEncoder().encodeToString(key.key()));
+    }
+
+    /**
+     * A Kafka client certificate for this host, signed by the enrolment CA for the key of the request: the agents'
+     * principal, naming this host and its tenant. Agents ask at enrolment and again at half its life; 409 when this
+     * dispatch has no enrolment CA.
+     */
+    @POST
+    @Path("kafka-certificate")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    public AgentCertificates.Issued kafkaCertificate(CertificateRequest body) {
+        return certificates.issue(host(), body == null ? null : body.csr());
     }
 
     /**

@@ -55,6 +55,10 @@ public interface DispatchConfig {
         /** Upload links for agents' evidence. */
         Uploads uploads();
 
+        /** Agents' Kafka client certificates, issued from the enrolment CA. */
+        @WithName("agent-certificates")
+        AgentCertificates agentCertificates();
+
         /** How long an agent's chunk download link works. */
         @WithName("chunk-link-ttl")
         @WithDefault("PT15M")
@@ -152,6 +156,29 @@ public interface DispatchConfig {
         @WithName("max-bytes")
         @WithDefault("68719476736")
         long maxBytes();
+    }
+
+    /**
+     * The enrolment CA: dispatch signs each enrolled host's Kafka client certificate with it (ADR 0007). It is a CA the
+     * Kafka cluster trusts for client authentication (an intermediate of the cluster's clients CA). Unset means dispatch
+     * issues no certificates, and agents use the one their configuration names.
+     */
+    interface AgentCertificates {
+        /**
+         * A PKCS#12 key store with one key entry: the CA's private key and its certificate chain, from the environment
+         * or a mounted Secret; never committed.
+         */
+        Optional<String> keystore();
+
+        /** The key store's password (and its key's). */
+        Optional<String> password();
+
+        /**
+         * How long an agent's certificate is valid. Agents ask for a new one at half its life, with their lease
+         * renewals; a revoked host's last certificate is dead at most this long after its revocation.
+         */
+        @WithDefault("P2D")
+        Duration validity();
     }
 
     interface Commands {

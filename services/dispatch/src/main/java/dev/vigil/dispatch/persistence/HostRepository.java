@@ -17,9 +17,19 @@ public final class HostRepository {
 
     private HostRepository() {}
 
-    /** A revoked host: who revoked it, when, why, and as which tenant it reported. */
+    /**
+     * A revoked host: who revoked it, when, why, and as which tenant it reported; when its revocation reached the
+     * topic, and when the last Kafka certificate the enrolment CA gave it ends (its broker access ends then; null when
+     * it got none from dispatch).
+     */
     public record Revocation(
-            String hostId, String tenant, Instant revokedAt, String revokedBy, String reason, Instant publishedAt) {}
+            String hostId,
+            String tenant,
+            Instant revokedAt,
+            String revokedBy,
+            String reason,
+            Instant publishedAt,
+            Instant kafkaCertificateValidUntil) {}
 
     /** The host a token was given to, or null (also when the host was revoked); notes that the host was seen. */
     public static String hostOfToken(Connection c, String tokenSha256) throws SQLException {
@@ -95,18 +105,35 @@ public final class HostRepository {
         }
     }
 
+    /**
+     * Notes the Kafka client certificate just issued to the host, unless it was revoked meanwhile; false then, and the
+     * certificate must not be handed out.
+     */
+    public static boolean certificateIssued(Connection c, String hostId, String serial, Instant notAfter)
+            throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("UPDATE host SET kafka_certificate_serial = ?,"
+                + " kafka_certificate_not_after = ? WHERE host_id = ? AND revoked_at IS NULL")) {
+            s.setString(1, serial);
+            s.setTimestamp(2, Timestamp.from(notAfter));
+            s.setString(3, hostId);
+            return s.executeUpdate() == 1;
+        }
+    }
+
     private static final String REVOCATION = "SELECT host_id, revocation_tenant, revoked_at, revoked_by,"
-            + " revocation_reason, revocation_published_at FROM host";
+            + " revocation_reason, revocation_published_at, kafka_certificate_not_after FROM host";
 
     private static Revocation revocationRow(ResultSet rs) throws SQLException {
         Timestamp published = rs.getTimestamp(6);
+        Timestamp certificateEnd = rs.getTimestamp(7);
         return new Revocation(
                 rs.getString(1),
                 rs.getString(2),
                 rs.getTimestamp(3).toInstant(),
                 rs.getString(4),
                 rs.getString(5),
-                published == null ? null : published.toInstant());
+                published == null ? null : published.toInstant(),
+                certificateEnd == null ? null : certificateEnd.toInstant());
     }
 
     public static Host find(Connection c, String hostId) throws SQLException {
