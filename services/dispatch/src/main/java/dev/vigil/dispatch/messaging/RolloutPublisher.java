@@ -3,25 +3,20 @@ package dev.vigil.dispatch.messaging;
 import dev.vigil.dispatch.persistence.Database;
 import dev.vigil.dispatch.persistence.RolloutRepository;
 import dev.vigil.dispatch.persistence.RolloutRepository.Decision;
-import dev.vigil.schemas.CloudEventHeaders;
 import dev.vigil.schemas.Envelopes;
-import dev.vigil.schemas.EventCodec;
-import dev.vigil.schemas.common.Source;
 import dev.vigil.schemas.dispatch.RolloutDecisionKind;
 import dev.vigil.schemas.dispatch.RolloutEvent;
 import dev.vigil.schemas.dispatch.RolloutHealth;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.reactive.messaging.MutinyEmitter;
-import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.eclipse.microprofile.reactive.messaging.Channel;
-import org.eclipse.microprofile.reactive.messaging.Message;
-import org.jboss.logging.Logger;
 
 /**
  * Publishes rollout decisions from their table (the outbox) to {@code vigil.dispatch.rollouts.v1}, keyed by rollout,
@@ -29,14 +24,7 @@ import org.jboss.logging.Logger;
  * after a failed mark is recognized downstream.
  */
 @ApplicationScoped
-public class RolloutPublisher {
-
-    private static final Logger LOG = Logger.getLogger(RolloutPublisher.class);
-    private static final Source SOURCE = Source.newBuilder()
-            .setHostId("vigil-dispatch")
-            .setAgentId("vigil-dispatch")
-            .setAgentVersion("1")
-            .build();
+public class RolloutPublisher implements Outbox.Table<Decision> {
 
     private final MutinyEmitter<byte[]> rollouts;
     private final Database db;
@@ -54,46 +42,44 @@ public class RolloutPublisher {
             delayed = "3s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     public synchronized void publishPending() {
-        try {
-            db.read(c -> {
-                for (Decision decision : RolloutRepository.unpublished(c)) {
-                    var rollout = RolloutRepository.find(c, decision.rollout(), false);
-                    RolloutEvent event = RolloutEvent.newBuilder()
-                            .setEnvelope(Envelopes.create(
-                                    RolloutEvent.class,
-                                    RolloutEvent.getClassSchema(),
-                                    SOURCE,
-                                    "vendor",
-                                    decision.decidedAt(),
-                                    decision.id().toString()))
-                            .setRolloutId(rollout.id().toString())
-                            .setProduct(rollout.product())
-                            .setRelease(rollout.release())
-                            .setPreviousRelease(rollout.previousRelease())
-                            .setChannel(rollout.channel())
-                            .setKind(RolloutDecisionKind.valueOf(decision.kind()))
-                            .setStage(decision.stage())
-                            .setPercent(decision.percent())
-                            .setHosts(decision.hosts())
-                            .setDecidedBy(decision.decidedBy())
-                            .setReason(decision.reason())
-                            .setHealth(health(decision.health()))
-                            .build();
-                    RecordHeaders headers = new RecordHeaders();
-                    CloudEventHeaders.write(headers, event.getEnvelope());
-                    rollouts.sendMessageAndAwait(
-                            Message.of(EventCodec.of(RolloutEvent.class).encode(event))
-                                    .addMetadata(OutgoingKafkaRecordMetadata.<byte[]>builder()
-                                            .withKey(rollout.id().toString().getBytes(StandardCharsets.UTF_8))
-                                            .withHeaders(headers)
-                                            .build()));
-                    RolloutRepository.published(c, decision.id(), clock.instant());
-                }
-                return null;
-            });
-        } catch (RuntimeException e) {
-            LOG.warnf("rollout decisions not published yet (%s); the next sweep sends them", e.getMessage());
-        }
+        Outbox.sweep(db, rollouts, this, "rollout decisions", clock);
+    }
+
+    @Override
+    public List<Decision> unpublished(Connection c) throws SQLException {
+        return RolloutRepository.unpublished(c);
+    }
+
+    @Override
+    public Outbox.Outgoing outgoing(Connection c, Decision decision) throws SQLException {
+        var rollout = RolloutRepository.find(c, decision.rollout(), false);
+        RolloutEvent event = RolloutEvent.newBuilder()
+                .setEnvelope(Envelopes.create(
+                        RolloutEvent.class,
+                        RolloutEvent.getClassSchema(),
+                        Outbox.SOURCE,
+                        "vendor",
+                        decision.decidedAt(),
+                        decision.id().toString()))
+                .setRolloutId(rollout.id().toString())
+                .setProduct(rollout.product())
+                .setRelease(rollout.release())
+                .setPreviousRelease(rollout.previousRelease())
+                .setChannel(rollout.channel())
+                .setKind(RolloutDecisionKind.valueOf(decision.kind()))
+                .setStage(decision.stage())
+                .setPercent(decision.percent())
+                .setHosts(decision.hosts())
+                .setDecidedBy(decision.decidedBy())
+                .setReason(decision.reason())
+                .setHealth(health(decision.health()))
+                .build();
+        return new Outbox.Outgoing(rollout.id().toString(), event, event.getEnvelope());
+    }
+
+    @Override
+    public void published(Connection c, Decision decision, Instant at) throws SQLException {
+        RolloutRepository.published(c, decision.id(), at);
     }
 
     @SuppressWarnings("unchecked")

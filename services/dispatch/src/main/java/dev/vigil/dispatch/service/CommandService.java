@@ -3,6 +3,7 @@ package dev.vigil.dispatch.service;
 import dev.vigil.dispatch.config.DispatchConfig;
 import dev.vigil.dispatch.domain.Command;
 import dev.vigil.dispatch.domain.CommandState;
+import dev.vigil.dispatch.messaging.Outbox;
 import dev.vigil.dispatch.persistence.CommandRepository;
 import dev.vigil.dispatch.persistence.Database;
 import dev.vigil.dispatch.persistence.PersistenceException;
@@ -12,7 +13,6 @@ import dev.vigil.schemas.agent.CommandAction;
 import dev.vigil.schemas.agent.CommandBody;
 import dev.vigil.schemas.agent.CommandResult;
 import dev.vigil.schemas.agent.SignedCommand;
-import dev.vigil.schemas.common.Source;
 import dev.vigil.schemas.common.VmRef;
 import dev.vigil.schemas.delivery.Role;
 import dev.vigil.schemas.delivery.SigningKey;
@@ -43,13 +43,6 @@ import org.jboss.logging.Logger;
  */
 @ApplicationScoped
 public class CommandService {
-
-    /** The source of dispatch's own records. */
-    public static final Source SOURCE = Source.newBuilder()
-            .setHostId("vigil-dispatch")
-            .setAgentId("vigil-dispatch")
-            .setAgentVersion("1")
-            .build();
 
     static final String VENDOR_TENANT = "vendor";
     private static final Logger LOG = Logger.getLogger(CommandService.class);
@@ -157,7 +150,7 @@ public class CommandService {
                         Envelopes.create(
                                 SignedCommand.class,
                                 SignedCommand.getClassSchema(),
-                                SOURCE,
+                                Outbox.SOURCE,
                                 VENDOR_TENANT,
                                 now,
                                 id.toString()));
