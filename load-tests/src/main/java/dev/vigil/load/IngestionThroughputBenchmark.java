@@ -208,12 +208,17 @@ public final class IngestionThroughputBenchmark {
                         ServiceProcess.start(APP, endpoints, pacedPort, Map.of(), logs.resolve("b.log"))) {
                     ingestion.awaitReady("http://127.0.0.1:" + pacedPort, Duration.ofSeconds(120));
                     sendAndAwaitDurable(endpoints, pacedPort, traffic, pacedRate * 30, pacedRate);
-                    Map<String, TreeMap<Double, Double>> before = durableHistograms(metrics(pacedPort));
+                    String beforeMetrics = metrics(pacedPort);
+                    Map<String, TreeMap<Double, Double>> before = histograms(beforeMetrics, DURABLE_BUCKET);
+                    Map<String, TreeMap<Double, Double>> stagesBefore = histograms(beforeMetrics, STAGE_BUCKET);
                     sendAndAwaitDurable(endpoints, pacedPort, traffic, pacedRate * 60, pacedRate);
                     String metrics = metrics(pacedPort);
                     // The baseline: Kafka's own send-to-consume time on this machine, measured right after.
                     KafkaLatency kafka = KafkaLatency.measure(endpoints, 3000, meanSize);
-                    p99 = phaseQuantiles(before, durableHistograms(metrics))
+                    p99 = phaseQuantiles(before, histograms(metrics, DURABLE_BUCKET))
+                            + "\n  where it went, per record (delivery: publish to the batch in a worker's hands;"
+                            + " processing: the batch's work in its transaction; commit):"
+                            + phaseQuantiles(stagesBefore, histograms(metrics, STAGE_BUCKET))
                             + String.format(
                                     Locale.ROOT,
                                     "%n  baseline, Kafka's EndToEndLatency right after (%d records of %d bytes, acks=all,"
@@ -667,24 +672,29 @@ public final class IngestionThroughputBenchmark {
         return out.toString();
     }
 
-    private static final String DURABLE_BUCKET = "vigil_ingestion_publish_to_durable_seconds_bucket{";
+    static final String DURABLE_BUCKET = "vigil_ingestion_publish_to_durable_seconds_bucket{";
+    static final String STAGE_BUCKET = "vigil_ingestion_publish_to_durable_stage_seconds_bucket{";
     private static final Pattern LE = Pattern.compile("[{,]le=\"([^\"]+)\"");
     private static final Pattern TOPIC = Pattern.compile("[{,]topic=\"([^\"]+)\"");
+    private static final Pattern STAGE = Pattern.compile("[{,]stage=\"([^\"]+)\"");
 
-    /** Per topic, the cumulative publish-to-durable histogram (upper bound in seconds to count) since the start. */
-    static Map<String, TreeMap<Double, Double>> durableHistograms(String metrics) {
+    /**
+     * The cumulative histograms (upper bound in seconds to count) of one metric since the start, by topic, or by topic
+     * and stage for the stage metric.
+     */
+    static Map<String, TreeMap<Double, Double>> histograms(String metrics, String bucket) {
         Map<String, TreeMap<Double, Double>> histograms = new TreeMap<>();
-        metrics.lines().filter(line -> line.startsWith(DURABLE_BUCKET)).forEach(line -> {
+        metrics.lines().filter(line -> line.startsWith(bucket)).forEach(line -> {
             int close = line.lastIndexOf('}');
-            String labels = line.substring(DURABLE_BUCKET.length() - 1, close + 1);
+            String labels = line.substring(bucket.length() - 1, close + 1);
             Matcher le = LE.matcher(labels);
             Matcher topic = TOPIC.matcher(labels);
+            Matcher stage = STAGE.matcher(labels);
             if (le.find() && topic.find()) {
                 double bound = le.group(1).equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(le.group(1));
                 String[] value = line.substring(close + 1).trim().split("\\s+");
-                histograms
-                        .computeIfAbsent(topic.group(1), t -> new TreeMap<>())
-                        .put(bound, Double.parseDouble(value[0]));
+                String key = stage.find() ? topic.group(1) + " " + stage.group(1) : topic.group(1);
+                histograms.computeIfAbsent(key, t -> new TreeMap<>()).put(bound, Double.parseDouble(value[0]));
             }
         });
         return histograms;

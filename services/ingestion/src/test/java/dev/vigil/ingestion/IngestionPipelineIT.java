@@ -136,6 +136,15 @@ class IngestionPipelineIT {
                         "vigil_ingestion_publish_to_durable_seconds_count{topic=\"" + TopicCatalog.AGENT_EVENTS.name()
                                 + "\"}"))
                 .isGreaterThanOrEqualTo(9.0);
+        // And where that time went, each stage counted for every record of a committed batch.
+        for (String stage : new String[] {"delivery", "processing", "commit"}) {
+            assertThat(counter(
+                            metrics,
+                            "vigil_ingestion_publish_to_durable_stage_seconds_count{stage=\"" + stage + "\",topic=\""
+                                    + TopicCatalog.AGENT_EVENTS.name() + "\"}"))
+                    .as(stage)
+                    .isGreaterThanOrEqualTo(9.0);
+        }
         assertThat(metrics)
                 .contains("vigil_ingestion_publish_to_durable_seconds{topic=\"" + TopicCatalog.AGENT_EVENTS.name()
                         + "\",quantile=\"0.99\"}")

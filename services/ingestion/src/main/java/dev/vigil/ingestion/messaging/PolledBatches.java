@@ -62,28 +62,42 @@ class PolledBatches {
         }
         List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>(batch.count());
         batch.forEach(records::add);
+        long handed = System.currentTimeMillis();
         long started = System.nanoTime();
         String topic = records.get(0).topic();
         String what = topic + " batch of " + records.size();
-        RuntimeException failure = triesWhileDatabaseAnswers(what, () -> store(records, ingest));
+        // When the batch's work was done inside its transaction, and when that committed.
+        long[] done = new long[2];
+        RuntimeException failure = triesWhileDatabaseAnswers(what, () -> store(records, ingest, done));
         if (failure != null) {
             for (ConsumerRecord<byte[], byte[]> record : records) {
                 String where = record.topic() + "-" + record.partition() + "@" + record.offset();
-                RuntimeException alone = triesWhileDatabaseAnswers(where, () -> store(List.of(record), ingest));
+                RuntimeException alone =
+                        triesWhileDatabaseAnswers(where, () -> store(List.of(record), ingest, new long[2]));
                 if (alone != null) {
                     deadLetter(record, where, alone);
                 }
             }
         }
         metrics.batch(topic, records.size(), System.nanoTime() - started);
-        metrics.durable(
-                topic, records.stream().mapToLong(ConsumerRecord::timestamp).toArray());
+        long[] timestamps =
+                records.stream().mapToLong(ConsumerRecord::timestamp).toArray();
+        metrics.durable(topic, timestamps);
+        if (failure == null) {
+            metrics.stages(topic, timestamps, handed, done[0] - started, done[1] - done[0]);
+        }
     }
 
+    /** Stores in one transaction; {@code done} gets the nano times its work ended and its commit returned. */
     private void store(
             List<ConsumerRecord<byte[], byte[]>> records,
-            Function<List<ConsumerRecord<byte[], byte[]>>, List<DeadLetterPublisher.Refused>> ingest) {
-        QuarkusTransaction.requiringNew().run(() -> deadLetter.sendAll(ingest.apply(records)));
+            Function<List<ConsumerRecord<byte[], byte[]>>, List<DeadLetterPublisher.Refused>> ingest,
+            long[] done) {
+        QuarkusTransaction.requiringNew().run(() -> {
+            deadLetter.sendAll(ingest.apply(records));
+            done[0] = System.nanoTime();
+        });
+        done[1] = System.nanoTime();
     }
 
     /**

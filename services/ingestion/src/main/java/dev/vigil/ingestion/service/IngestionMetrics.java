@@ -22,7 +22,14 @@ public class IngestionMetrics {
      */
     private final Map<String, TopicMeters> topics = new ConcurrentHashMap<>();
 
-    private record TopicMeters(Counter consumed, Counter stored, Counter duplicate, Timer durable) {}
+    private record TopicMeters(
+            Counter consumed,
+            Counter stored,
+            Counter duplicate,
+            Timer durable,
+            Timer delivery,
+            Timer processing,
+            Timer commit) {}
 
     IngestionMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -71,7 +78,20 @@ public class IngestionMetrics {
                         .tag("topic", topic)
                         .publishPercentiles(0.5, 0.99)
                         .publishPercentileHistogram()
-                        .register(registry));
+                        .register(registry),
+                stage(topic, "delivery"),
+                stage(topic, "processing"),
+                stage(topic, "commit"));
+    }
+
+    private Timer stage(String topic, String stage) {
+        return Timer.builder("vigil.ingestion.publish.to.durable.stage")
+                .description("A part of publish-to-durable, per record: delivery (from the publish to its batch in a"
+                        + " worker's hands), processing (the batch's work in its transaction), commit")
+                .tag("topic", topic)
+                .tag("stage", stage)
+                .publishPercentileHistogram()
+                .register(registry);
     }
 
     /** Counts a record sent to the dead-letter topic, whoever refused it. */
@@ -119,6 +139,27 @@ public class IngestionMetrics {
                         "complete",
                         String.valueOf(complete))
                 .increment();
+    }
+
+    /**
+     * Where a committed batch's publish-to-durable time went, for each of its records: delivery, from the agent's send
+     * to the batch in a worker's hands (the producer's linger, the broker, the consumer's fetch, the hand-off from the
+     * polling thread); processing, the batch's work inside its transaction (dead letters' acknowledgements included);
+     * and the commit.
+     *
+     * @param handedMillis wall-clock time the batch reached the worker
+     */
+    public void stages(
+            String topic, long[] recordTimestampsMillis, long handedMillis, long processingNanos, long commitNanos) {
+        TopicMeters meters = meters(topic);
+        for (long timestamp : recordTimestampsMillis) {
+            long lag = handedMillis - timestamp;
+            if (timestamp > 0 && lag >= 0) {
+                meters.delivery().record(lag, TimeUnit.MILLISECONDS);
+            }
+            meters.processing().record(processingNanos, TimeUnit.NANOSECONDS);
+            meters.commit().record(commitNanos, TimeUnit.NANOSECONDS);
+        }
     }
 
     /**
