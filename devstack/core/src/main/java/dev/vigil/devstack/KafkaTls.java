@@ -12,6 +12,7 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.PrivateKey;
+import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
@@ -124,44 +125,30 @@ public final class KafkaTls {
      * issued on first use.
      */
     public synchronized Path keystore(String principal) {
-        if (!principal.matches("[a-z0-9][a-z0-9.-]{0,62}")) {
-            throw new IllegalArgumentException("not a principal name: " + principal);
-        }
-        Path store = dir.resolve(principal + ".p12");
-        if (Files.exists(store)) {
-            return store;
-        }
-        try {
-            KeyPair pair = keyPair();
-            X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
-                            caCert,
-                            serial(),
-                            Date.from(Instant.now().minus(Duration.ofMinutes(5))),
-                            Date.from(Instant.now().plus(VALIDITY)),
-                            name(principal),
-                            pair.getPublic())
-                    .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
-                    .addExtension(
-                            Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement))
-                    .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(new KeyPurposeId[] {
-                        KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth
-                    }))
-                    // The broker listens on loopback; clients verify its address like any TLS client would.
-                    .addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
-                        new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
-                        new GeneralName(GeneralName.dNSName, "localhost")
-                    }));
-            X509Certificate cert = sign(builder, caKey);
-            KeyStore keyStore = KeyStore.getInstance(STORE_TYPE);
-            keyStore.load(null, null);
-            keyStore.setKeyEntry(principal, pair.getPrivate(), password, new Certificate[] {cert, caCert});
-            Path partial = dir.resolve(principal + ".p12.partial");
-            save(keyStore, partial, password);
-            Files.move(partial, store, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            return store;
-        } catch (IOException | GeneralSecurityException | OperatorCreationException e) {
-            throw new DevstackException("cannot issue a Kafka client certificate for " + principal + ": " + e, e);
-        }
+        return issued(
+                principal,
+                principal + ".p12",
+                "a Kafka client certificate",
+                key -> new JcaX509v3CertificateBuilder(
+                                caCert,
+                                serial(),
+                                Date.from(Instant.now().minus(Duration.ofMinutes(5))),
+                                Date.from(Instant.now().plus(VALIDITY)),
+                                name(principal),
+                                key)
+                        .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
+                        .addExtension(
+                                Extension.keyUsage,
+                                true,
+                                new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement))
+                        .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(new KeyPurposeId[] {
+                            KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth
+                        }))
+                        // The broker listens on loopback; clients verify its address like any TLS client would.
+                        .addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
+                            new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
+                            new GeneralName(GeneralName.dNSName, "localhost")
+                        })));
     }
 
     /**
@@ -170,37 +157,52 @@ public final class KafkaTls {
      * issuing CA's key and the chain up to that CA.
      */
     public synchronized Path issuingCa(String name) {
+        return issued(
+                name,
+                name + "-ca.p12",
+                "an issuing CA",
+                key -> new JcaX509v3CertificateBuilder(
+                                caCert,
+                                serial(),
+                                Date.from(Instant.now().minus(Duration.ofMinutes(5))),
+                                caCert.getNotAfter(),
+                                name(name),
+                                key)
+                        // Signs end entities only.
+                        .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
+                        .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign)));
+    }
+
+    /** What a certificate of this CA says about a new key. */
+    @FunctionalInterface
+    private interface Template {
+        X509v3CertificateBuilder forKey(PublicKey key) throws IOException;
+    }
+
+    /**
+     * The key store {@code file} with a new key, under alias {@code name}, and the certificate {@code template} makes
+     * for it, signed by this CA; made once, then found.
+     */
+    private Path issued(String name, String file, String what, Template template) {
         if (!name.matches("[a-z0-9][a-z0-9.-]{0,62}")) {
-            throw new IllegalArgumentException("not a CA name: " + name);
+            throw new IllegalArgumentException("not a name for " + what + ": " + name);
         }
-        Path store = dir.resolve(name + "-ca.p12");
+        Path store = dir.resolve(file);
         if (Files.exists(store)) {
             return store;
         }
         try {
             KeyPair pair = keyPair();
-            X509Certificate cert = sign(
-                    new JcaX509v3CertificateBuilder(
-                                    caCert,
-                                    serial(),
-                                    Date.from(Instant.now().minus(Duration.ofMinutes(5))),
-                                    caCert.getNotAfter(),
-                                    name(name),
-                                    pair.getPublic())
-                            // Signs end entities only.
-                            .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
-                            .addExtension(
-                                    Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign)),
-                    caKey);
+            X509Certificate cert = sign(template.forKey(pair.getPublic()), caKey);
             KeyStore keyStore = KeyStore.getInstance(STORE_TYPE);
             keyStore.load(null, null);
             keyStore.setKeyEntry(name, pair.getPrivate(), password, new Certificate[] {cert, caCert});
-            Path partial = dir.resolve(name + "-ca.p12.partial");
+            Path partial = dir.resolve(file + ".partial");
             save(keyStore, partial, password);
             Files.move(partial, store, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             return store;
         } catch (IOException | GeneralSecurityException | OperatorCreationException e) {
-            throw new DevstackException("cannot make the issuing CA " + name + ": " + e, e);
+            throw new DevstackException("cannot issue " + what + " for " + name + ": " + e, e);
         }
     }
 
