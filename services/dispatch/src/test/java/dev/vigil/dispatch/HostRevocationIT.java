@@ -30,6 +30,7 @@ class HostRevocationIT {
     void aRevokedHostIsShutOutEverywhereAndItsRevocationIsPublished() {
         String host = "lost-" + UUID.randomUUID();
         String token = Enrolments.hostToken(host);
+        double revokedBefore = revokedCount();
         Enrolments.asHost(token).get("/api/v1/agent/licenses").then().statusCode(200);
 
         JsonPath revoked = Staff.admin()
@@ -72,6 +73,8 @@ class HostRevocationIT {
                 .then()
                 .statusCode(200)
                 .body("revokedAt", equalTo(revokedAt));
+        // Counted once, however often it is revoked.
+        assertThat(revokedCount() - revokedBefore).isEqualTo(1.0);
 
         ConsumerRecord<String, byte[]> published = Topics.read(
                         TopicCatalog.DISPATCH_HOST_REVOCATIONS,
@@ -84,6 +87,15 @@ class HostRevocationIT {
         assertThat(record.getReason()).isEqualTo("laptop reported stolen");
         assertThat(record.getRevokedAt())
                 .isEqualTo(java.time.Instant.parse(revokedAt).truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+    }
+
+    private static double revokedCount() {
+        return io.restassured.RestAssured.get("/q/metrics")
+                .asString()
+                .lines()
+                .filter(l -> l.startsWith("vigil_dispatch_hosts_revoked_total"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .sum();
     }
 
     @Test

@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.Collection;
@@ -85,6 +86,20 @@ public final class CommandRepository {
                             rs.getLong(3),
                             rs.getBytes(4),
                             rs.getTimestamp(5).toInstant()));
+        }
+    }
+
+    /** Makes {@code c}'s session a listener on {@link #CHANNEL}, for as long as it lasts. */
+    public static void listen(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("LISTEN " + CHANNEL);
+        }
+    }
+
+    /** A round trip on a quiet listening session: a dead socket fails here instead of waiting forever. */
+    public static void ping(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("SELECT 1");
         }
     }
 

@@ -62,11 +62,8 @@ public final class HostRepository {
         }
     }
 
-    /**
-     * Revokes a host, unless it is revoked already; returns its revocation (the first one), or null when there is no
-     * such host.
-     */
-    public static Revocation revoke(Connection c, String hostId, String tenant, Instant at, String by, String reason)
+    /** Revokes a host, unless it is revoked already; true when this call revoked it. */
+    public static boolean revoke(Connection c, String hostId, String tenant, Instant at, String by, String reason)
             throws SQLException {
         try (PreparedStatement s = c.prepareStatement("UPDATE host SET revoked_at = ?, revoked_by = ?,"
                 + " revocation_reason = ?, revocation_tenant = ? WHERE host_id = ? AND revoked_at IS NULL")) {
@@ -75,9 +72,8 @@ public final class HostRepository {
             s.setString(3, reason);
             s.setString(4, tenant);
             s.setString(5, hostId);
-            s.executeUpdate();
+            return s.executeUpdate() == 1;
         }
-        return revocation(c, hostId);
     }
 
     /** The host's revocation; null when it is not revoked or does not exist. */

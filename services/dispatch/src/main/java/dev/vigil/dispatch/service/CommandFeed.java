@@ -10,7 +10,6 @@ import jakarta.enterprise.event.Observes;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -163,19 +162,15 @@ public class CommandFeed {
     private void listen() {
         while (running.get()) {
             try (Connection c = connect()) {
-                try (Statement s = c.createStatement()) {
-                    s.execute("LISTEN " + CommandRepository.CHANNEL);
-                }
+                CommandRepository.listen(c);
                 listening.set(true);
                 wakeAll();
                 PGConnection pg = c.unwrap(PGConnection.class);
                 while (running.get()) {
                     PGNotification[] notifications = pg.getNotifications(LISTEN_MS);
                     if (notifications == null || notifications.length == 0) {
-                        // Quiet: prove the session is still there (a dead socket would otherwise wait forever).
-                        try (Statement s = c.createStatement()) {
-                            s.execute("SELECT 1");
-                        }
+                        // Quiet: prove the session is still there.
+                        CommandRepository.ping(c);
                         continue;
                     }
                     for (PGNotification notification : notifications) {

@@ -38,17 +38,20 @@ public class HostRevocationService {
         if (reason == null || reason.isBlank() || reason.length() > 500) {
             throw RefusedException.badRequest("Bad revocation", "say why in 1-500 characters");
         }
-        Revocation revocation =
+        boolean revoked =
                 db.transaction(c -> HostRepository.revoke(c, hostId, tenant, clock.instant(), by, reason.strip()));
+        Revocation revocation = db.read(c -> HostRepository.revocation(c, hostId));
         if (revocation == null) {
             throw RefusedException.notFound("Unknown host", "no host " + hostId + " ever enrolled here");
         }
-        if (revocation.publishedAt() == null) {
+        if (revoked) {
+            // Counted once per host, however often it is revoked again.
             metrics.counter("vigil.dispatch.hosts.revoked").increment();
             LOG.infof("host %s revoked by %s: %s", hostId, by, revocation.reason());
             publisher.publishPending();
+            return db.read(c -> HostRepository.revocation(c, hostId));
         }
-        return db.read(c -> HostRepository.revocation(c, hostId));
+        return revocation;
     }
 
     /** The host's revocation, or a 404 when it is not revoked. */
