@@ -208,6 +208,8 @@ class ConsoleBrowserIT {
                     .click();
             assertThat(page.locator("#console-text")).containsText("Kernel panic - not syncing: sysrq triggered crash");
             assertThat(page.locator("#screenshot")).isVisible();
+            // Visible before it has loaded: wait until the browser is done with it (loaded or failed), then look.
+            page.waitForFunction("() => document.querySelector('#screenshot').complete");
             Object width = page.evalOnSelector("#screenshot", "img => img.naturalWidth");
             assertThat(((Number) width).intValue())
                     .as("the screenshot loaded from the object store")
